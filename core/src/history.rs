@@ -1,0 +1,141 @@
+//! History: who changed what about a measure, and when, read from the documents' own changes.
+//!
+//! Each change's effect is the diff between its dependencies and itself, so the history shows
+//! exactly what that commit did, whoever made it (our apps, or any automerge-repo client).
+
+use automerge::{Automerge, PatchAction, Prop};
+
+use crate::model::{DirectoryDoc, DocKey, DocKind};
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HistoryEntry {
+    /// Unix milliseconds (the change's timestamp, which has second precision).
+    pub at_ms: i64,
+    pub actor: String,
+    /// The user the directory maps this actor to.
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub document: DocKey,
+    /// The commit message.
+    pub message: String,
+    pub change_hash: String,
+    pub fields: Vec<FieldChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldChange {
+    /// "status", "text", "title", "methods", "schedule", "decision", …
+    pub field: String,
+    /// The new value, when it is a scalar or a whole new text.
+    pub value: Option<String>,
+}
+
+/// Every change of `doc` that touched `measure`, oldest first.
+pub fn measure_history(
+    doc: &Automerge,
+    document: &DocKey,
+    measure: &str,
+    directory: &DirectoryDoc,
+) -> Vec<HistoryEntry> {
+    let mut entries = Vec::new();
+    for meta in doc.get_changes_meta(&[]) {
+        let patches = doc.diff(&meta.deps, &[meta.hash]);
+        let mut fields: Vec<FieldChange> = Vec::new();
+        for patch in &patches {
+            let mut keys: Vec<String> = patch
+                .path
+                .iter()
+                .map(|(_, prop)| match prop {
+                    Prop::Map(k) => k.clone(),
+                    Prop::Seq(i) => i.to_string(),
+                })
+                .collect();
+            let value = match &patch.action {
+                PatchAction::PutMap { key, value, .. } => {
+                    keys.push(key.clone());
+                    Some(match &value.0 {
+                        automerge::Value::Scalar(s) => match s.as_ref() {
+                            automerge::ScalarValue::Str(s) => s.to_string(),
+                            other => other.to_string(),
+                        },
+                        automerge::Value::Object(_) => String::new(),
+                    })
+                }
+                PatchAction::DeleteMap { key } => {
+                    keys.push(key.clone());
+                    None
+                }
+                _ => None,
+            };
+            let Some(field) = field_of(document.kind, &keys, measure) else { continue };
+            let value = value.filter(|v| !v.is_empty());
+            match fields.iter_mut().find(|f| f.field == field) {
+                Some(existing) => {
+                    if value.is_some() {
+                        existing.value = value;
+                    }
+                }
+                None => fields.push(FieldChange { field, value }),
+            }
+        }
+        if fields.is_empty() {
+            continue;
+        }
+        let actor = meta.actor.to_hex_string();
+        let username = directory.actors.get(&actor).map(|a| a.username.clone());
+        let display_name = username.as_ref().and_then(|u| directory.users.get(u)).map(|u| u.display_name.clone());
+        entries.push(HistoryEntry {
+            at_ms: meta.timestamp.saturating_mul(1000),
+            actor,
+            username,
+            display_name,
+            document: document.clone(),
+            message: meta.message.as_deref().unwrap_or_default().to_string(),
+            change_hash: meta.hash.to_string(),
+            fields,
+        });
+    }
+    entries
+}
+
+/// The field of `measure` a path touches, if it touches that measure at all.
+fn field_of(kind: DocKind, keys: &[String], measure: &str) -> Option<String> {
+    let rest = match kind {
+        DocKind::Plan => match keys {
+            [root, m, rest @ ..] if root == "measures" && m == measure => rest,
+            _ => return None,
+        },
+        DocKind::Results => match keys {
+            [root, m, rest @ ..] if root == "results" && m == measure => rest,
+            _ => return None,
+        },
+        DocKind::Review => match keys {
+            [root, key, rest @ ..] if root == "decisions" && key.split_once('/').is_some_and(|(m, _)| m == measure) => {
+                if rest.is_empty() {
+                    return Some("decision".into());
+                }
+                rest
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(match rest.first() {
+        None => match kind {
+            DocKind::Plan => "measure".into(),
+            _ => "result".into(),
+        },
+        // updated_by/updated_at accompany every edit; they are not news on their own.
+        Some(f) if f == "updated_by" || f == "updated_at" => return None,
+        Some(f) if f == "pos" => "order".into(),
+        Some(f) => f.clone(),
+    })
+}
+
+/// Merges several documents' histories of one measure, oldest first. Timestamps have second
+/// precision, so the sort is stable: within one second each document keeps its causal order.
+pub fn merge_histories(parts: Vec<Vec<HistoryEntry>>) -> Vec<HistoryEntry> {
+    let mut all: Vec<HistoryEntry> = parts.into_iter().flatten().collect();
+    all.sort_by_key(|entry| entry.at_ms);
+    all
+}

@@ -1,0 +1,238 @@
+//! The O43 report as data: everything the memo and its table print, resolved from the documents
+//! (numbers, division names, schedule labels, the assessment item's required elements).
+//!
+//! The report crate renders this into PDF, DOCX, HTML and XLSX. Approvers sign its content hash:
+//! the server computes [`Report::content_hash`] at signing, and a step is out of date when the
+//! content no longer hashes the same.
+
+use crate::agency_year::{AgencyYear, ordered};
+use crate::calendar::Date;
+use crate::hash::sha256_hex;
+use crate::ita::ReferenceData;
+use crate::model::SignatureDecision;
+use crate::thai;
+
+/// What is printed, without signatures. Its JSON is what [`Report::content_hash`] covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportContent {
+    pub agency_id: String,
+    pub agency_name: String,
+    pub agency_short_name: String,
+    pub district: String,
+    pub province: String,
+    /// Fiscal year, BE.
+    pub year: i64,
+    pub department: String,
+    /// ที่, as stored (Arabic digits); renderers convert digits.
+    pub reference: String,
+    pub date: Option<Date>,
+    pub subject: String,
+    pub addressee: String,
+    pub background: String,
+    pub previous_score: Option<PreviousScore>,
+    pub facts: String,
+    pub report_title: String,
+    pub report_intro: String,
+    /// The assessment item this report answers (O43), from the reference data of the year.
+    pub item: Option<ItemBlock>,
+    pub table_lead: String,
+    pub measures: Vec<ReportMeasure>,
+    pub proposals_intro: String,
+    pub proposals: Vec<String>,
+    pub closing: String,
+    pub drafter_name: String,
+    pub drafter_position: String,
+    /// The approval chain's blocks (heading, name, position), in order.
+    pub approval_steps: Vec<ApprovalBlock>,
+    /// Words a renderer must not break across lines.
+    pub glossary: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PreviousScore {
+    pub year: i64,
+    pub score_hundredths: i64,
+    pub band: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItemBlock {
+    pub code: String,
+    pub title: String,
+    pub elements: Vec<String>,
+}
+
+/// One row of the six-column table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportMeasure {
+    pub id: String,
+    /// 1-based, the plan's order.
+    pub number: usize,
+    pub title: String,
+    pub methods: Vec<String>,
+    /// Division ids and names, numbered in this order in the table.
+    pub division_ids: Vec<String>,
+    pub divisions: Vec<String>,
+    /// "1-4"
+    pub schedule: String,
+    /// "ไตรมาสที่ ๑ - ๔"
+    pub schedule_label: String,
+    pub result: String,
+    pub suggestion: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApprovalBlock {
+    pub step: String,
+    pub title: String,
+    pub name: String,
+    pub position: String,
+}
+
+/// A signature as printed under its block.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PrintedSignature {
+    pub step: String,
+    pub decision: SignatureDecision,
+    pub comment: String,
+    pub name: String,
+    pub position: String,
+    pub date: Option<Date>,
+    /// False when the content changed after this signature.
+    pub up_to_date: bool,
+}
+
+/// The report with its signatures.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Report {
+    pub content: ReportContent,
+    pub content_hash: String,
+    /// One entry per approval step, in order; `None` where the step is not signed.
+    pub signatures: Vec<Option<PrintedSignature>>,
+}
+
+impl ReportContent {
+    /// Builds the report content from an agency-year's documents.
+    pub fn build(year: &AgencyYear) -> ReportContent {
+        let dir = &year.directory;
+        let memo = &year.memo;
+        let fiscal_year = if dir.year != 0 { dir.year } else { year.plan.year };
+        let reference_year = u32::try_from(fiscal_year).ok().and_then(|y| ReferenceData::builtin().year(y));
+        let measures = year
+            .measures()
+            .into_iter()
+            .enumerate()
+            .map(|(index, (id, m))| {
+                let division_ids = year.responsible(m);
+                ReportMeasure {
+                    id: id.clone(),
+                    number: index + 1,
+                    title: m.title.as_str().to_string(),
+                    methods: ordered(&m.methods, |x| &x.pos)
+                        .into_iter()
+                        .map(|(_, x)| x.text.as_str().to_string())
+                        .collect(),
+                    divisions: division_ids.iter().map(|d| year.division_name(d)).collect(),
+                    division_ids,
+                    schedule: m.schedule.to_code(),
+                    schedule_label: if m.schedule.is_empty() {
+                        String::new()
+                    } else {
+                        thai::schedule_label(&m.schedule)
+                    },
+                    result: m.published_result.as_str().to_string(),
+                    suggestion: m.suggestion.as_str().to_string(),
+                }
+            })
+            .collect();
+        ReportContent {
+            agency_id: dir.agency.id.clone(),
+            agency_name: dir.agency.name.clone(),
+            agency_short_name: dir.agency.short_name.clone(),
+            district: dir.agency.district.clone(),
+            province: dir.agency.province.clone(),
+            year: fiscal_year,
+            department: memo.department.as_str().to_string(),
+            reference: memo.reference.clone(),
+            date: memo.date.as_deref().and_then(|d| d.parse().ok()),
+            subject: memo.subject.as_str().to_string(),
+            addressee: memo.addressee.as_str().to_string(),
+            background: memo.background.as_str().to_string(),
+            previous_score: memo.previous_assessment.as_ref().map(|p| PreviousScore {
+                year: p.year,
+                score_hundredths: p.score_hundredths,
+                band: u32::try_from(p.year)
+                    .ok()
+                    .and_then(|y| ReferenceData::builtin().year(y).or(reference_year))
+                    .and_then(|r| r.band(u32::try_from(p.score_hundredths).unwrap_or(0)))
+                    .map(str::to_string),
+            }),
+            facts: memo.facts.as_str().to_string(),
+            report_title: memo.report_title.as_str().to_string(),
+            report_intro: memo.report_intro.as_str().to_string(),
+            item: reference_year.and_then(|r| r.item("O43")).map(|i| ItemBlock {
+                code: i.code.clone(),
+                title: i.title.clone(),
+                elements: i.elements.clone(),
+            }),
+            table_lead: memo.table_lead.as_str().to_string(),
+            measures,
+            proposals_intro: memo.proposals_intro.as_str().to_string(),
+            proposals: ordered(&memo.proposals, |p| &p.pos)
+                .into_iter()
+                .map(|(_, p)| p.text.as_str().to_string())
+                .collect(),
+            closing: memo.closing.as_str().to_string(),
+            drafter_name: memo.drafter_name.clone(),
+            drafter_position: memo.drafter_position.clone(),
+            approval_steps: year
+                .approval_steps()
+                .into_iter()
+                .map(|(id, s)| ApprovalBlock {
+                    step: id.clone(),
+                    title: s.title.clone(),
+                    name: s.name.clone(),
+                    position: s.position.clone(),
+                })
+                .collect(),
+            glossary: dir.agency.letterhead.glossary.clone(),
+        }
+    }
+
+    /// Hex SHA-256 of the content's JSON: what approvers sign.
+    pub fn hash(&self) -> String {
+        sha256_hex(serde_json::to_string(self).expect("report content is plain data").as_bytes())
+    }
+}
+
+impl Report {
+    pub fn build(year: &AgencyYear) -> Report {
+        let content = ReportContent::build(year);
+        let content_hash = content.hash();
+        let signatures = content
+            .approval_steps
+            .iter()
+            .map(|block| {
+                year.approvals.signatures.get(&block.step).map(|s| PrintedSignature {
+                    step: block.step.clone(),
+                    decision: s.decision.clone(),
+                    comment: s.comment.clone(),
+                    name: s.name.clone(),
+                    position: s.position.clone(),
+                    date: s.date.parse().ok(),
+                    up_to_date: s.report_hash == content_hash,
+                })
+            })
+            .collect();
+        Report { content, content_hash, signatures }
+    }
+
+    /// True when every step is signed "approved" on the current content.
+    pub fn fully_approved(&self) -> bool {
+        !self.signatures.is_empty()
+            && self
+                .signatures
+                .iter()
+                .all(|s| s.as_ref().is_some_and(|s| s.up_to_date && s.decision == SignatureDecision::Approved))
+    }
+}

@@ -1,0 +1,215 @@
+//! The review loop's states, late items and quarter progress at given dates, and a measure's
+//! history read back from the documents' changes.
+
+use prongsai_core::automerge::ActorId;
+use prongsai_core::docs::{CommitMeta, directory, edit, plan, results, review};
+use prongsai_core::history::{measure_history, merge_histories};
+use prongsai_core::model::{ActorInfo, DocKey, DocKind, ReviewDecisionKind, Status};
+use prongsai_core::sample::{AutomergeDocuments, pakchong_2565};
+use prongsai_core::view::ReviewState;
+use prongsai_core::{AgencyYear, Date, MergedView, merged_view};
+
+const T0: i64 = 1_640_995_200_000;
+
+fn sample() -> AutomergeDocuments {
+    let meta = CommitMeta::new("สร้างข้อมูลตัวอย่าง", "server", T0);
+    pakchong_2565()
+        .typed_documents(T0)
+        .expect("fixture")
+        .into_automerge(&meta, |k| format!("automerge:{k}"))
+        .expect("documents")
+}
+
+fn view(docs: &AutomergeDocuments, today: &str) -> MergedView {
+    let year = AgencyYear::from_documents(docs.iter()).expect("read");
+    merged_view(&year, today.parse().expect("date"))
+}
+
+fn cell_review(v: &MergedView, measure: &str, division: &str) -> ReviewState {
+    let row = v.measures.iter().find(|m| m.id == measure).expect("measure");
+    row.cells.iter().find(|c| c.division == division).expect("cell").review
+}
+
+/// Edits one minute apart (change timestamps have second precision).
+fn staff(step: i64) -> CommitMeta {
+    CommitMeta::new("บันทึกผล", "wipa", T0 + step * 60_000)
+}
+
+fn coordinator(step: i64) -> CommitMeta {
+    CommitMeta::new("ตรวจผล", "kannika", T0 + step * 60_000)
+}
+
+#[test]
+fn review_loop_states() {
+    let mut docs = sample();
+    let klang = || DocKey::results("klang");
+    assert_eq!(cell_review(&view(&docs, "2022-01-10"), "m3", "klang"), ReviewState::Draft);
+
+    // The division writes and submits.
+    let r = docs.results.get_mut("klang").expect("klang");
+    edit(r, &staff(1), |tx| {
+        results::set_text(tx, "m3", "ตอบคำถามทางโทรศัพท์แล้ว", &staff(1))?;
+        results::set_status(tx, "m3", &Status::Done, &staff(1))
+    })
+    .expect("edit");
+    let hash = edit(r, &staff(2), |tx| results::submit(tx, "m3", &staff(2))).expect("submit");
+    let v = view(&docs, "2022-01-10");
+    assert_eq!(cell_review(&v, "m3", "klang"), ReviewState::AwaitingReview);
+    assert_eq!(v.awaiting_review.len(), 1);
+    assert_eq!(v.awaiting_review[0].submitted_by.as_deref(), Some("wipa"));
+
+    // Returned with a comment: the division sees it, with the comment.
+    let c = coordinator(3);
+    edit(&mut docs.review, &c, |tx| {
+        review::decide(tx, "m3", "klang", ReviewDecisionKind::Returned, "แนบภาพประกอบด้วย", &hash, &c)
+    })
+    .expect("return");
+    let v = view(&docs, "2022-01-10");
+    assert_eq!(cell_review(&v, "m3", "klang"), ReviewState::Returned);
+    assert_eq!(v.returned.len(), 1);
+    let cell = &v.measures[2].cells.iter().find(|c| c.division == "klang").expect("cell");
+    assert_eq!(cell.review_comment.as_deref(), Some("แนบภาพประกอบด้วย"));
+
+    // A return without a comment is refused.
+    let refused = edit(&mut docs.review, &c, |tx| {
+        review::decide(tx, "m3", "klang", ReviewDecisionKind::Returned, "  ", &hash, &c)
+    });
+    assert!(refused.is_err());
+
+    // Fixed and resubmitted: awaiting review again; approved: approved.
+    let r = docs.results.get_mut("klang").expect("klang");
+    edit(r, &staff(4), |tx| results::set_text(tx, "m3", "ตอบคำถามทางโทรศัพท์แล้ว พร้อมภาพประกอบ", &staff(4)))
+        .expect("edit");
+    let hash2 = edit(r, &staff(5), |tx| results::submit(tx, "m3", &staff(5))).expect("submit");
+    assert_ne!(hash, hash2);
+    assert_eq!(cell_review(&view(&docs, "2022-01-10"), "m3", "klang"), ReviewState::AwaitingReview);
+    let c = coordinator(6);
+    edit(&mut docs.review, &c, |tx| review::decide(tx, "m3", "klang", ReviewDecisionKind::Approved, "", &hash2, &c))
+        .expect("approve");
+    assert_eq!(cell_review(&view(&docs, "2022-01-10"), "m3", "klang"), ReviewState::Approved);
+
+    // An edit after approval shows as changed since approval; undoing it restores the approval.
+    let r = docs.results.get_mut("klang").expect("klang");
+    edit(r, &staff(7), |tx| results::set_status(tx, "m3", &Status::InProgress, &staff(7))).expect("edit");
+    let v = view(&docs, "2022-01-10");
+    assert_eq!(cell_review(&v, "m3", "klang"), ReviewState::ChangedSinceApproval);
+    assert_eq!(v.changed_since_approval.len(), 1);
+    let r = docs.results.get_mut("klang").expect("klang");
+    edit(r, &staff(8), |tx| results::set_status(tx, "m3", &Status::Done, &staff(8))).expect("edit");
+    assert_eq!(cell_review(&view(&docs, "2022-01-10"), "m3", "klang"), ReviewState::Approved);
+
+    // The history of m3 records who did what, from both documents.
+    let year = AgencyYear::from_documents(docs.iter()).expect("read");
+    let history = merge_histories(vec![
+        measure_history(&docs.results["klang"], &klang(), "m3", &year.directory),
+        measure_history(&docs.review, &DocKey::of(DocKind::Review), "m3", &year.directory),
+    ]);
+    let fields: Vec<(String, Vec<String>)> =
+        history.iter().map(|h| (h.message.clone(), h.fields.iter().map(|f| f.field.clone()).collect())).collect();
+    assert!(fields.iter().any(|(m, f)| m == "บันทึกผล" && f.contains(&"text".to_string())), "{fields:?}");
+    assert!(fields.iter().any(|(_, f)| f.contains(&"submission".to_string())), "{fields:?}");
+    assert_eq!(history.iter().filter(|h| h.document.kind == DocKind::Review).count(), 2, "{fields:?}");
+    assert!(history.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+    let status_values: Vec<Option<String>> =
+        history.iter().flat_map(|h| h.fields.iter().filter(|f| f.field == "status").map(|f| f.value.clone())).collect();
+    // The sample's creation, then the division's three changes.
+    assert_eq!(
+        status_values,
+        [Some("not_started".into()), Some("done".into()), Some("in_progress".into()), Some("done".into())]
+    );
+}
+
+#[test]
+fn history_names_the_user_behind_an_actor() {
+    let mut docs = sample();
+    let actor = ActorId::from([7u8; 16]);
+    let server = CommitMeta::new("ลงทะเบียนอุปกรณ์", "server", T0);
+    edit(&mut docs.directory, &server, |tx| {
+        directory::register_actor(
+            tx,
+            &actor.to_hex_string(),
+            &ActorInfo { username: "kannika".into(), device: "แล็ปท็อป".into(), issued_at: T0 },
+        )
+    })
+    .expect("register");
+    let meta = CommitMeta::new("แก้ชื่อมาตรการ", "kannika", T0 + 60_000).with_actor(actor.clone());
+    edit(&mut docs.plan, &meta, |tx| plan::set_title(tx, "m2", "การเผยแพร่ข้อมูลของหน่วยงาน")).expect("edit");
+    let year = AgencyYear::from_documents(docs.iter()).expect("read");
+    let history = measure_history(&docs.plan, &DocKey::of(DocKind::Plan), "m2", &year.directory);
+    let last = history.last().expect("the edit is in the history");
+    assert_eq!(last.username.as_deref(), Some("kannika"));
+    assert_eq!(last.display_name.as_deref(), Some("นางสาวกรรณิการ์ รวยบุญส่ง"));
+    assert_eq!(last.actor, actor.to_hex_string());
+    assert_eq!(last.at_ms, T0 + 60_000);
+    assert_eq!(last.message, "แก้ชื่อมาตรการ");
+    assert_eq!(last.fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["title"]);
+    // The sample's creation touched m2 too, by the server's (unregistered) actor.
+    assert!(history.len() >= 2);
+    assert!(history[0].username.is_none());
+}
+
+#[test]
+fn late_items_and_quarter_progress_at_dates() {
+    let mut docs = sample();
+    // สำนักปลัด finishes measure 2 (its only single-division measure, quarter 1).
+    let r = docs.results.get_mut("palad").expect("palad");
+    let m = CommitMeta::new("เสร็จแล้ว", "somchai", T0);
+    edit(r, &m, |tx| results::set_status(tx, "m2", &Status::Done, &m)).expect("edit");
+
+    // (date, late pairs, quarters ended)
+    let cases = [
+        ("2021-10-15", 0, 0),
+        ("2021-12-31", 0, 0),
+        ("2022-01-01", 6 + 6, 1),      // m1 and m3 (6 divisions each); m2 is done; m4 runs to Q4
+        ("2022-04-01", 12 + 6 + 6, 2), // + m7, m8
+        ("2022-07-01", 24, 3),
+        ("2022-10-01", 24 + 6 + 6 + 6, 4), // + m4, m5, m6
+    ];
+    for (today, late, ended) in cases {
+        let v = view(&docs, today);
+        assert_eq!(v.late.len(), late, "late on {today}");
+        assert_eq!(v.quarters.iter().filter(|q| q.ended).count(), ended, "quarters ended on {today}");
+    }
+    let v = view(&docs, "2022-01-01");
+    let q1 = &v.quarters[0];
+    assert_eq!((q1.quarter, q1.label.as_str()), (1, "ไตรมาสที่ ๑"));
+    assert_eq!(q1.scheduled, 6 + 1 + 6 + 6, "m1, m2, m3 and m4 run in Q1");
+    assert_eq!(q1.done, 1);
+    assert_eq!(q1.due, 13);
+    assert_eq!(q1.due_done, 1);
+    assert_eq!(v.quarters[3].scheduled, 6 + 6 + 6);
+    assert_eq!(v.quarters[0].start, Date::new(2021, 10, 1).expect("date"));
+    assert!(v.late.iter().all(|c| c.measure != "m2"));
+    let palad = v.divisions.iter().find(|d| d.id == "palad").expect("palad");
+    assert_eq!((palad.done, palad.late), (1, 2));
+}
+
+#[test]
+fn conflicting_schedules_are_reported_and_resolved_by_writing_again() {
+    let mut docs = sample();
+    let mut other = docs.plan.fork();
+    let a = CommitMeta::new("ตั้งไตรมาส", "kannika", T0).with_actor(ActorId::from([1u8; 16]));
+    let b = CommitMeta::new("ตั้งไตรมาส", "kannika", T0).with_actor(ActorId::from([2u8; 16]));
+    edit(&mut docs.plan, &a, |tx| plan::set_schedule(tx, "m5", &"3".parse::<ScheduleCode>().expect("s").0)).expect("a");
+    edit(&mut other, &b, |tx| plan::set_schedule(tx, "m5", &"2-3".parse::<ScheduleCode>().expect("s").0)).expect("b");
+    docs.plan.merge(&mut other).expect("merge");
+    let v = view(&docs, "2022-01-10");
+    let conflict = v.conflicts.iter().find(|c| c.field == "schedule").expect("conflict reported");
+    assert_eq!(conflict.measure.as_deref(), Some("m5"));
+    let mut values: Vec<&str> = conflict.values.iter().map(|v| v.display.as_str()).collect();
+    values.sort();
+    assert_eq!(values, ["2-3", "3"]);
+    // Choosing a value writes it again, which ends the conflict.
+    edit(&mut docs.plan, &a, |tx| plan::set_schedule(tx, "m5", &"2-3".parse::<ScheduleCode>().expect("s").0))
+        .expect("choose");
+    assert!(view(&docs, "2022-01-10").conflicts.is_empty());
+}
+
+struct ScheduleCode(prongsai_core::Schedule);
+
+impl std::str::FromStr for ScheduleCode {
+    type Err = prongsai_core::calendar::ScheduleError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        prongsai_core::Schedule::parse(s).map(ScheduleCode)
+    }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what Prongsai needs to build, run and test on Debian 12 (as root), skipping whatever is
+# already there. Safe to run again. Usage: scripts/setup.sh [core|test|run]...
+#   core  the Rust toolchain pieces every build needs (wasm32 target)
+#   test  everything the test suite needs
+#   run   everything the run command needs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+
+need_cargo() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    if [ -x "$HOME/.cargo/bin/cargo" ]; then
+      export PATH="$HOME/.cargo/bin:$PATH"
+    else
+      log "cargo is missing: install Rust with rustup (https://rustup.rs) and run this again"
+      exit 1
+    fi
+  fi
+}
+
+# Debian packages, installed in one apt call when any is missing.
+APT_PACKAGES=(pkg-config build-essential libssl-dev mold)
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "apt-get install ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+      log "not root: install these Debian packages yourself: ${missing[*]}"
+      exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+wasm_target() {
+  if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+    log "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+need_cargo
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(test)
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    core) wasm_target ;;
+    test | run)
+      apt_install "${APT_PACKAGES[@]}"
+      wasm_target
+      ;;
+    *) log "unknown stage $stage"; exit 2 ;;
+  esac
+done

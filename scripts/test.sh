@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of Prongsai, installing what the tests need first (Debian 12, as root).
+# One build of the workspace serves every stage below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+source scripts/env.sh
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
+step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*" >&2; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint (clippy, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "build the workspace once, for every test stage"
+cargo build --workspace --all-targets --locked
+
+step "core builds for the browser (wasm32)"
+cargo check -p prongsai-core --target wasm32-unknown-unknown --locked
+
+step "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+  cargo test --workspace --doc --locked
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+step "all tests passed"
