@@ -3,7 +3,7 @@
 
 use prongsai_core::sample::pakchong_2565;
 use prongsai_core::thai::{format_date_official, to_thai_digits};
-use prongsai_core::{merged_view, AgencyYear, CommitMeta, Date};
+use prongsai_core::{AgencyYear, CommitMeta, Date, merged_view};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
