@@ -40,6 +40,16 @@ apt_install() {
   fi
 }
 
+node_packages() {
+  if ! command -v node >/dev/null 2>&1; then
+    apt_install nodejs npm
+  fi
+  if [ ! -d tests/js/node_modules/@automerge/automerge-repo ]; then
+    log "npm ci (tests/js: the reference automerge-repo client)"
+    npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+  fi
+}
+
 wasm_target() {
   if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
     log "rustup target add wasm32-unknown-unknown"
@@ -53,7 +63,12 @@ stages=("$@")
 for stage in "${stages[@]}"; do
   case "$stage" in
     core) wasm_target ;;
-    test | run)
+    test)
+      apt_install "${APT_PACKAGES[@]}"
+      wasm_target
+      node_packages
+      ;;
+    run)
       apt_install "${APT_PACKAGES[@]}"
       wasm_target
       ;;

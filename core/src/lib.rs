@@ -4,11 +4,13 @@
 //! Invariant: this crate performs no IO. It reads no clock, socket or file; time and ids are
 //! passed in. It builds for `wasm32-unknown-unknown`.
 
+pub mod access;
 pub mod agency_year;
 pub mod calendar;
 pub mod conflicts;
 pub mod divisions;
 pub mod docs;
+pub mod durability;
 pub mod hash;
 pub mod history;
 pub mod ita;

@@ -1,0 +1,229 @@
+//! The server's HTTP API, as a device calls it.
+
+use std::time::Duration;
+
+use prongsai_core::automerge::ChangeHash;
+use prongsai_core::model::DocKind;
+use serde::{Deserialize, Serialize};
+
+/// Why a call to the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The token is missing, expired or revoked, or the password was wrong: sign in again.
+    #[error("not signed in (the server answered 401)")]
+    Unauthorized,
+    #[error("too many failed logins; try again in {retry_after:?}")]
+    RateLimited { retry_after: Duration },
+    #[error("not found or not available to this user")]
+    NotFound,
+    #[error("the server refused: {status} {message}")]
+    Refused { status: u16, message: String },
+    #[error("cannot reach the server: {0}")]
+    Network(String),
+    #[error("unexpected answer from the server: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// True when the device should retry later (offline, server restarting).
+    pub fn is_offline(&self) -> bool {
+        matches!(self, ApiError::Network(_)) || matches!(self, ApiError::Refused { status: 502..=504, .. })
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoginResponse {
+    pub token: String,
+    pub peer_id: String,
+    pub expires_at: i64,
+    pub actor_id: String,
+    pub username: String,
+    pub agency_id: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Me {
+    pub username: String,
+    pub agency_id: String,
+    pub division: Option<String>,
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub position: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DocumentEntry {
+    pub kind: DocKind,
+    pub division: Option<String>,
+    pub url: String,
+    #[serde(default)]
+    pub writable: bool,
+}
+
+impl DocumentEntry {
+    /// The samod document id (the URL without `automerge:`).
+    pub fn document_id(&self) -> &str {
+        self.url.strip_prefix("automerge:").unwrap_or(&self.url)
+    }
+}
+
+/// A thin client of the server's HTTP API.
+#[derive(Clone, Debug)]
+pub struct ServerApi {
+    base: url::Url,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+pub(crate) fn install_crypto() {
+    // reqwest and tungstenite use rustls with the `ring` provider (lighter to build than aws-lc).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl ServerApi {
+    pub fn new(base: url::Url) -> ServerApi {
+        install_crypto();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("a reqwest client with a rustls provider installed builds");
+        ServerApi { base, http, token: None }
+    }
+
+    pub fn with_token(mut self, token: &str) -> ServerApi {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    pub fn base(&self) -> &url::Url {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> Result<url::Url, ApiError> {
+        self.base.join(path).map_err(|e| ApiError::Decode(format!("bad URL {path}: {e}")))
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> Result<reqwest::RequestBuilder, ApiError> {
+        let mut request = self.http.request(method, self.url(path)?);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        Ok(request)
+    }
+
+    async fn send<T: for<'de> Deserialize<'de>>(&self, request: reqwest::RequestBuilder) -> Result<T, ApiError> {
+        let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return response.json().await.map_err(|e| ApiError::Decode(e.to_string()));
+        }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_secs);
+        let message = response
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+            .unwrap_or_default();
+        Err(match status.as_u16() {
+            401 => ApiError::Unauthorized,
+            404 => ApiError::NotFound,
+            429 => ApiError::RateLimited { retry_after: retry_after.unwrap_or(Duration::from_secs(60)) },
+            code => ApiError::Refused { status: code, message },
+        })
+    }
+
+    pub async fn login(&self, username: &str, password: &str, device: &str) -> Result<LoginResponse, ApiError> {
+        let body = serde_json::json!({ "username": username, "password": password, "device": device });
+        self.send(self.request(reqwest::Method::POST, "api/login")?.json(&body)).await
+    }
+
+    pub async fn me(&self) -> Result<Me, ApiError> {
+        self.send(self.request(reqwest::Method::GET, "api/me")?).await
+    }
+
+    pub async fn years(&self, agency: &str) -> Result<Vec<i64>, ApiError> {
+        self.send(self.request(reqwest::Method::GET, &format!("api/agencies/{agency}/years"))?).await
+    }
+
+    pub async fn documents(&self, agency: &str, year: i64) -> Result<Vec<DocumentEntry>, ApiError> {
+        self.send(self.request(reqwest::Method::GET, &format!("api/agencies/{agency}/years/{year}/documents"))?).await
+    }
+
+    /// The merged view as the server computes it (`date` ISO, or today).
+    pub async fn status(&self, agency: &str, year: i64, date: Option<&str>) -> Result<serde_json::Value, ApiError> {
+        let mut request = self.request(reqwest::Method::GET, &format!("api/agencies/{agency}/years/{year}/status"))?;
+        if let Some(date) = date {
+            request = request.query(&[("date", date)]);
+        }
+        self.send(request).await
+    }
+
+    /// Whether the server has committed every head of `doc_id`, waiting up to `wait`.
+    pub async fn durable(&self, doc_id: &str, heads: &[ChangeHash], wait: Duration) -> Result<bool, ApiError> {
+        let heads: Vec<String> = heads.iter().map(ChangeHash::to_string).collect();
+        let wait_ms = wait.as_millis().to_string();
+        let request = self
+            .request(reqwest::Method::GET, &format!("api/documents/{doc_id}/durable"))?
+            .query(&[("heads", heads.join(",").as_str()), ("wait_ms", wait_ms.as_str())])
+            .timeout(wait + Duration::from_secs(30));
+        let answer: serde_json::Value = self.send(request).await?;
+        Ok(answer.get("durable").and_then(serde_json::Value::as_bool).unwrap_or(false))
+    }
+
+    /// Signs (or returns) one step of the approval chain.
+    pub async fn sign(
+        &self,
+        agency: &str,
+        year: i64,
+        step: &str,
+        decision: &str,
+        comment: &str,
+        date: Option<&str>,
+    ) -> Result<serde_json::Value, ApiError> {
+        let body = serde_json::json!({ "decision": decision, "comment": comment, "date": date });
+        self.send(
+            self.request(reqwest::Method::POST, &format!("api/agencies/{agency}/years/{year}/approvals/{step}"))?
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn put_blob(&self, sha256: &str, media_type: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
+        let request = self
+            .request(reqwest::Method::PUT, &format!("api/blobs/{sha256}"))?
+            .header(reqwest::header::CONTENT_TYPE, media_type)
+            .body(bytes);
+        let _: serde_json::Value = self.send(request).await?;
+        Ok(())
+    }
+
+    pub async fn get_blob(&self, sha256: &str) -> Result<Vec<u8>, ApiError> {
+        let response = self
+            .request(reqwest::Method::GET, &format!("api/blobs/{sha256}"))?
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        match response.status().as_u16() {
+            200 => Ok(response.bytes().await.map_err(|e| ApiError::Network(e.to_string()))?.to_vec()),
+            401 => Err(ApiError::Unauthorized),
+            404 => Err(ApiError::NotFound),
+            code => Err(ApiError::Refused { status: code, message: String::new() }),
+        }
+    }
+
+    /// The WebSocket URL of the sync endpoint (`ws://…/sync` or `wss://…/sync`).
+    pub fn sync_url(&self) -> Result<url::Url, ApiError> {
+        let mut url = self.url("sync")?;
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        url.set_scheme(scheme).map_err(|()| ApiError::Decode("cannot make a WebSocket URL".into()))?;
+        Ok(url)
+    }
+}

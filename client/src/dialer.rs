@@ -1,0 +1,73 @@
+//! Our WebSocket dialer: it sends the token (samod's bundled dialer sends no headers), uses
+//! rustls for `wss://`, and treats 401/403 as a permanent failure, so a revoked or expired login
+//! sends the user to the sign-in page instead of retrying forever.
+
+use futures::future::BoxFuture;
+use futures::{SinkExt, StreamExt, TryStreamExt};
+use samod::{DialError, Dialer, Transport};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+/// The server refused the token: the user must sign in again.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the server refused the login (HTTP {status}); sign in again")]
+pub struct SignedOut {
+    pub status: u16,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WireError(String);
+
+pub struct TokenDialer {
+    url: url::Url,
+    token: String,
+    max_message_bytes: usize,
+}
+
+impl TokenDialer {
+    pub fn new(url: url::Url, token: String) -> TokenDialer {
+        crate::api::install_crypto();
+        TokenDialer { url, token, max_message_bytes: 64 * 1024 * 1024 }
+    }
+}
+
+impl Dialer for TokenDialer {
+    type Error = SignedOut;
+
+    fn url(&self) -> url::Url {
+        self.url.clone()
+    }
+
+    fn connect(&self) -> BoxFuture<'static, Result<Transport, DialError<SignedOut>>> {
+        let url = self.url.clone();
+        let token = self.token.clone();
+        let max = self.max_message_bytes;
+        Box::pin(async move {
+            let mut request = url.as_str().into_client_request().map_err(DialError::transient)?;
+            let bearer = format!("Bearer {token}").parse().map_err(DialError::transient)?;
+            request.headers_mut().insert("authorization", bearer);
+            let config =
+                tungstenite::protocol::WebSocketConfig::default().max_message_size(Some(max)).max_frame_size(Some(max));
+            let (socket, _) = match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
+                Ok(ok) => ok,
+                Err(tungstenite::Error::Http(response)) if matches!(response.status().as_u16(), 401 | 403) => {
+                    return Err(DialError::PermanentFailure(SignedOut { status: response.status().as_u16() }));
+                }
+                Err(e) => return Err(DialError::transient(e)),
+            };
+            let (sink, stream) = socket.split();
+            let stream = stream.map_err(|e| WireError(e.to_string())).try_filter_map(|message| async move {
+                match message {
+                    Message::Binary(bytes) => Ok(Some(bytes.to_vec())),
+                    Message::Text(_) => Err(WireError("unexpected text frame".into())),
+                    Message::Close(_) | Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(None),
+                }
+            });
+            let sink = sink
+                .sink_map_err(|e| WireError(e.to_string()))
+                .with(|bytes: Vec<u8>| futures::future::ready(Ok::<_, WireError>(Message::Binary(bytes.into()))));
+            Ok(Transport::new(Box::pin(stream), Box::pin(sink)))
+        })
+    }
+}

@@ -1,0 +1,13 @@
+//! The sync client a Prongsai device runs (the Tauri app, tests' headless devices, the load
+//! generator): login over HTTP, a samod repo over local SQLite, our own WebSocket dialer, and the
+//! count of local changes the server has not yet confirmed as durable.
+
+pub mod api;
+pub mod device;
+pub mod dialer;
+pub mod session;
+pub mod storage;
+
+pub use api::{ApiError, DocumentEntry, ServerApi};
+pub use device::{Connection, Device, DeviceConfig, DeviceError, SyncState};
+pub use session::Session;

@@ -1,0 +1,349 @@
+//! The server's shared state and the operations the HTTP API, the WebSocket and the command line
+//! share: authentication, the live-connection registry (for revocation), reading an agency-year,
+//! and the server's own writes (directory, approvals).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prongsai_core::AgencyYear;
+use prongsai_core::automerge::{ActorId, Automerge};
+use prongsai_core::docs::{self, CommitMeta, DocError};
+use prongsai_core::model::{DocKey, DocKind};
+use samod::{DocHandle, DocumentId};
+
+use crate::auth;
+use crate::db::{Database, DbError, DocumentRow, SessionRow, UserRow};
+use crate::policy::{Access, Peer};
+use crate::repos::Repos;
+use crate::storage::DurableStorage;
+
+/// Settings of a running server.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Largest WebSocket message accepted; a bigger one closes that connection.
+    pub max_message_bytes: usize,
+    /// Largest evidence file accepted.
+    pub max_blob_bytes: usize,
+    /// How long a login stays valid (devices work offline for weeks).
+    pub session_ttl: Duration,
+    pub login_window: Duration,
+    pub login_failures_per_account: usize,
+    pub login_failures_per_address: usize,
+    /// An agency's repo stops after this long without connections.
+    pub repo_idle: Duration,
+    /// The longest a durability check waits.
+    pub durable_wait_max: Duration,
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Config {
+        Config {
+            data_dir,
+            listen,
+            max_message_bytes: 16 * 1024 * 1024,
+            max_blob_bytes: 25 * 1024 * 1024,
+            session_ttl: Duration::from_secs(90 * 24 * 3600),
+            login_window: Duration::from_secs(15 * 60),
+            login_failures_per_account: 5,
+            login_failures_per_address: 30,
+            repo_idle: Duration::from_secs(10 * 60),
+            durable_wait_max: Duration::from_secs(30),
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Counters exported at `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    pub connections_opened: AtomicU64,
+    pub connections_open: AtomicU64,
+    pub frames_received: AtomicU64,
+    pub frames_rejected: AtomicU64,
+    pub refused_writes: AtomicU64,
+    pub logins: AtomicU64,
+    pub login_failures: AtomicU64,
+    pub durable_checks: AtomicU64,
+}
+
+/// An authenticated request or connection.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    pub session: SessionRow,
+    pub user: UserRow,
+}
+
+impl Auth {
+    pub fn peer(&self) -> Peer {
+        Peer::from_user(&self.user)
+    }
+}
+
+/// Why a server operation failed, as the API reports it.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("storage: {0}")]
+    Db(#[from] DbError),
+    #[error("document: {0}")]
+    Doc(#[from] DocError),
+    #[error("the agency's repository stopped; try again")]
+    Stopped,
+    #[error("storage is unhealthy; writes are not being confirmed")]
+    Unhealthy,
+}
+
+impl From<samod::Stopped> for AppError {
+    fn from(_: samod::Stopped) -> Self {
+        AppError::Stopped
+    }
+}
+
+struct LiveConnection {
+    id: u64,
+    peer_id: String,
+    close: tokio::sync::watch::Sender<bool>,
+}
+
+pub struct Inner<D> {
+    pub config: Config,
+    pub db: D,
+    pub storage: DurableStorage<D>,
+    pub access: Access<D>,
+    pub repos: Repos<D>,
+    pub limiter: auth::RateLimiter,
+    pub metrics: Metrics,
+    /// The actor the server writes the directory and approvals with.
+    pub server_actor: ActorId,
+    live: Mutex<HashMap<i64, Vec<LiveConnection>>>,
+    next_connection: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct App<D> {
+    inner: Arc<Inner<D>>,
+}
+
+impl<D> std::ops::Deref for App<D> {
+    type Target = Inner<D>;
+    fn deref(&self) -> &Inner<D> {
+        &self.inner
+    }
+}
+
+/// Removes a connection from the live registry when the connection ends.
+pub struct LiveGuard<D: Database> {
+    app: App<D>,
+    user_id: i64,
+    id: u64,
+}
+
+impl<D: Database> Drop for LiveGuard<D> {
+    fn drop(&mut self) {
+        if let Ok(mut live) = self.app.live.lock()
+            && let Some(list) = live.get_mut(&self.user_id)
+        {
+            list.retain(|c| c.id != self.id);
+            if list.is_empty() {
+                live.remove(&self.user_id);
+            }
+        }
+        self.app.metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl<D: Database> App<D> {
+    pub async fn new(config: Config, db: D) -> Result<App<D>, DbError> {
+        let server_actor = match db.setting("server_actor".into()).await? {
+            Some(hex) => ActorId::from_str(&hex).unwrap_or_else(|_| ActorId::random()),
+            None => {
+                let actor = ActorId::random();
+                db.set_setting("server_actor".into(), actor.to_hex_string()).await?;
+                actor
+            }
+        };
+        let storage = DurableStorage::new(db.clone());
+        let access = Access::new(db.clone(), now_ms);
+        let peer_id = samod::PeerId::from(format!("prongsai-server-{}", &server_actor.to_hex_string()[..12]).as_str());
+        let repos = Repos::new(storage.clone(), access.clone(), peer_id);
+        let limiter = auth::RateLimiter::new(
+            config.login_window,
+            config.login_failures_per_account,
+            config.login_failures_per_address,
+        );
+        Ok(App {
+            inner: Arc::new(Inner {
+                config,
+                db,
+                storage,
+                access,
+                repos,
+                limiter,
+                metrics: Metrics::default(),
+                server_actor,
+                live: Mutex::new(HashMap::new()),
+                next_connection: AtomicU64::new(1),
+            }),
+        })
+    }
+
+    /// The session and user behind a bearer token, if it is valid now.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<Auth>, DbError> {
+        let Some(session) = self.db.session_by_token_hash(auth::token_hash(token)).await? else {
+            return Ok(None);
+        };
+        if session.revoked || session.expires_at <= now_ms() {
+            return Ok(None);
+        }
+        let Some(user) = self.db.user_by_id(session.user_id).await? else { return Ok(None) };
+        if user.disabled {
+            return Ok(None);
+        }
+        Ok(Some(Auth { session, user }))
+    }
+
+    /// Registers a live connection; the returned receiver turns true when it must close.
+    pub fn register_connection(&self, auth: &Auth) -> (LiveGuard<D>, tokio::sync::watch::Receiver<bool>) {
+        let (close, closed) = tokio::sync::watch::channel(false);
+        let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut live) = self.live.lock() {
+            live.entry(auth.user.id).or_default().push(LiveConnection {
+                id,
+                peer_id: auth.session.peer_id.clone(),
+                close,
+            });
+        }
+        self.metrics.connections_opened.fetch_add(1, Ordering::Relaxed);
+        self.metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+        (LiveGuard { app: self.clone(), user_id: auth.user.id, id }, closed)
+    }
+
+    /// Closes every live connection of a user (all of them, or only those of some peers).
+    pub fn close_connections(&self, user_id: i64, only_peers: Option<&[String]>) -> usize {
+        let Ok(live) = self.live.lock() else { return 0 };
+        let Some(list) = live.get(&user_id) else { return 0 };
+        let mut closed = 0;
+        for conn in list {
+            if only_peers.is_none_or(|peers| peers.contains(&conn.peer_id)) {
+                let _ = conn.close.send(true);
+                closed += 1;
+            }
+        }
+        closed
+    }
+
+    /// Closes every live connection (storage failure, shutdown).
+    pub fn close_all_connections(&self) {
+        if let Ok(live) = self.live.lock() {
+            for conn in live.values().flatten() {
+                let _ = conn.close.send(true);
+            }
+        }
+    }
+
+    /// Revokes every session of a user and cuts their open connections.
+    pub async fn revoke_user(&self, user_id: i64) -> Result<usize, DbError> {
+        self.db.sessions_revoke_user(user_id).await?;
+        self.access.invalidate();
+        let closed = self.close_connections(user_id, None);
+        tracing::info!(user_id, closed, "revoked a user's sessions");
+        Ok(closed)
+    }
+
+    /// Re-checks every live connection's session (after another process changed the database).
+    pub async fn recheck_live_sessions(&self) {
+        let peers: Vec<(i64, String)> = match self.live.lock() {
+            Ok(live) => live.iter().flat_map(|(u, list)| list.iter().map(move |c| (*u, c.peer_id.clone()))).collect(),
+            Err(_) => return,
+        };
+        let mut changed = false;
+        for (user_id, peer_id) in peers {
+            let valid = match self.db.session_by_peer(peer_id.clone()).await {
+                Ok(Some(s)) => !s.revoked && s.expires_at > now_ms(),
+                Ok(None) => false,
+                Err(_) => continue,
+            };
+            let enabled = matches!(self.db.user_by_id(user_id).await, Ok(Some(u)) if !u.disabled);
+            if !(valid && enabled) {
+                changed = true;
+                self.close_connections(user_id, Some(std::slice::from_ref(&peer_id)));
+            }
+        }
+        if changed {
+            self.access.invalidate();
+        }
+    }
+
+    /// The samod handle of a registered document, through its agency's repo.
+    pub async fn handle(&self, row: &DocumentRow) -> Result<DocHandle, AppError> {
+        let id = DocumentId::from_str(&row.doc_id).map_err(|_| AppError::NotFound)?;
+        let repo = self.repos.get(&row.agency_id).await?;
+        repo.repo.find(id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// Reads every document of an agency-year into the typed model.
+    pub async fn agency_year(&self, agency_id: &str, year: i64) -> Result<(AgencyYear, Vec<DocumentRow>), AppError> {
+        let rows = self.db.documents_of(agency_id.to_string(), year).await?;
+        if rows.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        let mut agency_year = AgencyYear::default();
+        for row in &rows {
+            let handle = self.handle(row).await?;
+            let key = DocKey { kind: row.kind, division: row.division.clone() };
+            let copy: Automerge = handle.with_document_async(|doc| doc.clone()).await?;
+            agency_year.load(&key, &copy)?;
+        }
+        Ok((agency_year, rows))
+    }
+
+    /// A change the server makes itself (directory, approvals), with the server's actor.
+    pub async fn server_edit<R, F>(&self, row: &DocumentRow, message: &str, change: F) -> Result<R, AppError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut prongsai_core::automerge::transaction::Transaction<'_>) -> Result<R, DocError> + Send + 'static,
+    {
+        let handle = self.handle(row).await?;
+        let meta = CommitMeta::new(message, "server", now_ms()).with_actor(self.server_actor.clone());
+        Ok(handle.with_document_async(move |doc| docs::edit(doc, &meta, change)).await??)
+    }
+
+    /// Records in the directory of each of the agency's years that `actor` writes for `user`.
+    pub async fn register_actor(&self, user: &UserRow, actor: &str, device: &str) -> Result<(), AppError> {
+        for year in self.db.years_of(user.agency_id.clone()).await? {
+            let rows = self.db.documents_of(user.agency_id.clone(), year).await?;
+            let Some(directory) = rows.iter().find(|r| r.kind == DocKind::Directory) else { continue };
+            let info = prongsai_core::model::ActorInfo {
+                username: user.username.clone(),
+                device: device.to_string(),
+                issued_at: now_ms(),
+            };
+            let actor = actor.to_string();
+            self.server_edit(directory, "ลงทะเบียนอุปกรณ์", move |tx| {
+                docs::directory::register_actor(tx, &actor, &info)
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}

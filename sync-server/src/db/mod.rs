@@ -1,0 +1,167 @@
+//! The server's storage behind one trait, so that backends (SQLite now, PostgreSQL next) are
+//! interchangeable and all pass the same story test (`tests/storage_story.rs`).
+//!
+//! A write that returns `Ok` is committed durably; nothing else may be treated as stored.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use prongsai_core::model::{DocKind, Role};
+
+pub mod sqlite;
+
+/// A failure of the storage backend. The message is for logs; it never contains secrets.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DbError {
+    #[error("storage backend: {0}")]
+    Backend(String),
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("the storage writer has stopped")]
+    Stopped,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgencyRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: i64,
+    pub agency_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub position: String,
+    pub division: Option<String>,
+    pub roles: Vec<Role>,
+    /// PHC string of the argon2id hash.
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewUser {
+    pub agency_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub position: String,
+    pub division: Option<String>,
+    pub roles: Vec<Role>,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+/// Fields an administrator may change on a user; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserUpdate {
+    pub display_name: Option<String>,
+    pub position: Option<String>,
+    pub division: Option<Option<String>>,
+    pub roles: Option<Vec<Role>>,
+    pub disabled: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    /// Hex SHA-256 of the bearer token; the token itself is never stored.
+    pub token_hash: String,
+    pub user_id: i64,
+    pub peer_id: String,
+    /// Automerge actor id (hex) the device writes with.
+    pub actor_id: String,
+    pub device: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentRow {
+    /// The samod document id (bs58check), as in `automerge:<id>`.
+    pub doc_id: String,
+    pub agency_id: String,
+    pub year: i64,
+    pub kind: DocKind,
+    pub division: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobRow {
+    pub media_type: String,
+    pub data: Vec<u8>,
+}
+
+/// Everything the server stores.
+pub trait Database: Clone + Send + Sync + 'static {
+    // --- Automerge chunks, under samod's storage keys joined with '/'
+    fn chunk_load(&self, key: String) -> impl Future<Output = Result<Option<Vec<u8>>, DbError>> + Send;
+    fn chunk_load_prefix(
+        &self,
+        prefix: String,
+    ) -> impl Future<Output = Result<HashMap<String, Vec<u8>>, DbError>> + Send;
+    fn chunk_put(&self, key: String, data: Vec<u8>) -> impl Future<Output = Result<(), DbError>> + Send;
+    fn chunk_delete(&self, key: String) -> impl Future<Output = Result<(), DbError>> + Send;
+
+    // --- agencies and users
+    fn agency_create(&self, agency: AgencyRow) -> impl Future<Output = Result<(), DbError>> + Send;
+    fn agency(&self, id: String) -> impl Future<Output = Result<Option<AgencyRow>, DbError>> + Send;
+    fn agencies(&self) -> impl Future<Output = Result<Vec<AgencyRow>, DbError>> + Send;
+    fn user_create(&self, user: NewUser) -> impl Future<Output = Result<UserRow, DbError>> + Send;
+    fn user_by_username(&self, username: String) -> impl Future<Output = Result<Option<UserRow>, DbError>> + Send;
+    fn user_by_id(&self, id: i64) -> impl Future<Output = Result<Option<UserRow>, DbError>> + Send;
+    fn users_of_agency(&self, agency_id: String) -> impl Future<Output = Result<Vec<UserRow>, DbError>> + Send;
+    fn user_update(&self, id: i64, update: UserUpdate) -> impl Future<Output = Result<(), DbError>> + Send;
+    fn user_set_password(&self, id: i64, password_hash: String) -> impl Future<Output = Result<(), DbError>> + Send;
+
+    // --- sessions
+    fn session_create(&self, session: SessionRow) -> impl Future<Output = Result<(), DbError>> + Send;
+    fn session_by_token_hash(
+        &self,
+        token_hash: String,
+    ) -> impl Future<Output = Result<Option<SessionRow>, DbError>> + Send;
+    fn session_by_peer(&self, peer_id: String) -> impl Future<Output = Result<Option<SessionRow>, DbError>> + Send;
+    /// Revokes one session (logout).
+    fn session_revoke(&self, token_hash: String) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// Revokes every live session of a user; returns their peer ids.
+    fn sessions_revoke_user(&self, user_id: i64) -> impl Future<Output = Result<Vec<String>, DbError>> + Send;
+
+    // --- the registry of documents the server created
+    fn document_register(&self, row: DocumentRow) -> impl Future<Output = Result<(), DbError>> + Send;
+    fn document(&self, doc_id: String) -> impl Future<Output = Result<Option<DocumentRow>, DbError>> + Send;
+    fn documents_of(
+        &self,
+        agency_id: String,
+        year: i64,
+    ) -> impl Future<Output = Result<Vec<DocumentRow>, DbError>> + Send;
+    fn years_of(&self, agency_id: String) -> impl Future<Output = Result<Vec<i64>, DbError>> + Send;
+
+    // --- evidence blobs, content-addressed per agency
+    fn blob_put(
+        &self,
+        agency_id: String,
+        sha256: String,
+        blob: BlobRow,
+    ) -> impl Future<Output = Result<(), DbError>> + Send;
+    fn blob_get(
+        &self,
+        agency_id: String,
+        sha256: String,
+    ) -> impl Future<Output = Result<Option<BlobRow>, DbError>> + Send;
+
+    // --- small settings (e.g. the server's own actor id)
+    fn setting(&self, key: String) -> impl Future<Output = Result<Option<String>, DbError>> + Send;
+    fn set_setting(&self, key: String, value: String) -> impl Future<Output = Result<(), DbError>> + Send;
+}
+
+/// Roles as stored: comma-separated names.
+pub fn roles_to_text(roles: &[Role]) -> String {
+    roles.iter().map(Role::as_str).collect::<Vec<_>>().join(",")
+}
+
+pub fn roles_from_text(text: &str) -> Vec<Role> {
+    text.split(',').filter(|s| !s.is_empty()).map(Role::parse).collect()
+}

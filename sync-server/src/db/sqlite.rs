@@ -1,0 +1,572 @@
+//! SQLite backend: one file per data directory, WAL, `synchronous=FULL`.
+//!
+//! All writes go through one writer thread that groups whatever is queued into a single
+//! transaction (each write in its own savepoint), commits, and only then answers each caller.
+//! Reads use a small pool of separate connections, which WAL lets run beside the writer.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use prongsai_core::model::DocKind;
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+use super::*;
+
+/// The largest number of queued writes committed in one transaction.
+const MAX_BATCH: usize = 512;
+
+type Completion = Box<dyn FnOnce(Result<(), DbError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+
+#[derive(Clone)]
+pub struct Sqlite {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    jobs: std::sync::mpsc::Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for Sqlite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sqlite").field("path", &self.inner.path).finish()
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> DbError {
+    DbError::Backend(e.to_string())
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                DbError::Conflict(e.to_string())
+            }
+            _ => DbError::Backend(e.to_string()),
+        }
+    }
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS chunks (
+    key TEXT PRIMARY KEY,
+    data BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS agencies (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    agency_id TEXT NOT NULL REFERENCES agencies(id),
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    position TEXT NOT NULL,
+    division TEXT,
+    roles TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    peer_id TEXT NOT NULL UNIQUE,
+    actor_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_id);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    agency_id TEXT NOT NULL REFERENCES agencies(id),
+    year INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    division TEXT
+);
+CREATE INDEX IF NOT EXISTS documents_by_year ON documents(agency_id, year);
+CREATE TABLE IF NOT EXISTS blobs (
+    agency_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (agency_id, sha256)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#;
+
+fn open_connection(path: &Path) -> Result<Connection, DbError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) `DIR/prongsai.sqlite3`, checks its integrity, and starts the
+    /// writer thread.
+    pub fn open(dir: &Path) -> Result<Sqlite, DbError> {
+        std::fs::create_dir_all(dir).map_err(|e| backend(format!("creating {}: {e}", dir.display())))?;
+        let path = dir.join("prongsai.sqlite3");
+        let writer = open_connection(&path)
+            .map_err(|e| backend(format!("{} cannot be opened as a database: {e}", path.display())))?;
+        let check: String = writer
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| backend(format!("{} is not a readable database: {e}", path.display())))?;
+        if check != "ok" {
+            return Err(backend(format!("{} failed its integrity check: {check}", path.display())));
+        }
+        writer.execute_batch(SCHEMA)?;
+        let (jobs, receiver) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(writer, receiver))
+            .map_err(|e| backend(format!("starting the writer thread: {e}")))?;
+        Ok(Sqlite { inner: Arc::new(Inner { path, jobs, readers: Mutex::new(Vec::new()) }) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Queues a write; resolves after the transaction holding it has committed.
+    async fn write<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T, DbError>>();
+        let job: Job = Box::new(move |conn| match f(conn) {
+            Ok(value) => (
+                true,
+                Box::new(move |committed: Result<(), DbError>| {
+                    let _ = tx.send(committed.map(|()| value));
+                }),
+            ),
+            Err(e) => (
+                false,
+                Box::new(move |_| {
+                    let _ = tx.send(Err(e));
+                }),
+            ),
+        });
+        self.inner.jobs.send(job).map_err(|_| DbError::Stopped)?;
+        rx.await.map_err(|_| DbError::Stopped)?
+    }
+
+    /// Runs a read on a pooled connection on a blocking thread.
+    async fn read<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.readers.lock().map_err(|_| DbError::Stopped)?.pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_connection(&inner.path)?,
+            };
+            let result = f(&conn);
+            if let Ok(mut pool) = inner.readers.lock()
+                && pool.len() < 8
+            {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| backend(format!("read task: {e}")))?
+    }
+}
+
+fn writer_loop(conn: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            tracing::error!(error = %e, "sqlite: cannot begin a transaction; {} writes fail", batch.len());
+            for job in batch {
+                let (_, completion) = job(&conn);
+                completion(Err(backend(&e)));
+            }
+            continue;
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        for job in batch {
+            let savepoint = conn.execute_batch("SAVEPOINT job");
+            let (ok, completion) = job(&conn);
+            let end = if ok && savepoint.is_ok() {
+                conn.execute_batch("RELEASE job")
+            } else {
+                conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            };
+            completions.push((ok && savepoint.is_ok() && end.is_ok(), completion));
+        }
+        let committed = conn.execute_batch("COMMIT").map_err(|e| {
+            tracing::error!(error = %e, "sqlite: commit failed; nothing in this batch was stored");
+            let _ = conn.execute_batch("ROLLBACK");
+            backend(e)
+        });
+        for (ok, completion) in completions {
+            // A failed job's completion reports its own error and ignores the commit.
+            completion(if ok { committed.clone() } else { Ok(()) });
+        }
+    }
+}
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: r.get(0)?,
+        agency_id: r.get(1)?,
+        username: r.get(2)?,
+        display_name: r.get(3)?,
+        position: r.get(4)?,
+        division: r.get(5)?,
+        roles: roles_from_text(&r.get::<_, String>(6)?),
+        password_hash: r.get(7)?,
+        disabled: r.get::<_, i64>(8)? != 0,
+        created_at: r.get(9)?,
+    })
+}
+
+const USER_COLUMNS: &str =
+    "id, agency_id, username, display_name, position, division, roles, password_hash, disabled, created_at";
+
+fn session_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok(SessionRow {
+        token_hash: r.get(0)?,
+        user_id: r.get(1)?,
+        peer_id: r.get(2)?,
+        actor_id: r.get(3)?,
+        device: r.get(4)?,
+        created_at: r.get(5)?,
+        expires_at: r.get(6)?,
+        revoked: r.get::<_, i64>(7)? != 0,
+    })
+}
+
+const SESSION_COLUMNS: &str = "token_hash, user_id, peer_id, actor_id, device, created_at, expires_at, revoked";
+
+fn document_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRow> {
+    let kind: String = r.get(3)?;
+    Ok(DocumentRow {
+        doc_id: r.get(0)?,
+        agency_id: r.get(1)?,
+        year: r.get(2)?,
+        kind: DocKind::parse(&kind).unwrap_or(DocKind::Directory),
+        division: r.get(4)?,
+    })
+}
+
+/// The smallest string greater than every string starting with `prefix`, for range scans.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+impl Database for Sqlite {
+    async fn chunk_load(&self, key: String) -> Result<Option<Vec<u8>>, DbError> {
+        self.read(move |c| Ok(c.query_row("SELECT data FROM chunks WHERE key = ?1", [key], |r| r.get(0)).optional()?))
+            .await
+    }
+
+    async fn chunk_load_prefix(&self, prefix: String) -> Result<HashMap<String, Vec<u8>>, DbError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached("SELECT key, data FROM chunks WHERE key >= ?1 AND key < ?2")?;
+            let rows = stmt.query_map([&prefix, &prefix_end(&prefix)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<HashMap<String, Vec<u8>>, _>>()?)
+        })
+        .await
+    }
+
+    async fn chunk_put(&self, key: String, data: Vec<u8>) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.prepare_cached("INSERT OR REPLACE INTO chunks (key, data) VALUES (?1, ?2)")?
+                .execute(params![key, data])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn chunk_delete(&self, key: String) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.prepare_cached("DELETE FROM chunks WHERE key = ?1")?.execute([key])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn agency_create(&self, agency: AgencyRow) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO agencies (id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![agency.id, agency.name, agency.created_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn agency(&self, id: String) -> Result<Option<AgencyRow>, DbError> {
+        self.read(move |c| {
+            Ok(c.query_row("SELECT id, name, created_at FROM agencies WHERE id = ?1", [id], |r| {
+                Ok(AgencyRow { id: r.get(0)?, name: r.get(1)?, created_at: r.get(2)? })
+            })
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn agencies(&self) -> Result<Vec<AgencyRow>, DbError> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT id, name, created_at FROM agencies ORDER BY id")?;
+            let rows =
+                stmt.query_map([], |r| Ok(AgencyRow { id: r.get(0)?, name: r.get(1)?, created_at: r.get(2)? }))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn user_create(&self, user: NewUser) -> Result<UserRow, DbError> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO users (agency_id, username, display_name, position, division, roles, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    user.agency_id,
+                    user.username,
+                    user.display_name,
+                    user.position,
+                    user.division,
+                    roles_to_text(&user.roles),
+                    user.password_hash,
+                    user.created_at
+                ],
+            )?;
+            let id = c.last_insert_rowid();
+            Ok(UserRow {
+                id,
+                agency_id: user.agency_id,
+                username: user.username,
+                display_name: user.display_name,
+                position: user.position,
+                division: user.division,
+                roles: user.roles,
+                password_hash: user.password_hash,
+                disabled: false,
+                created_at: user.created_at,
+            })
+        })
+        .await
+    }
+
+    async fn user_by_username(&self, username: String) -> Result<Option<UserRow>, DbError> {
+        self.read(move |c| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
+            Ok(c.query_row(&sql, [username], user_from_row).optional()?)
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>, DbError> {
+        self.read(move |c| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+            Ok(c.query_row(&sql, [id], user_from_row).optional()?)
+        })
+        .await
+    }
+
+    async fn users_of_agency(&self, agency_id: String) -> Result<Vec<UserRow>, DbError> {
+        self.read(move |c| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE agency_id = ?1 ORDER BY username");
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map([agency_id], user_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn user_update(&self, id: i64, update: UserUpdate) -> Result<(), DbError> {
+        self.write(move |c| {
+            if let Some(v) = update.display_name {
+                c.execute("UPDATE users SET display_name = ?1 WHERE id = ?2", params![v, id])?;
+            }
+            if let Some(v) = update.position {
+                c.execute("UPDATE users SET position = ?1 WHERE id = ?2", params![v, id])?;
+            }
+            if let Some(v) = update.division {
+                c.execute("UPDATE users SET division = ?1 WHERE id = ?2", params![v, id])?;
+            }
+            if let Some(v) = update.roles {
+                c.execute("UPDATE users SET roles = ?1 WHERE id = ?2", params![roles_to_text(&v), id])?;
+            }
+            if let Some(v) = update.disabled {
+                c.execute("UPDATE users SET disabled = ?1 WHERE id = ?2", params![i64::from(v), id])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_set_password(&self, id: i64, password_hash: String) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.execute("UPDATE users SET password_hash = ?1 WHERE id = ?2", params![password_hash, id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session_create(&self, s: SessionRow) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.execute(
+                &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    s.token_hash,
+                    s.user_id,
+                    s.peer_id,
+                    s.actor_id,
+                    s.device,
+                    s.created_at,
+                    s.expires_at,
+                    i64::from(s.revoked)
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session_by_token_hash(&self, token_hash: String) -> Result<Option<SessionRow>, DbError> {
+        self.read(move |c| {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1");
+            Ok(c.query_row(&sql, [token_hash], session_from_row).optional()?)
+        })
+        .await
+    }
+
+    async fn session_by_peer(&self, peer_id: String) -> Result<Option<SessionRow>, DbError> {
+        self.read(move |c| {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE peer_id = ?1");
+            Ok(c.query_row(&sql, [peer_id], session_from_row).optional()?)
+        })
+        .await
+    }
+
+    async fn session_revoke(&self, token_hash: String) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?1", [token_hash])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn sessions_revoke_user(&self, user_id: i64) -> Result<Vec<String>, DbError> {
+        self.write(move |c| {
+            let mut stmt = c.prepare("SELECT peer_id FROM sessions WHERE user_id = ?1 AND revoked = 0")?;
+            let peers = stmt.query_map([user_id], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+            c.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [user_id])?;
+            Ok(peers)
+        })
+        .await
+    }
+
+    async fn document_register(&self, row: DocumentRow) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO documents (doc_id, agency_id, year, kind, division) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![row.doc_id, row.agency_id, row.year, row.kind.as_str(), row.division],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn document(&self, doc_id: String) -> Result<Option<DocumentRow>, DbError> {
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT doc_id, agency_id, year, kind, division FROM documents WHERE doc_id = ?1",
+                [doc_id],
+                document_from_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn documents_of(&self, agency_id: String, year: i64) -> Result<Vec<DocumentRow>, DbError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT doc_id, agency_id, year, kind, division FROM documents
+                 WHERE agency_id = ?1 AND year = ?2 ORDER BY kind, division",
+            )?;
+            let rows = stmt.query_map(params![agency_id, year], document_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn years_of(&self, agency_id: String) -> Result<Vec<i64>, DbError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare("SELECT DISTINCT year FROM documents WHERE agency_id = ?1 ORDER BY year")?;
+            let rows = stmt.query_map([agency_id], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<i64>, _>>()?)
+        })
+        .await
+    }
+
+    async fn blob_put(&self, agency_id: String, sha256: String, blob: BlobRow) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO blobs (agency_id, sha256, media_type, data) VALUES (?1, ?2, ?3, ?4)",
+                params![agency_id, sha256, blob.media_type, blob.data],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn blob_get(&self, agency_id: String, sha256: String) -> Result<Option<BlobRow>, DbError> {
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT media_type, data FROM blobs WHERE agency_id = ?1 AND sha256 = ?2",
+                [agency_id, sha256],
+                |r| Ok(BlobRow { media_type: r.get(0)?, data: r.get(1)? }),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn setting(&self, key: String) -> Result<Option<String>, DbError> {
+        self.read(move |c| {
+            Ok(c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        })
+        .await
+    }
+
+    async fn set_setting(&self, key: String, value: String) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", [key, value])?;
+            Ok(())
+        })
+        .await
+    }
+}

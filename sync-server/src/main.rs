@@ -1,0 +1,338 @@
+//! `prongsai-server`: serve, create the sample agency, and administer users.
+//! Every subcommand logs to stderr; stdout carries only the command's result.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use prongsai_core::model::Role;
+use prongsai_sync_server::db::{Database, UserUpdate};
+use prongsai_sync_server::{App, Config, Sqlite, provision};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "prongsai-server", version, about = "Prongsai sync server (โปร่งใส)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DataDir {
+    /// The data directory (holds prongsai.sqlite3).
+    #[arg(long, env = "PRONGSAI_DATA", default_value = "data")]
+    data: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the sync WebSocket, the HTTP API and the dashboard.
+    Serve {
+        #[command(flatten)]
+        data: DataDir,
+        /// Address to listen on; port 0 picks a free port. The chosen address is printed.
+        #[arg(long, env = "PRONGSAI_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// A TOML file with `data` and `listen` (command-line flags and env win over it).
+        #[arg(long, env = "PRONGSAI_CONFIG")]
+        config: Option<PathBuf>,
+        /// Largest WebSocket message accepted (bytes); a bigger one closes its connection.
+        #[arg(long, env = "PRONGSAI_MAX_MESSAGE_BYTES")]
+        max_message_bytes: Option<usize>,
+    },
+    /// Create the sample agency (อบต.ปากช่อง, 2565) and its accounts; prints the accounts as JSON.
+    Sample {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Manage agencies.
+    Agency {
+        #[command(subcommand)]
+        command: AgencyCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgencyCommand {
+    /// Create an agency, optionally with a year's documents from a fixture file.
+    Create {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// A fixture JSON (as core/fixtures/pakchong-2565.json) to create a year's documents from.
+        #[arg(long)]
+        fixture: Option<PathBuf>,
+    },
+    /// List agencies and their years.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read from stdin with --password-stdin, else generated and printed.
+    Add {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        agency: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        #[arg(long, default_value = "")]
+        position: String,
+        #[arg(long)]
+        division: Option<String>,
+        /// staff, division_head, coordinator, approver, viewer or admin (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (read from stdin with --password-stdin, else generated and printed).
+    ResetPassword {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Revoke every session of a user; a running server closes their connections.
+    Revoke {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        username: String,
+    },
+    /// Disable (or enable again) a user.
+    Disable {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        enable: bool,
+    },
+    /// List users as JSON.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        agency: Option<String>,
+    },
+}
+
+fn parse_roles(names: &[String]) -> anyhow::Result<Vec<Role>> {
+    names
+        .iter()
+        .map(|n| match Role::parse(n) {
+            Role::Other(other) => bail!("unknown role {other:?}"),
+            role => Ok(role),
+        })
+        .collect()
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("reading the password from stdin")?;
+        Ok((text.trim_end_matches(['\n', '\r']).to_string(), false))
+    } else {
+        Ok((prongsai_sync_server::auth::generate_password(), true))
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+}
+
+async fn open(data: &DataDir, listen: SocketAddr) -> anyhow::Result<App<Sqlite>> {
+    let db = Sqlite::open(&data.data).with_context(|| format!("opening the data directory {}", data.data.display()))?;
+    Ok(App::new(Config::new(data.data.clone(), listen), db).await?)
+}
+
+fn local() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,samod=warn,samod_core=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { data, listen, config, max_message_bytes } => {
+            let file: FileConfig = match &config {
+                Some(path) => toml::from_str(
+                    &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+                )
+                .with_context(|| format!("parsing {}", path.display()))?,
+                None => FileConfig::default(),
+            };
+            let from_cli = |name: &str| std::env::args().any(|a| a.starts_with(name));
+            let data = match file.data {
+                Some(d) if !from_cli("--data") && std::env::var_os("PRONGSAI_DATA").is_none() => DataDir { data: d },
+                _ => data,
+            };
+            let listen = match file.listen {
+                Some(l) if !from_cli("--listen") && std::env::var_os("PRONGSAI_LISTEN").is_none() => l,
+                _ => listen,
+            };
+            let db = Sqlite::open(&data.data)
+                .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+            let mut settings = Config::new(data.data.clone(), listen);
+            if let Some(max) = max_message_bytes {
+                settings.max_message_bytes = max;
+            }
+            let app = App::new(settings, db).await?;
+            let listener =
+                tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+            let address = listener.local_addr()?;
+            println!("listening on http://{address}");
+            tracing::info!(%address, data = %data.data.display(), "serving");
+            let shutdown = async {
+                let ctrl_c = tokio::signal::ctrl_c();
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing a SIGTERM handler");
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+                tracing::info!("shutting down");
+            };
+            prongsai_sync_server::serve(app, listener, shutdown).await?;
+        }
+        Command::Sample { data } => {
+            let app = open(&data, local()).await?;
+            let fixture = prongsai_core::sample::pakchong_2565();
+            let accounts = provision::create_sample(&app, &fixture).await.context("creating the sample agency")?;
+            app.repos.stop_all().await;
+            println!("{}", serde_json::to_string_pretty(&accounts)?);
+        }
+        Command::Agency { command } => match command {
+            AgencyCommand::Create { data, id, name, fixture } => {
+                let app = open(&data, local()).await?;
+                provision::validate_username(&id).context("an agency id follows the username rules")?;
+                provision::ensure_agency(&app, &id, &name).await?;
+                if let Some(path) = fixture {
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    let mut fixture = prongsai_core::sample::AgencyFixture::parse(&text)?;
+                    fixture.agency.id = id.clone();
+                    let rows = provision::create_agency_year(&app, &fixture).await?;
+                    eprintln!("created {} documents for {id}, year {}", rows.len(), fixture.year);
+                }
+                app.repos.stop_all().await;
+                println!("{}", serde_json::json!({ "id": id, "name": name }));
+            }
+            AgencyCommand::List { data } => {
+                let app = open(&data, local()).await?;
+                let mut out = Vec::new();
+                for agency in app.db.agencies().await? {
+                    let years = app.db.years_of(agency.id.clone()).await?;
+                    out.push(serde_json::json!({ "id": agency.id, "name": agency.name, "years": years }));
+                }
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            }
+        },
+        Command::User { command } => run_user_command(command).await?,
+    }
+    Ok(())
+}
+
+async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add { data, agency, username, display_name, position, division, roles, password_stdin } => {
+            let app = open(&data, local()).await?;
+            if app.db.agency(agency.clone()).await?.is_none() {
+                bail!("no agency {agency:?}; create it with `prongsai-server agency create`");
+            }
+            let roles = parse_roles(&roles)?;
+            let (password, generated) = read_password(password_stdin)?;
+            let account = provision::NewAccount {
+                agency_id: &agency,
+                username: &username,
+                display_name: &display_name,
+                position: &position,
+                division,
+                roles,
+                password: &password,
+            };
+            let user = provision::create_user(&app, account).await?;
+            let mut out = serde_json::json!({ "username": user.username, "agency_id": user.agency_id });
+            if generated {
+                out["password"] = serde_json::Value::String(password);
+            }
+            println!("{out}");
+        }
+        UserCommand::ResetPassword { data, username, password_stdin } => {
+            let app = open(&data, local()).await?;
+            let user =
+                app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
+            let (password, generated) = read_password(password_stdin)?;
+            if password.chars().count() < 8 {
+                bail!("a password needs at least 8 characters");
+            }
+            let hash = prongsai_sync_server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            app.db.user_set_password(user.id, hash).await?;
+            app.db.sessions_revoke_user(user.id).await?;
+            prongsai_sync_server::bump_access_epoch(&app.db).await?;
+            let mut out = serde_json::json!({ "username": username, "sessions_revoked": true });
+            if generated {
+                out["password"] = serde_json::Value::String(password);
+            }
+            println!("{out}");
+        }
+        UserCommand::Revoke { data, username } => {
+            let app = open(&data, local()).await?;
+            let user =
+                app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
+            let peers = app.db.sessions_revoke_user(user.id).await?;
+            prongsai_sync_server::bump_access_epoch(&app.db).await?;
+            println!("{}", serde_json::json!({ "username": username, "sessions_revoked": peers.len() }));
+        }
+        UserCommand::Disable { data, username, enable } => {
+            let app = open(&data, local()).await?;
+            let user =
+                app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
+            app.db.user_update(user.id, UserUpdate { disabled: Some(!enable), ..UserUpdate::default() }).await?;
+            prongsai_sync_server::bump_access_epoch(&app.db).await?;
+            println!("{}", serde_json::json!({ "username": username, "disabled": !enable }));
+        }
+        UserCommand::List { data, agency } => {
+            let app = open(&data, local()).await?;
+            let agencies = match agency {
+                Some(a) => vec![a],
+                None => app.db.agencies().await?.into_iter().map(|a| a.id).collect(),
+            };
+            let mut out = Vec::new();
+            for agency in agencies {
+                for u in app.db.users_of_agency(agency).await? {
+                    out.push(serde_json::json!({
+                        "username": u.username, "agency_id": u.agency_id, "display_name": u.display_name,
+                        "position": u.position, "division": u.division,
+                        "roles": u.roles.iter().map(Role::as_str).collect::<Vec<_>>(), "disabled": u.disabled,
+                    }));
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+    }
+    Ok(())
+}

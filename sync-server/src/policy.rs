@@ -1,0 +1,142 @@
+//! The access policy: for each (document, peer), samod asks what the peer may do. The answer
+//! depends on the peer's session and user (agency, roles, division) and the document's
+//! registration (agency, kind, division), through core's [`may_write`] rule.
+//!
+//! Decisions are live: [`Access::invalidate`] (revocation, a role change) bumps an epoch, every
+//! open policy stream recomputes, and samod applies the new decision to open connections.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures::Stream;
+use prongsai_core::access::{Principal, may_write};
+use prongsai_core::model::Role;
+use samod::{DocumentId, PeerId, ShareConfig};
+
+use crate::db::{Database, DocumentRow, UserRow};
+
+/// A connected peer's identity, resolved from its session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub user_id: i64,
+    pub username: String,
+    pub agency_id: String,
+    pub roles: Vec<Role>,
+    pub division: Option<String>,
+}
+
+impl Peer {
+    pub fn from_user(user: &UserRow) -> Peer {
+        Peer {
+            user_id: user.id,
+            username: user.username.clone(),
+            agency_id: user.agency_id.clone(),
+            roles: user.roles.clone(),
+            division: user.division.clone(),
+        }
+    }
+
+    pub fn may_write(&self, doc: &DocumentRow) -> bool {
+        doc.agency_id == self.agency_id
+            && may_write(
+                &Principal { roles: &self.roles, division: self.division.as_deref() },
+                doc.kind,
+                doc.division.as_deref(),
+            )
+    }
+}
+
+#[derive(Default)]
+struct Caches {
+    peers: HashMap<String, Option<Peer>>,
+    documents: HashMap<String, DocumentRow>,
+}
+
+/// Shared access state: caches and the epoch that makes decisions live.
+#[derive(Clone)]
+pub struct Access<D> {
+    db: D,
+    epoch: Arc<tokio::sync::watch::Sender<u64>>,
+    caches: Arc<Mutex<Caches>>,
+    now_ms: fn() -> i64,
+}
+
+impl<D: Database> Access<D> {
+    pub fn new(db: D, now_ms: fn() -> i64) -> Self {
+        let (epoch, _) = tokio::sync::watch::channel(0);
+        Access { db, epoch: Arc::new(epoch), caches: Arc::default(), now_ms }
+    }
+
+    /// Something about users or sessions changed: recompute every decision.
+    pub fn invalidate(&self) {
+        if let Ok(mut caches) = self.caches.lock() {
+            caches.peers.clear();
+        }
+        self.epoch.send_modify(|n| *n += 1);
+    }
+
+    /// The registered document, if the server created it.
+    pub async fn document(&self, doc_id: &str) -> Option<DocumentRow> {
+        if let Some(row) = self.caches.lock().ok().and_then(|c| c.documents.get(doc_id).cloned()) {
+            return Some(row);
+        }
+        let row = self.db.document(doc_id.to_string()).await.ok().flatten()?;
+        if let Ok(mut caches) = self.caches.lock() {
+            caches.documents.insert(doc_id.to_string(), row.clone());
+        }
+        Some(row)
+    }
+
+    /// The peer behind a live, unexpired session, if any.
+    pub async fn peer(&self, peer_id: &str) -> Option<Peer> {
+        if let Some(cached) = self.caches.lock().ok().and_then(|c| c.peers.get(peer_id).cloned()) {
+            return cached;
+        }
+        let resolved = async {
+            let session = self.db.session_by_peer(peer_id.to_string()).await.ok().flatten()?;
+            if session.revoked || session.expires_at <= (self.now_ms)() {
+                return None;
+            }
+            let user = self.db.user_by_id(session.user_id).await.ok().flatten()?;
+            (!user.disabled).then(|| Peer::from_user(&user))
+        }
+        .await;
+        if let Ok(mut caches) = self.caches.lock() {
+            caches.peers.insert(peer_id.to_string(), resolved.clone());
+        }
+        resolved
+    }
+
+    /// What `peer_id` may do with `doc_id` now.
+    pub async fn decide(&self, doc_id: &str, peer_id: &str) -> ShareConfig {
+        let (Some(peer), Some(doc)) = (self.peer(peer_id).await, self.document(doc_id).await) else {
+            return ShareConfig::none();
+        };
+        if doc.agency_id != peer.agency_id {
+            ShareConfig::none()
+        } else if peer.may_write(&doc) {
+            ShareConfig::read_write().with_announce(false)
+        } else {
+            ShareConfig::read_only().with_announce(false)
+        }
+    }
+}
+
+impl<D: Database> samod::SharePolicy for Access<D> {
+    fn share(&self, doc_id: DocumentId, peer_id: PeerId) -> impl Stream<Item = ShareConfig> + Send + 'static {
+        let access = self.clone();
+        let epoch = self.epoch.subscribe();
+        let (doc_id, peer_id) = (doc_id.to_string(), peer_id.to_string());
+        futures::stream::unfold(
+            (access, epoch, doc_id, peer_id, true),
+            |(access, mut epoch, doc, peer, first)| async move {
+                if !first && epoch.changed().await.is_err() {
+                    return None;
+                }
+                epoch.borrow_and_update();
+                let decision = access.decide(&doc, &peer).await;
+                Some((decision, (access, epoch, doc, peer, false)))
+            },
+        )
+    }
+}

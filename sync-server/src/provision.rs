@@ -1,0 +1,178 @@
+//! Creating agencies, users and agency-year documents. Only the server creates documents; each is
+//! registered (agency, year, kind, division) before anyone can sync it.
+
+use prongsai_core::docs::{self, CommitMeta};
+use prongsai_core::model::{DocKey, DocKind, DocumentUrls, Role};
+use prongsai_core::sample::AgencyFixture;
+use serde::Serialize;
+
+use crate::app::{App, AppError, now_ms};
+use crate::auth;
+use crate::db::{AgencyRow, Database, DocumentRow, NewUser, UserRow};
+
+/// A created account, as `sample` prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CreatedAccount {
+    pub username: String,
+    pub password: String,
+    /// The account's main role (the first it has).
+    pub role: String,
+    pub division: Option<String>,
+}
+
+/// A user to create.
+#[derive(Clone, Debug)]
+pub struct NewAccount<'a> {
+    pub agency_id: &'a str,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub position: &'a str,
+    pub division: Option<String>,
+    pub roles: Vec<Role>,
+    pub password: &'a str,
+}
+
+/// Creates a user with a password hashed by argon2id.
+pub async fn create_user<D: Database>(app: &App<D>, account: NewAccount<'_>) -> Result<UserRow, AppError> {
+    let NewAccount { agency_id, username, display_name, position, division, roles, password } = account;
+    validate_username(username)?;
+    if password.chars().count() < 8 {
+        return Err(AppError::BadRequest("a password needs at least 8 characters".into()));
+    }
+    let password = password.to_string();
+    let password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| AppError::BadRequest(e.to_string()))?
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let user = app
+        .db
+        .user_create(NewUser {
+            agency_id: agency_id.to_string(),
+            username: username.to_string(),
+            display_name: display_name.to_string(),
+            position: position.to_string(),
+            division,
+            roles,
+            password_hash,
+            created_at: now_ms(),
+        })
+        .await
+        .map_err(|e| match e {
+            crate::db::DbError::Conflict(_) => AppError::Conflict(format!("the username {username:?} is taken")),
+            other => AppError::Db(other),
+        })?;
+    Ok(user)
+}
+
+/// Usernames are ASCII letters, digits, '.', '_' and '-', 2–40 characters.
+pub fn validate_username(username: &str) -> Result<(), AppError> {
+    let ok = (2..=40).contains(&username.len())
+        && username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok { Ok(()) } else { Err(AppError::BadRequest("a username is 2-40 letters, digits, '.', '_' or '-'".into())) }
+}
+
+/// Creates the agency if it does not exist.
+pub async fn ensure_agency<D: Database>(app: &App<D>, id: &str, name: &str) -> Result<(), AppError> {
+    if app.db.agency(id.to_string()).await?.is_none() {
+        app.db.agency_create(AgencyRow { id: id.to_string(), name: name.to_string(), created_at: now_ms() }).await?;
+    }
+    Ok(())
+}
+
+/// Creates and registers every document of one agency-year from a fixture.
+pub async fn create_agency_year<D: Database>(
+    app: &App<D>,
+    fixture: &AgencyFixture,
+) -> Result<Vec<DocumentRow>, AppError> {
+    let agency_id = fixture.agency.id.clone();
+    let year = fixture.year;
+    if !app.db.documents_of(agency_id.clone(), year).await?.is_empty() {
+        return Err(AppError::Conflict(format!("{agency_id} already has documents for {year}")));
+    }
+    ensure_agency(app, &agency_id, &fixture.agency.name).await?;
+    let now = now_ms();
+    let typed = fixture.typed_documents(now).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let meta = CommitMeta::new("สร้างเอกสารประจำปี", "server", now).with_actor(app.server_actor.clone());
+    let repo = app.repos.get(&agency_id).await?;
+
+    let mut created: Vec<DocumentRow> = Vec::new();
+    let mut urls = DocumentUrls::default();
+    let mut pending: Vec<(DocKey, prongsai_core::automerge::Automerge)> = vec![
+        (DocKey::of(DocKind::Plan), docs::create(&typed.plan, &meta)?),
+        (DocKey::of(DocKind::Review), docs::create(&typed.review, &meta)?),
+        (DocKey::of(DocKind::Memo), docs::create(&typed.memo, &meta)?),
+        (DocKey::of(DocKind::Approvals), docs::create(&typed.approvals, &meta)?),
+    ];
+    for (division, doc) in &typed.results {
+        pending.push((DocKey::results(division), docs::create(doc, &meta)?));
+    }
+    for (key, doc) in pending {
+        let handle = repo.repo.create(doc).await?;
+        let row = DocumentRow {
+            doc_id: handle.document_id().to_string(),
+            agency_id: agency_id.clone(),
+            year,
+            kind: key.kind,
+            division: key.division.clone(),
+        };
+        app.db.document_register(row.clone()).await?;
+        let url = format!("automerge:{}", row.doc_id);
+        match (&key.kind, &key.division) {
+            (DocKind::Plan, _) => urls.plan = url,
+            (DocKind::Review, _) => urls.review = url,
+            (DocKind::Memo, _) => urls.memo = url,
+            (DocKind::Approvals, _) => urls.approvals = url,
+            (DocKind::Results, Some(d)) => {
+                urls.results.insert(d.clone(), url);
+            }
+            _ => {}
+        }
+        created.push(row);
+    }
+    let mut directory = typed.directory;
+    directory.documents = urls;
+    let handle = repo.repo.create(docs::create(&directory, &meta)?).await?;
+    let row = DocumentRow {
+        doc_id: handle.document_id().to_string(),
+        agency_id: agency_id.clone(),
+        year,
+        kind: DocKind::Directory,
+        division: None,
+    };
+    app.db.document_register(row.clone()).await?;
+    created.insert(0, row);
+    tracing::info!(agency = %agency_id, year, documents = created.len(), "created an agency-year");
+    Ok(created)
+}
+
+/// The sample agency: its documents and its accounts with fresh random passwords.
+pub async fn create_sample<D: Database>(
+    app: &App<D>,
+    fixture: &AgencyFixture,
+) -> Result<Vec<CreatedAccount>, AppError> {
+    create_agency_year(app, fixture).await?;
+    let mut accounts = Vec::new();
+    for account in &fixture.accounts {
+        let password = auth::generate_password();
+        create_user(
+            app,
+            NewAccount {
+                agency_id: &fixture.agency.id,
+                username: &account.username,
+                display_name: &account.display_name,
+                position: &account.position,
+                division: account.division.clone(),
+                roles: account.roles.clone(),
+                password: &password,
+            },
+        )
+        .await?;
+        accounts.push(CreatedAccount {
+            username: account.username.clone(),
+            password,
+            role: account.roles.first().map(|r| r.as_str().to_string()).unwrap_or_default(),
+            division: account.division.clone(),
+        });
+    }
+    Ok(accounts)
+}

@@ -1,0 +1,211 @@
+//! samod's storage over our [`Database`], and the durability confirmations built on it.
+//!
+//! samod's storage trait cannot fail, and samod builds outgoing sync messages before it saves, so
+//! neither "the server answered" nor "the server's sync state has my heads" means "stored". This
+//! module is where "stored" is decided: a change hash is *durable* once the chunk holding it has
+//! committed to the database. Clients count a change as synced only after
+//! [`DurableStorage::wait_durable`] (the `/durable` API) says so.
+//!
+//! A failed write is never hidden: it is logged, the storage turns unhealthy, confirmations stop,
+//! deletes stop (a failed compaction must not be followed by deleting what it replaced), and the
+//! sync layer closes its connections.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prongsai_core::automerge::ChangeHash;
+use prongsai_core::durability::{StoredIndex, chunk_changes};
+use samod::storage::StorageKey;
+
+use crate::db::{Database, DbError};
+
+/// The storage was unable to commit a write; nothing is confirmed until the server restarts.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("storage failed; the server no longer confirms durability")]
+pub struct StorageUnhealthy;
+
+struct State {
+    healthy: AtomicBool,
+    /// Bumped after each commit; waiters re-check on change.
+    commits: tokio::sync::watch::Sender<u64>,
+    /// Change hashes committed, per document.
+    index: Mutex<StoredIndex>,
+    /// Documents whose chunks from before this process started have been read in.
+    loaded: Mutex<HashSet<String>>,
+    puts: AtomicU64,
+    put_failures: AtomicU64,
+}
+
+/// The storage handed to every samod repo of this server.
+#[derive(Clone)]
+pub struct DurableStorage<D> {
+    db: D,
+    state: Arc<State>,
+}
+
+impl<D: Database> DurableStorage<D> {
+    pub fn new(db: D) -> Self {
+        let (commits, _) = tokio::sync::watch::channel(0);
+        DurableStorage {
+            db,
+            state: Arc::new(State {
+                healthy: AtomicBool::new(true),
+                commits,
+                index: Mutex::new(StoredIndex::default()),
+                loaded: Mutex::new(HashSet::new()),
+                puts: AtomicU64::new(0),
+                put_failures: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &D {
+        &self.db
+    }
+
+    pub fn is_healthy(&self) -> bool {
+        self.state.healthy.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when the storage turns unhealthy.
+    pub fn unhealthy(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.state.commits.subscribe();
+        let state = self.state.clone();
+        async move {
+            while state.healthy.load(Ordering::SeqCst) {
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+
+    pub fn put_count(&self) -> u64 {
+        self.state.puts.load(Ordering::Relaxed)
+    }
+
+    pub fn put_failure_count(&self) -> u64 {
+        self.state.put_failures.load(Ordering::Relaxed)
+    }
+
+    fn fail(&self, what: &str, key: &str, error: &DbError) {
+        tracing::error!(%key, %error, "storage {what} failed: the server stops confirming durability");
+        self.state.put_failures.fetch_add(1, Ordering::Relaxed);
+        self.state.healthy.store(false, Ordering::SeqCst);
+        self.state.commits.send_modify(|n| *n += 1);
+    }
+
+    /// Records the change hashes a committed chunk holds.
+    async fn note_committed(&self, key: String, data: Vec<u8>) {
+        // Parsing a snapshot loads a whole document: keep it off the async threads.
+        let parsed = tokio::task::spawn_blocking(move || chunk_changes(&key, &data)).await.ok().flatten();
+        if let (Some((doc, hashes)), Ok(mut index)) = (parsed, self.state.index.lock()) {
+            index.extend(&doc, hashes);
+        }
+    }
+
+    /// True when every head is committed for `doc_id`.
+    pub async fn is_durable(&self, doc_id: &str, heads: &[ChangeHash]) -> Result<bool, StorageUnhealthy> {
+        if !self.is_healthy() {
+            return Err(StorageUnhealthy);
+        }
+        if self.state.index.lock().map_err(|_| StorageUnhealthy)?.contains_all(doc_id, heads) {
+            return Ok(true);
+        }
+        if self.state.loaded.lock().map_err(|_| StorageUnhealthy)?.contains(doc_id) {
+            return Ok(false);
+        }
+        // Read what earlier runs of the server committed for this document.
+        let chunks = self.db.chunk_load_prefix(format!("{doc_id}/")).await.map_err(|e| {
+            tracing::error!(error = %e, "reading chunks for a durability check");
+            StorageUnhealthy
+        })?;
+        let found = tokio::task::spawn_blocking(move || {
+            chunks.iter().filter_map(|(key, data)| chunk_changes(key, data)).flat_map(|(_, h)| h).collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        self.state.loaded.lock().map_err(|_| StorageUnhealthy)?.insert(doc_id.to_string());
+        let mut index = self.state.index.lock().map_err(|_| StorageUnhealthy)?;
+        index.extend(doc_id, found);
+        Ok(index.contains_all(doc_id, heads))
+    }
+
+    /// Waits up to `timeout` for every head to be committed.
+    pub async fn wait_durable(
+        &self,
+        doc_id: &str,
+        heads: &[ChangeHash],
+        timeout: Duration,
+    ) -> Result<bool, StorageUnhealthy> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut commits = self.state.commits.subscribe();
+        loop {
+            commits.borrow_and_update();
+            if self.is_durable(doc_id, heads).await? {
+                return Ok(true);
+            }
+            match tokio::time::timeout_at(deadline, commits.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => return self.is_durable(doc_id, heads).await,
+            }
+        }
+    }
+}
+
+impl<D: Database> samod::storage::Storage for DurableStorage<D> {
+    async fn load(&self, key: StorageKey) -> Option<Vec<u8>> {
+        match self.db.chunk_load(key.to_string()).await {
+            Ok(data) => data,
+            Err(e) => {
+                // A read error must not look like "no such document" and invite a new one.
+                self.fail("read", &key.to_string(), &e);
+                None
+            }
+        }
+    }
+
+    async fn load_range(&self, prefix: StorageKey) -> HashMap<StorageKey, Vec<u8>> {
+        let text = prefix.to_string();
+        let scan = if text.is_empty() { String::new() } else { format!("{text}/") };
+        match self.db.chunk_load_prefix(scan).await {
+            Ok(rows) => rows
+                .into_iter()
+                .filter_map(|(k, v)| StorageKey::from_parts(k.split('/')).ok().map(|k| (k, v)))
+                .collect(),
+            Err(e) => {
+                self.fail("read", &text, &e);
+                HashMap::new()
+            }
+        }
+    }
+
+    async fn put(&self, key: StorageKey, data: Vec<u8>) {
+        let text = key.to_string();
+        if !self.is_healthy() {
+            tracing::error!(key = %text, "refusing to write after a storage failure");
+            return;
+        }
+        self.state.puts.fetch_add(1, Ordering::Relaxed);
+        match self.db.chunk_put(text.clone(), data.clone()).await {
+            Ok(()) => {
+                self.note_committed(text, data).await;
+                self.state.commits.send_modify(|n| *n += 1);
+            }
+            Err(e) => self.fail("write", &text, &e),
+        }
+    }
+
+    async fn delete(&self, key: StorageKey) {
+        let text = key.to_string();
+        if !self.is_healthy() {
+            tracing::warn!(key = %text, "keeping a chunk: no deletes after a storage failure");
+            return;
+        }
+        if let Err(e) = self.db.chunk_delete(text.clone()).await {
+            self.fail("delete", &text, &e);
+        }
+    }
+}

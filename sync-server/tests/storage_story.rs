@@ -1,0 +1,124 @@
+//! The story every storage backend must pass (SQLite today; PostgreSQL will run the same story).
+
+use prongsai_core::model::{DocKind, Role};
+use prongsai_sync_server::Sqlite;
+use prongsai_sync_server::db::{AgencyRow, BlobRow, Database, DbError, DocumentRow, NewUser, SessionRow, UserUpdate};
+
+async fn story<D: Database>(db: D, reopen: impl Fn() -> D) {
+    // Chunks: put, load, load by prefix (never crossing into another document), delete.
+    db.chunk_put("docA/incremental/h1".into(), b"one".to_vec()).await.expect("put");
+    db.chunk_put("docA/snapshot/s1".into(), b"two".to_vec()).await.expect("put");
+    db.chunk_put("docAB/incremental/h2".into(), b"other doc".to_vec()).await.expect("put");
+    db.chunk_put("docA/incremental/h1".into(), b"one again".to_vec()).await.expect("a put replaces");
+    assert_eq!(db.chunk_load("docA/incremental/h1".into()).await.expect("load"), Some(b"one again".to_vec()));
+    assert_eq!(db.chunk_load("missing".into()).await.expect("load"), None);
+    let under_a = db.chunk_load_prefix("docA/".into()).await.expect("prefix");
+    assert_eq!(under_a.len(), 2, "docAB is another document");
+    assert_eq!(db.chunk_load_prefix(String::new()).await.expect("everything").len(), 3);
+    db.chunk_delete("docA/snapshot/s1".into()).await.expect("delete");
+    assert_eq!(db.chunk_load_prefix("docA/".into()).await.expect("prefix").len(), 1);
+
+    // Agencies and users.
+    db.agency_create(AgencyRow {
+        id: "pakchong".into(), name: "อบต.ปากช่อง".into(), created_at: 1
+    })
+    .await
+    .expect("agency");
+    assert!(matches!(
+        db.agency_create(AgencyRow { id: "pakchong".into(), name: "again".into(), created_at: 2 }).await,
+        Err(DbError::Conflict(_))
+    ));
+    let new_user = NewUser {
+        agency_id: "pakchong".into(),
+        username: "somchai".into(),
+        display_name: "นายสมชาย ใจดี".into(),
+        position: "เจ้าพนักงานธุรการ".into(),
+        division: Some("palad".into()),
+        roles: vec![Role::Staff, Role::DivisionHead],
+        password_hash: "$argon2id$stored".into(),
+        created_at: 3,
+    };
+    let user = db.user_create(new_user.clone()).await.expect("user");
+    assert!(matches!(db.user_create(new_user).await, Err(DbError::Conflict(_))), "usernames are unique");
+    assert_eq!(db.user_by_username("somchai".into()).await.expect("by name"), Some(user.clone()));
+    assert_eq!(
+        db.user_by_id(user.id).await.expect("by id").map(|u| u.roles),
+        Some(vec![Role::Staff, Role::DivisionHead])
+    );
+    db.user_update(user.id, UserUpdate { disabled: Some(true), division: Some(None), ..UserUpdate::default() })
+        .await
+        .expect("update");
+    let updated = db.user_by_id(user.id).await.expect("by id").expect("exists");
+    assert!(updated.disabled);
+    assert_eq!(updated.division, None);
+    db.user_set_password(user.id, "$argon2id$new".into()).await.expect("password");
+    assert_eq!(db.users_of_agency("pakchong".into()).await.expect("list")[0].password_hash, "$argon2id$new");
+
+    // Sessions: by token hash and by peer; revoking one, then all of a user's.
+    for (hash, peer) in [("t1", "p1"), ("t2", "p2")] {
+        db.session_create(SessionRow {
+            token_hash: hash.into(),
+            user_id: user.id,
+            peer_id: peer.into(),
+            actor_id: "aa".into(),
+            device: "tablet".into(),
+            created_at: 4,
+            expires_at: 5,
+            revoked: false,
+        })
+        .await
+        .expect("session");
+    }
+    assert_eq!(db.session_by_peer("p2".into()).await.expect("by peer").map(|s| s.token_hash), Some("t2".into()));
+    db.session_revoke("t1".into()).await.expect("revoke one");
+    assert!(db.session_by_token_hash("t1".into()).await.expect("by token").expect("exists").revoked);
+    assert!(!db.session_by_token_hash("t2".into()).await.expect("by token").expect("exists").revoked);
+    assert_eq!(db.sessions_revoke_user(user.id).await.expect("revoke all"), vec!["p2".to_string()]);
+
+    // The document registry.
+    let row = DocumentRow {
+        doc_id: "docA".into(),
+        agency_id: "pakchong".into(),
+        year: 2565,
+        kind: DocKind::Results,
+        division: Some("palad".into()),
+    };
+    db.document_register(row.clone()).await.expect("register");
+    assert_eq!(db.document("docA".into()).await.expect("document"), Some(row));
+    assert_eq!(db.documents_of("pakchong".into(), 2565).await.expect("documents").len(), 1);
+    assert_eq!(db.years_of("pakchong".into()).await.expect("years"), vec![2565]);
+    assert!(db.documents_of("other".into(), 2565).await.expect("documents").is_empty());
+
+    // Blobs are per agency.
+    db.blob_put("pakchong".into(), "abc".into(), BlobRow { media_type: "image/jpeg".into(), data: vec![1, 2, 3] })
+        .await
+        .expect("blob");
+    assert_eq!(db.blob_get("pakchong".into(), "abc".into()).await.expect("blob").map(|b| b.data), Some(vec![1, 2, 3]));
+    assert_eq!(db.blob_get("other".into(), "abc".into()).await.expect("blob"), None);
+
+    db.set_setting("k".into(), "v".into()).await.expect("setting");
+
+    // Everything confirmed is there after reopening.
+    drop(db);
+    let db = reopen();
+    assert_eq!(db.chunk_load("docA/incremental/h1".into()).await.expect("load"), Some(b"one again".to_vec()));
+    assert_eq!(db.setting("k".into()).await.expect("setting"), Some("v".into()));
+    assert!(db.user_by_username("somchai".into()).await.expect("user").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_the_storage_story() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_path_buf();
+    let db = Sqlite::open(&path).expect("open");
+    story(db, move || Sqlite::open(&path).expect("reopen")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_database_file_is_refused_not_served() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("prongsai.sqlite3"), b"this is not a SQLite database at all, just text")
+        .expect("write");
+    let error = Sqlite::open(dir.path()).expect_err("a damaged file does not open");
+    assert!(error.to_string().contains("prongsai.sqlite3"), "{error}");
+}

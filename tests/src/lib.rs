@@ -1,0 +1,362 @@
+//! The end-to-end harness: the real `prongsai-server` binary on loopback with a real SQLite file,
+//! and real devices (the client crate). Every wait polls a condition with a deadline.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use prongsai_client::{Device, DeviceConfig};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A built binary of this workspace, next to the test executable's directory.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows where it runs from");
+    let dir = exe.parent().and_then(Path::parent).expect("tests run from target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace first (cargo build --workspace --all-targets)",
+        path.display()
+    );
+    path
+}
+
+pub fn server_binary() -> PathBuf {
+    workspace_binary("prongsai-server")
+}
+
+/// Runs a `prongsai-server` subcommand to completion; returns stdout, panicking with stderr on failure.
+pub async fn cli(args: &[&str], stdin: Option<&str>) -> String {
+    let mut command = Command::new(server_binary());
+    command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::piped());
+    let mut child = command.spawn().expect("the server binary starts");
+    if let Some(input) = stdin {
+        use tokio::io::AsyncWriteExt;
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        pipe.write_all(input.as_bytes()).await.expect("writing stdin");
+    }
+    drop(child.stdin.take());
+    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("the command finishes within 2 minutes")
+        .expect("the command runs");
+    assert!(output.status.success(), "prongsai-server {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("stdout is UTF-8")
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct Account {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    pub division: Option<String>,
+}
+
+/// A data directory holding the sample agency, and its accounts.
+pub struct Sample {
+    pub dir: tempfile::TempDir,
+    pub accounts: Vec<Account>,
+}
+
+impl Sample {
+    pub async fn create() -> Sample {
+        let mut dir = tempfile::tempdir().expect("a temporary directory");
+        // PRONGSAI_KEEP_TEST_DATA=1 keeps data directories and server logs for debugging.
+        if std::env::var_os("PRONGSAI_KEEP_TEST_DATA").is_some() {
+            dir.disable_cleanup(true);
+            eprintln!("test data kept in {}", dir.path().display());
+        }
+        let data = dir.path().join("data");
+        let out = cli(&["sample", "--data", data.to_str().expect("utf-8 path")], None).await;
+        let accounts: Vec<Account> = serde_json::from_str(&out).expect("sample prints only the accounts as JSON");
+        Sample { dir, accounts }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn password(&self, username: &str) -> &str {
+        &self
+            .accounts
+            .iter()
+            .find(|a| a.username == username)
+            .unwrap_or_else(|| panic!("no sample account {username}"))
+            .password
+    }
+
+    /// A fresh directory for one device.
+    pub fn device_dir(&self, name: &str) -> PathBuf {
+        self.dir.path().join("devices").join(name)
+    }
+}
+
+/// A running server process.
+pub struct Server {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+    data: PathBuf,
+    extra: Vec<String>,
+}
+
+impl Server {
+    /// Starts `prongsai-server serve` on `127.0.0.1:port` (0: any free port).
+    pub async fn start(data: &Path, port: u16, extra: &[&str]) -> Server {
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let (child, addr) = spawn(data, port, &extra).await;
+        Server { child: Some(child), addr, data: data.to_path_buf(), extra }
+    }
+
+    pub fn url(&self) -> url::Url {
+        url::Url::parse(&format!("http://{}/", self.addr)).expect("a valid URL")
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
+    }
+
+    /// Starts the server again on the same port and data directory.
+    pub async fn restart(&mut self) {
+        self.kill().await;
+        let (child, addr) = spawn(&self.data, self.addr.port(), &self.extra).await;
+        self.child = Some(child);
+        self.addr = addr;
+    }
+
+    /// The server's Prometheus counter or gauge.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let body = reqwest::get(format!("http://{}/metrics", self.addr))
+            .await
+            .expect("metrics answer")
+            .text()
+            .await
+            .expect("metrics text");
+        body.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no metric {name}"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+async fn spawn(data: &Path, port: u16, extra: &[String]) -> (Child, SocketAddr) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data.with_extension("server.log"))
+        .expect("a server log file");
+    let listen = format!("127.0.0.1:{port}");
+    // Binding the same port right after a kill can briefly fail; retry for a few seconds.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut child = Command::new(server_binary())
+            .args(["serve", "--data", data.to_str().expect("utf-8 path"), "--listen", &listen])
+            .args(extra)
+            .env(
+                "RUST_LOG",
+                std::env::var("PRONGSAI_TEST_SERVER_LOG").unwrap_or_else(|_| "info,samod=warn,samod_core=warn".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log.try_clone().expect("log handle")))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the server starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
+        if let Ok(Ok(Some(line))) = first
+            && let Some(addr) = line.strip_prefix("listening on http://")
+        {
+            let addr: SocketAddr = addr.trim().parse().expect("the server prints its address");
+            // Keep reading stdout so the server never blocks on a full pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return (child, addr);
+        }
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server did not start on {listen}; see {}",
+            data.with_extension("server.log").display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Polls `condition` until it holds, failing the test with `what` after `timeout`.
+pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Signs a device in and starts syncing.
+pub async fn device(server: &Server, dir: &Path, username: &str, password: &str) -> Device {
+    let mut config = DeviceConfig::new(dir);
+    config.device_name = format!("test device of {username}");
+    let device = Device::login(config, server.url(), username, password).await.expect("login works");
+    device.connect().expect("connecting starts");
+    device
+}
+
+pub const YEAR: i64 = 2565;
+
+/// A hand-driven automerge-repo peer over a raw WebSocket: it speaks the protocol itself, so a
+/// test can send what a well-behaved client never would (changes to a read-only document,
+/// garbage, oversized frames).
+pub struct RawPeer {
+    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    pub peer_id: String,
+    pub server_peer: String,
+}
+
+/// Encodes an automerge-repo message: a CBOR map of string keys to strings, byte strings or
+/// string arrays.
+pub fn cbor_message(fields: &[(&str, CborValue<'_>)]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut e = minicbor::Encoder::new(&mut buf);
+    e.map(fields.len() as u64).expect("encode");
+    for (key, value) in fields {
+        e.str(key).expect("encode");
+        match value {
+            CborValue::Str(s) => e.str(s).expect("encode"),
+            CborValue::Bytes(b) => e.bytes(b).expect("encode"),
+            CborValue::Strs(list) => {
+                e.array(list.len() as u64).expect("encode");
+                for s in *list {
+                    e.str(s).expect("encode");
+                }
+                &mut e
+            }
+            CborValue::EmptyMap => e.map(0).expect("encode"),
+        };
+    }
+    buf
+}
+
+pub enum CborValue<'a> {
+    Str(&'a str),
+    Bytes(&'a [u8]),
+    Strs(&'a [&'a str]),
+    EmptyMap,
+}
+
+impl RawPeer {
+    /// Connects with a token and completes the join/peer handshake as `peer_id`.
+    pub async fn connect(server: &Server, token: &str, peer_id: &str) -> RawPeer {
+        use futures::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{}/sync", server.addr).into_client_request().expect("request");
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the upgrade succeeds");
+        let join = cbor_message(&[
+            ("type", CborValue::Str("join")),
+            ("senderId", CborValue::Str(peer_id)),
+            ("supportedProtocolVersions", CborValue::Strs(&["1"])),
+            ("peerMetadata", CborValue::EmptyMap),
+        ]);
+        socket.send(tokio_tungstenite::tungstenite::Message::Binary(join.into())).await.expect("send join");
+        let server_peer = loop {
+            let message = tokio::time::timeout(Duration::from_secs(20), socket.next())
+                .await
+                .expect("the server answers the join")
+                .expect("the connection stays open")
+                .expect("a frame");
+            if let tokio_tungstenite::tungstenite::Message::Binary(bytes) = message
+                && let Some(sender) = peer_sender(&bytes)
+            {
+                break sender;
+            }
+        };
+        RawPeer { socket, peer_id: peer_id.to_string(), server_peer }
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) -> bool {
+        use futures::SinkExt;
+        self.socket.send(tokio_tungstenite::tungstenite::Message::Binary(bytes.into())).await.is_ok()
+    }
+
+    pub async fn send_text(&mut self, text: &str) -> bool {
+        use futures::SinkExt;
+        self.socket.send(tokio_tungstenite::tungstenite::Message::Text(text.into())).await.is_ok()
+    }
+
+    /// Sends a sync message carrying `changes` (raw change bytes), whatever the server allows.
+    pub async fn push_changes(
+        &mut self,
+        document_id: &str,
+        heads: Vec<prongsai_core::automerge::ChangeHash>,
+        changes: Vec<Vec<u8>>,
+    ) {
+        use prongsai_core::automerge::sync::{Message, MessageVersion};
+        let message = Message {
+            heads,
+            need: vec![],
+            have: vec![],
+            changes: changes.into(),
+            flags: None,
+            version: MessageVersion::V1,
+        };
+        let data = message.encode();
+        let frame = cbor_message(&[
+            ("type", CborValue::Str("sync")),
+            ("documentId", CborValue::Str(document_id)),
+            ("senderId", CborValue::Str(&self.peer_id.clone())),
+            ("targetId", CborValue::Str(&self.server_peer.clone())),
+            ("data", CborValue::Bytes(&data)),
+        ]);
+        assert!(self.send_binary(frame).await, "the frame is sent");
+    }
+
+    /// Waits until the server closes the connection (or the deadline passes: false).
+    pub async fn closed_by_server(&mut self, timeout: Duration) -> bool {
+        use futures::StreamExt;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return false,
+                Ok(None) | Ok(Some(Err(_))) => return true,
+                Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+}
+
+/// The `senderId` of a `peer` message.
+fn peer_sender(bytes: &[u8]) -> Option<String> {
+    let mut d = minicbor::Decoder::new(bytes);
+    let n = d.map().ok()??;
+    let (mut kind, mut sender) = (None, None);
+    for _ in 0..n {
+        let key = d.str().ok()?.to_string();
+        match key.as_str() {
+            "type" => kind = Some(d.str().ok()?.to_string()),
+            "senderId" => sender = Some(d.str().ok()?.to_string()),
+            _ => d.skip().ok()?,
+        }
+    }
+    (kind.as_deref() == Some("peer")).then_some(sender).flatten()
+}

@@ -1,0 +1,547 @@
+//! The sync server against real clients: convergence, access control, durability under SIGKILL,
+//! revocation, and bad frames. Each test starts its own server on a free port with its own SQLite.
+
+use std::time::Duration;
+
+use prongsai_client::{Connection, Device};
+use prongsai_core::docs::results;
+use prongsai_core::model::{DocKey, Status};
+use prongsai_tests::{Sample, Server, YEAR, device, eventually};
+
+const LONG: Duration = Duration::from_secs(60);
+
+async fn result_text(device: &Device, measure: &str, division: &str) -> Option<String> {
+    let year = device.agency_year(YEAR).await.ok()?;
+    year.result(measure, division).map(|r| r.text.as_str().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_edits_of_two_divisions_converge_and_reach_a_fresh_device() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    let palad = device(&server, &sample.device_dir("palad"), "somchai", sample.password("somchai")).await;
+    let klang = device(&server, &sample.device_dir("klang"), "wipa", sample.password("wipa")).await;
+    // Both load the agency-year while online, then lose the network.
+    for d in [&palad, &klang] {
+        let year = d.agency_year(YEAR).await.expect("documents load");
+        assert_eq!(year.measures().len(), 8);
+        d.disconnect();
+        assert_eq!(d.state().connection, Connection::Offline);
+    }
+
+    palad
+        .edit(
+            YEAR,
+            &DocKey::results("palad"),
+            "บันทึกผลการดำเนินงาน",
+            |tx, meta| {
+                results::set_text(tx, "m1", "จัดโต๊ะประชาสัมพันธ์แล้ว", meta)?;
+                results::set_status(tx, "m1", &Status::Done, meta)
+            },
+        )
+        .await
+        .expect("palad edits offline");
+    klang
+        .edit(
+            YEAR,
+            &DocKey::results("klang"),
+            "บันทึกผลการดำเนินงาน",
+            |tx, meta| results::set_text(tx, "m1", "ติดป้ายขั้นตอนการจ่ายเงินแล้ว", meta),
+        )
+        .await
+        .expect("klang edits offline");
+    assert!(palad.state().unconfirmed > 0, "an offline edit is pending");
+    assert!(klang.state().unconfirmed > 0);
+
+    palad.connect().expect("reconnect");
+    klang.connect().expect("reconnect");
+    assert!(palad.wait_confirmed(LONG).await, "palad's edit is confirmed durable");
+    assert!(klang.wait_confirmed(LONG).await, "klang's edit is confirmed durable");
+    eventually("palad sees klang's result", LONG, || async {
+        result_text(&palad, "m1", "klang").await.as_deref() == Some("ติดป้ายขั้นตอนการจ่ายเงินแล้ว")
+    })
+    .await;
+    eventually("klang sees palad's result", LONG, || async {
+        result_text(&klang, "m1", "palad").await.as_deref() == Some("จัดโต๊ะประชาสัมพันธ์แล้ว")
+    })
+    .await;
+
+    // A device that never saw any of it receives everything.
+    let fresh = device(&server, &sample.device_dir("viewer"), "viewer", sample.password("viewer")).await;
+    let year = fresh.agency_year(YEAR).await.expect("the fresh device loads the agency-year");
+    assert_eq!(year.result("m1", "palad").map(|r| r.status.clone()), Some(Status::Done));
+    assert_eq!(
+        year.result("m1", "klang").map(|r| r.text.as_str().to_string()).as_deref(),
+        Some("ติดป้ายขั้นตอนการจ่ายเงินแล้ว")
+    );
+    assert_eq!(year.measures().len(), 8);
+}
+
+mod access {
+    use super::*;
+    use prongsai_core::automerge::transaction::Transactable;
+    use prongsai_core::automerge::{ChangeHash, ROOT, ReadDoc};
+    use prongsai_core::model::DocKind;
+
+    /// Who may write what, by the product's rules; the test checks the server enforces exactly this.
+    fn expected_writable(user: &str, key: &DocKey) -> bool {
+        matches!(
+            (user, key.kind, key.division.as_deref()),
+            ("somchai", DocKind::Results, Some("palad"))
+                | ("wipa" | "malee", DocKind::Results, Some("klang"))
+                | ("kannika", DocKind::Plan | DocKind::Review | DocKind::Memo, _)
+        )
+    }
+
+    /// Chunks the server has committed for a document, read from its SQLite file.
+    fn stored_hashes(data: &std::path::Path, doc_id: &str) -> Vec<ChangeHash> {
+        let conn = rusqlite::Connection::open_with_flags(
+            data.join("prongsai.sqlite3"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("the server's database opens read-only");
+        let mut stmt = conn.prepare("SELECT key, data FROM chunks WHERE key >= ?1 AND key < ?2").expect("query");
+        let from = format!("{doc_id}/");
+        let to = format!("{doc_id}/\u{10FFFF}");
+        let rows = stmt
+            .query_map([from, to], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .expect("rows")
+            .map(|r| r.expect("row"));
+        rows.filter_map(|(k, d)| prongsai_core::durability::chunk_changes(&k, &d)).flat_map(|(_, h)| h).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn role_by_document_write_matrix_is_enforced_by_the_server() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let users = ["somchai", "wipa", "malee", "kannika", "winai", "viewer", "admin"];
+        let mut attempts = Vec::new(); // (user, key, doc_id, change hash, allowed)
+        let mut devices = Vec::new();
+        for user in users {
+            let d = device(&server, &sample.device_dir(user), user, sample.password(user)).await;
+            if let Err(e) = d.agency_year(YEAR).await {
+                panic!("{user} cannot read the agency-year: {e}");
+            }
+            for entry in d.documents(YEAR).await.expect("documents") {
+                let key = DocKey { kind: entry.kind, division: entry.division.clone() };
+                if key.kind == DocKind::Results && !matches!(key.division.as_deref(), Some("palad" | "klang")) {
+                    continue;
+                }
+                let allowed = expected_writable(user, &key);
+                assert_eq!(entry.writable, allowed, "documents API says {user} may write {key}: {}", entry.writable);
+                // Write as an older or hostile client would: straight into the document, without the
+                // device's own read-only check.
+                let handle = d.handle(entry.document_id()).await.expect("handle");
+                let probe = format!("probe-{user}");
+                let hash = handle
+                    .with_document_async(move |doc| {
+                        let mut tx = doc.transaction();
+                        tx.put(ROOT, probe.as_str(), "เขียนทดสอบ").expect("put");
+                        tx.commit();
+                        doc.get_heads()[0]
+                    })
+                    .await
+                    .expect("local write");
+                attempts.push((user, key, entry.document_id().to_string(), hash, allowed));
+            }
+            devices.push(d);
+        }
+        assert_eq!(attempts.len(), users.len() * 7);
+        let observer = devices.last().expect("devices").clone();
+        for (user, key, doc_id, hash, allowed) in &attempts {
+            if *allowed {
+                assert!(
+                    observer.api().durable(doc_id, &[*hash], LONG).await.expect("durable check"),
+                    "{user}'s allowed write to {key} is confirmed durable"
+                );
+            }
+        }
+
+        // A well-behaved client never sends changes the server marks read-only. A hostile one
+        // does: push each forbidden change by hand, and check the server logs and drops it.
+        let mut pushed = 0;
+        for (index, user) in users.iter().enumerate() {
+            let login = prongsai_client::ServerApi::new(server.url())
+                .login(user, sample.password(user), "hostile")
+                .await
+                .expect("login");
+            let mut raw = prongsai_tests::RawPeer::connect(&server, &login.token, &login.peer_id).await;
+            for (_, key, doc_id, hash, _) in attempts.iter().filter(|a| a.0 == *user && !a.4) {
+                let handle = devices[index].handle(doc_id).await.expect("handle");
+                let hash = *hash;
+                let bytes = handle
+                    .with_document_async(move |d| {
+                        d.get_change_by_hash(&hash).expect("the probe change").raw_bytes().to_vec()
+                    })
+                    .await
+                    .expect("change bytes");
+                raw.push_changes(doc_id, vec![hash], vec![bytes]).await;
+                pushed += 1;
+                let want = pushed;
+                eventually(&format!("the server logs {user}'s refused write to {key}"), LONG, || async {
+                    server.metric("prongsai_refused_writes_total").await >= want
+                })
+                .await;
+            }
+        }
+        assert_eq!(pushed, attempts.iter().filter(|a| !a.4).count() as u64);
+
+        // A fresh device sees exactly the allowed writes; storage holds no forbidden change.
+        let fresh = device(&server, &sample.device_dir("fresh"), "parichat", sample.password("parichat")).await;
+        fresh.agency_year(YEAR).await.expect("load");
+        for (user, key, doc_id, hash, allowed) in &attempts {
+            let doc = fresh.handle(doc_id).await.expect("handle");
+            let probe = format!("probe-{user}");
+            let present = doc
+                .with_document_async(move |d| d.get(ROOT, probe.as_str()).ok().flatten().is_some())
+                .await
+                .expect("read");
+            assert_eq!(present, *allowed, "{user}'s write to {key} visible to another peer: {present}");
+            let stored = stored_hashes(&sample.data(), doc_id).contains(hash);
+            assert_eq!(stored, *allowed, "{user}'s write to {key} in the server's storage: {stored}");
+            let durable = fresh.api().durable(doc_id, &[*hash], Duration::ZERO).await.expect("durable check");
+            assert_eq!(durable, *allowed, "{user}'s write to {key} confirmed: {durable}");
+        }
+        // The device itself refuses an edit it may not make, before anything is pending.
+        let viewer = &devices[5];
+        let refused = viewer
+            .edit(YEAR, &DocKey::of(DocKind::Plan), "แก้แผน", |tx, _| {
+                prongsai_core::docs::plan::set_title(tx, "m1", "x")
+            })
+            .await;
+        assert!(matches!(refused, Err(prongsai_client::DeviceError::ReadOnly { .. })), "{refused:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn another_agency_reads_nothing() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let data = sample.data();
+        let data = data.to_str().expect("utf-8");
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/fixtures/pakchong-2565.json");
+        prongsai_tests::cli(
+            &["agency", "create", "--data", data, "--id", "nongbua", "--name", "อบต.หนองบัว", "--fixture", fixture],
+            None,
+        )
+        .await;
+        let out = prongsai_tests::cli(
+            &[
+                "user",
+                "add",
+                "--data",
+                data,
+                "--agency",
+                "nongbua",
+                "--username",
+                "outsider",
+                "--display-name",
+                "คนนอก",
+                "--role",
+                "coordinator",
+                "--password-stdin",
+            ],
+            Some("รหัสผ่านของคนนอก"),
+        )
+        .await;
+        assert!(!out.contains("password"), "a password given on stdin is not printed back");
+
+        let insider = device(&server, &sample.device_dir("insider"), "kannika", sample.password("kannika")).await;
+        let ours = insider.documents(YEAR).await.expect("documents");
+        let plan = ours.iter().find(|e| e.kind == DocKind::Plan).expect("plan").clone();
+
+        let outsider = device(&server, &sample.device_dir("outsider"), "outsider", "รหัสผ่านของคนนอก").await;
+        // Its own agency works; ours is answered as if it did not exist.
+        assert_eq!(outsider.api().documents("nongbua", YEAR).await.expect("own documents").len(), 11);
+        assert!(matches!(outsider.api().documents("pakchong", YEAR).await, Err(prongsai_client::ApiError::NotFound)));
+        assert!(matches!(
+            outsider.api().status("pakchong", YEAR, None).await,
+            Err(prongsai_client::ApiError::NotFound)
+        ));
+        assert!(matches!(
+            outsider.api().durable(plan.document_id(), &[], Duration::ZERO).await,
+            Err(prongsai_client::ApiError::NotFound)
+        ));
+        // Asking the sync server for our plan by its id yields nothing.
+        let found = tokio::time::timeout(LONG, outsider.handle(plan.document_id())).await.expect("find answers");
+        assert!(
+            matches!(found, Err(prongsai_client::DeviceError::Unavailable)),
+            "another agency's plan is unavailable"
+        );
+    }
+}
+
+mod durability {
+    use super::*;
+
+    /// Edits the division's result text by appending a token; returns the change hashes.
+    async fn append(device: &Device, token: &str) {
+        let token = token.to_string();
+        device
+            .edit(
+                YEAR,
+                &DocKey::results("palad"),
+                "เพิ่มผลการดำเนินงาน",
+                move |tx, meta| {
+                    let obj = prongsai_core::docs::results::ensure(tx, "m4", meta)?;
+                    let length = prongsai_core::automerge::ReadDoc::get(tx, &obj, "text")?
+                        .map(|(_, id)| prongsai_core::automerge::ReadDoc::length(tx, &id))
+                        .unwrap_or(0);
+                    results::splice_text(tx, "m4", length, 0, &token, meta)
+                },
+            )
+            .await
+            .expect("the edit is saved on the device");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sigkill_after_confirmation_loses_nothing() {
+        let sample = Sample::create().await;
+        let mut server = Server::start(&sample.data(), 0, &[]).await;
+        let d = device(&server, &sample.device_dir("palad"), "somchai", sample.password("somchai")).await;
+        d.agency_year(YEAR).await.expect("load");
+        let entry = d
+            .documents(YEAR)
+            .await
+            .expect("documents")
+            .into_iter()
+            .find(|e| e.division.as_deref() == Some("palad"))
+            .expect("results/palad");
+        let doc_id = entry.document_id().to_string();
+        let mut confirmed_tokens: Vec<String> = Vec::new();
+        let mut confirmed_heads;
+        let mut losses = 0;
+        let rounds = 12;
+        for round in 0..rounds {
+            // A stream of edits; the server is killed at a different point each round: right after a
+            // confirmation, or while later edits are still unconfirmed.
+            let edits = 1 + round % 4;
+            let mut round_tokens = Vec::new();
+            for i in 0..edits {
+                let token = format!("[{round}.{i}]");
+                append(&d, &token).await;
+                round_tokens.push(token);
+            }
+            assert!(d.wait_confirmed(LONG).await, "round {round}: the edits are confirmed");
+            confirmed_tokens.extend(round_tokens);
+            let heads = d
+                .handle(&doc_id)
+                .await
+                .expect("handle")
+                .with_document_async(|doc| doc.get_heads())
+                .await
+                .expect("heads");
+            confirmed_heads = heads;
+            let unconfirmed_tail = round % 3 == 1;
+            if unconfirmed_tail {
+                append(&d, &format!("[{round}.tail]")).await; // may or may not reach the server before the kill
+            }
+            // Nothing may reach the server between the kill and the check but what it had stored.
+            d.disconnect();
+            server.kill().await;
+            server.restart().await;
+            let checker = prongsai_client::ServerApi::new(server.url()).with_token(&d.session().token);
+            if !checker.durable(&doc_id, &confirmed_heads, Duration::ZERO).await.expect("durable check after restart") {
+                losses += 1;
+            }
+            d.connect().expect("reconnect");
+            if unconfirmed_tail {
+                assert!(d.wait_confirmed(LONG).await, "round {round}: the tail edit is confirmed after the restart");
+                confirmed_tokens.push(format!("[{round}.tail]"));
+            }
+        }
+        assert_eq!(losses, 0, "confirmed changes lost across {rounds} SIGKILLs");
+        // A fresh device sees every confirmed edit, in order.
+        let fresh = device(&server, &sample.device_dir("fresh"), "viewer", sample.password("viewer")).await;
+        let text = fresh
+            .agency_year(YEAR)
+            .await
+            .expect("load")
+            .result("m4", "palad")
+            .map(|r| r.text.as_str().to_string())
+            .unwrap_or_default();
+        assert_eq!(text, confirmed_tokens.concat());
+    }
+}
+
+mod connections {
+    use super::*;
+    use prongsai_tests::{RawPeer, cli};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revoking_a_user_cuts_their_open_connection() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let wipa = device(&server, &sample.device_dir("wipa"), "wipa", sample.password("wipa")).await;
+        let other = device(&server, &sample.device_dir("malee"), "malee", sample.password("malee")).await;
+        wipa.agency_year(YEAR).await.expect("load");
+        other.agency_year(YEAR).await.expect("load");
+        eventually("both are connected", LONG, || async { wipa.is_connected() && other.is_connected() }).await;
+        let data = sample.data();
+        cli(&["user", "revoke", "--data", data.to_str().expect("utf-8"), "--username", "wipa"], None).await;
+        eventually("wipa's device is told to sign in again", LONG, || async {
+            wipa.state().connection == Connection::SignedOut
+        })
+        .await;
+        assert!(!wipa.is_connected());
+        assert!(matches!(wipa.api().me().await, Err(prongsai_client::ApiError::Unauthorized)));
+        // Someone else's connection is untouched.
+        assert!(other.is_connected());
+        other
+            .edit(YEAR, &DocKey::results("klang"), "บันทึก", |tx, meta| {
+                results::set_text(tx, "m3", "ยังทำงานได้", meta)
+            })
+            .await
+            .expect("edit");
+        assert!(other.wait_confirmed(LONG).await);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bad_frames_close_only_their_own_connection() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &["--max-message-bytes", "1048576"]).await;
+        let healthy = device(&server, &sample.device_dir("healthy"), "somchai", sample.password("somchai")).await;
+        healthy.agency_year(YEAR).await.expect("load");
+        let api = prongsai_client::ServerApi::new(server.url());
+        let login = api.login("wipa", sample.password("wipa"), "hostile").await.expect("login");
+
+        let garbage: Vec<(&str, Vec<u8>)> = vec![
+            ("random bytes", vec![0xff, 0x00, 0x13, 0x37, 0xde, 0xad]),
+            ("a CBOR map without a type", vec![0xa1, 0x61, 0x61, 0x01]),
+            (
+                "a sync message whose data is not a sync message",
+                prongsai_tests::cbor_message(&[
+                    ("type", prongsai_tests::CborValue::Str("sync")),
+                    ("documentId", prongsai_tests::CborValue::Str("abc")),
+                    ("senderId", prongsai_tests::CborValue::Str(&login.peer_id)),
+                    ("targetId", prongsai_tests::CborValue::Str("server")),
+                    ("data", prongsai_tests::CborValue::Bytes(b"garbage")),
+                ]),
+            ),
+            ("a frame over the size limit", vec![0u8; 2 * 1024 * 1024]),
+        ];
+        let rejected_before = server.metric("prongsai_frames_rejected_total").await;
+        for (round, (what, bytes)) in garbage.into_iter().enumerate() {
+            let mut raw = RawPeer::connect(&server, &login.token, &login.peer_id).await;
+            raw.send_binary(bytes).await;
+            assert!(raw.closed_by_server(LONG).await, "{what} closes the connection");
+            // Meanwhile the healthy device keeps syncing.
+            let text = format!("บันทึกครั้งที่ {round}");
+            healthy
+                .edit(YEAR, &DocKey::results("palad"), "บันทึก", move |tx, meta| {
+                    results::set_text(tx, "m1", &text, meta)
+                })
+                .await
+                .expect("edit");
+            assert!(healthy.wait_confirmed(LONG).await, "the healthy device is confirmed after {what}");
+            assert!(healthy.is_connected());
+        }
+        let mut raw = RawPeer::connect(&server, &login.token, &login.peer_id).await;
+        raw.send_text("hello").await;
+        assert!(raw.closed_by_server(LONG).await, "a text frame closes the connection");
+        assert!(server.metric("prongsai_frames_rejected_total").await >= rejected_before + 4);
+        // Upgrades without a valid token are refused before the upgrade.
+        for token in ["", "not-a-token"] {
+            let status = reqwest::Client::new()
+                .get(format!("http://{}/sync?token={token}", server.addr))
+                .header("connection", "upgrade")
+                .header("upgrade", "websocket")
+                .header("sec-websocket-version", "13")
+                .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+                .send()
+                .await
+                .expect("answers")
+                .status();
+            assert_eq!(status.as_u16(), 401, "token {token:?}");
+        }
+        assert_eq!(
+            reqwest::get(format!("http://{}/healthz", server.addr)).await.expect("healthz").status().as_u16(),
+            200
+        );
+    }
+}
+
+mod approvals {
+    use super::*;
+    use prongsai_client::ApiError;
+
+    async fn up_to_date(api: &prongsai_client::ServerApi) -> Vec<bool> {
+        let status = api.status("pakchong", YEAR, Some("2022-03-21")).await.expect("status");
+        status["approvals"]
+            .as_array()
+            .expect("approvals")
+            .iter()
+            .map(|a| a["up_to_date"].as_bool().unwrap_or(false))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn approvers_sign_in_order_only_their_own_step_and_again_after_an_edit() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let api_of = |user: &'static str| {
+            let url = server.url();
+            let password = sample.password(user).to_string();
+            async move {
+                let api = prongsai_client::ServerApi::new(url);
+                let login = api.login(user, &password, "test").await.expect("login");
+                api.with_token(&login.token)
+            }
+        };
+        let (head, palad, mayor, viewer) =
+            (api_of("parichat").await, api_of("amnang").await, api_of("winai").await, api_of("viewer").await);
+        let refused = |r: Result<serde_json::Value, ApiError>| match r {
+            Err(ApiError::Refused { status, .. }) => status,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert_eq!(
+            refused(palad.sign("pakchong", YEAR, "palad", "approved", "เห็นชอบ", None).await),
+            409,
+            "out of order"
+        );
+        assert_eq!(
+            refused(mayor.sign("pakchong", YEAR, "head", "approved", "เห็นชอบ", None).await),
+            403,
+            "someone else's step"
+        );
+        assert_eq!(refused(viewer.sign("pakchong", YEAR, "mayor", "approved", "", None).await), 403, "a viewer");
+        assert_eq!(
+            refused(head.sign("pakchong", YEAR, "head", "returned", "  ", None).await),
+            400,
+            "returned without a reason"
+        );
+        assert_eq!(up_to_date(&head).await, [false, false, false]);
+
+        head.sign("pakchong", YEAR, "head", "approved", "พิจารณาแล้ว เห็นควร", Some("2022-03-22"))
+            .await
+            .expect("head signs");
+        palad.sign("pakchong", YEAR, "palad", "approved", "เห็นชอบแล้ว", Some("2022-03-23")).await.expect("palad signs");
+        assert_eq!(up_to_date(&head).await, [true, true, false]);
+
+        // The coordinator changes the memo: the signatures no longer cover it.
+        let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+        coordinator
+            .edit(YEAR, &DocKey::of(prongsai_core::model::DocKind::Memo), "แก้ข้อเสนอ", |tx, _| {
+                prongsai_core::docs::memo::set_proposal(tx, "p2", "เผยแพร่ในเว็บไซต์ให้ประชาชนได้รับทราบ")
+            })
+            .await
+            .expect("edit");
+        assert!(coordinator.wait_confirmed(LONG).await);
+        eventually("the signed steps show as out of date", LONG, || async {
+            up_to_date(&head).await == [false, false, false]
+        })
+        .await;
+        assert_eq!(
+            refused(mayor.sign("pakchong", YEAR, "mayor", "approved", "", None).await),
+            409,
+            "earlier steps are out of date"
+        );
+
+        head.sign("pakchong", YEAR, "head", "approved", "พิจารณาแล้ว เห็นควร", None).await.expect("head signs again");
+        palad.sign("pakchong", YEAR, "palad", "approved", "เห็นชอบแล้ว", None).await.expect("palad signs again");
+        mayor.sign("pakchong", YEAR, "mayor", "approved", "เห็นชอบ", None).await.expect("mayor signs");
+        assert_eq!(up_to_date(&head).await, [true, true, true]);
+        let status = head.status("pakchong", YEAR, None).await.expect("status");
+        assert_eq!(status["approvals"][2]["signer"], "winai");
+        assert_eq!(status["approvals"][0]["comment"], "พิจารณาแล้ว เห็นควร");
+    }
+}
