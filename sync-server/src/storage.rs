@@ -209,3 +209,154 @@ impl<D: Database> samod::storage::Storage for DurableStorage<D> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The failure path, with a database that fails on demand (a mock, inside this module's test).
+    use std::sync::atomic::AtomicBool;
+
+    use samod::storage::Storage as _;
+
+    use super::*;
+    use crate::db::*;
+
+    #[derive(Clone, Default)]
+    struct Flaky {
+        fail_puts: Arc<AtomicBool>,
+        chunks: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+        deletes: Arc<AtomicU64>,
+    }
+
+    fn unused<T>() -> Result<T, DbError> {
+        Err(DbError::Backend("not used by this test".into()))
+    }
+
+    impl Database for Flaky {
+        async fn chunk_load(&self, key: String) -> Result<Option<Vec<u8>>, DbError> {
+            Ok(self.chunks.lock().map_err(|_| DbError::Stopped)?.get(&key).cloned())
+        }
+        async fn chunk_load_prefix(&self, prefix: String) -> Result<HashMap<String, Vec<u8>>, DbError> {
+            let chunks = self.chunks.lock().map_err(|_| DbError::Stopped)?;
+            Ok(chunks.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, v)| (k.clone(), v.clone())).collect())
+        }
+        async fn chunk_put(&self, key: String, data: Vec<u8>) -> Result<(), DbError> {
+            if self.fail_puts.load(Ordering::SeqCst) {
+                return Err(DbError::Backend("disk full".into()));
+            }
+            self.chunks.lock().map_err(|_| DbError::Stopped)?.insert(key, data);
+            Ok(())
+        }
+        async fn chunk_delete(&self, key: String) -> Result<(), DbError> {
+            self.deletes.fetch_add(1, Ordering::SeqCst);
+            self.chunks.lock().map_err(|_| DbError::Stopped)?.remove(&key);
+            Ok(())
+        }
+        async fn agency_create(&self, _: AgencyRow) -> Result<(), DbError> {
+            unused()
+        }
+        async fn agency(&self, _: String) -> Result<Option<AgencyRow>, DbError> {
+            unused()
+        }
+        async fn agencies(&self) -> Result<Vec<AgencyRow>, DbError> {
+            unused()
+        }
+        async fn user_create(&self, _: NewUser) -> Result<UserRow, DbError> {
+            unused()
+        }
+        async fn user_by_username(&self, _: String) -> Result<Option<UserRow>, DbError> {
+            unused()
+        }
+        async fn user_by_id(&self, _: i64) -> Result<Option<UserRow>, DbError> {
+            unused()
+        }
+        async fn users_of_agency(&self, _: String) -> Result<Vec<UserRow>, DbError> {
+            unused()
+        }
+        async fn user_update(&self, _: i64, _: UserUpdate) -> Result<(), DbError> {
+            unused()
+        }
+        async fn user_set_password(&self, _: i64, _: String) -> Result<(), DbError> {
+            unused()
+        }
+        async fn session_create(&self, _: SessionRow) -> Result<(), DbError> {
+            unused()
+        }
+        async fn session_by_token_hash(&self, _: String) -> Result<Option<SessionRow>, DbError> {
+            unused()
+        }
+        async fn session_by_peer(&self, _: String) -> Result<Option<SessionRow>, DbError> {
+            unused()
+        }
+        async fn session_revoke(&self, _: String) -> Result<(), DbError> {
+            unused()
+        }
+        async fn sessions_revoke_user(&self, _: i64) -> Result<Vec<String>, DbError> {
+            unused()
+        }
+        async fn document_register(&self, _: DocumentRow) -> Result<(), DbError> {
+            unused()
+        }
+        async fn document(&self, _: String) -> Result<Option<DocumentRow>, DbError> {
+            unused()
+        }
+        async fn documents_of(&self, _: String, _: i64) -> Result<Vec<DocumentRow>, DbError> {
+            unused()
+        }
+        async fn years_of(&self, _: String) -> Result<Vec<i64>, DbError> {
+            unused()
+        }
+        async fn blob_put(&self, _: String, _: String, _: BlobRow) -> Result<(), DbError> {
+            unused()
+        }
+        async fn blob_get(&self, _: String, _: String) -> Result<Option<BlobRow>, DbError> {
+            unused()
+        }
+        async fn setting(&self, _: String) -> Result<Option<String>, DbError> {
+            unused()
+        }
+        async fn set_setting(&self, _: String, _: String) -> Result<(), DbError> {
+            unused()
+        }
+    }
+
+    fn key(doc: &str, kind: &str, name: &str) -> StorageKey {
+        StorageKey::from_parts([doc, kind, name]).expect("valid key")
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_stops_confirmations_and_deletes() {
+        let db = Flaky::default();
+        let storage = DurableStorage::new(db.clone());
+        let h1: ChangeHash = "aa".repeat(32).parse().expect("hash");
+        let h2: ChangeHash = "bb".repeat(32).parse().expect("hash");
+
+        storage.put(key("doc", "incremental", &h1.to_string()), vec![1]).await;
+        assert!(storage.is_durable("doc", &[h1]).await.expect("healthy"));
+        assert!(!storage.is_durable("doc", &[h2]).await.expect("healthy"));
+        assert!(!storage.wait_durable("doc", &[h2], Duration::from_millis(20)).await.expect("healthy"));
+
+        let unhealthy = tokio::spawn(storage.unhealthy());
+        db.fail_puts.store(true, Ordering::SeqCst);
+        storage.put(key("doc", "incremental", &h2.to_string()), vec![2]).await;
+        assert!(!storage.is_healthy());
+        tokio::time::timeout(Duration::from_secs(5), unhealthy).await.expect("unhealthy resolves").expect("task");
+        assert!(storage.is_durable("doc", &[h1]).await.is_err(), "nothing is confirmed after a failure");
+        assert_eq!(storage.put_failure_count(), 1);
+
+        // A compaction's deletes must not follow a failed write.
+        storage.delete(key("doc", "incremental", &h1.to_string())).await;
+        assert_eq!(db.deletes.load(Ordering::SeqCst), 0);
+        assert!(db.chunks.lock().expect("lock").contains_key(&format!("doc/incremental/{h1}")));
+    }
+
+    #[tokio::test]
+    async fn durability_survives_a_restart_by_reading_storage() {
+        let db = Flaky::default();
+        let h1: ChangeHash = "cc".repeat(32).parse().expect("hash");
+        DurableStorage::new(db.clone()).put(key("doc", "incremental", &h1.to_string()), vec![1]).await;
+        // A new process knows nothing in memory; it reads what was committed.
+        let restarted = DurableStorage::new(db);
+        assert!(restarted.is_durable("doc", &[h1]).await.expect("healthy"));
+        assert!(!restarted.is_durable("other", &[h1]).await.expect("healthy"));
+    }
+}

@@ -24,7 +24,10 @@ async fn root_string(device: &prongsai_client::Device, key: &DocKey, field: &str
 async fn a_node_automerge_repo_client_syncs_both_ways() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/js/interop.mjs");
     let modules = concat!(env!("CARGO_MANIFEST_DIR"), "/js/node_modules/@automerge/automerge-repo");
-    assert!(std::path::Path::new(modules).exists(), "run `npm ci --prefix tests/js` first (the test command does)");
+    assert!(
+        std::path::Path::new(modules).exists(),
+        "run `npm install --prefix tests/js` first (the test command does)"
+    );
 
     let sample = Sample::create().await;
     let server = Server::start(&sample.data(), 0, &[]).await;

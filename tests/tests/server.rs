@@ -545,3 +545,73 @@ mod approvals {
         assert_eq!(status["approvals"][0]["comment"], "พิจารณาแล้ว เห็นควร");
     }
 }
+
+mod accounts {
+    use super::*;
+    use prongsai_client::{ApiError, ServerApi};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failed_logins_are_rate_limited_and_expired_tokens_refused() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let api = ServerApi::new(server.url());
+        for attempt in 0..5 {
+            let wrong = api.login("wipa", "not the password", "test").await;
+            assert!(matches!(wrong, Err(ApiError::Unauthorized)), "attempt {attempt}: {wrong:?}");
+        }
+        // Now even the right password waits, and the answer says for how long.
+        match api.login("wipa", sample.password("wipa"), "test").await {
+            Err(ApiError::RateLimited { retry_after }) => assert!(retry_after > Duration::ZERO),
+            other => panic!("expected 429, got {other:?}"),
+        }
+        // Other accounts are not affected.
+        let login = api.login("malee", sample.password("malee"), "test").await.expect("another account logs in");
+        let malee = ServerApi::new(server.url()).with_token(&login.token);
+        assert_eq!(malee.me().await.expect("me").username, "malee");
+
+        // A token past its expiry is refused everywhere.
+        let conn = rusqlite::Connection::open(sample.data().join("prongsai.sqlite3")).expect("open");
+        conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
+        conn.execute("UPDATE sessions SET expires_at = 0 WHERE peer_id = ?1", [&login.peer_id]).expect("expire");
+        assert!(matches!(malee.me().await, Err(ApiError::Unauthorized)));
+        let mut config = prongsai_client::DeviceConfig::new(sample.device_dir("malee"));
+        config.device_name = "expired".into();
+        let expired = prongsai_client::Session {
+            server: server.url().to_string(),
+            token: login.token.clone(),
+            peer_id: login.peer_id.clone(),
+            actor_id: login.actor_id.clone(),
+            username: login.username.clone(),
+            agency_id: login.agency_id.clone(),
+            expires_at: 0,
+        };
+        prongsai_client::session::save(&sample.device_dir("malee"), &expired).expect("save");
+        let device = prongsai_client::Device::open(config).await.expect("open").expect("a saved session");
+        device.connect().expect("connect");
+        eventually("an expired login is sent back to sign in", LONG, || async {
+            device.state().connection == Connection::SignedOut
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn evidence_blobs_are_content_addressed_and_agency_scoped() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let api = ServerApi::new(server.url());
+        let login = api.login("somchai", sample.password("somchai"), "test").await.expect("login");
+        let api = api.with_token(&login.token);
+        let photo = "ภาพประกอบ: โต๊ะประชาสัมพันธ์".as_bytes().to_vec();
+        let hash = prongsai_core::hash::sha256_hex(&photo);
+        api.put_blob(&hash, "image/jpeg", photo.clone()).await.expect("upload");
+        assert_eq!(api.get_blob(&hash).await.expect("download"), photo);
+        // A body that does not match its hash is refused.
+        let refused = api.put_blob(&hash, "image/jpeg", b"something else".to_vec()).await;
+        assert!(matches!(refused, Err(ApiError::Refused { status: 400, .. })), "{refused:?}");
+        let unknown = "0".repeat(64);
+        assert!(matches!(api.get_blob(&unknown).await, Err(ApiError::NotFound)));
+        // Without a token: 401.
+        let anonymous = ServerApi::new(server.url());
+        assert!(matches!(anonymous.get_blob(&hash).await, Err(ApiError::Unauthorized)));
+    }
+}
