@@ -213,3 +213,42 @@ impl std::str::FromStr for ScheduleCode {
         prongsai_core::Schedule::parse(s).map(ScheduleCode)
     }
 }
+
+#[test]
+fn an_older_device_keeps_what_a_newer_app_wrote() {
+    use prongsai_core::automerge::transaction::Transactable;
+    use prongsai_core::automerge::{ObjType, ROOT, ReadDoc};
+    use prongsai_core::docs::read;
+    use prongsai_core::model::ResultsDoc;
+    let mut docs = sample();
+    // A newer app adds keys this build does not know: a new field on a result, a new top-level
+    // section, and a status value from a later release.
+    let newer = CommitMeta::new("แอปรุ่นใหม่", "wipa", T0 + 60_000);
+    let doc = docs.results.get_mut("klang").expect("klang");
+    edit(doc, &newer, |tx| {
+        let results_map = tx.get(ROOT, "results")?.expect("results").1;
+        let m1 = tx.get(&results_map, "m1")?.expect("m1").1;
+        tx.put(&m1, "budget_baht", 12_000)?;
+        tx.put(&m1, "status", "waiting_for_budget")?;
+        let extra = tx.put_object(ROOT, "attachments_v2", ObjType::Map)?;
+        tx.put(&extra, "note", "ข้อมูลรุ่นใหม่")?;
+        Ok(())
+    })
+    .expect("newer edit");
+
+    // This build reads the document (the unknown status is kept as it is) ...
+    let typed: ResultsDoc = read(&*doc).expect("an older build still reads it");
+    assert_eq!(typed.results["m1"].status, Status::Other("waiting_for_budget".into()));
+    assert_eq!(typed.results["m1"].status.label_th(), "สถานะอื่น");
+    // ... edits it ...
+    let older = CommitMeta::new("แอปรุ่นเก่า", "wipa", T0 + 120_000);
+    edit(doc, &older, |tx| results::set_text(tx, "m1", "บันทึกจากแอปรุ่นเก่า", &older)).expect("older edit");
+    // ... and what the newer app wrote is still there.
+    let results_map = doc.get(ROOT, "results").expect("get").expect("results").1;
+    let m1 = doc.get(&results_map, "m1").expect("get").expect("m1").1;
+    assert!(doc.get(&m1, "budget_baht").expect("get").is_some());
+    assert!(doc.get(ROOT, "attachments_v2").expect("get").is_some());
+    let view = view(&docs, "2022-01-10");
+    let cell = view.measures[0].cells.iter().find(|c| c.division == "klang").expect("cell");
+    assert_eq!(cell.text, "บันทึกจากแอปรุ่นเก่า");
+}

@@ -72,7 +72,8 @@ async fn background_duties<D: db::Database>(app: App<D>) {
             app.access.invalidate();
             app.recheck_live_sessions().await;
         }
-        if ticks.is_multiple_of(60) {
+        // Every 5 s: cheap (a scan of the running repos' counters).
+        if ticks.is_multiple_of(10) {
             app.repos.stop_idle(app.config.repo_idle).await;
         }
     }

@@ -41,6 +41,9 @@ enum Command {
         /// Largest WebSocket message accepted (bytes); a bigger one closes its connection.
         #[arg(long, env = "PRONGSAI_MAX_MESSAGE_BYTES")]
         max_message_bytes: Option<usize>,
+        /// Stop an agency's repo (freeing its documents' memory) after this many idle seconds.
+        #[arg(long, env = "PRONGSAI_REPO_IDLE_SECS")]
+        repo_idle_secs: Option<u64>,
     },
     /// Create the sample agency (อบต.ปากช่อง, 2565) and its accounts; prints the accounts as JSON.
     Sample {
@@ -181,7 +184,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data, listen, config, max_message_bytes } => {
+        Command::Serve { data, listen, config, max_message_bytes, repo_idle_secs } => {
             let file: FileConfig = match &config {
                 Some(path) => toml::from_str(
                     &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
@@ -203,6 +206,9 @@ async fn main() -> anyhow::Result<()> {
             let mut settings = Config::new(data.data.clone(), listen);
             if let Some(max) = max_message_bytes {
                 settings.max_message_bytes = max;
+            }
+            if let Some(idle) = repo_idle_secs {
+                settings.repo_idle = std::time::Duration::from_secs(idle);
             }
             let app = App::new(settings, db).await?;
             let listener =
