@@ -41,6 +41,9 @@ pub struct Envelope {
     pub kind: String,
     pub document_id: Option<String>,
     pub data: Option<Vec<u8>>,
+    /// For `sync`/`request` messages: whether the sync data carries changes (set by
+    /// [`check_frame`], which decodes it once).
+    pub carries_changes: bool,
 }
 
 /// Decodes the top-level CBOR map of an automerge-repo message.
@@ -78,29 +81,22 @@ pub fn decode_envelope(bytes: &[u8]) -> Result<Envelope, FrameError> {
     Ok(envelope)
 }
 
-/// Checks one incoming frame; returns whether it carries changes for a document (so the caller
-/// can check write access).
+/// Checks one incoming frame: a well-formed envelope and, for sync messages, decodable sync data.
+/// The returned envelope says whether the message carries changes (so the caller can check write
+/// access).
 pub fn check_frame(bytes: &[u8]) -> Result<Envelope, FrameError> {
-    let envelope = decode_envelope(bytes)?;
+    let mut envelope = decode_envelope(bytes)?;
     if matches!(envelope.kind.as_str(), "sync" | "request") {
         let document = envelope.document_id.clone().unwrap_or_default();
         let data = envelope
             .data
             .as_deref()
             .ok_or_else(|| FrameError::BadSyncMessage { document: document.clone(), reason: "no data".into() })?;
-        prongsai_core::automerge::sync::Message::decode(data)
+        let message = prongsai_core::automerge::sync::Message::decode(data)
             .map_err(|e| FrameError::BadSyncMessage { document, reason: e.to_string() })?;
+        envelope.carries_changes = !message.changes.is_empty();
     }
     Ok(envelope)
-}
-
-/// Whether a checked sync envelope carries changes.
-fn carries_changes(envelope: &Envelope) -> bool {
-    envelope
-        .data
-        .as_deref()
-        .and_then(|d| prongsai_core::automerge::sync::Message::decode(d).ok())
-        .is_some_and(|m| !m.changes.is_empty())
 }
 
 pub fn bearer_token(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<String> {
@@ -200,7 +196,7 @@ async fn serve_connection<D: Database>(app: App<D>, auth: Auth, socket: WebSocke
             };
             if let Some(doc) = envelope.document_id.as_deref()
                 && envelope.kind == "sync"
-                && carries_changes(&envelope)
+                && envelope.carries_changes
             {
                 let may_write = match ctx.writable.get(doc) {
                     Some(w) => *w,
