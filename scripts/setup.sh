@@ -22,6 +22,13 @@ need_cargo() {
 
 # Debian packages, installed in one apt call when any is missing.
 APT_PACKAGES=(pkg-config build-essential libssl-dev mold)
+# The app (Tauri 2 on WebKitGTK), its font, and what drives it in tests.
+APP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev fonts-thai-tlwg)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver)
+
+# Versions that must match Cargo.lock (wasm-bindgen) or are known to work here (tauri-driver).
+WASM_BINDGEN_VERSION=0.2.130
+TAURI_DRIVER_VERSION=2.1.0
 
 apt_install() {
   local missing=()
@@ -58,6 +65,21 @@ wasm_target() {
   fi
 }
 
+cargo_tools() {
+  if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WASM_BINDGEN_VERSION" ]; then
+    log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes)"
+    # Not --locked: its lock file names a crate version this registry does not have.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+}
+
+test_tools() {
+  if ! cargo install --list | grep -q "^tauri-driver v$TAURI_DRIVER_VERSION:"; then
+    log "cargo install tauri-driver $TAURI_DRIVER_VERSION (about 2 minutes)"
+    cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --force
+  fi
+}
+
 need_cargo
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(test)
@@ -65,13 +87,16 @@ for stage in "${stages[@]}"; do
   case "$stage" in
     core) wasm_target ;;
     test)
-      apt_install "${APT_PACKAGES[@]}"
+      apt_install "${APT_PACKAGES[@]}" "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
       wasm_target
+      cargo_tools
+      test_tools
       node_packages
       ;;
     run)
-      apt_install "${APT_PACKAGES[@]}"
+      apt_install "${APT_PACKAGES[@]}" "${APP_PACKAGES[@]}" curl
       wasm_target
+      cargo_tools
       ;;
     *) log "unknown stage $stage"; exit 2 ;;
   esac

@@ -12,20 +12,21 @@ step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*" >&2; }
 step "format"
 cargo fmt --all -- --check
 
+step "frontend (Yew, wasm32) into frontend/dist, before the app embeds it"
+bash scripts/build-frontend.sh
+
 step "lint (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "build the workspace once, for every test stage"
 cargo build --workspace --all-targets --locked
 
-step "core builds for the browser (wasm32)"
-cargo check -p prongsai-core --target wasm32-unknown-unknown --locked
-
-step "tests"
+step "tests (under Xvfb: the app's webview needs a display)"
+# The webview tests run one at a time (.config/nextest.toml); screenshots go to tests/artifacts/.
 if cargo nextest --version >/dev/null 2>&1; then
   # There are no doc tests; nextest runs every other test.
-  cargo nextest run --workspace --locked --no-fail-fast
+  xvfb-run -a -s "-screen 0 1920x1080x24" cargo nextest run --workspace --locked --no-fail-fast
 else
-  cargo test --workspace --locked --no-fail-fast
+  xvfb-run -a -s "-screen 0 1920x1080x24" cargo test --workspace --locked --no-fail-fast -- --test-threads=1
 fi
 step "all tests passed"

@@ -77,7 +77,8 @@ pub struct ServerApi {
     token: Option<String>,
 }
 
-pub(crate) fn install_crypto() {
+/// Installs rustls's crypto provider once per process (any reqwest client needs it first).
+pub fn install_crypto() {
     // reqwest and tungstenite use rustls with the `ring` provider (lighter to build than aws-lc).
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -12,17 +12,30 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use prongsai_core::AgencyYear;
+pub use prongsai_core::app::{Connection, SessionView, SyncState};
 use prongsai_core::automerge::transaction::Transaction;
 use prongsai_core::automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
 use prongsai_core::docs::{self, CommitMeta, DocError};
-use prongsai_core::model::DocKey;
+use prongsai_core::edit::{self, Edit, EvidenceInput};
+use prongsai_core::history::{self, HistoryEntry};
+use prongsai_core::model::{DirectoryDoc, DocKey, DocKind};
 use samod::{BackoffConfig, DialerEvent, DialerHandle, DocHandle, DocumentId, PeerId, Repo};
-use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiError, DocumentEntry, ServerApi};
 use crate::dialer::{SignedOut, TokenDialer};
+use crate::evidence::{self, PreparedFile};
 use crate::session::{self, Session};
 use crate::storage::{LocalStorage, LocalStorageError};
+
+/// Where a new evidence file goes.
+#[derive(Clone, Debug)]
+pub struct EvidenceTarget {
+    pub division: String,
+    pub measure: String,
+    /// The new evidence item's id (the caller picks it, as for every new item).
+    pub evidence_id: String,
+    pub caption: String,
+}
 
 /// How a device is set up.
 #[derive(Clone, Debug)]
@@ -52,30 +65,6 @@ impl DeviceConfig {
     }
 }
 
-/// Whether and how the device is connected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Connection {
-    Offline,
-    Connecting,
-    /// Connected, with local changes the server has not confirmed yet.
-    Syncing,
-    UpToDate,
-    /// The server refused the login: sign in again.
-    SignedOut,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncState {
-    pub connection: Connection,
-    /// Local changes not yet confirmed durable by the server.
-    pub unconfirmed: usize,
-    /// Unix milliseconds of the last confirmation that left nothing unconfirmed.
-    pub last_synced_ms: Option<i64>,
-    /// The last problem worth showing (local storage failure, refused write).
-    pub error: Option<String>,
-}
-
 /// Why a device operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
@@ -89,10 +78,14 @@ pub enum DeviceError {
     ReadOnly { document: String },
     #[error("no such document in this agency-year: {0}")]
     UnknownDocument(String),
+    #[error("the agency has no fiscal year set up on the server yet")]
+    NoYear,
     #[error("not signed in on this device")]
     NotSignedIn,
     #[error("the document is not available yet (offline and never synced)")]
     Unavailable,
+    #[error(transparent)]
+    Evidence(#[from] evidence::EvidenceError),
     #[error("saving the login: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -114,6 +107,8 @@ struct Inner {
     state: tokio::sync::watch::Sender<SyncState>,
     documents: Mutex<HashMap<i64, Vec<DocumentEntry>>>,
     handles: tokio::sync::Mutex<HashMap<String, DocHandle>>,
+    /// Bumped whenever any open document changes, locally or from the server.
+    changes: tokio::sync::watch::Sender<u64>,
     wake: Arc<tokio::sync::Notify>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -170,6 +165,7 @@ impl Device {
             unconfirmed,
             last_synced_ms: None,
             error: None,
+            uploads_pending: 0,
         });
         let device = Device {
             inner: Arc::new(Inner {
@@ -183,10 +179,12 @@ impl Device {
                 state,
                 documents: Mutex::new(HashMap::new()),
                 handles: tokio::sync::Mutex::new(HashMap::new()),
+                changes: tokio::sync::watch::channel(0).0,
                 wake: Arc::new(tokio::sync::Notify::new()),
                 tasks: Mutex::new(Vec::new()),
             }),
         };
+        refresh_uploads(&device.inner).await;
         let confirmer = tokio::spawn(confirm_loop(Arc::downgrade(&device.inner)));
         device.push_task(confirmer);
         Ok(device)
@@ -242,11 +240,13 @@ impl Device {
                         set_connection(&inner, Connection::Syncing);
                         inner.wake.notify_one();
                     }
+                    // Lost the server, or an attempt failed and a retry waits out its backoff:
+                    // offline until a retry succeeds.
                     DialerEvent::Disconnected { reason } => {
                         tracing::info!(%reason, "disconnected from the server");
-                        set_connection(&inner, Connection::Connecting);
+                        set_connection(&inner, Connection::Offline);
                     }
-                    DialerEvent::Reconnecting { .. } => set_connection(&inner, Connection::Connecting),
+                    DialerEvent::Reconnecting { .. } => set_connection(&inner, Connection::Offline),
                     DialerEvent::PermanentFailure | DialerEvent::MaxRetriesReached => {
                         set_connection(&inner, Connection::SignedOut);
                         return;
@@ -294,7 +294,7 @@ impl Device {
     /// The documents of an agency-year: from the server when reachable (and remembered), else as
     /// remembered from the last time.
     pub async fn documents(&self, year: i64) -> Result<Vec<DocumentEntry>, DeviceError> {
-        let key = format!("documents/{}/{year}", self.inner.session.agency_id);
+        let key = documents_key(&self.inner.session.agency_id, year);
         match self.inner.api.documents(&self.inner.session.agency_id, year).await {
             Ok(list) => {
                 self.inner.storage.set(&key, &serde_json::to_string(&list).unwrap_or_default()).await?;
@@ -324,19 +324,68 @@ impl Device {
         }
     }
 
+    /// The agency-year to open: the one opened last time on this device, else the newest the
+    /// server lists.
+    pub async fn current_year(&self) -> Result<i64, DeviceError> {
+        let key = format!("year/{}", self.inner.session.agency_id);
+        if let Some(year) = self.inner.storage.get(&key).await?.and_then(|y| y.parse().ok()) {
+            return Ok(year);
+        }
+        match self.inner.api.years(&self.inner.session.agency_id).await {
+            Ok(years) => {
+                let year = years.into_iter().max().ok_or(DeviceError::NoYear)?;
+                self.inner.storage.set(&key, &year.to_string()).await?;
+                Ok(year)
+            }
+            Err(ApiError::Unauthorized) => {
+                set_connection(&self.inner, Connection::SignedOut);
+                Err(ApiError::Unauthorized.into())
+            }
+            Err(e) if e.is_offline() => match self.inner.storage.get(&key).await?.and_then(|y| y.parse().ok()) {
+                Some(year) => Ok(year),
+                None => Err(e.into()),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn remember(&self, year: i64, list: Vec<DocumentEntry>) {
         if let Ok(mut docs) = self.inner.documents.lock() {
             docs.insert(year, list);
         }
     }
 
+    /// The documents as last listed. Never waits on the network when this device has listed them
+    /// before: the saved list is used and refreshed from the server in the background.
+    async fn known_documents(&self, year: i64) -> Result<Vec<DocumentEntry>, DeviceError> {
+        if let Some(list) = self.inner.documents.lock().ok().and_then(|d| d.get(&year).cloned()) {
+            return Ok(list);
+        }
+        let saved = self
+            .inner
+            .storage
+            .get(&documents_key(&self.inner.session.agency_id, year))
+            .await?
+            .and_then(|j| serde_json::from_str::<Vec<DocumentEntry>>(&j).ok());
+        match saved {
+            Some(list) => {
+                self.remember(year, list.clone());
+                let device = self.clone();
+                self.push_task(tokio::spawn(async move {
+                    if let Err(e) = device.documents(year).await {
+                        tracing::debug!(error = %e, "refreshing the document list failed; keeping the saved one");
+                    }
+                }));
+                Ok(list)
+            }
+            None => self.documents(year).await,
+        }
+    }
+
     async fn entry(&self, year: i64, key: &DocKey) -> Result<DocumentEntry, DeviceError> {
-        let known = self.inner.documents.lock().ok().and_then(|d| d.get(&year).cloned());
-        let list = match known {
-            Some(list) => list,
-            None => self.documents(year).await?,
-        };
-        list.into_iter()
+        self.known_documents(year)
+            .await?
+            .into_iter()
             .find(|e| e.kind == key.kind && e.division == key.division)
             .ok_or_else(|| DeviceError::UnknownDocument(key.to_string()))
     }
@@ -357,6 +406,14 @@ impl Device {
         let found = self.inner.repo.find(id).await?;
         let handle = found.ok_or(DeviceError::Unavailable)?;
         handles.insert(doc_id.to_string(), handle.clone());
+        let mut changed = handle.changes();
+        let weak = Arc::downgrade(&self.inner);
+        self.push_task(tokio::spawn(async move {
+            while changed.next().await.is_some() {
+                let Some(inner) = weak.upgrade() else { return };
+                inner.changes.send_modify(|n| *n += 1);
+            }
+        }));
         Ok(handle)
     }
 
@@ -370,7 +427,7 @@ impl Device {
     /// Every document of the agency-year this device can read, in the typed model.
     pub async fn agency_year(&self, year: i64) -> Result<AgencyYear, DeviceError> {
         let mut agency_year = AgencyYear::default();
-        for entry in self.documents(year).await? {
+        for entry in self.known_documents(year).await? {
             let handle = self.handle(entry.document_id()).await?;
             let doc = handle.with_document_async(|doc| doc.clone()).await?;
             agency_year.load(&DocKey { kind: entry.kind, division: entry.division.clone() }, &doc)?;
@@ -411,6 +468,102 @@ impl Device {
         Ok(result)
     }
 
+    /// Applies a batch of edits (all to one document) in one commit.
+    pub async fn apply(&self, year: i64, edits: Vec<Edit>) -> Result<(), DeviceError> {
+        let key = edit::batch_document(&edits)?;
+        let message = edit::batch_message(&edits);
+        self.edit(year, &key, &message, move |tx, meta| edit::apply(tx, &edits, meta)).await
+    }
+
+    /// Who is signed in, with name, division and roles from the directory; works offline.
+    pub async fn session_view(&self, year: i64) -> Result<SessionView, DeviceError> {
+        let writable = self
+            .known_documents(year)
+            .await?
+            .into_iter()
+            .filter(|e| e.writable)
+            .map(|e| DocKey { kind: e.kind, division: e.division })
+            .collect();
+        let agency_year = self.agency_year(year).await?;
+        Ok(SessionView::describe(&self.inner.session.server, &self.inner.session.username, &agency_year, writable))
+    }
+
+    /// Adds a file as evidence of a division's result: the file is prepared (photos downscaled,
+    /// EXIF and GPS dropped), kept on this device, referenced in the result at once, and uploaded
+    /// in the background when the server is reachable, retried until it is.
+    pub async fn add_evidence_file(
+        &self,
+        year: i64,
+        target: EvidenceTarget,
+        file_name: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<PreparedFile, DeviceError> {
+        let (name, media) = (file_name.to_string(), media_type.to_string());
+        let prepared = tokio::task::spawn_blocking(move || evidence::prepare(&name, &media, bytes))
+            .await
+            .map_err(|_| DeviceError::Unavailable)??;
+        let key = DocKey::results(&target.division);
+        let entry = self.entry(year, &key).await?;
+        if !entry.writable {
+            return Err(DeviceError::ReadOnly { document: key.to_string() });
+        }
+        self.inner.storage.queue_upload(&prepared.sha256, &prepared.media_type, prepared.bytes.clone()).await?;
+        let edit = Edit::AddEvidence {
+            division: target.division,
+            measure: target.measure,
+            id: target.evidence_id,
+            evidence: EvidenceInput {
+                sha256: Some(prepared.sha256.clone()),
+                file_name: Some(prepared.file_name.clone()),
+                media_type: Some(prepared.media_type.clone()),
+                size: i64::try_from(prepared.bytes.len()).ok(),
+                url: None,
+                caption: target.caption,
+            },
+        };
+        self.apply(year, vec![edit]).await?;
+        refresh_uploads(&self.inner).await;
+        self.inner.wake.notify_one();
+        Ok(prepared)
+    }
+
+    /// An evidence file's bytes: from this device if kept here, else from the server.
+    pub async fn evidence_file(&self, sha256: &str) -> Result<Vec<u8>, DeviceError> {
+        if let Some(bytes) = self.inner.storage.local_file(sha256).await? {
+            return Ok(bytes);
+        }
+        Ok(self.inner.api.get_blob(sha256).await?)
+    }
+
+    /// A counter that moves whenever a document this device has open changes, locally or from
+    /// the server.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Who changed what about a measure, across the plan, the review and every division's results.
+    pub async fn measure_history(&self, year: i64, measure: &str) -> Result<Vec<HistoryEntry>, DeviceError> {
+        let mut directory = None;
+        let mut documents = Vec::new();
+        for entry in self.known_documents(year).await? {
+            let handle = self.handle(entry.document_id()).await?;
+            let doc = handle.with_document_async(|doc| doc.clone()).await?;
+            let key = DocKey { kind: entry.kind, division: entry.division.clone() };
+            if key.kind == DocKind::Directory {
+                directory = Some(docs::read::<DirectoryDoc>(&doc)?);
+            }
+            documents.push((key, doc));
+        }
+        let directory = directory.unwrap_or_default();
+        let parts = documents
+            .iter()
+            .filter(|(key, _)| matches!(key.kind, DocKind::Plan | DocKind::Results | DocKind::Review))
+            .map(|(key, doc)| history::measure_history(doc, key, measure, &directory))
+            .collect();
+        Ok(history::merge_histories(parts))
+    }
+
     /// Waits until the server has confirmed every local change, or `timeout` passes.
     pub async fn wait_confirmed(&self, timeout: Duration) -> bool {
         let mut state = self.sync_state();
@@ -445,6 +598,10 @@ impl Device {
         session::remove(&self.inner.config.data_dir)?;
         Ok(())
     }
+}
+
+fn documents_key(agency: &str, year: i64) -> String {
+    format!("documents/{agency}/{year}")
 }
 
 fn set_connection(inner: &Inner, connection: Connection) {
@@ -489,11 +646,40 @@ async fn confirm_loop(weak: std::sync::Weak<Inner>) {
         let connected = inner.dialer.lock().ok().and_then(|d| d.as_ref().map(|h| h.is_connected())).unwrap_or(false);
         if connected {
             confirm_once(&inner).await;
+            upload_once(&inner).await;
         }
         let wake = inner.wake.clone();
         let idle = if connected { Duration::from_millis(500) } else { Duration::from_secs(2) };
         drop(inner);
         let _ = tokio::time::timeout(idle, wake.notified()).await;
+    }
+}
+
+/// Uploads the evidence files kept on this device that the server does not have yet.
+async fn upload_once(inner: &Arc<Inner>) {
+    let Ok(waiting) = inner.storage.uploads_waiting().await else { return };
+    for (sha256, media_type) in waiting {
+        let Ok(Some(bytes)) = inner.storage.local_file(&sha256).await else { continue };
+        match inner.api.put_blob(&sha256, &media_type, bytes).await {
+            Ok(()) => {
+                let _ = inner.storage.mark_uploaded(&sha256).await;
+            }
+            Err(ApiError::Unauthorized) => {
+                set_connection(inner, Connection::SignedOut);
+                break;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "evidence upload failed; will retry");
+                break;
+            }
+        }
+    }
+    refresh_uploads(inner).await;
+}
+
+async fn refresh_uploads(inner: &Inner) {
+    if let Ok(waiting) = inner.storage.uploads_waiting().await {
+        inner.state.send_modify(|s| s.uploads_pending = waiting.len());
     }
 }
 

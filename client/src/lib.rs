@@ -5,9 +5,10 @@
 pub mod api;
 pub mod device;
 pub mod dialer;
+pub mod evidence;
 pub mod session;
 pub mod storage;
 
 pub use api::{ApiError, DocumentEntry, ServerApi};
-pub use device::{Connection, Device, DeviceConfig, DeviceError, SyncState};
+pub use device::{Connection, Device, DeviceConfig, DeviceError, EvidenceTarget, SyncState};
 pub use session::Session;

@@ -47,7 +47,9 @@ impl LocalStorage {
             "CREATE TABLE IF NOT EXISTS chunks (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS pending (doc_id TEXT NOT NULL, change_hash TEXT NOT NULL,
                  PRIMARY KEY (doc_id, change_hash)) WITHOUT ROWID;
-             CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+             CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS uploads (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL,
+                 data BLOB NOT NULL, uploaded INTEGER NOT NULL DEFAULT 0);",
         )?;
         let mut stored = StoredIndex::default();
         {
@@ -175,6 +177,48 @@ impl LocalStorage {
         let (key, value) = (key.to_string(), value.to_string());
         self.blocking(move |c| {
             c.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?1, ?2)", [key, value])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Keeps an evidence file on this device until it is uploaded.
+    pub async fn queue_upload(&self, sha256: &str, media_type: &str, data: Vec<u8>) -> Result<(), LocalStorageError> {
+        let (sha256, media_type) = (sha256.to_string(), media_type.to_string());
+        self.blocking(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO uploads (sha256, media_type, data, uploaded) VALUES (?1, ?2, ?3, 0)",
+                params![sha256, media_type, data],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Files waiting for upload: (sha256, media type).
+    pub async fn uploads_waiting(&self) -> Result<Vec<(String, String)>, LocalStorageError> {
+        self.blocking(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT sha256, media_type FROM uploads WHERE uploaded = 0 ORDER BY rowid")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// A file kept on this device (uploaded or not).
+    pub async fn local_file(&self, sha256: &str) -> Result<Option<Vec<u8>>, LocalStorageError> {
+        let sha256 = sha256.to_string();
+        self.blocking(move |c| {
+            Ok(c.query_row("SELECT data FROM uploads WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?)
+        })
+        .await
+    }
+
+    pub async fn mark_uploaded(&self, sha256: &str) -> Result<(), LocalStorageError> {
+        let sha256 = sha256.to_string();
+        self.blocking(move |c| {
+            c.execute("UPDATE uploads SET uploaded = 1 WHERE sha256 = ?1", [sha256])?;
             Ok(())
         })
         .await

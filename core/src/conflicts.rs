@@ -2,8 +2,10 @@
 //! and keeps the others, which `get_all` returns. The merged view lists every such key so that a
 //! person decides, and nothing anyone typed disappears without being shown.
 
-use automerge::{ObjId, ObjType, Prop, ROOT, ReadDoc, Value};
+use automerge::transaction::{Transactable, Transaction};
+use automerge::{ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, Value};
 
+use crate::docs::DocError;
 use crate::model::DocKey;
 
 /// One key with concurrent values.
@@ -135,5 +137,122 @@ fn render(doc: &impl ReadDoc, obj: &ObjId, depth: usize) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         Err(_) => String::new(),
+    }
+}
+
+/// Settles a conflict by writing again the value a person chose: `index` into the values at
+/// `path` (as [`find_conflicts`] listed them), whose shown text must still be `expected`. After
+/// this the key has one value; the others remain in the document's history.
+pub fn resolve(tx: &mut Transaction<'_>, path: &[String], index: usize, expected: &str) -> Result<(), DocError> {
+    let gone = || DocError::Invalid("this conflict has already been settled".into());
+    let (last, parents) = path.split_last().ok_or_else(gone)?;
+    let mut obj = ROOT;
+    for key in parents {
+        let prop = prop_of(tx, &obj, key)?;
+        match tx.get(&obj, prop)? {
+            Some((Value::Object(_), id)) => obj = id,
+            _ => return Err(gone()),
+        }
+    }
+    let prop = prop_of(tx, &obj, last)?;
+    let values = tx.get_all(&obj, prop.clone())?;
+    if values.len() < 2 {
+        return Err(gone());
+    }
+    let (value, id) = values.get(index).ok_or_else(gone)?;
+    let shown = match value {
+        Value::Object(_) => render(tx, id, 0),
+        Value::Scalar(s) => scalar_display(s),
+    };
+    if shown != expected {
+        return Err(DocError::Invalid("the values changed while you were choosing; look again".into()));
+    }
+    match value {
+        Value::Scalar(s) => {
+            let s: ScalarValue = s.as_ref().clone();
+            tx.put(&obj, prop, s)?;
+        }
+        Value::Object(_) => {
+            let copy = Node::read(tx, id, 0);
+            copy.write(tx, &obj, prop)?;
+        }
+    }
+    Ok(())
+}
+
+fn prop_of(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Result<Prop, DocError> {
+    match doc.object_type(obj)? {
+        ObjType::List | ObjType::Text => {
+            key.parse::<usize>().map(Prop::Seq).map_err(|_| DocError::Invalid(format!("{key:?} is not a list index")))
+        }
+        ObjType::Map | ObjType::Table => Ok(Prop::Map(key.to_string())),
+    }
+}
+
+/// A detached copy of an object's current value, so the chosen one can be written back whole.
+enum Node {
+    Scalar(ScalarValue),
+    Text(String),
+    Map(Vec<(String, Node)>),
+    List(Vec<Node>),
+}
+
+impl Node {
+    fn read(doc: &impl ReadDoc, obj: &ObjId, depth: usize) -> Node {
+        let child = |value: Value<'_>, id: ObjId| match value {
+            Value::Object(_) if depth < 32 => Node::read(doc, &id, depth + 1),
+            Value::Object(_) => Node::Map(Vec::new()),
+            Value::Scalar(s) => Node::Scalar(s.into_owned()),
+        };
+        match doc.object_type(obj) {
+            Ok(ObjType::Text) => Node::Text(doc.text(obj).unwrap_or_default()),
+            Ok(ObjType::List) => Node::List(
+                (0..doc.length(obj))
+                    .filter_map(|i| doc.get(obj, i).ok().flatten())
+                    .map(|(v, id)| child(v, id))
+                    .collect(),
+            ),
+            _ => Node::Map(
+                doc.keys(obj)
+                    .filter_map(|k| doc.get(obj, k.as_str()).ok().flatten().map(|(v, id)| (k, child(v, id))))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn write(self, tx: &mut Transaction<'_>, parent: &ObjId, prop: Prop) -> Result<(), DocError> {
+        match self {
+            Node::Scalar(s) => {
+                tx.put(parent, prop, s)?;
+            }
+            Node::Text(text) => {
+                let id = tx.put_object(parent, prop, ObjType::Text)?;
+                tx.splice_text(&id, 0, 0, &text)?;
+            }
+            Node::Map(entries) => {
+                let id = tx.put_object(parent, prop, ObjType::Map)?;
+                for (key, node) in entries {
+                    node.write(tx, &id, Prop::Map(key))?;
+                }
+            }
+            Node::List(items) => {
+                let id = tx.put_object(parent, prop, ObjType::List)?;
+                for (i, node) in items.into_iter().enumerate() {
+                    node.insert(tx, &id, i)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn insert(self, tx: &mut Transaction<'_>, list: &ObjId, index: usize) -> Result<(), DocError> {
+        match self {
+            Node::Scalar(s) => tx.insert(list, index, s)?,
+            other => {
+                tx.insert(list, index, ScalarValue::Null)?;
+                other.write(tx, list, Prop::Seq(index))?;
+            }
+        }
+        Ok(())
     }
 }

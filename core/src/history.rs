@@ -81,6 +81,10 @@ pub fn measure_history(
         if fields.is_empty() {
             continue;
         }
+        // A change that created the whole measure or result says just that, not every field inside.
+        if let Some(created) = fields.iter().find(|f| f.field == "measure" || f.field == "result").cloned() {
+            fields = vec![created];
+        }
         let actor = meta.actor.to_hex_string();
         let username = directory.actors.get(&actor).map(|a| a.username.clone());
         let display_name = username.as_ref().and_then(|u| directory.users.get(u)).map(|u| u.display_name.clone());

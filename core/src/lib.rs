@@ -6,11 +6,14 @@
 
 pub mod access;
 pub mod agency_year;
+pub mod app;
 pub mod calendar;
 pub mod conflicts;
+pub mod detail;
 pub mod divisions;
 pub mod docs;
 pub mod durability;
+pub mod edit;
 pub mod hash;
 pub mod history;
 pub mod ita;

@@ -112,11 +112,10 @@ fn review_loop_states() {
     assert!(history.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
     let status_values: Vec<Option<String>> =
         history.iter().flat_map(|h| h.fields.iter().filter(|f| f.field == "status").map(|f| f.value.clone())).collect();
-    // The sample's creation, then the division's three changes.
-    assert_eq!(
-        status_values,
-        [Some("not_started".into()), Some("done".into()), Some("in_progress".into()), Some("done".into())]
-    );
+    // The sample's creation says only that the result was created; then the division's three
+    // status changes.
+    assert_eq!(fields[0].1, ["result"], "{fields:?}");
+    assert_eq!(status_values, [Some("done".into()), Some("in_progress".into()), Some("done".into())]);
 }
 
 #[test]
@@ -251,4 +250,53 @@ fn an_older_device_keeps_what_a_newer_app_wrote() {
     let view = view(&docs, "2022-01-10");
     let cell = view.measures[0].cells.iter().find(|c| c.division == "klang").expect("cell");
     assert_eq!(cell.text, "บันทึกจากแอปรุ่นเก่า");
+}
+
+#[test]
+fn a_person_chooses_between_conflicting_values_and_both_kinds_settle() {
+    use prongsai_core::edit::{Edit, apply};
+    let mut docs = sample();
+    let plan_meta = CommitMeta::new("เพิ่มมาตรการ", "kannika", T0);
+    edit(&mut docs.plan, &plan_meta, |tx| {
+        plan::add_measure(tx, "m9", 8, "การจัดการเรื่องร้องเรียน")?;
+        plan::set_responsible(tx, "m9", "palad", true)
+    })
+    .expect("new measure");
+    // Two devices of สำนักปลัด create the new measure's result offline: the whole result conflicts.
+    let mut other = docs.results.get_mut("palad").expect("palad").fork();
+    let a = CommitMeta::new("บันทึกผล", "somchai", T0).with_actor(ActorId::from([1u8; 16]));
+    let b = CommitMeta::new("บันทึกผล", "parichat", T0).with_actor(ActorId::from([2u8; 16]));
+    let palad = docs.results.get_mut("palad").expect("palad");
+    edit(palad, &a, |tx| results::set_text(tx, "m9", "จัดอบรมแล้ว ๓๐ คน", &a)).expect("a");
+    edit(&mut other, &b, |tx| results::set_text(tx, "m9", "ประชุมชี้แจงแล้ว", &b)).expect("b");
+    palad.merge(&mut other).expect("merge");
+
+    let year = AgencyYear::from_documents(docs.iter()).expect("read");
+    let detail = prongsai_core::detail::measure_detail(&year, "m9", "2022-01-10".parse().expect("date")).expect("m9");
+    let conflict = detail.conflicts.iter().find(|c| c.field == "result").expect("the measure page lists it");
+    let chosen = conflict.values.iter().position(|v| v.display.contains("ประชุมชี้แจง")).expect("value listed");
+    let resolve = Edit::ResolveConflict {
+        document: conflict.document.clone(),
+        path: conflict.path.clone(),
+        index: chosen,
+        expected: conflict.values[chosen].display.clone(),
+    };
+    // A stale choice (the values changed meanwhile) writes nothing.
+    let stale = Edit::ResolveConflict {
+        document: conflict.document.clone(),
+        path: conflict.path.clone(),
+        index: chosen,
+        expected: "something else".into(),
+    };
+    let palad = docs.results.get_mut("palad").expect("palad");
+    assert!(edit(palad, &a, |tx| apply(tx, &[stale], &a)).is_err());
+    edit(palad, &a, |tx| apply(tx, std::slice::from_ref(&resolve), &a)).expect("choose");
+
+    let year = AgencyYear::from_documents(docs.iter()).expect("read");
+    let detail = prongsai_core::detail::measure_detail(&year, "m9", "2022-01-10".parse().expect("date")).expect("m9");
+    assert!(detail.conflicts.is_empty(), "{:?}", detail.conflicts);
+    let palad_result = detail.results.iter().find(|r| r.division == "palad").expect("palad responsible for m7");
+    assert_eq!(palad_result.text, "ประชุมชี้แจงแล้ว");
+    // Choosing again finds nothing to settle.
+    assert!(edit(docs.results.get_mut("palad").expect("palad"), &a, |tx| apply(tx, &[resolve], &a)).is_err());
 }

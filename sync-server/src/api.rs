@@ -22,7 +22,7 @@ use serde_json::json;
 
 use crate::app::{App, AppError, Auth, now_ms};
 use crate::auth;
-use crate::db::{Database, DocumentRow, SessionRow};
+use crate::db::{Database, DocumentRow};
 use crate::sync::bearer_token;
 
 impl IntoResponse for AppError {
@@ -252,24 +252,11 @@ async fn login<D: Database>(
         return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "wrong username or password" }))).into_response();
     };
     app.limiter.record_success(&user.username);
-    let token = auth::new_token();
-    let device = request.device.unwrap_or_default().chars().take(120).collect::<String>();
-    let session = SessionRow {
-        token_hash: auth::token_hash(&token),
-        user_id: user.id,
-        peer_id: auth::new_peer_id(),
-        actor_id: auth::new_actor_id(),
-        device: device.clone(),
-        created_at: now_ms(),
-        expires_at: now_ms() + i64::try_from(app.config.session_ttl.as_millis()).unwrap_or(i64::MAX / 2),
-        revoked: false,
+    let issued = match app.issue_session(&user, request.device.as_deref().unwrap_or_default()).await {
+        Ok(issued) => issued,
+        Err(e) => return e.into_response(),
     };
-    if let Err(e) = app.db.session_create(session.clone()).await {
-        return AppError::Db(e).into_response();
-    }
-    if let Err(e) = app.register_actor(&user, &session.actor_id, &device).await {
-        tracing::error!(error = %e, "registering the login's actor in the directory");
-    }
+    let (token, session) = (issued.token, issued.session);
     app.metrics.logins.fetch_add(1, Ordering::Relaxed);
     tracing::info!(username = %user.username, peer = %session.peer_id, "login");
     Json(LoginResponse {

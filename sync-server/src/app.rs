@@ -346,4 +346,32 @@ impl<D: Database> App<D> {
         }
         Ok(())
     }
+
+    /// A new session for `user` on a device: a fresh token (returned once, stored hashed), peer
+    /// id and actor id, the actor registered in the directory so history can name the user.
+    pub async fn issue_session(&self, user: &UserRow, device: &str) -> Result<IssuedSession, AppError> {
+        let token = auth::new_token();
+        let device: String = device.chars().take(120).collect();
+        let session = SessionRow {
+            token_hash: auth::token_hash(&token),
+            user_id: user.id,
+            peer_id: auth::new_peer_id(),
+            actor_id: auth::new_actor_id(),
+            device: device.clone(),
+            created_at: now_ms(),
+            expires_at: now_ms() + i64::try_from(self.config.session_ttl.as_millis()).unwrap_or(i64::MAX / 2),
+            revoked: false,
+        };
+        self.db.session_create(session.clone()).await?;
+        if let Err(e) = self.register_actor(user, &session.actor_id, &device).await {
+            tracing::error!(error = %e, "registering the session's actor in the directory");
+        }
+        Ok(IssuedSession { token, session })
+    }
+}
+
+/// A session just issued: the token exists only here and in the answer to the device.
+pub struct IssuedSession {
+    pub token: String,
+    pub session: SessionRow,
 }

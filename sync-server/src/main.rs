@@ -130,6 +130,20 @@ enum UserCommand {
         #[arg(long)]
         enable: bool,
     },
+    /// Sign a user in on a device without their password (for an administrator setting up a
+    /// device, and for the run command): prints the device's session file as JSON. Keep it
+    /// secret: it is a login.
+    Session {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        username: String,
+        /// The address the device reaches the server at.
+        #[arg(long)]
+        server: url::Url,
+        #[arg(long, default_value = "")]
+        device: String,
+    },
     /// List users as JSON.
     List {
         #[command(flatten)]
@@ -320,6 +334,24 @@ async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
             app.db.user_update(user.id, UserUpdate { disabled: Some(!enable), ..UserUpdate::default() }).await?;
             prongsai_sync_server::bump_access_epoch(&app.db).await?;
             println!("{}", serde_json::json!({ "username": username, "disabled": !enable }));
+        }
+        UserCommand::Session { data, username, server, device } => {
+            let app = open(&data, local()).await?;
+            let user =
+                app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
+            if user.disabled {
+                bail!("{username} is disabled");
+            }
+            let issued = app.issue_session(&user, &device).await?;
+            app.repos.stop_all().await;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "server": server.as_str(), "token": issued.token, "peer_id": issued.session.peer_id,
+                    "actor_id": issued.session.actor_id, "username": user.username, "agency_id": user.agency_id,
+                    "expires_at": issued.session.expires_at,
+                })
+            );
         }
         UserCommand::List { data, agency } => {
             let app = open(&data, local()).await?;

@@ -131,6 +131,15 @@ pub async fn create_agency_year<D: Database>(
     }
     let mut directory = typed.directory;
     directory.documents = urls;
+    // The server's own changes (creating the year, signatures) are named in history too.
+    directory.actors.insert(
+        app.server_actor.to_hex_string(),
+        prongsai_core::model::ActorInfo {
+            username: SERVER_USER.to_string(),
+            device: "Prongsai server".to_string(),
+            issued_at: now,
+        },
+    );
     let handle = repo.repo.create(docs::create(&directory, &meta)?).await?;
     let row = DocumentRow {
         doc_id: handle.document_id().to_string(),
@@ -144,6 +153,9 @@ pub async fn create_agency_year<D: Database>(
     tracing::info!(agency = %agency_id, year, documents = created.len(), "created an agency-year");
     Ok(created)
 }
+
+/// The name the server's own changes go by in history ("ระบบ" on screen).
+pub const SERVER_USER: &str = "server";
 
 /// The sample agency: its documents and its accounts with fresh random passwords.
 pub async fn create_sample<D: Database>(

@@ -8,6 +8,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use prongsai_client::{Device, DeviceConfig};
+
+pub mod webdriver;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 

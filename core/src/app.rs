@@ -1,0 +1,89 @@
+//! What the frontend and its backends (the app's Tauri commands, the server's HTTP API) exchange
+//! besides the views: who is signed in and how syncing stands.
+
+use crate::agency_year::AgencyYear;
+use crate::model::{DocKey, Role};
+
+/// Whether and how a device is connected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connection {
+    Offline,
+    Connecting,
+    /// Connected, with local changes the server has not confirmed yet.
+    Syncing,
+    UpToDate,
+    /// The server refused the login: sign in again.
+    SignedOut,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyncState {
+    pub connection: Connection,
+    /// Local changes not yet confirmed durable by the server.
+    pub unconfirmed: usize,
+    /// Unix milliseconds of the last confirmation that left nothing unconfirmed.
+    pub last_synced_ms: Option<i64>,
+    /// The last problem worth showing (local storage failure, refused write).
+    pub error: Option<String>,
+    /// Evidence files kept on this device and not yet uploaded.
+    #[serde(default)]
+    pub uploads_pending: usize,
+}
+
+impl Default for SyncState {
+    fn default() -> Self {
+        SyncState {
+            connection: Connection::Offline,
+            unconfirmed: 0,
+            last_synced_ms: None,
+            error: None,
+            uploads_pending: 0,
+        }
+    }
+}
+
+/// The signed-in person as the frontend needs them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionView {
+    pub server: String,
+    pub username: String,
+    pub display_name: String,
+    pub position: String,
+    pub agency_id: String,
+    pub agency_name: String,
+    pub year: i64,
+    pub division: Option<String>,
+    pub division_name: Option<String>,
+    pub roles: Vec<Role>,
+    /// The documents the server lets this person write.
+    pub writable: Vec<DocKey>,
+}
+
+impl SessionView {
+    /// Fills in the person's name, division and roles from the agency's directory.
+    pub fn describe(server: &str, username: &str, year: &AgencyYear, writable: Vec<DocKey>) -> SessionView {
+        let user = year.directory.users.get(username).cloned().unwrap_or_default();
+        SessionView {
+            server: server.to_string(),
+            username: username.to_string(),
+            display_name: if user.display_name.is_empty() { username.to_string() } else { user.display_name },
+            position: user.position,
+            agency_id: year.directory.agency.id.clone(),
+            agency_name: year.directory.agency.name.clone(),
+            year: year.directory.year,
+            division_name: user.division.as_ref().map(|d| year.division_name(d)),
+            division: user.division,
+            roles: user.roles,
+            writable,
+        }
+    }
+
+    pub fn can_write(&self, key: &DocKey) -> bool {
+        self.writable.contains(key)
+    }
+
+    pub fn has_role(&self, role: &Role) -> bool {
+        self.roles.contains(role)
+    }
+}

@@ -1,0 +1,257 @@
+//! Edits as data: what a person asked to change, in a form that crosses a boundary (a Tauri
+//! command, an HTTP request) unchanged. Each edit names its document; [`apply`] turns a batch for
+//! one document into the targeted operations of [`crate::docs`], in one commit.
+
+use automerge::transaction::Transaction;
+
+use crate::calendar::Schedule;
+use crate::docs::{self, CommitMeta, DocError};
+use crate::model::{DocKey, DocKind, Evidence, ReviewDecisionKind, Status};
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Edit {
+    // A division's result (document results/{division}).
+    SetStatus {
+        division: String,
+        measure: String,
+        status: Status,
+    },
+    SetResultText {
+        division: String,
+        measure: String,
+        text: String,
+    },
+    SetPercent {
+        division: String,
+        measure: String,
+        percent: Option<u8>,
+    },
+    AddEvidence {
+        division: String,
+        measure: String,
+        id: String,
+        evidence: EvidenceInput,
+    },
+    RemoveEvidence {
+        division: String,
+        measure: String,
+        id: String,
+    },
+    Submit {
+        division: String,
+        measure: String,
+    },
+    // The plan.
+    AddMeasure {
+        id: String,
+        index: usize,
+        title: String,
+    },
+    RemoveMeasure {
+        id: String,
+    },
+    MoveMeasure {
+        id: String,
+        index: usize,
+    },
+    SetTitle {
+        measure: String,
+        title: String,
+    },
+    SetPublishedResult {
+        measure: String,
+        text: String,
+    },
+    SetSuggestion {
+        measure: String,
+        text: String,
+    },
+    /// A schedule code: "1-4", "1,3".
+    SetSchedule {
+        measure: String,
+        schedule: String,
+    },
+    SetResponsible {
+        measure: String,
+        division: String,
+        responsible: bool,
+    },
+    AddMethod {
+        measure: String,
+        id: String,
+        index: usize,
+        text: String,
+    },
+    SetMethodText {
+        measure: String,
+        id: String,
+        text: String,
+    },
+    MoveMethod {
+        measure: String,
+        id: String,
+        index: usize,
+    },
+    RemoveMethod {
+        measure: String,
+        id: String,
+    },
+    // The review document.
+    Decide {
+        measure: String,
+        division: String,
+        decision: ReviewDecisionKind,
+        comment: String,
+        content_hash: String,
+    },
+    /// Keep one of the values two people set at once: `index` into the conflict's values, whose
+    /// shown text was `expected` (if the values changed meanwhile, nothing is written).
+    ResolveConflict {
+        document: DocKey,
+        path: Vec<String>,
+        index: usize,
+        expected: String,
+    },
+}
+
+/// Evidence as a person adds it: a stored file (by hash) or a link.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EvidenceInput {
+    pub sha256: Option<String>,
+    pub file_name: Option<String>,
+    pub media_type: Option<String>,
+    pub size: Option<i64>,
+    pub url: Option<String>,
+    #[serde(default)]
+    pub caption: String,
+}
+
+impl Edit {
+    /// The document this edit writes.
+    pub fn document(&self) -> DocKey {
+        use Edit::*;
+        match self {
+            SetStatus { division, .. }
+            | SetResultText { division, .. }
+            | SetPercent { division, .. }
+            | AddEvidence { division, .. }
+            | RemoveEvidence { division, .. }
+            | Submit { division, .. } => DocKey::results(division),
+            AddMeasure { .. }
+            | RemoveMeasure { .. }
+            | MoveMeasure { .. }
+            | SetTitle { .. }
+            | SetPublishedResult { .. }
+            | SetSuggestion { .. }
+            | SetSchedule { .. }
+            | SetResponsible { .. }
+            | AddMethod { .. }
+            | SetMethodText { .. }
+            | MoveMethod { .. }
+            | RemoveMethod { .. } => DocKey::of(DocKind::Plan),
+            Decide { .. } => DocKey::of(DocKind::Review),
+            ResolveConflict { document, .. } => document.clone(),
+        }
+    }
+
+    /// The commit message history shows (English; the UI translates by the edit's kind).
+    pub fn message(&self) -> &'static str {
+        use Edit::*;
+        match self {
+            SetStatus { .. } => "set status",
+            SetResultText { .. } => "edit result",
+            SetPercent { .. } => "set percent",
+            AddEvidence { .. } => "add evidence",
+            RemoveEvidence { .. } => "remove evidence",
+            Submit { .. } => "submit for review",
+            AddMeasure { .. } => "add measure",
+            RemoveMeasure { .. } => "remove measure",
+            MoveMeasure { .. } => "move measure",
+            SetTitle { .. } => "edit title",
+            SetPublishedResult { .. } => "edit published result",
+            SetSuggestion { .. } => "edit suggestion",
+            SetSchedule { .. } => "set schedule",
+            SetResponsible { .. } => "assign division",
+            AddMethod { .. } => "add method",
+            SetMethodText { .. } => "edit method",
+            MoveMethod { .. } => "move method",
+            RemoveMethod { .. } => "remove method",
+            Decide { .. } => "review decision",
+            ResolveConflict { .. } => "resolve conflict",
+        }
+    }
+}
+
+/// The document all of `edits` write, or an error when they write more than one (one commit
+/// changes one document).
+pub fn batch_document(edits: &[Edit]) -> Result<DocKey, DocError> {
+    let first = edits.first().ok_or_else(|| DocError::Invalid("nothing to change".into()))?.document();
+    if edits.iter().any(|e| e.document() != first) {
+        return Err(DocError::Invalid("one batch of edits must change one document".into()));
+    }
+    Ok(first)
+}
+
+/// The commit message of a batch: the messages of its edits, without repeats.
+pub fn batch_message(edits: &[Edit]) -> String {
+    let mut messages: Vec<&str> = Vec::new();
+    for edit in edits {
+        if !messages.contains(&edit.message()) {
+            messages.push(edit.message());
+        }
+    }
+    messages.join(", ")
+}
+
+/// Applies every edit of a batch inside one transaction.
+pub fn apply(tx: &mut Transaction<'_>, edits: &[Edit], meta: &CommitMeta) -> Result<(), DocError> {
+    for edit in edits {
+        apply_one(tx, edit, meta)?;
+    }
+    Ok(())
+}
+
+fn apply_one(tx: &mut Transaction<'_>, edit: &Edit, meta: &CommitMeta) -> Result<(), DocError> {
+    use docs::{plan, results, review};
+    match edit {
+        Edit::SetStatus { measure, status, .. } => results::set_status(tx, measure, status, meta),
+        Edit::SetResultText { measure, text, .. } => results::set_text(tx, measure, text, meta),
+        Edit::SetPercent { measure, percent, .. } => results::set_percent(tx, measure, *percent, meta),
+        Edit::AddEvidence { measure, id, evidence, .. } => {
+            let evidence = Evidence {
+                sha256: evidence.sha256.clone(),
+                file_name: evidence.file_name.clone(),
+                media_type: evidence.media_type.clone(),
+                size: evidence.size,
+                url: evidence.url.clone().filter(|u| !u.trim().is_empty()),
+                caption: evidence.caption.clone(),
+                ..Evidence::default()
+            };
+            results::add_evidence(tx, measure, id, &evidence, meta)
+        }
+        Edit::RemoveEvidence { measure, id, .. } => results::remove_evidence(tx, measure, id, meta),
+        Edit::Submit { measure, .. } => results::submit(tx, measure, meta).map(|_| ()),
+        Edit::AddMeasure { id, index, title } => plan::add_measure(tx, id, *index, title),
+        Edit::RemoveMeasure { id } => plan::remove_measure(tx, id),
+        Edit::MoveMeasure { id, index } => plan::move_measure(tx, id, *index),
+        Edit::SetTitle { measure, title } => plan::set_title(tx, measure, title),
+        Edit::SetPublishedResult { measure, text } => plan::set_published_result(tx, measure, text),
+        Edit::SetSuggestion { measure, text } => plan::set_suggestion(tx, measure, text),
+        Edit::SetSchedule { measure, schedule } => {
+            let schedule = Schedule::parse(schedule).map_err(|e| DocError::Invalid(e.to_string()))?;
+            plan::set_schedule(tx, measure, &schedule)
+        }
+        Edit::SetResponsible { measure, division, responsible } => {
+            plan::set_responsible(tx, measure, division, *responsible)
+        }
+        Edit::AddMethod { measure, id, index, text } => plan::add_method(tx, measure, id, *index, text),
+        Edit::SetMethodText { measure, id, text } => plan::set_method_text(tx, measure, id, text),
+        Edit::MoveMethod { measure, id, index } => plan::move_method(tx, measure, id, *index),
+        Edit::RemoveMethod { measure, id } => plan::remove_method(tx, measure, id),
+        Edit::Decide { measure, division, decision, comment, content_hash } => {
+            review::decide(tx, measure, division, decision.clone(), comment, content_hash, meta)
+        }
+        Edit::ResolveConflict { path, index, expected, .. } => crate::conflicts::resolve(tx, path, *index, expected),
+    }
+}

@@ -1,0 +1,74 @@
+//! Sign-in: server address, user name, password. After the first sign-in the app opens and works
+//! offline from the saved login.
+
+use wasm_bindgen_futures::spawn_local;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::AppContext;
+use crate::backend;
+use crate::state::Action;
+
+#[component]
+pub fn LoginPage() -> Html {
+    let app = use_context::<AppContext>().expect("LoginPage is inside the app");
+    let lang = app.lang;
+    let server = use_state(|| app.last_server.clone());
+    let username = use_state(String::new);
+    let password = use_state(String::new);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
+
+    let bind = |handle: &UseStateHandle<String>| {
+        let handle = handle.clone();
+        Callback::from(move |e: InputEvent| handle.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let onsubmit = {
+        let (server, username, password, busy, error, app) =
+            (server.clone(), username.clone(), password.clone(), busy.clone(), error.clone(), app.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let (server, username, password) = ((*server).clone(), (*username).clone(), (*password).clone());
+            let (busy, error, app) = (busy.clone(), error.clone(), app.clone());
+            spawn_local(async move {
+                match backend::login(&server, &username, &password).await {
+                    Ok(session) => app.dispatch(Action::SignedIn { session }),
+                    Err(e) => error.set(Some(format!("{} ({})", app.lang.error(&e.kind), e.message))),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    html! {
+        <section class="login" data-testid="login-page">
+            <form class="login-card" onsubmit={onsubmit}>
+                <img class="login-mark" src="icon.png" alt="" width="72" height="72" />
+                <h1>{ lang.pick("โปร่งใส", "Prongsai") }</h1>
+                <p class="login-lead">{ lang.pick(
+                    "ติดตามมาตรการส่งเสริมคุณธรรมและความโปร่งใสของหน่วยงาน",
+                    "Track your agency's integrity and transparency measures")
+                }</p>
+                <label for="login-server">{ lang.pick("ที่อยู่เซิร์ฟเวอร์", "Server address") }</label>
+                <input id="login-server" name="server" type="url" required=true inputmode="url"
+                    placeholder="http://192.168.1.10:8080" value={(*server).clone()} oninput={bind(&server)} />
+                <label for="login-username">{ lang.pick("ชื่อผู้ใช้", "User name") }</label>
+                <input id="login-username" name="username" type="text" required=true autocomplete="username"
+                    autocapitalize="none" value={(*username).clone()} oninput={bind(&username)} />
+                <label for="login-password">{ lang.pick("รหัสผ่าน", "Password") }</label>
+                <input id="login-password" name="password" type="password" required=true autocomplete="current-password"
+                    value={(*password).clone()} oninput={bind(&password)} />
+                if let Some(message) = &*error {
+                    <p class="form-error" role="alert" data-testid="login-error">{ message.clone() }</p>
+                }
+                <button type="submit" class="primary" disabled={*busy} data-testid="login-submit">
+                    { if *busy { lang.pick("กำลังเข้าสู่ระบบ…", "Signing in…") } else { lang.pick("เข้าสู่ระบบ", "Sign in") } }
+                </button>
+            </form>
+        </section>
+    }
+}

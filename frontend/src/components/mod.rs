@@ -1,0 +1,17 @@
+//! What the pages are made of. Components render and call the backend; page state lives in the
+//! reducers of `state` and `form`.
+
+pub mod app;
+pub mod datepicker;
+pub mod login;
+pub mod measure;
+pub mod plan;
+pub mod sync;
+pub mod table;
+
+use yew::UseReducerHandle;
+
+use crate::state::AppState;
+
+/// The app's state, shared with every page.
+pub type AppContext = UseReducerHandle<AppState>;

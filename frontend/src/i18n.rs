@@ -1,0 +1,110 @@
+//! Thai first, English second: every text on screen is written in both, side by side where it
+//! is used, and `Lang` picks one.
+
+use prongsai_core::app::Connection;
+use prongsai_core::model::Status;
+use prongsai_core::view::ReviewState;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lang {
+    #[default]
+    Th,
+    En,
+}
+
+impl Lang {
+    pub fn pick(self, th: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Th => th,
+            Lang::En => en,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Th => "th",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Th => Lang::En,
+            Lang::En => Lang::Th,
+        }
+    }
+
+    pub fn status(self, status: &Status) -> &'static str {
+        match status {
+            Status::NotStarted => self.pick("ยังไม่เริ่ม", "Not started"),
+            Status::InProgress => self.pick("กำลังดำเนินการ", "In progress"),
+            Status::Done => self.pick("ดำเนินการแล้ว", "Done"),
+            Status::Blocked => self.pick("ติดปัญหา", "Blocked"),
+            Status::Other(_) => self.pick("สถานะอื่น", "Other status"),
+        }
+    }
+
+    pub fn review(self, review: ReviewState) -> &'static str {
+        match review {
+            ReviewState::Draft => self.pick("ยังไม่ส่งตรวจ", "Not submitted"),
+            ReviewState::AwaitingReview => self.pick("รอตรวจ", "Awaiting review"),
+            ReviewState::Approved => self.pick("ผ่านการตรวจ", "Approved"),
+            ReviewState::Returned => self.pick("ส่งกลับแก้ไข", "Returned"),
+            ReviewState::ChangedSinceApproval => self.pick("แก้ไขหลังผ่านการตรวจ", "Changed since approval"),
+        }
+    }
+
+    pub fn connection(self, connection: Connection) -> &'static str {
+        match connection {
+            Connection::Offline => self.pick("ออฟไลน์", "Offline"),
+            Connection::Connecting => self.pick("กำลังเชื่อมต่อ", "Connecting"),
+            Connection::Syncing => self.pick("กำลังซิงก์", "Syncing"),
+            Connection::UpToDate => self.pick("ข้อมูลเป็นปัจจุบัน", "Up to date"),
+            Connection::SignedOut => self.pick("ต้องเข้าสู่ระบบใหม่", "Sign in again"),
+        }
+    }
+
+    /// What a failed call means for the person, and what to do.
+    pub fn error(self, kind: &str) -> &'static str {
+        match kind {
+            "unauthorized" => self.pick(
+                "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง หรือการเข้าสู่ระบบหมดอายุ กรุณาเข้าสู่ระบบอีกครั้ง",
+                "Wrong user name or password, or the sign-in expired. Please sign in again.",
+            ),
+            "rate_limited" => self.pick(
+                "ลองเข้าสู่ระบบผิดหลายครั้งเกินไป กรุณารอสักครู่แล้วลองใหม่",
+                "Too many failed sign-ins. Wait a moment and try again.",
+            ),
+            "offline" => self.pick(
+                "ติดต่อเซิร์ฟเวอร์ไม่ได้ ตรวจสอบที่อยู่เซิร์ฟเวอร์และการเชื่อมต่อ แล้วลองอีกครั้ง",
+                "Cannot reach the server. Check its address and the connection, then try again.",
+            ),
+            "invalid_server" => self.pick(
+                "ที่อยู่เซิร์ฟเวอร์ไม่ถูกต้อง ตัวอย่าง: http://192.168.1.10:8080",
+                "The server address is not valid. Example: http://192.168.1.10:8080",
+            ),
+            "read_only" => self
+                .pick("คุณไม่มีสิทธิ์แก้ไขรายการนี้ การแก้ไขไม่ถูกบันทึก", "You may not change this item; the change was not saved."),
+            "invalid" => {
+                self.pick("ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบแล้วลองอีกครั้ง", "The input is not valid. Check it and try again.")
+            }
+            "unavailable" => self.pick(
+                "ยังไม่มีข้อมูลนี้ในเครื่อง ต้องเชื่อมต่อเซิร์ฟเวอร์อย่างน้อยหนึ่งครั้ง",
+                "This data is not on the device yet. Connect to the server once.",
+            ),
+            "no_year" => self.pick(
+                "หน่วยงานยังไม่มีปีงบประมาณในระบบ ติดต่อผู้ดูแลระบบ",
+                "The agency has no fiscal year on the server yet. Contact the administrator.",
+            ),
+            "bad_file" => self.pick(
+                "ใช้ไฟล์นี้เป็นหลักฐานไม่ได้ รับเฉพาะรูปภาพ PDF Word Excel หรือข้อความ ขนาดไม่เกิน 25 MB",
+                "This file cannot be evidence: photos, PDF, Word, Excel or text up to 25 MB.",
+            ),
+            "not_found" => {
+                self.pick("ไม่พบมาตรการนี้ อาจถูกลบไปแล้ว", "This measure was not found; it may have been removed.")
+            }
+            "not_signed_in" => self.pick("ยังไม่ได้เข้าสู่ระบบ", "Not signed in."),
+            _ => self.pick("เกิดข้อผิดพลาด กรุณาลองอีกครั้ง", "Something went wrong. Please try again."),
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The frontend without a DOM: its reducers driven by actions, and its components rendered to
+//! HTML with Yew's server renderer, on the sample agency's real data.
+
+use std::rc::Rc;
+
+use prongsai_core::app::{Connection, SessionView, SyncState};
+use prongsai_core::calendar::Date;
+use prongsai_core::detail::measure_detail;
+use prongsai_core::docs::{CommitMeta, edit, results, review};
+use prongsai_core::model::{DocKey, ReviewDecisionKind, Status};
+use prongsai_core::sample::{AutomergeDocuments, pakchong_2565};
+use prongsai_core::view::ReviewState;
+use prongsai_core::{AgencyYear, MergedView, merged_view};
+use prongsai_frontend::components::datepicker::with_part;
+use prongsai_frontend::components::measure::{ResultEditor, ResultEditorProps};
+use prongsai_frontend::components::plan::toggle_quarter;
+use prongsai_frontend::components::sync::{SyncIndicator, SyncIndicatorProps};
+use prongsai_frontend::components::table::{MeasureTable, MeasureTableProps};
+use prongsai_frontend::form::{FormAction, ResultForm};
+use prongsai_frontend::i18n::Lang;
+use prongsai_frontend::state::{Action, AppState, Route};
+use yew::{BaseComponent, Callback, Reducible, ServerRenderer};
+
+const T0: i64 = 1_640_995_200_000;
+
+fn documents() -> AutomergeDocuments {
+    pakchong_2565()
+        .typed_documents(T0)
+        .expect("fixture")
+        .into_automerge(&CommitMeta::new("sample", "server", T0), |k| format!("automerge:{k}"))
+        .expect("documents")
+}
+
+fn year_of(docs: &AutomergeDocuments) -> AgencyYear {
+    AgencyYear::from_documents(docs.iter()).expect("read")
+}
+
+fn today() -> Date {
+    "2022-01-10".parse().expect("date")
+}
+
+fn overview(docs: &AutomergeDocuments) -> MergedView {
+    merged_view(&year_of(docs), today())
+}
+
+/// What somchai (staff of สำนักปลัด) sees after signing in.
+fn somchai(docs: &AutomergeDocuments) -> SessionView {
+    SessionView::describe("http://127.0.0.1:8080/", "somchai", &year_of(docs), vec![DocKey::results("palad")])
+}
+
+fn run(state: AppState, actions: impl IntoIterator<Item = Action>) -> Rc<AppState> {
+    actions.into_iter().fold(Rc::new(state), |s, a| s.reduce(a))
+}
+
+/// Renders a component to HTML; its props are made on the renderer's thread (they hold `Rc`s).
+fn render<C: BaseComponent>(props: impl FnOnce() -> C::Properties + Send + 'static) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(ServerRenderer::<C>::with_props(props).hydratable(false).render())
+}
+
+fn sync(connection: Connection, unconfirmed: usize) -> SyncState {
+    SyncState { connection, unconfirmed, ..SyncState::default() }
+}
+
+#[test]
+fn staff_start_on_their_division_and_the_filter_shows_only_its_measures() {
+    let docs = documents();
+    let session = somchai(&docs);
+    assert_eq!(session.division.as_deref(), Some("palad"));
+    let state = run(
+        AppState::default(),
+        [
+            Action::Started { session: Some(session), sync: sync(Connection::Connecting, 0) },
+            Action::OverviewLoaded { overview: overview(&docs) },
+        ],
+    );
+    assert_eq!(state.route, Route::Table);
+    assert!(state.my_division_only, "staff start filtered to their division");
+    let mine: Vec<&str> = state.visible_measures().iter().map(|m| m.id.as_str()).collect();
+    let expected: Vec<String> = overview(&docs)
+        .measures
+        .iter()
+        .filter(|m| m.responsible.iter().any(|d| d == "palad"))
+        .map(|m| m.id.clone())
+        .collect();
+    assert_eq!(mine, expected);
+    let all = state.reduce(Action::ToggleMyDivision);
+    assert_eq!(all.visible_measures().len(), 8);
+}
+
+#[test]
+fn without_a_saved_login_the_app_opens_on_the_login_page_and_a_refused_login_returns_there() {
+    let docs = documents();
+    let state = run(AppState::default(), [Action::Started { session: None, sync: SyncState::default() }]);
+    assert_eq!(state.route, Route::Login);
+    let state = run((*state).clone(), [Action::SignedIn { session: somchai(&docs) }]);
+    assert_eq!(state.route, Route::Table);
+    let state = state.reduce(Action::Sync { state: sync(Connection::SignedOut, 0) });
+    assert_eq!(state.route, Route::Login);
+    assert!(state.session.is_none());
+    assert_eq!(state.last_server, "http://127.0.0.1:8080/", "the login page keeps the server address");
+}
+
+#[test]
+fn sync_progress_runs_from_the_largest_pending_count_down_to_nothing() {
+    let state = run(
+        AppState::default(),
+        [Action::Sync { state: sync(Connection::Offline, 1) }, Action::Sync { state: sync(Connection::Offline, 4) }],
+    );
+    assert_eq!(state.sync_progress(), Some(0));
+    let state = state.reduce(Action::Sync { state: sync(Connection::Syncing, 1) });
+    assert_eq!(state.sync_progress(), Some(75));
+    let state = state.reduce(Action::Sync { state: sync(Connection::UpToDate, 0) });
+    assert_eq!(state.sync_progress(), None);
+    let state = state.reduce(Action::Sync { state: sync(Connection::Syncing, 2) });
+    assert_eq!(state.sync_progress(), Some(0), "a new burst starts a new bar");
+}
+
+fn palad_result(docs: &AutomergeDocuments, measure: &str) -> prongsai_core::detail::ResultDetail {
+    let detail = measure_detail(&year_of(docs), measure, today()).expect("measure");
+    detail.results.into_iter().find(|r| r.division == "palad").expect("palad is responsible")
+}
+
+#[test]
+fn typing_is_never_overwritten_by_a_change_from_the_server() {
+    let mut docs = documents();
+    let loaded = palad_result(&docs, "m1");
+    let load = |result| FormAction::Load { measure: "m1".into(), division: "palad".into(), result: Box::new(result) };
+    let form = run_form([load(loaded.clone()), FormAction::SetText { text: "อบรมแล้ว ๓๐ คน".into() }]);
+    assert!(form.dirty);
+
+    // Another device changes the status; the documents reload while the person is typing.
+    let meta = CommitMeta::new("set status", "parichat", T0 + 60_000);
+    edit(docs.results.get_mut("palad").expect("palad"), &meta, |tx| {
+        results::set_status(tx, "m1", &Status::Done, &meta)
+    })
+    .expect("edit");
+    let form = form.reduce(load(palad_result(&docs, "m1")));
+    assert_eq!(form.text, "อบรมแล้ว ๓๐ คน", "the typing stays");
+    assert_eq!(form.status, Status::Done, "an untouched field follows the documents");
+    assert!(form.changed_elsewhere, "the person is told");
+    // Saving writes only what the person changed: the text, not the status they never touched.
+    let edits = form.edits().expect("valid");
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    assert!(matches!(&edits[0], prongsai_core::edit::Edit::SetResultText { text, .. } if text == "อบรมแล้ว ๓๐ คน"));
+    // After saving, the next load shows the documents again.
+    let form = form.reduce(FormAction::Saved).reduce(load(palad_result(&docs, "m1")));
+    assert!(!form.dirty && !form.changed_elsewhere);
+    assert_eq!(form.status, Status::Done);
+}
+
+fn run_form(actions: impl IntoIterator<Item = FormAction>) -> Rc<ResultForm> {
+    actions.into_iter().fold(Rc::new(ResultForm::default()), |f, a| f.reduce(a))
+}
+
+#[test]
+fn percent_accepts_thai_digits_and_refuses_what_is_not_a_percent() {
+    let docs = documents();
+    let base = FormAction::Load {
+        measure: "m1".into(),
+        division: "palad".into(),
+        result: Box::new(palad_result(&docs, "m1")),
+    };
+    for (typed, expected) in [("๕๐", Ok(Some(50))), ("100", Ok(Some(100))), (" 75 % ", Ok(Some(75))), ("", Ok(None))]
+    {
+        let form = run_form([base.clone(), FormAction::SetPercent { text: typed.into() }]);
+        assert_eq!(form.parsed_percent().map_err(|_| ()), expected, "{typed:?}");
+    }
+    for typed in ["101", "ห้าสิบ", "-5", "50.5"] {
+        let form = run_form([base.clone(), FormAction::SetPercent { text: typed.into() }]);
+        assert!(form.parsed_percent().is_err(), "{typed:?} must be refused");
+        assert!(form.edits().is_err() && form.submit_edits().is_err());
+    }
+    let form = run_form([base, FormAction::SetStatus { status: Status::InProgress }]);
+    let submit = form.submit_edits().expect("valid");
+    assert!(matches!(submit.last(), Some(prongsai_core::edit::Edit::Submit { measure, .. }) if measure == "m1"));
+}
+
+#[test]
+fn the_date_picker_speaks_buddhist_era_and_clamps_to_the_month() {
+    let jan31: Date = "2022-01-31".parse().expect("date");
+    assert_eq!(with_part(jan31, None, Some(2), None), Some("2022-02-28".parse().expect("date")));
+    assert_eq!(with_part(jan31, Some(2567), Some(2), None), Some("2024-02-29".parse().expect("date")));
+    assert_eq!(with_part(jan31, Some(2565), None, Some(15)), Some("2022-01-15".parse().expect("date")));
+}
+
+#[test]
+fn quarters_toggle_into_schedule_codes() {
+    let quarters = |code: &str| -> Vec<u8> {
+        prongsai_core::Schedule::parse(code).expect("code").quarters().map(|q| q.number()).collect()
+    };
+    assert_eq!(quarters(&toggle_quarter("1-4", 2, false)), [1, 3, 4]);
+    assert_eq!(quarters(&toggle_quarter("4", 1, true)), [1, 4]);
+    assert_eq!(quarters(&toggle_quarter("2", 2, true)), [2]);
+}
+
+#[test]
+fn the_table_has_the_reports_six_columns_and_every_measure() {
+    let docs = documents();
+    let view = overview(&docs);
+    let table = |lang: Lang, my_division: Option<String>| {
+        let view = view.clone();
+        move || MeasureTableProps {
+            measures: view.measures.clone(),
+            overview: Rc::new(view),
+            my_division,
+            lang,
+            on_open: Callback::noop(),
+        }
+    };
+    let html = render::<MeasureTable>(table(Lang::Th, Some("palad".into())));
+    let headers = ["มาตรการ/แนวทาง", "วิธีดำเนินการ", "ผู้รับผิดชอบ", "ระยะเวลาดำเนินงาน", "ผลการดำเนินงาน", "ข้อเสนอ"];
+    let mut at = 0;
+    for header in headers {
+        let found = html[at..].find(&format!(">{header}</th>")).unwrap_or_else(|| panic!("{header} column in order"));
+        at += found;
+    }
+    assert_eq!(html.matches("<tr data-measure=").count(), 8);
+    assert!(html.contains("ไตรมาสที่ ๑ - ๔"), "schedule labels in Thai digits");
+    assert!(html.contains("สำนักปลัด"));
+    let english = render::<MeasureTable>(table(Lang::En, None));
+    assert!(english.contains(">Methods</th>") && !english.contains(">วิธีดำเนินการ</th>"));
+}
+
+#[test]
+fn the_sync_indicator_says_offline_and_counts_what_waits() {
+    let html = render::<SyncIndicator>(|| SyncIndicatorProps {
+        state: sync(Connection::Offline, 2),
+        progress: Some(0),
+        lang: Lang::Th,
+    });
+    assert!(html.contains("ออฟไลน์"));
+    assert!(html.contains(r#"data-count="2""#));
+    assert!(html.contains("role=\"progressbar\""));
+    let html = render::<SyncIndicator>(|| SyncIndicatorProps {
+        state: SyncState { last_synced_ms: Some(T0), ..sync(Connection::UpToDate, 0) },
+        progress: None,
+        lang: Lang::Th,
+    });
+    assert!(html.contains("ข้อมูลเป็นปัจจุบัน") && html.contains(r#"data-count="0""#));
+    assert!(html.contains("2565"), "the last sync time is in Buddhist Era: {html}");
+    assert!(!html.contains("progressbar"));
+}
+
+#[test]
+fn a_returned_result_shows_the_coordinators_comment_before_the_form() {
+    let mut docs = documents();
+    let staff = CommitMeta::new("submit", "somchai", T0 + 60_000);
+    edit(docs.results.get_mut("palad").expect("palad"), &staff, |tx| results::submit(tx, "m1", &staff))
+        .expect("submit");
+    let submitted = palad_result(&docs, "m1");
+    let coordinator = CommitMeta::new("review", "kannika", T0 + 120_000);
+    edit(&mut docs.review, &coordinator, |tx| {
+        review::decide(
+            tx,
+            "m1",
+            "palad",
+            ReviewDecisionKind::Returned,
+            "โปรดแนบภาพถ่ายการอบรม",
+            &submitted.content_hash,
+            &coordinator,
+        )
+    })
+    .expect("return");
+    let result = palad_result(&docs, "m1");
+    assert_eq!(result.review, ReviewState::Returned);
+    let form = run_form([FormAction::Load {
+        measure: "m1".into(),
+        division: "palad".into(),
+        result: Box::new(result.clone()),
+    }]);
+    let form = (*form).clone();
+    let html = render::<ResultEditor>(move || ResultEditorProps {
+        form,
+        result,
+        lang: Lang::Th,
+        on_action: Callback::noop(),
+        on_apply: Callback::noop(),
+        on_file: Callback::noop(),
+    });
+    let comment = html.find("โปรดแนบภาพถ่ายการอบรม").expect("the comment is shown");
+    let form_at = html.find("<form").expect("the form");
+    assert!(comment < form_at, "the comment comes first");
+    assert!(html.contains("ส่งกลับแก้ไข"));
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the Yew frontend into frontend/dist: the wasm module, wasm-bindgen's JS glue, and the
+# static files (page, styles, Sarabun). The app embeds dist when src-tauri compiles; the sync
+# server serves it to browsers. Files are replaced only when they changed, so an unchanged
+# frontend does not make the app recompile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+profile="${PRONGSAI_FRONTEND_PROFILE:-release}"
+case "$profile" in dev) out=debug ;; *) out="$profile" ;; esac
+cargo build -p prongsai-frontend --lib --target wasm32-unknown-unknown --profile "$profile" --locked
+stage="$(mktemp -d)"
+trap 'rm -rf "$stage"' EXIT
+wasm-bindgen --target web --no-typescript --out-dir "$stage" "target/wasm32-unknown-unknown/$out/prongsai_frontend.wasm"
+cp -r frontend/static/. "$stage/"
+cp icons/icon.png "$stage/icon.png"
+mkdir -p frontend/dist
+(cd "$stage" && find . -type f) | while read -r f; do
+  if ! cmp -s "$stage/$f" "frontend/dist/$f"; then
+    mkdir -p "frontend/dist/$(dirname "$f")"
+    cp "$stage/$f" "frontend/dist/$f"
+  fi
+done
+echo "frontend/dist is up to date ($(du -sh frontend/dist | cut -f1))" >&2

@@ -1,0 +1,102 @@
+//! The commands the frontend invokes. Each one asks the shell for the device and hands the work
+//! to the client or core crate.
+
+use prongsai_client::EvidenceTarget;
+use prongsai_core::app::{SessionView, SyncState};
+use prongsai_core::detail::{MeasureDetail, measure_detail};
+use prongsai_core::edit::Edit;
+use prongsai_core::history::HistoryEntry;
+use prongsai_core::view::{MergedView, merged_view};
+use tauri::State;
+
+use crate::shell::{CommandError, Shell, Startup};
+
+#[tauri::command]
+pub async fn startup(shell: State<'_, Shell>) -> Result<Startup, CommandError> {
+    shell.startup().await
+}
+
+#[tauri::command]
+pub async fn login(
+    shell: State<'_, Shell>,
+    server: String,
+    username: String,
+    password: String,
+) -> Result<SessionView, CommandError> {
+    shell.login(&server, &username, &password).await
+}
+
+#[tauri::command]
+pub async fn sign_out(shell: State<'_, Shell>) -> Result<(), CommandError> {
+    shell.sign_out().await
+}
+
+#[tauri::command]
+pub async fn overview(shell: State<'_, Shell>, as_of: Option<String>) -> Result<MergedView, CommandError> {
+    let (year, today) = shell.year_and_date(as_of.as_deref()).await?;
+    Ok(merged_view(&year, today))
+}
+
+#[tauri::command]
+pub async fn measure(
+    shell: State<'_, Shell>,
+    id: String,
+    as_of: Option<String>,
+) -> Result<MeasureDetail, CommandError> {
+    let (year, today) = shell.year_and_date(as_of.as_deref()).await?;
+    measure_detail(&year, &id, today).ok_or(CommandError::NotFound)
+}
+
+#[tauri::command]
+pub async fn history(shell: State<'_, Shell>, id: String) -> Result<Vec<HistoryEntry>, CommandError> {
+    let (device, year) = shell.device_and_year().await?;
+    Ok(device.measure_history(year, &id).await?)
+}
+
+#[tauri::command]
+pub async fn apply(shell: State<'_, Shell>, edits: Vec<Edit>) -> Result<(), CommandError> {
+    let (device, year) = shell.device_and_year().await?;
+    Ok(device.apply(year, edits).await?)
+}
+
+/// What the frontend sends along with an evidence file's bytes, percent-encoded as JSON in the
+/// `x-evidence` header (file names are Thai; headers are ASCII).
+#[derive(serde::Deserialize)]
+struct EvidenceHeader {
+    division: String,
+    measure: String,
+    id: String,
+    file_name: String,
+    media_type: String,
+    #[serde(default)]
+    caption: String,
+}
+
+/// An evidence file, sent as the raw request body (no JSON round trip for megabytes of photo).
+#[tauri::command]
+pub async fn add_evidence_file(shell: State<'_, Shell>, request: tauri::ipc::Request<'_>) -> Result<(), CommandError> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(CommandError::BadRequest("send the file as raw bytes".into()));
+    };
+    let header = request
+        .headers()
+        .get("x-evidence")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| percent_encoding::percent_decode_str(v).decode_utf8().ok())
+        .and_then(|v| serde_json::from_str::<EvidenceHeader>(&v).ok())
+        .ok_or_else(|| CommandError::BadRequest("the x-evidence header is missing or unreadable".into()))?;
+    let (device, year) = shell.device_and_year().await?;
+    let target = EvidenceTarget {
+        division: header.division,
+        measure: header.measure,
+        evidence_id: header.id,
+        caption: header.caption,
+    };
+    device.add_evidence_file(year, target, &header.file_name, &header.media_type, bytes.clone()).await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn sync_state(shell: State<'_, Shell>) -> Result<SyncState, CommandError> {
+    Ok(shell.sync_state().await)
+}

@@ -1,0 +1,42 @@
+//! The field app's shell: Tauri commands over the client and core crates, and events to the
+//! frontend when a document or the sync state changes. Everything here is thin; what the app
+//! does lives in `prongsai-client` (syncing, storage) and `prongsai-core` (views, edits).
+
+mod commands;
+mod shell;
+
+/// Starts the app. The window opens at once; the device opens from local storage in the
+/// background and connects to the server when it can.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let shell = shell::Shell::new(app.handle())?;
+            shell.open_in_background();
+            tauri::Manager::manage(app, shell);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::startup,
+            commands::login,
+            commands::sign_out,
+            commands::overview,
+            commands::measure,
+            commands::history,
+            commands::apply,
+            commands::add_evidence_file,
+            commands::sync_state,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "the app stopped with an error");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,229 @@
+//! The app's state between commands: the device (once opened or signed in), the data directory,
+//! and the tasks that turn the device's watches into events for the frontend.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prongsai_client::api::ApiError;
+use prongsai_client::{Device, DeviceConfig, DeviceError};
+use prongsai_core::AgencyYear;
+use prongsai_core::app::{Connection, SessionView, SyncState};
+use prongsai_core::calendar::Date;
+use tauri::{AppHandle, Emitter, Manager};
+
+/// Events the frontend listens to.
+pub const SYNC_EVENT: &str = "sync-state";
+pub const CHANGED_EVENT: &str = "documents-changed";
+
+/// What the frontend needs when its window opens.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Startup {
+    pub session: Option<SessionView>,
+    pub sync: SyncState,
+}
+
+/// A command's failure, sent to the frontend as `{kind, message}`; the frontend words it in Thai
+/// by `kind` and keeps `message` (English) as the detail.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("not signed in on this device")]
+    NotSignedIn,
+    #[error("no such measure")]
+    NotFound,
+    #[error("the server address is not a URL: {0}")]
+    InvalidServer(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the date is not a date: {0}")]
+    InvalidDate(String),
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+}
+
+impl CommandError {
+    fn kind(&self) -> &'static str {
+        match self {
+            CommandError::NotSignedIn => "not_signed_in",
+            CommandError::NotFound => "not_found",
+            CommandError::InvalidServer(_) => "invalid_server",
+            CommandError::InvalidDate(_) | CommandError::BadRequest(_) => "invalid",
+            CommandError::Device(e) => match e {
+                DeviceError::Api(ApiError::Unauthorized) => "unauthorized",
+                DeviceError::Api(ApiError::RateLimited { .. }) => "rate_limited",
+                DeviceError::Api(e) if e.is_offline() => "offline",
+                DeviceError::ReadOnly { .. } => "read_only",
+                DeviceError::Doc(prongsai_core::DocError::Invalid(_)) => "invalid",
+                DeviceError::Unavailable => "unavailable",
+                DeviceError::NoYear => "no_year",
+                DeviceError::Evidence(_) => "bad_file",
+                _ => "other",
+            },
+        }
+    }
+}
+
+impl serde::Serialize for CommandError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("CommandError", 2)?;
+        out.serialize_field("kind", self.kind())?;
+        out.serialize_field("message", &self.to_string())?;
+        out.end()
+    }
+}
+
+pub struct Shell {
+    app: AppHandle,
+    data_dir: PathBuf,
+    device: tokio::sync::RwLock<Option<Device>>,
+    /// False until the saved login (if any) has been opened.
+    opened: tokio::sync::watch::Sender<bool>,
+    forwarders: Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+impl Shell {
+    /// `PRONGSAI_APP_DATA` chooses the data directory (tests, the run command); otherwise the
+    /// platform's app data directory.
+    pub fn new(app: &AppHandle) -> Result<Shell, Box<dyn std::error::Error>> {
+        let data_dir = match std::env::var_os("PRONGSAI_APP_DATA") {
+            Some(dir) => PathBuf::from(dir),
+            None => app.path().app_data_dir()?,
+        };
+        std::fs::create_dir_all(&data_dir)?;
+        Ok(Shell {
+            app: app.clone(),
+            data_dir,
+            device: tokio::sync::RwLock::new(None),
+            opened: tokio::sync::watch::channel(false).0,
+            forwarders: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn config(&self) -> DeviceConfig {
+        let mut config = DeviceConfig::new(&self.data_dir);
+        config.device_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "Prongsai app".to_string());
+        config
+    }
+
+    /// Opens the saved login from disk (no network) and starts syncing.
+    pub fn open_in_background(&self) {
+        let app = self.app.clone();
+        tauri::async_runtime::spawn(async move {
+            let shell = app.state::<Shell>();
+            match Device::open(shell.config()).await {
+                Ok(Some(device)) => shell.install(device).await,
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "opening the saved login failed"),
+            }
+            shell.opened.send_replace(true);
+        });
+    }
+
+    async fn install(&self, device: Device) {
+        if let Err(e) = device.connect() {
+            tracing::warn!(error = %e, "cannot start syncing; working offline");
+        }
+        self.forward(&device);
+        *self.device.write().await = Some(device);
+    }
+
+    /// Turns the device's watches into events for the frontend.
+    fn forward(&self, device: &Device) {
+        let app = self.app.clone();
+        let mut sync = device.sync_state();
+        let sync_task = tauri::async_runtime::spawn(async move {
+            loop {
+                let state = sync.borrow_and_update().clone();
+                let _ = app.emit(SYNC_EVENT, state);
+                if sync.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+        let app = self.app.clone();
+        let mut changes = device.changes();
+        let changes_task = tauri::async_runtime::spawn(async move {
+            while changes.changed().await.is_ok() {
+                // A sync brings changes in bursts: tell the frontend once per burst.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                changes.borrow_and_update();
+                let _ = app.emit(CHANGED_EVENT, ());
+            }
+        });
+        if let Ok(mut tasks) = self.forwarders.lock() {
+            for task in tasks.drain(..) {
+                task.abort();
+            }
+            tasks.extend([sync_task, changes_task]);
+        }
+    }
+
+    async fn device(&self) -> Result<Device, CommandError> {
+        let mut opened = self.opened.subscribe();
+        let _ = opened.wait_for(|done| *done).await;
+        self.device.read().await.clone().ok_or(CommandError::NotSignedIn)
+    }
+
+    pub async fn device_and_year(&self) -> Result<(Device, i64), CommandError> {
+        let device = self.device().await?;
+        let year = device.current_year().await?;
+        Ok((device, year))
+    }
+
+    /// The agency-year as it is on this device, and the date to see it at (today in Thailand
+    /// unless the person chose another, `YYYY-MM-DD`).
+    pub async fn year_and_date(&self, as_of: Option<&str>) -> Result<(AgencyYear, Date), CommandError> {
+        let (device, year) = self.device_and_year().await?;
+        let today = match as_of {
+            Some(text) => text.parse().map_err(|_| CommandError::InvalidDate(text.to_string()))?,
+            None => Date::from_unix_millis_bangkok(now_ms()),
+        };
+        Ok((device.agency_year(year).await?, today))
+    }
+
+    pub async fn startup(&self) -> Result<Startup, CommandError> {
+        let device = match self.device().await {
+            Ok(device) => device,
+            Err(CommandError::NotSignedIn) => return Ok(Startup { session: None, sync: SyncState::default() }),
+            Err(e) => return Err(e),
+        };
+        let year = device.current_year().await?;
+        let session = device.session_view(year).await?;
+        Ok(Startup { session: Some(session), sync: device.state() })
+    }
+
+    pub async fn login(&self, server: &str, username: &str, password: &str) -> Result<SessionView, CommandError> {
+        let url = url::Url::parse(server.trim()).map_err(|e| CommandError::InvalidServer(e.to_string()))?;
+        if let Some(old) = self.device.write().await.take() {
+            old.shutdown().await;
+        }
+        let device = Device::login(self.config(), url, username.trim(), password).await?;
+        self.install(device.clone()).await;
+        let year = device.current_year().await?;
+        Ok(device.session_view(year).await?)
+    }
+
+    pub async fn sign_out(&self) -> Result<(), CommandError> {
+        if let Some(device) = self.device.write().await.take() {
+            device.sign_out()?;
+            device.shutdown().await;
+        }
+        let _ = self.app.emit(SYNC_EVENT, SyncState { connection: Connection::SignedOut, ..SyncState::default() });
+        Ok(())
+    }
+
+    pub async fn sync_state(&self) -> SyncState {
+        match self.device.read().await.as_ref() {
+            Some(device) => device.state(),
+            None => SyncState { connection: Connection::SignedOut, ..SyncState::default() },
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
+        .unwrap_or(0)
+}

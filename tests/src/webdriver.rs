@@ -1,0 +1,322 @@
+//! A small W3C WebDriver client: enough to drive the app through tauri-driver (WebKitWebDriver)
+//! and the web dashboard through chromedriver. Every wait has a deadline, so a broken
+//! environment fails with a message instead of hanging.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+/// The W3C element reference key.
+pub const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A WebDriver server process (tauri-driver or chromedriver) on a free port.
+pub struct Driver {
+    child: Option<Child>,
+    pub url: String,
+}
+
+/// A free TCP port on loopback (another process could take it before use; tests run the
+/// webview tests one at a time).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+impl Driver {
+    /// Starts tauri-driver with its own WebKitWebDriver, passing `env` to the app it launches.
+    pub async fn tauri(env: &[(&str, &Path)]) -> Driver {
+        require_display();
+        let binary = cargo_bin("tauri-driver");
+        let (port, native_port) = (free_port(), free_port());
+        let mut command = Command::new(&binary);
+        command
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().unwrap_or_else(|e| panic!("{} does not start: {e}", binary.display()));
+        let driver = Driver { child: Some(child), url: format!("http://127.0.0.1:{port}") };
+        driver.wait_ready().await;
+        driver
+    }
+
+    async fn wait_ready(&self) {
+        prongsai_client::api::install_crypto();
+        let http = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = http.get(format!("{}/status", self.url)).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the WebDriver server at {} never answered", self.url);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Stops the driver with SIGTERM (never SIGKILL: tauri-driver must stop its WebKitWebDriver).
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if let Some(pid) = child.id() {
+                let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            }
+            if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+            }
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(child) = &self.child
+            && let Some(pid) = child.id()
+        {
+            let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        }
+    }
+}
+
+fn require_display() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "no X display: run the webview tests under Xvfb (scripts/test.sh wraps them in xvfb-run)"
+    );
+}
+
+/// A binary installed by `cargo install` (in ~/.cargo/bin, or on PATH).
+pub fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default();
+    let candidate = home.join("bin").join(name);
+    if candidate.exists() {
+        return candidate;
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.exists()))
+        .unwrap_or_else(|| panic!("{name} is not installed: run scripts/setup.sh test"))
+}
+
+/// One browser session.
+pub struct Session {
+    http: reqwest::Client,
+    base: String,
+}
+
+/// A found element.
+#[derive(Clone, Debug)]
+pub struct Element(String);
+
+impl Element {
+    /// The element's WebDriver id (pass `{ELEMENT_KEY: id}` to a script to reach it).
+    pub fn id(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Session {
+    pub async fn new(driver: &Driver, capabilities: Value) -> Session {
+        prongsai_client::api::install_crypto();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("http client");
+        let response: Value = http
+            .post(format!("{}/session", driver.url))
+            .json(&json!({ "capabilities": { "alwaysMatch": capabilities } }))
+            .send()
+            .await
+            .expect("new session request")
+            .json()
+            .await
+            .expect("new session answer");
+        let id = response["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the driver refused the session: {response}"))
+            .to_string();
+        Session { http, base: format!("{}/session/{id}", driver.url) }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let value: Value = response.json().await.map_err(|e| e.to_string())?;
+        if status.is_success() { Ok(value["value"].clone()) } else { Err(value["value"].to_string()) }
+    }
+
+    pub async fn find(&self, css: &str) -> Option<Element> {
+        let value = self
+            .call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+            .await
+            .ok()?;
+        value[ELEMENT_KEY].as_str().map(|id| Element(id.to_string()))
+    }
+
+    pub async fn find_all(&self, css: &str) -> Vec<Element> {
+        let value = self
+            .call(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css})))
+            .await
+            .unwrap_or(Value::Null);
+        value
+            .as_array()
+            .map(|items| {
+                items.iter().filter_map(|v| v[ELEMENT_KEY].as_str().map(|id| Element(id.to_string()))).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Polls `probe` until it yields a value, failing with `what` and the page's text after
+    /// `timeout`.
+    async fn poll<T, F, Fut>(&self, what: &str, timeout: Duration, mut probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(value) = probe().await {
+                return value;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let body = self.page_text().await;
+                panic!("timed out after {timeout:?} waiting until {what}; the page says: {body}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until an element matching `css` exists.
+    pub async fn wait_for(&self, css: &str, timeout: Duration) -> Element {
+        self.poll(&format!("{css} exists"), timeout, || self.find(css)).await
+    }
+
+    /// Waits until `condition` holds for the text of the element matching `css`.
+    pub async fn wait_text(
+        &self,
+        css: &str,
+        timeout: Duration,
+        what: &str,
+        condition: impl Fn(&str) -> bool,
+    ) -> String {
+        self.poll(&format!("{what} ({css})"), timeout, || async {
+            let text = self.text(&self.find(css).await?).await;
+            condition(&text).then_some(text)
+        })
+        .await
+    }
+
+    /// Waits until `condition` holds for an attribute of the element matching `css`.
+    pub async fn wait_attribute(
+        &self,
+        css: &str,
+        name: &str,
+        timeout: Duration,
+        what: &str,
+        condition: impl Fn(&str) -> bool,
+    ) -> String {
+        self.poll(&format!("{what} ({css}[{name}])"), timeout, || async {
+            let value = self.attribute(&self.find(css).await?, name).await?;
+            condition(&value).then_some(value)
+        })
+        .await
+    }
+
+    pub async fn click(&self, element: &Element) {
+        self.call(reqwest::Method::POST, &format!("/element/{}/click", element.0), Some(json!({})))
+            .await
+            .unwrap_or_else(|e| panic!("click failed: {e}"));
+    }
+
+    pub async fn type_text(&self, element: &Element, text: &str) {
+        self.call(reqwest::Method::POST, &format!("/element/{}/value", element.0), Some(json!({ "text": text })))
+            .await
+            .unwrap_or_else(|e| panic!("typing failed: {e}"));
+    }
+
+    pub async fn text(&self, element: &Element) -> String {
+        self.call(reqwest::Method::GET, &format!("/element/{}/text", element.0), None)
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    pub async fn attribute(&self, element: &Element, name: &str) -> Option<String> {
+        self.call(reqwest::Method::GET, &format!("/element/{}/attribute/{name}", element.0), None)
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+    }
+
+    /// Runs a script in the page and returns its value.
+    pub async fn execute(&self, script: &str, args: Value) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": args })))
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}"))
+    }
+
+    fn element_arg(element: &Element) -> Value {
+        let mut map = serde_json::Map::new();
+        map.insert(ELEMENT_KEY.to_string(), Value::String(element.0.clone()));
+        Value::Object(map)
+    }
+
+    /// The current value of an input or text area (what the person typed, not the attribute).
+    pub async fn value(&self, element: &Element) -> String {
+        self.execute("return arguments[0].value", json!([Self::element_arg(element)]))
+            .await
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_default()
+    }
+
+    pub async fn scroll_into_view(&self, element: &Element) {
+        self.execute("arguments[0].scrollIntoView()", json!([Self::element_arg(element)])).await;
+    }
+
+    /// The whole page's visible text (for failure messages).
+    pub async fn page_text(&self) -> String {
+        self.execute("return document.body ? document.body.innerText : ''", json!([]))
+            .await
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_default()
+    }
+
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        let _ =
+            self.call(reqwest::Method::POST, "/window/rect", Some(json!({ "width": width, "height": height }))).await;
+    }
+
+    /// Saves a PNG screenshot of the window.
+    pub async fn screenshot(&self, path: &Path) {
+        let value =
+            self.call(reqwest::Method::GET, "/screenshot", None).await.unwrap_or_else(|e| panic!("screenshot: {e}"));
+        let data = value.as_str().expect("base64 PNG");
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).expect("base64 PNG");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("artifact directory");
+        }
+        std::fs::write(path, bytes).expect("write the screenshot");
+    }
+
+    /// Ends the session (for the app: quits it).
+    pub async fn quit(self) {
+        let _ = self.call(reqwest::Method::DELETE, "", None).await;
+    }
+}
+
+/// Where a test's screenshots go: tests/artifacts/<group>/.
+pub fn artifact(group: &str, name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts").join(group).join(name)
+}

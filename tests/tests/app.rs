@@ -1,0 +1,127 @@
+//! The field app end to end: the real app binary in a real webview (WebKitGTK, driven through
+//! tauri-driver and WebKitWebDriver under Xvfb) against the real server, with a headless client
+//! checking what arrived. Screenshots of the login, table, measure and history pages are written
+//! to tests/artifacts/app/.
+
+use std::time::Duration;
+
+use prongsai_core::model::DocKey;
+use prongsai_tests::webdriver::{Driver, Session, artifact};
+use prongsai_tests::{Sample, Server, YEAR, device, eventually, workspace_binary};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+async fn open_app(driver: &Driver) -> Session {
+    let app = workspace_binary("prongsai-app");
+    let session = Session::new(driver, json!({ "tauri:options": { "application": app } })).await;
+    session.set_window_size(1280, 900).await;
+    session
+}
+
+/// Types into the result text box after what is there (WebDriver keeps the caret at the end).
+async fn append_result_text(app: &Session, text: &str) {
+    let area = app.wait_for("[data-testid=result-text]", WAIT).await;
+    app.type_text(&area, text).await;
+    app.wait_for("[data-testid=unsaved]", WAIT).await;
+    let save = app.wait_for("[data-testid=result-save]", WAIT).await;
+    app.click(&save).await;
+}
+
+async fn unconfirmed(app: &Session) -> usize {
+    match app.find("[data-testid=unconfirmed]").await {
+        Some(element) => app.attribute(&element, "data-count").await.and_then(|c| c.parse().ok()).unwrap_or(0),
+        None => 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_edit_online_and_offline_across_an_app_restart_and_everything_arrives() {
+    let sample = Sample::create().await;
+    let mut server = Server::start(&sample.data(), 0, &[]).await;
+    let app_data = sample.device_dir("app");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+
+    // Sign in as สมชาย, staff of สำนักปลัด.
+    let app = open_app(&driver).await;
+    app.wait_for("[data-testid=login-page]", WAIT).await;
+    app.screenshot(&artifact("app", "1-login.png")).await;
+    let field = |id: &'static str| app.wait_for(id, WAIT);
+    app.type_text(&field("#login-server").await, server.url().as_str()).await;
+    app.type_text(&field("#login-username").await, "somchai").await;
+    app.type_text(&field("#login-password").await, sample.password("somchai")).await;
+    app.click(&field("[data-testid=login-submit]").await).await;
+
+    // The table of the sample agency, filtered to สำนักปลัด.
+    app.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+    let who = app.text(&app.wait_for("[data-testid=who]", WAIT).await).await;
+    assert!(who.contains("สำนักปลัด"), "{who}");
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "the app is up to date", |c| c == "up_to_date")
+        .await;
+    app.screenshot(&artifact("app", "2-table.png")).await;
+
+    // Edit a result online.
+    let open = app.wait_for("tr[data-measure=m1] button.link", WAIT).await;
+    app.click(&open).await;
+    app.wait_for("[data-testid=my-result]", WAIT).await;
+    append_result_text(&app, " ออนไลน์ครั้งแรก").await;
+    app.wait_text("[data-testid=history]", WAIT, "history shows the edit", |t| t.contains("แก้ไขผลการดำเนินงาน")).await;
+    app.wait_attribute("[data-testid=unconfirmed]", "data-count", WAIT, "the server confirms the edit", |c| c == "0")
+        .await;
+    app.screenshot(&artifact("app", "3-measure.png")).await;
+    let history = app.wait_for("[data-testid=history]", WAIT).await;
+    app.scroll_into_view(&history).await;
+    app.screenshot(&artifact("app", "4-history.png")).await;
+
+    // The server goes away; the app says so and keeps working.
+    server.kill().await;
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "the app says it is offline", |c| c == "offline")
+        .await;
+    append_result_text(&app, " ออฟไลน์").await;
+    eventually("the app counts the pending change", WAIT, || async { unconfirmed(&app).await >= 1 }).await;
+    let pending_before_quit = unconfirmed(&app).await;
+
+    // Quit and start the app again, still offline: the edit and the count are still there.
+    app.quit().await;
+    let app = open_app(&driver).await;
+    app.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "still offline after the restart", |c| {
+        c == "offline"
+    })
+    .await;
+    assert_eq!(unconfirmed(&app).await, pending_before_quit, "the count survives the restart");
+    // At tablet width the table turns into one card per measure.
+    app.set_window_size(768, 1024).await;
+    app.screenshot(&artifact("app", "5-table-tablet.png")).await;
+    app.click(&app.wait_for("tr[data-measure=m1] button.link", WAIT).await).await;
+    let area = app.wait_for("[data-testid=result-text]", WAIT).await;
+    let text = app.value(&area).await;
+    assert!(text.contains("ออนไลน์ครั้งแรก") && text.contains("ออฟไลน์"), "both edits are on the device: {text}");
+
+    // The server comes back: the app syncs and its count returns to zero.
+    server.restart().await;
+    app.wait_attribute(
+        "[data-testid=unconfirmed]",
+        "data-count",
+        Duration::from_secs(90),
+        "the count returns to zero",
+        |c| c == "0",
+    )
+    .await;
+
+    // Another person's device sees both edits.
+    let head = device(&server, &sample.device_dir("parichat"), "parichat", sample.password("parichat")).await;
+    eventually("a second device sees both edits", WAIT, || async {
+        let Ok(doc) = head.document(YEAR, &DocKey::results("palad")).await else { return false };
+        let Ok(results) = prongsai_core::docs::read::<prongsai_core::model::ResultsDoc>(&doc) else { return false };
+        let text = results.results.get("m1").map(|r| r.text.as_str().to_string()).unwrap_or_default();
+        text.contains("ออนไลน์ครั้งแรก") && text.contains("ออฟไลน์")
+    })
+    .await;
+
+    head.shutdown().await;
+    app.quit().await;
+    driver.stop().await;
+    server.kill().await;
+}
