@@ -5,7 +5,6 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageReader};
-use sha2::{Digest, Sha256};
 
 /// The longest side of a photo as it is kept and uploaded.
 pub const MAX_PHOTO_SIDE: u32 = 2048;
@@ -56,7 +55,7 @@ pub fn prepare(file_name: &str, media_type: &str, bytes: Vec<u8>) -> Result<Prep
     } else {
         return Err(EvidenceError::Unsupported(media_type));
     };
-    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let sha256 = prongsai_core::hash::sha256_hex(&bytes);
     Ok(PreparedFile { sha256, file_name, media_type, bytes })
 }
 
@@ -93,26 +92,36 @@ fn with_extension(file_name: &str, extension: &str) -> String {
     format!("{stem}.{extension}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Test material shared by this crate's tests and the end-to-end tests.
+#[doc(hidden)]
+pub mod testing {
+    use image::DynamicImage;
 
     /// A JPEG with an EXIF block carrying a GPS position, as phones write them.
-    fn photo_with_gps(width: u32, height: u32) -> Vec<u8> {
+    pub fn photo_with_gps(width: u32, height: u32) -> Vec<u8> {
         let image = DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
             image::Rgb([u8::try_from(x % 256).unwrap_or(0), u8::try_from(y % 256).unwrap_or(0), 128])
         }));
         let mut jpeg = Vec::new();
-        image.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)).expect("encode");
+        image
+            .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90))
+            .expect("encoding a generated image works");
         // APP1 "Exif\0\0" + a little-endian TIFF header and a marker string standing for GPS data.
         let mut exif = b"Exif\0\0II*\0\x08\0\0\0".to_vec();
         exif.extend_from_slice(b"GPSLatitude 13.52N GPSLongitude 99.81E");
-        let length = u16::try_from(exif.len() + 2).expect("small").to_be_bytes();
+        let length = u16::try_from(exif.len() + 2).expect("a small segment").to_be_bytes();
         let mut with_exif = vec![0xFF, 0xD8, 0xFF, 0xE1, length[0], length[1]];
         with_exif.extend_from_slice(&exif);
         with_exif.extend_from_slice(&jpeg[2..]);
         with_exif
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::evidence::testing::photo_with_gps;
 
     #[test]
     fn photos_are_downscaled_and_lose_their_exif_and_gps() {
@@ -125,7 +134,7 @@ mod tests {
         assert_eq!((decoded.width(), decoded.height()), (2048, 1024));
         assert_eq!(prepared.file_name, "ภาพอบรม.jpg");
         assert_eq!(prepared.media_type, "image/jpeg");
-        assert_eq!(prepared.sha256, hex::encode(Sha256::digest(&prepared.bytes)));
+        assert_eq!(prepared.sha256, prongsai_core::hash::sha256_hex(&prepared.bytes));
     }
 
     #[test]

@@ -96,6 +96,14 @@ impl Lang {
                 "หน่วยงานยังไม่มีปีงบประมาณในระบบ ติดต่อผู้ดูแลระบบ",
                 "The agency has no fiscal year on the server yet. Contact the administrator.",
             ),
+            "forbidden" => self.pick(
+                "คุณไม่มีสิทธิ์ทำรายการนี้ (ลงนามได้เฉพาะขั้นตอนของตนเอง)",
+                "You may not do this (each approver signs only their own step).",
+            ),
+            "out_of_order" => self.pick(
+                "ยังลงนามไม่ได้ ต้องรอผู้ลงนามขั้นก่อนหน้าเห็นชอบบันทึกฉบับปัจจุบันก่อน",
+                "Not yet: the earlier step must approve the current memo first.",
+            ),
             "bad_file" => self.pick(
                 "ใช้ไฟล์นี้เป็นหลักฐานไม่ได้ รับเฉพาะรูปภาพ PDF Word Excel หรือข้อความ ขนาดไม่เกิน 25 MB",
                 "This file cannot be evidence: photos, PDF, Word, Excel or text up to 25 MB.",

@@ -5,7 +5,9 @@ use std::rc::Rc;
 
 use prongsai_core::app::{Connection, SessionView, SyncState};
 use prongsai_core::calendar::Date;
-use prongsai_core::view::{MeasureRow, MergedView, ReviewState};
+use prongsai_core::calendar::Schedule;
+use prongsai_core::model::Status;
+use prongsai_core::view::{Cell, MeasureRow, MergedView, ReviewState};
 use yew::Reducible;
 
 use crate::i18n::Lang;
@@ -15,8 +17,18 @@ pub enum Route {
     /// The backend has not answered yet.
     Starting,
     Login,
+    /// The central office's picture: matrix, quarters, what waits, approvals.
+    Dashboard,
     Table,
     Measure(String),
+}
+
+/// The dashboard's filters: a division, a quarter, a status (each optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DashboardFilter {
+    pub division: Option<String>,
+    pub quarter: Option<u8>,
+    pub status: Option<Status>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +50,7 @@ pub struct AppState {
     pub revision: u64,
     /// An error or notice to show until dismissed.
     pub notice: Option<String>,
+    pub filter: DashboardFilter,
 }
 
 impl Default for AppState {
@@ -54,6 +67,7 @@ impl Default for AppState {
             as_of: None,
             revision: 0,
             notice: None,
+            filter: DashboardFilter::default(),
         }
     }
 }
@@ -72,6 +86,7 @@ pub enum Action {
     SetAsOf { date: Option<Date> },
     Notice { text: String },
     DismissNotice,
+    Filter { filter: DashboardFilter },
 }
 
 impl Reducible for AppState {
@@ -81,7 +96,10 @@ impl Reducible for AppState {
         let mut next = (*self).clone();
         match action {
             Action::Started { session, sync } => {
-                next.route = if session.is_some() { Route::Table } else { Route::Login };
+                next.route = match &session {
+                    Some(s) => home(s),
+                    None => Route::Login,
+                };
                 next.my_division_only = session.as_ref().is_some_and(staff_first);
                 next.session = session;
                 next.set_sync(sync);
@@ -89,8 +107,8 @@ impl Reducible for AppState {
             Action::SignedIn { session } => {
                 next.last_server = session.server.clone();
                 next.my_division_only = staff_first(&session);
+                next.route = home(&session);
                 next.session = Some(session);
-                next.route = Route::Table;
                 next.notice = None;
             }
             Action::SignedOut => {
@@ -114,9 +132,16 @@ impl Reducible for AppState {
             Action::SetAsOf { date } => next.as_of = date,
             Action::Notice { text } => next.notice = Some(text),
             Action::DismissNotice => next.notice = None,
+            Action::Filter { filter } => next.filter = filter,
         }
         Rc::new(next)
     }
+}
+
+/// Division staff start on the measure table; the central office (coordinator, approvers,
+/// viewers, the web dashboard) on the dashboard.
+fn home(session: &SessionView) -> Route {
+    if staff_first(session) { Route::Table } else { Route::Dashboard }
 }
 
 /// People who work in one division start with the table filtered to it.
@@ -167,6 +192,32 @@ impl AppState {
             .filter_map(|m| {
                 let cell = m.cells.iter().find(|c| c.division == division && c.review == ReviewState::Returned)?;
                 Some((m, cell.review_comment.as_deref().unwrap_or("")))
+            })
+            .collect()
+    }
+
+    /// The dashboard's matrix after its filters: the measures shown and, per measure, the
+    /// divisions' cells shown (a quarter keeps measures scheduled in it; a status keeps cells in
+    /// that status; a division keeps that division's cells).
+    pub fn dashboard_rows(&self) -> Vec<(&MeasureRow, Vec<&Cell>)> {
+        let Some(overview) = &self.overview else { return Vec::new() };
+        let f = &self.filter;
+        overview
+            .measures
+            .iter()
+            .filter(|m| {
+                f.quarter
+                    .is_none_or(|q| Schedule::parse(&m.schedule).is_ok_and(|s| s.quarters().any(|x| x.number() == q)))
+            })
+            .filter_map(|m| {
+                let cells: Vec<&Cell> = m
+                    .cells
+                    .iter()
+                    .filter(|c| f.division.as_ref().is_none_or(|d| &c.division == d))
+                    .filter(|c| f.status.as_ref().is_none_or(|s| &c.status == s))
+                    .collect();
+                let filtered = f.division.is_some() || f.status.is_some();
+                (!filtered || !cells.is_empty()).then_some((m, cells))
             })
             .collect()
     }

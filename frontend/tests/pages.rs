@@ -18,7 +18,7 @@ use prongsai_frontend::components::sync::{SyncIndicator, SyncIndicatorProps};
 use prongsai_frontend::components::table::{MeasureTable, MeasureTableProps};
 use prongsai_frontend::form::{FormAction, ResultForm};
 use prongsai_frontend::i18n::Lang;
-use prongsai_frontend::state::{Action, AppState, Route};
+use prongsai_frontend::state::{Action, AppState, DashboardFilter, Route};
 use yew::{BaseComponent, Callback, Reducible, ServerRenderer};
 
 const T0: i64 = 1_640_995_200_000;
@@ -282,4 +282,73 @@ fn a_returned_result_shows_the_coordinators_comment_before_the_form() {
     let form_at = html.find("<form").expect("the form");
     assert!(comment < form_at, "the comment comes first");
     assert!(html.contains("ส่งกลับแก้ไข"));
+}
+
+#[test]
+fn the_central_office_starts_on_the_dashboard_and_its_filters_narrow_the_matrix() {
+    let docs = documents();
+    let mayor = SessionView::describe("", "winai", &year_of(&docs), vec![]);
+    let state = run(
+        AppState::default(),
+        [
+            Action::Started { session: Some(mayor), sync: sync(Connection::UpToDate, 0) },
+            Action::OverviewLoaded { overview: overview(&docs) },
+        ],
+    );
+    assert_eq!(state.route, Route::Dashboard);
+    assert_eq!(state.dashboard_rows().len(), 8);
+    let cells: usize = state.dashboard_rows().iter().map(|(_, cells)| cells.len()).sum();
+    assert_eq!(cells, overview(&docs).counts.responsibilities);
+
+    // A division keeps its own cells and the measures it is responsible for.
+    let filtered = state.clone().reduce(Action::Filter {
+        filter: DashboardFilter { division: Some("klang".into()), ..DashboardFilter::default() },
+    });
+    let rows = filtered.dashboard_rows();
+    assert!(
+        rows.iter()
+            .all(|(m, cells)| m.responsible.contains(&"klang".to_string())
+                && cells.iter().all(|c| c.division == "klang"))
+    );
+    let klang_measures = overview(&docs).measures.iter().filter(|m| m.responsible.iter().any(|d| d == "klang")).count();
+    assert_eq!(rows.len(), klang_measures);
+
+    // A quarter keeps the measures scheduled in it.
+    let q4 = state
+        .clone()
+        .reduce(Action::Filter { filter: DashboardFilter { quarter: Some(4), ..DashboardFilter::default() } });
+    let expected: Vec<String> = overview(&docs)
+        .measures
+        .iter()
+        .filter(|m| prongsai_core::Schedule::parse(&m.schedule).is_ok_and(|s| s.quarters().any(|q| q.number() == 4)))
+        .map(|m| m.id.clone())
+        .collect();
+    assert_eq!(q4.dashboard_rows().iter().map(|(m, _)| m.id.clone()).collect::<Vec<_>>(), expected);
+    assert!(!expected.is_empty() && expected.len() < 8);
+
+    // A status nobody has yet leaves nothing to show.
+    let blocked = state.reduce(Action::Filter {
+        filter: DashboardFilter { status: Some(Status::Blocked), ..DashboardFilter::default() },
+    });
+    assert!(blocked.dashboard_rows().is_empty());
+}
+
+#[test]
+fn the_matrix_colours_each_responsible_cell_and_the_chart_draws_every_quarter() {
+    use prongsai_frontend::components::dashboard::{Matrix, MatrixProps, QuarterChart, QuarterChartProps};
+    let docs = documents();
+    let view = overview(&docs);
+    let columns: Vec<(String, String)> = view.divisions.iter().map(|d| (d.id.clone(), d.name.clone())).collect();
+    let rows: Vec<_> = view.measures.iter().map(|m| (m.clone(), m.cells.clone())).collect();
+    let html = render::<Matrix>(move || MatrixProps { rows, columns, lang: Lang::Th, on_open: Callback::noop() });
+    assert_eq!(html.matches("<tr data-measure=").count(), 8);
+    assert_eq!(html.matches("<th scope=\"col\" data-division=").count(), 6);
+    assert_eq!(html.matches("data-status=").count(), view.counts.responsibilities);
+    let quarters = view.quarters.clone();
+    let svg = render::<QuarterChart>(move || QuarterChartProps { quarters, lang: Lang::Th });
+    for label in ["ไตรมาสที่ ๑", "ไตรมาสที่ ๒", "ไตรมาสที่ ๓", "ไตรมาสที่ ๔"]
+    {
+        assert!(svg.contains(label), "{label}");
+    }
+    assert!(svg.contains("<rect"), "bars are drawn");
 }

@@ -1,11 +1,12 @@
 //! The commands the frontend invokes. Each one asks the shell for the device and hands the work
 //! to the client or core crate.
 
-use prongsai_client::EvidenceTarget;
+use prongsai_client::{DeviceError, EvidenceTarget};
 use prongsai_core::app::{SessionView, SyncState};
 use prongsai_core::detail::{MeasureDetail, measure_detail};
 use prongsai_core::edit::Edit;
 use prongsai_core::history::HistoryEntry;
+use prongsai_core::model::SignatureDecision;
 use prongsai_core::view::{MergedView, merged_view};
 use tauri::State;
 
@@ -93,6 +94,20 @@ pub async fn add_evidence_file(shell: State<'_, Shell>, request: tauri::ipc::Req
         caption: header.caption,
     };
     device.add_evidence_file(year, target, &header.file_name, &header.media_type, bytes.clone()).await?;
+    Ok(())
+}
+
+/// An approver signs or returns their step of the memo; the server checks who and in what order.
+#[tauri::command]
+pub async fn sign(
+    shell: State<'_, Shell>,
+    step: String,
+    decision: SignatureDecision,
+    comment: String,
+) -> Result<(), CommandError> {
+    let (device, year) = shell.device_and_year().await?;
+    let agency = device.session().agency_id.clone();
+    device.api().sign(&agency, year, &step, decision.as_str(), &comment, None).await.map_err(DeviceError::from)?;
     Ok(())
 }
 

@@ -32,6 +32,7 @@ pub fn run() {
             commands::history,
             commands::apply,
             commands::add_evidence_file,
+            commands::sign,
             commands::sync_state,
         ])
         .run(tauri::generate_context!());

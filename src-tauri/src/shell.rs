@@ -52,6 +52,8 @@ impl CommandError {
                 DeviceError::Api(ApiError::Unauthorized) => "unauthorized",
                 DeviceError::Api(ApiError::RateLimited { .. }) => "rate_limited",
                 DeviceError::Api(e) if e.is_offline() => "offline",
+                DeviceError::Api(ApiError::Refused { status: 403, .. }) => "forbidden",
+                DeviceError::Api(ApiError::Refused { status: 409, .. }) => "out_of_order",
                 DeviceError::ReadOnly { .. } => "read_only",
                 DeviceError::Doc(prongsai_core::DocError::Invalid(_)) => "invalid",
                 DeviceError::Unavailable => "unavailable",

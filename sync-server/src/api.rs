@@ -83,7 +83,8 @@ pub fn routes<D: Database>() -> Router<App<D>> {
         .route("/api/agencies/{agency}/years/{year}/approvals/{step}", post(sign::<D>))
         .route("/api/documents/{id}/durable", get(durable::<D>))
         .route("/api/blobs/{sha256}", put(put_blob::<D>).get(get_blob::<D>))
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({ "error": "no such route" }))) })
+        .merge(crate::web::routes::<D>())
+        .fallback(crate::web::static_file::<D>)
 }
 
 /// Logs each request with its token redacted from the query.
@@ -193,6 +194,9 @@ struct LoginRequest {
     password: String,
     #[serde(default)]
     device: Option<String>,
+    /// A web dashboard sign-in: the session reads and writes no document.
+    #[serde(default)]
+    web: bool,
 }
 
 #[derive(Serialize)]
@@ -252,7 +256,7 @@ async fn login<D: Database>(
         return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "wrong username or password" }))).into_response();
     };
     app.limiter.record_success(&user.username);
-    let issued = match app.issue_session(&user, request.device.as_deref().unwrap_or_default()).await {
+    let issued = match app.issue_session(&user, request.device.as_deref().unwrap_or_default(), request.web).await {
         Ok(issued) => issued,
         Err(e) => return e.into_response(),
     };
@@ -297,7 +301,7 @@ async fn me(Caller(caller): Caller) -> Response {
     .into_response()
 }
 
-fn same_agency(caller: &Auth, agency: &str) -> Result<(), AppError> {
+pub(crate) fn same_agency(caller: &Auth, agency: &str) -> Result<(), AppError> {
     // Another agency's data is answered exactly like data that does not exist.
     if caller.user.agency_id == agency { Ok(()) } else { Err(AppError::NotFound) }
 }
@@ -352,6 +356,14 @@ fn today_bangkok() -> Date {
     Date::from_unix_millis_bangkok(now_ms())
 }
 
+/// An ISO date from a request, or today in Bangkok when the request names none.
+pub(crate) fn date_or_today(date: Option<&str>) -> Result<Date, AppError> {
+    match date {
+        Some(d) => d.parse().map_err(|e: prongsai_core::calendar::IsoDateError| AppError::BadRequest(e.to_string())),
+        None => Ok(today_bangkok()),
+    }
+}
+
 async fn status<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
@@ -359,10 +371,7 @@ async fn status<D: Database>(
     Query(query): Query<StatusQuery>,
 ) -> Result<Response, AppError> {
     same_agency(&caller, &agency)?;
-    let today = match query.date {
-        Some(d) => d.parse().map_err(|e: prongsai_core::calendar::IsoDateError| AppError::BadRequest(e.to_string()))?,
-        None => today_bangkok(),
-    };
+    let today = date_or_today(query.date.as_deref())?;
     let (agency_year, _) = app.agency_year(&agency, year).await?;
     let view = prongsai_core::merged_view(&agency_year, today);
     Ok(Json(view).into_response())
@@ -384,10 +393,7 @@ async fn sign<D: Database>(
     Json(request): Json<SignRequest>,
 ) -> Result<Response, AppError> {
     same_agency(&caller, &agency)?;
-    let date: Date = match &request.date {
-        Some(d) => d.parse().map_err(|e: prongsai_core::calendar::IsoDateError| AppError::BadRequest(e.to_string()))?,
-        None => today_bangkok(),
-    };
+    let date = date_or_today(request.date.as_deref())?;
     if let SignatureDecision::Other(other) = &request.decision {
         return Err(AppError::BadRequest(format!("decision must be approved or returned, not {other:?}")));
     }

@@ -40,6 +40,8 @@ pub struct Config {
     pub repo_idle: Duration,
     /// The longest a durability check waits.
     pub durable_wait_max: Duration,
+    /// The built frontend (`frontend/dist`), served at `/` as the web dashboard.
+    pub web_dir: PathBuf,
 }
 
 impl Config {
@@ -55,6 +57,7 @@ impl Config {
             login_failures_per_address: 30,
             repo_idle: Duration::from_secs(10 * 60),
             durable_wait_max: Duration::from_secs(30),
+            web_dir: PathBuf::from("frontend/dist"),
         }
     }
 }
@@ -88,7 +91,7 @@ pub struct Auth {
 
 impl Auth {
     pub fn peer(&self) -> Peer {
-        Peer::from_user(&self.user)
+        Peer::from_session(&self.session, &self.user)
     }
 }
 
@@ -349,7 +352,13 @@ impl<D: Database> App<D> {
 
     /// A new session for `user` on a device: a fresh token (returned once, stored hashed), peer
     /// id and actor id, the actor registered in the directory so history can name the user.
-    pub async fn issue_session(&self, user: &UserRow, device: &str) -> Result<IssuedSession, AppError> {
+    /// A `read_only` session (the web dashboard) writes no document.
+    pub async fn issue_session(
+        &self,
+        user: &UserRow,
+        device: &str,
+        read_only: bool,
+    ) -> Result<IssuedSession, AppError> {
         let token = auth::new_token();
         let device: String = device.chars().take(120).collect();
         let session = SessionRow {
@@ -361,6 +370,7 @@ impl<D: Database> App<D> {
             created_at: now_ms(),
             expires_at: now_ms() + i64::try_from(self.config.session_ttl.as_millis()).unwrap_or(i64::MAX / 2),
             revoked: false,
+            read_only,
         };
         self.db.session_create(session.clone()).await?;
         if let Err(e) = self.register_actor(user, &session.actor_id, &device).await {

@@ -15,6 +15,7 @@ pub mod provision;
 pub mod repos;
 pub mod storage;
 pub mod sync;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -44,6 +44,9 @@ enum Command {
         /// Stop an agency's repo (freeing its documents' memory) after this many idle seconds.
         #[arg(long, env = "PRONGSAI_REPO_IDLE_SECS")]
         repo_idle_secs: Option<u64>,
+        /// The built frontend served at `/` as the web dashboard (scripts/build-frontend.sh).
+        #[arg(long, env = "PRONGSAI_WEB_DIR", default_value = "frontend/dist")]
+        web_dir: PathBuf,
     },
     /// Create the sample agency (อบต.ปากช่อง, 2565) and its accounts; prints the accounts as JSON.
     Sample {
@@ -198,7 +201,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data, listen, config, max_message_bytes, repo_idle_secs } => {
+        Command::Serve { data, listen, config, max_message_bytes, repo_idle_secs, web_dir } => {
             let file: FileConfig = match &config {
                 Some(path) => toml::from_str(
                     &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
@@ -224,6 +227,7 @@ async fn main() -> anyhow::Result<()> {
             if let Some(idle) = repo_idle_secs {
                 settings.repo_idle = std::time::Duration::from_secs(idle);
             }
+            settings.web_dir = web_dir;
             let app = App::new(settings, db).await?;
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
@@ -342,7 +346,7 @@ async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
             if user.disabled {
                 bail!("{username} is disabled");
             }
-            let issued = app.issue_session(&user, &device).await?;
+            let issued = app.issue_session(&user, &device, false).await?;
             app.repos.stop_all().await;
             println!(
                 "{}",

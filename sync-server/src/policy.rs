@@ -13,7 +13,7 @@ use prongsai_core::access::{Principal, may_write};
 use prongsai_core::model::Role;
 use samod::{DocumentId, PeerId, ShareConfig};
 
-use crate::db::{Database, DocumentRow, UserRow};
+use crate::db::{Database, DocumentRow, SessionRow, UserRow};
 
 /// A connected peer's identity, resolved from its session.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,21 +23,25 @@ pub struct Peer {
     pub agency_id: String,
     pub roles: Vec<Role>,
     pub division: Option<String>,
+    /// A web session: it writes no document whatever the user's roles.
+    pub read_only: bool,
 }
 
 impl Peer {
-    pub fn from_user(user: &UserRow) -> Peer {
+    pub fn from_session(session: &SessionRow, user: &UserRow) -> Peer {
         Peer {
             user_id: user.id,
             username: user.username.clone(),
             agency_id: user.agency_id.clone(),
             roles: user.roles.clone(),
             division: user.division.clone(),
+            read_only: session.read_only,
         }
     }
 
     pub fn may_write(&self, doc: &DocumentRow) -> bool {
-        doc.agency_id == self.agency_id
+        !self.read_only
+            && doc.agency_id == self.agency_id
             && may_write(
                 &Principal { roles: &self.roles, division: self.division.as_deref() },
                 doc.kind,
@@ -98,7 +102,7 @@ impl<D: Database> Access<D> {
                 return None;
             }
             let user = self.db.user_by_id(session.user_id).await.ok().flatten()?;
-            (!user.disabled).then(|| Peer::from_user(&user))
+            (!user.disabled).then(|| Peer::from_session(&session, &user))
         }
         .await;
         if let Ok(mut caches) = self.caches.lock() {

@@ -65,6 +65,7 @@ async fn story<D: Database>(db: D, reopen: impl Fn() -> D) {
             created_at: 4,
             expires_at: 5,
             revoked: false,
+            read_only: false,
         })
         .await
         .expect("session");

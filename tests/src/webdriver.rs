@@ -45,6 +45,41 @@ impl Driver {
         driver
     }
 
+    /// Starts Debian's chromedriver (headless Chromium is asked for per session).
+    pub async fn chromium() -> Driver {
+        let binary = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("chromedriver is not installed: run scripts/setup.sh test"));
+        let port = free_port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} does not start: {e}", binary.display()));
+        let driver = Driver { child: Some(child), url: format!("http://127.0.0.1:{port}") };
+        driver.wait_ready().await;
+        driver
+    }
+
+    /// Capabilities for headless Chromium as root in a container (Debian's build).
+    pub fn chromium_capabilities(width: u32, height: u32) -> Value {
+        json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--disable-quic", "--lang=th-TH", format!("--window-size={width},{height}"),
+                ]
+            }
+        })
+    }
+
     async fn wait_ready(&self) {
         prongsai_client::api::install_crypto();
         let http = reqwest::Client::new();
@@ -291,6 +326,12 @@ impl Session {
             .as_str()
             .map(str::to_string)
             .unwrap_or_default()
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
+            .await
+            .unwrap_or_else(|e| panic!("navigating to {url}: {e}"));
     }
 
     pub async fn set_window_size(&self, width: u32, height: u32) {

@@ -615,3 +615,65 @@ mod accounts {
         assert!(matches!(anonymous.get_blob(&hash).await, Err(ApiError::Unauthorized)));
     }
 }
+
+mod evidence {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_photo_added_offline_is_uploaded_later_without_its_location() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let staff = device(&server, &sample.device_dir("somchai"), "somchai", sample.password("somchai")).await;
+        staff.agency_year(YEAR).await.expect("documents load");
+        staff.disconnect();
+
+        let photo = prongsai_client::evidence::testing::photo_with_gps(4000, 3000);
+        let target = prongsai_client::EvidenceTarget {
+            division: "palad".into(),
+            measure: "m1".into(),
+            evidence_id: "e-photo".into(),
+            caption: "โต๊ะประชาสัมพันธ์".into(),
+        };
+        let prepared = staff
+            .add_evidence_file(YEAR, target, "IMG_0001.JPG", "image/jpeg", photo)
+            .await
+            .expect("a photo is accepted offline");
+        assert_eq!(staff.state().uploads_pending, 1, "the file waits on the device");
+        let year = staff.agency_year(YEAR).await.expect("read");
+        let evidence = &year.result("m1", "palad").expect("result").evidence["e-photo"];
+        assert_eq!(evidence.sha256.as_deref(), Some(prepared.sha256.as_str()));
+        assert_eq!(evidence.file_name.as_deref(), Some("IMG_0001.jpg"));
+
+        // A file type that is not evidence is refused before anything is kept or written.
+        let target = prongsai_client::EvidenceTarget {
+            division: "palad".into(),
+            measure: "m1".into(),
+            evidence_id: "e-exe".into(),
+            caption: String::new(),
+        };
+        assert!(staff.add_evidence_file(YEAR, target, "x.exe", "application/x-msdownload", vec![0; 10]).await.is_err());
+        // Another division's result is not this user's to add evidence to.
+        let target = prongsai_client::EvidenceTarget {
+            division: "klang".into(),
+            measure: "m1".into(),
+            evidence_id: "e-klang".into(),
+            caption: String::new(),
+        };
+        let photo = prongsai_client::evidence::testing::photo_with_gps(64, 64);
+        let refused = staff.add_evidence_file(YEAR, target, "a.jpg", "image/jpeg", photo).await;
+        assert!(matches!(refused, Err(prongsai_client::DeviceError::ReadOnly { .. })), "{refused:?}");
+
+        staff.connect().expect("back online");
+        eventually("the photo is uploaded", LONG, || async { staff.state().uploads_pending == 0 }).await;
+        assert!(staff.wait_confirmed(LONG).await, "the evidence reference is durable too");
+
+        // Someone else downloads it from the server: downscaled, and without EXIF or GPS.
+        let head = device(&server, &sample.device_dir("parichat"), "parichat", sample.password("parichat")).await;
+        let stored = head.evidence_file(&prepared.sha256).await.expect("the server has it");
+        assert_eq!(prongsai_core::hash::sha256_hex(&stored), prepared.sha256);
+        assert!(!stored.windows(4).any(|w| w == b"Exif") && !stored.windows(3).any(|w| w == b"GPS"));
+        assert!(stored.len() < 2_000_000, "downscaled: {} bytes", stored.len());
+        head.shutdown().await;
+        staff.shutdown().await;
+    }
+}

@@ -5,6 +5,7 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use super::AppContext;
+use super::dashboard::DashboardPage;
 use super::login::LoginPage;
 use super::measure::MeasurePage;
 use super::sync::SyncIndicator;
@@ -76,13 +77,17 @@ pub fn App() -> Html {
         let app = state.clone();
         Callback::from(move |_| app.dispatch(Action::DismissNotice))
     };
-    let go_home = {
+    let go = |route: Route| {
         let app = state.clone();
-        Callback::from(move |_| app.dispatch(Action::Open { route: Route::Table }))
+        Callback::from(move |_| app.dispatch(Action::Open { route: route.clone() }))
     };
+    let go_home = go(Route::Table);
+    let signed_in = state.session.is_some();
+    let on = |route: &Route| (state.route == *route).then_some("active");
     let page = match &state.route {
         Route::Starting => html! { <p class="loading">{ lang.pick("กำลังเปิด…", "Opening…") }</p> },
         Route::Login => html! { <LoginPage /> },
+        Route::Dashboard => html! { <DashboardPage /> },
         Route::Table => html! { <TablePage /> },
         Route::Measure(id) => html! { <MeasurePage id={id.clone()} /> },
     };
@@ -98,7 +103,11 @@ pub fn App() -> Html {
                         <img src="icon.png" alt="" width="28" height="28" />
                         <span>{ state.overview.as_ref().map(|o| o.agency.short_name.clone()).unwrap_or_else(|| lang.pick("โปร่งใส", "Prongsai").to_string()) }</span>
                     </button>
-                    if state.session.is_some() {
+                    if signed_in {
+                        <nav class="tabs">
+                            <button class={classes!("tab", on(&Route::Dashboard))} onclick={go(Route::Dashboard)} data-testid="nav-dashboard">{ lang.pick("ภาพรวม", "Overview") }</button>
+                            <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{ lang.pick("ตารางมาตรการ", "Measures") }</button>
+                        </nav>
                         <SyncIndicator state={state.sync.clone()} progress={state.sync_progress()} lang={lang} />
                     }
                     <div class="topbar-end">

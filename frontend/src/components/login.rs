@@ -18,6 +18,7 @@ pub fn LoginPage() -> Html {
     let password = use_state(String::new);
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
+    let in_app = backend::in_app();
 
     let bind = |handle: &UseStateHandle<String>| {
         let handle = handle.clone();
@@ -53,9 +54,12 @@ pub fn LoginPage() -> Html {
                     "ติดตามมาตรการส่งเสริมคุณธรรมและความโปร่งใสของหน่วยงาน",
                     "Track your agency's integrity and transparency measures")
                 }</p>
-                <label for="login-server">{ lang.pick("ที่อยู่เซิร์ฟเวอร์", "Server address") }</label>
-                <input id="login-server" name="server" type="url" required=true inputmode="url"
-                    placeholder="http://192.168.1.10:8080" value={(*server).clone()} oninput={bind(&server)} />
+                // In a browser the server is the one that served the page.
+                if in_app {
+                    <label for="login-server">{ lang.pick("ที่อยู่เซิร์ฟเวอร์", "Server address") }</label>
+                    <input id="login-server" name="server" type="url" required=true inputmode="url"
+                        placeholder="http://192.168.1.10:8080" value={(*server).clone()} oninput={bind(&server)} />
+                }
                 <label for="login-username">{ lang.pick("ชื่อผู้ใช้", "User name") }</label>
                 <input id="login-username" name="username" type="text" required=true autocomplete="username"
                     autocapitalize="none" value={(*username).clone()} oninput={bind(&username)} />

@@ -2,6 +2,7 @@
 //! reducers of `state` and `form`.
 
 pub mod app;
+pub mod dashboard;
 pub mod datepicker;
 pub mod login;
 pub mod measure;

@@ -77,6 +77,8 @@ pub struct SessionRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked: bool,
+    /// A web dashboard session: it reads, and writes no document (approvers sign through the API).
+    pub read_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -82,7 +82,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     device TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    revoked INTEGER NOT NULL DEFAULT 0
+    revoked INTEGER NOT NULL DEFAULT 0,
+    read_only INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_id);
 CREATE TABLE IF NOT EXISTS documents (
@@ -105,6 +106,16 @@ CREATE TABLE IF NOT EXISTS settings (
     value TEXT NOT NULL
 );
 "#;
+
+/// Brings a database made by an older server up to this schema.
+fn migrate(conn: &Connection) -> Result<(), DbError> {
+    let has_read_only =
+        conn.prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'read_only'")?.exists([])?;
+    if !has_read_only {
+        conn.execute_batch("ALTER TABLE sessions ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0")?;
+    }
+    Ok(())
+}
 
 fn open_connection(path: &Path) -> Result<Connection, DbError> {
     let conn = Connection::open(path)?;
@@ -130,6 +141,7 @@ impl Sqlite {
             return Err(backend(format!("{} failed its integrity check: {check}", path.display())));
         }
         writer.execute_batch(SCHEMA)?;
+        migrate(&writer)?;
         let (jobs, receiver) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -261,10 +273,12 @@ fn session_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
         created_at: r.get(5)?,
         expires_at: r.get(6)?,
         revoked: r.get::<_, i64>(7)? != 0,
+        read_only: r.get::<_, i64>(8)? != 0,
     })
 }
 
-const SESSION_COLUMNS: &str = "token_hash, user_id, peer_id, actor_id, device, created_at, expires_at, revoked";
+const SESSION_COLUMNS: &str =
+    "token_hash, user_id, peer_id, actor_id, device, created_at, expires_at, revoked, read_only";
 
 fn document_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRow> {
     let kind: String = r.get(3)?;
@@ -437,7 +451,7 @@ impl Database for Sqlite {
     async fn session_create(&self, s: SessionRow) -> Result<(), DbError> {
         self.write(move |c| {
             c.execute(
-                &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
                     s.token_hash,
                     s.user_id,
@@ -446,7 +460,8 @@ impl Database for Sqlite {
                     s.device,
                     s.created_at,
                     s.expires_at,
-                    i64::from(s.revoked)
+                    i64::from(s.revoked),
+                    i64::from(s.read_only)
                 ],
             )?;
             Ok(())

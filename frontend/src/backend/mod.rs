@@ -1,0 +1,178 @@
+//! Every call from the frontend to its backend goes through this module. In the app the backend
+//! is the Tauri shell (`window.__TAURI__`: commands and events, [`tauri`]); in a plain browser it
+//! is the sync server's HTTP API and a WebSocket that says when documents changed ([`web`]). The
+//! page asks which one it runs on once; the pages above never know.
+//!
+//! Values cross as JSON, so the types are exactly the serde types of `prongsai-core`.
+
+mod tauri;
+mod web;
+
+use prongsai_core::app::{SessionView, SyncState};
+use prongsai_core::detail::MeasureDetail;
+use prongsai_core::edit::Edit;
+use prongsai_core::history::HistoryEntry;
+use prongsai_core::model::SignatureDecision;
+use prongsai_core::view::MergedView;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+/// What the backend answers when the window opens.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Startup {
+    pub session: Option<SessionView>,
+    pub sync: SyncState,
+}
+
+/// A failed call: `kind` says what happened (the UI words it), `message` is the detail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendError {
+    pub kind: String,
+    pub message: String,
+}
+
+impl BackendError {
+    pub(crate) fn local(kind: &str, message: impl Into<String>) -> BackendError {
+        BackendError { kind: kind.to_string(), message: message.into() }
+    }
+}
+
+/// Events the backend pushes.
+pub const SYNC_EVENT: &str = "sync-state";
+pub const CHANGED_EVENT: &str = "documents-changed";
+
+/// True inside the app (Tauri injects `window.__TAURI__`), false in a browser.
+pub fn in_app() -> bool {
+    cfg!(target_arch = "wasm32")
+        && web_sys::window().is_some_and(|w| js_sys::Reflect::has(&w, &JsValue::from_str("__TAURI__")).unwrap_or(false))
+}
+
+#[derive(Serialize)]
+struct NoArgs {}
+
+pub async fn startup() -> Result<Startup, BackendError> {
+    if in_app() { tauri::call("startup", &NoArgs {}).await } else { web::startup().await }
+}
+
+/// Signs in. In a browser the server address is the page's own and the session is read-only.
+pub async fn login(server: &str, username: &str, password: &str) -> Result<SessionView, BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        server: &'a str,
+        username: &'a str,
+        password: &'a str,
+    }
+    if in_app() {
+        tauri::call("login", &Args { server, username, password }).await
+    } else {
+        web::login(username, password).await
+    }
+}
+
+pub async fn sign_out() -> Result<(), BackendError> {
+    if in_app() { tauri::call("sign_out", &NoArgs {}).await } else { web::sign_out().await }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AsOf<'a> {
+    as_of: Option<&'a str>,
+}
+
+/// The merged picture of the agency-year, seen at `as_of` (`YYYY-MM-DD`, today when `None`).
+pub async fn overview(as_of: Option<&str>) -> Result<MergedView, BackendError> {
+    if in_app() { tauri::call("overview", &AsOf { as_of }).await } else { web::overview(as_of).await }
+}
+
+pub async fn measure(id: &str, as_of: Option<&str>) -> Result<MeasureDetail, BackendError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Args<'a> {
+        id: &'a str,
+        as_of: Option<&'a str>,
+    }
+    if in_app() { tauri::call("measure", &Args { id, as_of }).await } else { web::measure(id, as_of).await }
+}
+
+pub async fn history(id: &str) -> Result<Vec<HistoryEntry>, BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        id: &'a str,
+    }
+    if in_app() { tauri::call("history", &Args { id }).await } else { web::history(id).await }
+}
+
+/// Applies edits to one document in one commit. A web session writes nothing: the server would
+/// refuse, so the browser says so at once.
+pub async fn apply(edits: Vec<Edit>) -> Result<(), BackendError> {
+    #[derive(Serialize)]
+    struct Args {
+        edits: Vec<Edit>,
+    }
+    if in_app() {
+        tauri::call("apply", &Args { edits }).await
+    } else {
+        Err(BackendError::local("read_only", "the web dashboard is read-only"))
+    }
+}
+
+/// An approver signs (or returns) their step of the memo's approval chain, through the server.
+pub async fn sign(step: &str, decision: SignatureDecision, comment: &str) -> Result<(), BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        step: &'a str,
+        decision: SignatureDecision,
+        comment: &'a str,
+    }
+    if in_app() {
+        tauri::call("sign", &Args { step, decision: decision.clone(), comment }).await
+    } else {
+        web::sign(step, decision, comment).await
+    }
+}
+
+/// Where an evidence file goes and what it is.
+#[derive(Clone, Debug, Serialize)]
+pub struct EvidenceFile {
+    pub division: String,
+    pub measure: String,
+    pub id: String,
+    pub file_name: String,
+    pub media_type: String,
+    pub caption: String,
+}
+
+/// Adds a file (a photo is downscaled and stripped of EXIF/GPS by the app) as evidence.
+pub async fn add_evidence_file(file: &EvidenceFile, bytes: js_sys::Uint8Array) -> Result<(), BackendError> {
+    if in_app() {
+        tauri::add_evidence_file(file, bytes).await
+    } else {
+        Err(BackendError::local("read_only", "the web dashboard is read-only"))
+    }
+}
+
+pub async fn sync_state() -> Result<SyncState, BackendError> {
+    if in_app() { tauri::call("sync_state", &NoArgs {}).await } else { Ok(web::sync_state()) }
+}
+
+/// Calls `handler` with each event's payload for as long as the page lives.
+pub fn listen<T: DeserializeOwned + 'static>(event: &'static str, handler: impl FnMut(T) + 'static) {
+    if in_app() { tauri::listen(event, handler) } else { web::listen(event, handler) }
+}
+
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BackendError> {
+    let text = serde_json::to_string(value).map_err(|e| BackendError::local("other", e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| BackendError::local("other", "cannot pass the request"))
+}
+
+pub(crate) fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, BackendError> {
+    let text: String = if value.is_undefined() {
+        "null".to_string()
+    } else {
+        js_sys::JSON::stringify(value)
+            .map(String::from)
+            .map_err(|_| BackendError::local("other", "unreadable answer"))?
+    };
+    serde_json::from_str(&text).map_err(|e| BackendError::local("other", format!("unexpected answer: {e}")))
+}

@@ -1,0 +1,266 @@
+//! The browser's backend: the sync server's HTTP API with a read-only web session, and a
+//! WebSocket (`/live`) that says when a document of the agency-year changed.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use futures::StreamExt;
+use gloo_net::http::{Request, Response};
+use gloo_net::websocket::futures::WebSocket;
+use gloo_storage::Storage;
+use prongsai_core::app::{Connection, SessionView, SyncState};
+use prongsai_core::detail::MeasureDetail;
+use prongsai_core::history::HistoryEntry;
+use prongsai_core::model::SignatureDecision;
+use prongsai_core::view::MergedView;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{BackendError, CHANGED_EVENT, SYNC_EVENT, Startup};
+
+/// The saved web sign-in (a read-only session), in the browser's local storage.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Saved {
+    token: String,
+    agency_id: String,
+    username: String,
+    year: i64,
+}
+
+const STORAGE_KEY: &str = "prongsai.web.session";
+
+type Handler = Box<dyn FnMut(serde_json::Value)>;
+
+#[derive(Default)]
+struct WebState {
+    handlers: Vec<(&'static str, Handler)>,
+    sync: Option<SyncState>,
+    live_running: bool,
+}
+
+thread_local! {
+    static STATE: RefCell<WebState> = RefCell::new(WebState::default());
+}
+
+fn saved() -> Option<Saved> {
+    gloo_storage::LocalStorage::get(STORAGE_KEY).ok()
+}
+
+fn emit(event: &'static str, value: serde_json::Value) {
+    // Handlers may call back into this module: run them with the state released.
+    let mut handlers = STATE.with(|s| std::mem::take(&mut s.borrow_mut().handlers));
+    for (name, handler) in handlers.iter_mut() {
+        if *name == event {
+            handler(value.clone());
+        }
+    }
+    STATE.with(|s| {
+        let mut state = s.borrow_mut();
+        handlers.append(&mut state.handlers);
+        state.handlers = handlers;
+    });
+}
+
+fn set_sync(connection: Connection) {
+    let state = SyncState { connection, ..SyncState::default() };
+    STATE.with(|s| s.borrow_mut().sync = Some(state.clone()));
+    emit(SYNC_EVENT, serde_json::to_value(state).unwrap_or_default());
+}
+
+pub(super) fn sync_state() -> SyncState {
+    STATE.with(|s| s.borrow().sync.clone()).unwrap_or_default()
+}
+
+fn offline(e: impl std::fmt::Display) -> BackendError {
+    BackendError::local("offline", e.to_string())
+}
+
+async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, BackendError> {
+    match response.status() {
+        200..=299 => response.json().await.map_err(|e| BackendError::local("other", e.to_string())),
+        status => {
+            let message = response
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_string))
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            let kind = match status {
+                401 => {
+                    // The session ended (revoked, expired): back to the sign-in page.
+                    gloo_storage::LocalStorage::delete(STORAGE_KEY);
+                    set_sync(Connection::SignedOut);
+                    "unauthorized"
+                }
+                403 => "forbidden",
+                409 => "out_of_order",
+                404 => "not_found",
+                429 => "rate_limited",
+                400 | 422 => "invalid",
+                _ => "other",
+            };
+            Err(BackendError::local(kind, message))
+        }
+    }
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, BackendError> {
+    let saved = saved().ok_or_else(|| BackendError::local("not_signed_in", "sign in first"))?;
+    let response =
+        Request::get(path).header("Authorization", &format!("Bearer {}", saved.token)).send().await.map_err(offline)?;
+    answer(response).await
+}
+
+fn year_path(saved: &Saved) -> String {
+    format!("/api/agencies/{}/years/{}", saved.agency_id, saved.year)
+}
+
+fn signed_in() -> Result<Saved, BackendError> {
+    saved().ok_or_else(|| BackendError::local("not_signed_in", "sign in first"))
+}
+
+async fn session_view(saved: &Saved) -> Result<SessionView, BackendError> {
+    let mut view: SessionView = get(&format!("{}/session", year_path(saved))).await?;
+    view.server = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    Ok(view)
+}
+
+pub(super) async fn startup() -> Result<Startup, BackendError> {
+    let Some(saved) = saved() else {
+        return Ok(Startup { session: None, sync: SyncState::default() });
+    };
+    match session_view(&saved).await {
+        Ok(session) => {
+            start_live();
+            Ok(Startup { session: Some(session), sync: sync_state() })
+        }
+        Err(e) if e.kind == "unauthorized" => Ok(Startup { session: None, sync: SyncState::default() }),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginAnswer {
+    token: String,
+    agency_id: String,
+    username: String,
+}
+
+pub(super) async fn login(username: &str, password: &str) -> Result<SessionView, BackendError> {
+    let body = serde_json::json!({
+        "username": username.trim(), "password": password, "device": "web dashboard", "web": true,
+    });
+    let request = Request::post("/api/login").json(&body).map_err(|e| BackendError::local("other", e.to_string()))?;
+    let login: LoginAnswer = answer(request.send().await.map_err(offline)?).await?;
+    let years: Vec<i64> = answer(
+        Request::get(&format!("/api/agencies/{}/years", login.agency_id))
+            .header("Authorization", &format!("Bearer {}", login.token))
+            .send()
+            .await
+            .map_err(offline)?,
+    )
+    .await?;
+    let year = years.into_iter().max().ok_or_else(|| BackendError::local("no_year", "no fiscal year"))?;
+    let saved = Saved { token: login.token, agency_id: login.agency_id, username: login.username, year };
+    gloo_storage::LocalStorage::set(STORAGE_KEY, &saved).map_err(|e| BackendError::local("other", e.to_string()))?;
+    let view = session_view(&saved).await?;
+    start_live();
+    Ok(view)
+}
+
+pub(super) async fn sign_out() -> Result<(), BackendError> {
+    if let Some(saved) = saved() {
+        let _ = Request::post("/api/logout").header("Authorization", &format!("Bearer {}", saved.token)).send().await;
+    }
+    gloo_storage::LocalStorage::delete(STORAGE_KEY);
+    Ok(())
+}
+
+fn with_date(path: String, as_of: Option<&str>) -> String {
+    match as_of {
+        Some(date) => format!("{path}?date={date}"),
+        None => path,
+    }
+}
+
+pub(super) async fn overview(as_of: Option<&str>) -> Result<MergedView, BackendError> {
+    get(&with_date(format!("{}/status", year_path(&signed_in()?)), as_of)).await
+}
+
+pub(super) async fn measure(id: &str, as_of: Option<&str>) -> Result<MeasureDetail, BackendError> {
+    let id = String::from(js_sys::encode_uri_component(id));
+    get(&with_date(format!("{}/measures/{id}", year_path(&signed_in()?)), as_of)).await
+}
+
+pub(super) async fn history(id: &str) -> Result<Vec<HistoryEntry>, BackendError> {
+    let id = String::from(js_sys::encode_uri_component(id));
+    get(&format!("{}/measures/{id}/history", year_path(&signed_in()?))).await
+}
+
+pub(super) async fn sign(step: &str, decision: SignatureDecision, comment: &str) -> Result<(), BackendError> {
+    let saved = signed_in()?;
+    let step = String::from(js_sys::encode_uri_component(step));
+    let request = Request::post(&format!("{}/approvals/{step}", year_path(&saved)))
+        .header("Authorization", &format!("Bearer {}", saved.token))
+        .json(&serde_json::json!({ "decision": decision, "comment": comment }))
+        .map_err(|e| BackendError::local("other", e.to_string()))?;
+    let _: serde_json::Value = answer(request.send().await.map_err(offline)?).await?;
+    Ok(())
+}
+
+pub(super) fn listen<T: DeserializeOwned + 'static>(event: &'static str, mut handler: impl FnMut(T) + 'static) {
+    let handler: Handler = Box::new(move |value| {
+        if let Ok(value) = serde_json::from_value::<T>(value) {
+            handler(value);
+        }
+    });
+    STATE.with(|s| s.borrow_mut().handlers.push((event, handler)));
+    start_live();
+}
+
+/// Keeps a `/live` WebSocket open while signed in, reconnecting after a pause; each message
+/// means "documents changed", and a reconnect means "reload, something may have been missed".
+fn start_live() {
+    let already = STATE.with(|s| std::mem::replace(&mut s.borrow_mut().live_running, true));
+    if already {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async {
+        loop {
+            let Some(signed_in) = saved() else {
+                gloo_timers::future::sleep(Duration::from_secs(1)).await;
+                continue;
+            };
+            let Some(url) = live_url(&signed_in) else { return };
+            // The server greets with "ready", so the first message says the socket is up.
+            if let Ok(mut socket) = WebSocket::open(&url) {
+                {
+                    let mut opened = false;
+                    while let Some(message) = socket.next().await {
+                        if message.is_err() {
+                            break;
+                        }
+                        if !opened {
+                            opened = true;
+                            set_sync(Connection::UpToDate);
+                        }
+                        emit(CHANGED_EVENT, serde_json::Value::Null);
+                    }
+                }
+            }
+            if saved().is_some() {
+                set_sync(Connection::Offline);
+            }
+            gloo_timers::future::sleep(Duration::from_secs(3)).await;
+            emit(CHANGED_EVENT, serde_json::Value::Null);
+        }
+    });
+}
+
+fn live_url(saved: &Saved) -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    let host = location.host().ok()?;
+    let token = String::from(js_sys::encode_uri_component(&saved.token));
+    Some(format!("{scheme}://{host}{}/live?token={token}", year_path(saved)))
+}

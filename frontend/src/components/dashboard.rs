@@ -1,0 +1,367 @@
+//! The central office's dashboard: a measure × division matrix coloured by status, progress per
+//! fiscal quarter (SVG), what is late, waiting for review or changed since approval, conflicts,
+//! evidence, the OIT window, and the memo's approval chain, where the approver whose turn it is
+//! signs. Filters by division, quarter and status. It updates when documents change.
+
+use std::rc::Rc;
+
+use prongsai_core::model::{SignatureDecision, Status};
+use prongsai_core::view::{Cell, CellRef, MeasureRow, MergedView, QuarterProgress, ReviewState};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use super::AppContext;
+use super::datepicker::BeDatePicker;
+use super::table::status_class;
+use crate::backend;
+use crate::i18n::Lang;
+use crate::state::{Action, DashboardFilter, Route};
+
+#[component]
+pub fn DashboardPage() -> Html {
+    let app = use_context::<AppContext>().expect("DashboardPage is inside the app");
+    let lang = app.lang;
+    let Some(overview) = app.overview.clone() else {
+        return html! { <p class="loading">{ lang.pick("กำลังโหลด…", "Loading…") }</p> };
+    };
+    let open = {
+        let app = app.clone();
+        Callback::from(move |id: String| app.dispatch(Action::Open { route: Route::Measure(id) }))
+    };
+    let set_date = {
+        let app = app.clone();
+        Callback::from(move |date| app.dispatch(Action::SetAsOf { date }))
+    };
+    let set_filter = {
+        let app = app.clone();
+        Callback::from(move |filter| app.dispatch(Action::Filter { filter }))
+    };
+    let rows: Vec<(MeasureRow, Vec<Cell>)> =
+        app.dashboard_rows().into_iter().map(|(m, cells)| (m.clone(), cells.into_iter().cloned().collect())).collect();
+    let columns: Vec<(String, String)> = overview
+        .divisions
+        .iter()
+        .filter(|d| app.filter.division.as_ref().is_none_or(|f| f == &d.id))
+        .map(|d| (d.id.clone(), d.name.clone()))
+        .collect();
+    let counts = &overview.counts;
+    let window = overview.oit_window.as_ref().map(|w| match (w.days_until_open, w.days_left) {
+        _ if overview.as_of > w.to => lang.pick("ปิดรับข้อมูล OIT แล้ว", "OIT window closed").to_string(),
+        (Some(days), _) if days > 0 => {
+            format!("{} {days} {}", lang.pick("เปิดรับข้อมูล OIT อีก", "OIT window opens in"), lang.pick("วัน", "days"))
+        }
+        (_, Some(days)) if days >= 0 => {
+            format!("{} {days} {}", lang.pick("เหลือเวลาส่งข้อมูล OIT", "OIT window closes in"), lang.pick("วัน", "days"))
+        }
+        _ => lang.pick("ปิดรับข้อมูล OIT แล้ว", "OIT window closed").to_string(),
+    });
+    html! {
+        <section class="dashboard" data-testid="dashboard">
+            <div class="page-head">
+                <h1>{ format!("{} {} {}", lang.pick("ภาพรวม ปีงบประมาณ", "Overview, fiscal year"), overview.year, overview.agency.short_name) }</h1>
+                <BeDatePicker label={lang.pick("สถานะ ณ วันที่", "Status as of")} value={app.as_of.unwrap_or(overview.as_of)} on_change={set_date} lang={lang} />
+            </div>
+            <div class="tiles">
+                <Tile label={lang.pick("มาตรการ", "Measures")} value={counts.measures} class="" />
+                <Tile label={lang.pick("ดำเนินการแล้ว", "Done")} value={counts.done} class="done" />
+                <Tile label={lang.pick("กำลังดำเนินการ", "In progress")} value={counts.in_progress} class="in-progress" />
+                <Tile label={lang.pick("ยังไม่เริ่ม", "Not started")} value={counts.not_started} class="not-started" />
+                <Tile label={lang.pick("ติดปัญหา", "Blocked")} value={counts.blocked} class="blocked" />
+                <Tile label={lang.pick("เลยกำหนด", "Late")} value={overview.late.len()} class="late" />
+                <Tile label={lang.pick("หลักฐาน", "Evidence")} value={counts.evidence} class="" />
+                if let Some(window) = window { <div class="tile window" data-testid="oit-window">{ window }</div> }
+            </div>
+            <Filters filter={app.filter.clone()} overview={overview.clone()} lang={lang} on_change={set_filter} />
+            <Matrix rows={rows} columns={columns} lang={lang} on_open={open.clone()} />
+            <QuarterChart quarters={overview.quarters.clone()} lang={lang} />
+            <div class="lists">
+                <CellList title={lang.pick("รอตรวจ", "Awaiting review")} items={overview.awaiting_review.clone()} lang={lang} on_open={open.clone()} testid="awaiting" />
+                <CellList title={lang.pick("เลยกำหนดและยังไม่เสร็จ", "Late and not done")} items={overview.late.clone()} lang={lang} on_open={open.clone()} testid="late" />
+                <CellList title={lang.pick("แก้ไขหลังผ่านการตรวจ", "Changed since approval")} items={overview.changed_since_approval.clone()} lang={lang} on_open={open.clone()} testid="changed" />
+                <CellList title={lang.pick("ส่งกลับให้แก้ไข", "Returned")} items={overview.returned.clone()} lang={lang} on_open={open.clone()} testid="returned-list" />
+            </div>
+            if !overview.conflicts.is_empty() {
+                <section class="conflicts" data-testid="dashboard-conflicts">
+                    <h2>{ format!("{} ({})", lang.pick("ค่าที่ขัดกันรอการตัดสินใจ", "Conflicts to decide"), overview.conflicts.len()) }</h2>
+                    <ul>{ for overview.conflicts.iter().filter_map(|c| c.measure.clone().map(|m| (m, c.field.clone()))).map(|(m, field)| {
+                        let go = { let (open, m) = (open.clone(), m.clone()); Callback::from(move |_| open.emit(m.clone())) };
+                        html! { <li><button class="link" onclick={go}>{ format!("{m} · {field}") }</button></li> }
+                    }) }</ul>
+                </section>
+            }
+            <Approvals overview={overview.clone()} lang={lang} />
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct TileProps {
+    label: AttrValue,
+    value: usize,
+    class: AttrValue,
+}
+
+#[component]
+fn Tile(props: &TileProps) -> Html {
+    html! {
+        <div class={classes!("tile", props.class.to_string())}>
+            <span class="tile-value">{ props.value }</span>
+            <span class="tile-label">{ props.label.clone() }</span>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FiltersProps {
+    pub filter: DashboardFilter,
+    pub overview: Rc<MergedView>,
+    pub lang: Lang,
+    pub on_change: Callback<DashboardFilter>,
+}
+
+#[component]
+pub fn Filters(props: &FiltersProps) -> Html {
+    let lang = props.lang;
+    let change = |apply: fn(&mut DashboardFilter, String)| {
+        let (filter, on_change) = (props.filter.clone(), props.on_change.clone());
+        Callback::from(move |e: Event| {
+            let mut next = filter.clone();
+            apply(&mut next, e.target_unchecked_into::<HtmlSelectElement>().value());
+            on_change.emit(next);
+        })
+    };
+    let on_division = change(|f, v| f.division = (!v.is_empty()).then_some(v));
+    let on_quarter = change(|f, v| f.quarter = v.parse().ok());
+    let on_status = change(|f, v| f.status = (!v.is_empty()).then(|| Status::parse(&v)));
+    let clear = {
+        let on_change = props.on_change.clone();
+        Callback::from(move |_| on_change.emit(DashboardFilter::default()))
+    };
+    let f = &props.filter;
+    html! {
+        <div class="filters" data-testid="filters">
+            <label>{ lang.pick("หน่วยงาน", "Division") }
+                <select onchange={on_division} data-testid="filter-division">
+                    <option value="" selected={f.division.is_none()}>{ lang.pick("ทุกหน่วยงาน", "All") }</option>
+                    { for props.overview.divisions.iter().map(|d| html! {
+                        <option value={d.id.clone()} selected={f.division.as_ref() == Some(&d.id)}>{ &d.name }</option>
+                    }) }
+                </select>
+            </label>
+            <label>{ lang.pick("ไตรมาส", "Quarter") }
+                <select onchange={on_quarter} data-testid="filter-quarter">
+                    <option value="" selected={f.quarter.is_none()}>{ lang.pick("ทุกไตรมาส", "All") }</option>
+                    { for props.overview.quarters.iter().map(|q| html! {
+                        <option value={q.quarter.to_string()} selected={f.quarter == Some(q.quarter)}>{ &q.label }</option>
+                    }) }
+                </select>
+            </label>
+            <label>{ lang.pick("สถานะ", "Status") }
+                <select onchange={on_status} data-testid="filter-status">
+                    <option value="" selected={f.status.is_none()}>{ lang.pick("ทุกสถานะ", "All") }</option>
+                    { for [Status::NotStarted, Status::InProgress, Status::Done, Status::Blocked].iter().map(|s| html! {
+                        <option value={s.as_str().to_string()} selected={f.status.as_ref() == Some(s)}>{ lang.status(s) }</option>
+                    }) }
+                </select>
+            </label>
+            <button class="small" onclick={clear}>{ lang.pick("ล้างตัวกรอง", "Clear filters") }</button>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct MatrixProps {
+    pub rows: Vec<(MeasureRow, Vec<Cell>)>,
+    /// (division id, name), in the directory's order.
+    pub columns: Vec<(String, String)>,
+    pub lang: Lang,
+    pub on_open: Callback<String>,
+}
+
+/// Measures down, divisions across; a cell is coloured by that division's status on that measure.
+#[component]
+pub fn Matrix(props: &MatrixProps) -> Html {
+    let lang = props.lang;
+    let rows = props.rows.iter().map(|(m, cells)| {
+        let open = {
+            let (on_open, id) = (props.on_open.clone(), m.id.clone());
+            Callback::from(move |_| on_open.emit(id.clone()))
+        };
+        let tds = props.columns.iter().map(|(division, name)| match cells.iter().find(|c| &c.division == division) {
+            Some(c) => {
+                // Marks are drawn by CSS (no glyph a font might lack), named by their title.
+                let marks = [
+                    (c.late, "late", lang.pick("เลยกำหนด", "late")),
+                    (c.review == ReviewState::AwaitingReview, "awaiting", lang.pick("รอตรวจ", "awaiting review")),
+                    (c.review == ReviewState::ChangedSinceApproval, "changed", lang.pick("แก้ไขหลังผ่านการตรวจ", "changed since approval")),
+                    (c.review == ReviewState::Returned, "returned", lang.pick("ส่งกลับ", "returned")),
+                ];
+                let title = format!("{name}: {} · {}", lang.status(&c.status), lang.review(c.review));
+                html! {
+                    <td class={classes!("cell", status_class(&c.status))} data-division={division.clone()}
+                        data-status={c.status.as_str().to_string()} title={title}>
+                        <span class="cell-status">{ lang.status(&c.status) }</span>
+                        { for marks.iter().filter(|(on, ..)| *on).map(|(_, mark, what)| html! { <span class={classes!("mark", *mark)} title={*what} aria-label={*what}></span> }) }
+                    </td>
+                }
+            }
+            None => html! { <td class="cell none" data-division={division.clone()}></td> },
+        });
+        html! {
+            <tr key={m.id.clone()} data-measure={m.id.clone()}>
+                <th scope="row"><button class="link" onclick={open}>{ format!("{}. {}", m.number, m.title) }</button></th>
+                { for tds }
+            </tr>
+        }
+    });
+    html! {
+        <div class="matrix-wrap">
+            <table class="matrix" data-testid="matrix">
+                <thead><tr>
+                    <th scope="col">{ lang.pick("มาตรการ", "Measure") }</th>
+                    { for props.columns.iter().map(|(id, name)| html! { <th scope="col" data-division={id.clone()}>{ name }</th> }) }
+                </tr></thead>
+                <tbody>{ for rows }</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct QuarterChartProps {
+    pub quarters: Vec<QuarterProgress>,
+    pub lang: Lang,
+}
+
+/// One stacked bar per fiscal quarter: the (measure, division) pairs scheduled in it by status.
+#[component]
+pub fn QuarterChart(props: &QuarterChartProps) -> Html {
+    let lang = props.lang;
+    let most = props.quarters.iter().map(|q| q.scheduled).max().unwrap_or(0).max(1);
+    let (bar_width, gap, height) = (120usize, 40usize, 160usize);
+    let bars = props.quarters.iter().enumerate().map(|(i, q)| {
+        let x = 20 + i * (bar_width + gap);
+        let mut y = height;
+        let segments = [(q.done, "done"), (q.in_progress, "in-progress"), (q.blocked, "blocked"), (q.not_started, "not-started")]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, class)| {
+                let h = n * height / most;
+                y -= h;
+                html! { <rect class={classes!("seg", class)} x={x.to_string()} y={(y + 10).to_string()} width={bar_width.to_string()} height={h.to_string()} /> }
+            })
+            .collect::<Html>();
+        html! {
+            <g>
+                { segments }
+                <text x={(x + bar_width / 2).to_string()} y={(height + 32).to_string()} text-anchor="middle">{ &q.label }</text>
+                <text x={(x + bar_width / 2).to_string()} y={(height + 52).to_string()} text-anchor="middle" class="sub">
+                    { format!("{}/{} {}", q.done, q.scheduled, lang.pick("เสร็จ", "done")) }
+                </text>
+            </g>
+        }
+    });
+    let width = 20 + props.quarters.len() * (bar_width + gap);
+    html! {
+        <section class="quarters">
+            <h2>{ lang.pick("ความคืบหน้ารายไตรมาส", "Progress by quarter") }</h2>
+            <svg class="quarter-chart" data-testid="quarter-chart" viewBox={format!("0 0 {width} {})", height + 60)} role="img"
+                aria-label={lang.pick("แผนภูมิความคืบหน้ารายไตรมาส", "Progress by quarter")}>
+                { for bars }
+            </svg>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CellListProps {
+    title: AttrValue,
+    items: Vec<CellRef>,
+    lang: Lang,
+    on_open: Callback<String>,
+    testid: AttrValue,
+}
+
+#[component]
+fn CellList(props: &CellListProps) -> Html {
+    let lang = props.lang;
+    html! {
+        <section class="cell-list" data-testid={props.testid.clone()}>
+            <h2>{ format!("{} ({})", props.title, props.items.len()) }</h2>
+            if props.items.is_empty() {
+                <p class="none">{ lang.pick("ไม่มี", "None") }</p>
+            } else {
+                <ul>{ for props.items.iter().map(|c| {
+                    let open = { let (on_open, id) = (props.on_open.clone(), c.measure.clone()); Callback::from(move |_| on_open.emit(id.clone())) };
+                    html! { <li><button class="link" onclick={open}>{ format!("{}. {}", c.number, c.title) }</button>{ format!(" · {}", c.division_name) }</li> }
+                }) }</ul>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ApprovalsProps {
+    overview: Rc<MergedView>,
+    lang: Lang,
+}
+
+/// The memo's approval chain; the approver whose turn it is signs or returns it here.
+#[component]
+fn Approvals(props: &ApprovalsProps) -> Html {
+    let app = use_context::<AppContext>().expect("inside the app");
+    let lang = props.lang;
+    let comment = use_state(String::new);
+    let me = app.session.as_ref().map(|s| s.username.clone()).unwrap_or_default();
+    let steps = props.overview.approvals.iter().map(|step| {
+        let state = match (&step.decision, step.up_to_date) {
+            (Some(SignatureDecision::Approved), true) => lang.pick("เห็นชอบแล้ว", "approved"),
+            (Some(SignatureDecision::Returned), true) => lang.pick("ส่งกลับให้แก้ไข", "returned"),
+            (Some(SignatureDecision::Other(_)), true) => lang.pick("ลงนามแล้ว", "signed"),
+            (Some(_), false) => lang.pick("ลงนามแล้ว แต่เนื้อหาเปลี่ยน ต้องลงนามใหม่", "signed, but the content changed: sign again"),
+            (None, _) => lang.pick("ยังไม่ลงนาม", "not signed"),
+        };
+        let mine = step.is_next && step.approver.as_deref() == Some(me.as_str());
+        let decide = |decision: SignatureDecision| {
+            let (app, comment, step_id) = (app.clone(), comment.clone(), step.step.clone());
+            Callback::from(move |_| {
+                let (app, comment, step_id, decision) = (app.clone(), comment.clone(), step_id.clone(), decision.clone());
+                spawn_local(async move {
+                    match backend::sign(&step_id, decision, &comment).await {
+                        Ok(()) => {
+                            comment.set(String::new());
+                            app.dispatch(Action::DocumentsChanged);
+                        }
+                        Err(e) => app.dispatch(Action::Notice { text: format!("{} ({})", app.lang.error(&e.kind), e.message) }),
+                    }
+                });
+            })
+        };
+        let on_comment = {
+            let comment = comment.clone();
+            Callback::from(move |e: InputEvent| comment.set(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
+        };
+        html! {
+            <li class={classes!("step", step.is_next.then_some("next"), step.up_to_date.then_some("signed"))} data-step={step.step.clone()}>
+                <strong>{ &step.title }</strong>
+                <span>{ format!("{} ({})", step.name, step.position) }</span>
+                <span class="step-state" data-testid="step-state">{ state }</span>
+                if let Some(c) = step.comment.as_ref().filter(|c| !c.is_empty()) { <p class="comment">{ c.clone() }</p> }
+                if mine {
+                    <div class="sign-box" data-testid="sign-box">
+                        <textarea rows="2" placeholder={lang.pick("ความเห็น", "Comment")} value={(*comment).clone()} oninput={on_comment} />
+                        <button class="primary" onclick={decide(SignatureDecision::Approved)} data-testid="sign-approve">{ lang.pick("เห็นชอบ / ลงนาม", "Approve and sign") }</button>
+                        <button onclick={decide(SignatureDecision::Returned)} disabled={comment.trim().is_empty()}>{ lang.pick("ส่งกลับให้แก้ไข", "Return") }</button>
+                    </div>
+                }
+            </li>
+        }
+    });
+    html! {
+        <section class="approvals" data-testid="approvals">
+            <h2>{ lang.pick("การเสนอบันทึกข้อความ", "The memo's approval chain") }</h2>
+            <ol>{ for steps }</ol>
+        </section>
+    }
+}

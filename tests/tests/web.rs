@@ -1,0 +1,139 @@
+//! The web dashboard in real headless Chromium (Debian's chromium through chromedriver), served by
+//! the real server from the same Yew frontend as the app: the sample นายก signs in, sees every
+//! measure and division, and sees a staff member's change arrive without a reload; the web
+//! session's token cannot write any document. A screenshot is kept in tests/artifacts/web/.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use prongsai_core::automerge::transaction::Transactable;
+use prongsai_core::automerge::{ROOT, ReadDoc};
+use prongsai_core::docs::results;
+use prongsai_core::model::{DocKey, Status};
+use prongsai_tests::webdriver::{Driver, Session, artifact};
+use prongsai_tests::{RawPeer, Sample, Server, YEAR, device, eventually};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn web_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist");
+    assert!(dir.join("prongsai_frontend_bg.wasm").exists(), "build the frontend first: scripts/build-frontend.sh");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_nothing() {
+    let sample = Sample::create().await;
+    let web = web_dir();
+    let server = Server::start(&sample.data(), 0, &["--web-dir", web.to_str().expect("utf-8 path")]).await;
+
+    prongsai_client::api::install_crypto();
+    // GET / is the app page itself, not a redirect.
+    let page = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(server.url())
+        .send()
+        .await
+        .expect("GET /");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("body").contains("boot.js"), "the frontend's page");
+
+    let mut driver = Driver::chromium().await;
+    let browser = Session::new(&driver, Driver::chromium_capabilities(1366, 1000)).await;
+    browser.goto(server.url().as_str()).await;
+    browser.wait_for("[data-testid=login-page]", WAIT).await;
+    // The browser signs in to the server it came from: no server field to fill.
+    assert!(browser.find("#login-server").await.is_none(), "the web sign-in has no server address field");
+    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "winai").await;
+    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("winai")).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+
+    // Every measure and every division.
+    browser.wait_for("[data-testid=matrix] tbody tr[data-measure]", WAIT).await;
+    let rows = browser.find_all("[data-testid=matrix] tbody tr[data-measure]").await.len();
+    let columns = browser.find_all("[data-testid=matrix] thead th[data-division]").await.len();
+    assert_eq!((rows, columns), (8, 6));
+    browser.wait_text("[data-testid=who]", WAIT, "the mayor's name shows", |t| t.contains("วินัย")).await;
+
+    // A staff member of สำนักปลัด marks measure 2 done on their device: the cell turns without a reload.
+    let cell = "[data-testid=matrix] tr[data-measure=m2] td[data-division=palad]";
+    let before = browser.wait_attribute(cell, "data-status", WAIT, "the cell shows a status", |_| true).await;
+    assert_ne!(before, "done");
+    let staff = device(&server, &sample.device_dir("somchai"), "somchai", sample.password("somchai")).await;
+    staff
+        .edit(YEAR, &DocKey::results("palad"), "บันทึกผล", |tx, meta| {
+            results::set_status(tx, "m2", &Status::Done, meta)
+        })
+        .await
+        .expect("staff edit");
+    assert!(staff.wait_confirmed(WAIT).await, "the server has the change");
+    browser
+        .wait_attribute(cell, "data-status", WAIT, "the dashboard shows the change without a reload", |s| s == "done")
+        .await;
+    browser.screenshot(&artifact("web", "dashboard.png")).await;
+
+    // The web session's token writes no document: the server says so, and refuses a hand-made write.
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(server.url().join("api/login").expect("url"))
+        .json(&serde_json::json!({ "username": "somchai", "password": sample.password("somchai"), "web": true }))
+        .send()
+        .await
+        .expect("web login")
+        .json()
+        .await
+        .expect("login answer");
+    let token = login["token"].as_str().expect("token");
+    let peer_id = login["peer_id"].as_str().expect("peer id");
+    let documents: Vec<serde_json::Value> = http
+        .get(server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/documents")).expect("url"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("documents")
+        .json()
+        .await
+        .expect("list");
+    assert!(!documents.is_empty() && documents.iter().all(|d| d["writable"] == false), "{documents:?}");
+
+    let palad = documents
+        .iter()
+        .find(|d| d["kind"] == "results" && d["division"] == "palad")
+        .and_then(|d| d["url"].as_str())
+        .and_then(|u| u.strip_prefix("automerge:"))
+        .expect("palad's results")
+        .to_string();
+    let handle = staff.handle(&palad).await.expect("handle");
+    let (hash, bytes) = handle
+        .with_document_async(|doc| {
+            let mut fork = doc.fork();
+            let mut tx = fork.transaction();
+            tx.put(ROOT, "written-from-the-web", true).expect("put");
+            tx.commit();
+            let change = fork.get_changes(&doc.get_heads()).pop().expect("the new change").clone();
+            (change.hash(), change.raw_bytes().to_vec())
+        })
+        .await
+        .expect("a change");
+    let refused_before = server.metric("prongsai_refused_writes_total").await;
+    let mut raw = RawPeer::connect(&server, token, peer_id).await;
+    raw.push_changes(&palad, vec![hash], vec![bytes]).await;
+    eventually("the server logs the refused write", WAIT, || async {
+        server.metric("prongsai_refused_writes_total").await > refused_before
+    })
+    .await;
+    let durable = staff.api().durable(&palad, &[hash], Duration::ZERO).await.expect("durable check");
+    assert!(!durable, "the web session's change is not stored");
+    let head = device(&server, &sample.device_dir("parichat"), "parichat", sample.password("parichat")).await;
+    let doc = head.handle(&palad).await.expect("handle");
+    let present =
+        doc.with_document_async(|d| d.get(ROOT, "written-from-the-web").ok().flatten().is_some()).await.expect("read");
+    assert!(!present, "nobody else receives it");
+
+    browser.quit().await;
+    driver.stop().await;
+    head.shutdown().await;
+    staff.shutdown().await;
+}
