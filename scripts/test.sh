@@ -15,6 +15,9 @@ cargo fmt --all -- --check
 step "frontend (Yew, wasm32) into frontend/dist, before the app embeds it"
 bash scripts/build-frontend.sh
 
+step "core alone builds for the browser (wasm32)"
+cargo check -p prongsai-core --target wasm32-unknown-unknown --locked
+
 step "lint (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -69,6 +69,13 @@ impl DocumentEntry {
     }
 }
 
+/// The server's answer about some changes of one document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Durability {
+    pub durable: bool,
+    pub writable: bool,
+}
+
 /// A thin client of the server's HTTP API.
 #[derive(Clone, Debug)]
 pub struct ServerApi {
@@ -169,6 +176,12 @@ impl ServerApi {
 
     /// Whether the server has committed every head of `doc_id`, waiting up to `wait`.
     pub async fn durable(&self, doc_id: &str, heads: &[ChangeHash], wait: Duration) -> Result<bool, ApiError> {
+        Ok(self.durability(doc_id, heads, wait).await?.durable)
+    }
+
+    /// Whether the server has committed `heads`, and whether this user may write the document at
+    /// all (if not, the changes will never be accepted).
+    pub async fn durability(&self, doc_id: &str, heads: &[ChangeHash], wait: Duration) -> Result<Durability, ApiError> {
         let heads: Vec<String> = heads.iter().map(ChangeHash::to_string).collect();
         let wait_ms = wait.as_millis().to_string();
         let request = self
@@ -176,7 +189,11 @@ impl ServerApi {
             .query(&[("heads", heads.join(",").as_str()), ("wait_ms", wait_ms.as_str())])
             .timeout(wait + Duration::from_secs(30));
         let answer: serde_json::Value = self.send(request).await?;
-        Ok(answer.get("durable").and_then(serde_json::Value::as_bool).unwrap_or(false))
+        Ok(Durability {
+            durable: answer.get("durable").and_then(serde_json::Value::as_bool).unwrap_or(false),
+            // Older servers do not say: assume writable, as before.
+            writable: answer.get("writable").and_then(serde_json::Value::as_bool).unwrap_or(true),
+        })
     }
 
     /// Signs (or returns) one step of the approval chain.

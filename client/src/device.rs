@@ -166,6 +166,7 @@ impl Device {
             last_synced_ms: None,
             error: None,
             uploads_pending: 0,
+            refused: storage.refused_count().await?,
         });
         let device = Device {
             inner: Arc::new(Inner {
@@ -617,7 +618,25 @@ fn set_connection(inner: &Inner, connection: Connection) {
     });
 }
 
+/// "results/palad" for a document id this device has listed, else the id.
+fn document_name(inner: &Inner, doc_id: &str) -> String {
+    inner
+        .documents
+        .lock()
+        .ok()
+        .and_then(|lists| {
+            lists
+                .values()
+                .flatten()
+                .find(|e| e.document_id() == doc_id)
+                .map(|e| DocKey { kind: e.kind, division: e.division.clone() }.to_string())
+        })
+        .unwrap_or_else(|| doc_id.to_string())
+}
+
 async fn refresh_count(inner: &Inner) {
+    let refused = inner.storage.refused_count().await.unwrap_or(0);
+    inner.state.send_modify(|s| s.refused = refused);
     let pending = match inner.storage.pending().await {
         Ok(p) => p,
         Err(e) => {
@@ -711,11 +730,25 @@ async fn confirm_once(inner: &Arc<Inner>) {
             if known.is_empty() {
                 return;
             }
-            match inner.api.durable(&doc_id, &known, inner.config.confirm_wait).await {
-                Ok(true) => {
+            match inner.api.durability(&doc_id, &known, inner.config.confirm_wait).await {
+                Ok(d) if d.durable => {
                     let _ = inner.storage.remove_pending(&doc_id, &known).await;
                 }
-                Ok(false) => {}
+                Ok(d) if !d.writable => {
+                    // The server will never take these (the user's rights changed after the edit):
+                    // say so, and keep them out of the count of changes still on their way.
+                    tracing::warn!(document = %doc_id, changes = known.len(), "the server refused local changes");
+                    if inner.storage.refuse(&doc_id, &known).await.is_ok() {
+                        let document = document_name(&inner, &doc_id);
+                        inner.state.send_modify(|s| {
+                            s.error = Some(format!(
+                                "the server refused {} change(s) to {document}: this user may no longer write it",
+                                known.len()
+                            ))
+                        });
+                    }
+                }
+                Ok(_) => {}
                 Err(ApiError::Unauthorized) => set_connection(&inner, Connection::SignedOut),
                 Err(e) => tracing::debug!(error = %e, "durability check failed; will retry"),
             }

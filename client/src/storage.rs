@@ -48,6 +48,8 @@ impl LocalStorage {
              CREATE TABLE IF NOT EXISTS pending (doc_id TEXT NOT NULL, change_hash TEXT NOT NULL,
                  PRIMARY KEY (doc_id, change_hash)) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS refused (doc_id TEXT NOT NULL, change_hash TEXT NOT NULL,
+                 PRIMARY KEY (doc_id, change_hash)) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS uploads (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL,
                  data BLOB NOT NULL, uploaded INTEGER NOT NULL DEFAULT 0);",
         )?;
@@ -178,6 +180,31 @@ impl LocalStorage {
         self.blocking(move |c| {
             c.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?1, ?2)", [key, value])?;
             Ok(())
+        })
+        .await
+    }
+
+    /// Moves pending changes the server will never accept to the refused list.
+    pub async fn refuse(&self, doc_id: &str, hashes: &[ChangeHash]) -> Result<(), LocalStorageError> {
+        let doc_id = doc_id.to_string();
+        let hashes: Vec<String> = hashes.iter().map(ChangeHash::to_string).collect();
+        self.blocking(move |c| {
+            for hash in &hashes {
+                c.execute(
+                    "INSERT OR IGNORE INTO refused (doc_id, change_hash) VALUES (?1, ?2)",
+                    params![doc_id, hash],
+                )?;
+                c.execute("DELETE FROM pending WHERE doc_id = ?1 AND change_hash = ?2", params![doc_id, hash])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn refused_count(&self) -> Result<usize, LocalStorageError> {
+        self.blocking(|c| {
+            let n: i64 = c.query_row("SELECT COUNT(*) FROM refused", [], |r| r.get(0))?;
+            Ok(usize::try_from(n).unwrap_or(0))
         })
         .await
     }

@@ -29,6 +29,10 @@ pub struct SyncState {
     /// Evidence files kept on this device and not yet uploaded.
     #[serde(default)]
     pub uploads_pending: usize,
+    /// Local changes the server refused (this user may no longer write their document): they
+    /// stay on this device and are never counted as synced.
+    #[serde(default)]
+    pub refused: usize,
 }
 
 impl Default for SyncState {
@@ -39,6 +43,7 @@ impl Default for SyncState {
             last_synced_ms: None,
             error: None,
             uploads_pending: 0,
+            refused: 0,
         }
     }
 }

@@ -475,10 +475,14 @@ async fn durable<D: Database>(
         .filter(|h| !h.is_empty())
         .map(|h| h.parse().map_err(|_| AppError::BadRequest(format!("{h:?} is not a change hash"))))
         .collect::<Result<_, _>>()?;
-    let wait = Duration::from_millis(query.wait_ms.unwrap_or(0)).min(app.config.durable_wait_max);
+    // A caller who may not write the document waits for nothing: their changes will never come.
+    let writable = caller.peer().may_write(&row);
+    let wait = if writable { Duration::from_millis(query.wait_ms.unwrap_or(0)) } else { Duration::ZERO };
+    let wait = wait.min(app.config.durable_wait_max);
     app.metrics.durable_checks.fetch_add(1, Ordering::Relaxed);
     let durable = app.storage.wait_durable(&row.doc_id, &heads, wait).await.map_err(|_| AppError::Unhealthy)?;
-    Ok(Json(json!({ "document": format!("automerge:{}", row.doc_id), "durable": durable })).into_response())
+    Ok(Json(json!({ "document": format!("automerge:{}", row.doc_id), "durable": durable, "writable": writable }))
+        .into_response())
 }
 
 fn valid_sha256(text: &str) -> bool {

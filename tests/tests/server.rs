@@ -616,6 +616,49 @@ mod accounts {
     }
 }
 
+mod refused {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_edit_the_server_will_no_longer_take_is_reported_never_silently_pending() {
+        let sample = Sample::create().await;
+        let mut server = Server::start(&sample.data(), 0, &[]).await;
+        let staff = device(&server, &sample.device_dir("somchai"), "somchai", sample.password("somchai")).await;
+        staff.agency_year(YEAR).await.expect("documents load");
+        staff.disconnect();
+        staff
+            .edit(YEAR, &DocKey::results("palad"), "บันทึกผล", |tx, meta| {
+                results::set_text(tx, "m1", "แก้ไขก่อนย้ายกอง", meta)
+            })
+            .await
+            .expect("an edit while still in สำนักปลัด");
+        assert_eq!(staff.state().unconfirmed, 1);
+
+        // Meanwhile สมชาย is moved to กองคลัง (in the database, with the server restarted so that
+        // no cached decision is involved).
+        server.kill().await;
+        let db = rusqlite::Connection::open(sample.data().join("prongsai.sqlite3")).expect("db");
+        db.execute("UPDATE users SET division = 'klang' WHERE username = 'somchai'", []).expect("move");
+        drop(db);
+        server.restart().await;
+
+        staff.connect().expect("back online");
+        eventually("the device reports the refused change", LONG, || async {
+            let state = staff.state();
+            state.refused == 1 && state.unconfirmed == 0
+        })
+        .await;
+        let state = staff.state();
+        assert!(state.error.as_deref().is_some_and(|e| e.contains("results/palad")), "{state:?}");
+        // The server never stored it.
+        let parichat = device(&server, &sample.device_dir("parichat"), "parichat", sample.password("parichat")).await;
+        let text = result_text(&parichat, "m1", "palad").await.unwrap_or_default();
+        assert!(!text.contains("แก้ไขก่อนย้ายกอง"), "{text}");
+        parichat.shutdown().await;
+        staff.shutdown().await;
+    }
+}
+
 mod evidence {
     use super::*;
 

@@ -55,7 +55,13 @@ pub fn SyncIndicator(props: &SyncIndicatorProps) -> Html {
             { for uploads }
             { for last }
             { for bar }
-            if let Some(error) = &state.error {
+            if state.refused > 0 {
+                <span class="sync-error" data-testid="refused" title={state.error.clone().unwrap_or_default()}>
+                    { format!("{} {}", state.refused, lang.pick(
+                        "รายการถูกเซิร์ฟเวอร์ปฏิเสธ (ไม่มีสิทธิ์แก้ไขแล้ว) ติดต่อผู้ประสานงาน",
+                        "changes refused by the server (no longer allowed); contact the coordinator")) }
+                </span>
+            } else if let Some(error) = &state.error {
                 <span class="sync-error" title={error.clone()}>{ lang.pick("มีปัญหาในการบันทึก", "storage problem") }</span>
             }
         </div>
