@@ -39,8 +39,8 @@ pub struct AppState {
     /// The server address last used, to prefill the login page.
     pub last_server: String,
     pub sync: SyncState,
-    /// The largest count of unconfirmed changes since the last time it was zero: the progress
-    /// bar's 100%.
+    /// The largest count of unconfirmed changes plus files to upload since the last time it was
+    /// zero: the progress bar's 100%.
     pub sync_peak: usize,
     pub overview: Option<Rc<MergedView>>,
     pub my_division_only: bool,
@@ -138,6 +138,11 @@ impl Reducible for AppState {
     }
 }
 
+/// What is still on its way to the server: changes not confirmed and files not uploaded.
+fn waiting(state: &SyncState) -> usize {
+    state.unconfirmed + state.uploads_pending
+}
+
 /// Division staff start on the measure table; the central office (coordinator, approvers,
 /// viewers, the web dashboard) on the dashboard.
 fn home(session: &SessionView) -> Route {
@@ -152,15 +157,16 @@ fn staff_first(session: &SessionView) -> bool {
 
 impl AppState {
     fn set_sync(&mut self, state: SyncState) {
-        self.sync_peak = if state.unconfirmed == 0 { 0 } else { self.sync_peak.max(state.unconfirmed) };
+        let waiting = waiting(&state);
+        self.sync_peak = if waiting == 0 { 0 } else { self.sync_peak.max(waiting) };
         self.sync = state;
     }
 
-    /// Share of the current burst of changes the server has confirmed, 0..=100; `None` when
-    /// nothing is waiting.
+    /// Share of the current burst of changes and uploads the server has confirmed, 0..=100;
+    /// `None` when nothing is waiting.
     pub fn sync_progress(&self) -> Option<u8> {
         (self.sync_peak > 0).then(|| {
-            let done = self.sync_peak.saturating_sub(self.sync.unconfirmed);
+            let done = self.sync_peak.saturating_sub(waiting(&self.sync));
             u8::try_from(done * 100 / self.sync_peak).unwrap_or(100)
         })
     }

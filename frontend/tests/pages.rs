@@ -114,6 +114,12 @@ fn sync_progress_runs_from_the_largest_pending_count_down_to_nothing() {
     assert_eq!(state.sync_progress(), None);
     let state = state.reduce(Action::Sync { state: sync(Connection::Syncing, 2) });
     assert_eq!(state.sync_progress(), Some(0), "a new burst starts a new bar");
+    // Files waiting for upload count too: two changes confirmed, two photos still going.
+    let uploading = SyncState { uploads_pending: 2, ..sync(Connection::UpToDate, 0) };
+    let state = state.reduce(Action::Sync { state: uploading });
+    assert_eq!(state.sync_progress(), Some(0), "the bar grows to the photos");
+    let state = state.reduce(Action::Sync { state: SyncState { uploads_pending: 1, ..sync(Connection::UpToDate, 0) } });
+    assert_eq!(state.sync_progress(), Some(50));
 }
 
 fn palad_result(docs: &AutomergeDocuments, measure: &str) -> prongsai_core::detail::ResultDetail {
