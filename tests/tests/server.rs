@@ -616,6 +616,103 @@ mod accounts {
     }
 }
 
+mod review {
+    use super::*;
+    use prongsai_core::edit::Edit;
+    use prongsai_core::model::ReviewDecisionKind;
+    use prongsai_core::view::ReviewState;
+
+    async fn palad_m1(device: &Device) -> prongsai_core::detail::ResultDetail {
+        let year = device.agency_year(YEAR).await.expect("read");
+        let today = "2022-01-10".parse().expect("date");
+        let detail = prongsai_core::detail::measure_detail(&year, "m1", today).expect("m1");
+        detail.results.into_iter().find(|r| r.division == "palad").expect("palad")
+    }
+
+    async fn review_state(device: &Device) -> ReviewState {
+        palad_m1(device).await.review
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_coordinator_returns_then_approves_and_a_later_edit_shows_as_changed() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let staff = device(&server, &sample.device_dir("somchai"), "somchai", sample.password("somchai")).await;
+        let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+        let submit = |text: &str| {
+            vec![
+                Edit::SetResultText { division: "palad".into(), measure: "m1".into(), text: text.into() },
+                Edit::Submit { division: "palad".into(), measure: "m1".into() },
+            ]
+        };
+        staff.apply(YEAR, submit("จัดโต๊ะประชาสัมพันธ์แล้ว")).await.expect("submit");
+        assert!(staff.wait_confirmed(LONG).await);
+        eventually("the coordinator sees it waiting", LONG, || async {
+            review_state(&coordinator).await == ReviewState::AwaitingReview
+        })
+        .await;
+
+        // Returned with a comment: the division sees it returned, with the comment.
+        let hash = palad_m1(&coordinator).await.content_hash;
+        let decide = |decision: ReviewDecisionKind, comment: &str, content_hash: String| {
+            vec![Edit::Decide {
+                measure: "m1".into(),
+                division: "palad".into(),
+                decision,
+                comment: comment.into(),
+                content_hash,
+            }]
+        };
+        // Returning without saying why is refused on the device.
+        assert!(coordinator.apply(YEAR, decide(ReviewDecisionKind::Returned, " ", hash.clone())).await.is_err());
+        coordinator.apply(YEAR, decide(ReviewDecisionKind::Returned, "โปรดแนบภาพถ่าย", hash)).await.expect("return");
+        assert!(coordinator.wait_confirmed(LONG).await);
+        eventually("the division sees it returned", LONG, || async {
+            review_state(&staff).await == ReviewState::Returned
+        })
+        .await;
+        assert_eq!(palad_m1(&staff).await.review_comment.as_deref(), Some("โปรดแนบภาพถ่าย"));
+        // Staff may not decide; the coordinator may not write a division's result.
+        assert!(staff.apply(YEAR, decide(ReviewDecisionKind::Approved, "", String::new())).await.is_err());
+        assert!(coordinator.apply(YEAR, submit("x")).await.is_err());
+
+        // Fixed and submitted again; approved on exactly that content.
+        staff.apply(YEAR, submit("จัดโต๊ะประชาสัมพันธ์แล้ว พร้อมภาพถ่าย")).await.expect("resubmit");
+        assert!(staff.wait_confirmed(LONG).await);
+        eventually("waiting again", LONG, || async { review_state(&coordinator).await == ReviewState::AwaitingReview })
+            .await;
+        let hash = palad_m1(&coordinator).await.content_hash;
+        coordinator.apply(YEAR, decide(ReviewDecisionKind::Approved, "", hash)).await.expect("approve");
+        assert!(coordinator.wait_confirmed(LONG).await);
+        eventually("approved", LONG, || async { review_state(&staff).await == ReviewState::Approved }).await;
+
+        // An edit after approval shows as changed since approval, everywhere.
+        staff
+            .apply(YEAR, vec![Edit::SetStatus { division: "palad".into(), measure: "m1".into(), status: Status::Done }])
+            .await
+            .expect("edit");
+        assert!(staff.wait_confirmed(LONG).await);
+        eventually("changed since approval", LONG, || async {
+            review_state(&coordinator).await == ReviewState::ChangedSinceApproval
+        })
+        .await;
+        let view = server_view(&coordinator).await;
+        assert!(view["changed_since_approval"].as_array().is_some_and(|a| a.iter().any(|c| c["measure"] == "m1")));
+
+        // The history records each decision, by name.
+        let history = staff.measure_history(YEAR, "m1").await.expect("history");
+        let decisions: Vec<_> = history.iter().filter(|h| h.message == "review decision").collect();
+        assert_eq!(decisions.len(), 2, "{history:?}");
+        assert!(decisions.iter().all(|h| h.username.as_deref() == Some("kannika")));
+        staff.shutdown().await;
+        coordinator.shutdown().await;
+    }
+
+    async fn server_view(device: &Device) -> serde_json::Value {
+        device.api().status("pakchong", YEAR, Some("2022-01-10")).await.expect("status")
+    }
+}
+
 mod refused {
     use super::*;
 
