@@ -17,7 +17,7 @@ use prongsai_core::automerge::transaction::Transaction;
 use prongsai_core::automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
 use prongsai_core::docs::{self, CommitMeta, DocError};
 use prongsai_core::edit::{self, Edit, EvidenceInput};
-use prongsai_core::history::{self, HistoryEntry};
+use prongsai_core::history::{self, ActivityEntry, HistoryEntry};
 use prongsai_core::model::{DirectoryDoc, DocKey, DocKind};
 use samod::{BackoffConfig, DialerEvent, DialerHandle, DocHandle, DocumentId, PeerId, Repo};
 
@@ -541,6 +541,23 @@ impl Device {
     /// the server.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.changes.subscribe()
+    }
+
+    /// The latest `limit` changes across the agency-year (plan, results, review), newest first.
+    pub async fn activity(&self, year: i64, limit: usize) -> Result<Vec<ActivityEntry>, DeviceError> {
+        let mut directory = DirectoryDoc::default();
+        let mut documents = Vec::new();
+        for entry in self.known_documents(year).await? {
+            let handle = self.handle(entry.document_id()).await?;
+            let doc = handle.with_document_async(|doc| doc.clone()).await?;
+            let key = DocKey { kind: entry.kind, division: entry.division.clone() };
+            match key.kind {
+                DocKind::Directory => directory = docs::read::<DirectoryDoc>(&doc)?,
+                DocKind::Plan | DocKind::Results | DocKind::Review => documents.push((key, doc)),
+                _ => {}
+            }
+        }
+        Ok(history::activity(documents.iter().map(|(k, d)| (k, d)), &directory, limit))
     }
 
     /// Who changed what about a measure, across the plan, the review and every division's results.

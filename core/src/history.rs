@@ -86,8 +86,7 @@ pub fn measure_history(
             fields = vec![created];
         }
         let actor = meta.actor.to_hex_string();
-        let username = directory.actors.get(&actor).map(|a| a.username.clone());
-        let display_name = username.as_ref().and_then(|u| directory.users.get(u)).map(|u| u.display_name.clone());
+        let (username, display_name) = who(directory, &actor);
         entries.push(HistoryEntry {
             at_ms: meta.timestamp.saturating_mul(1000),
             actor,
@@ -142,4 +141,76 @@ pub fn merge_histories(parts: Vec<Vec<HistoryEntry>>) -> Vec<HistoryEntry> {
     let mut all: Vec<HistoryEntry> = parts.into_iter().flatten().collect();
     all.sort_by_key(|entry| entry.at_ms);
     all
+}
+
+/// The user (and their display name) the directory maps an actor to.
+fn who(directory: &DirectoryDoc, actor: &str) -> (Option<String>, Option<String>) {
+    let username = directory.actors.get(actor).map(|a| a.username.clone());
+    let display_name = username.as_ref().and_then(|u| directory.users.get(u)).map(|u| u.display_name.clone());
+    (username, display_name)
+}
+
+/// One change anywhere in an agency-year, for the central office's activity feed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ActivityEntry {
+    /// Unix milliseconds (second precision).
+    pub at_ms: i64,
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub document: DocKey,
+    pub message: String,
+    pub change_hash: String,
+    /// The measures the change touched, in the order first touched.
+    pub measures: Vec<String>,
+}
+
+/// The latest `limit` changes across `documents`, newest first, each with the measures it touched.
+pub fn activity<'a>(
+    documents: impl IntoIterator<Item = (&'a DocKey, &'a Automerge)>,
+    directory: &DirectoryDoc,
+    limit: usize,
+) -> Vec<ActivityEntry> {
+    let mut entries = Vec::new();
+    for (document, doc) in documents {
+        let mut metas = doc.get_changes_meta(&[]);
+        metas.sort_by_key(|m| std::cmp::Reverse(m.timestamp));
+        for meta in metas.into_iter().take(limit) {
+            let mut measures: Vec<String> = Vec::new();
+            for patch in doc.diff(&meta.deps, &[meta.hash]) {
+                let mut keys = patch.path.iter().map(|(_, prop)| match prop {
+                    Prop::Map(k) => k.clone(),
+                    Prop::Seq(i) => i.to_string(),
+                });
+                let (first, second) = (keys.next(), keys.next());
+                let second = second.or(match &patch.action {
+                    PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => Some(key.clone()),
+                    _ => None,
+                });
+                let measure = match (document.kind, first.as_deref(), second) {
+                    (DocKind::Plan, Some("measures"), Some(m)) | (DocKind::Results, Some("results"), Some(m)) => {
+                        Some(m)
+                    }
+                    (DocKind::Review, Some("decisions"), Some(key)) => key.split_once('/').map(|(m, _)| m.to_string()),
+                    _ => None,
+                };
+                if let Some(m) = measure.filter(|m| !measures.contains(m)) {
+                    measures.push(m);
+                }
+            }
+            let (username, display_name) = who(directory, &meta.actor.to_hex_string());
+            entries.push(ActivityEntry {
+                at_ms: meta.timestamp.saturating_mul(1000),
+                username,
+                display_name,
+                document: document.clone(),
+                message: meta.message.as_deref().unwrap_or_default().to_string(),
+                change_hash: meta.hash.to_string(),
+                measures,
+            });
+        }
+    }
+    // Newest first; within a second, by document and hash so the order is stable.
+    entries.sort_by(|a, b| b.at_ms.cmp(&a.at_ms).then_with(|| a.change_hash.cmp(&b.change_hash)));
+    entries.truncate(limit);
+    entries
 }

@@ -300,3 +300,41 @@ fn a_person_chooses_between_conflicting_values_and_both_kinds_settle() {
     // Choosing again finds nothing to settle.
     assert!(edit(docs.results.get_mut("palad").expect("palad"), &a, |tx| apply(tx, &[resolve], &a)).is_err());
 }
+
+#[test]
+fn the_activity_feed_lists_recent_changes_across_documents_newest_first_with_their_measures() {
+    use prongsai_core::history::activity;
+    let mut docs = sample();
+    let wipa = CommitMeta::new("edit result", "wipa", T0 + 60_000).with_actor(ActorId::from([7u8; 16]));
+    let kannika = CommitMeta::new("edit title", "kannika", T0 + 120_000).with_actor(ActorId::from([8u8; 16]));
+    edit(docs.results.get_mut("klang").expect("klang"), &wipa, |tx| {
+        results::set_text(tx, "m3", "ติดประกาศแล้ว", &wipa)?;
+        results::set_status(tx, "m4", &Status::InProgress, &wipa)
+    })
+    .expect("wipa");
+    edit(&mut docs.plan, &kannika, |tx| plan::set_title(tx, "m2", "การเผยแพร่ข้อมูลของหน่วยงาน")).expect("kannika");
+    let register = CommitMeta::new("register", "server", T0);
+    edit(&mut docs.directory, &register, |tx| {
+        directory::register_actor(
+            tx,
+            &ActorId::from([7u8; 16]).to_hex_string(),
+            &ActorInfo { username: "wipa".into(), device: "tablet".into(), issued_at: T0 },
+        )?;
+        directory::register_actor(
+            tx,
+            &ActorId::from([8u8; 16]).to_hex_string(),
+            &ActorInfo { username: "kannika".into(), device: "laptop".into(), issued_at: T0 },
+        )
+    })
+    .expect("register");
+    let year = AgencyYear::from_documents(docs.iter()).expect("read");
+    let keyed: Vec<(DocKey, &prongsai_core::automerge::Automerge)> = docs.iter().collect();
+    let feed = activity(keyed.iter().map(|(k, d)| (k, *d)), &year.directory, 2);
+    assert_eq!(feed.len(), 2);
+    assert_eq!(feed[0].username.as_deref(), Some("kannika"));
+    assert_eq!(feed[0].measures, ["m2"]);
+    assert_eq!(feed[0].document, DocKey::of(DocKind::Plan));
+    assert_eq!(feed[1].username.as_deref(), Some("wipa"));
+    assert_eq!(feed[1].measures, ["m3", "m4"]);
+    assert!(feed[1].display_name.as_deref().is_some_and(|n| !n.is_empty()));
+}

@@ -5,7 +5,7 @@ use prongsai_client::{DeviceError, EvidenceTarget};
 use prongsai_core::app::{SessionView, SyncState};
 use prongsai_core::detail::{MeasureDetail, measure_detail};
 use prongsai_core::edit::Edit;
-use prongsai_core::history::HistoryEntry;
+use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
 use prongsai_core::view::{MergedView, merged_view};
 use tauri::State;
@@ -53,6 +53,15 @@ pub async fn history(shell: State<'_, Shell>, id: String) -> Result<Vec<HistoryE
     let (device, year) = shell.device_and_year().await?;
     Ok(device.measure_history(year, &id).await?)
 }
+
+#[tauri::command]
+pub async fn activity(shell: State<'_, Shell>) -> Result<Vec<ActivityEntry>, CommandError> {
+    let (device, year) = shell.device_and_year().await?;
+    Ok(device.activity(year, ACTIVITY_LIMIT).await?)
+}
+
+/// How many changes the activity feed shows.
+const ACTIVITY_LIMIT: usize = 30;
 
 #[tauri::command]
 pub async fn apply(shell: State<'_, Shell>, edits: Vec<Edit>) -> Result<(), CommandError> {

@@ -30,6 +30,7 @@ pub fn run() {
             commands::overview,
             commands::measure,
             commands::history,
+            commands::activity,
             commands::apply,
             commands::add_evidence_file,
             commands::sign,

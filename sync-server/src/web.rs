@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use futures::StreamExt;
 use prongsai_core::app::SessionView;
 use prongsai_core::detail::{MeasureDetail, measure_detail};
-use prongsai_core::history::{self, HistoryEntry};
+use prongsai_core::history::{self, ActivityEntry, HistoryEntry};
 use prongsai_core::model::{DocKey, DocKind};
 use serde::Deserialize;
 
@@ -32,6 +32,7 @@ pub fn routes<D: Database>() -> Router<App<D>> {
         .route("/api/agencies/{agency}/years/{year}/measures/{measure}", get(measure::<D>))
         .route("/api/agencies/{agency}/years/{year}/measures/{measure}/history", get(measure_history::<D>))
         .route("/api/agencies/{agency}/years/{year}/live", get(live::<D>))
+        .route("/api/agencies/{agency}/years/{year}/activity", get(activity::<D>))
 }
 
 /// The page when the frontend has not been built into the web directory.
@@ -119,14 +120,41 @@ async fn measure_history<D: Database>(
 ) -> Result<Json<Vec<HistoryEntry>>, AppError> {
     same_agency(&caller, &agency)?;
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
-    let mut parts = Vec::new();
-    for row in rows.iter().filter(|r| matches!(r.kind, DocKind::Plan | DocKind::Results | DocKind::Review)) {
-        let doc = app.handle(row).await?.with_document_async(|doc| doc.clone()).await?;
-        let key = DocKey { kind: row.kind, division: row.division.clone() };
-        parts.push(history::measure_history(&doc, &key, &measure, &agency_year.directory));
-    }
+    let parts = measure_documents(&app, &rows)
+        .await?
+        .iter()
+        .map(|(key, doc)| history::measure_history(doc, key, &measure, &agency_year.directory))
+        .collect();
     Ok(Json(history::merge_histories(parts)))
 }
+
+/// Copies of the documents that hold measures (plan, results, review), with their keys.
+async fn measure_documents<D: Database>(
+    app: &App<D>,
+    rows: &[crate::db::DocumentRow],
+) -> Result<Vec<(DocKey, prongsai_core::automerge::Automerge)>, AppError> {
+    let mut documents = Vec::new();
+    for row in rows.iter().filter(|r| matches!(r.kind, DocKind::Plan | DocKind::Results | DocKind::Review)) {
+        let doc = app.handle(row).await?.with_document_async(|doc| doc.clone()).await?;
+        documents.push((DocKey { kind: row.kind, division: row.division.clone() }, doc));
+    }
+    Ok(documents)
+}
+
+/// The central office's activity feed: the latest changes across the agency-year, newest first.
+async fn activity<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path((agency, year)): Path<(String, i64)>,
+) -> Result<Json<Vec<ActivityEntry>>, AppError> {
+    same_agency(&caller, &agency)?;
+    let (agency_year, rows) = app.agency_year(&agency, year).await?;
+    let documents = measure_documents(&app, &rows).await?;
+    Ok(Json(history::activity(documents.iter().map(|(k, d)| (k, d)), &agency_year.directory, ACTIVITY_LIMIT)))
+}
+
+/// How many changes the activity feed shows.
+pub const ACTIVITY_LIMIT: usize = 30;
 
 /// A WebSocket that sends `"changed"` whenever a document of the agency-year changed (one message
 /// per burst). The page reloads its views when it arrives. It carries no document content.

@@ -72,6 +72,11 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
     browser
         .wait_attribute(cell, "data-status", WAIT, "the dashboard shows the change without a reload", |s| s == "done")
         .await;
+    browser
+        .wait_text("[data-testid=activity]", WAIT, "the activity feed names who changed what", |t| {
+            t.contains("สมชาย") && t.contains("2. การเผยแพร่ข้อมูลหน่วยงาน")
+        })
+        .await;
     browser.screenshot(&artifact("web", "dashboard.png")).await;
 
     // The web session's token writes no document: the server says so, and refuses a hand-made write.
@@ -97,6 +102,17 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
         .await
         .expect("list");
     assert!(!documents.is_empty() && documents.iter().all(|d| d["writable"] == false), "{documents:?}");
+    // The measure's history, as the web measure page reads it, names who changed it.
+    let history: Vec<serde_json::Value> = http
+        .get(server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/measures/m2/history")).expect("url"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("history")
+        .json()
+        .await
+        .expect("entries");
+    assert!(history.iter().any(|h| h["username"] == "somchai" && h["message"] == "บันทึกผล"), "{history:?}");
 
     let palad = documents
         .iter()

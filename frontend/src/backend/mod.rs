@@ -11,7 +11,7 @@ mod web;
 use prongsai_core::app::{SessionView, SyncState};
 use prongsai_core::detail::MeasureDetail;
 use prongsai_core::edit::Edit;
-use prongsai_core::history::HistoryEntry;
+use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
 use prongsai_core::view::MergedView;
 use serde::de::DeserializeOwned;
@@ -101,6 +101,11 @@ pub async fn history(id: &str) -> Result<Vec<HistoryEntry>, BackendError> {
         id: &'a str,
     }
     if in_app() { tauri::call("history", &Args { id }).await } else { web::history(id).await }
+}
+
+/// The latest changes across the agency-year, newest first.
+pub async fn activity() -> Result<Vec<ActivityEntry>, BackendError> {
+    if in_app() { tauri::call("activity", &NoArgs {}).await } else { web::activity().await }
 }
 
 /// Applies edits to one document in one commit. A web session writes nothing: the server would

@@ -10,7 +10,7 @@ use gloo_net::websocket::futures::WebSocket;
 use gloo_storage::Storage;
 use prongsai_core::app::{Connection, SessionView, SyncState};
 use prongsai_core::detail::MeasureDetail;
-use prongsai_core::history::HistoryEntry;
+use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
 use prongsai_core::view::MergedView;
 use serde::de::DeserializeOwned;
@@ -195,6 +195,10 @@ pub(super) async fn measure(id: &str, as_of: Option<&str>) -> Result<MeasureDeta
 pub(super) async fn history(id: &str) -> Result<Vec<HistoryEntry>, BackendError> {
     let id = String::from(js_sys::encode_uri_component(id));
     get(&format!("{}/measures/{id}/history", year_path(&signed_in()?))).await
+}
+
+pub(super) async fn activity() -> Result<Vec<ActivityEntry>, BackendError> {
+    get(&format!("{}/activity", year_path(&signed_in()?))).await
 }
 
 pub(super) async fn sign(step: &str, decision: SignatureDecision, comment: &str) -> Result<(), BackendError> {

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use prongsai_core::history::ActivityEntry;
 use prongsai_core::model::{SignatureDecision, Status};
 use prongsai_core::view::{Cell, CellRef, MeasureRow, MergedView, QuarterProgress, ReviewState};
 use wasm_bindgen_futures::spawn_local;
@@ -13,8 +14,10 @@ use yew::prelude::*;
 
 use super::AppContext;
 use super::datepicker::BeDatePicker;
+use super::measure::{history_message, person};
 use super::table::status_class;
 use crate::backend;
+use crate::format;
 use crate::i18n::Lang;
 use crate::state::{Action, DashboardFilter, Route};
 
@@ -91,6 +94,7 @@ pub fn DashboardPage() -> Html {
                 </section>
             }
             <Approvals overview={overview.clone()} lang={lang} />
+            <ActivityFeed overview={overview.clone()} lang={lang} on_open={open} />
         </section>
     }
 }
@@ -362,6 +366,58 @@ fn Approvals(props: &ApprovalsProps) -> Html {
         <section class="approvals" data-testid="approvals">
             <h2>{ lang.pick("การเสนอบันทึกข้อความ", "The memo's approval chain") }</h2>
             <ol>{ for steps }</ol>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ActivityFeedProps {
+    overview: Rc<MergedView>,
+    lang: Lang,
+    on_open: Callback<String>,
+}
+
+/// Recent changes across the agency, by whom, with links to the measures they touched.
+#[component]
+fn ActivityFeed(props: &ActivityFeedProps) -> Html {
+    let app = use_context::<AppContext>().expect("inside the app");
+    let lang = props.lang;
+    let entries = use_state(Vec::<ActivityEntry>::new);
+    {
+        let entries = entries.clone();
+        use_effect_with(app.revision, move |_| {
+            spawn_local(async move {
+                if let Ok(loaded) = backend::activity().await {
+                    entries.set(loaded);
+                }
+            });
+        });
+    }
+    let items = entries.iter().map(|e| {
+        let links = e.measures.iter().filter_map(|id| props.overview.measures.iter().find(|m| &m.id == id)).map(|m| {
+            let open = {
+                let (on_open, id) = (props.on_open.clone(), m.id.clone());
+                Callback::from(move |_| on_open.emit(id.clone()))
+            };
+            html! { <button class="link" onclick={open}>{ format!("{}. {}", m.number, m.title) }</button> }
+        });
+        html! {
+            <li>
+                <span class="when">{ format::when(e.at_ms, lang) }</span>
+                <span class="who">{ person(e.display_name.as_deref(), e.username.as_deref(), lang) }</span>
+                <span class="what">{ history_message(&e.message, lang) }</span>
+                <span class="links">{ for links }</span>
+            </li>
+        }
+    });
+    html! {
+        <section class="history activity" data-testid="activity">
+            <h2>{ lang.pick("ความเคลื่อนไหวล่าสุด", "Recent activity") }</h2>
+            if entries.is_empty() {
+                <p>{ lang.pick("ยังไม่มีการแก้ไข", "No changes yet") }</p>
+            } else {
+                <ol>{ for items }</ol>
+            }
         </section>
     }
 }

@@ -547,12 +547,7 @@ pub struct HistoryPanelProps {
 pub fn HistoryPanel(props: &HistoryPanelProps) -> Html {
     let lang = props.lang;
     let items = props.entries.iter().rev().map(|e| {
-        let who = match (&e.display_name, e.username.as_deref()) {
-            (Some(name), _) if !name.is_empty() => name.clone(),
-            (_, Some("server")) => lang.pick("ระบบ", "the system").to_string(),
-            (_, Some(username)) => username.to_string(),
-            (_, None) => lang.pick("ผู้ใช้ที่ระบบไม่รู้จัก", "an unknown device").to_string(),
-        };
+        let who = person(e.display_name.as_deref(), e.username.as_deref(), lang);
         let fields = e
             .fields
             .iter()
@@ -595,7 +590,17 @@ fn shorten(text: &str) -> String {
 }
 
 /// Commit messages are written in English by `Edit::message`; show them in the chosen language.
-fn history_message(message: &str, lang: Lang) -> String {
+/// Who made a change, as shown: their name, "ระบบ" for the server, or "unknown".
+pub(crate) fn person(display_name: Option<&str>, username: Option<&str>, lang: Lang) -> String {
+    match (display_name, username) {
+        (Some(name), _) if !name.is_empty() => name.to_string(),
+        (_, Some("server")) => lang.pick("ระบบ", "the system").to_string(),
+        (_, Some(username)) => username.to_string(),
+        (_, None) => lang.pick("ผู้ใช้ที่ระบบไม่รู้จัก", "an unknown device").to_string(),
+    }
+}
+
+pub(crate) fn history_message(message: &str, lang: Lang) -> String {
     message
         .split(", ")
         .map(|part| {
