@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use prongsai_core::admin::{
+    BindApproverRequest, ChangePasswordRequest, NewUserRequest, PasswordIssued, UserAccount, UserChange,
+};
 use prongsai_core::automerge::ChangeHash;
 use prongsai_core::model::DocKind;
 use serde::{Deserialize, Serialize};
@@ -125,6 +128,9 @@ impl ServerApi {
     async fn send<T: for<'de> Deserialize<'de>>(&self, request: reqwest::RequestBuilder) -> Result<T, ApiError> {
         let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
         let status = response.status();
+        if status == reqwest::StatusCode::NO_CONTENT {
+            return serde_json::from_str("null").map_err(|e| ApiError::Decode(e.to_string()));
+        }
         if status.is_success() {
             return response.json().await.map_err(|e| ApiError::Decode(e.to_string()));
         }
@@ -212,6 +218,66 @@ impl ServerApi {
                 .json(&body),
         )
         .await
+    }
+
+    /// The agency's users (the agency's admin only).
+    pub async fn users(&self, agency: &str) -> Result<Vec<UserAccount>, ApiError> {
+        self.send(self.request(reqwest::Method::GET, &format!("api/agencies/{agency}/users"))?).await
+    }
+
+    /// Adds a user; the answer carries the generated password when none was given.
+    pub async fn add_user(&self, agency: &str, user: &NewUserRequest) -> Result<PasswordIssued, ApiError> {
+        self.send(self.request(reqwest::Method::POST, &format!("api/agencies/{agency}/users"))?.json(user)).await
+    }
+
+    pub async fn change_user(
+        &self,
+        agency: &str,
+        username: &str,
+        change: &UserChange,
+    ) -> Result<UserAccount, ApiError> {
+        let path = format!("api/agencies/{agency}/users/{username}");
+        self.send(self.request(reqwest::Method::PATCH, &path)?.json(change)).await
+    }
+
+    /// Sets a new password (generated when `password` is `None`) and signs the user out everywhere.
+    pub async fn reset_password(
+        &self,
+        agency: &str,
+        username: &str,
+        password: Option<&str>,
+    ) -> Result<PasswordIssued, ApiError> {
+        let path = format!("api/agencies/{agency}/users/{username}/password");
+        let body = serde_json::json!({ "password": password });
+        self.send(self.request(reqwest::Method::POST, &path)?.json(&body)).await
+    }
+
+    /// Revokes every session of a user; answers how many were live.
+    pub async fn revoke_sessions(&self, agency: &str, username: &str) -> Result<usize, ApiError> {
+        let path = format!("api/agencies/{agency}/users/{username}/revoke");
+        let answer: serde_json::Value = self.send(self.request(reqwest::Method::POST, &path)?).await?;
+        Ok(answer.get("sessions_revoked").and_then(serde_json::Value::as_u64).unwrap_or(0) as usize)
+    }
+
+    /// Binds the user who signs one step of a year's approval chain.
+    pub async fn bind_approver(
+        &self,
+        agency: &str,
+        year: i64,
+        step: &str,
+        approver: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let path = format!("api/agencies/{agency}/years/{year}/approvals/{step}/approver");
+        let body = BindApproverRequest { approver: approver.map(str::to_string) };
+        self.send(self.request(reqwest::Method::PUT, &path)?.json(&body)).await
+    }
+
+    /// Changes the signed-in user's own password; their other sessions are signed out.
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<usize, ApiError> {
+        let body = ChangePasswordRequest { current: current.to_string(), new: new.to_string() };
+        let answer: serde_json::Value =
+            self.send(self.request(reqwest::Method::POST, "api/me/password")?.json(&body)).await?;
+        Ok(answer.get("sessions_revoked").and_then(serde_json::Value::as_u64).unwrap_or(0) as usize)
     }
 
     pub async fn put_blob(&self, sha256: &str, media_type: &str, bytes: Vec<u8>) -> Result<(), ApiError> {

@@ -383,6 +383,23 @@ impl Device {
         }
     }
 
+    /// The entry of a document this user may write. A list that says read-only may be older than
+    /// the user's rights (an admin moved them to this division): the server is asked once more
+    /// before the edit is refused.
+    async fn writable_entry(&self, year: i64, key: &DocKey) -> Result<DocumentEntry, DeviceError> {
+        let entry = self.entry(year, key).await?;
+        if entry.writable {
+            return Ok(entry);
+        }
+        match self.documents(year).await {
+            Ok(list) => list
+                .into_iter()
+                .find(|e| e.kind == key.kind && e.division == key.division && e.writable)
+                .ok_or_else(|| DeviceError::ReadOnly { document: key.to_string() }),
+            Err(_) => Err(DeviceError::ReadOnly { document: key.to_string() }),
+        }
+    }
+
     async fn entry(&self, year: i64, key: &DocKey) -> Result<DocumentEntry, DeviceError> {
         self.known_documents(year)
             .await?
@@ -443,10 +460,7 @@ impl Device {
         R: Send + 'static,
         F: FnOnce(&mut Transaction<'_>, &CommitMeta) -> Result<R, DocError> + Send + 'static,
     {
-        let entry = self.entry(year, key).await?;
-        if !entry.writable {
-            return Err(DeviceError::ReadOnly { document: key.to_string() });
-        }
+        let entry = self.writable_entry(year, key).await?;
         let doc_id = entry.document_id().to_string();
         let handle = self.handle(&doc_id).await?;
         let meta = CommitMeta::new(message, self.inner.session.username.clone(), now_ms())
@@ -504,11 +518,7 @@ impl Device {
         let prepared = tokio::task::spawn_blocking(move || evidence::prepare(&name, &media, bytes))
             .await
             .map_err(|_| DeviceError::Unavailable)??;
-        let key = DocKey::results(&target.division);
-        let entry = self.entry(year, &key).await?;
-        if !entry.writable {
-            return Err(DeviceError::ReadOnly { document: key.to_string() });
-        }
+        self.writable_entry(year, &DocKey::results(&target.division)).await?;
         self.inner.storage.queue_upload(&prepared.sha256, &prepared.media_type, prepared.bytes.clone()).await?;
         let edit = Edit::AddEvidence {
             division: target.division,
@@ -757,6 +767,10 @@ async fn confirm_once(inner: &Arc<Inner>) {
                     tracing::warn!(document = %doc_id, changes = known.len(), "the server refused local changes");
                     if inner.storage.refuse(&doc_id, &known).await.is_ok() {
                         let document = document_name(&inner, &doc_id);
+                        // The remembered documents list is out of date too: read it again next time.
+                        if let Ok(mut lists) = inner.documents.lock() {
+                            lists.clear();
+                        }
                         inner.state.send_modify(|s| {
                             s.error = Some(format!(
                                 "the server refused {} change(s) to {document}: this user may no longer write it",

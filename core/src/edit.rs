@@ -4,8 +4,8 @@
 
 use automerge::transaction::Transaction;
 
-use crate::calendar::Schedule;
-use crate::docs::{self, CommitMeta, DocError};
+use crate::calendar::{Date, Schedule};
+use crate::docs::{self, CommitMeta, DocError, MemoField};
 use crate::model::{DocKey, DocKind, Evidence, ReviewDecisionKind, Status};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -105,6 +105,44 @@ pub enum Edit {
         comment: String,
         content_hash: String,
     },
+    // The memo.
+    SetMemoField {
+        field: MemoField,
+        text: String,
+    },
+    /// ที่: the memo's reference number.
+    SetMemoReference {
+        reference: String,
+    },
+    /// วันที่, ISO; `None` leaves the date blank.
+    SetMemoDate {
+        date: Option<Date>,
+    },
+    SetDrafter {
+        name: String,
+        position: String,
+    },
+    /// Last year's ITA score, quoted in เรื่องเดิม (the band follows from the year's reference data).
+    SetPreviousAssessment {
+        year: i64,
+        score_hundredths: i64,
+    },
+    AddProposal {
+        id: String,
+        index: usize,
+        text: String,
+    },
+    SetProposal {
+        id: String,
+        text: String,
+    },
+    MoveProposal {
+        id: String,
+        index: usize,
+    },
+    RemoveProposal {
+        id: String,
+    },
     /// Keep one of the values two people set at once: `index` into the conflict's values, whose
     /// shown text was `expected` (if the values changed meanwhile, nothing is written).
     ResolveConflict {
@@ -151,6 +189,15 @@ impl Edit {
             | MoveMethod { .. }
             | RemoveMethod { .. } => DocKey::of(DocKind::Plan),
             Decide { .. } => DocKey::of(DocKind::Review),
+            SetMemoField { .. }
+            | SetMemoReference { .. }
+            | SetMemoDate { .. }
+            | SetDrafter { .. }
+            | SetPreviousAssessment { .. }
+            | AddProposal { .. }
+            | SetProposal { .. }
+            | MoveProposal { .. }
+            | RemoveProposal { .. } => DocKey::of(DocKind::Memo),
             ResolveConflict { document, .. } => document.clone(),
         }
     }
@@ -178,6 +225,13 @@ impl Edit {
             MoveMethod { .. } => "move method",
             RemoveMethod { .. } => "remove method",
             Decide { .. } => "review decision",
+            SetMemoField { .. } | SetMemoReference { .. } | SetMemoDate { .. } => "edit memo",
+            SetDrafter { .. } => "set drafter",
+            SetPreviousAssessment { .. } => "set previous assessment",
+            AddProposal { .. } => "add proposal",
+            SetProposal { .. } => "edit proposal",
+            MoveProposal { .. } => "move proposal",
+            RemoveProposal { .. } => "remove proposal",
             ResolveConflict { .. } => "resolve conflict",
         }
     }
@@ -213,7 +267,7 @@ pub fn apply(tx: &mut Transaction<'_>, edits: &[Edit], meta: &CommitMeta) -> Res
 }
 
 fn apply_one(tx: &mut Transaction<'_>, edit: &Edit, meta: &CommitMeta) -> Result<(), DocError> {
-    use docs::{plan, results, review};
+    use docs::{memo, plan, results, review};
     match edit {
         Edit::SetStatus { measure, status, .. } => results::set_status(tx, measure, status, meta),
         Edit::SetResultText { measure, text, .. } => results::set_text(tx, measure, text, meta),
@@ -252,6 +306,20 @@ fn apply_one(tx: &mut Transaction<'_>, edit: &Edit, meta: &CommitMeta) -> Result
         Edit::Decide { measure, division, decision, comment, content_hash } => {
             review::decide(tx, measure, division, decision.clone(), comment, content_hash, meta)
         }
+        Edit::SetMemoField { field, text } => memo::set_field(tx, *field, text),
+        Edit::SetMemoReference { reference } => memo::set_reference(tx, reference.trim()),
+        Edit::SetMemoDate { date } => memo::set_date(tx, *date),
+        Edit::SetDrafter { name, position } => memo::set_drafter(tx, name.trim(), position.trim()),
+        Edit::SetPreviousAssessment { year, score_hundredths } => {
+            if !(0..=10_000).contains(score_hundredths) {
+                return Err(DocError::Invalid("an ITA score is between 0 and 100".into()));
+            }
+            memo::set_previous_assessment(tx, *year, *score_hundredths)
+        }
+        Edit::AddProposal { id, index, text } => memo::add_proposal(tx, id, *index, text),
+        Edit::SetProposal { id, text } => memo::set_proposal(tx, id, text),
+        Edit::MoveProposal { id, index } => memo::move_proposal(tx, id, *index),
+        Edit::RemoveProposal { id } => memo::remove_proposal(tx, id),
         Edit::ResolveConflict { path, index, expected, .. } => crate::conflicts::resolve(tx, path, *index, expected),
     }
 }

@@ -5,6 +5,7 @@
 //! passed in. It builds for `wasm32-unknown-unknown`.
 
 pub mod access;
+pub mod admin;
 pub mod agency_year;
 pub mod app;
 pub mod calendar;

@@ -205,6 +205,28 @@ impl ReportContent {
     }
 }
 
+/// The memo for its editor and readers: the report as it prints, plus what editing needs that the
+/// printout does not carry (the proposals' ids, the previous assessment as stored).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MemoView {
+    pub report: Report,
+    /// The ids of `report.content.proposals`, in the same order.
+    pub proposal_ids: Vec<String>,
+    /// True when every step is signed "approved" on the current content.
+    pub fully_approved: bool,
+}
+
+impl MemoView {
+    pub fn build(year: &AgencyYear) -> MemoView {
+        let report = Report::build(year);
+        MemoView {
+            proposal_ids: ordered(&year.memo.proposals, |p| &p.pos).into_iter().map(|(id, _)| id.clone()).collect(),
+            fully_approved: report.fully_approved(),
+            report,
+        }
+    }
+}
+
 impl Report {
     pub fn build(year: &AgencyYear) -> Report {
         let content = ReportContent::build(year);

@@ -165,6 +165,18 @@ pub fn format_score(score_hundredths: u32) -> String {
     to_thai_digits(&format!("{}.{:02}", score_hundredths / 100, score_hundredths % 100))
 }
 
+/// Reads an ITA score as people type it ("95.21", "๙๕.๒๑", "88") into hundredths, 0–100 with at
+/// most two decimals.
+pub fn parse_score(text: &str) -> Option<u32> {
+    let text = to_arabic_digits(text.trim());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty() || fraction.len() > 2 || !format!("{whole}{fraction}").bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hundredths = whole.parse::<u32>().ok()?.checked_mul(100)? + format!("{fraction:0<2}").parse::<u32>().ok()?;
+    (hundredths <= 10_000).then_some(hundredths)
+}
+
 /// Compares two strings by Thai dictionary order (leading vowels เ แ โ ใ ไ sort by the consonant
 /// that follows them), using ICU4X's Thai collation.
 pub fn collate(a: &str, b: &str) -> Ordering {
@@ -394,6 +406,18 @@ mod tests {
         }
         let q = FiscalQuarter::new(2).expect("quarter 2 exists");
         assert_eq!(quarter_label(q), "ไตรมาสที่ ๒");
+    }
+
+    #[test]
+    fn scores_are_read_as_typed() {
+        assert_eq!(parse_score("95.21"), Some(9521));
+        assert_eq!(parse_score(" ๙๕.๒๑ "), Some(9521));
+        assert_eq!(parse_score("88"), Some(8800));
+        assert_eq!(parse_score("88.5"), Some(8850));
+        assert_eq!(parse_score("100"), Some(10_000));
+        for bad in ["", "100.01", "95.215", "abc", "-5", ".5", "9 5"] {
+            assert_eq!(parse_score(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

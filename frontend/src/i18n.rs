@@ -115,4 +115,23 @@ impl Lang {
             _ => self.pick("เกิดข้อผิดพลาด กรุณาลองอีกครั้ง", "Something went wrong. Please try again."),
         }
     }
+
+    /// A failed user-administration or password call, worded for that page.
+    pub fn admin_error(self, kind: &str) -> &'static str {
+        match kind {
+            "forbidden" => self.pick(
+                "ทำรายการนี้ไม่ได้: เฉพาะผู้ดูแลระบบของหน่วยงาน หรือรหัสผ่านปัจจุบันไม่ถูกต้อง",
+                "Not allowed: only the agency's admin may do this, or the current password is wrong.",
+            ),
+            "out_of_order" => self.pick(
+                "ขัดกับข้อมูลปัจจุบัน เช่น ชื่อผู้ใช้ซ้ำ หรือเป็นผู้ดูแลระบบคนสุดท้ายของหน่วยงาน",
+                "This conflicts with the current data: the username is taken, or this is the agency's last admin.",
+            ),
+            "offline" => self.pick(
+                "การจัดการผู้ใช้ต้องเชื่อมต่อเซิร์ฟเวอร์ กรุณาลองอีกครั้งเมื่อออนไลน์",
+                "Managing users needs the server. Try again when online.",
+            ),
+            other => self.error(other),
+        }
+    }
 }

@@ -21,6 +21,12 @@ pub enum Route {
     Dashboard,
     Table,
     Measure(String),
+    /// The report memo: the coordinator's editor, and the memo as it prints for everyone.
+    Memo,
+    /// User administration (the agency's admin).
+    Users,
+    /// Changing one's own password.
+    Account,
 }
 
 /// The dashboard's filters: a division, a quarter, a status (each optional).

@@ -6,13 +6,16 @@ use std::rc::Rc;
 use prongsai_core::app::{Connection, SessionView, SyncState};
 use prongsai_core::calendar::Date;
 use prongsai_core::detail::measure_detail;
-use prongsai_core::docs::{CommitMeta, edit, results, review};
-use prongsai_core::model::{DocKey, ReviewDecisionKind, Status};
+use prongsai_core::docs::{CommitMeta, approvals, edit, results, review};
+use prongsai_core::edit::Edit;
+use prongsai_core::model::{DocKey, ReviewDecisionKind, Signature, SignatureDecision, Status};
+use prongsai_core::report_model::MemoView;
 use prongsai_core::sample::{AutomergeDocuments, pakchong_2565};
 use prongsai_core::view::ReviewState;
 use prongsai_core::{AgencyYear, MergedView, merged_view};
 use prongsai_frontend::components::datepicker::with_part;
 use prongsai_frontend::components::measure::{ResultEditor, ResultEditorProps};
+use prongsai_frontend::components::memo::{MemoEditor, MemoEditorProps, MemoPreview, MemoPreviewProps};
 use prongsai_frontend::components::plan::toggle_quarter;
 use prongsai_frontend::components::sync::{SyncIndicator, SyncIndicatorProps};
 use prongsai_frontend::components::table::{MeasureTable, MeasureTableProps};
@@ -357,4 +360,67 @@ fn the_matrix_colours_each_responsible_cell_and_the_chart_draws_every_quarter() 
         assert!(svg.contains(label), "{label}");
     }
     assert!(svg.contains("<rect"), "bars are drawn");
+}
+
+fn memo_view(docs: &AutomergeDocuments) -> Rc<MemoView> {
+    Rc::new(MemoView::build(&year_of(docs)))
+}
+
+#[test]
+fn the_memo_prints_numbered_proposals_last_years_band_and_signatures_that_went_stale() {
+    let mut docs = documents();
+    // The head of สำนักปลัด signs; then the coordinator adds a proposal, so the signature no
+    // longer covers the memo.
+    let signed = memo_view(&docs).report.content_hash.clone();
+    let server = CommitMeta::new("sign", "server", T0 + 60_000);
+    edit(&mut docs.approvals, &server, |tx| {
+        approvals::record(
+            tx,
+            "head",
+            &Signature {
+                decision: SignatureDecision::Approved,
+                comment: "เห็นควร".into(),
+                signer: "parichat".into(),
+                name: "นางสาวปาริชาติ กิตติศิลป์สาร".into(),
+                position: "หัวหน้าสำนักปลัด".into(),
+                date: "2022-03-22".into(),
+                signed_at: T0 + 60_000,
+                report_hash: signed,
+            },
+        )
+    })
+    .expect("sign");
+    let before = memo_view(&docs);
+    assert!(before.report.signatures[0].as_ref().is_some_and(|s| s.up_to_date));
+    let count = before.proposal_ids.len();
+    let coordinator = CommitMeta::new("add proposal", "kannika", T0 + 120_000);
+    let add = vec![Edit::AddProposal {
+        id: "p-new".into(), index: count, text: "จัดอบรมทุกไตรมาส".into()
+    }];
+    edit(&mut docs.memo, &coordinator, |tx| prongsai_core::edit::apply(tx, &add, &coordinator)).expect("add");
+    let memo = memo_view(&docs);
+    assert_eq!(memo.proposal_ids.len(), count + 1);
+    assert_eq!(memo.proposal_ids.last().map(String::as_str), Some("p-new"));
+    assert!(!memo.fully_approved);
+
+    let shown = (*memo).clone();
+    let html = render::<MemoPreview>(move || MemoPreviewProps { memo: Rc::new(shown), lang: Lang::Th });
+    let last = format!("{}. จัดอบรมทุกไตรมาส", prongsai_core::thai::to_thai_digits(&(count + 1).to_string()));
+    assert!(html.contains(&last), "proposals are numbered in Thai digits: {html}");
+    assert!(html.contains("๒๕๖๔") && html.contains("๙๕.๒๑"), "last year's score");
+    let band = memo.report.content.previous_score.as_ref().and_then(|p| p.band.clone()).expect("a band for 95.21");
+    assert!(html.contains(&format!("ระดับ {band}")));
+    assert!(html.contains("ต้องลงนามใหม่"), "the stale signature says so");
+    assert!(html.contains("รอลงนาม"), "unsigned steps wait");
+
+    let editing = (*memo).clone();
+    let html = render::<MemoEditor>(move || MemoEditorProps {
+        memo: Rc::new(editing),
+        lang: Lang::Th,
+        on_apply: Callback::noop(),
+        today: Some(today()),
+    });
+    assert_eq!(html.matches("data-testid=\"memo-proposal\"").count(), count + 1);
+    assert!(html.contains("95.21"), "the score field shows the stored score");
+    assert!(html.contains(&band));
 }

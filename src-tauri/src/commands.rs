@@ -2,11 +2,13 @@
 //! to the client or core crate.
 
 use prongsai_client::{DeviceError, EvidenceTarget};
+use prongsai_core::admin::{NewUserRequest, PasswordIssued, UserAccount, UserChange};
 use prongsai_core::app::{SessionView, SyncState};
 use prongsai_core::detail::{MeasureDetail, measure_detail};
 use prongsai_core::edit::Edit;
 use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
+use prongsai_core::report_model::MemoView;
 use prongsai_core::view::{MergedView, merged_view};
 use tauri::State;
 
@@ -118,6 +120,71 @@ pub async fn sign(
     let agency = device.session().agency_id.clone();
     device.api().sign(&agency, year, &step, decision.as_str(), &comment, None).await.map_err(DeviceError::from)?;
     Ok(())
+}
+
+/// The memo as it will print, with its signatures and the proposals' ids for editing.
+#[tauri::command]
+pub async fn memo(shell: State<'_, Shell>) -> Result<MemoView, CommandError> {
+    let (year, _) = shell.year_and_date(None).await?;
+    Ok(MemoView::build(&year))
+}
+
+// --- User administration (the agency's admin) and one's own password: server calls, online only.
+
+#[tauri::command]
+pub async fn users(shell: State<'_, Shell>) -> Result<Vec<UserAccount>, CommandError> {
+    let (device, _) = shell.device_and_year().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().users(&agency).await.map_err(DeviceError::from)?)
+}
+
+#[tauri::command]
+pub async fn add_user(shell: State<'_, Shell>, user: NewUserRequest) -> Result<PasswordIssued, CommandError> {
+    let (device, _) = shell.device_and_year().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().add_user(&agency, &user).await.map_err(DeviceError::from)?)
+}
+
+#[tauri::command]
+pub async fn change_user(
+    shell: State<'_, Shell>,
+    username: String,
+    change: UserChange,
+) -> Result<UserAccount, CommandError> {
+    let (device, _) = shell.device_and_year().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().change_user(&agency, &username, &change).await.map_err(DeviceError::from)?)
+}
+
+#[tauri::command]
+pub async fn reset_password(shell: State<'_, Shell>, username: String) -> Result<PasswordIssued, CommandError> {
+    let (device, _) = shell.device_and_year().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().reset_password(&agency, &username, None).await.map_err(DeviceError::from)?)
+}
+
+#[tauri::command]
+pub async fn revoke_sessions(shell: State<'_, Shell>, username: String) -> Result<usize, CommandError> {
+    let (device, _) = shell.device_and_year().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().revoke_sessions(&agency, &username).await.map_err(DeviceError::from)?)
+}
+
+#[tauri::command]
+pub async fn bind_approver(
+    shell: State<'_, Shell>,
+    step: String,
+    approver: Option<String>,
+) -> Result<(), CommandError> {
+    let (device, year) = shell.device_and_year().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().bind_approver(&agency, year, &step, approver.as_deref()).await.map_err(DeviceError::from)?)
+}
+
+#[tauri::command]
+pub async fn change_password(shell: State<'_, Shell>, current: String, new: String) -> Result<usize, CommandError> {
+    let (device, _) = shell.device_and_year().await?;
+    Ok(device.api().change_password(&current, &new).await.map_err(DeviceError::from)?)
 }
 
 #[tauri::command]

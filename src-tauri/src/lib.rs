@@ -34,6 +34,14 @@ pub fn run() {
             commands::apply,
             commands::add_evidence_file,
             commands::sign,
+            commands::memo,
+            commands::users,
+            commands::add_user,
+            commands::change_user,
+            commands::reset_password,
+            commands::revoke_sessions,
+            commands::bind_approver,
+            commands::change_password,
             commands::sync_state,
         ])
         .run(tauri::generate_context!());

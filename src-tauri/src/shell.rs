@@ -54,6 +54,7 @@ impl CommandError {
                 DeviceError::Api(e) if e.is_offline() => "offline",
                 DeviceError::Api(ApiError::Refused { status: 403, .. }) => "forbidden",
                 DeviceError::Api(ApiError::Refused { status: 409, .. }) => "out_of_order",
+                DeviceError::Api(ApiError::Refused { status: 400, .. }) => "invalid",
                 DeviceError::ReadOnly { .. } => "read_only",
                 DeviceError::Doc(prongsai_core::DocError::Invalid(_)) => "invalid",
                 DeviceError::Unavailable => "unavailable",

@@ -83,6 +83,7 @@ pub fn routes<D: Database>() -> Router<App<D>> {
         .route("/api/agencies/{agency}/years/{year}/approvals/{step}", post(sign::<D>))
         .route("/api/documents/{id}/durable", get(durable::<D>))
         .route("/api/blobs/{sha256}", put(put_blob::<D>).get(get_blob::<D>))
+        .merge(crate::admin::routes::<D>())
         .merge(crate::web::routes::<D>())
         .fallback(crate::web::static_file::<D>)
 }
@@ -240,15 +241,7 @@ async fn login<D: Database>(
     };
     let password = request.password.clone();
     let stored = user.as_ref().filter(|u| !u.disabled).map(|u| u.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => auth::verify_password(&password, &hash),
-        None => {
-            let _ = auth::verify_password(&password, auth::decoy_hash());
-            false
-        }
-    })
-    .await
-    .unwrap_or(false);
+    let verified = auth::verify_password_async(password, stored).await;
     let Some(user) = user.filter(|_| verified) else {
         app.limiter.record_failure(&request.username, address.ip(), now);
         app.metrics.login_failures.fetch_add(1, Ordering::Relaxed);

@@ -23,6 +23,71 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
+/// How many threads hash and verify passwords. Each argon2 run holds a 19 MiB buffer, and a
+/// thread's allocator keeps what it once held; a small fixed pool (instead of tokio's up to 512
+/// blocking threads) bounds that memory, and queues a burst of logins instead of thrashing.
+const PASSWORD_THREADS: usize = 2;
+
+type PasswordJob = Box<dyn FnOnce() + Send>;
+
+fn password_pool() -> &'static Mutex<std::sync::mpsc::Sender<PasswordJob>> {
+    static POOL: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<PasswordJob>>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let (jobs, queue) = std::sync::mpsc::channel::<PasswordJob>();
+        let queue = std::sync::Arc::new(Mutex::new(queue));
+        for i in 0..PASSWORD_THREADS {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new().name(format!("password-{i}")).spawn(move || {
+                loop {
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "starting a password thread");
+            }
+        }
+        Mutex::new(jobs)
+    })
+}
+
+/// Runs password work on the password threads.
+async fn on_password_thread<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: PasswordJob = Box::new(move || {
+        let _ = done.send(work());
+    });
+    password_pool().lock().ok()?.send(job).ok()?;
+    result.await.ok()
+}
+
+/// [`hash_password`] off the async threads.
+pub async fn hash_password_async(password: String) -> Result<String, String> {
+    on_password_thread(move || hash_password(&password).map_err(|e| e.to_string()))
+        .await
+        .unwrap_or_else(|| Err("the password threads stopped".into()))
+}
+
+/// [`verify_password`] off the async threads; with no stored hash (an unknown or disabled user)
+/// it verifies against a decoy so that the answer takes as long, and is false.
+pub async fn verify_password_async(password: String, stored: Option<String>) -> bool {
+    on_password_thread(move || match stored {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            let _ = verify_password(&password, decoy_hash());
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// A hash to verify against when the user does not exist, so that a wrong username costs as
 /// much time as a wrong password.
 pub fn decoy_hash() -> &'static str {
@@ -129,6 +194,19 @@ mod tests {
         assert!(!verify_password("รหัสผ่าน 123", &hash));
         assert!(!verify_password("anything", "not a hash"));
         assert_ne!(hash, hash_password("รหัสผ่าน ๑๒๓").expect("hashes"), "salted");
+    }
+
+    #[tokio::test]
+    async fn password_threads_hash_and_verify() {
+        let hash = hash_password_async("รหัสผ่าน ๑๒๓".into()).await.expect("hashes");
+        let checks = ["รหัสผ่าน ๑๒๐", "รหัสผ่าน 123", "รหัสผ่าน", "รหัสผ่าน ๑๒๓"].map(|candidate| {
+            let hash = hash.clone();
+            tokio::spawn(async move { verify_password_async(candidate.to_string(), Some(hash)).await })
+        });
+        let results: Vec<bool> =
+            futures::future::join_all(checks).await.into_iter().map(|r| r.expect("joins")).collect();
+        assert_eq!(results, [false, false, false, true]);
+        assert!(!verify_password_async("รหัสผ่าน ๑๒๓".into(), None).await, "no user never verifies");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! a courtesy.
 //! Invariant: a change is confirmed to a client only after the chunk holding it has committed.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;

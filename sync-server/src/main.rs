@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use prongsai_core::admin::{NewUserRequest, UserChange};
 use prongsai_core::model::Role;
-use prongsai_sync_server::db::{Database, UserUpdate};
-use prongsai_sync_server::{App, Config, Sqlite, provision};
+use prongsai_sync_server::db::Database;
+use prongsai_sync_server::{App, Config, Sqlite, admin, provision};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -166,14 +167,14 @@ fn parse_roles(names: &[String]) -> anyhow::Result<Vec<Role>> {
         .collect()
 }
 
-fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
-    if from_stdin {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("reading the password from stdin")?;
-        Ok((text.trim_end_matches(['\n', '\r']).to_string(), false))
-    } else {
-        Ok((prongsai_sync_server::auth::generate_password(), true))
+/// The password from stdin, or `None` for the server to generate one.
+fn read_password(from_stdin: bool) -> anyhow::Result<Option<String>> {
+    if !from_stdin {
+        return Ok(None);
     }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).context("reading the password from stdin")?;
+    Ok(Some(text.trim_end_matches(['\n', '\r']).to_string()))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -287,20 +288,19 @@ async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
             if app.db.agency(agency.clone()).await?.is_none() {
                 bail!("no agency {agency:?}; create it with `prongsai-server agency create`");
             }
-            let roles = parse_roles(&roles)?;
-            let (password, generated) = read_password(password_stdin)?;
-            let account = provision::NewAccount {
-                agency_id: &agency,
-                username: &username,
-                display_name: &display_name,
-                position: &position,
+            let request = NewUserRequest {
+                username,
+                display_name,
+                position,
                 division,
-                roles,
-                password: &password,
+                roles: parse_roles(&roles)?,
+                password: read_password(password_stdin)?,
             };
-            let user = provision::create_user(&app, account).await?;
-            let mut out = serde_json::json!({ "username": user.username, "agency_id": user.agency_id });
-            if generated {
+            let issued = admin::add_user(&app, &agency, request).await;
+            app.repos.stop_all().await;
+            let issued = issued?;
+            let mut out = serde_json::json!({ "username": issued.user.username, "agency_id": agency });
+            if let Some(password) = issued.password {
                 out["password"] = serde_json::Value::String(password);
             }
             println!("{out}");
@@ -309,16 +309,11 @@ async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
             let app = open(&data, local()).await?;
             let user =
                 app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
-            let (password, generated) = read_password(password_stdin)?;
-            if password.chars().count() < 8 {
-                bail!("a password needs at least 8 characters");
-            }
-            let hash = prongsai_sync_server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            app.db.user_set_password(user.id, hash).await?;
-            app.db.sessions_revoke_user(user.id).await?;
-            prongsai_sync_server::bump_access_epoch(&app.db).await?;
-            let mut out = serde_json::json!({ "username": username, "sessions_revoked": true });
-            if generated {
+            let issued = admin::reset_password(&app, &user.agency_id, &username, read_password(password_stdin)?).await;
+            app.repos.stop_all().await;
+            let issued = issued?;
+            let mut out = serde_json::json!({ "username": username, "sessions_revoked": issued.sessions_revoked });
+            if let Some(password) = issued.password {
                 out["password"] = serde_json::Value::String(password);
             }
             println!("{out}");
@@ -327,16 +322,17 @@ async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
             let app = open(&data, local()).await?;
             let user =
                 app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
-            let peers = app.db.sessions_revoke_user(user.id).await?;
-            prongsai_sync_server::bump_access_epoch(&app.db).await?;
-            println!("{}", serde_json::json!({ "username": username, "sessions_revoked": peers.len() }));
+            let revoked = admin::revoke_sessions(&app, &user.agency_id, &username).await?;
+            println!("{}", serde_json::json!({ "username": username, "sessions_revoked": revoked }));
         }
         UserCommand::Disable { data, username, enable } => {
             let app = open(&data, local()).await?;
             let user =
                 app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
-            app.db.user_update(user.id, UserUpdate { disabled: Some(!enable), ..UserUpdate::default() }).await?;
-            prongsai_sync_server::bump_access_epoch(&app.db).await?;
+            let change = UserChange { disabled: Some(!enable), ..UserChange::default() };
+            let changed = admin::change_user(&app, &user.agency_id, &username, change).await;
+            app.repos.stop_all().await;
+            changed?;
             println!("{}", serde_json::json!({ "username": username, "disabled": !enable }));
         }
         UserCommand::Session { data, username, server, device } => {

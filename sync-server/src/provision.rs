@@ -36,14 +36,9 @@ pub struct NewAccount<'a> {
 pub async fn create_user<D: Database>(app: &App<D>, account: NewAccount<'_>) -> Result<UserRow, AppError> {
     let NewAccount { agency_id, username, display_name, position, division, roles, password } = account;
     validate_username(username)?;
-    if password.chars().count() < 8 {
-        return Err(AppError::BadRequest("a password needs at least 8 characters".into()));
-    }
+    prongsai_core::admin::check_password(password).map_err(AppError::BadRequest)?;
     let password = password.to_string();
-    let password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| AppError::BadRequest(e.to_string()))?
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let password_hash = auth::hash_password_async(password).await.map_err(AppError::BadRequest)?;
     let user = app
         .db
         .user_create(NewUser {
@@ -66,9 +61,7 @@ pub async fn create_user<D: Database>(app: &App<D>, account: NewAccount<'_>) -> 
 
 /// Usernames are ASCII letters, digits, '.', '_' and '-', 2–40 characters.
 pub fn validate_username(username: &str) -> Result<(), AppError> {
-    let ok = (2..=40).contains(&username.len())
-        && username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok { Ok(()) } else { Err(AppError::BadRequest("a username is 2-40 letters, digits, '.', '_' or '-'".into())) }
+    prongsai_core::admin::check_username(username).map_err(AppError::BadRequest)
 }
 
 /// Creates the agency if it does not exist.

@@ -287,6 +287,9 @@ mod tests {
         async fn session_by_peer(&self, _: String) -> Result<Option<SessionRow>, DbError> {
             unused()
         }
+        async fn sessions_of_user(&self, _: i64) -> Result<Vec<SessionRow>, DbError> {
+            unused()
+        }
         async fn session_revoke(&self, _: String) -> Result<(), DbError> {
             unused()
         }

@@ -19,6 +19,7 @@ use prongsai_core::app::SessionView;
 use prongsai_core::detail::{MeasureDetail, measure_detail};
 use prongsai_core::history::{self, ActivityEntry, HistoryEntry};
 use prongsai_core::model::{DocKey, DocKind};
+use prongsai_core::report_model::MemoView;
 use serde::Deserialize;
 
 use crate::api::{Caller, date_or_today, same_agency};
@@ -33,6 +34,7 @@ pub fn routes<D: Database>() -> Router<App<D>> {
         .route("/api/agencies/{agency}/years/{year}/measures/{measure}/history", get(measure_history::<D>))
         .route("/api/agencies/{agency}/years/{year}/live", get(live::<D>))
         .route("/api/agencies/{agency}/years/{year}/activity", get(activity::<D>))
+        .route("/api/agencies/{agency}/years/{year}/memo", get(memo::<D>))
 }
 
 /// The page when the frontend has not been built into the web directory.
@@ -126,6 +128,17 @@ async fn measure_history<D: Database>(
         .map(|(key, doc)| history::measure_history(doc, key, &measure, &agency_year.directory))
         .collect();
     Ok(Json(history::merge_histories(parts)))
+}
+
+/// The memo as it will print, with its signatures (and the proposals' ids, for the app's editor).
+async fn memo<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path((agency, year)): Path<(String, i64)>,
+) -> Result<Json<MemoView>, AppError> {
+    same_agency(&caller, &agency)?;
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    Ok(Json(MemoView::build(&agency_year)))
 }
 
 /// Copies of the documents that hold measures (plan, results, review), with their keys.

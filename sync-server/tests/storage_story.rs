@@ -74,6 +74,11 @@ async fn story<D: Database>(db: D, reopen: impl Fn() -> D) {
     db.session_revoke("t1".into()).await.expect("revoke one");
     assert!(db.session_by_token_hash("t1".into()).await.expect("by token").expect("exists").revoked);
     assert!(!db.session_by_token_hash("t2".into()).await.expect("by token").expect("exists").revoked);
+    let listed = db.sessions_of_user(user.id).await.expect("sessions of a user");
+    assert_eq!(
+        listed.iter().map(|s| (s.peer_id.as_str(), s.revoked)).collect::<Vec<_>>(),
+        [("p1", true), ("p2", false)]
+    );
     assert_eq!(db.sessions_revoke_user(user.id).await.expect("revoke all"), vec!["p2".to_string()]);
 
     // The document registry.

@@ -817,3 +817,182 @@ mod evidence {
         staff.shutdown().await;
     }
 }
+
+mod administration {
+    use super::*;
+    use prongsai_client::{ApiError, DeviceError, ServerApi};
+    use prongsai_core::admin::{NewUserRequest, UserChange};
+    use prongsai_core::model::Role;
+
+    async fn api(server: &Server, username: &str, password: &str) -> Result<ServerApi, ApiError> {
+        let api = ServerApi::new(server.url());
+        let login = api.login(username, password, "admin test").await?;
+        Ok(api.with_token(&login.token))
+    }
+
+    fn status_of<T: std::fmt::Debug>(result: Result<T, ApiError>) -> u16 {
+        match result {
+            Err(ApiError::Refused { status, .. }) => status,
+            Err(ApiError::Unauthorized) => 401,
+            Err(ApiError::NotFound) => 404,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    fn nok(password: Option<&str>) -> NewUserRequest {
+        NewUserRequest {
+            username: "nok".into(),
+            display_name: "นางสาวนกแก้ว ใจงาม".into(),
+            position: "ผู้ช่วยนายช่างโยธา".into(),
+            division: Some("chang".into()),
+            roles: vec![Role::Staff],
+            password: password.map(str::to_string),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_admin_manages_users_and_each_change_holds_on_live_connections() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let admin = api(&server, "admin", sample.password("admin")).await.expect("admin signs in");
+
+        // Only the agency's admin administers.
+        let staff = api(&server, "somchai", sample.password("somchai")).await.expect("staff signs in");
+        assert_eq!(status_of(staff.users("pakchong").await), 403);
+        assert_eq!(status_of(staff.add_user("pakchong", &nok(None)).await), 403);
+        assert_eq!(status_of(admin.users("elsewhere").await), 404, "another agency is not revealed");
+
+        // A new staff member with a generated password; bad requests change nothing.
+        let issued = admin.add_user("pakchong", &nok(None)).await.expect("adds a user");
+        let password = issued.password.expect("a generated password is answered once");
+        assert_eq!(status_of(admin.add_user("pakchong", &nok(Some("another password"))).await), 409);
+        let mut no_division = nok(None);
+        (no_division.username, no_division.division) = ("nok2".into(), None);
+        assert_eq!(status_of(admin.add_user("pakchong", &no_division).await), 400);
+        let mut nowhere = nok(None);
+        (nowhere.username, nowhere.division) = ("nok3".into(), Some("nowhere".into()));
+        assert_eq!(status_of(admin.add_user("pakchong", &nowhere).await), 400);
+
+        // She signs in on a device and writes her division's results; the directory names her.
+        let device_dir = sample.device_dir("nok");
+        let device = device(&server, &device_dir, "nok", &password).await;
+        device
+            .edit(YEAR, &DocKey::results("chang"), "บันทึกผล", |tx, meta| {
+                results::set_text(tx, "m1", "กองช่างติดป้ายประกาศแล้ว", meta)
+            })
+            .await
+            .expect("her own division");
+        assert!(device.wait_confirmed(LONG).await);
+        eventually("the directory names the new user", LONG, || async {
+            device
+                .agency_year(YEAR)
+                .await
+                .ok()
+                .and_then(|y| y.directory.users.get("nok").map(|u| u.display_name.clone()))
+                == Some("นางสาวนกแก้ว ใจงาม".to_string())
+        })
+        .await;
+
+        // Moved to กองคลัง while connected: the new division is writable at once, the old one not.
+        let moved = admin
+            .change_user(
+                "pakchong",
+                "nok",
+                &UserChange { division: Some(Some("klang".into())), ..UserChange::default() },
+            )
+            .await
+            .expect("moves her");
+        assert_eq!(moved.division.as_deref(), Some("klang"));
+        assert_eq!(moved.active_sessions, 1);
+        device
+            .edit(YEAR, &DocKey::results("klang"), "บันทึกผล", |tx, meta| {
+                results::set_text(tx, "m3", "กองคลังรับเรื่องแล้ว", meta)
+            })
+            .await
+            .expect("the new division, on the same connection");
+        assert!(device.wait_confirmed(LONG).await);
+        let old = device
+            .edit(YEAR, &DocKey::results("chang"), "บันทึกผล", |tx, meta| {
+                results::set_text(tx, "m1", "ไม่ควรได้", meta)
+            })
+            .await;
+        assert!(matches!(old, Err(DeviceError::ReadOnly { .. })), "{old:?}");
+        let wipa = device_of(&server, &sample, "wipa").await;
+        eventually("กองคลัง's own staff see her change", LONG, || async {
+            result_text(&wipa, "m3", "klang").await.as_deref() == Some("กองคลังรับเรื่องแล้ว")
+        })
+        .await;
+
+        // Disabled: her connection closes and she cannot sign in; enabled again, she can.
+        admin
+            .change_user("pakchong", "nok", &UserChange { disabled: Some(true), ..UserChange::default() })
+            .await
+            .expect("disables her");
+        eventually("her device is signed out", LONG, || async { device.state().connection == Connection::SignedOut })
+            .await;
+        assert_eq!(status_of(api(&server, "nok", &password).await), 401);
+        admin
+            .change_user("pakchong", "nok", &UserChange { disabled: Some(false), ..UserChange::default() })
+            .await
+            .expect("enables her");
+        let nok_api = api(&server, "nok", &password).await.expect("signs in again");
+
+        // A reset signs her out everywhere; only the new password works.
+        let reset = admin.reset_password("pakchong", "nok", None).await.expect("resets");
+        assert_eq!(reset.sessions_revoked, 1);
+        let new_password = reset.password.expect("a generated password");
+        assert_eq!(status_of(nok_api.me().await), 401);
+        assert_eq!(status_of(api(&server, "nok", &password).await), 401);
+
+        // She changes her own password: the current one must be right; her other sessions end.
+        let laptop = api(&server, "nok", &new_password).await.expect("laptop");
+        let tablet = api(&server, "nok", &new_password).await.expect("tablet");
+        assert_eq!(status_of(laptop.change_password("wrong password", "ใหม่เอี่ยม 2565").await), 403);
+        assert_eq!(status_of(laptop.change_password(&new_password, "short").await), 400);
+        assert_eq!(laptop.change_password(&new_password, "ใหม่เอี่ยม 2565").await.expect("changes"), 1);
+        assert!(laptop.me().await.is_ok(), "the session that changed it stays");
+        assert_eq!(status_of(tablet.me().await), 401);
+        api(&server, "nok", "ใหม่เอี่ยม 2565").await.expect("the new password works");
+
+        // Revoking sessions through the API cuts an open connection.
+        eventually("wipa is connected", LONG, || async { wipa.is_connected() }).await;
+        assert!(admin.revoke_sessions("pakchong", "wipa").await.expect("revokes") >= 1);
+        eventually("wipa's device is signed out", LONG, || async { wipa.state().connection == Connection::SignedOut })
+            .await;
+
+        // Approval steps are bound to approvers: the bound user signs, the one before may not.
+        let mut chai = nok(Some("ผู้ลงนามใหม่ 2565"));
+        (chai.username, chai.display_name, chai.division, chai.roles) =
+            ("chai".into(), "นายชัย ตั้งใจ".into(), None, vec![Role::Approver]);
+        admin.add_user("pakchong", &chai).await.expect("adds an approver");
+        assert_eq!(
+            status_of(admin.bind_approver("pakchong", YEAR, "head", Some("somchai")).await),
+            400,
+            "not an approver"
+        );
+        assert_eq!(status_of(admin.bind_approver("pakchong", YEAR, "nostep", Some("chai")).await), 400);
+        admin.bind_approver("pakchong", YEAR, "head", Some("chai")).await.expect("binds the first step");
+        let parichat = api(&server, "parichat", sample.password("parichat")).await.expect("parichat");
+        assert_eq!(status_of(parichat.sign("pakchong", YEAR, "head", "approved", "", None).await), 403);
+        let chai_api = api(&server, "chai", "ผู้ลงนามใหม่ 2565").await.expect("chai");
+        chai_api.sign("pakchong", YEAR, "head", "approved", "เห็นควร", None).await.expect("the bound approver signs");
+
+        // The agency always keeps an admin.
+        let demote = UserChange { roles: Some(vec![Role::Viewer]), ..UserChange::default() };
+        assert_eq!(status_of(admin.change_user("pakchong", "admin", &demote).await), 409);
+
+        let users = admin.users("pakchong").await.expect("lists users");
+        let find = |name: &str| users.iter().find(|u| u.username == name).expect("listed").clone();
+        assert_eq!(find("nok").division.as_deref(), Some("klang"));
+        assert!(!find("nok").disabled);
+        assert_eq!(find("chai").approval_steps, ["head"]);
+        assert!(find("parichat").approval_steps.is_empty());
+        assert_eq!(find("wipa").active_sessions, 0);
+        device.shutdown().await;
+        wipa.shutdown().await;
+    }
+
+    async fn device_of(server: &Server, sample: &Sample, username: &str) -> Device {
+        device(server, &sample.device_dir(username), username, sample.password(username)).await
+    }
+}

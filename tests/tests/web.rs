@@ -153,3 +153,63 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
     head.shutdown().await;
     staff.shutdown().await;
 }
+
+/// The agency's admin manages users from the web (an อบต. has no one at a command line): adds a
+/// staff member whose generated password then works; the memo is readable as it will print.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_adds_a_user_on_the_web_and_everyone_reads_the_memo() {
+    let sample = Sample::create().await;
+    let web = web_dir();
+    let server = Server::start(&sample.data(), 0, &["--web-dir", web.to_str().expect("utf-8 path")]).await;
+    let mut driver = Driver::chromium().await;
+    let browser = Session::new(&driver, Driver::chromium_capabilities(1366, 1000)).await;
+    browser.goto(server.url().as_str()).await;
+    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "admin").await;
+    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("admin")).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+
+    browser.click(&browser.wait_for("[data-testid=nav-users]", WAIT).await).await;
+    browser.wait_for("[data-testid=user-row][data-username=somchai]", WAIT).await;
+    browser.type_text(&browser.wait_for("[data-testid=new-username]", WAIT).await, "nok").await;
+    browser.type_text(&browser.wait_for("[data-testid=new-name]", WAIT).await, "นางสาวนกแก้ว ใจงาม").await;
+    browser.click(&browser.wait_for("[data-testid=new-division] option[value=chang]", WAIT).await).await;
+    browser.click(&browser.wait_for("[data-new-role=staff]", WAIT).await).await;
+    browser.click(&browser.wait_for("[data-testid=add-user-submit]", WAIT).await).await;
+    let password = browser
+        .wait_text("[data-testid=issued-password]", WAIT, "the generated password is shown once", |t| t.len() >= 8)
+        .await;
+    browser.wait_for("[data-testid=user-row][data-username=nok]", WAIT).await;
+    browser.screenshot(&artifact("web", "users.png")).await;
+
+    // The password works, and the new member writes her division's results.
+    let nok = device(&server, &sample.device_dir("nok"), "nok", &password).await;
+    nok.edit(YEAR, &DocKey::results("chang"), "บันทึกผล", |tx, meta| {
+        results::set_text(tx, "m1", "กองช่างรับทราบ", meta)
+    })
+    .await
+    .expect("her division");
+    assert!(nok.wait_confirmed(WAIT).await);
+
+    // Disabling her from the page signs her device out.
+    browser
+        .click(&browser.wait_for("[data-testid=user-row][data-username=nok] [data-testid=user-toggle]", WAIT).await)
+        .await;
+    eventually("her device is signed out", WAIT, || async {
+        nok.state().connection == prongsai_client::Connection::SignedOut
+    })
+    .await;
+
+    // The memo as it prints: numbered proposals and the approval chain.
+    browser.click(&browser.wait_for("[data-testid=nav-memo]", WAIT).await).await;
+    browser.wait_for("[data-testid=memo-preview] [data-testid=preview-proposal]", WAIT).await;
+    assert!(browser.find("[data-testid=memo-editor]").await.is_none(), "only the coordinator drafts the memo");
+    assert_eq!(browser.find_all("[data-testid=memo-step]").await.len(), 3);
+    browser
+        .wait_text("[data-testid=memo-preview]", WAIT, "last year's score in Thai digits", |t| t.contains("๙๕.๒๑"))
+        .await;
+    browser.screenshot(&artifact("web", "memo.png")).await;
+
+    browser.quit().await;
+    driver.stop().await;
+    nok.shutdown().await;
+}

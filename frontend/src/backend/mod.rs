@@ -8,11 +8,13 @@
 mod tauri;
 mod web;
 
+use prongsai_core::admin::{NewUserRequest, PasswordIssued, UserAccount, UserChange};
 use prongsai_core::app::{SessionView, SyncState};
 use prongsai_core::detail::MeasureDetail;
 use prongsai_core::edit::Edit;
 use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
+use prongsai_core::report_model::MemoView;
 use prongsai_core::view::MergedView;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -135,6 +137,101 @@ pub async fn sign(step: &str, decision: SignatureDecision, comment: &str) -> Res
     } else {
         web::sign(step, decision, comment).await
     }
+}
+
+/// The memo as it will print, with its signatures.
+pub async fn memo() -> Result<MemoView, BackendError> {
+    if in_app() { tauri::call("memo", &NoArgs {}).await } else { web::memo().await }
+}
+
+// --- User administration (the agency's admin) and one's own password. Both backends call the
+// server's admin API: the app through its device's session, the browser with its web session.
+
+pub async fn users() -> Result<Vec<UserAccount>, BackendError> {
+    if in_app() { tauri::call("users", &NoArgs {}).await } else { web::call("GET", "/users", None).await }
+}
+
+pub async fn add_user(user: &NewUserRequest) -> Result<PasswordIssued, BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        user: &'a NewUserRequest,
+    }
+    if in_app() {
+        tauri::call("add_user", &Args { user }).await
+    } else {
+        web::call("POST", "/users", Some(to_json(user)?)).await
+    }
+}
+
+pub async fn change_user(username: &str, change: &UserChange) -> Result<UserAccount, BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        username: &'a str,
+        change: &'a UserChange,
+    }
+    if in_app() {
+        tauri::call("change_user", &Args { username, change }).await
+    } else {
+        web::call("PATCH", &format!("/users/{}", web::component(username)), Some(to_json(change)?)).await
+    }
+}
+
+#[derive(Serialize)]
+struct UserArg<'a> {
+    username: &'a str,
+}
+
+/// A new generated password for a user, who is signed out everywhere.
+pub async fn reset_password(username: &str) -> Result<PasswordIssued, BackendError> {
+    if in_app() {
+        tauri::call("reset_password", &UserArg { username }).await
+    } else {
+        web::call("POST", &format!("/users/{}/password", web::component(username)), Some(serde_json::json!({}))).await
+    }
+}
+
+/// Signs a user out on every device; answers how many sessions were live.
+pub async fn revoke_sessions(username: &str) -> Result<usize, BackendError> {
+    if in_app() {
+        tauri::call("revoke_sessions", &UserArg { username }).await
+    } else {
+        let answer: serde_json::Value =
+            web::call("POST", &format!("/users/{}/revoke", web::component(username)), None).await?;
+        Ok(answer["sessions_revoked"].as_u64().unwrap_or(0) as usize)
+    }
+}
+
+/// Binds the user who signs one step of the year's approval chain.
+pub async fn bind_approver(step: &str, approver: Option<&str>) -> Result<(), BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        step: &'a str,
+        approver: Option<&'a str>,
+    }
+    if in_app() {
+        tauri::call("bind_approver", &Args { step, approver }).await
+    } else {
+        let path = format!("/years/{{year}}/approvals/{}/approver", web::component(step));
+        web::call("PUT", &path, Some(serde_json::json!({ "approver": approver }))).await
+    }
+}
+
+/// Changes the signed-in person's own password; their other sessions are signed out.
+pub async fn change_password(current: &str, new: &str) -> Result<usize, BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        current: &'a str,
+        new: &'a str,
+    }
+    if in_app() {
+        tauri::call("change_password", &Args { current, new }).await
+    } else {
+        web::change_password(current, new).await
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, BackendError> {
+    serde_json::to_value(value).map_err(|e| BackendError::local("other", e.to_string()))
 }
 
 /// Where an evidence file goes and what it is.

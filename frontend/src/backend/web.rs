@@ -12,6 +12,7 @@ use prongsai_core::app::{Connection, SessionView, SyncState};
 use prongsai_core::detail::MeasureDetail;
 use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
+use prongsai_core::report_model::MemoView;
 use prongsai_core::view::MergedView;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,7 @@ fn offline(e: impl std::fmt::Display) -> BackendError {
 
 async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, BackendError> {
     match response.status() {
+        204 => serde_json::from_str("null").map_err(|e| BackendError::local("other", e.to_string())),
         200..=299 => response.json().await.map_err(|e| BackendError::local("other", e.to_string())),
         status => {
             let message = response
@@ -210,6 +212,54 @@ pub(super) async fn sign(step: &str, decision: SignatureDecision, comment: &str)
         .map_err(|e| BackendError::local("other", e.to_string()))?;
     let _: serde_json::Value = answer(request.send().await.map_err(offline)?).await?;
     Ok(())
+}
+
+pub(super) async fn memo() -> Result<MemoView, BackendError> {
+    get(&format!("{}/memo", year_path(&signed_in()?))).await
+}
+
+/// A path segment, percent-encoded.
+pub(super) fn component(text: &str) -> String {
+    String::from(js_sys::encode_uri_component(text))
+}
+
+/// A call to the agency's admin API: `path` is below `/api/agencies/{agency}`, where `{year}`
+/// stands for the open year.
+pub(super) async fn call<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<T, BackendError> {
+    let saved = signed_in()?;
+    let path = format!("/api/agencies/{}{}", saved.agency_id, path.replace("{year}", &saved.year.to_string()));
+    send(&saved, method, &path, body).await
+}
+
+async fn send<T: DeserializeOwned>(
+    saved: &Saved,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<T, BackendError> {
+    let builder = match method {
+        "POST" => Request::post(path),
+        "PUT" => Request::put(path),
+        "PATCH" => Request::patch(path),
+        _ => Request::get(path),
+    }
+    .header("Authorization", &format!("Bearer {}", saved.token));
+    let request = match body {
+        Some(body) => builder.json(&body).map_err(|e| BackendError::local("other", e.to_string()))?,
+        None => builder.build().map_err(|e| BackendError::local("other", e.to_string()))?,
+    };
+    answer(request.send().await.map_err(offline)?).await
+}
+
+pub(super) async fn change_password(current: &str, new: &str) -> Result<usize, BackendError> {
+    let saved = signed_in()?;
+    let body = serde_json::json!({ "current": current, "new": new });
+    let answer: serde_json::Value = send(&saved, "POST", "/api/me/password", Some(body)).await?;
+    Ok(answer["sessions_revoked"].as_u64().unwrap_or(0) as usize)
 }
 
 pub(super) fn listen<T: DeserializeOwned + 'static>(event: &'static str, mut handler: impl FnMut(T) + 'static) {

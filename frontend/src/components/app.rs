@@ -8,8 +8,10 @@ use super::AppContext;
 use super::dashboard::DashboardPage;
 use super::login::LoginPage;
 use super::measure::MeasurePage;
+use super::memo::MemoPage;
 use super::sync::SyncIndicator;
 use super::table::TablePage;
+use super::users::{AccountPage, UsersPage};
 use crate::backend;
 use crate::state::{Action, AppState, Route};
 
@@ -90,7 +92,11 @@ pub fn App() -> Html {
         Route::Dashboard => html! { <DashboardPage /> },
         Route::Table => html! { <TablePage /> },
         Route::Measure(id) => html! { <MeasurePage id={id.clone()} /> },
+        Route::Memo => html! { <MemoPage /> },
+        Route::Users => html! { <UsersPage /> },
+        Route::Account => html! { <AccountPage /> },
     };
+    let is_admin = state.session.as_ref().is_some_and(|s| s.has_role(&prongsai_core::model::Role::Admin));
     let who = state.session.as_ref().map(|s| {
         let division = s.division_name.clone().map(|d| format!(" · {d}")).unwrap_or_default();
         format!("{}{division}", s.display_name)
@@ -107,6 +113,10 @@ pub fn App() -> Html {
                         <nav class="tabs">
                             <button class={classes!("tab", on(&Route::Dashboard))} onclick={go(Route::Dashboard)} data-testid="nav-dashboard">{ lang.pick("ภาพรวม", "Overview") }</button>
                             <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{ lang.pick("ตารางมาตรการ", "Measures") }</button>
+                            <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
+                            if is_admin {
+                                <button class={classes!("tab", on(&Route::Users))} onclick={go(Route::Users)} data-testid="nav-users">{ lang.pick("ผู้ใช้", "Users") }</button>
+                            }
                         </nav>
                         <SyncIndicator state={state.sync.clone()} progress={state.sync_progress()} lang={lang} />
                     }
@@ -114,6 +124,7 @@ pub fn App() -> Html {
                         if let Some(who) = who { <span class="who" data-testid="who">{ who }</span> }
                         <button class="small" onclick={switch_lang} data-testid="lang">{ lang.pick("English", "ภาษาไทย") }</button>
                         if state.session.is_some() {
+                            <button class="small" onclick={go(Route::Account)} data-testid="nav-account">{ lang.pick("เปลี่ยนรหัสผ่าน", "Password") }</button>
                             <button class="small" onclick={sign_out}>{ lang.pick("ออกจากระบบ", "Sign out") }</button>
                         }
                     </div>

@@ -623,6 +623,12 @@ pub(crate) fn history_message(message: &str, lang: Lang) -> String {
                     lang.pick("แก้ไขวิธีดำเนินการ", "changed the methods")
                 }
                 "move measure" => lang.pick("ย้ายลำดับมาตรการ", "moved the measure"),
+                "edit memo" => lang.pick("แก้ไขบันทึกข้อความ", "edited the memo"),
+                "set drafter" => lang.pick("กำหนดผู้จัดทำบันทึก", "set the drafter"),
+                "set previous assessment" => lang.pick("บันทึกผลการประเมินปีก่อน", "set last year's score"),
+                "add proposal" | "edit proposal" | "move proposal" | "remove proposal" => {
+                    lang.pick("แก้ไขข้อเสนอเพื่อพิจารณา", "changed the proposals")
+                }
                 other => return other.to_string(),
             }
             .to_string()

@@ -6,9 +6,11 @@ pub mod dashboard;
 pub mod datepicker;
 pub mod login;
 pub mod measure;
+pub mod memo;
 pub mod plan;
 pub mod sync;
 pub mod table;
+pub mod users;
 
 use yew::UseReducerHandle;
 

@@ -126,6 +126,8 @@ pub trait Database: Clone + Send + Sync + 'static {
         token_hash: String,
     ) -> impl Future<Output = Result<Option<SessionRow>, DbError>> + Send;
     fn session_by_peer(&self, peer_id: String) -> impl Future<Output = Result<Option<SessionRow>, DbError>> + Send;
+    /// Every session of a user, revoked and expired ones too, oldest first.
+    fn sessions_of_user(&self, user_id: i64) -> impl Future<Output = Result<Vec<SessionRow>, DbError>> + Send;
     /// Revokes one session (logout).
     fn session_revoke(&self, token_hash: String) -> impl Future<Output = Result<(), DbError>> + Send;
     /// Revokes every live session of a user; returns their peer ids.

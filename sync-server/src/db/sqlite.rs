@@ -485,6 +485,15 @@ impl Database for Sqlite {
         .await
     }
 
+    async fn sessions_of_user(&self, user_id: i64) -> Result<Vec<SessionRow>, DbError> {
+        self.read(move |c| {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 ORDER BY created_at, peer_id");
+            let mut stmt = c.prepare(&sql)?;
+            Ok(stmt.query_map([user_id], session_from_row)?.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
     async fn session_revoke(&self, token_hash: String) -> Result<(), DbError> {
         self.write(move |c| {
             c.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?1", [token_hash])?;
