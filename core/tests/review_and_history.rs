@@ -338,3 +338,52 @@ fn the_activity_feed_lists_recent_changes_across_documents_newest_first_with_the
     assert_eq!(feed[1].measures, ["m3", "m4"]);
     assert!(feed[1].display_name.as_deref().is_some_and(|n| !n.is_empty()));
 }
+
+#[test]
+fn the_coordinator_drafts_the_memo_and_signatures_stop_covering_it() {
+    use prongsai_core::docs::MemoField;
+    use prongsai_core::edit::{self, Edit, batch_document};
+    use prongsai_core::report_model::MemoView;
+
+    let mut docs = sample();
+    let memo = |docs: &AutomergeDocuments| MemoView::build(&AgencyYear::from_documents(docs.iter()).expect("read"));
+    let before = memo(&docs);
+    let first = before.proposal_ids[0].clone();
+    let edits = vec![
+        Edit::SetMemoReference { reference: " รบ 72101/15 ".into() },
+        Edit::SetMemoDate { date: Some("2022-03-25".parse().expect("date")) },
+        Edit::SetMemoField {
+            field: MemoField::Subject, text: "รายงานผลการดำเนินการตามมาตรการ".into()
+        },
+        Edit::SetPreviousAssessment { year: 2564, score_hundredths: 8_840 },
+        Edit::AddProposal {
+            id: "p-new".into(), index: 0, text: "ประชาสัมพันธ์ผลทางเว็บไซต์".into()
+        },
+        Edit::MoveProposal { id: first.clone(), index: 5 },
+        Edit::SetDrafter {
+            name: "นางสาวกรรณิการ์ รวยบุญส่ง".into(), position: "นิติกรชำนาญการ".into()
+        },
+    ];
+    assert_eq!(batch_document(&edits).expect("one document"), DocKey::of(DocKind::Memo));
+    let meta = coordinator(1);
+    edit(&mut docs.memo, &meta, |tx| edit::apply(tx, &edits, &meta)).expect("drafts");
+    let after = memo(&docs);
+    let c = &after.report.content;
+    assert_eq!(c.reference, "รบ 72101/15");
+    assert_eq!(c.date.map(|d| d.to_string()).as_deref(), Some("2022-03-25"));
+    assert_eq!(c.subject, "รายงานผลการดำเนินการตามมาตรการ");
+    let previous = c.previous_score.as_ref().expect("last year's score");
+    assert_eq!((previous.year, previous.score_hundredths), (2564, 8_840));
+    assert!(previous.band.is_some(), "the band follows from the reference data");
+    assert_eq!(after.proposal_ids[0], "p-new");
+    assert_eq!(after.proposal_ids.last(), Some(&first));
+    assert_eq!(c.proposals[0], "ประชาสัมพันธ์ผลทางเว็บไซต์");
+    assert_ne!(after.report.content_hash, before.report.content_hash, "what approvers sign changed");
+
+    // A score outside 0–100 changes nothing; removing a proposal that is not there says so.
+    let bad = vec![Edit::SetPreviousAssessment { year: 2564, score_hundredths: 10_001 }];
+    assert!(edit(&mut docs.memo, &meta, |tx| edit::apply(tx, &bad, &meta)).is_err());
+    let missing = vec![Edit::RemoveProposal { id: "nope".into() }];
+    assert!(edit(&mut docs.memo, &meta, |tx| edit::apply(tx, &missing, &meta)).is_err());
+    assert_eq!(memo(&docs).report.content_hash, after.report.content_hash);
+}

@@ -125,3 +125,72 @@ async fn staff_edit_online_and_offline_across_an_app_restart_and_everything_arri
     driver.stop().await;
     server.kill().await;
 }
+
+/// The coordinator drafts the memo in the app; a signature given before the change shows as out of
+/// date, in the app and in the server's status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_date() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    let head = prongsai_client::ServerApi::new(server.url());
+    let login = head.login("parichat", sample.password("parichat"), "test").await.expect("parichat");
+    let head = head.with_token(&login.token);
+    head.sign("pakchong", YEAR, "head", "approved", "เห็นควร", None).await.expect("the first step signs");
+
+    let app_data = sample.device_dir("app-kannika");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let app = open_app(&driver).await;
+    let field = |id: &'static str| app.wait_for(id, WAIT);
+    app.type_text(&field("#login-server").await, server.url().as_str()).await;
+    app.type_text(&field("#login-username").await, "kannika").await;
+    app.type_text(&field("#login-password").await, sample.password("kannika")).await;
+    app.click(&field("[data-testid=login-submit]").await).await;
+
+    app.click(&field("[data-testid=nav-memo]").await).await;
+    app.wait_for("[data-testid=memo-editor]", WAIT).await;
+    app.wait_attribute(
+        "[data-testid=memo-step][data-step=head]",
+        "class",
+        WAIT,
+        "the signature covers the memo",
+        |c| c.contains("signed"),
+    )
+    .await;
+    let proposals = app.find_all("[data-testid=memo-proposal]").await.len();
+    let reference = field("[data-testid=memo-reference]").await;
+    // Erase what is there and type the new reference, as a person would.
+    let erase = "\u{E003}".repeat("รบ 72101/-".chars().count());
+    app.type_text(&reference, &format!("{erase}รบ 72101/15")).await;
+    // Leaving the field saves it; adding a proposal is a second edit.
+    app.click(&field("[data-testid=memo-add-proposal]").await).await;
+    eventually("the new proposal shows", WAIT, || async {
+        app.find_all("[data-testid=memo-proposal]").await.len() == proposals + 1
+    })
+    .await;
+    app.wait_text("[data-testid=memo-preview]", WAIT, "the preview prints the new reference", |t| {
+        t.contains("รบ ๗๒๑๐๑/๑๕")
+    })
+    .await;
+    app.wait_attribute("[data-testid=memo-step][data-step=head]", "class", WAIT, "the signature is out of date", |c| {
+        c.contains("stale")
+    })
+    .await;
+    app.screenshot(&artifact("app", "5-memo.png")).await;
+
+    // The server has the draft, and says the first step must sign again.
+    eventually("the server's memo has the new reference and proposal", WAIT, || async {
+        let status = head.status("pakchong", YEAR, None).await.expect("status");
+        status["approvals"][0]["up_to_date"] == false && status["approvals"][0]["signed"] == true
+    })
+    .await;
+    let reader = device(&server, &sample.device_dir("reader"), "viewer", sample.password("viewer")).await;
+    eventually("another device reads the draft", WAIT, || async {
+        let Ok(year) = reader.agency_year(YEAR).await else { return false };
+        year.memo.reference == "รบ 72101/15" && year.memo.proposals.len() == proposals + 1
+    })
+    .await;
+    app.quit().await;
+    driver.stop().await;
+    reader.shutdown().await;
+}
