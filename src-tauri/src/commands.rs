@@ -115,10 +115,15 @@ pub async fn sign(
     step: String,
     decision: SignatureDecision,
     comment: String,
+    date: Option<String>,
 ) -> Result<(), CommandError> {
     let (device, year) = shell.device_and_year().await?;
     let agency = device.session().agency_id.clone();
-    device.api().sign(&agency, year, &step, decision.as_str(), &comment, None).await.map_err(DeviceError::from)?;
+    device
+        .api()
+        .sign(&agency, year, &step, decision.as_str(), &comment, date.as_deref())
+        .await
+        .map_err(DeviceError::from)?;
     Ok(())
 }
 

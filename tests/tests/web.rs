@@ -15,6 +15,10 @@ use prongsai_tests::{RawPeer, Sample, Server, YEAR, device, eventually};
 
 const WAIT: Duration = Duration::from_secs(60);
 
+fn step_of(user: &str) -> &'static str {
+    if user == "parichat" { "head" } else { "palad" }
+}
+
 fn web_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist");
     assert!(dir.join("prongsai_frontend_bg.wasm").exists(), "build the frontend first: scripts/build-frontend.sh");
@@ -147,6 +151,31 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
     let present =
         doc.with_document_async(|d| d.get(ROOT, "written-from-the-web").ok().flatten().is_some()).await.expect("read");
     assert!(!present, "nobody else receives it");
+
+    // The mayor signs his step on the web once the steps before him approved: decision, comment, date.
+    for user in ["parichat", "amnang"] {
+        let api = prongsai_client::ServerApi::new(server.url());
+        let login = api.login(user, sample.password(user), "test").await.expect("login");
+        api.with_token(&login.token)
+            .sign("pakchong", YEAR, step_of(user), "approved", "เห็นชอบ", None)
+            .await
+            .expect("signs");
+    }
+    browser.wait_for("[data-testid=sign-box]", WAIT).await;
+    browser.click(&browser.wait_for("[data-testid=sign-box] select option[value='25']", WAIT).await).await;
+    let comment = browser.wait_for("[data-testid=sign-box] textarea", WAIT).await;
+    browser.type_text(&comment, "อนุมัติให้เผยแพร่").await;
+    browser.click(&browser.wait_for("[data-testid=sign-approve]", WAIT).await).await;
+    let api = staff.api();
+    eventually("the server recorded the mayor's signature with his date", WAIT, || async {
+        let status = api.status("pakchong", YEAR, None).await.expect("status");
+        let mayor = &status["approvals"][2];
+        mayor["signer"] == "winai"
+            && mayor["comment"] == "อนุมัติให้เผยแพร่"
+            && mayor["date"].as_str().is_some_and(|d| d.ends_with("-25"))
+            && mayor["up_to_date"] == true
+    })
+    .await;
 
     browser.quit().await;
     driver.stop().await;

@@ -10,6 +10,7 @@ mod web;
 
 use prongsai_core::admin::{NewUserRequest, PasswordIssued, UserAccount, UserChange};
 use prongsai_core::app::{SessionView, SyncState};
+use prongsai_core::calendar::Date;
 use prongsai_core::detail::MeasureDetail;
 use prongsai_core::edit::Edit;
 use prongsai_core::history::{ActivityEntry, HistoryEntry};
@@ -124,18 +125,25 @@ pub async fn apply(edits: Vec<Edit>) -> Result<(), BackendError> {
     }
 }
 
-/// An approver signs (or returns) their step of the memo's approval chain, through the server.
-pub async fn sign(step: &str, decision: SignatureDecision, comment: &str) -> Result<(), BackendError> {
+/// An approver signs (or returns) their step of the memo's approval chain, through the server,
+/// with the date written on the signature.
+pub async fn sign(
+    step: &str,
+    decision: SignatureDecision,
+    comment: &str,
+    date: Option<Date>,
+) -> Result<(), BackendError> {
     #[derive(Serialize)]
     struct Args<'a> {
         step: &'a str,
         decision: SignatureDecision,
         comment: &'a str,
+        date: Option<Date>,
     }
     if in_app() {
-        tauri::call("sign", &Args { step, decision: decision.clone(), comment }).await
+        tauri::call("sign", &Args { step, decision: decision.clone(), comment, date }).await
     } else {
-        web::sign(step, decision, comment).await
+        web::sign(step, decision, comment, date).await
     }
 }
 

@@ -203,12 +203,17 @@ pub(super) async fn activity() -> Result<Vec<ActivityEntry>, BackendError> {
     get(&format!("{}/activity", year_path(&signed_in()?))).await
 }
 
-pub(super) async fn sign(step: &str, decision: SignatureDecision, comment: &str) -> Result<(), BackendError> {
+pub(super) async fn sign(
+    step: &str,
+    decision: SignatureDecision,
+    comment: &str,
+    date: Option<prongsai_core::calendar::Date>,
+) -> Result<(), BackendError> {
     let saved = signed_in()?;
     let step = String::from(js_sys::encode_uri_component(step));
     let request = Request::post(&format!("{}/approvals/{step}", year_path(&saved)))
         .header("Authorization", &format!("Bearer {}", saved.token))
-        .json(&serde_json::json!({ "decision": decision, "comment": comment }))
+        .json(&serde_json::json!({ "decision": decision, "comment": comment, "date": date }))
         .map_err(|e| BackendError::local("other", e.to_string()))?;
     let _: serde_json::Value = answer(request.send().await.map_err(offline)?).await?;
     Ok(())

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use prongsai_core::calendar::Date;
 use prongsai_core::history::ActivityEntry;
 use prongsai_core::model::{SignatureDecision, Status};
 use prongsai_core::view::{Cell, CellRef, MeasureRow, MergedView, QuarterProgress, ReviewState};
@@ -317,6 +318,9 @@ fn Approvals(props: &ApprovalsProps) -> Html {
     let app = use_context::<AppContext>().expect("inside the app");
     let lang = props.lang;
     let comment = use_state(String::new);
+    // The date written on the signature: the server's today unless the approver picks another.
+    let today = props.overview.as_of;
+    let sign_date = use_state(|| None::<Date>);
     let me = app.session.as_ref().map(|s| s.username.clone()).unwrap_or_default();
     let steps = props.overview.approvals.iter().map(|step| {
         let state = match (&step.decision, step.up_to_date) {
@@ -328,11 +332,11 @@ fn Approvals(props: &ApprovalsProps) -> Html {
         };
         let mine = step.is_next && step.approver.as_deref() == Some(me.as_str());
         let decide = |decision: SignatureDecision| {
-            let (app, comment, step_id) = (app.clone(), comment.clone(), step.step.clone());
+            let (app, comment, step_id, date) = (app.clone(), comment.clone(), step.step.clone(), *sign_date);
             Callback::from(move |_| {
                 let (app, comment, step_id, decision) = (app.clone(), comment.clone(), step_id.clone(), decision.clone());
                 spawn_local(async move {
-                    match backend::sign(&step_id, decision, &comment).await {
+                    match backend::sign(&step_id, decision, &comment, date).await {
                         Ok(()) => {
                             comment.set(String::new());
                             app.dispatch(Action::DocumentsChanged);
@@ -341,6 +345,10 @@ fn Approvals(props: &ApprovalsProps) -> Html {
                     }
                 });
             })
+        };
+        let on_date = {
+            let sign_date = sign_date.clone();
+            Callback::from(move |date: Option<Date>| sign_date.set(date))
         };
         let on_comment = {
             let comment = comment.clone();
@@ -355,6 +363,7 @@ fn Approvals(props: &ApprovalsProps) -> Html {
                 if mine {
                     <div class="sign-box" data-testid="sign-box">
                         <textarea rows="2" placeholder={lang.pick("ความเห็น", "Comment")} value={(*comment).clone()} oninput={on_comment} />
+                        <BeDatePicker label={lang.pick("วันที่ลงนาม", "Date signed")} value={sign_date.unwrap_or(today)} on_change={on_date.clone()} lang={lang} />
                         <button class="primary" onclick={decide(SignatureDecision::Approved)} data-testid="sign-approve">{ lang.pick("เห็นชอบ / ลงนาม", "Approve and sign") }</button>
                         <button onclick={decide(SignatureDecision::Returned)} disabled={comment.trim().is_empty()}>{ lang.pick("ส่งกลับให้แก้ไข", "Return") }</button>
                     </div>
