@@ -15,7 +15,7 @@ done
 $BIN serve --data $DIR --listen 127.0.0.1:18181 --repo-idle-secs 5 > $DIR/out 2>$DIR/err &
 PID=$!
 sleep 1
-rss() { awk '/VmRSS/ {print $2}' /proc/$PID/status; }
+rss() { awk '/VmRSS/ {r=$2} /Threads/ {t=$2} END {print r " threads=" t}' /proc/$PID/status; }
 repos() { curl -s localhost:18181/metrics | awk '/^prongsai_agency_repos_running/ {print $2}'; }
 echo "agencies=$N rss_start_kb=$(rss)"
 declare -a TOK

@@ -13,6 +13,11 @@ use prongsai_sync_server::db::Database;
 use prongsai_sync_server::{App, Config, Sqlite, admin, provision};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc gives freed memory back to the system, so the server shrinks again after idle
+/// agencies' repos stop (with glibc's allocator its resident size only ever grew).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "prongsai-server", version, about = "Prongsai sync server (โปร่งใส)")]
 struct Cli {
@@ -45,6 +50,9 @@ enum Command {
         /// Stop an agency's repo (freeing its documents' memory) after this many idle seconds.
         #[arg(long, env = "PRONGSAI_REPO_IDLE_SECS")]
         repo_idle_secs: Option<u64>,
+        /// How long a login stays valid, in seconds (default 90 days: devices work offline for weeks).
+        #[arg(long, env = "PRONGSAI_SESSION_TTL_SECS")]
+        session_ttl_secs: Option<u64>,
         /// The built frontend served at `/` as the web dashboard (scripts/build-frontend.sh).
         #[arg(long, env = "PRONGSAI_WEB_DIR", default_value = "frontend/dist")]
         web_dir: PathBuf,
@@ -202,7 +210,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data, listen, config, max_message_bytes, repo_idle_secs, web_dir } => {
+        Command::Serve { data, listen, config, max_message_bytes, repo_idle_secs, session_ttl_secs, web_dir } => {
             let file: FileConfig = match &config {
                 Some(path) => toml::from_str(
                     &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
@@ -227,6 +235,9 @@ async fn main() -> anyhow::Result<()> {
             }
             if let Some(idle) = repo_idle_secs {
                 settings.repo_idle = std::time::Duration::from_secs(idle);
+            }
+            if let Some(ttl) = session_ttl_secs {
+                settings.session_ttl = std::time::Duration::from_secs(ttl);
             }
             settings.web_dir = web_dir;
             let app = App::new(settings, db).await?;

@@ -25,6 +25,8 @@ pub struct Peer {
     pub division: Option<String>,
     /// A web session: it writes no document whatever the user's roles.
     pub read_only: bool,
+    /// When the session stops being valid (Unix milliseconds).
+    pub expires_at: i64,
 }
 
 impl Peer {
@@ -36,6 +38,7 @@ impl Peer {
             roles: user.roles.clone(),
             division: user.division.clone(),
             read_only: session.read_only,
+            expires_at: session.expires_at,
         }
     }
 
@@ -94,7 +97,8 @@ impl<D: Database> Access<D> {
     /// The peer behind a live, unexpired session, if any.
     pub async fn peer(&self, peer_id: &str) -> Option<Peer> {
         if let Some(cached) = self.caches.lock().ok().and_then(|c| c.peers.get(peer_id).cloned()) {
-            return cached;
+            // A session that expired since it was cached is no session.
+            return cached.filter(|p| p.expires_at > (self.now_ms)());
         }
         let resolved = async {
             let session = self.db.session_by_peer(peer_id.to_string()).await.ok().flatten()?;

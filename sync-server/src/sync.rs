@@ -17,7 +17,9 @@ use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use samod::{PeerId, Transport};
 
-use crate::app::{App, Auth};
+use std::time::Duration;
+
+use crate::app::{App, Auth, now_ms};
 use crate::db::Database;
 
 /// Why an incoming frame closed its connection.
@@ -160,7 +162,12 @@ async fn serve_connection<D: Database>(app: App<D>, auth: Auth, socket: WebSocke
     let checked = futures::stream::unfold(Some(ctx), |ctx| async move {
         let mut ctx = ctx?;
         loop {
+            let expires_in = Duration::from_millis(u64::try_from(ctx.peer.expires_at - now_ms()).unwrap_or(0));
             let message = tokio::select! {
+                () = tokio::time::sleep(expires_in) => {
+                    tracing::info!(user = %ctx.peer.username, "closing a sync connection: the session expired");
+                    return Some((Err(FrameError::Closed("session expired")), None));
+                }
                 changed = ctx.close.changed() => {
                     if changed.is_err() || *ctx.close.borrow() {
                         tracing::info!(user = %ctx.peer.username, "closing a sync connection: session revoked or storage failed");

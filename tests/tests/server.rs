@@ -396,6 +396,20 @@ mod connections {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_open_connection_ends_when_its_session_expires() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &["--session-ttl-secs", "3"]).await;
+        let api = prongsai_client::ServerApi::new(server.url());
+        let login = api.login("wipa", sample.password("wipa"), "test").await.expect("login");
+        // A bare protocol peer: nothing on the client side polls or reconnects, so only the
+        // server can end this connection. No one revokes anything; the session runs out.
+        let mut raw = RawPeer::connect(&server, &login.token, &login.peer_id).await;
+        assert!(raw.closed_by_server(LONG).await, "the server closes the expired session's connection");
+        let api = api.with_token(&login.token);
+        assert!(matches!(api.me().await, Err(prongsai_client::ApiError::Unauthorized)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn bad_frames_close_only_their_own_connection() {
         let sample = Sample::create().await;
         let server = Server::start(&sample.data(), 0, &["--max-message-bytes", "1048576"]).await;
