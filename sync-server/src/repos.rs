@@ -92,7 +92,8 @@ impl<D: Database> Repos<D> {
     }
 
     /// Stops repos with no connections that have not been used for `idle`.
-    pub async fn stop_idle(&self, idle: Duration) {
+    /// Stops the repos of agencies nobody has used for `idle`; returns how many stopped.
+    pub async fn stop_idle(&self, idle: Duration) -> usize {
         let stopping: Vec<Arc<AgencyRepo>> = {
             let mut repos = self.repos.lock().await;
             let idle_ids: Vec<String> = repos
@@ -104,10 +105,12 @@ impl<D: Database> Repos<D> {
                 .collect();
             idle_ids.iter().filter_map(|id| repos.remove(id)).collect()
         };
+        let stopped = stopping.len();
         for entry in stopping {
             tracing::info!(agency = %entry.agency_id, "stopping the idle agency's repo");
             entry.repo.stop().await;
         }
+        stopped
     }
 
     pub async fn running(&self) -> usize {

@@ -1,0 +1,44 @@
+//! An agency's repo is started on first use and stopped when idle; a stopped repo must leave
+//! nothing behind, or the server's memory grows with every agency that comes and goes (samod
+//! 0.16.0 kept every stopped repo alive; see vendor/samod/PATCHED.md).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use prongsai_core::sample::pakchong_2565;
+use prongsai_sync_server::{App, Config, Sqlite, provision};
+
+fn alive_tasks() -> usize {
+    tokio::runtime::Handle::current().metrics().num_alive_tasks()
+}
+
+/// Waits until no task is left on the runtime (the test itself is not a task).
+async fn no_task_left(what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while alive_tasks() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "{what}: {} tasks outlive the stopped repo", alive_tasks());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_agency_repo_leaves_no_task_behind() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = Sqlite::open(dir.path()).expect("database");
+    let app =
+        App::new(Config::new(dir.path().to_path_buf(), SocketAddr::from(([127, 0, 0, 1], 0))), db).await.expect("app");
+    provision::create_sample(&app, &pakchong_2565()).await.expect("the sample agency");
+    app.repos.stop_all().await;
+    no_task_left("after creating the sample").await;
+
+    for round in 0..3 {
+        let (year, _) = app.agency_year("pakchong", 2565).await.expect("the documents load");
+        assert_eq!(year.measures().len(), 8, "round {round}");
+        assert_eq!(app.repos.running().await, 1);
+        assert!(alive_tasks() > 0, "a running repo has its tasks");
+        assert_eq!(app.repos.stop_idle(Duration::ZERO).await, 1);
+        assert_eq!(app.repos.running().await, 0);
+        // The repo's IO loop, actor loop, actor runner and tick loop all end.
+        no_task_left(&format!("round {round}")).await;
+    }
+}
