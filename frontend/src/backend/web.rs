@@ -107,10 +107,7 @@ async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, BackendErr
 }
 
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, BackendError> {
-    let saved = saved().ok_or_else(|| BackendError::local("not_signed_in", "sign in first"))?;
-    let response =
-        Request::get(path).header("Authorization", &format!("Bearer {}", saved.token)).send().await.map_err(offline)?;
-    answer(response).await
+    send(&signed_in()?, "GET", path, None).await
 }
 
 fn year_path(saved: &Saved) -> String {
@@ -209,13 +206,9 @@ pub(super) async fn sign(
     comment: &str,
     date: Option<prongsai_core::calendar::Date>,
 ) -> Result<(), BackendError> {
-    let saved = signed_in()?;
-    let step = String::from(js_sys::encode_uri_component(step));
-    let request = Request::post(&format!("{}/approvals/{step}", year_path(&saved)))
-        .header("Authorization", &format!("Bearer {}", saved.token))
-        .json(&serde_json::json!({ "decision": decision, "comment": comment, "date": date }))
-        .map_err(|e| BackendError::local("other", e.to_string()))?;
-    let _: serde_json::Value = answer(request.send().await.map_err(offline)?).await?;
+    let body = serde_json::json!({ "decision": decision, "comment": comment, "date": date });
+    let _: serde_json::Value =
+        call("POST", &format!("/years/{{year}}/approvals/{}", component(step)), Some(body)).await?;
     Ok(())
 }
 
