@@ -24,7 +24,8 @@ need_cargo() {
 APT_PACKAGES=(pkg-config build-essential libssl-dev mold)
 # The app (Tauri 2 on WebKitGTK), its font, and what drives it in tests.
 APP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev fonts-thai-tlwg)
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver)
+# poppler-utils (pdftotext, pdffonts, pdftoppm) and LibreOffice Writer check the reports.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver poppler-utils libreoffice-writer)
 
 # Versions that must match Cargo.lock (wasm-bindgen) or are known to work here (tauri-driver).
 WASM_BINDGEN_VERSION=0.2.130

@@ -41,6 +41,32 @@ pub fn to_thai_digits(text: &str) -> String {
         .collect()
 }
 
+/// Digits as official text writes them: Thai digits, except inside a word that also has Latin
+/// letters, which is a code or an address ("O43", "https://…/2565", "COVID-19") and keeps its
+/// Arabic digits as the seed memo does.
+pub fn to_official_digits(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.chars().any(|c| c.is_ascii_alphabetic()) {
+            out.push_str(word);
+        } else {
+            out.push_str(&to_thai_digits(word));
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 /// Replaces every Thai digit with its Arabic digit; everything else is kept as is.
 pub fn to_arabic_digits(text: &str) -> String {
     text.chars()
@@ -328,6 +354,10 @@ mod tests {
         // Mixed input reads as one kind.
         assert_eq!(to_arabic_digits("๒5๖5"), "2565");
         assert_eq!(to_thai_digits("๒5๖5"), "๒๕๖๕");
+        assert_eq!(
+            to_official_digits("ข้อ O43 ปี พ.ศ.2565 โทร 032-740291 ที่ https://a.go.th/2565 COVID-19"),
+            "ข้อ O43 ปี พ.ศ.๒๕๖๕ โทร ๐๓๒-๗๔๐๒๙๑ ที่ https://a.go.th/2565 COVID-19"
+        );
         // Other scripts' digits are not Thai digits.
         assert_eq!(to_arabic_digits("١٢"), "١٢");
     }

@@ -254,7 +254,7 @@ pub fn MemoPreview(props: &MemoPreviewProps) -> Html {
     let lang = props.lang;
     let report = &props.memo.report;
     let c: &ReportContent = &report.content;
-    let official = |text: &str| thai::to_thai_digits(text);
+    let official = |text: &str| thai::to_official_digits(text);
     let paragraphs = |text: &str| {
         text.split('\n').filter(|p| !p.trim().is_empty()).map(|p| html! { <p>{ official(p) }</p> }).collect::<Html>()
     };

@@ -1,0 +1,330 @@
+//! The report as it prints: every text final (Thai digits, BE dates, numbering), shared by every
+//! renderer so the PDF, DOCX and HTML say exactly the same thing.
+
+use prongsai_core::model::SignatureDecision;
+use prongsai_core::report_model::Report;
+use prongsai_core::thai::{self, Digits, MonthStyle};
+
+/// Which document: the O43 memo (results, signatures) or the O42 plan (measures only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    O43,
+    O42,
+}
+
+/// The column headings of the measure table, as the seed prints them.
+pub const O43_COLUMNS: [&str; 6] =
+    ["มาตรการ/แนวทาง", "วิธีดำเนินการ", "ผู้รับผิดชอบ", "ระยะเวลาดำเนินงาน", "ผลการดำเนินงาน", "ข้อเสนอ"];
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Printed {
+    pub kind: Kind,
+    /// "ร่าง" marks: not every approval step has signed the current content.
+    pub draft: bool,
+    pub agency: String,
+    /// The memo's header and body before the table (O43 only).
+    pub memo: Option<MemoHead>,
+    /// The report heading, one entry per line.
+    pub title: Vec<String>,
+    pub intro: Vec<String>,
+    pub item: Option<ItemPrint>,
+    pub table_lead: Vec<String>,
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+    /// Proposals, closing and signatures (O43 only).
+    pub tail: Option<MemoTail>,
+    /// Terms never broken across lines.
+    pub glossary: Vec<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MemoHead {
+    pub department: String,
+    /// ที่
+    pub reference: String,
+    /// วันที่, "" when the memo has no date yet.
+    pub date: String,
+    pub subject: String,
+    pub addressee: String,
+    pub background: Vec<String>,
+    pub facts: Vec<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ItemPrint {
+    /// "O43 การดำเนินการตามมาตรการ…"
+    pub heading: String,
+    pub elements: Vec<String>,
+}
+
+/// One measure: one cell per column, each cell a list of lines.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Row {
+    pub cells: Vec<Vec<String>>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MemoTail {
+    pub proposals_intro: Vec<String>,
+    /// "๑. แจ้งเวียน…"
+    pub proposals: Vec<String>,
+    pub closing: Vec<String>,
+    pub drafter: Signer,
+    pub approvals: Vec<ApprovalPrint>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Signer {
+    /// "(นางสาวกรรณิการ์ รวยบุญส่ง)"
+    pub name: String,
+    pub position: String,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ApprovalPrint {
+    pub title: String,
+    /// "- เห็นชอบ" or the approver's comment; "" while unsigned.
+    pub comment: String,
+    pub signed: bool,
+    pub signer: Signer,
+    /// "๒๑ มีนาคม ๒๕๖๕", "" while unsigned.
+    pub date: String,
+}
+
+/// "ลงชื่อ" and the dotted line the signature goes on.
+pub const SIGN_LINE: &str = "ลงชื่อ.............................................";
+
+/// Official text: Thai digits (codes such as O43 and addresses keep theirs).
+pub fn official(text: &str) -> String {
+    thai::to_official_digits(text)
+}
+
+/// Paragraphs of a multi-line text, empty ones dropped.
+pub fn paragraphs(text: &str) -> Vec<String> {
+    text.split('\n').map(str::trim).filter(|p| !p.is_empty()).map(official).collect()
+}
+
+fn number(n: usize) -> String {
+    thai::to_thai_digits(&n.to_string())
+}
+
+impl Printed {
+    pub fn new(report: &Report, kind: Kind) -> Printed {
+        let c = &report.content;
+        let columns = match kind {
+            Kind::O43 => O43_COLUMNS.iter().map(|s| s.to_string()).collect(),
+            Kind::O42 => O43_COLUMNS[..4].iter().map(|s| s.to_string()).collect(),
+        };
+        let rows = c
+            .measures
+            .iter()
+            .map(|m| {
+                let title = format!("{}.{}", number(m.number), official(&m.title));
+                let mut cells = vec![
+                    vec![title],
+                    m.methods.iter().map(|x| format!("- {}", official(x))).collect(),
+                    m.divisions.iter().enumerate().map(|(i, d)| format!("{}.{}", number(i + 1), official(d))).collect(),
+                    // "ไตรมาสที่ ๑ - ๔": the range stays on one line.
+                    vec![m.schedule_label.replace(" - ", "\u{a0}-\u{a0}")],
+                ];
+                if kind == Kind::O43 {
+                    cells.push(paragraphs(&m.result));
+                    cells.push(paragraphs(&m.suggestion));
+                }
+                Row { cells }
+            })
+            .collect();
+        let year = number(usize::try_from(c.year).unwrap_or(0));
+        let item_code = match kind {
+            Kind::O43 => "O43",
+            Kind::O42 => "O42",
+        };
+        let item = prongsai_core::ita::ReferenceData::builtin()
+            .year(u32::try_from(c.year).unwrap_or(0))
+            .and_then(|r| r.item(item_code))
+            .map(|i| ItemPrint {
+                heading: format!("{} {}", i.code, official(&i.title)),
+                elements: i.elements.iter().map(|e| format!("-{}", official(e))).collect(),
+            });
+        let memo = (kind == Kind::O43).then(|| MemoHead {
+            department: official(&c.department),
+            reference: official(&c.reference),
+            date: c.date.map(thai::format_date_official).unwrap_or_default(),
+            subject: official(&c.subject),
+            addressee: official(&c.addressee),
+            background: paragraphs(&c.background),
+            facts: paragraphs(&c.facts),
+        });
+        let (title, intro, table_lead) = match kind {
+            Kind::O43 => (paragraphs(&c.report_title), paragraphs(&c.report_intro), paragraphs(&c.table_lead)),
+            Kind::O42 => (
+                vec![
+                    "มาตรการส่งเสริมคุณธรรมและความโปร่งใสภายในหน่วยงาน".to_string(),
+                    format!("{} ประจำปีงบประมาณ พ.ศ. {year}", official(&c.agency_name)),
+                ],
+                vec![format!(
+                    "{} ได้วิเคราะห์ผลการประเมินคุณธรรมและความโปร่งใสในการดำเนินงานของหน่วยงานภาครัฐ \
+                     และกำหนดมาตรการเพื่อส่งเสริมคุณธรรมและความโปร่งใสภายในหน่วยงาน ประจำปีงบประมาณ พ.ศ. {year} ดังนี้",
+                    official(&c.agency_name)
+                )],
+                Vec::new(),
+            ),
+        };
+        let tail = (kind == Kind::O43).then(|| MemoTail {
+            proposals_intro: paragraphs(&c.proposals_intro),
+            proposals: c
+                .proposals
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("{}. {}", number(i + 1), official(p)))
+                .collect(),
+            closing: paragraphs(&c.closing),
+            drafter: Signer { name: format!("({})", c.drafter_name), position: official(&c.drafter_position) },
+            approvals: c
+                .approval_steps
+                .iter()
+                .zip(report.signatures.iter().chain(std::iter::repeat(&None)))
+                .map(|(block, signature)| {
+                    // A signature on earlier content does not count: print the step as unsigned.
+                    let current = signature.as_ref().filter(|s| s.up_to_date);
+                    let comment = current.map(|s| {
+                        let said = official(s.comment.trim());
+                        match (&s.decision, said.is_empty()) {
+                            (SignatureDecision::Approved, true) => "- เห็นชอบ".to_string(),
+                            (SignatureDecision::Returned, true) => "- ส่งกลับแก้ไข".to_string(),
+                            (SignatureDecision::Returned, false) => format!("- ส่งกลับแก้ไข {said}"),
+                            (_, _) => format!("- {said}"),
+                        }
+                    });
+                    let name = current.map(|s| s.name.as_str()).filter(|n| !n.is_empty()).unwrap_or(&block.name);
+                    let position =
+                        current.map(|s| s.position.as_str()).filter(|p| !p.is_empty()).unwrap_or(&block.position);
+                    ApprovalPrint {
+                        title: official(&block.title),
+                        comment: comment.unwrap_or_default(),
+                        signed: current.is_some(),
+                        signer: Signer { name: format!("({name})"), position: official(position) },
+                        date: current
+                            .and_then(|s| s.date)
+                            .map(|d| thai::format_date(d, MonthStyle::Full, Digits::Thai))
+                            .unwrap_or_default(),
+                    }
+                })
+                .collect(),
+        });
+        Printed {
+            kind,
+            draft: kind == Kind::O43 && !report.fully_approved(),
+            agency: official(&c.agency_name),
+            memo,
+            title,
+            intro,
+            item,
+            table_lead,
+            columns,
+            rows,
+            tail,
+            glossary: glossary(&c.glossary),
+        }
+    }
+
+    /// Every text of the report in reading order (for search and tests of the other formats).
+    pub fn all_text(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        if let Some(m) = &self.memo {
+            out.extend([m.department.as_str(), &m.reference, &m.date, &m.subject, &m.addressee]);
+            out.extend(m.background.iter().chain(&m.facts).map(String::as_str));
+        }
+        out.extend(self.title.iter().chain(&self.intro).map(String::as_str));
+        if let Some(i) = &self.item {
+            out.push(&i.heading);
+            out.extend(i.elements.iter().map(String::as_str));
+        }
+        out.extend(self.table_lead.iter().map(String::as_str));
+        for row in &self.rows {
+            out.extend(row.cells.iter().flatten().map(String::as_str));
+        }
+        if let Some(t) = &self.tail {
+            out.extend(t.proposals_intro.iter().chain(&t.proposals).chain(&t.closing).map(String::as_str));
+            out.extend([t.drafter.name.as_str(), &t.drafter.position]);
+            for a in &t.approvals {
+                out.extend([a.title.as_str(), &a.comment, &a.signer.name, &a.signer.position, &a.date]);
+            }
+        }
+        out
+    }
+}
+
+/// Words that are never broken, whatever the agency's glossary says: compounds the line breaker
+/// splits wrongly (measured: ผู้รับผิด|ชอบ) and that every O43 report uses.
+pub const COMMON_TERMS: [&str; 8] =
+    ["ผู้รับผิดชอบ", "ปีงบประมาณ", "ประชาสัมพันธ์", "เว็บไซต์", "ผู้บริหาร", "ความโปร่งใส", "ไตรมาสที่", "มาตรการ"];
+
+/// The agency's glossary plus the common terms, in Thai digits, longest first (so the longest
+/// match wins), without duplicates or blanks.
+fn glossary(agency_terms: &[String]) -> Vec<String> {
+    let mut terms: Vec<String> = agency_terms
+        .iter()
+        .map(|t| official(t.trim()))
+        .chain(COMMON_TERMS.iter().map(|t| t.to_string()))
+        .filter(|t| !t.is_empty())
+        .collect();
+    terms.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then_with(|| a.cmp(b)));
+    terms.dedup();
+    terms
+}
+
+/// A text cut into runs, each either free to break or to be kept whole (a glossary term).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Run {
+    pub t: String,
+    /// Keep on one line.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub k: bool,
+}
+
+/// Splits `text` at the glossary terms `keep` allows (longest match first, left to right).
+pub fn runs(text: &str, glossary: &[String], keep: impl Fn(&str) -> bool) -> Vec<Run> {
+    let mut out: Vec<Run> = Vec::new();
+    let mut free = String::new();
+    let mut rest = text;
+    'outer: while !rest.is_empty() {
+        for term in glossary {
+            if rest.starts_with(term.as_str()) && keep(term) {
+                if !free.is_empty() {
+                    out.push(Run { t: std::mem::take(&mut free), k: false });
+                }
+                out.push(Run { t: term.clone(), k: true });
+                rest = &rest[term.len()..];
+                continue 'outer;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            free.push(c);
+        }
+        rest = chars.as_str();
+    }
+    if !free.is_empty() {
+        out.push(Run { t: free, k: false });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glossary_terms_become_kept_runs_longest_first() {
+        let g = glossary(&["อบต.".into(), "อบต.ปากช่อง".into(), "ปากช่อง".into()]);
+        let r = runs("ติดต่อ อบต.ปากช่อง และปากช่อง", &g, |_| true);
+        let kept: Vec<&str> = r.iter().filter(|r| r.k).map(|r| r.t.as_str()).collect();
+        assert_eq!(kept, ["อบต.ปากช่อง", "ปากช่อง"]);
+        assert_eq!(r.iter().map(|r| r.t.as_str()).collect::<String>(), "ติดต่อ อบต.ปากช่อง และปากช่อง");
+        // A term the caller refuses (too wide for its cell) stays free text.
+        let r = runs("อบต.ปากช่อง", &g, |t| t != "อบต.ปากช่อง");
+        assert_eq!(r.iter().filter(|r| r.k).map(|r| r.t.as_str()).collect::<Vec<_>>(), ["อบต.", "ปากช่อง"]);
+    }
+}

@@ -1,0 +1,325 @@
+//! The sample agency's report in every format, checked the way a reader would: text pulled out
+//! of the PDF (pdftotext), the DOCX (its XML), the XLSX (calamine) and the HTML; the PDF's fonts
+//! and pages (pdffonts, pdftoppm, kept in tests/artifacts/report/); LibreOffice opening the DOCX.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::LazyLock;
+
+use prongsai_core::AgencyYear;
+use prongsai_core::sample::pakchong_2565;
+use prongsai_core::thai::{to_official_digits, to_thai_digits};
+use prongsai_report::{Format, Options, render};
+
+fn sample_year() -> AgencyYear {
+    let docs = pakchong_2565().typed_documents(0).expect("sample fixture");
+    AgencyYear {
+        directory: docs.directory,
+        plan: docs.plan,
+        results: docs.results,
+        review: docs.review,
+        memo: docs.memo,
+        approvals: docs.approvals,
+        conflicts: Default::default(),
+    }
+}
+
+static YEAR: LazyLock<AgencyYear> = LazyLock::new(sample_year);
+
+/// Whitespace does not count: renderers break lines where they like.
+fn squash(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/artifacts/report");
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+fn tool(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed for this test (scripts/setup.sh test installs it): {e}"));
+    assert!(out.status.success(), "{program} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn write(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = artifacts().join(name);
+    std::fs::write(&path, bytes).expect("write artifact");
+    path
+}
+
+/// Every measure's title, method, division, quarter and published result, as official text.
+fn seed_texts(official: bool) -> Vec<String> {
+    let report = prongsai_core::report_model::Report::build(&YEAR);
+    let digits = |t: &str| if official { to_official_digits(t) } else { t.to_string() };
+    let mut out = Vec::new();
+    assert_eq!(report.content.measures.len(), 8, "the seed has eight measures");
+    for m in &report.content.measures {
+        out.push(digits(&m.title));
+        out.extend(m.methods.iter().map(|x| digits(x)));
+        out.extend(m.divisions.iter().map(|x| digits(x)));
+        out.push(m.schedule_label.clone());
+        out.extend(m.result.split('\n').filter(|l| !l.trim().is_empty()).map(digits));
+    }
+    out
+}
+
+fn assert_contains_all(what: &str, text: &str, expected: &[String]) {
+    let haystack = squash(text);
+    let missing: Vec<&String> = expected.iter().filter(|e| !haystack.contains(&squash(e))).collect();
+    assert!(
+        missing.is_empty(),
+        "{what} lacks {} of {} texts, e.g. {:?}",
+        missing.len(),
+        expected.len(),
+        &missing[..missing.len().min(5)]
+    );
+}
+
+static PDF: LazyLock<(PathBuf, String)> = LazyLock::new(|| {
+    let bytes = render(&YEAR, Format::Pdf, &Options::default()).expect("pdf renders");
+    let path = write("o43.pdf", &bytes);
+    let text = tool("pdftotext", &["-raw", path.to_str().expect("path"), "-"]);
+    (path, text)
+});
+
+#[test]
+fn the_pdf_carries_every_measure_and_the_seed_date_in_thai_digits() {
+    let (_, text) = &*PDF;
+    assert_contains_all("PDF", text, &seed_texts(true));
+    assert!(text.contains("๒๑ มีนาคม ๒๕๖๕"), "the memo date as the seed prints it");
+    assert!(text.contains("บันทึกข้อความ") && text.contains("ข้อเสนอเพื่อพิจารณา"));
+    assert!(text.contains("รบ ๗๒๑๐๑/-"), "the reference in Thai digits");
+    assert!(!squash(text).contains("2565"), "no Arabic year in official output");
+    assert!(
+        text.contains("ข้อ O43 การดำเนินการ") && !text.contains("O๔"),
+        "item codes keep their digits, as in the seed"
+    );
+}
+
+/// Splits a word at every place a line could end inside it (never between a letter and its marks).
+fn inner_splits(word: &str) -> Vec<(String, String)> {
+    let chars: Vec<char> = word.chars().collect();
+    let mark = |c: char| matches!(c, '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}');
+    (1..chars.len())
+        .filter(|&k| !mark(chars[k]))
+        .map(|k| (chars[..k].iter().collect(), chars[k..].iter().collect()))
+        .collect()
+}
+
+#[test]
+fn no_pdf_line_ends_inside_a_word_of_the_seed() {
+    let (_, text) = &*PDF;
+    let words = ["ประชาสัมพันธ์", "ผู้รับผิดชอบ", "ปีงบประมาณ", "เว็บไซต์", "ปากช่อง", "อบต.", "ผู้บริหาร", "มาตรการ"];
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let mut broken = Vec::new();
+    for pair in lines.windows(2) {
+        for word in words {
+            for (head, tail) in inner_splits(word) {
+                if pair[0].ends_with(&head) && pair[1].starts_with(&tail) {
+                    broken.push(format!("{word}: {:?} / {:?}", pair[0], pair[1]));
+                }
+            }
+        }
+    }
+    // The check itself must be able to fail.
+    assert!(!inner_splits("ปากช่อง").is_empty());
+    assert!(broken.is_empty(), "words broken across lines: {broken:#?}");
+}
+
+#[test]
+fn each_continued_pdf_page_ends_with_the_next_pages_first_words() {
+    let (_, text) = &*PDF;
+    let pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
+    assert!(pages.len() >= 3, "the seed report runs to several pages, got {}", pages.len());
+    for (i, page) in pages.iter().enumerate().take(pages.len() - 1) {
+        let last = page.lines().map(str::trim).rfind(|l| !l.is_empty()).expect("page has text");
+        assert!(last.starts_with('/') && last.ends_with("..."), "page {} ends with a cue, not {last:?}", i + 1);
+        let cue = last.trim_start_matches('/').trim_end_matches("...");
+        assert!(squash(pages[i + 1]).contains(&squash(cue)), "page {} continues with {cue:?}", i + 2);
+    }
+    let last_page = pages.last().expect("pages");
+    assert!(
+        !last_page.lines().any(|l| l.trim().starts_with('/') && l.trim().ends_with("...")),
+        "no cue on the last page"
+    );
+}
+
+#[test]
+fn the_pdf_embeds_sarabun_and_its_pages_render() {
+    let (path, _) = &*PDF;
+    let fonts = tool("pdffonts", &[path.to_str().expect("path")]);
+    let sarabun: Vec<&str> = fonts.lines().filter(|l| l.contains("Sarabun")).collect();
+    assert!(!sarabun.is_empty(), "Sarabun is used:\n{fonts}");
+    // pdffonts columns: name type encoding emb sub uni object ID
+    assert!(sarabun.iter().all(|l| l.split_whitespace().rev().nth(4) == Some("yes")), "Sarabun embedded:\n{fonts}");
+    assert!(!fonts.lines().skip(2).any(|l| !l.contains("Sarabun")), "no other font:\n{fonts}");
+    let info = tool("pdfinfo", &[path.to_str().expect("path")]);
+    let pages: usize =
+        info.lines().find_map(|l| l.strip_prefix("Pages:")).and_then(|n| n.trim().parse().ok()).expect("page count");
+    assert!((3..=8).contains(&pages), "{pages} pages");
+    assert!(info.contains("595.276 x 841.89") || info.contains("595.28 x 841.89"), "A4:\n{info}");
+    let prefix = artifacts().join("o43-page");
+    tool("pdftoppm", &["-png", "-r", "70", path.to_str().expect("path"), prefix.to_str().expect("path")]);
+    let pngs = std::fs::read_dir(artifacts())
+        .expect("artifacts")
+        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().starts_with("o43-page")))
+        .count();
+    assert_eq!(pngs, pages, "one PNG per page");
+}
+
+#[test]
+fn the_o42_plan_lists_the_measures_without_results() {
+    let bytes = render(&YEAR, Format::O42Pdf, &Options::default()).expect("o42 renders");
+    let path = write("o42.pdf", &bytes);
+    let text = tool("pdftotext", &["-raw", path.to_str().expect("path"), "-"]);
+    let report = prongsai_core::report_model::Report::build(&YEAR);
+    let titles: Vec<String> = report.content.measures.iter().map(|m| to_thai_digits(&m.title)).collect();
+    assert_contains_all("O42 PDF", &text, &titles);
+    assert!(text.contains("ผู้รับผิดชอบ") && !text.contains("ผลการดำเนินงาน"), "the plan has no result column");
+    assert!(!squash(&text).contains(&squash(&to_thai_digits(&report.content.measures[0].result))));
+}
+
+/// The text of a DOCX: every `w:t`, one paragraph per line.
+fn docx_text(bytes: &[u8]) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("docx is a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("word/document.xml").expect("document.xml"), &mut xml)
+        .expect("utf-8");
+    let mut out = String::new();
+    for para in xml.split("</w:p>") {
+        for piece in para.split("<w:t xml:space=\"preserve\">").skip(1) {
+            let text = piece.split("</w:t>").next().unwrap_or_default();
+            out.push_str(&text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_docx_is_editable_thai_with_a_repeating_header_and_libreoffice_opens_it() {
+    let bytes = render(&YEAR, Format::Docx, &Options::default()).expect("docx renders");
+    let text = docx_text(&bytes);
+    assert_contains_all("DOCX", &text, &seed_texts(true));
+    assert!(text.contains("๒๑ มีนาคม ๒๕๖๕"));
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip::ZipArchive::new(std::io::Cursor::new(&bytes))
+            .expect("zip")
+            .by_name("word/document.xml")
+            .expect("xml"),
+        &mut xml,
+    )
+    .expect("utf-8");
+    assert_eq!(xml.matches("<w:tblHeader/>").count(), 1, "one header row, repeated by Word on each page");
+    assert!(
+        xml.contains("w:cs=\"TH SarabunPSK\"")
+            && xml.contains("<w:szCs w:val=\"32\"/>")
+            && xml.contains("w:bidi=\"th-TH\"")
+    );
+    assert!(
+        xml.contains("<w:pgSz w:w=\"11906\" w:h=\"16838\"/>")
+            && xml.contains("w:left=\"1701\"")
+            && xml.contains("w:right=\"1134\"")
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let docx = dir.path().join("o43.docx");
+    std::fs::write(&docx, &bytes).expect("write docx");
+    write("o43.docx", &bytes);
+    let profile = format!("-env:UserInstallation=file://{}", dir.path().join("lo-profile").display());
+    tool(
+        "libreoffice",
+        &[
+            &profile,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            dir.path().to_str().expect("path"),
+            docx.to_str().expect("path"),
+        ],
+    );
+    let converted = dir.path().join("o43.pdf");
+    assert!(converted.exists(), "LibreOffice wrote a PDF");
+    std::fs::copy(&converted, artifacts().join("o43-from-docx.pdf")).expect("keep artifact");
+    let text = tool("pdftotext", &["-raw", converted.to_str().expect("path"), "-"]);
+    let report = prongsai_core::report_model::Report::build(&YEAR);
+    let titles: Vec<String> = report.content.measures.iter().map(|m| to_thai_digits(&m.title)).collect();
+    assert_contains_all("LibreOffice's PDF of the DOCX", &text, &titles);
+    assert!(text.contains("๒๑ มีนาคม ๒๕๖๕"));
+}
+
+#[test]
+fn the_xlsx_has_one_row_per_measure_and_each_divisions_result() {
+    use calamine::{Reader, Xlsx};
+    let bytes = render(&YEAR, Format::Xlsx, &Options::default()).expect("xlsx renders");
+    write("o43.xlsx", &bytes);
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("xlsx opens");
+    let range = book.worksheet_range("ผลการดำเนินงาน").expect("sheet");
+    let text: String = range.rows().flat_map(|r| r.iter().map(|c| format!("{c}\n"))).collect();
+    assert_contains_all("XLSX", &text, &seed_texts(false));
+    assert_eq!(range.height(), 2 + 8, "two header rows and one row per measure");
+    let header: Vec<String> = range.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
+    for (_, division) in YEAR.divisions() {
+        assert!(header.contains(&division.name), "a column group for {}", division.name);
+    }
+}
+
+#[test]
+fn the_html_page_stands_alone_and_carries_the_report() {
+    let bytes = render(&YEAR, Format::Html, &Options::default()).expect("html renders");
+    let html = String::from_utf8(bytes).expect("utf-8");
+    write("o43.html", html.as_bytes());
+    assert!(html.contains("name=\"viewport\"") && html.contains("@media (max-width:700px)"));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "nothing loaded from elsewhere");
+    let text: String = html.split('<').map(|piece| piece.split_once('>').map_or(piece, |(_, t)| t)).collect();
+    assert_contains_all("HTML", &text.replace("&quot;", "\"").replace("&amp;", "&"), &seed_texts(true));
+}
+
+#[test]
+fn the_itas_export_opens_in_excel_with_thai_intact() {
+    let csv = render(&YEAR, Format::Itas, &Options::default()).expect("csv");
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM");
+    let text = String::from_utf8(csv[3..].to_vec()).expect("utf-8");
+    let rows = prongsai_report::import::parse_csv(&text);
+    assert_eq!(rows[0], ["ข้อ", "ประเด็น", "มี/ไม่มี", "URL", "คำอธิบาย"]);
+    let codes: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert!(codes.contains(&"O42") && codes.contains(&"O43"), "{codes:?}");
+    let xlsx = render(&YEAR, Format::ItasXlsx, &Options::default()).expect("xlsx");
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx)).expect("opens");
+    let range = book.worksheet_range("ITAS").expect("sheet");
+    assert_eq!(range.height(), rows.len());
+}
+
+#[test]
+fn the_agency_emblem_heads_the_memo_in_every_format() {
+    let emblem = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../icons/128x128.png")).expect("a PNG");
+    let options = Options { emblem: Some(emblem.clone()) };
+    let pdf = write("o43-emblem.pdf", &render(&YEAR, Format::Pdf, &options).expect("pdf"));
+    let images = tool("pdfimages", &["-list", pdf.to_str().expect("path")]);
+    // pdfimages lists the picture and, for a PNG with transparency, its alpha mask.
+    let pictures: Vec<&str> = images.lines().skip(2).filter(|l| l.split_whitespace().nth(2) == Some("image")).collect();
+    assert_eq!(pictures.len(), 1, "one image:\n{images}");
+    assert_eq!(pictures[0].split_whitespace().next(), Some("1"), "on the first page");
+    let docx = render(&YEAR, Format::Docx, &options).expect("docx");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("zip");
+    let mut stored = Vec::new();
+    std::io::Read::read_to_end(
+        &mut archive.by_name("word/media/emblem.png").expect("the emblem is in the DOCX"),
+        &mut stored,
+    )
+    .expect("read");
+    assert_eq!(stored, emblem);
+    let html = String::from_utf8(render(&YEAR, Format::Html, &options).expect("html")).expect("utf-8");
+    assert!(html.contains("<img class=\"emblem\" alt=\"ตราครุฑ\" src=\"data:image/png;base64,"));
+    // Without one, nothing is drawn.
+    let plain = write("o43-plain.pdf", &render(&YEAR, Format::Pdf, &Options::default()).expect("pdf"));
+    assert_eq!(tool("pdfimages", &["-list", plain.to_str().expect("path")]).lines().skip(2).count(), 0);
+}
