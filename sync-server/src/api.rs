@@ -85,6 +85,7 @@ pub fn routes<D: Database>() -> Router<App<D>> {
         .route("/api/blobs/{sha256}", put(put_blob::<D>).get(get_blob::<D>))
         .merge(crate::admin::routes::<D>())
         .merge(crate::web::routes::<D>())
+        .merge(crate::reports::routes::<D>())
         .fallback(crate::web::static_file::<D>)
 }
 
@@ -429,6 +430,10 @@ async fn sign<D: Database>(
     })
     .await?;
     tracing::info!(user = %caller.user.username, %step, "signed");
+    if index + 1 == steps.len() && signature.decision == SignatureDecision::Approved {
+        // The last step approved: publish the frozen report at its public address.
+        crate::reports::publish_soon(app.clone(), agency.clone(), year);
+    }
     Ok(Json(json!({
         "step": step,
         "decision": signature.decision,

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod db;
 pub mod policy;
 pub mod provision;
+pub mod reports;
 pub mod repos;
 pub mod storage;
 pub mod sync;

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use prongsai_core::admin::{NewUserRequest, UserChange};
 use prongsai_core::model::Role;
 use prongsai_sync_server::db::Database;
-use prongsai_sync_server::{App, Config, Sqlite, admin, provision};
+use prongsai_sync_server::{App, Config, Sqlite, admin, provision, reports};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc gives freed memory back to the system, so the server shrinks again after idle
@@ -61,6 +61,26 @@ enum Command {
     Sample {
         #[command(flatten)]
         data: DataDir,
+    },
+    /// Write a report of an agency-year to a file. Reads the data directory without changing it,
+    /// whether or not a server is running on it.
+    Export {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        agency: String,
+        /// Fiscal year, BE (e.g. 2565).
+        #[arg(long)]
+        year: i64,
+        /// pdf, docx, html, xlsx, o42-pdf, o42-docx, itas, itas-xlsx or plan-xlsx.
+        #[arg(long)]
+        format: String,
+        /// The file to write.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// The agency's emblem (Garuda), PNG or JPEG, printed at the top of the memo.
+        #[arg(long)]
+        emblem: Option<PathBuf>,
     },
     /// Manage agencies.
     Agency {
@@ -261,6 +281,31 @@ async fn main() -> anyhow::Result<()> {
             let accounts = provision::create_sample(&app, &fixture).await.context("creating the sample agency")?;
             app.repos.stop_all().await;
             println!("{}", serde_json::to_string_pretty(&accounts)?);
+        }
+        Command::Export { data, agency, year, format, output, emblem } => {
+            let Some(format) = prongsai_report::Format::parse(&format) else {
+                bail!(
+                    "unknown format {format:?}; one of {}",
+                    prongsai_report::Format::ALL.map(prongsai_report::Format::name).join(", ")
+                );
+            };
+            let db = Sqlite::open_read_only(&data.data)
+                .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+            let agency_year = match reports::read_agency_year(&db, &agency, year).await {
+                Err(prongsai_sync_server::app::AppError::NotFound) => {
+                    bail!("agency {agency:?} has no documents for {year}")
+                }
+                other => other.context("reading the documents")?,
+            };
+            let emblem = match &emblem {
+                Some(path) => Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?),
+                None => None,
+            };
+            let started = std::time::Instant::now();
+            let bytes = prongsai_report::render(&agency_year, format, &prongsai_report::Options { emblem })
+                .context("rendering the report")?;
+            std::fs::write(&output, &bytes).with_context(|| format!("writing {}", output.display()))?;
+            eprintln!("wrote {} ({} bytes, {} ms)", output.display(), bytes.len(), started.elapsed().as_millis());
         }
         Command::Agency { command } => match command {
             AgencyCommand::Create { data, id, name, fixture } => {

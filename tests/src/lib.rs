@@ -96,6 +96,13 @@ impl Sample {
     }
 }
 
+/// An API client signed in as one of the sample's accounts.
+pub async fn signed_in_api(server: &Server, sample: &Sample, username: &str) -> prongsai_client::ServerApi {
+    let api = prongsai_client::ServerApi::new(server.url());
+    let login = api.login(username, sample.password(username), "test").await.expect("login");
+    api.with_token(&login.token)
+}
+
 /// A running server process.
 pub struct Server {
     child: Option<Child>,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use prongsai_client::{Connection, Device};
 use prongsai_core::docs::results;
 use prongsai_core::model::{DocKey, Status};
-use prongsai_tests::{Sample, Server, YEAR, device, eventually};
+use prongsai_tests::{Sample, Server, YEAR, device, eventually, signed_in_api};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -492,15 +492,7 @@ mod approvals {
     async fn approvers_sign_in_order_only_their_own_step_and_again_after_an_edit() {
         let sample = Sample::create().await;
         let server = Server::start(&sample.data(), 0, &[]).await;
-        let api_of = |user: &'static str| {
-            let url = server.url();
-            let password = sample.password(user).to_string();
-            async move {
-                let api = prongsai_client::ServerApi::new(url);
-                let login = api.login(user, &password, "test").await.expect("login");
-                api.with_token(&login.token)
-            }
-        };
+        let api_of = |user: &'static str| signed_in_api(&server, &sample, user);
         let (head, palad, mayor, viewer) =
             (api_of("parichat").await, api_of("amnang").await, api_of("winai").await, api_of("viewer").await);
         let refused = |r: Result<serde_json::Value, ApiError>| match r {

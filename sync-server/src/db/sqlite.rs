@@ -29,6 +29,8 @@ struct Inner {
     path: PathBuf,
     jobs: std::sync::mpsc::Sender<Job>,
     readers: Mutex<Vec<Connection>>,
+    /// Opened with [`Sqlite::open_read_only`]: reads only, writes fail.
+    read_only: bool,
 }
 
 impl std::fmt::Debug for Sqlite {
@@ -117,6 +119,26 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// A connection that can only read (the file must exist); nothing about the file changes.
+fn open_read_only_connection(path: &Path) -> Result<Connection, DbError> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+fn integrity_check(conn: &Connection, path: &Path) -> Result<(), DbError> {
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| backend(format!("{} is not a readable database: {e}", path.display())))?;
+    if check != "ok" {
+        return Err(backend(format!("{} failed its integrity check: {check}", path.display())));
+    }
+    Ok(())
+}
+
 fn open_connection(path: &Path) -> Result<Connection, DbError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -134,12 +156,7 @@ impl Sqlite {
         let path = dir.join("prongsai.sqlite3");
         let writer = open_connection(&path)
             .map_err(|e| backend(format!("{} cannot be opened as a database: {e}", path.display())))?;
-        let check: String = writer
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(|e| backend(format!("{} is not a readable database: {e}", path.display())))?;
-        if check != "ok" {
-            return Err(backend(format!("{} failed its integrity check: {check}", path.display())));
-        }
+        integrity_check(&writer, &path)?;
         writer.execute_batch(SCHEMA)?;
         migrate(&writer)?;
         let (jobs, receiver) = std::sync::mpsc::channel::<Job>();
@@ -147,7 +164,21 @@ impl Sqlite {
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(writer, receiver))
             .map_err(|e| backend(format!("starting the writer thread: {e}")))?;
-        Ok(Sqlite { inner: Arc::new(Inner { path, jobs, readers: Mutex::new(Vec::new()) }) })
+        Ok(Sqlite { inner: Arc::new(Inner { path, jobs, readers: Mutex::new(Vec::new()), read_only: false }) })
+    }
+
+    /// Opens an existing data directory for reading only, while a server may be using it: no
+    /// schema change, no writer thread; every write fails with [`DbError::Stopped`].
+    pub fn open_read_only(dir: &Path) -> Result<Sqlite, DbError> {
+        let path = dir.join("prongsai.sqlite3");
+        if !path.is_file() {
+            return Err(backend(format!("{} does not exist (no data directory here?)", path.display())));
+        }
+        let reader = open_read_only_connection(&path)
+            .map_err(|e| backend(format!("{} cannot be opened as a database: {e}", path.display())))?;
+        integrity_check(&reader, &path)?;
+        let (jobs, _closed) = std::sync::mpsc::channel::<Job>();
+        Ok(Sqlite { inner: Arc::new(Inner { path, jobs, readers: Mutex::new(vec![reader]), read_only: true }) })
     }
 
     pub fn path(&self) -> &Path {
@@ -190,6 +221,7 @@ impl Sqlite {
             let pooled = inner.readers.lock().map_err(|_| DbError::Stopped)?.pop();
             let conn = match pooled {
                 Some(c) => c,
+                None if inner.read_only => open_read_only_connection(&inner.path)?,
                 None => open_connection(&inner.path)?,
             };
             let result = f(&conn);

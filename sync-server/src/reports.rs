@@ -1,0 +1,262 @@
+//! Reports over HTTP: every format for the agency's readers, plan import for whoever may write the
+//! plan, and the published report: frozen when the last approval step signs, served at a stable
+//! public URL without a login. A later edit publishes nothing until every step signs again.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use prongsai_core::automerge::Automerge;
+use prongsai_core::edit::Edit;
+use prongsai_core::model::{DocKey, DocKind};
+use prongsai_core::report_model::Report;
+use prongsai_core::{AgencyYear, CommitMeta, docs};
+use prongsai_report::import::{self, ImportReport};
+use prongsai_report::{Format, Options};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::api::{Caller, same_agency};
+use crate::app::{App, AppError, now_ms};
+use crate::db::{BlobRow, Database, DbError};
+
+pub fn routes<D: Database>() -> Router<App<D>> {
+    Router::new()
+        .route("/api/agencies/{agency}/years/{year}/reports/{format}", get(export::<D>))
+        .route(
+            "/api/agencies/{agency}/years/{year}/import",
+            post(import_plan::<D>).layer(DefaultBodyLimit::max(import::MAX_FILE_BYTES + 64 * 1024)),
+        )
+        .route("/public/{agency}/{year}/{file}", get(public::<D>))
+        .route("/api/agencies/{agency}/years/{year}/published", get(published_info::<D>))
+}
+
+/// Renders off the async threads: a PDF takes tens of milliseconds (release) of pure CPU.
+pub async fn render(year: AgencyYear, format: Format, options: Options) -> Result<Vec<u8>, AppError> {
+    tokio::task::spawn_blocking(move || prongsai_report::render(&year, format, &options))
+        .await
+        .map_err(|_| AppError::BadRequest("rendering failed".into()))?
+        .map_err(|e| {
+            tracing::error!(error = %e, format = format.name(), "a report failed to render");
+            AppError::BadRequest(e.to_string())
+        })
+}
+
+fn file_response(bytes: Vec<u8>, format: Format, file_name: &str, attachment: bool) -> Response {
+    let disposition = if attachment { "attachment" } else { "inline" };
+    (
+        [
+            (header::CONTENT_TYPE, format.media_type().to_string()),
+            (header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{file_name}\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Any format of the agency-year, for any signed-in reader of that agency.
+async fn export<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path((agency, year, format)): Path<(String, i64, String)>,
+) -> Result<Response, AppError> {
+    same_agency(&caller, &agency)?;
+    let format = Format::parse(&format).ok_or_else(|| {
+        AppError::BadRequest(format!("unknown format {format:?}; one of {}", Format::ALL.map(Format::name).join(", ")))
+    })?;
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    let bytes = render(agency_year, format, Options::default()).await?;
+    Ok(file_response(bytes, format, &format.file_name(&agency, year), true))
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Serialize)]
+struct ImportResult {
+    #[serde(flatten)]
+    report: ImportReport,
+    /// How many changes were made to the plan (0 on a dry run).
+    changes: usize,
+    applied: bool,
+}
+
+/// Reads a plan file (XLSX or CSV) and, unless `dry_run`, writes its rows into the plan. Only
+/// someone who may write the plan may import; a refused file changes nothing.
+async fn import_plan<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path((agency, year)): Path<(String, i64)>,
+    Query(query): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    same_agency(&caller, &agency)?;
+    let (agency_year, rows) = app.agency_year(&agency, year).await?;
+    let plan = rows.iter().find(|r| r.kind == DocKind::Plan).ok_or(AppError::NotFound)?.clone();
+    if !caller.peer().may_write(&plan) {
+        return Err(AppError::Forbidden("only the plan's editors may import a plan".into()));
+    }
+    let bytes = body.to_vec();
+    let directory_year = agency_year.clone();
+    let read = tokio::task::spawn_blocking(move || import::read(&bytes, &directory_year))
+        .await
+        .map_err(|_| AppError::BadRequest("the file could not be read".into()))?;
+    let report = match read {
+        Ok(report) => report,
+        Err(e) => {
+            tracing::info!(user = %caller.user.username, code = e.code(), "refused an import");
+            let body = json!({ "error": e.to_string(), "code": e.code() });
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+        }
+    };
+    let mut counter = 0u32;
+    let stamp = now_ms();
+    let edits: Vec<Edit> = import::plan_edits(&agency_year, &report.measures, &mut |prefix| {
+        counter += 1;
+        format!("{prefix}-{stamp:x}{counter:x}{:x}", rand::random::<u32>())
+    });
+    let changes = edits.len();
+    let applied = !query.dry_run && changes > 0;
+    if applied {
+        let meta = CommitMeta::new("นำเข้าแผนจากไฟล์", caller.user.username.clone(), now_ms())
+            .with_actor(app.server_actor.clone());
+        let handle = app.handle(&plan).await?;
+        handle
+            .with_document_async(move |doc| docs::edit(doc, &meta, |tx| prongsai_core::edit::apply(tx, &edits, &meta)))
+            .await??;
+        tracing::info!(user = %caller.user.username, changes, "imported a plan");
+    }
+    Ok(Json(ImportResult { report, changes: if query.dry_run { 0 } else { changes }, applied }).into_response())
+}
+
+/// What is published for an agency-year: kept as a setting, the files as blobs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Published {
+    pub content_hash: String,
+    pub pdf_sha256: String,
+    pub html_sha256: String,
+    pub published_at: i64,
+}
+
+fn published_key(agency: &str, year: i64) -> String {
+    format!("published/{agency}/{year}")
+}
+
+pub async fn published<D: Database>(db: &D, agency: &str, year: i64) -> Result<Option<Published>, DbError> {
+    Ok(db.setting(published_key(agency, year)).await?.and_then(|text| serde_json::from_str(&text).ok()))
+}
+
+/// One publication at a time, so two last signatures in a row cannot interleave.
+static PUBLISHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Publishes the report when every approval step has signed its current content and it is not
+/// already the published one. Returns what is published now.
+pub async fn publish_if_approved<D: Database>(
+    app: &App<D>,
+    agency: &str,
+    year: i64,
+) -> Result<Option<Published>, AppError> {
+    let _one = PUBLISHING.lock().await;
+    let (agency_year, _) = app.agency_year(agency, year).await?;
+    let current = published(&app.db, agency, year).await?;
+    let report = Report::build(&agency_year);
+    if !report.fully_approved() || current.as_ref().is_some_and(|p| p.content_hash == report.content_hash) {
+        return Ok(current);
+    }
+    let pdf = render(agency_year.clone(), Format::Pdf, Options::default()).await?;
+    let html = render(agency_year, Format::Html, Options::default()).await?;
+    let mut stored = Vec::new();
+    for (bytes, format) in [(pdf, Format::Pdf), (html, Format::Html)] {
+        let sha = prongsai_core::hash::sha256_hex(&bytes);
+        app.db
+            .blob_put(
+                agency.to_string(),
+                sha.clone(),
+                BlobRow { media_type: format.media_type().to_string(), data: bytes },
+            )
+            .await?;
+        stored.push(sha);
+    }
+    let published = Published {
+        content_hash: report.content_hash,
+        pdf_sha256: stored[0].clone(),
+        html_sha256: stored[1].clone(),
+        published_at: now_ms(),
+    };
+    app.db.set_setting(published_key(agency, year), serde_json::to_string(&published).expect("plain data")).await?;
+    tracing::info!(%agency, year, "published the signed report");
+    Ok(Some(published))
+}
+
+/// Publishes in the background after a signature; the signature itself is already recorded.
+pub fn publish_soon<D: Database>(app: App<D>, agency: String, year: i64) {
+    tokio::spawn(async move {
+        if let Err(e) = publish_if_approved(&app, &agency, year).await {
+            tracing::error!(%agency, year, error = %e, "publishing the signed report failed");
+        }
+    });
+}
+
+/// The published report, for anyone: `/public/{agency}/{year}/o43.pdf` or `o43.html`.
+async fn public<D: Database>(
+    State(app): State<App<D>>,
+    Path((agency, year, file)): Path<(String, i64, String)>,
+) -> Result<Response, AppError> {
+    let format = match file.as_str() {
+        "o43.pdf" => Format::Pdf,
+        "o43.html" | "index.html" => Format::Html,
+        _ => return Err(AppError::NotFound),
+    };
+    let Some(published) = published(&app.db, &agency, year).await? else { return Err(AppError::NotFound) };
+    let sha = if format == Format::Pdf { published.pdf_sha256 } else { published.html_sha256 };
+    let blob = app.db.blob_get(agency.clone(), sha).await?.ok_or(AppError::NotFound)?;
+    let mut response = file_response(blob.data, format, &format.file_name(&agency, year), false);
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=300"));
+    Ok(response)
+}
+
+/// Whether and when the report was published, and its public addresses (for the app and ITAS).
+async fn published_info<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path((agency, year)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    same_agency(&caller, &agency)?;
+    let published = published(&app.db, &agency, year).await?;
+    Ok(Json(json!({
+        "published": published,
+        "pdf": format!("/public/{agency}/{year}/o43.pdf"),
+        "html": format!("/public/{agency}/{year}/o43.html"),
+    }))
+    .into_response())
+}
+
+/// Reads an agency-year straight from the database, without starting a repo or writing anything:
+/// what `prongsai-server export` uses, whether or not a server is running on the same data.
+pub async fn read_agency_year<D: Database>(db: &D, agency: &str, year: i64) -> Result<AgencyYear, AppError> {
+    let rows = db.documents_of(agency.to_string(), year).await?;
+    if rows.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let mut agency_year = AgencyYear::default();
+    for row in &rows {
+        let chunks = db.chunk_load_prefix(format!("{}/", row.doc_id)).await?;
+        let mut doc = Automerge::new();
+        // Snapshots first, then incremental changes; automerge orders changes by their deps.
+        let mut ordered: Vec<(&String, &Vec<u8>)> = chunks.iter().collect();
+        ordered.sort_by_key(|(key, _)| !key.contains("/snapshot/"));
+        for (key, bytes) in ordered {
+            doc.load_incremental(bytes).map_err(|e| {
+                AppError::BadRequest(format!("document {} chunk {key} cannot be read: {e}", row.doc_id))
+            })?;
+        }
+        agency_year.load(&DocKey { kind: row.kind, division: row.division.clone() }, &doc)?;
+    }
+    Ok(agency_year)
+}

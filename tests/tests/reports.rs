@@ -1,0 +1,230 @@
+//! Reports through the real server binary: `prongsai-server export` in every format (with and
+//! without a server running on the same data, changing nothing), the HTTP export for readers,
+//! plan import over HTTP, and the signed report published at a public URL that stays put until
+//! the memo is signed again.
+
+use std::path::Path;
+use std::time::Duration;
+
+use prongsai_core::model::DocKey;
+use prongsai_tests::{Sample, Server, YEAR, cli, device, eventually, signed_in_api};
+use sha2::{Digest, Sha256};
+
+const LONG: Duration = Duration::from_secs(90);
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("r.pdf");
+    std::fs::write(&path, bytes).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-raw", path.to_str().expect("path"), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by scripts/setup.sh test");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Whitespace does not count: the PDF breaks lines where it likes.
+fn squash(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Hashes of the data directory's files (the database and its WAL; an empty WAL, which SQLite
+/// creates when it opens the file, holds nothing and counts as none).
+fn fingerprint(data: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(data)
+        .expect("data dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("prongsai.sqlite3"))
+        .filter(|e| !e.file_name().to_string_lossy().ends_with("-shm"))
+        .filter(|e| e.metadata().is_ok_and(|m| m.len() > 0))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().to_string(),
+                hex::encode(Sha256::digest(std::fs::read(e.path()).expect("read"))),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn magic(format: &str) -> &'static [u8] {
+    match format {
+        "pdf" | "o42-pdf" => b"%PDF",
+        "html" => b"<!doctype html>",
+        "itas" => b"\xEF\xBB\xBF",
+        _ => b"PK\x03\x04",
+    }
+}
+
+/// `prongsai-server export` of the sample agency's year.
+async fn export(data: &Path, format: &str, file: &Path) {
+    let (data, file) = (data.to_str().expect("utf-8 path"), file.to_str().expect("utf-8 path"));
+    cli(&["export", "--data", data, "--agency", "pakchong", "--year", "2565", "--format", format, "-o", file], None)
+        .await;
+}
+
+const FORMATS: [&str; 9] = ["pdf", "docx", "html", "xlsx", "o42-pdf", "o42-docx", "itas", "itas-xlsx", "plan-xlsx"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_writes_every_format_with_or_without_a_server_and_changes_nothing() {
+    let sample = Sample::create().await;
+    let data = sample.data();
+    let out = tempfile::tempdir().expect("tempdir");
+    let before = fingerprint(&data);
+    for format in FORMATS {
+        let file = out.path().join(format!("report-{format}"));
+        export(&data, format, &file).await;
+        let bytes = std::fs::read(&file).expect("the file was written");
+        assert!(bytes.starts_with(magic(format)), "{format} starts like one");
+    }
+    assert_eq!(fingerprint(&data), before, "export changed nothing in the data directory");
+    let text = pdf_text(&std::fs::read(out.path().join("report-pdf")).expect("pdf"));
+    assert!(text.contains("๒๑ มีนาคม ๒๕๖๕") && squash(&text).contains("การเปิดเผยข้อมูล"));
+
+    // With the server running on the same data.
+    let server = Server::start(&data, 0, &[]).await;
+    let viewer = prongsai_client::ServerApi::new(server.url());
+    let login = viewer.login("viewer", sample.password("viewer"), "test").await.expect("login");
+    let file = out.path().join("while-serving.pdf");
+    export(&data, "pdf", &file).await;
+    assert!(squash(&pdf_text(&std::fs::read(&file).expect("pdf"))).contains("การเปิดเผยข้อมูล"));
+
+    // The HTTP export, for readers of the agency only.
+    let http = reqwest::Client::new();
+    let url =
+        |format: &str| server.url().join(&format!("api/agencies/pakchong/years/2565/reports/{format}")).expect("url");
+    let response = http.get(url("docx")).bearer_auth(&login.token).send().await.expect("request");
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-disposition"].to_str().expect("ascii").contains("pakchong-2565-o43.docx"));
+    assert!(response.bytes().await.expect("body").starts_with(b"PK\x03\x04"));
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(http.get(url("docx")).send().await.expect("request")), 401, "no login");
+    assert_eq!(status(http.get(url("odt")).bearer_auth(&login.token).send().await.expect("request")), 400);
+    let other = server.url().join("api/agencies/other/years/2565/reports/pdf").expect("url");
+    assert_eq!(status(http.get(other).bearer_auth(&login.token).send().await.expect("request")), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_file_imports_over_http_for_the_coordinator_only() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    prongsai_client::api::install_crypto();
+    let http = reqwest::Client::new();
+    let token = |user: &'static str| {
+        let api = prongsai_client::ServerApi::new(server.url());
+        let password = sample.password(user).to_string();
+        async move { api.login(user, &password, "test").await.expect("login").token }
+    };
+    let (coordinator, staff) = (token("kannika").await, token("somchai").await);
+    let url = |query: &str| server.url().join(&format!("api/agencies/pakchong/years/2565/import{query}")).expect("url");
+    let csv = "มาตรการ/แนวทาง,วิธีดำเนินการ,ผู้รับผิดชอบ,ระยะเวลาดำเนินงาน\n\
+               การรับฟังความคิดเห็นออนไลน์,\"- เปิดแบบสอบถาม\n- สรุปผลทุกไตรมาส\",\"สำนักงานปลัด\nกองคลัง\",๒ - ๓\n\
+               ,- ไม่มีชื่อ,กองคลัง,1\n";
+    let post = |token: String, query: &'static str, body: Vec<u8>| {
+        let request = http.post(url(query)).bearer_auth(token).body(body);
+        async move { request.send().await.expect("request") }
+    };
+    let refused = post(staff, "", csv.as_bytes().to_vec()).await;
+    assert_eq!(refused.status(), 403, "staff do not write the plan");
+
+    let dry = post(coordinator.clone(), "?dry_run=true", csv.as_bytes().to_vec()).await;
+    assert_eq!(dry.status(), 200);
+    let dry: serde_json::Value = dry.json().await.expect("json");
+    assert_eq!(dry["applied"], false);
+    assert_eq!(dry["rows"][0]["outcome"], "corrected", "{dry}");
+    assert_eq!(dry["rows"][1]["outcome"], "rejected");
+
+    let broken = post(coordinator.clone(), "", b"\x89PNG\r\n\x1a\n\0\0\0\0junk".to_vec()).await;
+    assert_eq!(broken.status(), 422);
+    let broken: serde_json::Value = broken.json().await.expect("json");
+    assert_eq!(broken["code"], "not_a_spreadsheet");
+
+    let done = post(coordinator.clone(), "", csv.as_bytes().to_vec()).await;
+    assert_eq!(done.status(), 200);
+    let done: serde_json::Value = done.json().await.expect("json");
+    assert_eq!(done["applied"], true);
+    assert!(done["changes"].as_u64().unwrap_or(0) >= 5, "{done}");
+
+    // Everyone's devices get the new measure; importing the same file again changes nothing.
+    let viewer = device(&server, &sample.device_dir("viewer"), "viewer", sample.password("viewer")).await;
+    eventually("the imported measure reaches a device", LONG, || async {
+        viewer.agency_year(YEAR).await.is_ok_and(|y| {
+            y.measures().iter().any(|(_, m)| {
+                m.title.as_str() == "การรับฟังความคิดเห็นออนไลน์"
+                    && m.schedule.to_code() == "2-3"
+                    && y.responsible(m) == ["palad", "klang"]
+            })
+        })
+    })
+    .await;
+    let again: serde_json::Value = post(coordinator, "", csv.as_bytes().to_vec()).await.json().await.expect("json");
+    assert_eq!(again["changes"], 0, "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signed_report_is_published_and_an_unsigned_edit_does_not_change_it() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    let api_of = |user: &'static str| signed_in_api(&server, &sample, user);
+    let (head, palad, mayor) = (api_of("parichat").await, api_of("amnang").await, api_of("winai").await);
+    let public = server.url().join("public/pakchong/2565/o43.pdf").expect("url");
+    let public_html = server.url().join("public/pakchong/2565/o43.html").expect("url");
+    // No login on these requests.
+    let fetch = |url: url::Url| async move {
+        let response = reqwest::get(url).await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.bytes().await.expect("body").to_vec())
+    };
+    assert_eq!(fetch(public.clone()).await.0, 404, "nothing is published before every step signs");
+
+    let sign_all = || async {
+        head.sign("pakchong", YEAR, "head", "approved", "พิจารณาแล้ว เห็นควร", Some("2022-03-22")).await.expect("head");
+        palad.sign("pakchong", YEAR, "palad", "approved", "เห็นชอบแล้ว", Some("2022-03-23")).await.expect("palad");
+        mayor.sign("pakchong", YEAR, "mayor", "approved", "เห็นชอบ", Some("2022-03-24")).await.expect("mayor");
+    };
+    sign_all().await;
+    eventually("the signed report is published", LONG, || {
+        let fetched = fetch(public.clone());
+        async move { fetched.await.0 == 200 }
+    })
+    .await;
+    let (_, first) = fetch(public.clone()).await;
+    let text = pdf_text(&first);
+    assert!(text.contains("เห็นชอบแล้ว") && text.contains("๒๔ มีนาคม ๒๕๖๕"), "signatures and their dates are printed");
+    assert!(!text.contains("ฉบับร่าง"), "the published report is no draft");
+    let (status, html) = fetch(public_html.clone()).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&html).contains("เห็นชอบแล้ว"));
+
+    // An edit nobody has signed: the public report stays exactly as signed.
+    let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    coordinator
+        .edit(YEAR, &DocKey::of(prongsai_core::model::DocKind::Memo), "แก้ข้อเสนอ", |tx, _| {
+            prongsai_core::docs::memo::set_proposal(tx, "p2", "เผยแพร่ในเว็บไซต์ให้ประชาชนได้รับทราบทันที")
+        })
+        .await
+        .expect("edit");
+    assert!(coordinator.wait_confirmed(LONG).await);
+    eventually("the server sees the edit", LONG, || async {
+        let status = head.status("pakchong", YEAR, None).await.expect("status");
+        status["approvals"][0]["up_to_date"] == false
+    })
+    .await;
+    assert_eq!(fetch(public.clone()).await, (200, first.clone()), "the unsigned edit changed nothing public");
+
+    // Signed again: the new content is published at the same address.
+    sign_all().await;
+    eventually("the re-signed report replaces the old one", LONG, || {
+        let fetched = fetch(public.clone());
+        let first = first.clone();
+        async move {
+            let (status, bytes) = fetched.await;
+            status == 200 && bytes != first
+        }
+    })
+    .await;
+    let (_, latest) = fetch(public).await;
+    assert!(squash(&pdf_text(&latest)).contains("ประชาชนได้รับทราบทันที"));
+}
