@@ -23,6 +23,8 @@ pub enum Route {
     Measure(String),
     /// The report memo: the coordinator's editor, and the memo as it prints for everyone.
     Memo,
+    /// Reports in every format: saved on the device (app) or downloaded (web).
+    Reports,
     /// User administration (the agency's admin).
     Users,
     /// Changing one's own password.

@@ -196,3 +196,54 @@ pub async fn change_password(shell: State<'_, Shell>, current: String, new: Stri
 pub async fn sync_state(shell: State<'_, Shell>) -> Result<SyncState, CommandError> {
     Ok(shell.sync_state().await)
 }
+
+// --- Reports: rendered on this device from its own copy of the documents, offline too.
+
+/// Where a report was written.
+#[derive(serde::Serialize)]
+pub struct Exported {
+    path: String,
+    bytes: usize,
+    millis: u64,
+}
+
+/// Renders one report format and writes it: into the documents folder (Documents/Prongsai), or
+/// where the person picks in a save dialog when `ask` (`None` if they cancel).
+#[tauri::command]
+pub async fn export_report(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    format: String,
+    ask: bool,
+) -> Result<Option<Exported>, CommandError> {
+    let format = prongsai_report::Format::parse(&format)
+        .ok_or_else(|| CommandError::BadRequest(format!("unknown report format {format:?}")))?;
+    let (year, _) = shell.year_and_date(None).await?;
+    let file_name = format.file_name(&year.directory.agency.id, year.directory.year);
+    let folder = crate::shell::exports_dir(&app);
+    let path = if ask {
+        match crate::shell::save_dialog(&app, &folder, &file_name, format.extension()).await {
+            Some(path) => path,
+            None => return Ok(None),
+        }
+    } else {
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| CommandError::BadRequest(format!("cannot create {}: {e}", folder.display())))?;
+        folder.join(&file_name)
+    };
+    let started = std::time::Instant::now();
+    let bytes = tokio::task::spawn_blocking(move || {
+        prongsai_report::render(&year, format, &prongsai_report::Options::default())
+    })
+    .await
+    .map_err(|e| CommandError::BadRequest(e.to_string()))?
+    .map_err(|e| CommandError::BadRequest(e.to_string()))?;
+    std::fs::write(&path, &bytes)
+        .map_err(|e| CommandError::BadRequest(format!("cannot write {}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), format = format.name(), "exported a report");
+    Ok(Some(Exported {
+        path: path.display().to_string(),
+        bytes: bytes.len(),
+        millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }))
+}

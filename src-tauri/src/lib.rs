@@ -17,6 +17,7 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .try_init();
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let shell = shell::Shell::new(app.handle())?;
             shell.open_in_background();
@@ -43,6 +44,7 @@ pub fn run() {
             commands::bind_approver,
             commands::change_password,
             commands::sync_state,
+            commands::export_report,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -230,3 +230,37 @@ fn now_ms() -> i64 {
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
         .unwrap_or(0)
 }
+
+/// Where "Save" puts reports: `PRONGSAI_EXPORT_DIR` when set (e.g. a shared folder), else
+/// Documents/Prongsai, else the app's data folder.
+pub fn exports_dir(app: &AppHandle) -> PathBuf {
+    if let Some(dir) = std::env::var_os("PRONGSAI_EXPORT_DIR") {
+        return PathBuf::from(dir);
+    }
+    let documents = app.path().document_dir().ok().or_else(|| app.path().home_dir().ok().map(|h| h.join("Documents")));
+    match documents {
+        Some(dir) => dir.join("Prongsai"),
+        None => app.path().app_data_dir().map(|d| d.join("exports")).unwrap_or_else(|_| PathBuf::from("exports")),
+    }
+}
+
+/// The system's save dialog, starting in `folder` with `file_name`; `None` when cancelled.
+pub async fn save_dialog(
+    app: &AppHandle,
+    folder: &std::path::Path,
+    file_name: &str,
+    extension: &str,
+) -> Option<PathBuf> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let _ = std::fs::create_dir_all(folder);
+    app.dialog()
+        .file()
+        .set_directory(folder)
+        .set_file_name(file_name)
+        .add_filter(extension.to_uppercase(), &[extension])
+        .save_file(move |picked| {
+            let _ = tx.send(picked);
+        });
+    rx.await.ok().flatten().and_then(|p| p.into_path().ok())
+}

@@ -138,8 +138,10 @@ async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_da
     head.sign("pakchong", YEAR, "head", "approved", "เห็นควร", None).await.expect("the first step signs");
 
     let app_data = sample.device_dir("app-kannika");
+    let exports = sample.device_dir("kannika-exports");
     std::fs::create_dir_all(&app_data).expect("app data dir");
-    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let mut driver =
+        Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path()), ("PRONGSAI_EXPORT_DIR", exports.as_path())]).await;
     let app = open_app(&driver).await;
     let field = |id: &'static str| app.wait_for(id, WAIT);
     app.type_text(&field("#login-server").await, server.url().as_str()).await;
@@ -190,6 +192,21 @@ async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_da
         year.memo.reference == "รบ 72101/15" && year.memo.proposals.len() == proposals + 1
     })
     .await;
+
+    // With the server gone, the coordinator still saves the report, rendered on the device.
+    let mut server = server;
+    server.kill().await;
+    app.click(&field("[data-testid=nav-reports]").await).await;
+    app.click(&field("[data-testid=export-pdf]").await).await;
+    let done = app.wait_for("[data-testid=export-done]", WAIT).await;
+    let path = app.attribute(&done, "data-path").await.expect("the saved file's path");
+    assert!(path.starts_with(exports.to_str().expect("utf-8 path")), "{path}");
+    app.screenshot(&artifact("app", "6-reports.png")).await;
+    let pdf = std::fs::read(&path).expect("the PDF was written");
+    assert!(pdf.starts_with(b"%PDF"));
+    let text = std::process::Command::new("pdftotext").args(["-raw", &path, "-"]).output().expect("pdftotext");
+    let text = String::from_utf8(text.stdout).expect("utf-8");
+    assert!(text.contains("รบ ๗๒๑๐๑/๑๕") && text.contains("ฉบับร่าง"), "the draft as it is on the device");
     app.quit().await;
     driver.stop().await;
     reader.shutdown().await;

@@ -12,6 +12,7 @@ use prongsai_core::docs::results;
 use prongsai_core::model::{DocKey, Status};
 use prongsai_tests::webdriver::{Driver, Session, artifact};
 use prongsai_tests::{RawPeer, Sample, Server, YEAR, device, eventually};
+use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -176,6 +177,28 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
             && mayor["up_to_date"] == true
     })
     .await;
+
+    // Reports download from the server for a web reader.
+    browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;
+    let link = browser.wait_for("[data-testid=download-docx]", WAIT).await;
+    let href = browser.attribute(&link, "href").await.expect("a download link");
+    let docx = reqwest::get(server.url().join(&href).expect("url")).await.expect("download");
+    assert_eq!(docx.status(), 200);
+    assert!(docx.bytes().await.expect("body").starts_with(b"PK\x03\x04"), "a DOCX");
+
+    // Every step signed: the report is public, and reads on a phone without sideways scrolling.
+    let public = server.url().join("public/pakchong/2565/o43.html").expect("url");
+    eventually("the signed report is published", WAIT, || async {
+        let response = reqwest::get(public.clone()).await.expect("request");
+        response.status() == 200 && response.text().await.is_ok_and(|t| t.contains("อนุมัติให้เผยแพร่"))
+    })
+    .await;
+    browser.set_window_size(390, 844).await;
+    browser.goto(public.as_str()).await;
+    browser.wait_text("main", WAIT, "the published memo shows", |t| t.contains("บันทึกข้อความ")).await;
+    let fits = browser.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", json!([])).await;
+    assert_eq!(fits, json!(true), "no sideways scrolling on a phone");
+    browser.screenshot(&artifact("web", "4-published-phone.png")).await;
 
     browser.quit().await;
     driver.stop().await;

@@ -148,6 +148,30 @@ pub async fn sign(
 }
 
 /// The memo as it will print, with its signatures.
+/// Where an exported report was written (in the app).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Exported {
+    pub path: String,
+    pub bytes: usize,
+    pub millis: u64,
+}
+
+/// In the app: renders a report on this device (offline too) and writes it into the documents
+/// folder, or where the person picks in a save dialog (`ask`); `None` when they cancel.
+pub async fn export_report(format: &str, ask: bool) -> Result<Option<Exported>, BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        format: &'a str,
+        ask: bool,
+    }
+    tauri::call("export_report", &Args { format, ask }).await
+}
+
+/// In a browser: the address that downloads a report (the browser saves it).
+pub fn report_download_url(format: &str) -> Option<String> {
+    web::report_download_url(format)
+}
+
 pub async fn memo() -> Result<MemoView, BackendError> {
     if in_app() { tauri::call("memo", &NoArgs {}).await } else { web::memo().await }
 }

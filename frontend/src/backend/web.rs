@@ -216,6 +216,11 @@ pub(super) async fn memo() -> Result<MemoView, BackendError> {
     get(&format!("{}/memo", year_path(&signed_in()?))).await
 }
 
+pub(super) fn report_download_url(format: &str) -> Option<String> {
+    let saved = saved()?;
+    Some(format!("{}/reports/{}?token={}", year_path(&saved), component(format), component(&saved.token)))
+}
+
 /// A path segment, percent-encoded.
 pub(super) fn component(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))

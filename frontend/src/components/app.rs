@@ -9,6 +9,7 @@ use super::dashboard::DashboardPage;
 use super::login::LoginPage;
 use super::measure::MeasurePage;
 use super::memo::MemoPage;
+use super::reports::ReportsPage;
 use super::sync::SyncIndicator;
 use super::table::TablePage;
 use super::users::{AccountPage, UsersPage};
@@ -93,6 +94,7 @@ pub fn App() -> Html {
         Route::Table => html! { <TablePage /> },
         Route::Measure(id) => html! { <MeasurePage id={id.clone()} /> },
         Route::Memo => html! { <MemoPage /> },
+        Route::Reports => html! { <ReportsPage /> },
         Route::Users => html! { <UsersPage /> },
         Route::Account => html! { <AccountPage /> },
     };
@@ -114,6 +116,7 @@ pub fn App() -> Html {
                             <button class={classes!("tab", on(&Route::Dashboard))} onclick={go(Route::Dashboard)} data-testid="nav-dashboard">{ lang.pick("ภาพรวม", "Overview") }</button>
                             <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{ lang.pick("ตารางมาตรการ", "Measures") }</button>
                             <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
+                            <button class={classes!("tab", on(&Route::Reports))} onclick={go(Route::Reports)} data-testid="nav-reports">{ lang.pick("รายงาน", "Reports") }</button>
                             if is_admin {
                                 <button class={classes!("tab", on(&Route::Users))} onclick={go(Route::Users)} data-testid="nav-users">{ lang.pick("ผู้ใช้", "Users") }</button>
                             }

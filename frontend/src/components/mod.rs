@@ -8,6 +8,7 @@ pub mod login;
 pub mod measure;
 pub mod memo;
 pub mod plan;
+pub mod reports;
 pub mod sync;
 pub mod table;
 pub mod users;
