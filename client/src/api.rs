@@ -303,6 +303,21 @@ impl ServerApi {
         }
     }
 
+    /// The agency's emblem (printed at the top of its memo); `None` when it has none.
+    pub async fn emblem(&self, agency: &str) -> Result<Option<Vec<u8>>, ApiError> {
+        let response = self
+            .request(reqwest::Method::GET, &format!("api/agencies/{agency}/emblem"))?
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        match response.status().as_u16() {
+            200 => Ok(Some(response.bytes().await.map_err(|e| ApiError::Network(e.to_string()))?.to_vec())),
+            404 => Ok(None),
+            401 => Err(ApiError::Unauthorized),
+            code => Err(ApiError::Refused { status: code, message: String::new() }),
+        }
+    }
+
     /// The WebSocket URL of the sync endpoint (`ws://…/sync` or `wss://…/sync`).
     pub fn sync_url(&self) -> Result<url::Url, ApiError> {
         let mut url = self.url("sync")?;

@@ -219,6 +219,7 @@ pub async fn export_report(
     let format = prongsai_report::Format::parse(&format)
         .ok_or_else(|| CommandError::BadRequest(format!("unknown report format {format:?}")))?;
     let (year, _) = shell.year_and_date(None).await?;
+    let options = prongsai_report::Options { emblem: shell.emblem(&year.directory.agency.id).await };
     let file_name = format.file_name(&year.directory.agency.id, year.directory.year);
     let folder = crate::shell::exports_dir(&app);
     let path = if ask {
@@ -232,12 +233,10 @@ pub async fn export_report(
         folder.join(&file_name)
     };
     let started = std::time::Instant::now();
-    let bytes = tokio::task::spawn_blocking(move || {
-        prongsai_report::render(&year, format, &prongsai_report::Options::default())
-    })
-    .await
-    .map_err(|e| CommandError::BadRequest(e.to_string()))?
-    .map_err(|e| CommandError::BadRequest(e.to_string()))?;
+    let bytes = tokio::task::spawn_blocking(move || prongsai_report::render(&year, format, &options))
+        .await
+        .map_err(|e| CommandError::BadRequest(e.to_string()))?
+        .map_err(|e| CommandError::BadRequest(e.to_string()))?;
     std::fs::write(&path, &bytes)
         .map_err(|e| CommandError::BadRequest(format!("cannot write {}: {e}", path.display())))?;
     tracing::info!(path = %path.display(), format = format.name(), "exported a report");

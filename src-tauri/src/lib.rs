@@ -19,9 +19,9 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
-            let shell = shell::Shell::new(app.handle())?;
-            shell.open_in_background();
-            tauri::Manager::manage(app, shell);
+            // Managed before the background opening starts: that task looks the shell up.
+            tauri::Manager::manage(app, shell::Shell::new(app.handle())?);
+            tauri::Manager::state::<shell::Shell>(app).open_in_background();
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

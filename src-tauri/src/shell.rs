@@ -216,6 +216,30 @@ impl Shell {
         Ok(())
     }
 
+    /// The agency's emblem for reports: fetched from the server when it answers and kept on the
+    /// device, so reports rendered offline carry it too.
+    pub async fn emblem(&self, agency: &str) -> Option<Vec<u8>> {
+        let cache = self.data_dir.join("emblem.img");
+        let fetched = match self.device().await.ok() {
+            Some(device) => tokio::time::timeout(Duration::from_secs(3), device.api().emblem(agency)).await.ok(),
+            None => None,
+        };
+        match fetched {
+            Some(Ok(Some(bytes))) => {
+                if let Err(e) = std::fs::write(&cache, &bytes) {
+                    tracing::warn!(error = %e, "could not keep the agency's emblem on the device");
+                }
+                Some(bytes)
+            }
+            Some(Ok(None)) => {
+                let _ = std::fs::remove_file(&cache);
+                None
+            }
+            // Offline or refused: the copy from the last time the server answered.
+            _ => std::fs::read(&cache).ok(),
+        }
+    }
+
     pub async fn sync_state(&self) -> SyncState {
         match self.device.read().await.as_ref() {
             Some(device) => device.state(),

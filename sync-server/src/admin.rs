@@ -32,7 +32,7 @@ pub fn routes<D: Database>() -> Router<App<D>> {
 }
 
 /// The caller administers `agency`: another agency is "not found", a non-admin is forbidden.
-fn require_admin(caller: &Auth, agency: &str) -> Result<(), AppError> {
+pub(crate) fn require_admin(caller: &Auth, agency: &str) -> Result<(), AppError> {
     same_agency(caller, agency)?;
     if caller.user.roles.contains(&Role::Admin) {
         Ok(())

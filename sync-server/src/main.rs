@@ -78,7 +78,8 @@ enum Command {
         /// The file to write.
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
-        /// The agency's emblem (Garuda), PNG or JPEG, printed at the top of the memo.
+        /// The agency's emblem (Garuda), PNG or JPEG, printed at the top of the memo; by default
+        /// the one stored with `agency emblem`.
         #[arg(long)]
         emblem: Option<PathBuf>,
     },
@@ -107,6 +108,15 @@ enum AgencyCommand {
         /// A fixture JSON (as core/fixtures/pakchong-2565.json) to create a year's documents from.
         #[arg(long)]
         fixture: Option<PathBuf>,
+    },
+    /// Set the agency's emblem (Garuda, PNG or JPEG): printed at the top of its memo.
+    Emblem {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        file: PathBuf,
     },
     /// List agencies and their years.
     List {
@@ -297,9 +307,10 @@ async fn main() -> anyhow::Result<()> {
                 }
                 other => other.context("reading the documents")?,
             };
+            // The emblem given here, else the one stored for the agency.
             let emblem = match &emblem {
                 Some(path) => Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?),
-                None => None,
+                None => reports::emblem(&db, &agency).await.context("reading the agency's emblem")?,
             };
             let started = std::time::Instant::now();
             let bytes = prongsai_report::render(&agency_year, format, &prongsai_report::Options { emblem })
@@ -321,6 +332,16 @@ async fn main() -> anyhow::Result<()> {
                 }
                 app.repos.stop_all().await;
                 println!("{}", serde_json::json!({ "id": id, "name": name }));
+            }
+            AgencyCommand::Emblem { data, id, file } => {
+                let db = Sqlite::open(&data.data)
+                    .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+                if db.agency(id.clone()).await?.is_none() {
+                    bail!("no agency {id:?}");
+                }
+                let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                reports::set_emblem(&db, &id, bytes).await.context("storing the emblem")?;
+                println!("{}", serde_json::json!({ "id": id, "emblem": file }));
             }
             AgencyCommand::List { data } => {
                 let app = open(&data, local()).await?;

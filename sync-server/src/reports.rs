@@ -31,6 +31,75 @@ pub fn routes<D: Database>() -> Router<App<D>> {
         )
         .route("/public/{agency}/{year}/{file}", get(public::<D>))
         .route("/api/agencies/{agency}/years/{year}/published", get(published_info::<D>))
+        .route(
+            "/api/agencies/{agency}/emblem",
+            get(get_emblem::<D>).put(put_emblem::<D>).layer(DefaultBodyLimit::max(MAX_EMBLEM_BYTES + 1024)),
+        )
+}
+
+/// The agency's emblem (Garuda) heads its memo: PNG or JPEG, at most 1 MiB.
+pub const MAX_EMBLEM_BYTES: usize = 1024 * 1024;
+
+fn emblem_key(agency: &str) -> String {
+    format!("emblem/{agency}")
+}
+
+/// Checks an emblem file: PNG or JPEG, not too large. Returns its media type.
+pub fn check_emblem(bytes: &[u8]) -> Result<&'static str, AppError> {
+    if bytes.len() > MAX_EMBLEM_BYTES {
+        return Err(AppError::BadRequest(format!("the emblem is over {MAX_EMBLEM_BYTES} bytes")));
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Ok("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Ok("image/jpeg")
+    } else {
+        Err(AppError::BadRequest("the emblem must be a PNG or JPEG image".into()))
+    }
+}
+
+/// Stores the agency's emblem; every report rendered from then on carries it.
+pub async fn set_emblem<D: Database>(db: &D, agency: &str, bytes: Vec<u8>) -> Result<(), AppError> {
+    let media_type = check_emblem(&bytes)?;
+    let sha = prongsai_core::hash::sha256_hex(&bytes);
+    db.blob_put(agency.to_string(), sha.clone(), BlobRow { media_type: media_type.to_string(), data: bytes }).await?;
+    db.set_setting(emblem_key(agency), sha).await?;
+    Ok(())
+}
+
+/// The agency's emblem, if it has one.
+pub async fn emblem<D: Database>(db: &D, agency: &str) -> Result<Option<Vec<u8>>, AppError> {
+    let Some(sha) = db.setting(emblem_key(agency)).await? else { return Ok(None) };
+    Ok(db.blob_get(agency.to_string(), sha).await?.map(|b| b.data))
+}
+
+/// What every render of the agency's reports is given.
+pub async fn options<D: Database>(db: &D, agency: &str) -> Result<Options, AppError> {
+    Ok(Options { emblem: emblem(db, agency).await? })
+}
+
+async fn get_emblem<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path(agency): Path<String>,
+) -> Result<Response, AppError> {
+    same_agency(&caller, &agency)?;
+    let bytes = emblem(&app.db, &agency).await?.ok_or(AppError::NotFound)?;
+    let media_type = check_emblem(&bytes).unwrap_or("application/octet-stream");
+    Ok(([(header::CONTENT_TYPE, media_type)], bytes).into_response())
+}
+
+/// (admin) Replaces the agency's emblem.
+async fn put_emblem<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path(agency): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    crate::admin::require_admin(&caller, &agency)?;
+    set_emblem(&app.db, &agency, body.to_vec()).await?;
+    tracing::info!(user = %caller.user.username, %agency, "set the agency's emblem");
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Renders off the async threads: a PDF takes tens of milliseconds (release) of pure CPU.
@@ -68,7 +137,7 @@ async fn export<D: Database>(
         AppError::BadRequest(format!("unknown format {format:?}; one of {}", Format::ALL.map(Format::name).join(", ")))
     })?;
     let (agency_year, _) = app.agency_year(&agency, year).await?;
-    let bytes = render(agency_year, format, Options::default()).await?;
+    let bytes = render(agency_year, format, options(&app.db, &agency).await?).await?;
     Ok(file_response(bytes, format, &format.file_name(&agency, year), true))
 }
 
@@ -169,8 +238,9 @@ pub async fn publish_if_approved<D: Database>(
     if !report.fully_approved() || current.as_ref().is_some_and(|p| p.content_hash == report.content_hash) {
         return Ok(current);
     }
-    let pdf = render(agency_year.clone(), Format::Pdf, Options::default()).await?;
-    let html = render(agency_year, Format::Html, Options::default()).await?;
+    let options = options(&app.db, agency).await?;
+    let pdf = render(agency_year.clone(), Format::Pdf, options.clone()).await?;
+    let html = render(agency_year, Format::Html, options).await?;
     let mut stored = Vec::new();
     for (bytes, format) in [(pdf, Format::Pdf), (html, Format::Html)] {
         let sha = prongsai_core::hash::sha256_hex(&bytes);

@@ -101,6 +101,12 @@ pub fn check_frame(bytes: &[u8]) -> Result<Envelope, FrameError> {
     Ok(envelope)
 }
 
+/// The fuzzing entry point (fuzz/fuzz_targets/frames.rs): any bytes as one incoming frame. The
+/// check must answer, accept or refuse, and never panic.
+pub fn fuzz_one(bytes: &[u8]) {
+    let _ = check_frame(bytes);
+}
+
 pub fn bearer_token(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<String> {
     headers
         .get(axum::http::header::AUTHORIZATION)

@@ -169,6 +169,32 @@ async fn the_signed_report_is_published_and_an_unsigned_edit_does_not_change_it(
     let server = Server::start(&sample.data(), 0, &[]).await;
     let api_of = |user: &'static str| signed_in_api(&server, &sample, user);
     let (head, palad, mayor) = (api_of("parichat").await, api_of("amnang").await, api_of("winai").await);
+    // The agency's emblem, set by the operator while the server runs, heads what is published.
+    let emblem = Path::new(env!("CARGO_MANIFEST_DIR")).join("../icons/128x128.png");
+    let data = sample.data();
+    cli(
+        &[
+            "agency",
+            "emblem",
+            "--data",
+            data.to_str().expect("path"),
+            "--id",
+            "pakchong",
+            "--file",
+            emblem.to_str().expect("path"),
+        ],
+        None,
+    )
+    .await;
+    let emblem_url = server.url().join("api/agencies/pakchong/emblem").expect("url");
+    assert_eq!(head.emblem("pakchong").await.expect("emblem"), Some(std::fs::read(&emblem).expect("png")));
+    let token = prongsai_client::ServerApi::new(server.url())
+        .login("parichat", sample.password("parichat"), "test")
+        .await
+        .expect("login")
+        .token;
+    let put = reqwest::Client::new().put(emblem_url).bearer_auth(token).body(b"not an image".to_vec());
+    assert_eq!(put.send().await.expect("put").status(), 403, "only the admin replaces it");
     let public = server.url().join("public/pakchong/2565/o43.pdf").expect("url");
     let public_html = server.url().join("public/pakchong/2565/o43.html").expect("url");
     // No login on these requests.
@@ -194,6 +220,19 @@ async fn the_signed_report_is_published_and_an_unsigned_edit_does_not_change_it(
     let text = pdf_text(&first);
     assert!(text.contains("เห็นชอบแล้ว") && text.contains("๒๔ มีนาคม ๒๕๖๕"), "signatures and their dates are printed");
     assert!(!text.contains("ฉบับร่าง"), "the published report is no draft");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let published_pdf = dir.path().join("published.pdf");
+    std::fs::write(&published_pdf, &first).expect("write");
+    let images = std::process::Command::new("pdfimages")
+        .args(["-list", published_pdf.to_str().expect("path")])
+        .output()
+        .expect("pdfimages");
+    let images = String::from_utf8(images.stdout).expect("utf-8");
+    assert_eq!(
+        images.lines().filter(|l| l.split_whitespace().nth(2) == Some("image")).count(),
+        1,
+        "the emblem:\n{images}"
+    );
     let (status, html) = fetch(public_html.clone()).await;
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&html).contains("เห็นชอบแล้ว"));
