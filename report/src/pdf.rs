@@ -134,7 +134,7 @@ pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> Result<Vec<u8>, Rende
             let document = text_once(&compile(&world)?);
             let next = page_cues(&document);
             if next == cues {
-                let options = typst_pdf::PdfOptions { timestamp: None, tagged: false, ..Default::default() };
+                let options = typst_pdf::PdfOptions { timestamp: None, ..Default::default() };
                 return typst_pdf::pdf(&document, &options).map_err(|errors| {
                     RenderError::Layout(errors.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "))
                 });
