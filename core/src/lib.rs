@@ -20,6 +20,7 @@ pub mod history;
 pub mod ita;
 pub mod model;
 pub mod position;
+pub mod report_format;
 pub mod report_model;
 pub mod sample;
 pub mod thai;

@@ -22,7 +22,6 @@ pub struct Printed {
     pub kind: Kind,
     /// "ร่าง" marks: not every approval step has signed the current content.
     pub draft: bool,
-    pub agency: String,
     /// The memo's header and body before the table (O43 only).
     pub memo: Option<MemoHead>,
     /// The report heading, one entry per line.
@@ -216,7 +215,6 @@ impl Printed {
         Printed {
             kind,
             draft: kind == Kind::O43 && !report.fully_approved(),
-            agency: official(&c.agency_name),
             memo,
             title,
             intro,
@@ -227,32 +225,6 @@ impl Printed {
             tail,
             glossary: glossary(&c.glossary),
         }
-    }
-
-    /// Every text of the report in reading order (for search and tests of the other formats).
-    pub fn all_text(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        if let Some(m) = &self.memo {
-            out.extend([m.department.as_str(), &m.reference, &m.date, &m.subject, &m.addressee]);
-            out.extend(m.background.iter().chain(&m.facts).map(String::as_str));
-        }
-        out.extend(self.title.iter().chain(&self.intro).map(String::as_str));
-        if let Some(i) = &self.item {
-            out.push(&i.heading);
-            out.extend(i.elements.iter().map(String::as_str));
-        }
-        out.extend(self.table_lead.iter().map(String::as_str));
-        for row in &self.rows {
-            out.extend(row.cells.iter().flatten().map(String::as_str));
-        }
-        if let Some(t) = &self.tail {
-            out.extend(t.proposals_intro.iter().chain(&t.proposals).chain(&t.closing).map(String::as_str));
-            out.extend([t.drafter.name.as_str(), &t.drafter.position]);
-            for a in &t.approvals {
-                out.extend([a.title.as_str(), &a.comment, &a.signer.name, &a.signer.position, &a.date]);
-            }
-        }
-        out
     }
 }
 

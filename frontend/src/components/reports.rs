@@ -3,25 +3,13 @@
 //! report is rendered on the device, offline too, and saved into the documents folder or where
 //! the person picks; in a browser it downloads from the server.
 
+use prongsai_core::report_format::ReportFormat;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use super::AppContext;
 use crate::backend::{self, Exported};
 use crate::i18n::Lang;
-
-/// Each format: its name (CLI, API), what it is in Thai and English.
-pub const FORMATS: [(&str, &str, &str); 9] = [
-    ("pdf", "บันทึกข้อความรายงานผล O43 (PDF)", "O43 report memo (PDF)"),
-    ("docx", "บันทึกข้อความรายงานผล O43 (Word แก้ไขได้)", "O43 report memo (editable Word)"),
-    ("html", "รายงาน O43 หน้าเว็บ (HTML สำหรับเว็บไซต์หน่วยงาน)", "O43 report web page (HTML)"),
-    ("xlsx", "ตารางผลการดำเนินงานรายหน่วยงาน (Excel)", "Results by division (Excel)"),
-    ("o42-pdf", "มาตรการส่งเสริมคุณธรรมฯ O42 (PDF)", "O42 measures (PDF)"),
-    ("o42-docx", "มาตรการส่งเสริมคุณธรรมฯ O42 (Word)", "O42 measures (Word)"),
-    ("itas", "คำตอบสำหรับระบบ ITAS (CSV)", "Answers for ITAS (CSV)"),
-    ("itas-xlsx", "คำตอบสำหรับระบบ ITAS (Excel)", "Answers for ITAS (Excel)"),
-    ("plan-xlsx", "แผนมาตรการในแบบฟอร์มนำเข้า (Excel)", "The plan as an import template (Excel)"),
-];
 
 #[derive(Clone, Debug, PartialEq)]
 enum Progress {
@@ -54,8 +42,10 @@ pub fn ReportsPage() -> Html {
             });
         })
     };
-    let rows = FORMATS.iter().map(|(format, th, en)| {
+    let rows = ReportFormat::ALL.into_iter().map(|format| {
+        let (th, en) = format.label();
         let label = lang.pick(th, en);
+        let format = format.name();
         let actions = if in_app {
             html! {
                 <>
@@ -74,21 +64,21 @@ pub fn ReportsPage() -> Html {
             }
         };
         let status = match &*progress {
-            Progress::Rendering(f) if f == format => {
+            Progress::Rendering(f) if *f == format => {
                 html! { <span class="export-state busy" role="status" data-testid="export-busy">{ lang.pick("กำลังสร้างรายงาน…", "Rendering…") }</span> }
             }
-            Progress::Done(f, done) if f == format => html! {
+            Progress::Done(f, done) if *f == format => html! {
                 <span class="export-state done" role="status" data-testid="export-done" data-path={done.path.clone()}>
                     { format!("{} {} ({} KB, {} ms)", lang.pick("บันทึกแล้วที่", "Saved to"), done.path, done.bytes.div_ceil(1024), done.millis) }
                 </span>
             },
-            Progress::Failed(f, message) if f == format => {
+            Progress::Failed(f, message) if *f == format => {
                 html! { <span class="export-state failed" role="alert" data-testid="export-failed">{ message.clone() }</span> }
             }
             _ => html! {},
         };
         html! {
-            <li class="report-format" data-format={*format}>
+            <li class="report-format" data-format={format}>
                 <span class="report-label">{ label }</span>
                 <span class="report-actions">{ actions }</span>
                 { status }
