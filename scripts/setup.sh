@@ -52,8 +52,8 @@ node_packages() {
   if ! command -v node >/dev/null 2>&1; then
     apt_install nodejs npm
   fi
-  if [ ! -d tests/js/node_modules/@automerge/automerge-repo ]; then
-    log "npm install (tests/js: the reference automerge-repo client)"
+  if [ ! -d tests/js/node_modules/@automerge/automerge-repo-storage-nodefs ]; then
+    log "npm install (tests/js: the reference automerge-repo client and sync server)"
     # `npm ci` rejects this lock file over optional platform packages npm 11 leaves out of it.
     npm install --prefix tests/js --no-audit --no-fund --loglevel=error
   fi

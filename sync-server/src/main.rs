@@ -1,7 +1,7 @@
 //! `prongsai-server`: serve, create the sample agency, and administer users.
 //! Every subcommand logs to stderr; stdout carries only the command's result.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -185,6 +185,10 @@ enum UserCommand {
         server: url::Url,
         #[arg(long, default_value = "")]
         device: String,
+        /// Sign in this many devices at once, one JSON line each (for load tests with thousands
+        /// of clients, instead of thousands of password logins).
+        #[arg(long, default_value_t = 1)]
+        count: u32,
     },
     /// List users as JSON.
     List {
@@ -412,23 +416,29 @@ async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
             changed?;
             println!("{}", serde_json::json!({ "username": username, "disabled": !enable }));
         }
-        UserCommand::Session { data, username, server, device } => {
+        UserCommand::Session { data, username, server, device, count } => {
             let app = open(&data, local()).await?;
             let user =
                 app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
             if user.disabled {
                 bail!("{username} is disabled");
             }
-            let issued = app.issue_session(&user, &device, false).await?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for _ in 0..count {
+                let issued = app.issue_session(&user, &device, false).await?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({
+                        "server": server.as_str(), "token": issued.token, "peer_id": issued.session.peer_id,
+                        "actor_id": issued.session.actor_id, "username": user.username,
+                        "agency_id": user.agency_id, "expires_at": issued.session.expires_at,
+                    })
+                )?;
+            }
+            out.flush()?;
+            drop(out);
             app.repos.stop_all().await;
-            println!(
-                "{}",
-                serde_json::json!({
-                    "server": server.as_str(), "token": issued.token, "peer_id": issued.session.peer_id,
-                    "actor_id": issued.session.actor_id, "username": user.username, "agency_id": user.agency_id,
-                    "expires_at": issued.session.expires_at,
-                })
-            );
         }
         UserCommand::List { data, agency } => {
             let app = open(&data, local()).await?;

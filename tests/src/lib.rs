@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use prongsai_client::{Device, DeviceConfig};
 
+pub mod proxy;
 pub mod webdriver;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -231,6 +232,41 @@ pub async fn device(server: &Server, dir: &Path, username: &str, password: &str)
 }
 
 pub const YEAR: i64 = 2565;
+
+/// Appends `token` to a division's result text of a measure, in one commit saved on the device
+/// (returns once it is on the device's disk).
+pub async fn append_result(
+    device: &Device,
+    division: &str,
+    measure: &str,
+    token: &str,
+) -> Result<(), prongsai_client::DeviceError> {
+    use prongsai_core::automerge::ReadDoc;
+    use prongsai_core::docs::results;
+    let (token, measure) = (token.to_string(), measure.to_string());
+    device
+        .edit(
+            YEAR,
+            &prongsai_core::model::DocKey::results(division),
+            "เพิ่มผลการดำเนินงาน",
+            move |tx, meta| {
+                let obj = results::ensure(tx, &measure, meta)?;
+                let length = tx.get(&obj, "text")?.map(|(_, id)| tx.length(&id)).unwrap_or(0);
+                results::splice_text(tx, &measure, length, 0, &token, meta)
+            },
+        )
+        .await
+}
+
+/// A division's result text of a measure as the device has it now (empty when there is none).
+pub async fn result_text(
+    device: &Device,
+    division: &str,
+    measure: &str,
+) -> Result<String, prongsai_client::DeviceError> {
+    let year = device.agency_year(YEAR).await?;
+    Ok(year.result(measure, division).map(|r| r.text.as_str().to_string()).unwrap_or_default())
+}
 
 /// A hand-driven automerge-repo peer over a raw WebSocket: it speaks the protocol itself, so a
 /// test can send what a well-behaved client never would (changes to a read-only document,

@@ -273,24 +273,8 @@ mod access {
 mod durability {
     use super::*;
 
-    /// Edits the division's result text by appending a token; returns the change hashes.
     async fn append(device: &Device, token: &str) {
-        let token = token.to_string();
-        device
-            .edit(
-                YEAR,
-                &DocKey::results("palad"),
-                "เพิ่มผลการดำเนินงาน",
-                move |tx, meta| {
-                    let obj = prongsai_core::docs::results::ensure(tx, "m4", meta)?;
-                    let length = prongsai_core::automerge::ReadDoc::get(tx, &obj, "text")?
-                        .map(|(_, id)| prongsai_core::automerge::ReadDoc::length(tx, &id))
-                        .unwrap_or(0);
-                    results::splice_text(tx, "m4", length, 0, &token, meta)
-                },
-            )
-            .await
-            .expect("the edit is saved on the device");
+        prongsai_tests::append_result(device, "palad", "m4", token).await.expect("the edit is saved on the device");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
