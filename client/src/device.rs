@@ -410,10 +410,11 @@ impl Device {
 
     /// The samod handle of a document, from local storage or the server.
     pub async fn handle(&self, doc_id: &str) -> Result<DocHandle, DeviceError> {
-        let mut handles = self.inner.handles.lock().await;
-        if let Some(handle) = handles.get(doc_id) {
+        if let Some(handle) = self.inner.handles.lock().await.get(doc_id) {
             return Ok(handle.clone());
         }
+        // Found without holding the lock, so one slow document (asked of the server) does not hold
+        // up the others; if two callers find the same one, the first to finish is kept.
         let id = DocumentId::from_str(doc_id).map_err(|_| DeviceError::UnknownDocument(doc_id.to_string()))?;
         let stored_here = self.inner.storage.stored_documents().contains(doc_id);
         if !stored_here && self.is_dialing() && !self.is_connected() {
@@ -423,6 +424,10 @@ impl Device {
         }
         let found = self.inner.repo.find(id).await?;
         let handle = found.ok_or(DeviceError::Unavailable)?;
+        let mut handles = self.inner.handles.lock().await;
+        if let Some(existing) = handles.get(doc_id) {
+            return Ok(existing.clone());
+        }
         handles.insert(doc_id.to_string(), handle.clone());
         let mut changed = handle.changes();
         let weak = Arc::downgrade(&self.inner);
@@ -447,8 +452,9 @@ impl Device {
         let mut agency_year = AgencyYear::default();
         for entry in self.known_documents(year).await? {
             let handle = self.handle(entry.document_id()).await?;
-            let doc = handle.with_document_async(|doc| doc.clone()).await?;
-            agency_year.load(&DocKey { kind: entry.kind, division: entry.division.clone() }, &doc)?;
+            let key = DocKey { kind: entry.kind, division: entry.division.clone() };
+            // Read in place: copying a document with a long history costs more than reading it.
+            handle.with_document(|doc| agency_year.load(&key, doc))?;
         }
         Ok(agency_year)
     }
@@ -757,7 +763,11 @@ async fn confirm_once(inner: &Arc<Inner>) {
             if known.is_empty() {
                 return;
             }
-            match inner.api.durability(&doc_id, &known, inner.config.confirm_wait).await {
+            // Ask about the document's heads, not each pending change: the server stores a change
+            // only with its whole history, so durable heads mean every pending change is durable,
+            // and a day's offline edits (a thousand hashes) would not fit in one request.
+            let heads = handle.with_document_async(|doc| doc.get_heads()).await.unwrap_or_default();
+            match inner.api.durability(&doc_id, &heads, inner.config.confirm_wait).await {
                 Ok(d) if d.durable => {
                     let _ = inner.storage.remove_pending(&doc_id, &known).await;
                 }

@@ -127,11 +127,17 @@ impl LocalStorage {
     pub async fn add_pending(&self, doc_id: &str, hashes: &[ChangeHash]) -> Result<(), LocalStorageError> {
         let doc_id = doc_id.to_string();
         let hashes: Vec<String> = hashes.iter().map(ChangeHash::to_string).collect();
+        // One transaction (one fsync) for the whole set: a day's offline edits are a thousand rows.
         self.blocking(move |c| {
-            let mut stmt = c.prepare_cached("INSERT OR IGNORE INTO pending (doc_id, change_hash) VALUES (?1, ?2)")?;
-            for h in hashes {
-                stmt.execute(params![doc_id, h])?;
+            let tx = c.unchecked_transaction()?;
+            {
+                let mut stmt =
+                    tx.prepare_cached("INSERT OR IGNORE INTO pending (doc_id, change_hash) VALUES (?1, ?2)")?;
+                for h in hashes {
+                    stmt.execute(params![doc_id, h])?;
+                }
             }
+            tx.commit()?;
             Ok(())
         })
         .await
@@ -140,11 +146,16 @@ impl LocalStorage {
     pub async fn remove_pending(&self, doc_id: &str, hashes: &[ChangeHash]) -> Result<(), LocalStorageError> {
         let doc_id = doc_id.to_string();
         let hashes: Vec<String> = hashes.iter().map(ChangeHash::to_string).collect();
+        // One transaction (one fsync) for the whole set: a day's offline edits are a thousand rows.
         self.blocking(move |c| {
-            let mut stmt = c.prepare_cached("DELETE FROM pending WHERE doc_id = ?1 AND change_hash = ?2")?;
-            for h in hashes {
-                stmt.execute(params![doc_id, h])?;
+            let tx = c.unchecked_transaction()?;
+            {
+                let mut stmt = tx.prepare_cached("DELETE FROM pending WHERE doc_id = ?1 AND change_hash = ?2")?;
+                for h in hashes {
+                    stmt.execute(params![doc_id, h])?;
+                }
             }
+            tx.commit()?;
             Ok(())
         })
         .await

@@ -352,6 +352,19 @@ impl AgencyFixture {
 }
 
 impl TypedDocuments {
+    /// The agency-year as a device sees it once every document is loaded (no conflicts).
+    pub fn into_agency_year(self) -> crate::AgencyYear {
+        crate::AgencyYear {
+            directory: self.directory,
+            plan: self.plan,
+            results: self.results,
+            review: self.review,
+            memo: self.memo,
+            approvals: self.approvals,
+            conflicts: Default::default(),
+        }
+    }
+
     /// Creates the Automerge documents; `url` names each non-directory document for the
     /// directory's list (a server passes the ids it registered).
     pub fn into_automerge(

@@ -12,16 +12,7 @@ use prongsai_core::thai::{to_official_digits, to_thai_digits};
 use prongsai_report::{Format, Options, render};
 
 fn sample_year() -> AgencyYear {
-    let docs = pakchong_2565().typed_documents(0).expect("sample fixture");
-    AgencyYear {
-        directory: docs.directory,
-        plan: docs.plan,
-        results: docs.results,
-        review: docs.review,
-        memo: docs.memo,
-        approvals: docs.approvals,
-        conflicts: Default::default(),
-    }
+    pakchong_2565().typed_documents(0).expect("sample fixture").into_agency_year()
 }
 
 static YEAR: LazyLock<AgencyYear> = LazyLock::new(sample_year);

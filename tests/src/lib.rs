@@ -311,9 +311,14 @@ pub enum CborValue<'a> {
 impl RawPeer {
     /// Connects with a token and completes the join/peer handshake as `peer_id`.
     pub async fn connect(server: &Server, token: &str, peer_id: &str) -> RawPeer {
+        RawPeer::connect_to(server.addr, token, peer_id).await
+    }
+
+    /// The same against any automerge-repo server on `addr` (the load generator's idle clients).
+    pub async fn connect_to(addr: SocketAddr, token: &str, peer_id: &str) -> RawPeer {
         use futures::{SinkExt, StreamExt};
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = format!("ws://{}/sync", server.addr).into_client_request().expect("request");
+        let mut request = format!("ws://{addr}/sync").into_client_request().expect("request");
         request.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
         let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the upgrade succeeds");
         let join = cbor_message(&[

@@ -277,6 +277,30 @@ mod durability {
         prongsai_tests::append_result(device, "palad", "m4", token).await.expect("the edit is saved on the device");
     }
 
+    /// A long day offline: a thousand edits, each its own change, are all confirmed once the
+    /// device is back (asking about every change hash at once used to overflow the request).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_thousand_offline_edits_are_confirmed_after_reconnecting() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let d = device(&server, &sample.device_dir("palad"), "somchai", sample.password("somchai")).await;
+        d.agency_year(YEAR).await.expect("load");
+        assert!(d.wait_confirmed(LONG).await, "the first sync settles");
+        d.disconnect();
+        for i in 0..1000 {
+            append(&d, &format!("[{i}]")).await;
+        }
+        assert_eq!(d.state().unconfirmed, 1000, "every offline edit waits for the server");
+        d.connect().expect("reconnect");
+        assert!(d.wait_confirmed(LONG).await, "all thousand edits are confirmed: {:?}", d.state());
+        let fresh = device(&server, &sample.device_dir("fresh"), "viewer", sample.password("viewer")).await;
+        let expected: String = (0..1000).map(|i| format!("[{i}]")).collect();
+        eventually("a fresh device has all thousand edits", LONG, || async {
+            result_text(&fresh, "m4", "palad").await.as_deref() == Some(expected.as_str())
+        })
+        .await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sigkill_after_confirmation_loses_nothing() {
         let sample = Sample::create().await;

@@ -1,0 +1,332 @@
+//! The load generator: headless automerge-repo clients (samod repos dialling with the client
+//! crate's token dialer), in groups that share one document each. One member of each group
+//! writes at a set rate; the others time how long each edit takes to reach them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::StreamExt;
+use prongsai_client::dialer::TokenDialer;
+use prongsai_core::automerge::{ROOT, ReadDoc, ScalarValue, transaction::Transactable};
+use samod::{BackoffConfig, DocHandle, DocumentId, PeerId, Repo};
+
+use crate::targets::{Kind, Minted, Target};
+
+/// Latency samples in microseconds, taken while `measuring` is set.
+pub struct Recorder {
+    pub start: Instant,
+    pub measuring: AtomicBool,
+    pub samples: std::sync::Mutex<Vec<u32>>,
+    pub edits: AtomicU64,
+}
+
+impl Recorder {
+    pub fn new() -> Arc<Recorder> {
+        Arc::new(Recorder {
+            start: Instant::now(),
+            measuring: AtomicBool::new(false),
+            samples: std::sync::Mutex::new(Vec::new()),
+            edits: AtomicU64::new(0),
+        })
+    }
+
+    pub fn now_us(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+
+    pub fn take(&self) -> Vec<u32> {
+        std::mem::take(&mut *self.samples.lock().expect("samples"))
+    }
+}
+
+/// p50, p99 and max of samples in microseconds, as milliseconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Percentiles {
+    pub count: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+pub fn percentiles(mut samples: Vec<u32>) -> Percentiles {
+    if samples.is_empty() {
+        return Percentiles::default();
+    }
+    samples.sort_unstable();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize] as f64 / 1000.0;
+    Percentiles { count: samples.len(), p50_ms: at(0.5), p99_ms: at(0.99), max_ms: at(1.0) }
+}
+
+/// One headless client: its own repo and one connection to the server.
+pub struct Client {
+    pub repo: Repo,
+    pub dialer: samod::DialerHandle<prongsai_client::dialer::SignedOut>,
+}
+
+impl Client {
+    pub async fn connect(target: &Target, login: &Minted) -> anyhow::Result<Client> {
+        let repo = Repo::build_tokio().with_peer_id(PeerId::from(login.peer_id.as_str())).load().await;
+        let backoff = BackoffConfig {
+            initial_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+            max_retries: None,
+        };
+        let dialer = repo.dial(backoff, Arc::new(TokenDialer::new(target.sync_url(), login.token.clone())))?;
+        Ok(Client { repo, dialer })
+    }
+
+    /// The document from the server (asking again while the connection comes up).
+    pub async fn open(&self, id: &DocumentId) -> anyhow::Result<DocHandle> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if self.dialer.is_connected()
+                && let Some(handle) = self.repo.find(id.clone()).await?
+            {
+                return Ok(handle);
+            }
+            anyhow::ensure!(Instant::now() < deadline, "document {id} never arrived");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Writes the current time into the shared document.
+pub fn stamp(handle: &DocHandle, recorder: &Recorder) {
+    let now = recorder.now_us();
+    handle.with_document(|doc| {
+        let mut tx = doc.transaction();
+        let _ = tx.put(ROOT, "bench_at_us", ScalarValue::Uint(now));
+        tx.commit();
+    });
+    recorder.edits.fetch_add(1, Ordering::Relaxed);
+}
+
+fn stamped(handle: &DocHandle) -> Option<u64> {
+    handle.with_document(|doc| match doc.get(ROOT, "bench_at_us").ok().flatten() {
+        Some((prongsai_core::automerge::Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Uint(n) => Some(*n),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Records every new stamp this member sees, until the task is aborted.
+pub fn observe(handle: DocHandle, recorder: Arc<Recorder>, seen: Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut changes = handle.changes();
+        let mut last = 0;
+        while changes.next().await.is_some() {
+            let Some(at) = stamped(&handle) else { continue };
+            if at > last {
+                last = at;
+                seen.fetch_max(at, Ordering::Relaxed);
+                if recorder.measuring.load(Ordering::Relaxed) {
+                    let latency = recorder.now_us().saturating_sub(at);
+                    recorder.samples.lock().expect("samples").push(latency.min(u32::MAX as u64) as u32);
+                }
+            }
+        }
+    })
+}
+
+/// Groups of clients on shared documents: `writers[g]` writes group g's document, every other
+/// member observes it.
+pub struct Swarm {
+    pub clients: Vec<Client>,
+    pub writers: Vec<DocHandle>,
+    pub observers: Vec<tokio::task::JoinHandle<()>>,
+    /// Per observer, the newest stamp it has seen.
+    pub seen: Vec<(usize, Arc<AtomicU64>)>,
+    pub recorder: Arc<Recorder>,
+}
+
+impl Swarm {
+    /// Connects `logins.len()` clients; client i joins group `i % docs.len()`; the first member of
+    /// each group writes.
+    pub async fn connect(target: &Target, logins: &[Minted], docs: &[DocumentId]) -> anyhow::Result<Swarm> {
+        let recorder = Recorder::new();
+        let groups = docs.len();
+        // Connect and open in parallel, a few hundred at a time.
+        let opened: Vec<anyhow::Result<(usize, Client, DocHandle)>> =
+            futures::stream::iter(logins.iter().enumerate().map(|(i, login)| {
+                let doc = docs[i % groups].clone();
+                async move {
+                    let client = Client::connect(target, login).await?;
+                    let handle = client.open(&doc).await?;
+                    Ok((i, client, handle))
+                }
+            }))
+            .buffer_unordered(200)
+            .collect()
+            .await;
+        let mut members: Vec<(usize, Client, DocHandle)> = opened.into_iter().collect::<anyhow::Result<_>>()?;
+        members.sort_by_key(|(i, _, _)| *i);
+        let mut writers = Vec::new();
+        let mut observers = Vec::new();
+        let mut seen = Vec::new();
+        let mut clients = Vec::new();
+        for (i, client, handle) in members {
+            if i < groups {
+                writers.push(handle);
+            } else {
+                let s = Arc::new(AtomicU64::new(0));
+                seen.push((i % groups, s.clone()));
+                observers.push(observe(handle, recorder.clone(), s));
+            }
+            clients.push(client);
+        }
+        Ok(Swarm { clients, writers, observers, seen, recorder })
+    }
+
+    /// Every writer stamps `rate_per_writer` times a second for `duration`, then waits (up to 10 s)
+    /// until every observer saw its group's last stamp. Returns the samples and edits made.
+    pub async fn run(&self, rate_per_writer: f64, duration: Duration) -> (Vec<u32>, u64) {
+        self.recorder.take();
+        let before = self.recorder.edits.load(Ordering::Relaxed);
+        self.recorder.measuring.store(true, Ordering::SeqCst);
+        let period = Duration::from_secs_f64(1.0 / rate_per_writer);
+        let deadline = Instant::now() + duration;
+        let last: Vec<Arc<AtomicU64>> = self.writers.iter().map(|_| Arc::new(AtomicU64::new(0))).collect();
+        let tasks: Vec<_> = self
+            .writers
+            .iter()
+            .zip(&last)
+            .enumerate()
+            .map(|(g, (handle, last))| {
+                let (handle, recorder, last) = (handle.clone(), self.recorder.clone(), last.clone());
+                // Writers start spread over one period, not all at once.
+                let offset = period.mul_f64(g as f64 / self.writers.len().max(1) as f64);
+                tokio::spawn(async move {
+                    tokio::time::sleep(offset).await;
+                    let mut tick = tokio::time::interval(period);
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                    while Instant::now() < deadline {
+                        tick.tick().await;
+                        stamp(&handle, &recorder);
+                        last.store(recorder.now_us(), Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            let _ = t.await;
+        }
+        // Let the last edits arrive (they count: a late delivery is a slow one).
+        let drain = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < drain {
+            let behind = self.seen.iter().any(|(g, s)| {
+                let written = last[*g].load(Ordering::Relaxed);
+                written > 0 && s.load(Ordering::Relaxed) + 2_000_000 < written
+            });
+            if !behind {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.recorder.measuring.store(false, Ordering::SeqCst);
+        let edits = self.recorder.edits.load(Ordering::Relaxed) - before;
+        (self.recorder.take(), edits)
+    }
+
+    pub async fn stop(self) {
+        for o in &self.observers {
+            o.abort();
+        }
+        futures::future::join_all(self.clients.iter().map(|c| c.repo.stop())).await;
+    }
+}
+
+/// `count` logins for the reference server (it checks none).
+pub fn anonymous(count: usize, tag: &str) -> Vec<Minted> {
+    (0..count).map(|i| Minted { token: "none".into(), peer_id: format!("bench-{tag}-{i}") }).collect()
+}
+
+/// Documents for `groups` groups on the target, and one login per client.
+pub async fn prepare(
+    kind: Kind,
+    data: &std::path::Path,
+    groups: usize,
+    clients: usize,
+) -> anyhow::Result<(Target, Vec<Minted>, Vec<DocumentId>)> {
+    std::fs::create_dir_all(data)?;
+    match kind {
+        Kind::Prongsai => {
+            // Each agency's coordinator may write its plan, review and memo: three groups per agency.
+            let agencies = groups.div_ceil(3);
+            let per_agency = (clients.div_ceil(groups) * 3) as u32;
+            let mut logins_by_agency = Vec::new();
+            for a in 0..agencies {
+                logins_by_agency.push(crate::targets::bench_agency(data, &format!("bench{a}"), per_agency).await?);
+            }
+            let target = Target::start(kind, data).await?;
+            let mut docs = Vec::new();
+            for (a, logins) in logins_by_agency.iter().enumerate() {
+                let api = prongsai_client::ServerApi::new(target.http_url()).with_token(&logins[0].token);
+                let entries = api.documents(&format!("bench{a}"), 2565).await?;
+                for kind in ["plan", "review", "memo"] {
+                    let entry = entries
+                        .iter()
+                        .find(|e| e.kind.as_str() == kind)
+                        .with_context(|| format!("bench{a} has no {kind}"))?;
+                    docs.push((a, entry.document_id().parse::<DocumentId>().map_err(|e| anyhow::anyhow!("{e:?}"))?));
+                }
+            }
+            docs.truncate(groups);
+            // Client i belongs to group i % groups: give it a login of that group's agency.
+            let mut next = vec![0usize; agencies];
+            let mut logins = Vec::new();
+            for i in 0..clients {
+                let a = docs[i % groups].0;
+                logins.push(logins_by_agency[a][next[a]].clone());
+                next[a] += 1;
+            }
+            Ok((target, logins, docs.into_iter().map(|(_, d)| d).collect()))
+        }
+        Kind::Reference => {
+            let target = Target::start(kind, data).await?;
+            let docs = upload_sample_docs(&target, groups).await?;
+            Ok((target, anonymous(clients, "c"), docs))
+        }
+    }
+}
+
+/// Creates `count` documents on the reference server, each a copy of one of the sample
+/// agency-year's documents (the same content prongsai-server holds), and waits until the server
+/// has them.
+pub async fn upload_sample_docs(target: &Target, count: usize) -> anyhow::Result<Vec<DocumentId>> {
+    let fixture = prongsai_core::sample::pakchong_2565();
+    let meta = prongsai_core::docs::CommitMeta::new("สร้างเอกสารประจำปี", "server", 0);
+    let sample = fixture.typed_documents(0)?.into_automerge(&meta, |_| String::new())?;
+    let originals: Vec<Vec<u8>> = sample.iter().map(|(_, doc)| doc.save()).collect();
+    let login = anonymous(1, "uploader").remove(0);
+    let client = Client::connect(target, &login).await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !client.dialer.is_connected() {
+        anyhow::ensure!(Instant::now() < deadline, "the reference server never accepted the uploader");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let conn = client.dialer.connection_id().context("connected")?;
+    let mut docs = Vec::new();
+    let mut handles = Vec::new();
+    for i in 0..count {
+        let doc = prongsai_core::automerge::Automerge::load(&originals[i % originals.len()])?;
+        let handle = client.repo.create(doc).await?;
+        docs.push(handle.document_id().clone());
+        handles.push(handle);
+    }
+    futures::stream::iter(handles.iter().map(|h| h.they_have_our_changes(conn)))
+        .buffer_unordered(256)
+        .collect::<Vec<_>>()
+        .await;
+    // A second client finds every one before the uploader leaves: the server really has them.
+    let checker = Client::connect(target, &anonymous(1, "checker").remove(0)).await?;
+    let found: Vec<anyhow::Result<DocHandle>> =
+        futures::stream::iter(docs.iter().map(|d| checker.open(d))).buffer_unordered(64).collect().await;
+    found.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    checker.repo.stop().await;
+    client.repo.stop().await;
+    Ok(docs)
+}

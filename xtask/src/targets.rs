@@ -1,0 +1,175 @@
+//! The servers under test, started by the bench itself: `prongsai-server` (release, on a fresh
+//! SQLite file) and the reference automerge-repo sync server in Node (`tests/js/reference-server.mjs`:
+//! NodeWSServerAdapter + NodeFSStorageAdapter), each on a free loopback port.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Prongsai,
+    Reference,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Prongsai => "prongsai-server",
+            Kind::Reference => "JS automerge-repo",
+        }
+    }
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+}
+
+/// The release server, or `PRONGSAI_BENCH_SERVER` (to try the bench on a debug build).
+pub fn server_binary() -> PathBuf {
+    std::env::var_os("PRONGSAI_BENCH_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/release/prongsai-server"))
+}
+
+/// A running server process and its data directory.
+pub struct Target {
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl Target {
+    pub async fn start(kind: Kind, data: &Path) -> anyhow::Result<Target> {
+        let mut command = match kind {
+            Kind::Prongsai => {
+                let mut c = Command::new(server_binary());
+                c.args(["serve", "--data"]).arg(data).args(["--listen", "127.0.0.1:0"]).env("RUST_LOG", "warn");
+                c
+            }
+            Kind::Reference => {
+                let mut c = Command::new("node");
+                c.arg(root().join("tests/js/reference-server.mjs")).arg(data).arg("0");
+                c
+            }
+        };
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(std::fs::File::create(data.with_extension("log"))?))
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", kind.label()))?;
+        let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .context("the server did not start within a minute")??
+            .context("the server exited before listening")?;
+        let addr: SocketAddr = line
+            .strip_prefix("listening on http://")
+            .with_context(|| format!("unexpected first line {line:?}"))?
+            .trim()
+            .parse()?;
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Target { addr, child })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+
+    /// Resident memory of the server process, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// CPU time the server process has used so far (user + system), in seconds.
+    pub fn cpu_secs(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) : utime is the 14th field, stime the 15th.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
+    pub fn http_url(&self) -> url::Url {
+        url::Url::parse(&format!("http://{}/", self.addr)).expect("a URL")
+    }
+
+    pub fn sync_url(&self) -> url::Url {
+        url::Url::parse(&format!("ws://{}/sync", self.addr)).expect("a URL")
+    }
+
+    /// SIGTERM and wait (the reference server flushes its storage on SIGTERM), SIGKILL after 30 s.
+    pub async fn stop(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status().await;
+        if tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await.is_err() {
+            let _ = self.child.start_kill();
+            let _ = self.child.wait().await;
+        }
+    }
+}
+
+/// Runs a `prongsai-server` administration command to completion and returns its stdout.
+pub async fn admin(args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
+    let mut child = Command::new(server_binary())
+        .args(args)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(input) = stdin {
+        child.stdin.take().context("stdin")?.write_all(input.as_bytes()).await?;
+    }
+    drop(child.stdin.take());
+    let output = child.wait_with_output().await?;
+    if !output.status.success() {
+        bail!("prongsai-server {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+/// A device login minted by `prongsai-server user session --count`.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct Minted {
+    pub token: String,
+    pub peer_id: String,
+}
+
+/// Creates agency `id` with the sample's year of documents and one coordinator, and mints
+/// `sessions` logins for it (none with 0).
+pub async fn bench_agency(data: &Path, id: &str, sessions: u32) -> anyhow::Result<Vec<Minted>> {
+    let d = data.to_str().context("utf-8 path")?;
+    let fixture = root().join("core/fixtures/pakchong-2565.json");
+    let fixture = fixture.to_str().context("utf-8 path")?;
+    admin(&["agency", "create", "--data", d, "--id", id, "--name", id, "--fixture", fixture], None).await?;
+    let user = format!("{id}c");
+    admin(
+        &["user", "add", "--data", d, "--agency", id, "--username", &user, "--display-name", &user]
+            .into_iter()
+            .chain(["--role", "coordinator", "--password-stdin"])
+            .collect::<Vec<_>>(),
+        Some("bench-password-1234"),
+    )
+    .await?;
+    if sessions == 0 {
+        return Ok(Vec::new());
+    }
+    let count = sessions.to_string();
+    let out = admin(
+        &["user", "session", "--data", d, "--username", &user, "--server", "http://127.0.0.1/", "--count", &count],
+        None,
+    )
+    .await?;
+    out.lines().map(|l| Ok(serde_json::from_str(l)?)).collect()
+}
