@@ -117,6 +117,9 @@ pub fn bearer_token(headers: &HeaderMap, query: &HashMap<String, String>) -> Opt
         .filter(|t| !t.is_empty())
 }
 
+/// Per connection, what is read from the socket at a time.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
+
 pub async fn websocket<D: Database>(
     State(app): State<App<D>>,
     headers: HeaderMap,
@@ -138,7 +141,15 @@ pub async fn websocket<D: Database>(
         return (StatusCode::SERVICE_UNAVAILABLE, "storage is unhealthy").into_response();
     }
     let limit = app.config.max_message_bytes;
-    upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| serve_connection(app, auth, socket))
+    upgrade
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        // tungstenite reserves 128 KiB per connection for reading by default: 1.4 GiB for 10,000
+        // quiet devices. 8 KiB reads (a big message still grows its own buffer), and each
+        // message written out as soon as samod sends it.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| serve_connection(app, auth, socket))
 }
 
 async fn serve_connection<D: Database>(app: App<D>, auth: Auth, socket: WebSocket) {

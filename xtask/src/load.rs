@@ -317,10 +317,12 @@ pub async fn upload_sample_docs(target: &Target, count: usize) -> anyhow::Result
         docs.push(handle.document_id().clone());
         handles.push(handle);
     }
-    futures::stream::iter(handles.iter().map(|h| h.they_have_our_changes(conn)))
+    let uploaded = futures::stream::iter(handles.iter().map(|h| h.they_have_our_changes(conn)))
         .buffer_unordered(256)
-        .collect::<Vec<_>>()
-        .await;
+        .collect::<Vec<_>>();
+    tokio::time::timeout(Duration::from_secs(600), uploaded)
+        .await
+        .map_err(|_| anyhow::anyhow!("the server did not take {count} new documents within 10 minutes"))?;
     // A second client finds every one before the uploader leaves: the server really has them.
     let checker = Client::connect(target, &anonymous(1, "checker").remove(0)).await?;
     let found: Vec<anyhow::Result<DocHandle>> =

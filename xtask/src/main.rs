@@ -370,7 +370,15 @@ async fn bench(plan: Plan, only: Option<Vec<String>>, out: &std::path::Path) -> 
             eprintln!("touched: {} documents, {}", plan.touched_docs, kind.label());
             let r =
                 memory::touched_documents(kind, &scratch.path().join(format!("touched-{kind:?}")), plan.touched_docs)
-                    .await?;
+                    .await;
+            // One server failing (the reference server has died under this load) keeps the other's row.
+            let r = match r {
+                Ok(r) => r,
+                Err(e) => {
+                    writeln!(md, "| {} | {} | – | – | failed: {e:#} |", kind.label(), plan.touched_docs)?;
+                    continue;
+                }
+            };
             writeln!(
                 md,
                 "| {} | {} | {:.1} | {:.1} | {:.1} |",
