@@ -416,7 +416,7 @@ impl Device {
         // Found without holding the lock, so one slow document (asked of the server) does not hold
         // up the others; if two callers find the same one, the first to finish is kept.
         let id = DocumentId::from_str(doc_id).map_err(|_| DeviceError::UnknownDocument(doc_id.to_string()))?;
-        let stored_here = self.inner.storage.stored_documents().contains(doc_id);
+        let stored_here = self.inner.storage.has_document(doc_id);
         if !stored_here && self.is_dialing() && !self.is_connected() {
             // Not on this device, and the connection is still being made: asking samod now would
             // answer "unavailable" before the server could be asked.

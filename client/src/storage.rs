@@ -2,7 +2,7 @@
 //! `synchronous=FULL`), holding samod's chunks, the changes not yet confirmed by the server, and
 //! small cached values (the documents list, for working offline).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +30,9 @@ pub struct LocalStorage {
 struct Inner {
     path: PathBuf,
     conn: Mutex<Connection>,
+    /// The change hashes written since this storage was opened: an edit waits for its own new
+    /// changes only, so what was on disk before (read by samod when it loads a document) need
+    /// not be parsed at startup.
     stored: Mutex<StoredIndex>,
     commits: tokio::sync::watch::Sender<u64>,
     failed: Mutex<Option<String>>,
@@ -53,21 +56,12 @@ impl LocalStorage {
              CREATE TABLE IF NOT EXISTS uploads (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL,
                  data BLOB NOT NULL, uploaded INTEGER NOT NULL DEFAULT 0);",
         )?;
-        let mut stored = StoredIndex::default();
-        {
-            let mut stmt = conn.prepare("SELECT key, data FROM chunks")?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
-            for row in rows {
-                let (key, data) = row?;
-                stored.note(&key, &data);
-            }
-        }
         let (commits, _) = tokio::sync::watch::channel(0);
         Ok(LocalStorage {
             inner: Arc::new(Inner {
                 path,
                 conn: Mutex::new(conn),
-                stored: Mutex::new(stored),
+                stored: Mutex::new(StoredIndex::default()),
                 commits,
                 failed: Mutex::new(None),
             }),
@@ -104,7 +98,7 @@ impl LocalStorage {
         self.inner.commits.send_modify(|n| *n += 1);
     }
 
-    /// True when every hash is on this device's disk.
+    /// True when every hash was written to this device's disk since it was opened.
     pub fn is_stored(&self, doc_id: &str, heads: &[ChangeHash]) -> bool {
         self.inner.stored.lock().is_ok_and(|s| s.contains_all(doc_id, heads))
     }
@@ -262,13 +256,22 @@ impl LocalStorage {
         .await
     }
 
-    /// Documents that have chunks on this device.
-    pub fn stored_documents(&self) -> HashSet<String> {
-        let Ok(conn) = self.inner.conn.lock() else { return HashSet::new() };
-        let Ok(mut stmt) = conn.prepare("SELECT key FROM chunks") else { return HashSet::new() };
-        stmt.query_map([], |r| r.get::<_, String>(0))
-            .map(|rows| rows.filter_map(Result::ok).filter_map(|k| k.split('/').next().map(str::to_string)).collect())
-            .unwrap_or_default()
+    /// True when this device has chunks of the document.
+    pub fn has_document(&self, doc_id: &str) -> bool {
+        let Ok(conn) = self.inner.conn.lock() else { return false };
+        let (from, to) = key_range(doc_id);
+        conn.query_row("SELECT 1 FROM chunks WHERE key >= ?1 AND key < ?2 LIMIT 1", [from, to], |_| Ok(()))
+            .optional()
+            .is_ok_and(|found| found.is_some())
+    }
+}
+
+/// The chunk keys under a prefix ("" for all), as a half-open range.
+fn key_range(prefix: &str) -> (String, String) {
+    if prefix.is_empty() {
+        (String::new(), "\u{10FFFF}".to_string())
+    } else {
+        (format!("{prefix}/"), format!("{prefix}/\u{10FFFF}"))
     }
 }
 
@@ -286,12 +289,7 @@ impl samod::storage::Storage for LocalStorage {
     }
 
     async fn load_range(&self, prefix: StorageKey) -> HashMap<StorageKey, Vec<u8>> {
-        let text = prefix.to_string();
-        let (from, to) = if text.is_empty() {
-            (String::new(), "\u{10FFFF}".to_string())
-        } else {
-            (format!("{text}/"), format!("{text}/\u{10FFFF}"))
-        };
+        let (from, to) = key_range(&prefix.to_string());
         let rows = self
             .blocking(move |c| {
                 let mut stmt = c.prepare_cached("SELECT key, data FROM chunks WHERE key >= ?1 AND key < ?2")?;

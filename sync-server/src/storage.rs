@@ -10,7 +10,7 @@
 //! deletes stop (a failed compaction must not be followed by deleting what it replaced), and the
 //! sync layer closes its connections.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,10 +32,17 @@ struct State {
     commits: tokio::sync::watch::Sender<u64>,
     /// Change hashes committed, per document.
     index: Mutex<StoredIndex>,
-    /// Documents whose chunks from before this process started have been read in.
-    loaded: Mutex<HashSet<String>>,
+    /// Per document, snapshots committed by this process, and how many of them had been
+    /// committed when its chunks were last read into the index.
+    snapshots: Mutex<HashMap<String, Snapshots>>,
     puts: AtomicU64,
     put_failures: AtomicU64,
+}
+
+#[derive(Default)]
+struct Snapshots {
+    committed: u64,
+    read_at: Option<u64>,
 }
 
 /// The storage handed to every samod repo of this server.
@@ -54,7 +61,7 @@ impl<D: Database> DurableStorage<D> {
                 healthy: AtomicBool::new(true),
                 commits,
                 index: Mutex::new(StoredIndex::default()),
-                loaded: Mutex::new(HashSet::new()),
+                snapshots: Mutex::new(HashMap::new()),
                 puts: AtomicU64::new(0),
                 put_failures: AtomicU64::new(0),
             }),
@@ -97,12 +104,26 @@ impl<D: Database> DurableStorage<D> {
         self.state.commits.send_modify(|n| *n += 1);
     }
 
-    /// Records the change hashes a committed chunk holds.
-    async fn note_committed(&self, key: String, data: Vec<u8>) {
-        // Parsing a snapshot loads a whole document: keep it off the async threads.
-        let parsed = tokio::task::spawn_blocking(move || chunk_changes(&key, &data)).await.ok().flatten();
-        if let (Some((doc, hashes)), Ok(mut index)) = (parsed, self.state.index.lock()) {
-            index.extend(&doc, hashes);
+    /// Records the change hashes a committed chunk holds. An incremental chunk is named by its
+    /// change's hash. A snapshot holds the whole document, and listing its changes means loading
+    /// it: that waits until someone asks about a change the index lacks (most edits are confirmed
+    /// from their incremental chunk, and a busy document is compacted every eleven saves).
+    fn note_committed(&self, key: &str) {
+        let mut parts = key.split('/');
+        let (Some(doc), Some(kind), Some(name)) = (parts.next(), parts.next(), parts.next()) else { return };
+        match (kind, name.parse::<ChangeHash>()) {
+            ("incremental", Ok(hash)) => {
+                if let Ok(mut index) = self.state.index.lock() {
+                    index.extend(doc, [hash]);
+                }
+            }
+            ("snapshot", _) => {
+                // Read the document's chunks again at the next question the index cannot answer.
+                if let Ok(mut snapshots) = self.state.snapshots.lock() {
+                    snapshots.entry(doc.to_string()).or_default().committed += 1;
+                }
+            }
+            _ => {}
         }
     }
 
@@ -114,10 +135,17 @@ impl<D: Database> DurableStorage<D> {
         if self.state.index.lock().map_err(|_| StorageUnhealthy)?.contains_all(doc_id, heads) {
             return Ok(true);
         }
-        if self.state.loaded.lock().map_err(|_| StorageUnhealthy)?.contains(doc_id) {
-            return Ok(false);
-        }
-        // Read what earlier runs of the server committed for this document.
+        let committed = {
+            let snapshots = self.state.snapshots.lock().map_err(|_| StorageUnhealthy)?;
+            let known = snapshots.get(doc_id);
+            let committed = known.map_or(0, |s| s.committed);
+            if known.is_some_and(|s| s.read_at == Some(committed)) {
+                return Ok(false);
+            }
+            committed
+        };
+        // Read what is on disk for this document: from earlier runs of the server, and
+        // snapshots not yet listed.
         let chunks = self.db.chunk_load_prefix(format!("{doc_id}/")).await.map_err(|e| {
             tracing::error!(error = %e, "reading chunks for a durability check");
             StorageUnhealthy
@@ -127,7 +155,9 @@ impl<D: Database> DurableStorage<D> {
         })
         .await
         .unwrap_or_default();
-        self.state.loaded.lock().map_err(|_| StorageUnhealthy)?.insert(doc_id.to_string());
+        // A snapshot committed while reading is read at the next question.
+        self.state.snapshots.lock().map_err(|_| StorageUnhealthy)?.entry(doc_id.to_string()).or_default().read_at =
+            Some(committed);
         let mut index = self.state.index.lock().map_err(|_| StorageUnhealthy)?;
         index.extend(doc_id, found);
         Ok(index.contains_all(doc_id, heads))
@@ -189,9 +219,9 @@ impl<D: Database> samod::storage::Storage for DurableStorage<D> {
             return;
         }
         self.state.puts.fetch_add(1, Ordering::Relaxed);
-        match self.db.chunk_put(text.clone(), data.clone()).await {
+        match self.db.chunk_put(text.clone(), data).await {
             Ok(()) => {
-                self.note_committed(text, data).await;
+                self.note_committed(&text);
                 self.state.commits.send_modify(|n| *n += 1);
             }
             Err(e) => self.fail("write", &text, &e),

@@ -369,15 +369,37 @@ impl RawPeer {
             flags: None,
             version: MessageVersion::V1,
         };
-        let data = message.encode();
+        assert!(self.send_sync("sync", document_id, &message.encode()).await, "the frame is sent");
+    }
+
+    /// Sends one automerge sync message for a document: `kind` is "request" while this peer has
+    /// none of the document, else "sync". False once the connection is gone.
+    pub async fn send_sync(&mut self, kind: &str, document_id: &str, data: &[u8]) -> bool {
         let frame = cbor_message(&[
-            ("type", CborValue::Str("sync")),
+            ("type", CborValue::Str(kind)),
             ("documentId", CborValue::Str(document_id)),
             ("senderId", CborValue::Str(&self.peer_id.clone())),
             ("targetId", CborValue::Str(&self.server_peer.clone())),
-            ("data", CborValue::Bytes(&data)),
+            ("data", CborValue::Bytes(data)),
         ]);
-        assert!(self.send_binary(frame).await, "the frame is sent");
+        self.send_binary(frame).await
+    }
+
+    /// The next sync message from the server: (document id, automerge sync message bytes).
+    /// Other messages are skipped; None once the connection is closed.
+    pub async fn next_sync(&mut self) -> Option<(String, Vec<u8>)> {
+        use futures::StreamExt;
+        loop {
+            match self.socket.next().await? {
+                Ok(tokio_tungstenite::tungstenite::Message::Binary(bytes)) => {
+                    if let Some(found) = sync_payload(&bytes) {
+                        return Some(found);
+                    }
+                }
+                Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
     }
 
     /// Waits until the server closes the connection (or the deadline passes: false).
@@ -393,6 +415,22 @@ impl RawPeer {
             }
         }
     }
+}
+
+/// The document id and data of a `sync` message.
+fn sync_payload(bytes: &[u8]) -> Option<(String, Vec<u8>)> {
+    let mut d = minicbor::Decoder::new(bytes);
+    let n = d.map().ok()??;
+    let (mut kind, mut doc, mut data) = (None, None, None);
+    for _ in 0..n {
+        match d.str().ok()? {
+            "type" => kind = Some(d.str().ok()?.to_string()),
+            "documentId" => doc = Some(d.str().ok()?.to_string()),
+            "data" => data = Some(d.bytes().ok()?.to_vec()),
+            _ => d.skip().ok()?,
+        }
+    }
+    (kind.as_deref() == Some("sync")).then_some((doc?, data?))
 }
 
 /// The `senderId` of a `peer` message.

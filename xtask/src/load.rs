@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use futures::StreamExt;
 use prongsai_client::dialer::TokenDialer;
-use prongsai_core::automerge::{ROOT, ReadDoc, ScalarValue, transaction::Transactable};
+use prongsai_core::automerge::{Automerge, ROOT, ReadDoc, ScalarValue, sync, sync::SyncDoc, transaction::Transactable};
+use prongsai_tests::RawPeer;
 use samod::{BackoffConfig, DocHandle, DocumentId, PeerId, Repo};
 
 use crate::targets::{Kind, Minted, Target};
@@ -92,25 +93,52 @@ impl Client {
     }
 }
 
+/// The member of a group that writes: a repo's document, or a light client's task (told when to
+/// write).
+#[derive(Clone)]
+pub enum Writer {
+    Repo(DocHandle),
+    Light(tokio::sync::mpsc::UnboundedSender<()>),
+}
+
 /// Writes the current time into the shared document.
-pub fn stamp(handle: &DocHandle, recorder: &Recorder) {
-    let now = recorder.now_us();
-    handle.with_document(|doc| {
-        let mut tx = doc.transaction();
-        let _ = tx.put(ROOT, "bench_at_us", ScalarValue::Uint(now));
-        tx.commit();
-    });
+pub fn stamp(writer: &Writer, recorder: &Recorder) {
+    match writer {
+        Writer::Repo(handle) => handle.with_document(|doc| put_stamp(doc, recorder.now_us())),
+        Writer::Light(tell) => {
+            let _ = tell.send(());
+        }
+    }
     recorder.edits.fetch_add(1, Ordering::Relaxed);
 }
 
-fn stamped(handle: &DocHandle) -> Option<u64> {
-    handle.with_document(|doc| match doc.get(ROOT, "bench_at_us").ok().flatten() {
+fn put_stamp(doc: &mut Automerge, now_us: u64) {
+    let mut tx = doc.transaction();
+    let _ = tx.put(ROOT, "bench_at_us", ScalarValue::Uint(now_us));
+    tx.commit();
+}
+
+fn stamp_in(doc: &Automerge) -> Option<u64> {
+    match doc.get(ROOT, "bench_at_us").ok().flatten() {
         Some((prongsai_core::automerge::Value::Scalar(s), _)) => match s.as_ref() {
             ScalarValue::Uint(n) => Some(*n),
             _ => None,
         },
         _ => None,
-    })
+    }
+}
+
+/// Counts a stamp an observer has just seen (if newer than its last).
+fn saw(at: Option<u64>, last: &mut u64, recorder: &Recorder, seen: &AtomicU64) {
+    let Some(at) = at else { return };
+    if at > *last {
+        *last = at;
+        seen.fetch_max(at, Ordering::Relaxed);
+        if recorder.measuring.load(Ordering::Relaxed) {
+            let latency = recorder.now_us().saturating_sub(at);
+            recorder.samples.lock().expect("samples").push(latency.min(u32::MAX as u64) as u32);
+        }
+    }
 }
 
 /// Records every new stamp this member sees, until the task is aborted.
@@ -119,24 +147,81 @@ pub fn observe(handle: DocHandle, recorder: Arc<Recorder>, seen: Arc<AtomicU64>)
         let mut changes = handle.changes();
         let mut last = 0;
         while changes.next().await.is_some() {
-            let Some(at) = stamped(&handle) else { continue };
-            if at > last {
-                last = at;
-                seen.fetch_max(at, Ordering::Relaxed);
-                if recorder.measuring.load(Ordering::Relaxed) {
-                    let latency = recorder.now_us().saturating_sub(at);
-                    recorder.samples.lock().expect("samples").push(latency.min(u32::MAX as u64) as u32);
-                }
-            }
+            saw(handle.with_document(|doc| stamp_in(doc)), &mut last, &recorder, &seen);
         }
     })
+}
+
+/// A light client: one WebSocket (the join handshake by hand), one automerge document and one
+/// sync state, and nothing else: no repo, no storage, no timers. It shows what the server costs
+/// when the load generator's own clients are not what fills the cores.
+async fn light_member(
+    mut peer: RawPeer,
+    doc_id: String,
+    recorder: Arc<Recorder>,
+    role: LightRole,
+    ready: tokio::sync::oneshot::Sender<()>,
+) {
+    enum Event {
+        Message(Option<(String, Vec<u8>)>),
+        Write,
+    }
+    let (mut write, seen) = match role {
+        LightRole::Writer(rx) => (Some(rx), None),
+        LightRole::Observer(seen) => (None, Some(seen)),
+    };
+    let mut doc = Automerge::new();
+    let mut state = sync::State::new();
+    let mut ready = Some(ready);
+    let mut last = 0;
+    let mut kind = "request"; // until this client has the document
+    loop {
+        if let Some(out) = doc.generate_sync_message(&mut state)
+            && !peer.send_sync(kind, &doc_id, &out.encode()).await
+        {
+            return;
+        }
+        let event = match write.as_mut() {
+            Some(rx) => tokio::select! {
+                message = peer.next_sync() => Event::Message(message),
+                Some(()) = rx.recv() => Event::Write,
+            },
+            None => Event::Message(peer.next_sync().await),
+        };
+        match event {
+            Event::Write => put_stamp(&mut doc, recorder.now_us()),
+            Event::Message(None) => return,
+            Event::Message(Some((id, data))) if id == doc_id => {
+                let Ok(message) = sync::Message::decode(&data) else { return };
+                if doc.receive_sync_message(&mut state, message).is_err() {
+                    return;
+                }
+                if let Some(seen) = &seen {
+                    saw(stamp_in(&doc), &mut last, &recorder, seen);
+                }
+                if !doc.get_heads().is_empty() {
+                    kind = "sync";
+                    if let Some(ready) = ready.take() {
+                        let _ = ready.send(());
+                    }
+                }
+            }
+            Event::Message(Some(_)) => {}
+        }
+    }
+}
+
+enum LightRole {
+    Writer(tokio::sync::mpsc::UnboundedReceiver<()>),
+    Observer(Arc<AtomicU64>),
 }
 
 /// Groups of clients on shared documents: `writers[g]` writes group g's document, every other
 /// member observes it.
 pub struct Swarm {
     pub clients: Vec<Client>,
-    pub writers: Vec<DocHandle>,
+    pub writers: Vec<Writer>,
+    /// Observer tasks (and every light client's task): aborted at the end.
     pub observers: Vec<tokio::task::JoinHandle<()>>,
     /// Per observer, the newest stamp it has seen.
     pub seen: Vec<(usize, Arc<AtomicU64>)>,
@@ -170,7 +255,7 @@ impl Swarm {
         let mut clients = Vec::new();
         for (i, client, handle) in members {
             if i < groups {
-                writers.push(handle);
+                writers.push(Writer::Repo(handle));
             } else {
                 let s = Arc::new(AtomicU64::new(0));
                 seen.push((i % groups, s.clone()));
@@ -179,6 +264,46 @@ impl Swarm {
             clients.push(client);
         }
         Ok(Swarm { clients, writers, observers, seen, recorder })
+    }
+
+    /// The same groups of light clients (see `light_member`): one WebSocket, document and sync
+    /// state each, instead of a repo each.
+    pub async fn connect_light(target: &Target, logins: &[Minted], docs: &[DocumentId]) -> anyhow::Result<Swarm> {
+        let recorder = Recorder::new();
+        let groups = docs.len();
+        let addr = target.addr;
+        let peers: Vec<(usize, RawPeer)> = futures::stream::iter(
+            logins
+                .iter()
+                .enumerate()
+                .map(|(i, l)| async move { (i, RawPeer::connect_to(addr, &l.token, &l.peer_id).await) }),
+        )
+        .buffer_unordered(64)
+        .collect()
+        .await;
+        let (mut writers, mut observers, mut seen, mut ready) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut writer_of = vec![None; groups];
+        for (i, peer) in peers {
+            let g = i % groups;
+            let role = if writer_of[g].is_none() {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                writer_of[g] = Some(Writer::Light(tx));
+                LightRole::Writer(rx)
+            } else {
+                let s = Arc::new(AtomicU64::new(0));
+                seen.push((g, s.clone()));
+                LightRole::Observer(s)
+            };
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            ready.push(rx);
+            observers.push(tokio::spawn(light_member(peer, docs[g].to_string(), recorder.clone(), role, tx)));
+        }
+        writers.extend(writer_of.into_iter().map(|w| w.expect("every group has a member")));
+        let all = futures::future::join_all(ready);
+        tokio::time::timeout(Duration::from_secs(120), all)
+            .await
+            .map_err(|_| anyhow::anyhow!("light clients did not all receive their document within 120 s"))?;
+        Ok(Swarm { clients: Vec::new(), writers, observers, seen, recorder })
     }
 
     /// Every writer stamps `rate_per_writer` times a second for `duration`, then waits (up to 10 s)
@@ -301,34 +426,40 @@ pub async fn upload_sample_docs(target: &Target, count: usize) -> anyhow::Result
     let meta = prongsai_core::docs::CommitMeta::new("สร้างเอกสารประจำปี", "server", 0);
     let sample = fixture.typed_documents(0)?.into_automerge(&meta, |_| String::new())?;
     let originals: Vec<Vec<u8>> = sample.iter().map(|(_, doc)| doc.save()).collect();
-    let login = anonymous(1, "uploader").remove(0);
-    let client = Client::connect(target, &login).await?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !client.dialer.is_connected() {
-        anyhow::ensure!(Instant::now() < deadline, "the reference server never accepted the uploader");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let conn = client.dialer.connection_id().context("connected")?;
-    let mut docs = Vec::new();
-    let mut handles = Vec::new();
-    for i in 0..count {
-        let doc = prongsai_core::automerge::Automerge::load(&originals[i % originals.len()])?;
-        let handle = client.repo.create(doc).await?;
-        docs.push(handle.document_id().clone());
-        handles.push(handle);
-    }
-    let uploaded = futures::stream::iter(handles.iter().map(|h| h.they_have_our_changes(conn)))
-        .buffer_unordered(256)
-        .collect::<Vec<_>>();
-    tokio::time::timeout(Duration::from_secs(600), uploaded)
-        .await
-        .map_err(|_| anyhow::anyhow!("the server did not take {count} new documents within 10 minutes"))?;
-    // A second client finds every one before the uploader leaves: the server really has them.
+    // Both clients are stopped whatever happens: a repo left running after its server died keeps
+    // redialling with every document it holds, and slows every later section.
+    let client = Client::connect(target, &anonymous(1, "uploader").remove(0)).await?;
     let checker = Client::connect(target, &anonymous(1, "checker").remove(0)).await?;
-    let found: Vec<anyhow::Result<DocHandle>> =
-        futures::stream::iter(docs.iter().map(|d| checker.open(d))).buffer_unordered(64).collect().await;
-    found.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    let result = target
+        .while_alive(async {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !client.dialer.is_connected() {
+                anyhow::ensure!(Instant::now() < deadline, "the reference server never accepted the uploader");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let conn = client.dialer.connection_id().context("connected")?;
+            let mut docs = Vec::new();
+            let mut handles = Vec::new();
+            for i in 0..count {
+                let doc = prongsai_core::automerge::Automerge::load(&originals[i % originals.len()])?;
+                let handle = client.repo.create(doc).await?;
+                docs.push(handle.document_id().clone());
+                handles.push(handle);
+            }
+            let uploaded = futures::stream::iter(handles.iter().map(|h| h.they_have_our_changes(conn)))
+                .buffer_unordered(256)
+                .collect::<Vec<_>>();
+            tokio::time::timeout(Duration::from_secs(600), uploaded)
+                .await
+                .map_err(|_| anyhow::anyhow!("the server did not take {count} new documents within 10 minutes"))?;
+            // A second client finds every one before the uploader leaves: the server really has them.
+            let found: Vec<anyhow::Result<DocHandle>> =
+                futures::stream::iter(docs.iter().map(|d| checker.open(d))).buffer_unordered(64).collect().await;
+            found.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+            Ok(docs)
+        })
+        .await;
     checker.repo.stop().await;
     client.repo.stop().await;
-    Ok(docs)
+    result
 }

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--only SECTION,...] [--out FILE] [--no-build]`: runs one workload against
+//! `cargo xtask bench [--quick] [--only SECTION,...] [--clients N,...] [--out FILE] [--no-build]`: runs one workload against
 //! prongsai-server and against the reference automerge-repo sync server in Node, on this machine,
 //! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports.
 //! A measurement, never a test: nothing here asserts a time.
@@ -71,7 +71,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => {}
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports] [--out FILE]"
+                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports] [--clients 10,100,1000] [--out FILE] [--no-build]"
             );
             std::process::exit(2);
         }
@@ -92,8 +92,13 @@ fn main() -> anyhow::Result<()> {
         prerequisites()?;
     }
     raise_open_file_limit();
+    let mut plan = plan(quick);
+    if let Some(list) = args.iter().position(|a| a == "--clients").and_then(|i| args.get(i + 1)) {
+        plan.latency_clients =
+            list.split(',').map(str::parse).collect::<Result<_, _>>().context("--clients takes numbers: 10,100")?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let report = runtime.block_on(bench(plan(quick), only, &out))?;
+    let report = runtime.block_on(bench(plan, only, &out))?;
     std::fs::write(&out, report)?;
     eprintln!("wrote {}", out.display());
     Ok(())
@@ -190,48 +195,64 @@ async fn bench(plan: Plan, only: Option<Vec<String>>, out: &std::path::Path) -> 
             md,
             "## Edit → other peer latency\n\nClients in groups of {GROUP} on one shared document (a division's team): \
              one writes {WRITER_RATE} edits a second, nine watch; the time from the edit to each watcher seeing it. \
-             {} s per run.\n",
+             {} s per run. Each count runs twice: with *repos* (every client a samod repo dialling with the client \
+             crate's dialer, as a field device syncs) and with *light* clients (every client one WebSocket, one \
+             automerge document and one sync state, driven by hand: the same protocol, without a repo's tasks and \
+             timers), to tell the server's cost from the load generator's: both share the machine's cores.\n",
             plan.latency_secs
         )?;
         writeln!(
             md,
-            "| clients | server | samples | p50 ms | p99 ms | max ms | p99 ratio (JS / ours) |\n|---|---|---|---|---|---|---|"
+            "| clients | made of | server | samples | p50 ms | p99 ms | max ms | server CPU (of one core) | p99 ratio (JS / ours) |\n|---|---|---|---|---|---|---|---|---|"
         )?;
+        let mut cpu_used: Vec<f64> = Vec::new();
         for &clients in &plan.latency_clients {
-            let mut found: Vec<Percentiles> = Vec::new();
-            for kind in KINDS {
-                eprintln!("latency: {} clients, {}", clients, kind.label());
-                let groups = (clients / GROUP).max(1);
-                let data = scratch.path().join(format!("latency-{clients}-{kind:?}"));
-                let (target, logins, docs) = prepare(kind, &data, groups, clients).await?;
-                let swarm = Swarm::connect(&target, &logins, &docs).await?;
-                swarm.run(WRITER_RATE, Duration::from_secs(2)).await; // warm up
-                let (samples, _) = swarm.run(WRITER_RATE, Duration::from_secs(plan.latency_secs)).await;
-                swarm.stop().await;
-                target.stop().await;
-                found.push(percentiles(samples));
-            }
-            for (kind, p) in KINDS.iter().zip(&found) {
-                let r = if *kind == Kind::Prongsai { ratio(found[0].p99_ms, found[1].p99_ms) } else { String::new() };
-                writeln!(
-                    md,
-                    "| {clients} | {} | {} | {:.2} | {:.2} | {:.2} | {r} |",
-                    kind.label(),
-                    p.count,
-                    p.p50_ms,
-                    p.p99_ms,
-                    p.max_ms
-                )?;
-            }
-            if clients == *plan.latency_clients.last().unwrap_or(&0) {
-                let (ours, js) = (found[0].p99_ms, found[1].p99_ms);
-                writeln!(
-                    targets_table,
-                    "| p99 latency at {clients} clients ≤ 20 ms and ≤ 1/5 of JS | {ours:.2} ms, JS {js:.2} ms ({}) | ≤ 20 ms, ≤ {:.2} ms | {} |",
-                    ratio(ours, js),
-                    js / 5.0,
-                    verdict(ours <= 20.0 && ours * 5.0 <= js)
-                )?;
+            for light in [false, true] {
+                let mut found: Vec<Percentiles> = Vec::new();
+                let made_of = if light { "light" } else { "repos" };
+                for kind in KINDS {
+                    eprintln!("latency: {clients} clients ({made_of}), {}", kind.label());
+                    let groups = (clients / GROUP).max(1);
+                    let data = scratch.path().join(format!("latency-{clients}-{made_of}-{kind:?}"));
+                    let (target, logins, docs) = prepare(kind, &data, groups, clients).await?;
+                    let swarm = if light {
+                        Swarm::connect_light(&target, &logins, &docs).await?
+                    } else {
+                        Swarm::connect(&target, &logins, &docs).await?
+                    };
+                    swarm.run(WRITER_RATE, Duration::from_secs(2)).await; // warm up
+                    let cpu_before = target.cpu_secs();
+                    let (samples, _) = swarm.run(WRITER_RATE, Duration::from_secs(plan.latency_secs)).await;
+                    let cpu = (target.cpu_secs() - cpu_before) / plan.latency_secs as f64;
+                    swarm.stop().await;
+                    target.stop().await;
+                    found.push(percentiles(samples));
+                    cpu_used.push(cpu);
+                }
+                for (i, (kind, p)) in KINDS.iter().zip(&found).enumerate() {
+                    let r = if *kind == Kind::Prongsai { ratio(found[0].p99_ms, found[1].p99_ms) } else { String::new() };
+                    let cpu = cpu_used[cpu_used.len() - KINDS.len() + i];
+                    writeln!(
+                        md,
+                        "| {clients} | {made_of} | {} | {} | {:.2} | {:.2} | {:.2} | {:.0}% | {r} |",
+                        kind.label(),
+                        p.count,
+                        p.p50_ms,
+                        p.p99_ms,
+                        p.max_ms,
+                        cpu * 100.0
+                    )?;
+                }
+                if clients == *plan.latency_clients.last().unwrap_or(&0) {
+                    let (ours, js) = (found[0].p99_ms, found[1].p99_ms);
+                    writeln!(
+                        targets_table,
+                        "| p99 latency at {clients} clients ({made_of}) ≤ 20 ms and ≤ 1/5 of JS | {ours:.2} ms, JS {js:.2} ms ({}) | ≤ 20 ms, ≤ {:.2} ms | {} |",
+                        ratio(ours, js),
+                        js / 5.0,
+                        verdict(ours <= 20.0 && ours * 5.0 <= js)
+                    )?;
+                }
             }
         }
         writeln!(md)?;

@@ -116,21 +116,39 @@ pub async fn touched_documents(kind: Kind, data: &std::path::Path, count: usize)
     let rss_before_kib = target.rss_kib();
     let started = Instant::now();
     let target_ref = &target;
-    let clients: Vec<anyhow::Result<Client>> = futures::stream::iter(work.iter().map(|(login, docs)| async move {
-        let client = Client::connect(target_ref, login).await?;
-        for doc in docs {
-            client.open(doc).await?;
-        }
-        Ok(client)
-    }))
-    .buffer_unordered(32)
-    .collect()
-    .await;
-    let clients: Vec<Client> = clients.into_iter().collect::<anyhow::Result<_>>()?;
+    // Every client made is stopped at the end, also when the server dies on the way.
+    let clients = std::sync::Mutex::new(Vec::new());
+    let clients_ref = &clients;
+    let opened = target
+        .while_alive(async {
+            let opened: Vec<anyhow::Result<()>> = futures::stream::iter(work.iter().map(|(login, docs)| async move {
+                let client = Client::connect(target_ref, login).await?;
+                let result = async {
+                    for doc in docs {
+                        client.open(doc).await?;
+                    }
+                    anyhow::Ok(())
+                }
+                .await;
+                clients_ref.lock().expect("clients").push(client);
+                result
+            }))
+            .buffer_unordered(32)
+            .collect()
+            .await;
+            opened.into_iter().collect::<anyhow::Result<()>>()
+        })
+        .await;
     let touch_secs = started.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_after_kib = target.rss_kib();
+    let rss_after_kib = if opened.is_ok() {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        target.rss_kib()
+    } else {
+        0
+    };
+    let clients = clients.into_inner().expect("clients");
     futures::future::join_all(clients.iter().map(|c| c.repo.stop())).await;
     target.stop().await;
+    opened?;
     Ok(TouchedResult { documents: work.iter().map(|(_, d)| d.len()).sum(), rss_before_kib, rss_after_kib, touch_secs })
 }

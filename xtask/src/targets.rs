@@ -41,6 +41,8 @@ pub fn server_binary() -> PathBuf {
 pub struct Target {
     pub addr: SocketAddr,
     child: Child,
+    /// Where the server's stderr goes.
+    log: PathBuf,
 }
 
 impl Target {
@@ -57,9 +59,10 @@ impl Target {
                 c
             }
         };
+        let log = data.with_extension("log");
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(data.with_extension("log"))?))
+            .stderr(Stdio::from(std::fs::File::create(&log)?))
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", kind.label()))?;
@@ -74,7 +77,7 @@ impl Target {
             .trim()
             .parse()?;
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Target { addr, child })
+        Ok(Target { addr, child, log })
     }
 
     pub fn pid(&self) -> u32 {
@@ -99,6 +102,33 @@ impl Target {
         let fields: Vec<&str> = rest.split_whitespace().collect();
         let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
         (ticks(11) + ticks(12)) / 100.0
+    }
+
+    /// False once the server process has exited (a zombie not yet reaped counts as exited).
+    pub fn is_alive(&self) -> bool {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).is_some_and(|state| state != "Z")
+    }
+
+    /// Runs `work` against this server, giving up as soon as the server has exited, with the end
+    /// of its log: a crashed server must not leave the bench waiting on clients that retry.
+    pub async fn while_alive<T>(
+        &self,
+        work: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        let exited = async {
+            while self.is_alive() {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        };
+        tokio::select! {
+            result = work => result,
+            () = exited => {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let last = log.lines().rev().find(|l| l.contains("Error")).unwrap_or("no error in its log").trim();
+                bail!("the server exited: {last}")
+            }
+        }
     }
 
     pub fn http_url(&self) -> url::Url {
