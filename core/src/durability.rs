@@ -32,13 +32,6 @@ pub struct StoredIndex {
 }
 
 impl StoredIndex {
-    /// Records a chunk that has been stored.
-    pub fn note(&mut self, key: &str, data: &[u8]) {
-        if let Some((doc, hashes)) = chunk_changes(key, data) {
-            self.stored.entry(doc).or_default().extend(hashes);
-        }
-    }
-
     pub fn extend(&mut self, doc: &str, hashes: impl IntoIterator<Item = ChangeHash>) {
         self.stored.entry(doc.to_string()).or_default().extend(hashes);
     }
@@ -46,10 +39,6 @@ impl StoredIndex {
     /// True when every hash is stored for `doc` (vacuously true for none).
     pub fn contains_all(&self, doc: &str, hashes: &[ChangeHash]) -> bool {
         hashes.is_empty() || self.stored.get(doc).is_some_and(|set| hashes.iter().all(|h| set.contains(h)))
-    }
-
-    pub fn knows(&self, doc: &str) -> bool {
-        self.stored.contains_key(doc)
     }
 }
 
@@ -74,7 +63,7 @@ mod tests {
 
         let mut index = StoredIndex::default();
         assert!(!index.contains_all("DOC", &[hash]));
-        index.note(&incremental, b"");
+        index.extend("DOC", chunk_changes(&incremental, b"").expect("a chunk key").1);
         assert!(index.contains_all("DOC", &[hash]));
         assert!(!index.contains_all("OTHER", &[hash]));
         assert!(index.contains_all("OTHER", &[]));

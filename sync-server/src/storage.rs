@@ -110,20 +110,13 @@ impl<D: Database> DurableStorage<D> {
     /// from their incremental chunk, and a busy document is compacted every eleven saves).
     fn note_committed(&self, key: &str) {
         let mut parts = key.split('/');
-        let (Some(doc), Some(kind), Some(name)) = (parts.next(), parts.next(), parts.next()) else { return };
-        match (kind, name.parse::<ChangeHash>()) {
-            ("incremental", Ok(hash)) => {
-                if let Ok(mut index) = self.state.index.lock() {
-                    index.extend(doc, [hash]);
-                }
+        if let (Some(doc), Some("snapshot")) = (parts.next(), parts.next()) {
+            // Read the document's chunks again at the next question the index cannot answer.
+            if let Ok(mut snapshots) = self.state.snapshots.lock() {
+                snapshots.entry(doc.to_string()).or_default().committed += 1;
             }
-            ("snapshot", _) => {
-                // Read the document's chunks again at the next question the index cannot answer.
-                if let Ok(mut snapshots) = self.state.snapshots.lock() {
-                    snapshots.entry(doc.to_string()).or_default().committed += 1;
-                }
-            }
-            _ => {}
+        } else if let (Some((doc, hashes)), Ok(mut index)) = (chunk_changes(key, &[]), self.state.index.lock()) {
+            index.extend(&doc, hashes);
         }
     }
 
