@@ -3,6 +3,7 @@
 //! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports.
 //! A measurement, never a test: nothing here asserts a time.
 
+mod app;
 mod field;
 mod load;
 mod memory;
@@ -27,6 +28,7 @@ struct Plan {
     durable_edits: usize,
     offline_batch: usize,
     report_runs: usize,
+    app_runs: usize,
 }
 
 fn plan(quick: bool) -> Plan {
@@ -41,6 +43,7 @@ fn plan(quick: bool) -> Plan {
             durable_edits: 50,
             offline_batch: 1000,
             report_runs: 3,
+            app_runs: 3,
         }
     } else {
         Plan {
@@ -56,6 +59,7 @@ fn plan(quick: bool) -> Plan {
             durable_edits: 200,
             offline_batch: 1000,
             report_runs: 10,
+            app_runs: 10,
         }
     }
 }
@@ -71,7 +75,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => {}
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports] [--clients 10,100,1000] [--out FILE] [--no-build]"
+                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports,app] [--clients 10,100,1000] [--out FILE] [--no-build]"
             );
             std::process::exit(2);
         }
@@ -92,25 +96,66 @@ fn main() -> anyhow::Result<()> {
         prerequisites()?;
     }
     raise_open_file_limit();
+    // The app section needs a display: without one, a private Xvfb (killed when the bench ends).
+    let xvfb = if enabled(&only, "app") && std::env::var_os("DISPLAY").is_none() { Some(Xvfb::start()?) } else { None };
+    let display = xvfb.as_ref().map(|x| x.display.clone());
     let mut plan = plan(quick);
     if let Some(list) = args.iter().position(|a| a == "--clients").and_then(|i| args.get(i + 1)) {
         plan.latency_clients =
             list.split(',').map(str::parse).collect::<Result<_, _>>().context("--clients takes numbers: 10,100")?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let report = runtime.block_on(bench(plan, only, &out))?;
+    let report = runtime.block_on(bench(plan, only, display, &out))?;
     std::fs::write(&out, report)?;
     eprintln!("wrote {}", out.display());
     Ok(())
 }
 
-/// The release server binary and the reference server's npm packages.
+/// An X server of the bench's own, for the app's webview.
+struct Xvfb {
+    child: std::process::Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> anyhow::Result<Xvfb> {
+        let display = (90..200)
+            .find(|n| !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+            .context("no free X display number")?;
+        let child = std::process::Command::new("Xvfb")
+            .args([&format!(":{display}"), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("Xvfb (for the app's webview): bash scripts/setup.sh test")?;
+        let socket = format!("/tmp/.X11-unix/X{display}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !std::path::Path::new(&socket).exists() {
+            anyhow::ensure!(std::time::Instant::now() < deadline, "Xvfb :{display} did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(Xvfb { child, display: format!(":{display}") })
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The release server and app binaries and the reference server's npm packages.
 fn prerequisites() -> anyhow::Result<()> {
+    // The app embeds frontend/dist when it compiles (a no-op when it is up to date).
+    let status = std::process::Command::new("bash").arg("scripts/build-frontend.sh").current_dir(root()).status()?;
+    anyhow::ensure!(status.success(), "building the frontend failed");
     let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root())
-        .args(["build", "--release", "--locked", "-p", "prongsai-sync-server", "-p", "xtask"])
+        .args(["build", "--release", "--locked", "-p", "prongsai-sync-server", "-p", "xtask", "-p", "prongsai-app"])
+        .args(["--features", "prongsai-app/custom-protocol"])
         .status()?;
-    anyhow::ensure!(status.success(), "building the release server failed");
+    anyhow::ensure!(status.success(), "building the release server and app failed");
     if !root().join("tests/js/node_modules/@automerge/automerge-repo-storage-nodefs").exists() {
         let status = std::process::Command::new("npm")
             .args(["install", "--prefix", "tests/js", "--no-audit", "--no-fund", "--loglevel=error"])
@@ -173,7 +218,12 @@ fn finish(
     Ok(())
 }
 
-async fn bench(plan: Plan, only: Option<Vec<String>>, out: &std::path::Path) -> anyhow::Result<String> {
+async fn bench(
+    plan: Plan,
+    only: Option<Vec<String>>,
+    display: Option<String>,
+    out: &std::path::Path,
+) -> anyhow::Result<String> {
     let scratch = tempfile::tempdir()?;
     let mut md = String::new();
     writeln!(md, "# Benchmarks\n")?;
@@ -499,6 +549,55 @@ async fn bench(plan: Plan, only: Option<Vec<String>>, out: &std::path::Path) -> 
         }
         .await;
         finish(&mut md, &targets_table, "reports", result, out)?;
+    }
+
+    if enabled(&only, "app") {
+        let result: anyhow::Result<()> = async {
+            eprintln!("app: cold start");
+            let (data, runs) = (scratch.path().join("app"), plan.app_runs);
+            // The webdriver harness panics on a broken environment: a failed section, not a failed bench.
+            let a = tokio::spawn(async move { app::app_start(&data, runs, display).await })
+                .await
+                .map_err(|e| anyhow::anyhow!("the app run stopped: {e}"))??;
+            writeln!(
+                md,
+                "## The field app's cold start (release app, WebKitGTK under Xvfb, signed in, the sample agency-year on its disk)\n\n\
+                 Timed from asking tauri-driver for a new session (which starts the app) to the table's rows on screen, \
+                 then from a click on the first measure to its page. {} launches after a first one, which took \
+                 {:.0} ms. Polled every 2 ms through WebDriver, so each time includes a few ms of WebDriver's own.\n\n\
+                 | measure | p50 ms | p99 ms | max ms |\n|---|---|---|---|\n\
+                 | launch → window and page up | {:.0} | {:.0} | {:.0} |\n\
+                 | launch → table of measures on screen | {:.0} | {:.0} | {:.0} |\n\
+                 | click on a measure → its page | {:.0} | {:.0} | {:.0} |\n\n\
+                 By the page's own clock, from its navigation start: {}the table was on screen at p50 {:.0} ms \
+                 (read just after it appeared).\n",
+                a.table.count,
+                a.first_ms,
+                a.window.p50_ms,
+                a.window.p99_ms,
+                a.window.max_ms,
+                a.table.p50_ms,
+                a.table.p99_ms,
+                a.table.max_ms,
+                a.first_click.p50_ms,
+                a.first_click.p99_ms,
+                a.first_click.max_ms,
+                if a.page_wasm.p50_ms > 0.0 {
+                    format!("the wasm module had arrived at p50 {:.0} ms, and ", a.page_wasm.p50_ms)
+                } else {
+                    String::new() // WebKitGTK keeps no resource timing for the app's own scheme
+                },
+                a.page_table.p50_ms,
+            )?;
+            writeln!(
+                targets_table,
+                "| app cold start to an interactive table (no numeric goal) | p50 {:.0} ms | – | measured |",
+                a.table.p50_ms
+            )?;
+            Ok(())
+        }
+        .await;
+        finish(&mut md, &targets_table, "app", result, out)?;
     }
 
     writeln!(md, "## Targets\n\n{targets_table}")?;
