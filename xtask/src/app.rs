@@ -33,7 +33,7 @@ pub struct AppStart {
 const PAGE_CLOCK: &str = "const wasm = performance.getEntriesByType('resource').find(r => r.name.endsWith('.wasm'));\
                           return [performance.now(), wasm ? wasm.responseEnd : 0];";
 
-pub fn binary() -> PathBuf {
+fn binary() -> PathBuf {
     root().join("target/release/prongsai-app")
 }
 

@@ -1,6 +1,6 @@
 //! `cargo xtask bench [--quick] [--only SECTION,...] [--clients N,...] [--out FILE] [--no-build]`: runs one workload against
 //! prongsai-server and against the reference automerge-repo sync server in Node, on this machine,
-//! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports.
+//! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports, app.
 //! A measurement, never a test: nothing here asserts a time.
 
 mod app;
