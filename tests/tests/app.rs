@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use prongsai_core::docs::MemoField;
+use prongsai_core::edit::Edit;
 use prongsai_core::model::DocKey;
 use prongsai_tests::webdriver::{Driver, Session, artifact};
 use prongsai_tests::{Sample, Server, YEAR, device, eventually, workspace_binary};
@@ -164,6 +166,17 @@ async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_da
     // Erase what is there and type the new reference, as a person would.
     let erase = "\u{E003}".repeat("รบ 72101/-".chars().count());
     app.type_text(&reference, &format!("{erase}รบ 72101/15")).await;
+    // While she is still in the field, her other device changes the subject: the page shows it,
+    // and what she is typing stays as she typed it.
+    let laptop = device(&server, &sample.device_dir("kannika-laptop"), "kannika", sample.password("kannika")).await;
+    let subject = "รายงานผลการดำเนินการตามมาตรการ (ฉบับแก้ไขจากโน้ตบุ๊ก)";
+    laptop
+        .apply(YEAR, vec![Edit::SetMemoField { field: MemoField::Subject, text: subject.into() }])
+        .await
+        .expect("the laptop edits the memo");
+    app.wait_text("[data-testid=memo-preview]", WAIT, "the laptop's subject arrives", |t| t.contains("ฉบับแก้ไขจากโน้ตบุ๊ก"))
+        .await;
+    assert_eq!(app.value(&reference).await, "รบ 72101/15", "a change arriving never overwrites what is being typed");
     // Leaving the field saves it; adding a proposal is a second edit.
     app.click(&field("[data-testid=memo-add-proposal]").await).await;
     eventually("the new proposal shows", WAIT, || async {
@@ -189,7 +202,7 @@ async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_da
     let reader = device(&server, &sample.device_dir("reader"), "viewer", sample.password("viewer")).await;
     eventually("another device reads the draft", WAIT, || async {
         let Ok(year) = reader.agency_year(YEAR).await else { return false };
-        year.memo.reference == "รบ 72101/15" && year.memo.proposals.len() == proposals + 1
+        year.memo.reference == "รบ 72101/15" && year.memo.subject.as_str() == subject && year.memo.proposals.len() == proposals + 1
     })
     .await;
 
@@ -210,4 +223,5 @@ async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_da
     app.quit().await;
     driver.stop().await;
     reader.shutdown().await;
+    laptop.shutdown().await;
 }

@@ -3,9 +3,10 @@
 
 use prongsai_core::calendar::Date;
 use prongsai_core::thai::MONTHS_FULL;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+use super::saved_text::SavedText;
 use crate::format::MONTHS_EN;
 use crate::i18n::Lang;
 
@@ -52,15 +53,11 @@ pub fn BeDatePicker(props: &BeDatePickerProps) -> Html {
     };
     let on_year = {
         let on_change = props.on_change.clone();
-        Callback::from(move |e: Event| {
-            let text = e.target_unchecked_into::<HtmlInputElement>().value();
+        Callback::from(move |text: String| {
             let year = prongsai_core::thai::parse_number(&text).and_then(|y| i32::try_from(y).ok());
-            // A CE year typed by mistake (2022) is not a Buddhist Era year: ignore it.
-            if let Some(year) = year.filter(|y| *y >= 2400)
-                && let Some(date) = with_part(value, Some(year), None, None)
-            {
-                on_change.emit(Some(date));
-            }
+            // A CE year typed by mistake (2022) is not a Buddhist Era year: refuse it.
+            let date = year.filter(|y| *y >= 2400).and_then(|year| with_part(value, Some(year), None, None));
+            date.inspect(|date| on_change.emit(Some(*date))).is_some()
         })
     };
     let today = {
@@ -79,8 +76,8 @@ pub fn BeDatePicker(props: &BeDatePickerProps) -> Html {
                     html! { <option value={m.to_string()} selected={m == value.month()}>{ name }</option> }
                 }) }
             </select>
-            <input type="text" inputmode="numeric" size="4" aria-label={lang.pick("ปี พ.ศ.", "Year (BE)")}
-                value={value.year_be().to_string()} onchange={on_year} />
+            <SavedText inputmode="numeric" size="4" aria_label={lang.pick("ปี พ.ศ.", "Year (BE)")}
+                value={value.year_be().to_string()} on_save={on_year} />
             <button type="button" class="small" onclick={today}>{ lang.pick("วันนี้", "Today") }</button>
         </fieldset>
     }

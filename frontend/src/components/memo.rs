@@ -12,11 +12,11 @@ use prongsai_core::model::{DocKey, DocKind, SignatureDecision};
 use prongsai_core::report_model::{MemoView, ReportContent};
 use prongsai_core::thai::{self, Digits, MonthStyle};
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::AppContext;
 use super::datepicker::BeDatePicker;
+use super::saved_text::SavedText;
 use crate::backend;
 use crate::format;
 use crate::i18n::Lang;
@@ -84,28 +84,22 @@ pub struct MemoEditorProps {
 pub fn MemoEditor(props: &MemoEditorProps) -> Html {
     let lang = props.lang;
     let c = &props.memo.report.content;
-    let send = |make: Rc<dyn Fn(String) -> Option<Edit>>| {
+    let save = |make: Rc<dyn Fn(String) -> Option<Edit>>| {
         let on_apply = props.on_apply.clone();
-        move |value: String| {
-            if let Some(edit) = make(value) {
+        Callback::from(move |value: String| match make(value) {
+            Some(edit) => {
                 on_apply.emit(vec![edit]);
+                true
             }
-        }
-    };
-    let on_text = |make: Rc<dyn Fn(String) -> Option<Edit>>| {
-        let send = send(make);
-        Callback::from(move |e: Event| send(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
-    };
-    let on_input = |make: Rc<dyn Fn(String) -> Option<Edit>>| {
-        let send = send(make);
-        Callback::from(move |e: Event| send(e.target_unchecked_into::<HtmlInputElement>().value()))
+            None => false,
+        })
     };
     let field = |field: MemoField| Rc::new(move |text: String| Some(Edit::SetMemoField { field, text }));
     let textarea = |label: &'static str, key: MemoField, value: &str, rows: u32| {
         html! {
             <>
                 <label for={format!("memo-{}", key.key())}>{ label }</label>
-                <textarea id={format!("memo-{}", key.key())} rows={rows.to_string()} value={value.to_string()} onchange={on_text(field(key))} />
+                <SavedText id={format!("memo-{}", key.key())} rows={rows} value={value.to_string()} on_save={save(field(key))} />
             </>
         }
     };
@@ -113,27 +107,27 @@ pub fn MemoEditor(props: &MemoEditorProps) -> Html {
         html! {
             <>
                 <label for={format!("memo-{}", key.key())}>{ label }</label>
-                <input id={format!("memo-{}", key.key())} type="text" value={value.to_string()} onchange={on_input(field(key))} />
+                <SavedText id={format!("memo-{}", key.key())} value={value.to_string()} on_save={save(field(key))} />
             </>
         }
     };
-    let reference = on_input(Rc::new(|reference| Some(Edit::SetMemoReference { reference })));
+    let reference = save(Rc::new(|reference| Some(Edit::SetMemoReference { reference })));
     let drafter_name = {
         let position = c.drafter_position.clone();
-        on_input(Rc::new(move |name| Some(Edit::SetDrafter { name, position: position.clone() })))
+        save(Rc::new(move |name| Some(Edit::SetDrafter { name, position: position.clone() })))
     };
     let drafter_position = {
         let name = c.drafter_name.clone();
-        on_input(Rc::new(move |position| Some(Edit::SetDrafter { name: name.clone(), position })))
+        save(Rc::new(move |position| Some(Edit::SetDrafter { name: name.clone(), position })))
     };
     let previous = c.previous_score.clone();
     let previous_year = previous.as_ref().map(|p| p.year).unwrap_or(c.year - 1);
     let previous_score = previous.as_ref().map(|p| p.score_hundredths).unwrap_or(0);
-    let set_previous_year = on_input(Rc::new(move |text| {
+    let set_previous_year = save(Rc::new(move |text| {
         let year = i64::try_from(thai::parse_number(&text)?).ok()?;
         Some(Edit::SetPreviousAssessment { year, score_hundredths: previous_score })
     }));
-    let set_previous_score = on_input(Rc::new(move |text| {
+    let set_previous_score = save(Rc::new(move |text| {
         let score = thai::parse_score(&text)?;
         Some(Edit::SetPreviousAssessment { year: previous_year, score_hundredths: i64::from(score) })
     }));
@@ -166,7 +160,7 @@ pub fn MemoEditor(props: &MemoEditorProps) -> Html {
     let proposals = ids.iter().zip(&c.proposals).enumerate().map(|(index, (id, text))| {
         let change = {
             let id = id.clone();
-            on_text(Rc::new(move |text| Some(Edit::SetProposal { id: id.clone(), text })))
+            save(Rc::new(move |text| Some(Edit::SetProposal { id: id.clone(), text })))
         };
         let mover = |to: usize| {
             let (on_apply, id) = (props.on_apply.clone(), id.clone());
@@ -178,7 +172,7 @@ pub fn MemoEditor(props: &MemoEditorProps) -> Html {
         };
         html! {
             <li key={id.clone()} data-testid="memo-proposal">
-                <textarea rows="2" value={text.clone()} onchange={change} aria-label={format!("{} {}", lang.pick("ข้อเสนอข้อ", "Proposal"), index + 1)} />
+                <SavedText rows={2} value={text.clone()} on_save={change} aria_label={format!("{} {}", lang.pick("ข้อเสนอข้อ", "Proposal"), index + 1)} />
                 <button class="small" disabled={index == 0} onclick={mover(index.saturating_sub(1))} aria-label={lang.pick("เลื่อนขึ้น", "Move up")}>{ "↑" }</button>
                 <button class="small" disabled={index + 1 == count} onclick={mover(index + 1)} aria-label={lang.pick("เลื่อนลง", "Move down")}>{ "↓" }</button>
                 <button class="small danger" onclick={remove} aria-label={lang.pick("ลบข้อเสนอ", "Remove proposal")}>{ "×" }</button>
@@ -199,7 +193,7 @@ pub fn MemoEditor(props: &MemoEditorProps) -> Html {
                 <legend>{ lang.pick("หัวบันทึก", "Header") }</legend>
                 { line(lang.pick("ส่วนราชการ", "Department"), MemoField::Department, &c.department) }
                 <label for="memo-reference">{ lang.pick("ที่", "Reference") }</label>
-                <input id="memo-reference" type="text" value={c.reference.clone()} onchange={reference} data-testid="memo-reference" />
+                <SavedText id="memo-reference" value={c.reference.clone()} on_save={reference} testid="memo-reference" />
                 { date_picker }
                 { line(lang.pick("เรื่อง", "Subject"), MemoField::Subject, &c.subject) }
                 { line(lang.pick("เรียน", "To"), MemoField::Addressee, &c.addressee) }
@@ -209,11 +203,11 @@ pub fn MemoEditor(props: &MemoEditorProps) -> Html {
                 { textarea(lang.pick("ข้อความ", "Text"), MemoField::Background, &c.background, 4) }
                 <div class="previous-score">
                     <label for="memo-previous-year">{ lang.pick("ผลการประเมินปี พ.ศ.", "Assessment year (BE)") }</label>
-                    <input id="memo-previous-year" type="text" inputmode="numeric" value={previous_year.to_string()} onchange={set_previous_year} />
+                    <SavedText id="memo-previous-year" inputmode="numeric" value={previous_year.to_string()} on_save={set_previous_year} />
                     <label for="memo-previous-score">{ lang.pick("คะแนน", "Score") }</label>
-                    <input id="memo-previous-score" type="text" inputmode="decimal" data-testid="memo-previous-score"
+                    <SavedText id="memo-previous-score" inputmode="decimal" testid="memo-previous-score"
                         value={previous.as_ref().map(|p| format!("{}.{:02}", p.score_hundredths / 100, p.score_hundredths % 100)).unwrap_or_default()}
-                        onchange={set_previous_score} />
+                        on_save={set_previous_score} />
                     <span class="band" data-testid="memo-band">{ band.map(|b| format!("{} {b}", lang.pick("ระดับ", "Band"))).unwrap_or_default() }</span>
                 </div>
             </fieldset>
@@ -234,9 +228,9 @@ pub fn MemoEditor(props: &MemoEditorProps) -> Html {
             <fieldset>
                 <legend>{ lang.pick("ผู้จัดทำ", "Drafter") }</legend>
                 <label for="memo-drafter-name">{ lang.pick("ชื่อ", "Name") }</label>
-                <input id="memo-drafter-name" type="text" value={c.drafter_name.clone()} onchange={drafter_name} />
+                <SavedText id="memo-drafter-name" value={c.drafter_name.clone()} on_save={drafter_name} />
                 <label for="memo-drafter-position">{ lang.pick("ตำแหน่ง", "Position") }</label>
-                <input id="memo-drafter-position" type="text" value={c.drafter_position.clone()} onchange={drafter_position} />
+                <SavedText id="memo-drafter-position" value={c.drafter_position.clone()} on_save={drafter_position} />
             </fieldset>
         </form>
     }

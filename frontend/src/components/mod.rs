@@ -9,6 +9,7 @@ pub mod measure;
 pub mod memo;
 pub mod plan;
 pub mod reports;
+pub mod saved_text;
 pub mod sync;
 pub mod table;
 pub mod users;

@@ -7,9 +7,10 @@ use std::rc::Rc;
 use prongsai_core::calendar::{FiscalQuarter, Schedule};
 use prongsai_core::detail::MeasureDetail;
 use prongsai_core::edit::Edit;
-use web_sys::{HtmlInputElement, HtmlTextAreaElement};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::saved_text::SavedText;
 use crate::format;
 use crate::i18n::Lang;
 
@@ -36,29 +37,24 @@ pub fn PlanEditor(props: &PlanEditorProps) -> Html {
     let lang = props.lang;
     let row = &props.detail.row;
     let id = row.id.clone();
-    let emit = |make: Rc<dyn Fn(String) -> Edit>| {
+    let save = |make: Rc<dyn Fn(String) -> Edit>| {
         let on_apply = props.on_apply.clone();
-        move |value: String| on_apply.emit(vec![make(value)])
-    };
-    let text_change = |make: Rc<dyn Fn(String) -> Edit>| {
-        let send = emit(make);
-        Callback::from(move |e: Event| send(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
-    };
-    let input_change = |make: Rc<dyn Fn(String) -> Edit>| {
-        let send = emit(make);
-        Callback::from(move |e: Event| send(e.target_unchecked_into::<HtmlInputElement>().value()))
+        Callback::from(move |value: String| {
+            on_apply.emit(vec![make(value)]);
+            true
+        })
     };
     let title = {
         let id = id.clone();
-        input_change(Rc::new(move |title| Edit::SetTitle { measure: id.clone(), title }))
+        save(Rc::new(move |title| Edit::SetTitle { measure: id.clone(), title }))
     };
     let published = {
         let id = id.clone();
-        text_change(Rc::new(move |text| Edit::SetPublishedResult { measure: id.clone(), text }))
+        save(Rc::new(move |text| Edit::SetPublishedResult { measure: id.clone(), text }))
     };
     let suggestion = {
         let id = id.clone();
-        text_change(Rc::new(move |text| Edit::SetSuggestion { measure: id.clone(), text }))
+        save(Rc::new(move |text| Edit::SetSuggestion { measure: id.clone(), text }))
     };
     let quarters = (1..=4u8).map(|q| {
         let checked = Schedule::parse(&row.schedule).is_ok_and(|s| s.quarters().any(|x| x.number() == q));
@@ -95,7 +91,7 @@ pub fn PlanEditor(props: &PlanEditorProps) -> Html {
     let methods = row.methods.iter().enumerate().map(|(index, method)| {
         let text = {
             let (id, method) = (id.clone(), method.id.clone());
-            input_change(Rc::new(move |text| Edit::SetMethodText { measure: id.clone(), id: method.clone(), text }))
+            save(Rc::new(move |text| Edit::SetMethodText { measure: id.clone(), id: method.clone(), text }))
         };
         let mover = |to: usize| {
             let (on_apply, id, method) = (props.on_apply.clone(), id.clone(), method.id.clone());
@@ -107,7 +103,7 @@ pub fn PlanEditor(props: &PlanEditorProps) -> Html {
         };
         html! {
             <li key={method.id.clone()}>
-                <input type="text" value={method.text.clone()} onchange={text} aria-label={format!("{} {}", lang.pick("วิธีดำเนินการข้อ", "Method"), index + 1)} />
+                <SavedText value={method.text.clone()} on_save={text} aria_label={format!("{} {}", lang.pick("วิธีดำเนินการข้อ", "Method"), index + 1)} />
                 <button class="small" disabled={index == 0} onclick={mover(index.saturating_sub(1))} aria-label={lang.pick("เลื่อนขึ้น", "Move up")}>{ "↑" }</button>
                 <button class="small" disabled={index + 1 == count} onclick={mover(index + 1)} aria-label={lang.pick("เลื่อนลง", "Move down")}>{ "↓" }</button>
                 <button class="small danger" onclick={remove} aria-label={lang.pick("ลบวิธีดำเนินการ", "Remove method")}>{ "×" }</button>
@@ -145,16 +141,16 @@ pub fn PlanEditor(props: &PlanEditorProps) -> Html {
         <section class="plan-editor" data-testid="plan-editor">
             <h2>{ lang.pick("แก้ไขแผน (ผู้ประสานงาน)", "Edit the plan (coordinator)") }</h2>
             <label>{ lang.pick("ชื่อมาตรการ/แนวทาง", "Measure title") }</label>
-            <input type="text" value={row.title.clone()} onchange={title} />
+            <SavedText value={row.title.clone()} on_save={title} />
             <label>{ lang.pick("วิธีดำเนินการ", "Methods") }</label>
             <ol class="method-list">{ for methods }</ol>
             <button class="small" onclick={add_method}>{ lang.pick("+ เพิ่มวิธีดำเนินการ", "+ Add method") }</button>
             <fieldset><legend>{ lang.pick("ผู้รับผิดชอบ", "Responsible divisions") }</legend>{ for divisions }</fieldset>
             <fieldset><legend>{ lang.pick("ระยะเวลาดำเนินงาน", "Schedule") }</legend>{ for quarters }</fieldset>
             <label>{ lang.pick("ผลการดำเนินงานที่จะรายงาน", "Result to publish") }</label>
-            <textarea rows="4" value={row.published_result.clone()} onchange={published} />
+            <SavedText rows={4} value={row.published_result.clone()} on_save={published} />
             <label>{ lang.pick("ข้อเสนอ", "Suggestions") }</label>
-            <textarea rows="2" value={row.suggestion.clone()} onchange={suggestion} />
+            <SavedText rows={2} value={row.suggestion.clone()} on_save={suggestion} />
             <div class="buttons">
                 <button class="small" disabled={position == 0} onclick={move_measure(position.saturating_sub(1))}>{ lang.pick("เลื่อนมาตรการขึ้น", "Move measure up") }</button>
                 <button class="small" onclick={move_measure(position + 1)}>{ lang.pick("เลื่อนมาตรการลง", "Move measure down") }</button>

@@ -330,6 +330,9 @@ pub fn AddUserForm(props: &AddUserFormProps) -> Html {
             draft.dispatch(Rc::new(move |d: &mut NewUserRequest| apply(d, value.clone())));
         })
     };
+    // Text goes into the draft on every keystroke, so a re-render (the user list refreshing) never
+    // puts an older value back into a field being typed in.
+    let typed = |apply: fn(&mut NewUserRequest, String)| set(apply).reform(|e: InputEvent| Event::from(e));
     let roles = ROLES.iter().map(|role| {
         let onchange = {
             let (draft, role) = (draft.dispatcher(), role.clone());
@@ -376,11 +379,11 @@ pub fn AddUserForm(props: &AddUserFormProps) -> Html {
             <h2>{ lang.pick("เพิ่มผู้ใช้", "Add a user") }</h2>
             <div class="grid">
                 <label>{ lang.pick("ชื่อผู้ใช้ (อังกฤษ)", "Username") }
-                    <input type="text" value={draft.0.username.clone()} onchange={set(|d, v| d.username = v)} autocapitalize="off" data-testid="new-username" /></label>
+                    <input type="text" value={draft.0.username.clone()} oninput={typed(|d, v| d.username = v)} autocapitalize="off" data-testid="new-username" /></label>
                 <label>{ lang.pick("ชื่อ-นามสกุล", "Full name") }
-                    <input type="text" value={draft.0.display_name.clone()} onchange={set(|d, v| d.display_name = v)} data-testid="new-name" /></label>
+                    <input type="text" value={draft.0.display_name.clone()} oninput={typed(|d, v| d.display_name = v)} data-testid="new-name" /></label>
                 <label>{ lang.pick("ตำแหน่ง", "Position") }
-                    <input type="text" value={draft.0.position.clone()} onchange={set(|d, v| d.position = v)} /></label>
+                    <input type="text" value={draft.0.position.clone()} oninput={typed(|d, v| d.position = v)} /></label>
                 <label>{ lang.pick("ส่วนราชการ", "Division") }
                     <select onchange={set(|d, v| d.division = (!v.is_empty()).then_some(v))} data-testid="new-division">
                         <option value="" selected={draft.0.division.is_none()}>{ lang.pick("— ไม่สังกัดส่วนราชการ —", "— no division —") }</option>
