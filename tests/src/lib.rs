@@ -206,18 +206,41 @@ async fn spawn(data: &Path, port: u16, extra: &[String]) -> (Child, SocketAddr) 
     }
 }
 
-/// Polls `condition` until it holds, failing the test with `what` after `timeout`.
+/// Polls `condition` until it holds, failing the test with `what` after `timeout` (also when one
+/// poll itself never returns).
 pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut condition: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
+    eventually_seen(what, timeout, || {
+        let poll = condition();
+        async move { poll.await.then_some(()).ok_or("not yet") }
+    })
+    .await;
+}
+
+/// Polls `probe` until it gives `Ok`, and returns that value. After `timeout` (also when one poll
+/// itself never returns) the test fails with `what` and the last thing the probe said.
+pub async fn eventually_seen<T, E, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+    E: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
     let deadline = tokio::time::Instant::now() + timeout;
+    let mut last = None;
     loop {
-        if condition().await {
-            return;
+        match tokio::time::timeout_at(deadline, probe()).await {
+            Ok(Ok(value)) => return value,
+            Ok(Err(seen)) => last = Some(format!("{seen:?}")),
+            Err(_) => last = Some(format!("a poll still running at the deadline (previous: {last:?})")),
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting until {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting until {what}; last seen: {}",
+            last.as_deref().unwrap_or("nothing")
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

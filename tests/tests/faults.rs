@@ -9,7 +9,7 @@ use std::time::Duration;
 use prongsai_client::{Device, DeviceConfig, ServerApi};
 use prongsai_core::automerge::ChangeHash;
 use prongsai_tests::proxy::{FaultyProxy, Rng};
-use prongsai_tests::{Sample, Server, append_result, device, eventually, result_text, workspace_binary};
+use prongsai_tests::{Sample, Server, append_result, device, eventually, eventually_seen, result_text, workspace_binary};
 use tokio::io::AsyncBufReadExt;
 
 const LONG: Duration = Duration::from_secs(90);
@@ -212,8 +212,12 @@ async fn device_sigkill_mid_edit_keeps_every_locally_saved_edit() {
         );
     }
     let fresh = device(&server, &sample.device_dir("fresh"), "viewer", sample.password("viewer")).await;
-    eventually("a fresh device has every saved edit", LONG, || async {
-        result_text(&fresh, "palad", "m4").await.is_ok_and(|t| t == text)
+    eventually_seen("a fresh device has every saved edit", LONG, || async {
+        match result_text(&fresh, "palad", "m4").await {
+            Ok(t) if t == text => Ok(()),
+            Ok(t) => Err(format!("text {t:?}, sync state {:?}", fresh.state())),
+            Err(e) => Err(format!("error {e}, sync state {:?}", fresh.state())),
+        }
     })
     .await;
 }
