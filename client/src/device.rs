@@ -153,7 +153,9 @@ impl Device {
         let server = url::Url::parse(&session.server).map_err(|e| ApiError::Decode(e.to_string()))?;
         let api = ServerApi::new(server).with_token(&session.token);
         let storage = LocalStorage::open(&config.data_dir)?;
-        let actor = ActorId::from_str(&session.actor_id).unwrap_or_else(|_| ActorId::random());
+        // A new actor for every run: see `docs::actor_for_run`.
+        let registered = ActorId::from_str(&session.actor_id).unwrap_or_else(|_| ActorId::random());
+        let actor = prongsai_core::docs::actor_for_run(&registered, &ActorId::random());
         let repo = Repo::build_tokio()
             .with_storage(storage.clone())
             .with_peer_id(PeerId::from(session.peer_id.as_str()))

@@ -42,6 +42,34 @@ impl CommitMeta {
     }
 }
 
+/// How many random bytes a run adds to its registered actor id.
+const RUN_SUFFIX_BYTES: usize = 8;
+
+/// The actor id one run of a program (a device's app, the server) writes with: its registered
+/// actor (the session's, or the server's) followed by the first 8 bytes of `fresh`, a random actor
+/// the caller makes at start-up.
+///
+/// Automerge numbers each actor's changes. A process killed after it sent a change but before it
+/// saved it would, restarted with the same actor, give a different change the same number; the
+/// server then refuses every later change of that actor (`DuplicateSeqNumber`) and the device never
+/// syncs again. A new actor per run cannot collide, and history still names the registered actor's
+/// owner (`registered_actor`).
+pub fn actor_for_run(registered: &ActorId, fresh: &ActorId) -> ActorId {
+    let mut bytes = registered.to_bytes().to_vec();
+    bytes.extend(fresh.to_bytes().iter().chain(std::iter::repeat(&0)).take(RUN_SUFFIX_BYTES));
+    ActorId::from(bytes)
+}
+
+/// The registered actor (hex) that a run's actor (hex, from `actor_for_run`) belongs to; an actor
+/// too short to carry a run suffix is returned as it is.
+pub fn registered_actor(actor_hex: &str) -> &str {
+    let suffix = RUN_SUFFIX_BYTES * 2;
+    match actor_hex.len().checked_sub(suffix) {
+        Some(end) if end >= suffix => actor_hex.get(..end).unwrap_or(actor_hex),
+        _ => actor_hex,
+    }
+}
+
 /// Why a document could not be read or changed.
 #[derive(Debug, thiserror::Error)]
 pub enum DocError {

@@ -145,7 +145,8 @@ pub fn merge_histories(parts: Vec<Vec<HistoryEntry>>) -> Vec<HistoryEntry> {
 
 /// The user (and their display name) the directory maps an actor to.
 fn who(directory: &DirectoryDoc, actor: &str) -> (Option<String>, Option<String>) {
-    let username = directory.actors.get(actor).map(|a| a.username.clone());
+    let info = directory.actors.get(actor).or_else(|| directory.actors.get(crate::docs::registered_actor(actor)));
+    let username = info.map(|a| a.username.clone());
     let display_name = username.as_ref().and_then(|u| directory.users.get(u)).map(|u| u.display_name.clone());
     (username, display_name)
 }

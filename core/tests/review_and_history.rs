@@ -2,7 +2,7 @@
 //! history read back from the documents' changes.
 
 use prongsai_core::automerge::ActorId;
-use prongsai_core::docs::{CommitMeta, directory, edit, plan, results, review};
+use prongsai_core::docs::{self, CommitMeta, directory, edit, plan, results, review};
 use prongsai_core::history::{measure_history, merge_histories};
 use prongsai_core::model::{ActorInfo, DocKey, DocKind, ReviewDecisionKind, Status};
 use prongsai_core::sample::{AutomergeDocuments, pakchong_2565};
@@ -145,6 +145,50 @@ fn history_names_the_user_behind_an_actor() {
     // The sample's creation touched m2 too, by the server's (unregistered) actor.
     assert!(history.len() >= 2);
     assert!(history[0].username.is_none());
+}
+
+/// A device killed after sending a change it had not saved writes again from its disk: with a new
+/// actor per run, the change it lost and the ones it makes next both merge, and history names the
+/// same person for both runs.
+#[test]
+fn each_run_writes_with_its_own_actor_so_a_change_lost_at_a_crash_never_collides() {
+    let mut docs = sample();
+    let registered = ActorId::from([9u8; 16]);
+    let server = CommitMeta::new("ลงทะเบียนอุปกรณ์", "server", T0);
+    edit(&mut docs.directory, &server, |tx| {
+        directory::register_actor(
+            tx,
+            &registered.to_hex_string(),
+            &ActorInfo { username: "kannika".into(), device: "แท็บเล็ต".into(), issued_at: T0 },
+        )
+    })
+    .expect("register");
+    let on_disk = docs.plan.clone();
+    // The first run's change reaches the server, and the run dies before saving it.
+    let first = CommitMeta::new("แก้ชื่อ", "kannika", T0 + 1_000).with_actor(docs::actor_for_run(&registered, &ActorId::random()));
+    let mut server_copy = docs.plan.clone();
+    edit(&mut server_copy, &first, |tx| plan::set_title(tx, "m2", "ชื่อจากรอบแรก")).expect("first run");
+    // The second run starts from the disk and edits another measure.
+    let mut device = on_disk;
+    let second = CommitMeta::new("แก้ชื่อ", "kannika", T0 + 2_000).with_actor(docs::actor_for_run(&registered, &ActorId::random()));
+    assert_ne!(first.actor, second.actor);
+    edit(&mut device, &second, |tx| plan::set_title(tx, "m3", "ชื่อจากรอบสอง")).expect("second run");
+    server_copy.merge(&mut device).expect("the server takes the second run's change");
+    docs.plan = server_copy;
+    let year = AgencyYear::from_documents(docs.iter()).expect("read");
+    for measure in ["m2", "m3"] {
+        let history = measure_history(&docs.plan, &DocKey::of(DocKind::Plan), measure, &year.directory);
+        let last = history.last().expect("the edit is in the history");
+        assert_eq!(last.username.as_deref(), Some("kannika"), "{measure}");
+        assert_eq!(docs::registered_actor(&last.actor), registered.to_hex_string());
+    }
+    // With one actor for both runs the same merge fails: that is what a new actor per run prevents.
+    let mut same_actor_server = sample().plan;
+    let mut same_actor_device = same_actor_server.clone();
+    let meta = CommitMeta::new("แก้ชื่อ", "kannika", T0).with_actor(registered.clone());
+    edit(&mut same_actor_server, &meta, |tx| plan::set_title(tx, "m2", "ก")).expect("edit");
+    edit(&mut same_actor_device, &meta, |tx| plan::set_title(tx, "m3", "ข")).expect("edit");
+    assert!(same_actor_server.merge(&mut same_actor_device).is_err());
 }
 
 #[test]

@@ -136,8 +136,11 @@ pub struct Inner<D> {
     pub repos: Repos<D>,
     pub limiter: auth::RateLimiter,
     pub metrics: Metrics,
-    /// The actor the server writes the directory and approvals with.
+    /// The server's registered actor: history names changes of `write_actor` after it.
     pub server_actor: ActorId,
+    /// The actor this run of the server writes the directory and approvals with
+    /// (`docs::actor_for_run`).
+    pub write_actor: ActorId,
     live: Mutex<HashMap<i64, Vec<LiveConnection>>>,
     next_connection: AtomicU64,
 }
@@ -203,6 +206,7 @@ impl<D: Database> App<D> {
                 repos,
                 limiter,
                 metrics: Metrics::default(),
+                write_actor: prongsai_core::docs::actor_for_run(&server_actor, &ActorId::random()),
                 server_actor,
                 live: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
@@ -327,7 +331,7 @@ impl<D: Database> App<D> {
         F: FnOnce(&mut prongsai_core::automerge::transaction::Transaction<'_>) -> Result<R, DocError> + Send + 'static,
     {
         let handle = self.handle(row).await?;
-        let meta = CommitMeta::new(message, "server", now_ms()).with_actor(self.server_actor.clone());
+        let meta = CommitMeta::new(message, "server", now_ms()).with_actor(self.write_actor.clone());
         Ok(handle.with_document_async(move |doc| docs::edit(doc, &meta, change)).await??)
     }
 

@@ -85,7 +85,7 @@ pub async fn create_agency_year<D: Database>(
     ensure_agency(app, &agency_id, &fixture.agency.name).await?;
     let now = now_ms();
     let typed = fixture.typed_documents(now).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let meta = CommitMeta::new("สร้างเอกสารประจำปี", "server", now).with_actor(app.server_actor.clone());
+    let meta = CommitMeta::new("สร้างเอกสารประจำปี", "server", now).with_actor(app.write_actor.clone());
     let repo = app.repos.get(&agency_id).await?;
 
     let mut created: Vec<DocumentRow> = Vec::new();

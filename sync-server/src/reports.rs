@@ -194,7 +194,7 @@ async fn import_plan<D: Database>(
     let applied = !query.dry_run && changes > 0;
     if applied {
         let meta = CommitMeta::new("นำเข้าแผนจากไฟล์", caller.user.username.clone(), now_ms())
-            .with_actor(app.server_actor.clone());
+            .with_actor(app.write_actor.clone());
         let handle = app.handle(&plan).await?;
         handle
             .with_document_async(move |doc| docs::edit(doc, &meta, |tx| prongsai_core::edit::apply(tx, &edits, &meta)))
