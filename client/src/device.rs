@@ -451,9 +451,18 @@ impl Device {
 
     /// Every document of the agency-year this device can read, in the typed model.
     pub async fn agency_year(&self, year: i64) -> Result<AgencyYear, DeviceError> {
+        let entries = self.known_documents(year).await?;
+        // Documents on this device are found together (each find waits on the local database, not
+        // the CPU): that is the app's cold start. Those still to come from the server are asked
+        // for one at a time, as before: a first download is not a cold start.
+        let (local, remote): (Vec<&DocumentEntry>, Vec<&DocumentEntry>) =
+            entries.iter().partition(|e| self.inner.storage.has_document(e.document_id()));
+        let mut found = futures::future::try_join_all(local.iter().map(|e| self.handle(e.document_id()))).await?;
+        for entry in &remote {
+            found.push(self.handle(entry.document_id()).await?);
+        }
         let mut agency_year = AgencyYear::default();
-        for entry in self.known_documents(year).await? {
-            let handle = self.handle(entry.document_id()).await?;
+        for (entry, handle) in local.into_iter().chain(remote).zip(found) {
             let key = DocKey { kind: entry.kind, division: entry.division.clone() };
             // Read in place: copying a document with a long history costs more than reading it.
             handle.with_document(|doc| agency_year.load(&key, doc))?;

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prongsai_core::automerge::ChangeHash;
-use prongsai_core::durability::{StoredIndex, chunk_changes};
+use prongsai_core::durability::{StoredIndex, chunk_changes, snapshot_heads};
 use samod::storage::StorageKey;
 
 use crate::db::{Database, DbError};
@@ -105,15 +105,19 @@ impl<D: Database> DurableStorage<D> {
     }
 
     /// Records the change hashes a committed chunk holds. An incremental chunk is named by its
-    /// change's hash. A snapshot holds the whole document, and listing its changes means loading
-    /// it: that waits until someone asks about a change the index lacks (most edits are confirmed
-    /// from their incremental chunk, and a busy document is compacted every eleven saves).
-    fn note_committed(&self, key: &str) {
+    /// change's hash. A snapshot holds the whole document: its heads (`heads`, read from its
+    /// header) answer for the usual question, "is what I just sent stored?". Listing all its
+    /// changes means loading it, and that waits until someone asks about a change the index lacks
+    /// (most edits are confirmed from their incremental chunk or the snapshot's heads).
+    fn note_committed(&self, key: &str, heads: Option<Vec<ChangeHash>>) {
         let mut parts = key.split('/');
         if let (Some(doc), Some("snapshot")) = (parts.next(), parts.next()) {
             // Read the document's chunks again at the next question the index cannot answer.
             if let Ok(mut snapshots) = self.state.snapshots.lock() {
                 snapshots.entry(doc.to_string()).or_default().committed += 1;
+            }
+            if let (Some(heads), Ok(mut index)) = (heads, self.state.index.lock()) {
+                index.extend(doc, heads);
             }
         } else if let (Some((doc, hashes)), Ok(mut index)) = (chunk_changes(key, &[]), self.state.index.lock()) {
             index.extend(&doc, hashes);
@@ -212,9 +216,10 @@ impl<D: Database> samod::storage::Storage for DurableStorage<D> {
             return;
         }
         self.state.puts.fetch_add(1, Ordering::Relaxed);
+        let heads = text.contains("/snapshot/").then(|| snapshot_heads(&data)).flatten();
         match self.db.chunk_put(text.clone(), data).await {
             Ok(()) => {
-                self.note_committed(&text);
+                self.note_committed(&text, heads);
                 self.state.commits.send_modify(|n| *n += 1);
             }
             Err(e) => self.fail("write", &text, &e),
@@ -248,6 +253,7 @@ mod tests {
         fail_puts: Arc<AtomicBool>,
         chunks: Arc<Mutex<HashMap<String, Vec<u8>>>>,
         deletes: Arc<AtomicU64>,
+        prefix_reads: Arc<AtomicU64>,
     }
 
     fn unused<T>() -> Result<T, DbError> {
@@ -259,6 +265,7 @@ mod tests {
             Ok(self.chunks.lock().map_err(|_| DbError::Stopped)?.get(&key).cloned())
         }
         async fn chunk_load_prefix(&self, prefix: String) -> Result<HashMap<String, Vec<u8>>, DbError> {
+            self.prefix_reads.fetch_add(1, Ordering::SeqCst);
             let chunks = self.chunks.lock().map_err(|_| DbError::Stopped)?;
             Ok(chunks.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, v)| (k.clone(), v.clone())).collect())
         }
@@ -384,5 +391,28 @@ mod tests {
         let restarted = DurableStorage::new(db);
         assert!(restarted.is_durable("doc", &[h1]).await.expect("healthy"));
         assert!(!restarted.is_durable("other", &[h1]).await.expect("healthy"));
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_confirms_its_heads_at_once_and_its_history_on_reading() {
+        use prongsai_core::automerge::{Automerge, AutomergeError, ROOT, transaction::Transactable};
+        let mut doc = Automerge::new();
+        let mut hashes = Vec::new();
+        for i in 0..12 {
+            doc.transact::<_, _, AutomergeError>(|tx| tx.put(ROOT, "n", i).map(drop)).expect("edit");
+            hashes.extend(doc.get_heads());
+        }
+        let db = Flaky::default();
+        let storage = DurableStorage::new(db.clone());
+        storage.put(key("doc", "snapshot", "s1"), doc.save()).await;
+        // What a device that just sent its batch asks: its heads, answered without reading anything.
+        assert!(storage.is_durable("doc", &doc.get_heads()).await.expect("healthy"));
+        assert_eq!(db.prefix_reads.load(Ordering::SeqCst), 0);
+        // An older state is in the snapshot too; finding it means reading the snapshot once.
+        assert!(storage.is_durable("doc", &hashes[..1]).await.expect("healthy"));
+        assert_eq!(db.prefix_reads.load(Ordering::SeqCst), 1);
+        let other: ChangeHash = "dd".repeat(32).parse().expect("hash");
+        assert!(!storage.is_durable("doc", &[other]).await.expect("healthy"));
+        assert_eq!(db.prefix_reads.load(Ordering::SeqCst), 1, "a snapshot already read is not read again");
     }
 }
