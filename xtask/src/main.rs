@@ -1,7 +1,8 @@
 //! `cargo xtask bench [--quick] [--only SECTION,...] [--clients N,...] [--out FILE] [--no-build]`: runs one workload against
 //! prongsai-server and against the reference automerge-repo sync server in Node, on this machine,
 //! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports, app.
-//! A measurement, never a test: nothing here asserts a time.
+//! A measurement, never a test: nothing here asserts a time. `PRONGSAI_BENCH_LOG=<filter>` (say
+//! `warn,samod=info`) logs what the bench's own devices do, to stderr.
 
 mod app;
 mod field;
@@ -70,6 +71,12 @@ const GROUP: usize = 10;
 const WRITER_RATE: f64 = 2.0;
 
 fn main() -> anyhow::Result<()> {
+    if let Ok(filter) = std::env::var("PRONGSAI_BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("bench") => {}

@@ -152,7 +152,14 @@ pub(crate) async fn io_loop<S: LocalStorage, A: LocalSharePolicy>(
                         let dialer = {
                             let dialers = dialers.lock().unwrap();
                             dialers.get(&dialer_id).cloned()
-                        };
+                        }
+                        // Prongsai's patch: `Repo::dial` registers the dialer only after the hub
+                        // has already asked for its first transport, and holds `inner` until it
+                        // has. Once `inner` is free the registration is done.
+                        .or_else(|| {
+                            let _dial_done = inner.lock().unwrap();
+                            dialers.lock().unwrap().get(&dialer_id).cloned()
+                        });
                         if let Some(dialer) = dialer {
                             let inner = inner.clone();
                             let url_clone = url.clone();
