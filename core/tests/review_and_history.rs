@@ -165,12 +165,14 @@ fn each_run_writes_with_its_own_actor_so_a_change_lost_at_a_crash_never_collides
     .expect("register");
     let on_disk = docs.plan.clone();
     // The first run's change reaches the server, and the run dies before saving it.
-    let first = CommitMeta::new("แก้ชื่อ", "kannika", T0 + 1_000).with_actor(docs::actor_for_run(&registered, &ActorId::random()));
+    let first =
+        CommitMeta::new("แก้ชื่อ", "kannika", T0 + 1_000).with_actor(docs::actor_for_run(&registered, &ActorId::random()));
     let mut server_copy = docs.plan.clone();
     edit(&mut server_copy, &first, |tx| plan::set_title(tx, "m2", "ชื่อจากรอบแรก")).expect("first run");
     // The second run starts from the disk and edits another measure.
     let mut device = on_disk;
-    let second = CommitMeta::new("แก้ชื่อ", "kannika", T0 + 2_000).with_actor(docs::actor_for_run(&registered, &ActorId::random()));
+    let second =
+        CommitMeta::new("แก้ชื่อ", "kannika", T0 + 2_000).with_actor(docs::actor_for_run(&registered, &ActorId::random()));
     assert_ne!(first.actor, second.actor);
     edit(&mut device, &second, |tx| plan::set_title(tx, "m3", "ชื่อจากรอบสอง")).expect("second run");
     server_copy.merge(&mut device).expect("the server takes the second run's change");

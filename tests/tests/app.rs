@@ -174,8 +174,10 @@ async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_da
         .apply(YEAR, vec![Edit::SetMemoField { field: MemoField::Subject, text: subject.into() }])
         .await
         .expect("the laptop edits the memo");
-    app.wait_text("[data-testid=memo-preview]", WAIT, "the laptop's subject arrives", |t| t.contains("ฉบับแก้ไขจากโน้ตบุ๊ก"))
-        .await;
+    app.wait_text("[data-testid=memo-preview]", WAIT, "the laptop's subject arrives", |t| {
+        t.contains("ฉบับแก้ไขจากโน้ตบุ๊ก")
+    })
+    .await;
     assert_eq!(app.value(&reference).await, "รบ 72101/15", "a change arriving never overwrites what is being typed");
     // Leaving the field saves it; adding a proposal is a second edit.
     app.click(&field("[data-testid=memo-add-proposal]").await).await;
@@ -202,7 +204,9 @@ async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_da
     let reader = device(&server, &sample.device_dir("reader"), "viewer", sample.password("viewer")).await;
     eventually("another device reads the draft", WAIT, || async {
         let Ok(year) = reader.agency_year(YEAR).await else { return false };
-        year.memo.reference == "รบ 72101/15" && year.memo.subject.as_str() == subject && year.memo.proposals.len() == proposals + 1
+        year.memo.reference == "รบ 72101/15"
+            && year.memo.subject.as_str() == subject
+            && year.memo.proposals.len() == proposals + 1
     })
     .await;
 

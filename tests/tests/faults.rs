@@ -9,7 +9,9 @@ use std::time::Duration;
 use prongsai_client::{Device, DeviceConfig, ServerApi};
 use prongsai_core::automerge::ChangeHash;
 use prongsai_tests::proxy::{FaultyProxy, Rng};
-use prongsai_tests::{Sample, Server, append_result, device, eventually, eventually_seen, result_text, workspace_binary};
+use prongsai_tests::{
+    Sample, Server, append_result, device, eventually, eventually_seen, result_text, workspace_binary,
+};
 use tokio::io::AsyncBufReadExt;
 
 const LONG: Duration = Duration::from_secs(90);
@@ -218,7 +220,10 @@ async fn device_sigkill_mid_edit_keeps_every_locally_saved_edit() {
         panic!("after syncing: {why}: {synced:?}");
     }
     let synced_edits: std::collections::HashSet<&str> = synced.split_inclusive(']').collect();
-    assert!(text.split_inclusive(']').all(|e| synced_edits.contains(e)), "an edit was lost in syncing: {text:?} → {synced:?}");
+    assert!(
+        text.split_inclusive(']').all(|e| synced_edits.contains(e)),
+        "an edit was lost in syncing: {text:?} → {synced:?}"
+    );
 }
 
 /// Every edit the device reported saved ([r<run>.<n>] for n below that run's count) is in `text`,
