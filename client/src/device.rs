@@ -111,6 +111,8 @@ struct Inner {
     changes: tokio::sync::watch::Sender<u64>,
     wake: Arc<tokio::sync::Notify>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Attempts to reach the server that had to be made again after a backoff.
+    dial_retries: std::sync::atomic::AtomicU64,
 }
 
 /// A signed-in device. Cloning shares it.
@@ -185,6 +187,7 @@ impl Device {
                 changes: tokio::sync::watch::channel(0).0,
                 wake: Arc::new(tokio::sync::Notify::new()),
                 tasks: Mutex::new(Vec::new()),
+                dial_retries: std::sync::atomic::AtomicU64::new(0),
             }),
         };
         refresh_uploads(&device.inner).await;
@@ -249,7 +252,10 @@ impl Device {
                         tracing::info!(%reason, "disconnected from the server");
                         set_connection(&inner, Connection::Offline);
                     }
-                    DialerEvent::Reconnecting { .. } => set_connection(&inner, Connection::Offline),
+                    DialerEvent::Reconnecting { .. } => {
+                        inner.dial_retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        set_connection(&inner, Connection::Offline);
+                    }
                     DialerEvent::PermanentFailure | DialerEvent::MaxRetriesReached => {
                         set_connection(&inner, Connection::SignedOut);
                         return;
@@ -288,6 +294,12 @@ impl Device {
 
     fn is_dialing(&self) -> bool {
         self.inner.dialer.lock().is_ok_and(|d| d.is_some())
+    }
+
+    /// How many times, since the device opened, reaching the server had to be tried again after
+    /// a backoff (the server unreachable, a dial that failed, a lost connection).
+    pub fn dial_retries(&self) -> u64 {
+        self.inner.dial_retries.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn is_connected(&self) -> bool {

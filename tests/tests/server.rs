@@ -6,13 +6,35 @@ use std::time::Duration;
 use prongsai_client::{Connection, Device};
 use prongsai_core::docs::results;
 use prongsai_core::model::{DocKey, Status};
-use prongsai_tests::{Sample, Server, YEAR, device, eventually, signed_in_api};
+use prongsai_tests::{Sample, Server, YEAR, append_result, device, eventually, signed_in_api};
 
 const LONG: Duration = Duration::from_secs(60);
 
 async fn result_text(device: &Device, measure: &str, division: &str) -> Option<String> {
     let year = device.agency_year(YEAR).await.ok()?;
     year.result(measure, division).map(|r| r.text.as_str().to_string())
+}
+
+/// A device back in range connects at its first attempt, every time, so what it did offline starts
+/// syncing at once (samod used to fail the first dial of a new connection about half the time, and
+/// the device waited out a retry's backoff: `vendor/samod/PATCHED.md`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_back_online_connects_at_its_first_attempt() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    let palad = device(&server, &sample.device_dir("palad"), "somchai", sample.password("somchai")).await;
+    palad.agency_year(YEAR).await.expect("documents load");
+    for round in 0..50 {
+        assert!(palad.wait_confirmed(LONG).await, "round {round}: the device connects and syncs");
+        palad.disconnect();
+        for i in 0..20 {
+            append_result(&palad, "palad", "m4", &format!("[{round}.{i}]")).await.expect("an offline edit");
+        }
+        palad.connect().expect("reconnect");
+    }
+    assert!(palad.wait_confirmed(LONG).await);
+    assert_eq!(palad.dial_retries(), 0, "a connection needed a second attempt");
+    palad.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
