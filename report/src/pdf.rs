@@ -123,7 +123,9 @@ pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> Result<Vec<u8>, Rende
     let mut cues: Vec<Option<String>> = Vec::new();
     let result = (|| {
         // The cue sits in the bottom margin, so it cannot move the body: the second pass normally
-        // confirms the first. Three passes bound a pathological case.
+        // confirms the first. Three passes bound a pathological case. The template reads the cues
+        // inside the footer only, so the body's styles are the same in every pass and typst's
+        // memoized layout of the first pass answers for the body of the next (half the time).
         for _ in 0..3 {
             let world = MemoWorld {
                 engine,
