@@ -54,6 +54,12 @@ pub struct DocumentActor {
     run_state: RunState,
     doc: Automerge,
     last_status_update: Option<DocSearchPhase>,
+    /// Prongsai's patch: the connection whose sync message this step handles, if that is what
+    /// it handles (see `generate_sync_messages`).
+    sync_from: Option<ConnectionId>,
+    /// Prongsai's patch: the heads every connection last had its messages generated against,
+    /// in the ready phase.
+    generated_at_heads: Option<Vec<automerge::ChangeHash>>,
 }
 
 #[derive(Debug)]
@@ -100,6 +106,8 @@ impl DocumentActor {
             run_state: RunState::Running,
             phase,
             last_status_update: None,
+            sync_from: None,
+            generated_at_heads: None,
         };
 
         tracing::trace!(?initial_connections, "applying initial connections");
@@ -362,6 +370,7 @@ impl DocumentActor {
                         out.send_broadcast(targets, Broadcast::Gossip { msg });
                     }
                     DocMessage::Sync(msg) => {
+                        self.sync_from = Some(connection_id);
                         self.handle_sync_message(now, out, connection_id, msg, received_at)
                     }
                 };
@@ -624,6 +633,21 @@ impl DocumentActor {
     }
 
     pub fn generate_sync_messages(&mut self, now: UnixTimestamp, out: &mut DocActorResult) {
+        // Prongsai's patch: a sync message that left the document as it was changes only its
+        // sender's sync state, and what automerge generates for a peer depends only on the
+        // document and that peer's state; so only the sender can have anything new to be sent.
+        // Upstream generated for every peer after every input: with a writer and nine watchers
+        // on a document, each edit (one change, nine acknowledgements) cost a hundred
+        // `generate_sync_message` calls, the server's largest cost under load.
+        let sync_from = self.sync_from.take();
+        let heads = self.doc.get_heads();
+        let only = match (&self.phase, sync_from) {
+            (Phase::Ready(_), Some(conn)) if self.generated_at_heads.as_ref() == Some(&heads) => {
+                Some(conn)
+            }
+            _ => None,
+        };
+        self.generated_at_heads = matches!(self.phase, Phase::Ready(_)).then_some(heads);
         out.pending_sync_messages = self
             .peer_connections
             .values()
@@ -634,6 +658,9 @@ impl DocumentActor {
             return;
         }
         for (conn_id, peer_conn) in &mut self.peer_connections {
+            if only.is_some_and(|conn| conn != *conn_id) {
+                continue;
+            }
             let generated = match &mut self.phase {
                 Phase::Ready(ready) => ready.generate_sync_messages(now, &mut self.doc, peer_conn),
                 Phase::Requesting(request) => request.generate_messages(now, &self.doc, peer_conn),
