@@ -10,6 +10,22 @@ use prongsai_tests::{Sample, Server, YEAR, append_result, device, eventually, si
 
 const LONG: Duration = Duration::from_secs(60);
 
+/// somchai's device with the agency-year loaded, and the id of the palad division's results,
+/// which he writes.
+async fn palad_writer(server: &Server, sample: &Sample) -> (Device, String) {
+    let d = device(server, &sample.device_dir("palad"), "somchai", sample.password("somchai")).await;
+    d.agency_year(YEAR).await.expect("load");
+    let entry = d
+        .documents(YEAR)
+        .await
+        .expect("documents")
+        .into_iter()
+        .find(|e| e.division.as_deref() == Some("palad"))
+        .expect("results/palad");
+    let doc_id = entry.document_id().to_string();
+    (d, doc_id)
+}
+
 async fn result_text(device: &Device, measure: &str, division: &str) -> Option<String> {
     let year = device.agency_year(YEAR).await.ok()?;
     year.result(measure, division).map(|r| r.text.as_str().to_string())
@@ -327,16 +343,7 @@ mod durability {
     async fn sigkill_after_confirmation_loses_nothing() {
         let sample = Sample::create().await;
         let mut server = Server::start(&sample.data(), 0, &[]).await;
-        let d = device(&server, &sample.device_dir("palad"), "somchai", sample.password("somchai")).await;
-        d.agency_year(YEAR).await.expect("load");
-        let entry = d
-            .documents(YEAR)
-            .await
-            .expect("documents")
-            .into_iter()
-            .find(|e| e.division.as_deref() == Some("palad"))
-            .expect("results/palad");
-        let doc_id = entry.document_id().to_string();
+        let (d, doc_id) = palad_writer(&server, &sample).await;
         let mut confirmed_tokens: Vec<String> = Vec::new();
         let mut confirmed_heads;
         let mut losses = 0;
@@ -501,6 +508,69 @@ mod connections {
             reqwest::get(format!("http://{}/healthz", server.addr)).await.expect("healthz").status().as_u16(),
             200
         );
+    }
+
+    /// The server holds newer changes back from a peer until it answers the last ones (flow
+    /// control: one message in flight per peer, so a slow peer gets fewer, larger messages).
+    /// A peer that never answers (it had those changes already, or it is stalled) still gets
+    /// every change: the server stops waiting on its own timer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_peer_that_never_answers_still_receives_every_change() {
+        use prongsai_core::automerge::sync::{self, SyncDoc};
+        use prongsai_core::automerge::{Automerge, ChangeHash};
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let (writer, doc_id) = palad_writer(&server, &sample).await;
+        let handle = writer.handle(&doc_id).await.expect("handle");
+        let writer_heads = || async { handle.with_document_async(|d| d.get_heads()).await.expect("heads") };
+
+        // A bare protocol peer joins the document like any client, answering until it has it.
+        let login = prongsai_client::ServerApi::new(server.url())
+            .login("viewer", sample.password("viewer"), "silent")
+            .await
+            .expect("login");
+        let mut raw = RawPeer::connect(&server, &login.token, &login.peer_id).await;
+        let (mut doc, mut state) = (Automerge::new(), sync::State::new());
+        let receive = |doc: &mut Automerge, state: &mut sync::State, data: &[u8]| {
+            let message = sync::Message::decode(data).expect("a sync message");
+            doc.receive_sync_message(state, message).expect("applies");
+        };
+        let target = writer_heads().await;
+        while doc.get_heads() != target {
+            if let Some(message) = doc.generate_sync_message(&mut state) {
+                let kind = if doc.get_heads().is_empty() { "request" } else { "sync" };
+                assert!(raw.send_sync(kind, &doc_id, &message.encode()).await);
+            }
+            let (id, data) =
+                tokio::time::timeout(LONG, raw.next_sync()).await.expect("the server answers").expect("open");
+            if id == doc_id {
+                receive(&mut doc, &mut state, &data);
+            }
+        }
+
+        // From now on it never sends a byte. Three edits in a row: the first goes to it at once,
+        // the next ones are held back for its answer, which never comes.
+        for text in ["หนึ่ง", "สอง", "สาม"] {
+            writer
+                .edit(YEAR, &DocKey::results("palad"), "บันทึก", move |tx, meta| {
+                    results::set_text(tx, "m1", text, meta)
+                })
+                .await
+                .expect("edit");
+        }
+        let last: Vec<ChangeHash> = writer_heads().await;
+        let mut messages = 0;
+        while doc.get_heads() != last {
+            let (id, data) = tokio::time::timeout(LONG, raw.next_sync())
+                .await
+                .unwrap_or_else(|_| panic!("the last edits never reached the silent peer ({messages} messages came)"))
+                .expect("open");
+            if id == doc_id {
+                receive(&mut doc, &mut state, &data);
+                messages += 1;
+            }
+        }
+        assert!(writer.wait_confirmed(LONG).await, "and the writer's edits are confirmed durable as usual");
     }
 }
 

@@ -9,6 +9,8 @@ pub(crate) enum ActorTask {
     HandleMessage(HubToDocMsg),
     IoComplete(IoResult<DocumentIoResult>),
     WithDocument(Box<dyn FnOnce(&mut DocActorInner) + Send + 'static>),
+    /// Prongsai's patch: time passed, for an actor that asked (`DocActorResult::wants_tick`).
+    Tick,
 }
 
 impl std::fmt::Debug for ActorTask {
@@ -17,6 +19,7 @@ impl std::fmt::Debug for ActorTask {
             ActorTask::HandleMessage(msg) => f.debug_tuple("HandleMessage").field(msg).finish(),
             ActorTask::IoComplete(result) => f.debug_tuple("IoComplete").field(result).finish(),
             ActorTask::WithDocument(_) => f.debug_tuple("WithDocument").finish(),
+            ActorTask::Tick => f.write_str("Tick"),
         }
     }
 }

@@ -8,7 +8,7 @@ use samod_core::{
     SyncMessageStat, UnixTimestamp,
     actors::{
         DocToHubMsg,
-        document::{DocActorResult, DocumentActor, WithDocResult},
+        document::{BatchInput, DocActorResult, DocumentActor, WithDocResult},
     },
 };
 
@@ -102,7 +102,15 @@ impl DocActorInner {
             peer_state_changes,
             sync_message_stats,
             pending_sync_messages,
+            wants_tick,
         } = results;
+
+        if wants_tick {
+            // Prongsai's patch: the IO loop hands this actor a tick at its next one.
+            let _ = self.tx_io.unbounded_send(IoLoopTask::TickDocument {
+                actor_id: self.actor_id,
+            });
+        }
 
         if let Some(new_peers) = self.connected_peers_changed(stopped) {
             // Send lifecycle changes before the checks below, including removal
@@ -208,20 +216,34 @@ impl DocActorInner {
         }
     }
 
-    pub(crate) fn handle_task(&mut self, task: ActorTask) {
-        let result = match task {
-            ActorTask::HandleMessage(samod_to_actor_message) => self
-                .actor
-                .handle_message(UnixTimestamp::now(), samod_to_actor_message),
-            ActorTask::IoComplete(io_result) => self
-                .actor
-                .handle_io_complete(UnixTimestamp::now(), io_result),
-            ActorTask::WithDocument(f) => {
-                f(self);
+    /// Prongsai's patch: the tasks that were waiting together, each message and IO completion
+    /// in a run of them handled before the actor steps once (`DocumentActor::handle_batch`);
+    /// a `WithDocument` task runs where it stood, after the inputs before it.
+    pub(crate) fn handle_tasks(&mut self, tasks: impl IntoIterator<Item = ActorTask>) {
+        let mut inputs = Vec::new();
+        for task in tasks {
+            match task {
+                ActorTask::HandleMessage(message) => inputs.push(BatchInput::Message(message)),
+                ActorTask::IoComplete(result) => inputs.push(BatchInput::IoComplete(result)),
+                ActorTask::Tick => inputs.push(BatchInput::Tick),
+                ActorTask::WithDocument(f) => {
+                    self.flush_batch(&mut inputs);
+                    f(self);
+                }
+            }
+            if self.is_stopped() {
                 return;
             }
-        };
-        self.handle_results(result.unwrap());
+        }
+        self.flush_batch(&mut inputs);
+    }
+
+    fn flush_batch(&mut self, inputs: &mut Vec<BatchInput>) {
+        if inputs.is_empty() {
+            return;
+        }
+        let result = self.actor.handle_batch(UnixTimestamp::now(), inputs.drain(..));
+        self.handle_results(result);
     }
 
     pub(crate) fn is_stopped(&self) -> bool {

@@ -53,6 +53,8 @@ pub(crate) enum IoLoopTask {
     Shutdown,
     /// Periodic tick to drive time-based connector logic (retry backoff).
     Tick,
+    /// Prongsai's patch: hand this document actor an `ActorTask::Tick` at the next `Tick`.
+    TickDocument { actor_id: DocumentActorId },
 }
 
 pub(crate) struct DriveConnectionTask {
@@ -94,6 +96,8 @@ pub(crate) async fn io_loop<S: LocalStorage, A: LocalSharePolicy>(
     let mut running_transport_establishments = FuturesUnordered::new();
     let mut policies = share_policy::Policies::default();
     let mut running_share_policies = SelectAll::new();
+    // Prongsai's patch: the document actors that asked for a tick.
+    let mut tick_documents = HashSet::new();
 
     loop {
         futures::select! {
@@ -182,7 +186,14 @@ pub(crate) async fn io_loop<S: LocalStorage, A: LocalSharePolicy>(
                         }
                     }
                     IoLoopTask::Tick => {
-                        inner.lock().unwrap().handle_event(HubEvent::tick());
+                        let mut inner = inner.lock().unwrap();
+                        inner.handle_event(HubEvent::tick());
+                        for actor_id in tick_documents.drain() {
+                            inner.dispatch_task(actor_id, ActorTask::Tick);
+                        }
+                    }
+                    IoLoopTask::TickDocument { actor_id } => {
+                        tick_documents.insert(actor_id);
                     }
                     IoLoopTask::Shutdown => {
                         while let Some(StorageTaskComplete { actor_id, result }) = running_storage_tasks.next().await {

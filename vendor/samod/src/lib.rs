@@ -1364,6 +1364,9 @@ impl Inner {
 /// futures::executor::LocalPool). Instead, we spawn a task on the runtime which
 /// listens on a channel for new actors to spawn and then runs them on a
 /// `FuturesUnordered`. This function is that task.
+/// Prongsai's patch: at most this many waiting tasks of one document are handled as one batch.
+pub(crate) const MAX_BATCH: usize = 64;
+
 async fn async_actor_runner(rx: UnboundedReceiver<SpawnedActor>) {
     let mut running_actors = FuturesUnordered::new();
 
@@ -1381,7 +1384,11 @@ async fn async_actor_runner(rx: UnboundedReceiver<SpawnedActor>) {
 
                             while let Ok(actor_task) = rx_tasks.recv().await {
                                 let mut inner = inner.lock().unwrap();
-                                inner.handle_task(actor_task);
+                                // Prongsai's patch: with it, every task already waiting (up to a
+                                // bound, so one busy document does not hold up the rest), handled
+                                // as one batch.
+                                let waiting = std::iter::from_fn(|| rx_tasks.try_recv()).take(MAX_BATCH - 1);
+                                inner.handle_tasks(std::iter::once(actor_task).chain(waiting));
                                 if inner.is_stopped() {
                                     tracing::debug!(?doc_id, ?actor_id, "actor stopped");
                                     break;

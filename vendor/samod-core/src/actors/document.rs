@@ -47,7 +47,7 @@ pub use with_doc_result::WithDocResult;
 mod actor_input;
 pub(crate) use actor_input::ActorInput;
 
-pub use document_actor::DocumentActor;
+pub use document_actor::{BatchInput, DocumentActor};
 pub use document_actor_id::DocumentActorId;
 pub use errors::DocumentError;
 pub use spawn_args::SpawnArgs;

@@ -49,22 +49,22 @@ impl ThreadpoolActor {
         // Yield between batches so a busy document does not monopolize the pool.
         // spawn_fifo also avoids putting this actor ahead of other queued actors
         // when rescheduling from within a Rayon worker.
-        const BATCH_SIZE: usize = 64;
-        for _ in 0..BATCH_SIZE {
-            let task = {
-                let mut mailbox = self.mailbox.lock().unwrap();
-                let Some(task) = mailbox.tasks.pop_front() else {
-                    // Empty detection and relinquishing the runner must be atomic
-                    // with dispatch, otherwise an arriving task could be stranded.
-                    mailbox.running = false;
-                    return;
-                };
-                task
-            };
-            // Never hold the mailbox lock while executing user code or waiting
-            // for synchronous DocHandle access to release the document lock.
-            self.inner.lock().unwrap().handle_task(task);
-        }
+        // Prongsai's patch: the tasks waiting (up to a batch) are taken at once and handled as
+        // one batch (`DocActorInner::handle_tasks`).
+        let tasks: Vec<ActorTask> = {
+            let mut mailbox = self.mailbox.lock().unwrap();
+            if mailbox.tasks.is_empty() {
+                // Empty detection and relinquishing the runner must be atomic
+                // with dispatch, otherwise an arriving task could be stranded.
+                mailbox.running = false;
+                return;
+            }
+            let n = mailbox.tasks.len().min(crate::MAX_BATCH);
+            mailbox.tasks.drain(..n).collect()
+        };
+        // Never hold the mailbox lock while executing user code or waiting
+        // for synchronous DocHandle access to release the document lock.
+        self.inner.lock().unwrap().handle_tasks(tasks);
         self.schedule();
     }
 }

@@ -33,6 +33,9 @@ pub struct DocActorResult {
     pub sync_message_stats: Vec<SyncMessageStat>,
     /// Number of sync messages waiting for storage loading or a sharing decision
     pub pending_sync_messages: usize,
+    /// Prongsai's patch: the actor holds changes back for a peer (flow control) and asks to be
+    /// handed a tick (`BatchInput::Tick`) within about 100 ms.
+    pub wants_tick: bool,
 }
 
 impl DocActorResult {
@@ -47,6 +50,7 @@ impl DocActorResult {
             peer_state_changes: HashMap::new(),
             sync_message_stats: Vec::new(),
             pending_sync_messages: 0,
+            wants_tick: false,
         }
     }
 

@@ -54,12 +54,24 @@ pub struct DocumentActor {
     run_state: RunState,
     doc: Automerge,
     last_status_update: Option<DocSearchPhase>,
-    /// Prongsai's patch: the connection whose sync message this step handles, if that is what
-    /// it handles (see `generate_sync_messages`).
-    sync_from: Option<ConnectionId>,
+    /// Prongsai's patch: the connections whose sync messages this step handles (see
+    /// `generate_sync_messages`).
+    sync_from: Vec<ConnectionId>,
+    /// Prongsai's patch: whether this step handles any input but a sync message, so every
+    /// peer must be asked.
+    other_input: bool,
     /// Prongsai's patch: the heads every connection last had its messages generated against,
     /// in the ready phase.
     generated_at_heads: Option<Vec<automerge::ChangeHash>>,
+}
+
+/// Prongsai's patch: one input to `DocumentActor::handle_batch`.
+#[derive(Debug)]
+pub enum BatchInput {
+    Message(HubToDocMsg),
+    IoComplete(IoResult<DocumentIoResult>),
+    /// Time passed (see `DocActorResult::wants_tick`).
+    Tick,
 }
 
 #[derive(Debug)]
@@ -106,7 +118,8 @@ impl DocumentActor {
             run_state: RunState::Running,
             phase,
             last_status_update: None,
-            sync_from: None,
+            sync_from: Vec::new(),
+            other_input: false,
             generated_at_heads: None,
         };
 
@@ -319,6 +332,66 @@ impl DocumentActor {
 
     #[tracing::instrument(skip(self, input, out), fields(local_peer_id=%self.local_peer_id))]
     fn handle_input(&mut self, now: UnixTimestamp, input: ActorInput, out: &mut DocActorResult) {
+        if self.apply_input(now, input, out) {
+            self.step(now, out);
+        }
+    }
+
+    /// Prongsai's patch: handles several inputs and steps (generates sync messages, saves) once
+    /// for all of them while the document is ready, rather than after each. A document actor
+    /// that falls behind (inputs queue while it works) then answers a burst of changes and
+    /// acknowledgements with one message per peer and one save, instead of one per input: the
+    /// batches grow with the load and vanish when it is light, so an idle server adds no delay.
+    /// Outside the ready phase it steps after every input, as `handle_message` does.
+    pub fn handle_batch(
+        &mut self,
+        now: UnixTimestamp,
+        inputs: impl IntoIterator<Item = BatchInput>,
+    ) -> DocActorResult {
+        let mut out = DocActorResult::default();
+        let mut unstepped = false;
+        for input in inputs {
+            if self.run_state == RunState::Stopped {
+                break;
+            }
+            let input = match input {
+                BatchInput::Message(message) => ActorInput::from(message.0),
+                BatchInput::IoComplete(result) => ActorInput::IoComplete(result),
+                BatchInput::Tick => ActorInput::Tick,
+            };
+            if !self.apply_input(now, input, &mut out) {
+                continue;
+            }
+            if matches!(self.phase, Phase::Ready(_)) && self.run_state == RunState::Running {
+                unstepped = true;
+            } else {
+                self.step(now, &mut out);
+                unstepped = false;
+            }
+        }
+        if unstepped {
+            self.step(now, &mut out);
+        }
+        out.stopped |= self.run_state == RunState::Stopped;
+        out
+    }
+
+    /// One input without the step after it; false when upstream returned before stepping.
+    fn apply_input(
+        &mut self,
+        now: UnixTimestamp,
+        input: ActorInput,
+        out: &mut DocActorResult,
+    ) -> bool {
+        if !matches!(
+            input,
+            ActorInput::HandleDocMessage {
+                message: DocMessage::Sync(_) | DocMessage::Ephemeral(_),
+                ..
+            }
+        ) {
+            self.other_input = true;
+        }
         match input {
             ActorInput::UpdateSharePolicy { peer_id, config } => {
                 let connections: HashSet<_> = self
@@ -352,7 +425,7 @@ impl DocumentActor {
                             .get(&connection_id)
                             .is_some_and(|conn| conn.can_read())
                         {
-                            return;
+                            return false;
                         }
                         out.emit_ephemeral_message(msg.data.clone());
                         // Forward the message to all other connections
@@ -370,7 +443,7 @@ impl DocumentActor {
                         out.send_broadcast(targets, Broadcast::Gossip { msg });
                     }
                     DocMessage::Sync(msg) => {
-                        self.sync_from = Some(connection_id);
+                        self.sync_from.push(connection_id);
                         self.handle_sync_message(now, out, connection_id, msg, received_at)
                     }
                 };
@@ -401,7 +474,7 @@ impl DocumentActor {
                         let Some(conn_id) = self.check_policy_tasks.remove(&io_result.task_id)
                         else {
                             // A pushed update or closed connection superseded this lookup.
-                            return;
+                            return false;
                         };
                         self.apply_share_policy(now, out, conn_id, config);
                     }
@@ -418,7 +491,7 @@ impl DocumentActor {
             }
             ActorInput::Tick => {}
         }
-        self.step(now, out);
+        true
     }
 
     fn step(&mut self, now: UnixTimestamp, out: &mut DocActorResult) {
@@ -440,6 +513,8 @@ impl DocumentActor {
         }
         self.enqueue_share_policy_checks(out);
         self.generate_sync_messages(now, out);
+        // Prongsai's patch: tick this actor while a peer's changes are held back.
+        out.wants_tick = self.peer_connections.values().any(|conn| conn.held_back);
         self.on_disk_state
             .save_new_changes(out, &self.document_id, &self.doc);
         out.io_tasks.extend(
@@ -639,14 +714,14 @@ impl DocumentActor {
         // Upstream generated for every peer after every input: with a writer and nine watchers
         // on a document, each edit (one change, nine acknowledgements) cost a hundred
         // `generate_sync_message` calls, the server's largest cost under load.
-        let sync_from = self.sync_from.take();
+        let sync_from = std::mem::take(&mut self.sync_from);
+        let other_input = std::mem::replace(&mut self.other_input, false);
         let heads = self.doc.get_heads();
-        let only = match (&self.phase, sync_from) {
-            (Phase::Ready(_), Some(conn)) if self.generated_at_heads.as_ref() == Some(&heads) => {
-                Some(conn)
-            }
-            _ => None,
-        };
+        let only = (matches!(self.phase, Phase::Ready(_))
+            && !other_input
+            && !sync_from.is_empty()
+            && self.generated_at_heads.as_ref() == Some(&heads))
+        .then_some(sync_from);
         self.generated_at_heads = matches!(self.phase, Phase::Ready(_)).then_some(heads);
         out.pending_sync_messages = self
             .peer_connections
@@ -658,7 +733,7 @@ impl DocumentActor {
             return;
         }
         for (conn_id, peer_conn) in &mut self.peer_connections {
-            if only.is_some_and(|conn| conn != *conn_id) {
+            if only.as_ref().is_some_and(|from| !from.contains(conn_id)) && !peer_conn.due(now) {
                 continue;
             }
             let generated = match &mut self.phase {

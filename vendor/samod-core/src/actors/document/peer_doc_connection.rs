@@ -26,7 +26,15 @@ pub(crate) struct PeerDocConnection {
     last_share_config: Option<ShareConfig>,
     // Preserve message ordering while the asynchronous policy lookup is pending.
     pub(super) pending_sync_messages: Vec<(SyncMessage, UnixTimestamp)>,
+    /// Prongsai's patch: when the last message that carried changes went to this peer, while
+    /// it has not answered since (see `holds_back`).
+    awaiting_reply_since: Option<UnixTimestamp>,
+    /// Prongsai's patch: whether a message for this peer was held back (see `holds_back`).
+    pub(super) held_back: bool,
 }
+
+/// Prongsai's patch: how long a peer's answer is waited for before the next changes go anyway.
+pub(crate) const REPLY_WAIT: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SharePolicyState {
@@ -47,7 +55,25 @@ impl PeerDocConnection {
             share_policy: SharePolicyState::Unknown,
             last_share_config: None,
             pending_sync_messages: Vec::new(),
+            awaiting_reply_since: None,
+            held_back: false,
         }
+    }
+
+    /// Prongsai's patch: flow control. While a message with changes is unanswered (an
+    /// automerge peer answers changes new to it with its new heads), newer changes wait for
+    /// that answer and then go in one message, rather than one message each: a peer behind a
+    /// slow link or a busy server gets fewer, larger messages, and a fast one notices nothing.
+    /// A peer that stays silent (it had those changes already) is waited for `REPLY_WAIT` at
+    /// most; the document actor is ticked until then (`DocActorResult::wants_tick`).
+    pub(super) fn holds_back(&self, now: UnixTimestamp) -> bool {
+        self.awaiting_reply_since
+            .is_some_and(|since| now < since + REPLY_WAIT)
+    }
+
+    /// Prongsai's patch: whether this peer's held-back changes may go now.
+    pub(super) fn due(&self, now: UnixTimestamp) -> bool {
+        self.held_back && !self.holds_back(now)
     }
 
     pub(super) fn reset_sync_state(&mut self) {
@@ -87,6 +113,7 @@ impl PeerDocConnection {
         msg: sync::Message,
     ) -> Result<Duration, AutomergeError> {
         let start = Instant::now();
+        self.awaiting_reply_since = None;
         doc.receive_sync_message(&mut self.sync_state, msg)?;
         let duration = start.elapsed();
         self.dirty = true;
@@ -124,6 +151,9 @@ impl PeerDocConnection {
             self.state.last_sent_heads = Some(msg.heads.clone());
             self.state.shared_heads = Some(self.sync_state.shared_heads.clone());
             self.dirty = true;
+            if !msg.changes.is_empty() {
+                self.awaiting_reply_since = Some(now);
+            }
             messages.push((msg, duration));
             if !follow_up {
                 break;

@@ -55,6 +55,11 @@ impl Ready {
         if !conn.can_send() {
             return Vec::new();
         }
+        // Prongsai's patch: flow control (`PeerDocConnection::holds_back`).
+        conn.held_back = conn.holds_back(now);
+        if conn.held_back {
+            return Vec::new();
+        }
         conn.generate_sync_messages(now, doc)
             .into_iter()
             .map(|(msg, duration)| (SyncMessage::Sync { data: msg.encode() }, duration))
