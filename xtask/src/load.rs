@@ -266,6 +266,20 @@ impl Swarm {
         Ok(Swarm { clients, writers, observers, seen, recorder })
     }
 
+    /// Light clients (`connect_light`) or repos (`connect`).
+    pub async fn connect_as(
+        light: bool,
+        target: &Target,
+        logins: &[Minted],
+        docs: &[DocumentId],
+    ) -> anyhow::Result<Swarm> {
+        if light {
+            Swarm::connect_light(target, logins, docs).await
+        } else {
+            Swarm::connect(target, logins, docs).await
+        }
+    }
+
     /// The same groups of light clients (see `light_member`): one WebSocket, document and sync
     /// state each, instead of a repo each.
     pub async fn connect_light(target: &Target, logins: &[Minted], docs: &[DocumentId]) -> anyhow::Result<Swarm> {

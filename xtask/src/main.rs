@@ -38,7 +38,7 @@ fn plan(quick: bool) -> Plan {
             quick,
             latency_clients: vec![10, 100, 300],
             latency_secs: 5,
-            throughput_rates: vec![5.0, 10.0, 50.0, 200.0, 400.0, 800.0],
+            throughput_rates: vec![5.0, 10.0, 50.0, 200.0, 400.0, 800.0, 1600.0, 3200.0],
             idle_clients: 1000,
             touched_docs: 1100,
             durable_edits: 50,
@@ -53,7 +53,7 @@ fn plan(quick: bool) -> Plan {
             latency_secs: 15,
             throughput_rates: vec![
                 10.0, 20.0, 35.0, 50.0, 70.0, 100.0, 140.0, 200.0, 280.0, 400.0, 560.0, 800.0, 1130.0, 1600.0, 2260.0,
-                3200.0,
+                3200.0, 4500.0,
             ],
             idle_clients: 10_000,
             touched_docs: 10_000,
@@ -272,11 +272,7 @@ async fn bench(
                     let groups = (clients / GROUP).max(1);
                     let data = scratch.path().join(format!("latency-{clients}-{made_of}-{kind:?}"));
                     let (target, logins, docs) = prepare(kind, &data, groups, clients).await?;
-                    let swarm = if light {
-                        Swarm::connect_light(&target, &logins, &docs).await?
-                    } else {
-                        Swarm::connect(&target, &logins, &docs).await?
-                    };
+                    let swarm = Swarm::connect_as(light, &target, &logins, &docs).await?;
                     swarm.run(WRITER_RATE, Duration::from_secs(2)).await; // warm up
                     let cpu_before = target.cpu_secs();
                     let (samples, _) = swarm.run(WRITER_RATE, Duration::from_secs(plan.latency_secs)).await;
@@ -341,11 +337,7 @@ async fn bench(
             for kind in KINDS {
                 let data = scratch.path().join(format!("throughput-{made_of}-{kind:?}"));
                 let (target, logins, docs) = prepare(kind, &data, 10, 100).await?;
-                let swarm = if light {
-                    Swarm::connect_light(&target, &logins, &docs).await?
-                } else {
-                    Swarm::connect(&target, &logins, &docs).await?
-                };
+                let swarm = Swarm::connect_as(light, &target, &logins, &docs).await?;
                 swarm.run(5.0, Duration::from_secs(2)).await;
                 let mut sustained = 0.0f64;
                 for &rate in &plan.throughput_rates {
