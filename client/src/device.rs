@@ -238,7 +238,24 @@ impl Device {
         set_connection(&self.inner, Connection::Connecting);
         let weak = Arc::downgrade(&self.inner);
         let watcher = tokio::spawn(async move {
+            // Subscribe first, then read what the dialer already knows: its first attempt runs
+            // on the repo's IO task and can end (a refused token, say) before this task starts,
+            // and an event sent before the subscription is never seen. Missing it left a
+            // signed-out device "connecting" for good.
             let mut events = handle.events();
+            match futures::FutureExt::now_or_never(handle.established()) {
+                Some(Ok(_)) => {
+                    let Some(inner) = weak.upgrade() else { return };
+                    set_connection(&inner, Connection::Syncing);
+                    inner.wake.notify_one();
+                }
+                Some(Err(_)) => {
+                    let Some(inner) = weak.upgrade() else { return };
+                    set_connection(&inner, Connection::SignedOut);
+                    return;
+                }
+                None => {}
+            }
             while let Some(event) = events.next().await {
                 let Some(inner) = weak.upgrade() else { return };
                 match event {
