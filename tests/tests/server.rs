@@ -548,8 +548,9 @@ mod connections {
             }
         }
 
-        // From now on it never sends a byte. Three edits in a row: the first goes to it at once,
-        // the next ones are held back for its answer, which never comes.
+        // From now on it never sends a byte. The server's last message to it carried changes, so
+        // the server waits for an answer that never comes: the three edits are held back, and
+        // reach it only on the server's timer.
         for text in ["หนึ่ง", "สอง", "สาม"] {
             writer
                 .edit(YEAR, &DocKey::results("palad"), "บันทึก", move |tx, meta| {

@@ -1355,6 +1355,9 @@ impl Inner {
     }
 }
 
+/// Prongsai's patch: at most this many waiting tasks of one document are handled as one batch.
+pub(crate) const MAX_BATCH: usize = 64;
+
 /// Spawns a task which listens for new actors to spawn and runs them
 ///
 /// `samod` has two ways of running document actors, on a rayon threadpool, or
@@ -1364,9 +1367,6 @@ impl Inner {
 /// futures::executor::LocalPool). Instead, we spawn a task on the runtime which
 /// listens on a channel for new actors to spawn and then runs them on a
 /// `FuturesUnordered`. This function is that task.
-/// Prongsai's patch: at most this many waiting tasks of one document are handled as one batch.
-pub(crate) const MAX_BATCH: usize = 64;
-
 async fn async_actor_runner(rx: UnboundedReceiver<SpawnedActor>) {
     let mut running_actors = FuturesUnordered::new();
 

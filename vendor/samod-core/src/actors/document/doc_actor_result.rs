@@ -34,7 +34,7 @@ pub struct DocActorResult {
     /// Number of sync messages waiting for storage loading or a sharing decision
     pub pending_sync_messages: usize,
     /// Prongsai's patch: the actor holds changes back for a peer (flow control) and asks to be
-    /// handed a tick (`BatchInput::Tick`) within about 100 ms.
+    /// handed a tick (`BatchInput::Tick`) at the runtime's next 100 ms tick.
     pub wants_tick: bool,
 }
 
