@@ -24,6 +24,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 
 pub use app::{App, Config};
@@ -50,6 +51,13 @@ pub async fn serve<D: db::Database>(
         unhealthy.await;
         tracing::error!("storage failed: closing every sync connection");
         closer.close_all_connections();
+    });
+    // Sync messages are small and answer each other: without TCP_NODELAY one could wait for the
+    // peer's delayed acknowledgement of the last (tens of milliseconds).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY refused on an accepted connection");
+        }
     });
     let result = axum::serve(listener, router(app.clone()).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)

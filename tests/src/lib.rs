@@ -343,7 +343,9 @@ impl RawPeer {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = format!("ws://{addr}/sync").into_client_request().expect("request");
         request.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the upgrade succeeds");
+        // Without Nagle, as the client crate's dialer: small sync messages go out at once.
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, None, true).await.expect("the upgrade succeeds");
         let join = cbor_message(&[
             ("type", CborValue::Str("join")),
             ("senderId", CborValue::Str(peer_id)),
