@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use futures::StreamExt;
 use prongsai_client::dialer::TokenDialer;
-use prongsai_core::automerge::{Automerge, ROOT, ReadDoc, ScalarValue, sync, sync::SyncDoc, transaction::Transactable};
+use prongsai_core::automerge::{
+    Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, sync, sync::SyncDoc, transaction::Transactable,
+};
 use prongsai_tests::RawPeer;
 use samod::{BackoffConfig, DocHandle, DocumentId, PeerId, Repo};
 
@@ -97,14 +99,17 @@ impl Client {
 /// write).
 #[derive(Clone)]
 pub enum Writer {
-    Repo(DocHandle),
+    Repo(DocHandle, Arc<AtomicU64>),
     Light(tokio::sync::mpsc::UnboundedSender<()>),
 }
 
 /// Writes the current time into the shared document.
 pub fn stamp(writer: &Writer, recorder: &Recorder) {
     match writer {
-        Writer::Repo(handle) => handle.with_document(|doc| put_stamp(doc, recorder.now_us())),
+        Writer::Repo(handle, made) => {
+            let n = made.fetch_add(1, Ordering::Relaxed);
+            handle.with_document(|doc| put_stamp(doc, recorder.now_us(), n))
+        }
         Writer::Light(tell) => {
             let _ = tell.send(());
         }
@@ -112,15 +117,30 @@ pub fn stamp(writer: &Writer, recorder: &Recorder) {
     recorder.edits.fetch_add(1, Ordering::Relaxed);
 }
 
-fn put_stamp(doc: &mut Automerge, now_us: u64) {
+/// Fields the edits go round: each edit writes the time into the next of these maps at the root
+/// (`bench_000` … `bench_063`, each its own object, as the measures of a plan are), so every edit
+/// leaves its own value for the observers to time, and no one field piles up overwritten values.
+const SLOTS: usize = 64;
+
+fn slot_key(k: usize) -> String {
+    format!("bench_{k:03}")
+}
+
+/// Edit number `n` of a writer: the time now, in slot `n % SLOTS`.
+fn put_stamp(doc: &mut Automerge, now_us: u64, n: u64) {
+    let key = slot_key((n % SLOTS as u64) as usize);
     let mut tx = doc.transaction();
-    let _ = tx.put(ROOT, "bench_at_us", ScalarValue::Uint(now_us));
+    let obj = match tx.get(ROOT, key.as_str()).ok().flatten() {
+        Some((Value::Object(_), id)) => id,
+        _ => tx.put_object(ROOT, key.as_str(), ObjType::Map).expect("a map at the root"),
+    };
+    let _ = tx.put(&obj, "at_us", ScalarValue::Uint(now_us));
     tx.commit();
 }
 
-fn stamp_in(doc: &Automerge) -> Option<u64> {
-    match doc.get(ROOT, "bench_at_us").ok().flatten() {
-        Some((prongsai_core::automerge::Value::Scalar(s), _)) => match s.as_ref() {
+fn uint_at(doc: &Automerge, obj: &ObjId, key: &str) -> Option<u64> {
+    match doc.get(obj, key).ok().flatten() {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
             ScalarValue::Uint(n) => Some(*n),
             _ => None,
         },
@@ -128,9 +148,30 @@ fn stamp_in(doc: &Automerge) -> Option<u64> {
     }
 }
 
+/// Every stamp newer than `last`, oldest first, reading the slots from `next` on (and moving
+/// `next` past them). Edits arrive in order, so the walk stops at the first slot not newer.
+fn stamps_in(doc: &Automerge, last: u64, next: &mut usize) -> Vec<u64> {
+    let mut found = Vec::new();
+    let mut newest = last;
+    for _ in 0..SLOTS {
+        let at = match doc.get(ROOT, slot_key(*next).as_str()).ok().flatten() {
+            Some((Value::Object(_), id)) => uint_at(doc, &id, "at_us"),
+            _ => None,
+        };
+        match at {
+            Some(at) if at > newest => {
+                found.push(at);
+                newest = at;
+                *next = (*next + 1) % SLOTS;
+            }
+            _ => break,
+        }
+    }
+    found
+}
+
 /// Counts a stamp an observer has just seen (if newer than its last).
-fn saw(at: Option<u64>, last: &mut u64, recorder: &Recorder, seen: &AtomicU64) {
-    let Some(at) = at else { return };
+fn saw(at: u64, last: &mut u64, recorder: &Recorder, seen: &AtomicU64) {
     if at > *last {
         *last = at;
         seen.fetch_max(at, Ordering::Relaxed);
@@ -145,9 +186,11 @@ fn saw(at: Option<u64>, last: &mut u64, recorder: &Recorder, seen: &AtomicU64) {
 pub fn observe(handle: DocHandle, recorder: Arc<Recorder>, seen: Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut changes = handle.changes();
-        let mut last = 0;
+        let (mut last, mut next) = (0, 0);
         while changes.next().await.is_some() {
-            saw(handle.with_document(|doc| stamp_in(doc)), &mut last, &recorder, &seen);
+            for at in handle.with_document(|doc| stamps_in(doc, last, &mut next)) {
+                saw(at, &mut last, &recorder, &seen);
+            }
         }
     })
 }
@@ -173,7 +216,7 @@ async fn light_member(
     let mut doc = Automerge::new();
     let mut state = sync::State::new();
     let mut ready = Some(ready);
-    let mut last = 0;
+    let (mut last, mut next, mut made) = (0, 0, 0);
     let mut kind = "request"; // until this client has the document
     loop {
         if let Some(out) = doc.generate_sync_message(&mut state)
@@ -189,7 +232,10 @@ async fn light_member(
             None => Event::Message(peer.next_sync().await),
         };
         match event {
-            Event::Write => put_stamp(&mut doc, recorder.now_us()),
+            Event::Write => {
+                put_stamp(&mut doc, recorder.now_us(), made);
+                made += 1;
+            }
             Event::Message(None) => return,
             Event::Message(Some((id, data))) if id == doc_id => {
                 let Ok(message) = sync::Message::decode(&data) else { return };
@@ -197,7 +243,9 @@ async fn light_member(
                     return;
                 }
                 if let Some(seen) = &seen {
-                    saw(stamp_in(&doc), &mut last, &recorder, seen);
+                    for at in stamps_in(&doc, last, &mut next) {
+                        saw(at, &mut last, &recorder, seen);
+                    }
                 }
                 if !doc.get_heads().is_empty() {
                     kind = "sync";
@@ -255,7 +303,7 @@ impl Swarm {
         let mut clients = Vec::new();
         for (i, client, handle) in members {
             if i < groups {
-                writers.push(Writer::Repo(handle));
+                writers.push(Writer::Repo(handle, Arc::new(AtomicU64::new(0))));
             } else {
                 let s = Arc::new(AtomicU64::new(0));
                 seen.push((i % groups, s.clone()));
@@ -476,4 +524,32 @@ pub async fn upload_sample_docs(target: &Target, count: usize) -> anyhow::Result
     checker.repo.stop().await;
     client.repo.stop().await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An observer sees every edit once, in order, however many arrive together, and through the
+    /// wrap from the last slot to the first.
+    #[test]
+    fn every_edit_is_seen_once_even_when_several_arrive_together() {
+        let mut writer = Automerge::new();
+        let mut seen = Vec::new();
+        let (mut last, mut next) = (0, 0);
+        let mut made = 0;
+        for batch in [1, 5, 0, SLOTS - 3, 7] {
+            for _ in 0..batch {
+                made += 1;
+                put_stamp(&mut writer, 1000 + made, made - 1);
+            }
+            let observer = writer.fork();
+            let found = stamps_in(&observer, last, &mut next);
+            if let Some(&newest) = found.last() {
+                last = newest;
+            }
+            seen.extend(found);
+        }
+        assert_eq!(seen, (1001..=1000 + made).collect::<Vec<_>>());
+    }
 }

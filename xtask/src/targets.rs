@@ -96,12 +96,7 @@ impl Target {
 
     /// CPU time the server process has used so far (user + system), in seconds.
     pub fn cpu_secs(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-        // Fields after the command name (which may hold spaces) : utime is the 14th field, stime the 15th.
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        (ticks(11) + ticks(12)) / 100.0
+        cpu_secs_of(self.pid())
     }
 
     /// False once the server process has exited (a zombie not yet reaped counts as exited).
@@ -202,4 +197,14 @@ pub async fn bench_agency(data: &Path, id: &str, sessions: u32) -> anyhow::Resul
     )
     .await?;
     out.lines().map(|l| Ok(serde_json::from_str(l)?)).collect()
+}
+
+/// CPU time (user and system) a process has used so far, in seconds.
+pub fn cpu_secs_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) : utime is the 14th field, stime the 15th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
