@@ -678,11 +678,32 @@ impl DocumentActor {
                 tracing::warn!(err=?e, %key, "error loading snapshot chunk");
             }
         }
+        // Prongsai's patch: the incremental chunks that parse as single changes are applied in
+        // one batch (one pass over the document instead of one per chunk: with compaction by size
+        // there can be up to a couple of hundred); any other chunk, or a batch automerge refuses,
+        // is loaded chunk by chunk as upstream did, so a bad chunk costs only itself.
+        let mut batch = Vec::new();
+        let mut one_by_one = Vec::new();
         for (key, incremental) in incrementals {
+            match automerge::Change::from_bytes(incremental.clone()) {
+                Ok(change) => batch.push((key, incremental, change)),
+                Err(_) => one_by_one.push((key, incremental)),
+            }
+        }
+        let changes: Vec<automerge::Change> = batch.iter().map(|(_, _, c)| c.clone()).collect();
+        if let Err(e) = self.doc.apply_changes(changes) {
+            tracing::warn!(err=?e, "loading incremental changes together failed, loading them one by one");
+            one_by_one.extend(batch.into_iter().map(|(key, bytes, _)| (key, bytes)));
+        }
+        for (key, incremental) in one_by_one {
             if let Err(e) = self.doc.load_incremental(incremental) {
                 tracing::warn!(err=?e, %key, "error loading incremental chunk");
             }
         }
+        self.on_disk_state.loaded_sizes(
+            snapshots.values().map(Vec::len).sum(),
+            incrementals.values().map(Vec::len).sum(),
+        );
         // Prongsai's patch: what was just loaded is on disk. Without this the first save after a
         // load counts every change of the document as new and writes the whole document again.
         self.on_disk_state.loaded(&heads_before_load, self.doc.get_heads());

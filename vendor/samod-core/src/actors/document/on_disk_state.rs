@@ -19,7 +19,15 @@ pub(super) struct OnDiskState {
     deletions: HashSet<StorageKey>,
     running_puts: HashMap<IoTaskId, StorageKey>,
     running_deletes: HashMap<IoTaskId, StorageKey>,
+    /// Prongsai's patch: bytes of the snapshots on disk, and of the incremental chunks written or
+    /// loaded since (see `save_new_changes`).
+    snapshot_bytes: usize,
+    incremental_bytes: usize,
 }
+
+/// Prongsai's patch: compact when the incremental chunks on disk reach the snapshot's size (and
+/// number more than 10), or when they number more than this.
+const MAX_CHUNKS: usize = 200;
 
 #[derive(Debug)]
 struct Compaction {
@@ -36,7 +44,15 @@ impl OnDiskState {
             deletions: HashSet::new(),
             running_deletes: HashMap::new(),
             running_puts: HashMap::new(),
+            snapshot_bytes: 0,
+            incremental_bytes: 0,
         }
+    }
+
+    /// Prongsai's patch: the sizes of what was loaded from disk.
+    pub(super) fn loaded_sizes(&mut self, snapshot_bytes: usize, incremental_bytes: usize) {
+        self.snapshot_bytes += snapshot_bytes;
+        self.incremental_bytes += incremental_bytes;
     }
 
     /// Add keys that we know are now on disk
@@ -60,7 +76,14 @@ impl OnDiskState {
     ) {
         let new_changes = doc.get_changes(self.last_saved_heads.as_ref().unwrap_or(&Vec::new()));
 
-        let eligible_for_compaction = new_changes.len() > 10 || self.on_disk.len() > 10;
+        // Prongsai's patch: upstream compacted whenever more than ten chunks were on disk, so a
+        // document took a full `save()` (every op, compressed) every ten changes. Now the
+        // incremental chunks may grow to the snapshot's size first: the bytes on disk stay within
+        // twice the document's, and the full saves come less often.
+        let new_bytes: usize = new_changes.iter().map(|c| c.raw_bytes().len()).sum();
+        let chunks = self.on_disk.len() + new_changes.len();
+        let eligible_for_compaction = chunks > 10
+            && (self.incremental_bytes + new_bytes >= self.snapshot_bytes || chunks > MAX_CHUNKS);
         if self.compaction.is_none() && eligible_for_compaction {
             tracing::debug!(
                 num_changes = new_changes.len(),
@@ -69,7 +92,10 @@ impl OnDiskState {
             );
             let hash = CompactionHash::new(&doc.get_heads());
             let key = StorageKey::snapshot_path(doc_id, &hash);
-            let put_id = out.put(key.clone(), doc.save());
+            let saved = doc.save();
+            self.snapshot_bytes = saved.len();
+            self.incremental_bytes = 0;
+            let put_id = out.put(key.clone(), saved);
             let mut supercedes = self.on_disk.clone();
             // Make sure that we don't delete the compaction we're producing
             // somehow One way this can happen is if a previous process got
@@ -82,6 +108,7 @@ impl OnDiskState {
             });
             self.running_puts.insert(put_id, key);
         } else {
+            self.incremental_bytes += new_bytes;
             for change in new_changes {
                 let key = StorageKey::incremental_path(doc_id, change.hash());
                 let put_id = out.put(key.clone(), change.raw_bytes().to_vec());
