@@ -120,7 +120,7 @@ pub fn stamp(writer: &Writer, recorder: &Recorder) {
 /// Fields the edits go round: each edit writes the time into the next of these maps at the root
 /// (`bench_000` … `bench_063`, each its own object, as the measures of a plan are), so every edit
 /// leaves its own value for the observers to time, and no one field piles up overwritten values.
-const SLOTS: usize = 64;
+pub const SLOTS: usize = 64;
 
 fn slot_key(k: usize) -> String {
     format!("bench_{k:03}")

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::Context;
-use load::{Percentiles, Swarm, percentiles, prepare};
+use load::{Percentiles, SLOTS, Swarm, percentiles, prepare};
 use targets::{Kind, cpu_secs_of, root};
 
 const KINDS: [Kind; 2] = [Kind::Prongsai, Kind::Reference];
@@ -267,7 +267,7 @@ async fn bench(
             md,
             "## Edit → other peer latency\n\nClients in groups of {GROUP} on one shared document (a division's team): \
              one writes {WRITER_RATE} edits a second, nine watch; the time from the edit to each watcher seeing it. \
-             Each edit writes the time into the next of 64 small maps at the document's root, round and round (as \
+             Each edit writes the time into the next of {SLOTS} small maps at the document's root, round and round (as \
              staff update the measures of a plan), so every edit leaves its own value and every edit is timed, \
              including those that arrive together in one message. {} s per run. Each count runs twice: with *repos* (every client a samod repo dialling with the client \
              crate's dialer, as a field device syncs) and with *light* clients (every client one WebSocket, one \
