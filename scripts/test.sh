@@ -15,8 +15,9 @@ export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
 step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*" >&2; }
 
-step "format"
-cargo fmt --all -- --check
+step "format (our crates; the vendored copies keep upstream's formatting)"
+cargo fmt --check -p prongsai-core -p prongsai-sync-server -p prongsai-client -p prongsai-report \
+  -p prongsai-frontend -p prongsai-app -p prongsai-tests -p xtask
 
 step "frontend (Yew, wasm32, linted) into frontend/dist, before the app embeds it"
 bash scripts/build-frontend.sh

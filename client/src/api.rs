@@ -3,11 +3,14 @@
 use std::time::Duration;
 
 use prongsai_core::admin::{
-    BindApproverRequest, ChangePasswordRequest, NewUserRequest, PasswordIssued, UserAccount, UserChange,
+    AuditEntry, BindApproverRequest, ChangePasswordRequest, NewUserRequest, PasswordIssued, UserAccount, UserChange,
 };
 use prongsai_core::automerge::ChangeHash;
-use prongsai_core::model::DocKind;
-use serde::{Deserialize, Serialize};
+use prongsai_core::wire::{
+    BlobStored, DurableResponse, ErrorBody, ErrorKind, LoginRequest, SessionsRevoked, SignRequest, SignResponse,
+};
+pub use prongsai_core::wire::{DocumentEntry, LoginResponse, Me};
+use serde::Deserialize;
 
 /// Why a call to the server failed.
 #[derive(Debug, thiserror::Error)]
@@ -15,12 +18,13 @@ pub enum ApiError {
     /// The token is missing, expired or revoked, or the password was wrong: sign in again.
     #[error("not signed in (the server answered 401)")]
     Unauthorized,
-    #[error("too many failed logins; try again in {retry_after:?}")]
+    #[error("too many failed attempts; try again in {retry_after:?}")]
     RateLimited { retry_after: Duration },
     #[error("not found or not available to this user")]
     NotFound,
-    #[error("the server refused: {status} {message}")]
-    Refused { status: u16, message: String },
+    /// Any other refusal: `kind` says what it was (one status can mean several kinds).
+    #[error("the server refused ({kind}): {status} {message}")]
+    Refused { status: u16, kind: ErrorKind, message: String },
     #[error("cannot reach the server: {0}")]
     Network(String),
     #[error("unexpected answer from the server: {0}")]
@@ -28,47 +32,21 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// True when the device should retry later (offline, server restarting).
+    /// True when the device should retry later (offline, server restarting or busy).
     pub fn is_offline(&self) -> bool {
         matches!(self, ApiError::Network(_)) || matches!(self, ApiError::Refused { status: 502..=504, .. })
     }
-}
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct LoginResponse {
-    pub token: String,
-    pub peer_id: String,
-    pub expires_at: i64,
-    pub actor_id: String,
-    pub username: String,
-    pub agency_id: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Me {
-    pub username: String,
-    pub agency_id: String,
-    pub division: Option<String>,
-    pub roles: Vec<String>,
-    #[serde(default)]
-    pub display_name: String,
-    #[serde(default)]
-    pub position: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct DocumentEntry {
-    pub kind: DocKind,
-    pub division: Option<String>,
-    pub url: String,
-    #[serde(default)]
-    pub writable: bool,
-}
-
-impl DocumentEntry {
-    /// The samod document id (the URL without `automerge:`).
-    pub fn document_id(&self) -> &str {
-        self.url.strip_prefix("automerge:").unwrap_or(&self.url)
+    /// What kind of refusal this is, as the server named it.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ApiError::Unauthorized => ErrorKind::Unauthorized,
+            ApiError::RateLimited { .. } => ErrorKind::RateLimited,
+            ApiError::NotFound => ErrorKind::NotFound,
+            ApiError::Refused { kind, .. } => *kind,
+            ApiError::Network(_) => ErrorKind::Unavailable,
+            ApiError::Decode(_) => ErrorKind::Other,
+        }
     }
 }
 
@@ -77,6 +55,8 @@ impl DocumentEntry {
 pub struct Durability {
     pub durable: bool,
     pub writable: bool,
+    /// One of the heads asked about is a change the server refused: it will never be durable.
+    pub refused: bool,
 }
 
 /// A thin client of the server's HTTP API.
@@ -140,22 +120,24 @@ impl ServerApi {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok())
             .map(Duration::from_secs);
-        let message = response
-            .json::<serde_json::Value>()
-            .await
-            .ok()
-            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
-            .unwrap_or_default();
+        let body = response.json::<ErrorBody>().await.ok();
+        let kind = body.as_ref().map_or(ErrorKind::Other, |b| b.kind);
+        let message = body.map(|b| b.error).unwrap_or_default();
         Err(match status.as_u16() {
             401 => ApiError::Unauthorized,
             404 => ApiError::NotFound,
             429 => ApiError::RateLimited { retry_after: retry_after.unwrap_or(Duration::from_secs(60)) },
-            code => ApiError::Refused { status: code, message },
+            code => ApiError::Refused { status: code, kind, message },
         })
     }
 
     pub async fn login(&self, username: &str, password: &str, device: &str) -> Result<LoginResponse, ApiError> {
-        let body = serde_json::json!({ "username": username, "password": password, "device": device });
+        let body = LoginRequest {
+            username: username.to_string(),
+            password: password.to_string(),
+            device: Some(device.to_string()),
+            web: false,
+        };
         self.send(self.request(reqwest::Method::POST, "api/login")?.json(&body)).await
     }
 
@@ -194,12 +176,8 @@ impl ServerApi {
             .request(reqwest::Method::GET, &format!("api/documents/{doc_id}/durable"))?
             .query(&[("heads", heads.join(",").as_str()), ("wait_ms", wait_ms.as_str())])
             .timeout(wait + Duration::from_secs(30));
-        let answer: serde_json::Value = self.send(request).await?;
-        Ok(Durability {
-            durable: answer.get("durable").and_then(serde_json::Value::as_bool).unwrap_or(false),
-            // Older servers do not say: assume writable, as before.
-            writable: answer.get("writable").and_then(serde_json::Value::as_bool).unwrap_or(true),
-        })
+        let answer: DurableResponse = self.send(request).await?;
+        Ok(Durability { durable: answer.durable, writable: answer.writable, refused: answer.refused })
     }
 
     /// Signs (or returns) one step of the approval chain.
@@ -211,8 +189,12 @@ impl ServerApi {
         decision: &str,
         comment: &str,
         date: Option<&str>,
-    ) -> Result<serde_json::Value, ApiError> {
-        let body = serde_json::json!({ "decision": decision, "comment": comment, "date": date });
+    ) -> Result<SignResponse, ApiError> {
+        let body = SignRequest {
+            decision: prongsai_core::model::SignatureDecision::parse(decision),
+            comment: comment.to_string(),
+            date: date.map(str::to_string),
+        };
         self.send(
             self.request(reqwest::Method::POST, &format!("api/agencies/{agency}/years/{year}/approvals/{step}"))?
                 .json(&body),
@@ -255,8 +237,8 @@ impl ServerApi {
     /// Revokes every session of a user; answers how many were live.
     pub async fn revoke_sessions(&self, agency: &str, username: &str) -> Result<usize, ApiError> {
         let path = format!("api/agencies/{agency}/users/{username}/revoke");
-        let answer: serde_json::Value = self.send(self.request(reqwest::Method::POST, &path)?).await?;
-        Ok(answer.get("sessions_revoked").and_then(serde_json::Value::as_u64).unwrap_or(0) as usize)
+        let answer: SessionsRevoked = self.send(self.request(reqwest::Method::POST, &path)?).await?;
+        Ok(answer.sessions_revoked)
     }
 
     /// Binds the user who signs one step of a year's approval chain.
@@ -272,12 +254,21 @@ impl ServerApi {
         self.send(self.request(reqwest::Method::PUT, &path)?.json(&body)).await
     }
 
+    /// The agency's audit log, newest first (the agency's admin only).
+    pub async fn audit_log(&self, agency: &str, before: Option<i64>) -> Result<Vec<AuditEntry>, ApiError> {
+        let mut request = self.request(reqwest::Method::GET, &format!("api/agencies/{agency}/audit"))?;
+        if let Some(before) = before {
+            request = request.query(&[("before", before)]);
+        }
+        self.send(request).await
+    }
+
     /// Changes the signed-in user's own password; their other sessions are signed out.
     pub async fn change_password(&self, current: &str, new: &str) -> Result<usize, ApiError> {
         let body = ChangePasswordRequest { current: current.to_string(), new: new.to_string() };
-        let answer: serde_json::Value =
+        let answer: SessionsRevoked =
             self.send(self.request(reqwest::Method::POST, "api/me/password")?.json(&body)).await?;
-        Ok(answer.get("sessions_revoked").and_then(serde_json::Value::as_u64).unwrap_or(0) as usize)
+        Ok(answer.sessions_revoked)
     }
 
     pub async fn put_blob(&self, sha256: &str, media_type: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
@@ -285,7 +276,7 @@ impl ServerApi {
             .request(reqwest::Method::PUT, &format!("api/blobs/{sha256}"))?
             .header(reqwest::header::CONTENT_TYPE, media_type)
             .body(bytes);
-        let _: serde_json::Value = self.send(request).await?;
+        let _: BlobStored = self.send(request).await?;
         Ok(())
     }
 
@@ -299,7 +290,7 @@ impl ServerApi {
             200 => Ok(response.bytes().await.map_err(|e| ApiError::Network(e.to_string()))?.to_vec()),
             401 => Err(ApiError::Unauthorized),
             404 => Err(ApiError::NotFound),
-            code => Err(ApiError::Refused { status: code, message: String::new() }),
+            code => Err(ApiError::Refused { status: code, kind: ErrorKind::Other, message: String::new() }),
         }
     }
 
@@ -314,7 +305,7 @@ impl ServerApi {
             200 => Ok(Some(response.bytes().await.map_err(|e| ApiError::Network(e.to_string()))?.to_vec())),
             404 => Ok(None),
             401 => Err(ApiError::Unauthorized),
-            code => Err(ApiError::Refused { status: code, message: String::new() }),
+            code => Err(ApiError::Refused { status: code, kind: ErrorKind::Other, message: String::new() }),
         }
     }
 

@@ -730,6 +730,49 @@ async fn refresh_count(inner: &Inner) {
     });
 }
 
+/// The most pending changes asked about one by one after the server said some were refused;
+/// beyond that all of them count as refused (a device with that many is far off course anyway).
+const REFUSED_SORT_LIMIT: usize = 500;
+
+/// The server refused a change among the document's heads (its author may not write it, or it
+/// builds on one that was): asks about each pending change, forgets the durable ones, and keeps
+/// the refused ones on this device, shown as refused, never counted as on their way.
+async fn sort_out_refused(inner: &Arc<Inner>, doc_id: &str, known: &[ChangeHash]) {
+    let mut refused = Vec::new();
+    let mut durable = Vec::new();
+    for (i, hash) in known.iter().enumerate() {
+        if i >= REFUSED_SORT_LIMIT {
+            refused.extend_from_slice(&known[i..]);
+            break;
+        }
+        match inner.api.durability(doc_id, std::slice::from_ref(hash), Duration::ZERO).await {
+            Ok(d) if d.durable => durable.push(*hash),
+            Ok(d) if d.refused => refused.push(*hash),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::debug!(error = %e, "sorting out refused changes failed; will retry");
+                return;
+            }
+        }
+    }
+    if !durable.is_empty() {
+        let _ = inner.storage.remove_pending(doc_id, &durable).await;
+    }
+    if refused.is_empty() {
+        return;
+    }
+    tracing::warn!(document = %doc_id, changes = refused.len(), "the server refused changes by an author who may not write");
+    if inner.storage.refuse(doc_id, &refused).await.is_ok() {
+        let document = document_name(inner, doc_id);
+        inner.state.send_modify(|s| {
+            s.error = Some(format!(
+                "the server refused {} change(s) to {document}: made by someone who may not write it, or built on such a change",
+                refused.len()
+            ))
+        });
+    }
+}
+
 /// Asks the server, document by document, whether pending changes are durable, and forgets
 /// those it confirms.
 async fn confirm_loop(weak: std::sync::Weak<Inner>) {
@@ -829,6 +872,7 @@ async fn confirm_once(inner: &Arc<Inner>) {
                         });
                     }
                 }
+                Ok(d) if d.refused => sort_out_refused(&inner, &doc_id, &known).await,
                 Ok(_) => {}
                 Err(ApiError::Unauthorized) => set_connection(&inner, Connection::SignedOut),
                 Err(e) => tracing::debug!(error = %e, "durability check failed; will retry"),

@@ -28,6 +28,13 @@ pub fn may_write(principal: &Principal<'_>, kind: DocKind, doc_division: Option<
     }
 }
 
+/// True when `principal` may write at least one kind of document of an agency-year: someone
+/// who records results or keeps the plan (and so may attach evidence).
+pub fn may_write_some(principal: &Principal<'_>) -> bool {
+    [DocKind::Plan, DocKind::Review, DocKind::Memo].into_iter().any(|k| may_write(principal, k, None))
+        || may_write(principal, DocKind::Results, principal.division)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +62,8 @@ mod tests {
             }
             assert_eq!(may_write(&p, Results, Some("palad")), palad, "{roles:?} results/palad");
             assert_eq!(may_write(&p, Results, Some("klang")), klang, "{roles:?} results/klang");
+            let some = expected.contains(&true) || palad || klang;
+            assert_eq!(may_write_some(&p), some, "{roles:?} writes some document");
         }
     }
 }

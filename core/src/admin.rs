@@ -74,6 +74,73 @@ pub struct BindApproverRequest {
     pub approver: Option<String>,
 }
 
+/// One administrative or operator action, as the agency's audit log keeps it (append-only).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    /// Increasing: the log's order.
+    pub id: i64,
+    /// Unix milliseconds.
+    pub at: i64,
+    /// Who did it: a username, or `operator` for the server's command line.
+    pub actor: String,
+    /// From which session: its peer id, or `command line`.
+    pub session: String,
+    pub action: AuditAction,
+    /// What it was done to (a username, a step, a year, a file).
+    pub target: String,
+    /// What changed, as data (never a password or a token).
+    #[serde(default)]
+    pub detail: serde_json::Value,
+}
+
+/// What kind of action an audit entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    UserAdded,
+    UserChanged,
+    UserDisabled,
+    UserEnabled,
+    PasswordReset,
+    PasswordChanged,
+    SessionsRevoked,
+    ApproverBound,
+    EmblemSet,
+    PlanImported,
+    ReportPublished,
+    YearCreated,
+    YearClosed,
+    YearReopened,
+    AgencyCreated,
+    /// An action this build does not know (written by a newer server).
+    #[serde(other)]
+    Other,
+}
+
+impl AuditAction {
+    /// The action as the admin reads it (Thai, English).
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            AuditAction::UserAdded => ("เพิ่มผู้ใช้", "user added"),
+            AuditAction::UserChanged => ("แก้ไขผู้ใช้", "user changed"),
+            AuditAction::UserDisabled => ("ระงับผู้ใช้", "user disabled"),
+            AuditAction::UserEnabled => ("เปิดใช้ผู้ใช้อีกครั้ง", "user enabled"),
+            AuditAction::PasswordReset => ("ตั้งรหัสผ่านใหม่ให้ผู้ใช้", "password reset"),
+            AuditAction::PasswordChanged => ("เปลี่ยนรหัสผ่านของตนเอง", "own password changed"),
+            AuditAction::SessionsRevoked => ("ออกจากระบบทุกเครื่อง", "sessions revoked"),
+            AuditAction::ApproverBound => ("กำหนดผู้ลงนาม", "approver bound"),
+            AuditAction::EmblemSet => ("เปลี่ยนตราสัญลักษณ์", "emblem set"),
+            AuditAction::PlanImported => ("นำเข้าแผนจากไฟล์", "plan imported"),
+            AuditAction::ReportPublished => ("เผยแพร่รายงาน", "report published"),
+            AuditAction::YearCreated => ("สร้างปีงบประมาณ", "year created"),
+            AuditAction::YearClosed => ("ปิดปีงบประมาณ", "year closed"),
+            AuditAction::YearReopened => ("เปิดปีงบประมาณอีกครั้ง", "year reopened"),
+            AuditAction::AgencyCreated => ("สร้างหน่วยงาน", "agency created"),
+            AuditAction::Other => ("รายการอื่น", "other action"),
+        }
+    }
+}
+
 /// The roles an admin may grant, in the order the pages list them.
 pub const ROLES: [Role; 6] =
     [Role::Staff, Role::DivisionHead, Role::Coordinator, Role::Approver, Role::Viewer, Role::Admin];

@@ -31,6 +31,25 @@ pub struct MergedView {
     pub oit_window: Option<WindowView>,
 }
 
+impl MergedView {
+    /// The approval chain as [`crate::signing`] reads it.
+    pub fn chain(&self) -> Vec<crate::signing::ChainStep> {
+        self.approvals
+            .iter()
+            .map(|a| crate::signing::ChainStep {
+                step: a.step.clone(),
+                approver: a.approver.clone(),
+                approved_current: a.up_to_date && a.decision == Some(SignatureDecision::Approved),
+            })
+            .collect()
+    }
+
+    /// Whether `username` may sign `step` now, by the same rule the server applies.
+    pub fn may_sign(&self, step: &str, username: &str, roles: &[Role]) -> bool {
+        crate::signing::may_sign(&self.chain(), step, username, roles).is_ok()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgencySummary {
     pub id: String,
@@ -152,7 +171,8 @@ pub struct ApprovalView {
     pub date: Option<String>,
     /// True when signed on the report's current content.
     pub up_to_date: bool,
-    /// True for the first step that is not signed up to date: the one that may sign now.
+    /// True for the step whose turn it is ([`crate::signing::turn`]): the first that has not
+    /// approved the current content.
     pub is_next: bool,
 }
 
@@ -347,16 +367,16 @@ pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
     awaiting_review.sort_by_key(|c| c.submitted_at);
 
     let report = Report::build(year);
-    let mut next_found = false;
+    let turn = crate::signing::turn(&crate::signing::chain(year, &report));
     let approvals = year
         .approval_steps()
         .into_iter()
         .zip(&report.signatures)
-        .map(|((id, step), printed)| {
+        .enumerate()
+        .map(|(index, ((id, step), printed))| {
             let signature = year.approvals.signatures.get(id);
             let up_to_date = printed.as_ref().is_some_and(|p| p.up_to_date);
-            let is_next = !next_found && !up_to_date;
-            next_found |= is_next;
+            let is_next = turn == Some(index);
             ApprovalView {
                 step: id.clone(),
                 title: step.title.clone(),

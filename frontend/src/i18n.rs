@@ -88,10 +88,37 @@ impl Lang {
             "invalid" => {
                 self.pick("ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบแล้วลองอีกครั้ง", "The input is not valid. Check it and try again.")
             }
-            "unavailable" => self.pick(
+            "not_on_device" => self.pick(
                 "ยังไม่มีข้อมูลนี้ในเครื่อง ต้องเชื่อมต่อเซิร์ฟเวอร์อย่างน้อยหนึ่งครั้ง",
                 "This data is not on the device yet. Connect to the server once.",
             ),
+            "unavailable" => self.pick(
+                "เซิร์ฟเวอร์ยังบันทึกข้อมูลไม่ได้ในขณะนี้ กรุณาลองใหม่ภายหลัง (ข้อมูลในเครื่องยังอยู่ครบ)",
+                "The server cannot store data right now. Try again later (everything on this device is kept).",
+            ),
+            "busy" => self.pick(
+                "เซิร์ฟเวอร์กำลังตรวจสอบการเข้าสู่ระบบจำนวนมาก กรุณารอสักครู่แล้วลองใหม่",
+                "The server is busy checking other sign-ins. Wait a moment and try again.",
+            ),
+            "too_large" => self.pick("ไฟล์มีขนาดใหญ่เกินกำหนด", "The file is larger than accepted."),
+            "unsupported_type" => self.pick(
+                "ไม่รับไฟล์ชนิดนี้ รับเฉพาะรูปภาพ JPEG/PNG, PDF, Word (DOCX), Excel (XLSX), ODT, ODS หรือไฟล์ข้อความ",
+                "This kind of file is not accepted: JPEG/PNG photos, PDF, DOCX, XLSX, ODT, ODS or text only.",
+            ),
+            "quota_exceeded" => self.pick(
+                "พื้นที่เก็บหลักฐานของหน่วยงานเต็มแล้ว ติดต่อผู้ดูแลระบบ",
+                "The agency's evidence storage is full. Contact the administrator.",
+            ),
+            "disk_full" => self.pick(
+                "พื้นที่บนเซิร์ฟเวอร์ใกล้เต็ม ไฟล์หลักฐานจะส่งเมื่อผู้ดูแลระบบเพิ่มพื้นที่ (การแก้ไขข้อมูลยังซิงก์ตามปกติ)",
+                "The server's disk is nearly full. Evidence files will upload once space is freed (edits still sync).",
+            ),
+            "username_taken" => self.pick("ชื่อผู้ใช้นี้มีผู้ใช้แล้ว", "This username is taken."),
+            "last_admin" => self.pick(
+                "ทำไม่ได้: ผู้ใช้นี้เป็นผู้ดูแลระบบคนสุดท้ายของหน่วยงาน ให้ผู้อื่นเป็นผู้ดูแลระบบก่อน",
+                "Not possible: this is the agency's last admin. Make someone else admin first.",
+            ),
+            "already_exists" => self.pick("มีรายการนี้อยู่แล้ว", "This already exists."),
             "no_year" => self.pick(
                 "หน่วยงานยังไม่มีปีงบประมาณในระบบ ติดต่อผู้ดูแลระบบ",
                 "The agency has no fiscal year on the server yet. Contact the administrator.",
@@ -122,10 +149,6 @@ impl Lang {
             "forbidden" => self.pick(
                 "ทำรายการนี้ไม่ได้: เฉพาะผู้ดูแลระบบของหน่วยงาน หรือรหัสผ่านปัจจุบันไม่ถูกต้อง",
                 "Not allowed: only the agency's admin may do this, or the current password is wrong.",
-            ),
-            "out_of_order" => self.pick(
-                "ขัดกับข้อมูลปัจจุบัน เช่น ชื่อผู้ใช้ซ้ำ หรือเป็นผู้ดูแลระบบคนสุดท้ายของหน่วยงาน",
-                "This conflicts with the current data: the username is taken, or this is the agency's last admin.",
             ),
             "offline" => self.pick(
                 "การจัดการผู้ใช้ต้องเชื่อมต่อเซิร์ฟเวอร์ กรุณาลองอีกครั้งเมื่อออนไลน์",

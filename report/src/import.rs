@@ -20,6 +20,10 @@ pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_UNPACKED_BYTES: u64 = 40 * 1024 * 1024;
 pub const MAX_ZIP_ENTRIES: usize = 500;
 pub const MAX_ROWS: usize = 1_000;
+/// The widest plan accepted: the template has a dozen columns.
+pub const MAX_COLUMNS: usize = 100;
+/// Cells read from a sheet at most (filled or not), before anything is laid out.
+pub const MAX_CELLS: usize = 200_000;
 /// Longest cell accepted: a real method list is a few hundred characters.
 pub const MAX_CELL_CHARS: usize = 5_000;
 
@@ -44,6 +48,10 @@ pub enum ImportError {
     MissingColumns(Vec<String>),
     #[error("มีมากกว่า {max} แถว · more than {max} rows")]
     TooManyRows { max: usize },
+    #[error("มีมากกว่า {max} คอลัมน์ · more than {max} columns")]
+    TooManyColumns { max: usize },
+    #[error("มีมากกว่า {max} ช่อง · more than {max} cells")]
+    TooManyCells { max: usize },
     #[error("แถว {row} คอลัมน์ {column} ยาว {chars} ตัวอักษร (รับได้ไม่เกิน {max}) · a cell is too long")]
     CellTooLong { row: usize, column: String, chars: usize, max: usize },
 }
@@ -60,6 +68,8 @@ impl ImportError {
             ImportError::NotText => "not_text",
             ImportError::MissingColumns(_) => "missing_columns",
             ImportError::TooManyRows { .. } => "too_many_rows",
+            ImportError::TooManyColumns { .. } => "too_many_columns",
+            ImportError::TooManyCells { .. } => "too_many_cells",
             ImportError::CellTooLong { .. } => "cell_too_long",
         }
     }
@@ -162,11 +172,45 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ImportError> {
         .or(names.first())
         .cloned()
         .ok_or(ImportError::NotASpreadsheet)?;
-    let range = workbook.worksheet_range(&sheet).map_err(|e| ImportError::Unreadable(e.to_string()))?;
-    if range.height() > MAX_ROWS + 10 {
-        return Err(ImportError::TooManyRows { max: MAX_ROWS });
+    // Cell by cell, bounded before any grid exists: calamine's own range is a dense grid from
+    // the first to the last cell, so two cells at A1 and XFD1048576 would ask for 17 billion.
+    let mut reader = workbook.worksheet_cells_reader(&sheet).map_err(|e| ImportError::Unreadable(e.to_string()))?;
+    let mut cells: Vec<((u32, u32), String)> = Vec::new();
+    let mut seen = 0usize;
+    while let Some(cell) = reader.next_cell().map_err(|e| ImportError::Unreadable(e.to_string()))? {
+        seen += 1;
+        if seen > MAX_CELLS {
+            return Err(ImportError::TooManyCells { max: MAX_CELLS });
+        }
+        let (row, column) = cell.get_position();
+        let text = calamine::Data::from(cell.get_value().clone()).to_string();
+        if text.is_empty() {
+            continue;
+        }
+        if row as usize > MAX_ROWS + 10 {
+            return Err(ImportError::TooManyRows { max: MAX_ROWS });
+        }
+        if column as usize >= MAX_COLUMNS {
+            return Err(ImportError::TooManyColumns { max: MAX_COLUMNS });
+        }
+        cells.push(((row, column), text));
     }
-    Ok(range.rows().map(|row| row.iter().map(|c| c.to_string()).collect()).collect())
+    Ok(grid(cells))
+}
+
+/// The cells laid out from the first filled row and column to the last (as calamine's range
+/// would), within the bounds already checked.
+fn grid(cells: Vec<((u32, u32), String)>) -> Vec<Vec<String>> {
+    let Some(first_row) = cells.iter().map(|((r, _), _)| *r).min() else { return Vec::new() };
+    let first_column = cells.iter().map(|((_, c), _)| *c).min().unwrap_or(0);
+    let last_row = cells.iter().map(|((r, _), _)| *r).max().unwrap_or(first_row);
+    let last_column = cells.iter().map(|((_, c), _)| *c).max().unwrap_or(first_column);
+    let width = (last_column - first_column + 1) as usize;
+    let mut table = vec![vec![String::new(); width]; (last_row - first_row + 1) as usize];
+    for ((row, column), text) in cells {
+        table[(row - first_row) as usize][(column - first_column) as usize] = text;
+    }
+    table
 }
 
 /// UTF-8 (a BOM is dropped) or, failing that, Windows-874. Binary content is refused.

@@ -2,7 +2,7 @@
 //! to the client or core crate.
 
 use prongsai_client::{DeviceError, EvidenceTarget};
-use prongsai_core::admin::{NewUserRequest, PasswordIssued, UserAccount, UserChange};
+use prongsai_core::admin::{AuditEntry, NewUserRequest, PasswordIssued, UserAccount, UserChange};
 use prongsai_core::app::{SessionView, SyncState};
 use prongsai_core::detail::{MeasureDetail, measure_detail};
 use prongsai_core::edit::Edit;
@@ -141,6 +141,14 @@ pub async fn users(shell: State<'_, Shell>) -> Result<Vec<UserAccount>, CommandE
     let (device, _) = shell.device_and_year().await?;
     let agency = device.session().agency_id.clone();
     Ok(device.api().users(&agency).await.map_err(DeviceError::from)?)
+}
+
+/// The agency's audit log, newest first (the admin's page).
+#[tauri::command]
+pub async fn audit_log(shell: State<'_, Shell>, before: Option<i64>) -> Result<Vec<AuditEntry>, CommandError> {
+    let (device, _) = shell.device_and_year().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().audit_log(&agency, before).await.map_err(DeviceError::from)?)
 }
 
 #[tauri::command]

@@ -37,6 +37,7 @@ pub fn run() {
             commands::sign,
             commands::memo,
             commands::users,
+            commands::audit_log,
             commands::add_user,
             commands::change_user,
             commands::reset_password,

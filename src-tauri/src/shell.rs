@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use prongsai_client::api::ApiError;
 use prongsai_client::{Device, DeviceConfig, DeviceError};
 use prongsai_core::AgencyYear;
 use prongsai_core::app::{Connection, SessionView, SyncState};
@@ -49,15 +48,12 @@ impl CommandError {
             CommandError::InvalidServer(_) => "invalid_server",
             CommandError::InvalidDate(_) | CommandError::BadRequest(_) => "invalid",
             CommandError::Device(e) => match e {
-                DeviceError::Api(ApiError::Unauthorized) => "unauthorized",
-                DeviceError::Api(ApiError::RateLimited { .. }) => "rate_limited",
                 DeviceError::Api(e) if e.is_offline() => "offline",
-                DeviceError::Api(ApiError::Refused { status: 403, .. }) => "forbidden",
-                DeviceError::Api(ApiError::Refused { status: 409, .. }) => "out_of_order",
-                DeviceError::Api(ApiError::Refused { status: 400, .. }) => "invalid",
+                // The server's own kind (core's `wire::ErrorKind`), which the frontend words.
+                DeviceError::Api(e) => e.kind().as_str(),
                 DeviceError::ReadOnly { .. } => "read_only",
                 DeviceError::Doc(prongsai_core::DocError::Invalid(_)) => "invalid",
-                DeviceError::Unavailable => "unavailable",
+                DeviceError::Unavailable => "not_on_device",
                 DeviceError::NoYear => "no_year",
                 DeviceError::Evidence(_) => "bad_file",
                 _ => "other",

@@ -4,50 +4,80 @@
 //! Every change takes effect on live connections at once: access decisions are recomputed (a
 //! moved user writes their new division, not the old one), a disabled user's connections close,
 //! and the directory's public facts about the user follow, so names in history stay right.
+//!
+//! Who may call these is decided by the route table ([`crate::routes`]): the agency's admin for
+//! the agency's users, any session for its own password.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
-use axum::{Json, Router};
 use prongsai_core::admin::{
-    self, BindApproverRequest, ChangePasswordRequest, NewUserRequest, PasswordIssued, UserAccount, UserChange,
+    self, AuditAction, AuditEntry, BindApproverRequest, ChangePasswordRequest, NewUserRequest, PasswordIssued,
+    UserAccount, UserChange,
 };
 use prongsai_core::model::{DirectoryDoc, DocKind, Role, UserInfo};
+use prongsai_core::wire::{ErrorKind, SessionsRevoked};
 
-use crate::api::{Caller, same_agency};
-use crate::app::{App, AppError, Auth, now_ms};
+use crate::api::Caller;
+use crate::app::{Actor, App, AppError, Auth, now_ms};
 use crate::auth;
 use crate::db::{Database, UserRow, UserUpdate};
 use crate::provision::{self, NewAccount};
+use crate::routes::{RouteTable, Scope};
 
-pub fn routes<D: Database>() -> Router<App<D>> {
-    Router::new()
-        .route("/api/agencies/{agency}/users", get(list::<D>).post(add::<D>))
-        .route("/api/agencies/{agency}/users/{username}", patch(change::<D>))
-        .route("/api/agencies/{agency}/users/{username}/password", post(reset::<D>))
-        .route("/api/agencies/{agency}/users/{username}/revoke", post(revoke::<D>))
-        .route("/api/agencies/{agency}/years/{year}/approvals/{step}/approver", put(bind::<D>))
-        .route("/api/me/password", post(change_own_password::<D>))
+pub fn routes<D: Database>(t: &mut RouteTable<D>) {
+    t.get(Scope::Admin, "/api/agencies/{agency}/users", list::<D>)
+        .post(Scope::Admin, "/api/agencies/{agency}/users", add::<D>)
+        .patch(Scope::Admin, "/api/agencies/{agency}/users/{username}", change::<D>)
+        .post(Scope::Admin, "/api/agencies/{agency}/users/{username}/password", reset::<D>)
+        .post(Scope::Admin, "/api/agencies/{agency}/users/{username}/revoke", revoke::<D>)
+        .put(Scope::Admin, "/api/agencies/{agency}/years/{year}/approvals/{step}/approver", bind::<D>)
+        .get(Scope::Admin, "/api/agencies/{agency}/audit", audit_log::<D>)
+        .post(Scope::Session, "/api/me/password", change_own_password::<D>);
 }
 
-/// The caller administers `agency`: another agency is "not found", a non-admin is forbidden.
-pub(crate) fn require_admin(caller: &Auth, agency: &str) -> Result<(), AppError> {
-    same_agency(caller, agency)?;
-    if caller.user.roles.contains(&Role::Admin) {
-        Ok(())
-    } else {
-        tracing::warn!(user = %caller.user.username, "refused an admin request: not an admin");
-        Err(AppError::Forbidden("only the agency's admin manages users".into()))
-    }
+#[derive(serde::Deserialize)]
+struct AuditQuery {
+    /// Entries older than this id (paging back).
+    before: Option<i64>,
+    limit: Option<usize>,
+}
+
+/// The most audit entries one request returns.
+pub const AUDIT_PAGE: usize = 200;
+
+/// (admin) The agency's audit log, newest first.
+async fn audit_log<D: Database>(
+    State(app): State<App<D>>,
+    Path(agency): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, AppError> {
+    let limit = query.limit.unwrap_or(AUDIT_PAGE).clamp(1, AUDIT_PAGE);
+    Ok(Json(app.db.audit_list(agency, query.before, limit).await?))
+}
+
+/// The `{agency}` and `{username}` of a user route.
+#[derive(serde::Deserialize)]
+struct UserPath {
+    agency: String,
+    username: String,
+}
+
+/// The `{agency}`, `{year}` and `{step}` of an approval step's route.
+#[derive(serde::Deserialize)]
+struct StepPath {
+    agency: String,
+    year: i64,
+    step: String,
 }
 
 async fn list<D: Database>(
     State(app): State<App<D>>,
-    Caller(caller): Caller,
     Path(agency): Path<String>,
 ) -> Result<Json<Vec<UserAccount>>, AppError> {
-    require_admin(&caller, &agency)?;
     Ok(Json(list_users(&app, &agency).await?))
 }
 
@@ -57,8 +87,7 @@ async fn add<D: Database>(
     Path(agency): Path<String>,
     Json(request): Json<NewUserRequest>,
 ) -> Result<Response, AppError> {
-    require_admin(&caller, &agency)?;
-    let issued = add_user(&app, &agency, request).await?;
+    let issued = add_user(&app, &Actor::of(&caller), &agency, request).await?;
     tracing::info!(admin = %caller.user.username, user = %issued.user.username, "added a user");
     Ok((StatusCode::CREATED, Json(issued)).into_response())
 }
@@ -66,11 +95,10 @@ async fn add<D: Database>(
 async fn change<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
-    Path((agency, username)): Path<(String, String)>,
+    Path(UserPath { agency, username }): Path<UserPath>,
     Json(request): Json<UserChange>,
 ) -> Result<Json<UserAccount>, AppError> {
-    require_admin(&caller, &agency)?;
-    let user = change_user(&app, &agency, &username, request).await?;
+    let user = change_user(&app, &Actor::of(&caller), &agency, &username, request).await?;
     tracing::info!(admin = %caller.user.username, user = %username, "changed a user");
     Ok(Json(user))
 }
@@ -84,16 +112,15 @@ struct ResetRequest {
 async fn reset<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
-    Path((agency, username)): Path<(String, String)>,
+    Path(UserPath { agency, username }): Path<UserPath>,
     body: axum::body::Bytes,
 ) -> Result<Json<PasswordIssued>, AppError> {
-    require_admin(&caller, &agency)?;
     let request: ResetRequest = if body.is_empty() {
         ResetRequest::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(e.to_string()))?
     };
-    let issued = reset_password(&app, &agency, &username, request.password).await?;
+    let issued = reset_password(&app, &Actor::of(&caller), &agency, &username, request.password).await?;
     tracing::info!(admin = %caller.user.username, user = %username, "reset a password");
     Ok(Json(issued))
 }
@@ -101,22 +128,20 @@ async fn reset<D: Database>(
 async fn revoke<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
-    Path((agency, username)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    require_admin(&caller, &agency)?;
-    let revoked = revoke_sessions(&app, &agency, &username).await?;
+    Path(UserPath { agency, username }): Path<UserPath>,
+) -> Result<Json<SessionsRevoked>, AppError> {
+    let revoked = revoke_sessions(&app, &Actor::of(&caller), &agency, &username).await?;
     tracing::info!(admin = %caller.user.username, user = %username, revoked, "revoked sessions");
-    Ok(Json(serde_json::json!({ "username": username, "sessions_revoked": revoked })))
+    Ok(Json(SessionsRevoked { username: Some(username), sessions_revoked: revoked }))
 }
 
 async fn bind<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
-    Path((agency, year, step)): Path<(String, i64, String)>,
+    Path(StepPath { agency, year, step }): Path<StepPath>,
     Json(request): Json<BindApproverRequest>,
 ) -> Result<StatusCode, AppError> {
-    require_admin(&caller, &agency)?;
-    bind_approver(&app, &agency, year, &step, request.approver.as_deref()).await?;
+    bind_approver(&app, &Actor::of(&caller), &agency, year, &step, request.approver.as_deref()).await?;
     tracing::info!(admin = %caller.user.username, %step, approver = ?request.approver, "bound an approval step");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -124,11 +149,14 @@ async fn bind<D: Database>(
 async fn change_own_password<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(request): Json<ChangePasswordRequest>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let revoked = change_password(&app, &caller, request).await?;
+) -> Result<Json<SessionsRevoked>, AppError> {
+    let address = crate::api::client_address(peer.ip(), &headers, &app.config.trusted_proxies);
+    let revoked = change_password(&app, &caller, address, request).await?;
     tracing::info!(user = %caller.user.username, revoked, "changed own password");
-    Ok(Json(serde_json::json!({ "sessions_revoked": revoked })))
+    Ok(Json(SessionsRevoked { username: None, sessions_revoked: revoked }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,6 +175,7 @@ pub async fn list_users<D: Database>(app: &App<D>, agency: &str) -> Result<Vec<U
 /// Adds a user (with a generated password unless one is given) and names them in the directory.
 pub async fn add_user<D: Database>(
     app: &App<D>,
+    actor: &Actor,
     agency: &str,
     request: NewUserRequest,
 ) -> Result<PasswordIssued, AppError> {
@@ -173,6 +202,11 @@ pub async fn add_user<D: Database>(
     )
     .await?;
     publish_user(app, &user).await?;
+    let detail = serde_json::json!({
+        "display_name": user.display_name, "position": user.position, "division": user.division,
+        "roles": user.roles, "password": if generated { "generated" } else { "set by the admin" },
+    });
+    app.audit(agency, actor, AuditAction::UserAdded, &user.username, detail).await?;
     let directories = directories(app, agency).await?;
     Ok(PasswordIssued {
         user: account(app, &user, &directories).await?,
@@ -186,6 +220,7 @@ pub async fn add_user<D: Database>(
 /// The agency always keeps one enabled admin.
 pub async fn change_user<D: Database>(
     app: &App<D>,
+    actor: &Actor,
     agency: &str,
     username: &str,
     change: UserChange,
@@ -212,9 +247,13 @@ pub async fn change_user<D: Database>(
             .filter(|u| u.id != user.id && !u.disabled && u.roles.contains(&Role::Admin))
             .count();
         if other_admins == 0 {
-            return Err(AppError::Conflict("this is the agency's last admin; make someone else admin first".into()));
+            return Err(AppError::Conflict(
+                ErrorKind::LastAdmin,
+                "this is the agency's last admin; make someone else admin first".into(),
+            ));
         }
     }
+    let detail = serde_json::to_value(&change).unwrap_or_default();
     let update = UserUpdate {
         display_name: change.display_name.map(|n| n.trim().to_string()),
         position: change.position.map(|p| p.trim().to_string()),
@@ -229,6 +268,16 @@ pub async fn change_user<D: Database>(
     }
     access_changed(app).await?;
     publish_user(app, &updated).await?;
+    let action = match (user.disabled, updated.disabled) {
+        (false, true) => AuditAction::UserDisabled,
+        (true, false) => AuditAction::UserEnabled,
+        _ => AuditAction::UserChanged,
+    };
+    let detail = serde_json::json!({
+        "change": detail,
+        "before": { "division": user.division, "roles": user.roles, "disabled": user.disabled },
+    });
+    app.audit(agency, actor, action, &updated.username, detail).await?;
     let directories = directories(app, agency).await?;
     account(app, &updated, &directories).await
 }
@@ -236,6 +285,7 @@ pub async fn change_user<D: Database>(
 /// Sets a new password (generated unless given) and signs the user out everywhere.
 pub async fn reset_password<D: Database>(
     app: &App<D>,
+    actor: &Actor,
     agency: &str,
     username: &str,
     password: Option<String>,
@@ -246,7 +296,11 @@ pub async fn reset_password<D: Database>(
     admin::check_password(&password).map_err(AppError::BadRequest)?;
     let hash = auth::hash_password_async(password.clone()).await.map_err(AppError::BadRequest)?;
     app.db.user_set_password(user.id, hash).await?;
-    let revoked = revoke_sessions(app, agency, username).await?;
+    let revoked = revoke_user_sessions(app, &user).await?;
+    let detail = serde_json::json!({
+        "password": if generated { "generated" } else { "set by the admin" }, "sessions_revoked": revoked,
+    });
+    app.audit(agency, actor, AuditAction::PasswordReset, username, detail).await?;
     let directories = directories(app, agency).await?;
     Ok(PasswordIssued {
         user: account(app, &user, &directories).await?,
@@ -257,8 +311,20 @@ pub async fn reset_password<D: Database>(
 
 /// Revokes every session of a user and closes their open connections; returns how many
 /// sessions were live.
-pub async fn revoke_sessions<D: Database>(app: &App<D>, agency: &str, username: &str) -> Result<usize, AppError> {
+pub async fn revoke_sessions<D: Database>(
+    app: &App<D>,
+    actor: &Actor,
+    agency: &str,
+    username: &str,
+) -> Result<usize, AppError> {
     let user = user_of(app, agency, username).await?;
+    let live = revoke_user_sessions(app, &user).await?;
+    app.audit(agency, actor, AuditAction::SessionsRevoked, username, serde_json::json!({ "sessions_revoked": live }))
+        .await?;
+    Ok(live)
+}
+
+async fn revoke_user_sessions<D: Database>(app: &App<D>, user: &UserRow) -> Result<usize, AppError> {
     let live = app.db.sessions_of_user(user.id).await?.iter().filter(|s| is_live(s)).count();
     app.revoke_user(user.id).await?;
     access_changed(app).await?;
@@ -269,6 +335,7 @@ pub async fn revoke_sessions<D: Database>(app: &App<D>, agency: &str, username: 
 /// enabled approver of the agency.
 pub async fn bind_approver<D: Database>(
     app: &App<D>,
+    actor: &Actor,
     agency: &str,
     year: i64,
     step: &str,
@@ -284,15 +351,23 @@ pub async fn bind_approver<D: Database>(
     }
     let rows = app.db.documents_of(agency.to_string(), year).await?;
     let directory = rows.iter().find(|r| r.kind == DocKind::Directory).ok_or(AppError::NotFound)?;
-    let (step, approver) = (step.to_string(), approver.map(str::to_string));
-    app.server_edit(directory, "กำหนดผู้ลงนาม", move |tx| {
-        prongsai_core::docs::directory::set_step_approver(tx, &step, approver.as_deref())
+    let (step_id, approver_name) = (step.to_string(), approver.map(str::to_string));
+    app.server_edit_as(directory, "กำหนดผู้ลงนาม", &actor.username, move |tx, _| {
+        prongsai_core::docs::directory::set_step_approver(tx, &step_id, approver_name.as_deref())
     })
     .await
     .map_err(|e| match e {
         AppError::Doc(missing @ prongsai_core::DocError::NotFound { .. }) => AppError::BadRequest(missing.to_string()),
         other => other,
     })?;
+    app.audit(
+        agency,
+        actor,
+        AuditAction::ApproverBound,
+        step,
+        serde_json::json!({ "year": year, "approver": approver }),
+    )
+    .await?;
     Ok(())
 }
 
@@ -301,11 +376,15 @@ pub async fn bind_approver<D: Database>(
 pub async fn change_password<D: Database>(
     app: &App<D>,
     caller: &Auth,
+    address: std::net::IpAddr,
     request: ChangePasswordRequest,
 ) -> Result<usize, AppError> {
     admin::check_password(&request.new).map_err(AppError::BadRequest)?;
     let stored = Some(caller.user.password_hash.clone());
-    if !auth::verify_password_async(request.current, stored).await {
+    // The same guess limit as a login: a stolen session cannot try passwords freely.
+    let verified =
+        crate::api::check_password_limited(app, &caller.user.username, address, request.current, stored).await?;
+    if !verified {
         tracing::warn!(user = %caller.user.username, "refused a password change: wrong current password");
         return Err(AppError::Forbidden("the current password is wrong".into()));
     }
@@ -320,6 +399,9 @@ pub async fn change_password<D: Database>(
     }
     app.close_connections(caller.user.id, Some(&others));
     access_changed(app).await?;
+    let detail = serde_json::json!({ "sessions_revoked": others.len() });
+    app.audit(&caller.user.agency_id, &Actor::of(caller), AuditAction::PasswordChanged, &caller.user.username, detail)
+        .await?;
     Ok(others.len())
 }
 

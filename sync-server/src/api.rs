@@ -1,93 +1,135 @@
-//! The HTTP API (JSON). Shapes here are a contract outside clients rely on: extend, never break.
+//! The HTTP API (JSON). Its bodies are core's `wire` types (a contract outside clients rely on:
+//! extend, never break); its routes are declared in one table ([`routes`], through
+//! [`crate::routes::RouteTable`]), which also enforces each route's scope.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::routing::post;
 use prongsai_core::Date;
 use prongsai_core::automerge::ChangeHash;
-use prongsai_core::model::{DocKind, Role, Signature, SignatureDecision};
+use prongsai_core::filetype::FileType;
+use prongsai_core::model::{DocKind, Signature, SignatureDecision};
 use prongsai_core::report_model::Report;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use prongsai_core::wire::{
+    BlobStored, DocumentEntry, DurableResponse, ErrorBody, ErrorKind, LoginRequest, LoginResponse, Me, SignRequest,
+    SignResponse,
+};
+use serde::Deserialize;
 
 use crate::app::{App, AppError, Auth, now_ms};
 use crate::auth;
 use crate::db::{Database, DocumentRow};
+use crate::routes::{RouteTable, Scope};
 use crate::sync::bearer_token;
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Stopped | AppError::Unhealthy => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Db(_) | AppError::Doc(_) => {
-                tracing::error!(error = %self, "request failed");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
+        let kind = self.kind();
+        if kind == ErrorKind::Internal {
+            tracing::error!(error = %self, "request failed");
+        }
         let message = match &self {
             // Unknown and foreign documents look the same: nothing is revealed.
             AppError::NotFound => "not found or not available to you".to_string(),
             AppError::Db(_) | AppError::Doc(_) => "internal error".to_string(),
             other => other.to_string(),
         };
-        (status, Json(json!({ "error": message }))).into_response()
+        let status = StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, Json(ErrorBody::new(kind, message))).into_response();
+        if let AppError::Refused { retry_after: Some(wait), .. } = &self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+        }
+        response
     }
 }
 
-/// An authenticated caller: every `/api/*` route except login extracts this, so a missing or
-/// invalid token answers 401 before the handler runs.
+/// The routes whose token may come in the query string (`?token=`): only where a browser cannot
+/// set a header (a WebSocket, a download link). Anywhere else a token in the URL would end up
+/// in histories and logs, so it is not accepted.
+pub const QUERY_TOKEN_ROUTES: [&str; 3] =
+    ["/sync", "/api/agencies/{agency}/years/{year}/live", "/api/agencies/{agency}/years/{year}/reports/{format}"];
+
+/// The session behind a request's token. Refusals are complete responses (401, or 503 when the
+/// database cannot answer).
+pub async fn authenticate_request<D: Database>(
+    app: &App<D>,
+    headers: &HeaderMap,
+    uri: &Uri,
+    matched: Option<&MatchedPath>,
+) -> Result<Auth, Response> {
+    let query_allowed = matched.is_some_and(|m| QUERY_TOKEN_ROUTES.contains(&m.as_str()));
+    let query: HashMap<String, String> =
+        if query_allowed { Query::try_from_uri(uri).map(|q| q.0).unwrap_or_default() } else { HashMap::new() };
+    let unauthorized = |message: &str| {
+        (StatusCode::UNAUTHORIZED, Json(ErrorBody::new(ErrorKind::Unauthorized, message))).into_response()
+    };
+    let Some(token) = bearer_token(headers, &query) else {
+        return Err(unauthorized("sign in first"));
+    };
+    match app.authenticate(&token).await {
+        Ok(Some(auth)) => Ok(auth),
+        Ok(None) => Err(unauthorized("the token is not valid; sign in again")),
+        Err(e) => Err(AppError::Db(e).into_response()),
+    }
+}
+
+/// An authenticated caller: every route but the open ones extracts this, so a missing or invalid
+/// token answers 401 before the handler runs. On agency-scoped routes the scope layer has
+/// already authenticated the caller and checked their agency ([`crate::routes`]).
+#[derive(Clone)]
 pub struct Caller(pub Auth);
 
 impl<D: Database> FromRequestParts<App<D>> for Caller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, app: &App<D>) -> Result<Self, Self::Rejection> {
-        let query: HashMap<String, String> = Query::try_from_uri(&parts.uri).map(|q| q.0).unwrap_or_default();
-        let unauthorized = |msg: &str| (StatusCode::UNAUTHORIZED, Json(json!({ "error": msg }))).into_response();
-        let Some(token) = bearer_token(&parts.headers, &query) else {
-            return Err(unauthorized("sign in first"));
-        };
-        match app.authenticate(&token).await {
-            Ok(Some(auth)) => Ok(Caller(auth)),
-            Ok(None) => Err(unauthorized("the token is not valid; sign in again")),
-            Err(e) => Err(AppError::Db(e).into_response()),
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
         }
+        let matched = parts.extensions.get::<MatchedPath>();
+        authenticate_request(app, &parts.headers, &parts.uri, matched).await.map(Caller)
     }
 }
 
-pub fn routes<D: Database>() -> Router<App<D>> {
-    Router::new()
-        .route("/healthz", get(healthz::<D>))
-        .route("/metrics", get(metrics::<D>))
-        .route("/sync", get(crate::sync::websocket::<D>))
-        .route("/api/login", post(login::<D>))
-        .route("/api/logout", post(logout::<D>))
-        .route("/api/me", get(me))
-        .route("/api/agencies/{agency}/years", get(years::<D>))
-        .route("/api/agencies/{agency}/years/{year}/documents", get(documents::<D>))
-        .route("/api/agencies/{agency}/years/{year}/status", get(status::<D>))
-        .route("/api/agencies/{agency}/years/{year}/approvals/{step}", post(sign::<D>))
-        .route("/api/documents/{id}/durable", get(durable::<D>))
-        .route("/api/blobs/{sha256}", put(put_blob::<D>).get(get_blob::<D>))
-        .merge(crate::admin::routes::<D>())
-        .merge(crate::web::routes::<D>())
-        .merge(crate::reports::routes::<D>())
-        .fallback(crate::web::static_file::<D>)
+/// Every route of the server, with its scope.
+pub fn route_table<D: Database>() -> RouteTable<D> {
+    let mut t = RouteTable::default();
+    t.get(Scope::Open, "/healthz", healthz::<D>)
+        .get(Scope::Open, "/metrics", metrics::<D>)
+        .route(Scope::Open, "POST", "/api/login", post(login::<D>).layer(DefaultBodyLimit::max(LOGIN_BODY_BYTES)))
+        .get(Scope::Session, "/sync", crate::sync::websocket::<D>)
+        .post(Scope::Session, "/api/logout", logout::<D>)
+        .get(Scope::Session, "/api/me", me)
+        .get(Scope::Session, "/api/documents/{id}/durable", durable::<D>)
+        .put(Scope::Session, "/api/blobs/{sha256}", put_blob::<D>)
+        .get(Scope::Session, "/api/blobs/{sha256}", get_blob::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years", years::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/documents", documents::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/status", status::<D>)
+        .post(Scope::Agency, "/api/agencies/{agency}/years/{year}/approvals/{step}", sign::<D>);
+    crate::admin::routes(&mut t);
+    crate::web::routes(&mut t);
+    crate::reports::routes(&mut t);
+    t
 }
+
+/// The router with every route, each scope's check, and the web dashboard's files as fallback.
+pub fn routes<D: Database>(app: &App<D>) -> axum::Router<App<D>> {
+    route_table::<D>().into_router(app).fallback(crate::web::static_file::<D>)
+}
+
+/// A login is a username and a password: a bigger body is refused before it is read.
+const LOGIN_BODY_BYTES: usize = 16 * 1024;
 
 /// Logs each request with its token redacted from the query.
 pub async fn log_requests(request: Request, next: Next) -> Response {
@@ -119,6 +161,23 @@ pub fn redact_query(query: &str) -> String {
         .join("&")
 }
 
+/// The address a request came from: the connection's, or, when the connection is from a
+/// configured trusted proxy, the last address that proxy appended to `X-Forwarded-For` (the
+/// earlier ones are whatever the client claimed).
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .and_then(|a| a.trim().parse::<IpAddr>().ok())
+        .unwrap_or(peer)
+}
+
 async fn healthz<D: Database>(State(app): State<App<D>>) -> Response {
     if app.storage.is_healthy() {
         (StatusCode::OK, "ok").into_response()
@@ -129,127 +188,154 @@ async fn healthz<D: Database>(State(app): State<App<D>>) -> Response {
 
 async fn metrics<D: Database>(State(app): State<App<D>>) -> Response {
     let m = &app.metrics;
-    let line = |name: &str, kind: &str, help: &str, value: u64| {
-        format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n")
-    };
-    let body = [
-        line(
-            "prongsai_connections_open",
-            "gauge",
-            "Open sync connections.",
-            m.connections_open.load(Ordering::Relaxed),
-        ),
-        line(
-            "prongsai_connections_total",
-            "counter",
-            "Sync connections opened.",
-            m.connections_opened.load(Ordering::Relaxed),
-        ),
-        line(
-            "prongsai_frames_received_total",
-            "counter",
-            "Sync frames received.",
-            m.frames_received.load(Ordering::Relaxed),
-        ),
-        line(
-            "prongsai_frames_rejected_total",
-            "counter",
-            "Frames that closed their connection.",
-            m.frames_rejected.load(Ordering::Relaxed),
-        ),
-        line(
+    let load = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
+    // (name, kind, help, value)
+    let rows: [(&str, &str, &str, u64); 21] = [
+        ("prongsai_connections_open", "gauge", "Open sync connections.", load(&m.connections_open)),
+        ("prongsai_connections_total", "counter", "Sync connections opened.", load(&m.connections_opened)),
+        ("prongsai_frames_received_total", "counter", "Sync frames received.", load(&m.frames_received)),
+        ("prongsai_frames_rejected_total", "counter", "Frames that closed their connection.", load(&m.frames_rejected)),
+        (
             "prongsai_refused_writes_total",
             "counter",
             "Changes sent to documents the sender may not write.",
-            m.refused_writes.load(Ordering::Relaxed),
+            load(&m.refused_writes),
         ),
-        line("prongsai_logins_total", "counter", "Successful logins.", m.logins.load(Ordering::Relaxed)),
-        line("prongsai_login_failures_total", "counter", "Failed logins.", m.login_failures.load(Ordering::Relaxed)),
-        line(
-            "prongsai_durable_checks_total",
+        ("prongsai_logins_total", "counter", "Successful logins.", load(&m.logins)),
+        ("prongsai_login_failures_total", "counter", "Failed logins.", load(&m.login_failures)),
+        (
+            "prongsai_password_checks_total",
             "counter",
-            "Durability checks answered.",
-            m.durable_checks.load(Ordering::Relaxed),
+            "Passwords checked with argon2 (logins and password changes).",
+            load(&m.password_checks),
         ),
-        line("prongsai_storage_puts_total", "counter", "Chunks written to storage.", app.storage.put_count()),
-        line(
+        (
+            "prongsai_login_limited_total",
+            "counter",
+            "Guesses refused by the limit before any password check.",
+            load(&m.login_limited),
+        ),
+        (
+            "prongsai_login_limiter_keys",
+            "gauge",
+            "Accounts and addresses the limit remembers.",
+            app.limiter.keys_remembered() as u64,
+        ),
+        ("prongsai_durable_checks_total", "counter", "Durability checks answered.", load(&m.durable_checks)),
+        (
+            "prongsai_unreadable_frames_total",
+            "counter",
+            "Frames about documents the peer may not read (never given to samod).",
+            load(&m.unreadable_frames),
+        ),
+        (
+            "prongsai_ephemeral_dropped_total",
+            "counter",
+            "Ephemeral messages dropped (read-only sender, too large, too many).",
+            load(&m.ephemeral_dropped),
+        ),
+        (
+            "prongsai_refused_changes_total",
+            "counter",
+            "Changes taken out of sync messages: their author may not write the document.",
+            load(&m.refused_changes),
+        ),
+        ("prongsai_storage_puts_total", "counter", "Chunks written to storage.", app.storage.put_count()),
+        (
             "prongsai_storage_failures_total",
             "counter",
             "Storage operations that failed.",
             app.storage.put_failure_count(),
         ),
-        line(
-            "prongsai_storage_healthy",
-            "gauge",
-            "1 while storage confirms writes.",
-            u64::from(app.storage.is_healthy()),
-        ),
-        line("prongsai_agency_repos_running", "gauge", "Agency repos in memory.", app.repos.running().await as u64),
-    ]
-    .concat();
+        ("prongsai_storage_healthy", "gauge", "1 while storage confirms writes.", u64::from(app.storage.is_healthy())),
+        ("prongsai_agency_repos_running", "gauge", "Agency repos in memory.", app.repos.running().await as u64),
+        ("prongsai_password_jobs", "gauge", "Password checks queued or running.", auth::password_jobs() as u64),
+        ("prongsai_audit_writes_total", "counter", "Entries appended to audit logs.", load(&m.audit_writes)),
+        ("prongsai_ephemeral_relayed_total", "counter", "Ephemeral messages passed on.", load(&m.ephemeral_relayed)),
+    ];
+    let body: String = rows
+        .iter()
+        .map(|(name, kind, help, value)| format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"))
+        .collect();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
-#[derive(Deserialize)]
-struct LoginRequest {
-    username: String,
-    password: String,
-    #[serde(default)]
-    device: Option<String>,
-    /// A web dashboard sign-in: the session reads and writes no document.
-    #[serde(default)]
-    web: bool,
+fn wrong_login() -> Response {
+    (StatusCode::UNAUTHORIZED, Json(ErrorBody::new(ErrorKind::Unauthorized, "wrong username or password")))
+        .into_response()
 }
 
-#[derive(Serialize)]
-struct LoginResponse {
-    token: String,
-    peer_id: String,
-    /// Unix milliseconds.
-    expires_at: i64,
-    /// The Automerge actor id (hex) this device must write with.
-    actor_id: String,
-    username: String,
-    agency_id: String,
+/// The longest password checked at all: argon2 takes any length, nobody types more than this.
+const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// Checks a password for `account` under the guess limits (per account and per address): the
+/// one way any route checks a password. `Ok(false)` is a wrong password (or no such user).
+pub async fn check_password_limited<D: Database>(
+    app: &App<D>,
+    account: &str,
+    address: IpAddr,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, AppError> {
+    let guess = app.limiter.begin(account, address, Instant::now()).map_err(|limited| {
+        app.metrics.login_limited.fetch_add(1, Ordering::Relaxed);
+        let seconds = limited.retry_after.as_secs().max(1);
+        AppError::Refused {
+            kind: ErrorKind::RateLimited,
+            message: format!("too many failed attempts; try again in {seconds} seconds"),
+            retry_after: Some(limited.retry_after),
+        }
+    })?;
+    app.metrics.password_checks.fetch_add(1, Ordering::Relaxed);
+    let verified = auth::verify_password_async(password, stored).await.map_err(|busy| AppError::Refused {
+        kind: ErrorKind::Busy,
+        message: busy.to_string(),
+        retry_after: Some(Duration::from_secs(2)),
+    })?;
+    if verified {
+        guess.succeeded()
+    } else {
+        guess.failed()
+    }
+    Ok(verified)
 }
 
 async fn login<D: Database>(
     State(app): State<App<D>>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     // Any body that is not a login request is a failed login (401), never a 422.
-    let request: LoginRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(_) => {
-            return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "send {\"username\", \"password\"}" })))
-                .into_response();
-        }
-    };
-    let now = Instant::now();
-    if let Err(limited) = app.limiter.check(&request.username, address.ip(), now) {
-        let seconds = limited.retry_after.as_secs().max(1);
+    let Ok(request) = serde_json::from_slice::<LoginRequest>(&body) else {
         return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, HeaderValue::from(seconds))],
-            Json(json!({ "error": format!("too many failed logins; try again in {seconds} seconds") })),
+            StatusCode::UNAUTHORIZED,
+            Json(ErrorBody::new(ErrorKind::Unauthorized, "send {\"username\", \"password\"}")),
         )
             .into_response();
+    };
+    // A username no account can have, or an absurd password, costs no work at all.
+    if prongsai_core::admin::check_username(&request.username).is_err()
+        || request.password.chars().count() > MAX_PASSWORD_CHARS
+    {
+        app.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
+        return wrong_login();
     }
+    let address = client_address(peer.ip(), &headers, &app.config.trusted_proxies);
     let user = match app.db.user_by_username(request.username.clone()).await {
         Ok(user) => user,
         Err(e) => return AppError::Db(e).into_response(),
     };
-    let password = request.password.clone();
     let stored = user.as_ref().filter(|u| !u.disabled).map(|u| u.password_hash.clone());
-    let verified = auth::verify_password_async(password, stored).await;
-    let Some(user) = user.filter(|_| verified) else {
-        app.limiter.record_failure(&request.username, address.ip(), now);
-        app.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(username = %request.username, address = %address.ip(), "failed login");
-        return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "wrong username or password" }))).into_response();
+    let verified = match check_password_limited(&app, &request.username, address, request.password, stored).await {
+        Ok(verified) => verified,
+        Err(refused) => return refused.into_response(),
     };
-    app.limiter.record_success(&user.username);
+    let Some(user) = user.filter(|_| verified) else {
+        app.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(username = %request.username, address = %address, "failed login");
+        return wrong_login();
+    };
     let issued = match app.issue_session(&user, request.device.as_deref().unwrap_or_default(), request.web).await {
         Ok(issued) => issued,
         Err(e) => return e.into_response(),
@@ -280,50 +366,37 @@ async fn logout<D: Database>(State(app): State<App<D>>, Caller(caller): Caller) 
     }
 }
 
-async fn me(Caller(caller): Caller) -> Response {
-    let u = &caller.user;
-    Json(json!({
-        "username": u.username,
-        "agency_id": u.agency_id,
-        "division": u.division,
-        "roles": u.roles.iter().map(Role::as_str).collect::<Vec<_>>(),
-        "display_name": u.display_name,
-        "position": u.position,
-        "peer_id": caller.session.peer_id,
-        "actor_id": caller.session.actor_id,
-    }))
-    .into_response()
+async fn me(Caller(caller): Caller) -> Json<Me> {
+    let u = caller.user;
+    Json(Me {
+        roles: u.roles.iter().map(|r| r.as_str().to_string()).collect(),
+        username: u.username,
+        agency_id: u.agency_id,
+        division: u.division,
+        display_name: u.display_name,
+        position: u.position,
+        peer_id: caller.session.peer_id,
+        actor_id: caller.session.actor_id,
+    })
 }
 
-pub(crate) fn same_agency(caller: &Auth, agency: &str) -> Result<(), AppError> {
-    // Another agency's data is answered exactly like data that does not exist.
-    if caller.user.agency_id == agency { Ok(()) } else { Err(AppError::NotFound) }
+async fn years<D: Database>(State(app): State<App<D>>, Caller(caller): Caller) -> Result<Json<Vec<i64>>, AppError> {
+    Ok(Json(app.db.years_of(caller.user.agency_id).await?))
 }
 
-async fn years<D: Database>(
-    State(app): State<App<D>>,
-    Caller(caller): Caller,
-    Path(agency): Path<String>,
-) -> Result<Json<Vec<i64>>, AppError> {
-    same_agency(&caller, &agency)?;
-    Ok(Json(app.db.years_of(agency).await?))
-}
-
-#[derive(Serialize)]
-struct DocumentEntry {
-    kind: DocKind,
-    division: Option<String>,
-    url: String,
-    /// Whether the caller may write it (the server enforces this either way).
-    writable: bool,
+/// The `{agency}` and `{year}` of an agency-year route (the agency is the caller's, checked by
+/// the scope layer).
+#[derive(Deserialize)]
+pub struct YearPath {
+    pub agency: String,
+    pub year: i64,
 }
 
 async fn documents<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
-    Path((agency, year)): Path<(String, i64)>,
+    Path(YearPath { agency, year }): Path<YearPath>,
 ) -> Result<Json<Vec<DocumentEntry>>, AppError> {
-    same_agency(&caller, &agency)?;
     let rows = app.db.documents_of(agency, year).await?;
     if rows.is_empty() {
         return Err(AppError::NotFound);
@@ -360,11 +433,9 @@ pub(crate) fn date_or_today(date: Option<&str>) -> Result<Date, AppError> {
 
 async fn status<D: Database>(
     State(app): State<App<D>>,
-    Caller(caller): Caller,
-    Path((agency, year)): Path<(String, i64)>,
+    Path(YearPath { agency, year }): Path<YearPath>,
     Query(query): Query<StatusQuery>,
 ) -> Result<Response, AppError> {
-    same_agency(&caller, &agency)?;
     let today = date_or_today(query.date.as_deref())?;
     let (agency_year, _) = app.agency_year(&agency, year).await?;
     let view = prongsai_core::merged_view(&agency_year, today);
@@ -372,21 +443,18 @@ async fn status<D: Database>(
 }
 
 #[derive(Deserialize)]
-struct SignRequest {
-    decision: SignatureDecision,
-    #[serde(default)]
-    comment: String,
-    /// The date written on the signature (ISO); today in Bangkok when absent.
-    date: Option<String>,
+struct StepPath {
+    agency: String,
+    year: i64,
+    step: String,
 }
 
 async fn sign<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
-    Path((agency, year, step)): Path<(String, i64, String)>,
+    Path(StepPath { agency, year, step }): Path<StepPath>,
     Json(request): Json<SignRequest>,
-) -> Result<Response, AppError> {
-    same_agency(&caller, &agency)?;
+) -> Result<Json<SignResponse>, AppError> {
     let date = date_or_today(request.date.as_deref())?;
     if let SignatureDecision::Other(other) = &request.decision {
         return Err(AppError::BadRequest(format!("decision must be approved or returned, not {other:?}")));
@@ -395,23 +463,21 @@ async fn sign<D: Database>(
         return Err(AppError::BadRequest("returning the memo needs a comment saying why".into()));
     }
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
-    let steps = agency_year.approval_steps();
-    let Some(index) = steps.iter().position(|(id, _)| **id == step) else { return Err(AppError::NotFound) };
-    let (_, this_step) = steps[index];
-    if !caller.user.roles.contains(&Role::Approver)
-        || this_step.approver.as_deref() != Some(caller.user.username.as_str())
-    {
-        tracing::warn!(user = %caller.user.username, %step, "refused a signature: not this step's approver");
-        return Err(AppError::Forbidden(format!("step {step} is signed by its own approver only")));
-    }
     let report = Report::build(&agency_year);
-    for (earlier, signature) in steps[..index].iter().zip(&report.signatures) {
-        let ready = signature.as_ref().is_some_and(|s| s.up_to_date && s.decision == SignatureDecision::Approved);
-        if !ready {
-            tracing::warn!(user = %caller.user.username, %step, "refused a signature: out of order");
-            return Err(AppError::Conflict(format!("step {} must approve the current memo first", earlier.0)));
-        }
-    }
+    let chain = prongsai_core::signing::chain(&agency_year, &report);
+    let index = prongsai_core::signing::may_sign(&chain, &step, &caller.user.username, &caller.user.roles).map_err(
+        |refusal| {
+            tracing::warn!(user = %caller.user.username, %step, %refusal, "refused a signature");
+            match refusal {
+                prongsai_core::signing::SignRefusal::NoSuchStep(_) => AppError::NotFound,
+                prongsai_core::signing::SignRefusal::NotTheApprover { .. } => AppError::Forbidden(refusal.to_string()),
+                prongsai_core::signing::SignRefusal::OutOfOrder { .. } => {
+                    AppError::Conflict(ErrorKind::OutOfOrder, refusal.to_string())
+                }
+            }
+        },
+    )?;
+    let (_, this_step) = agency_year.approval_steps()[index];
     let signature = Signature {
         decision: request.decision,
         comment: request.comment.trim().to_string(),
@@ -425,22 +491,21 @@ async fn sign<D: Database>(
     let approvals = rows.iter().find(|r| r.kind == DocKind::Approvals).ok_or(AppError::NotFound)?.clone();
     let recorded = signature.clone();
     let step_id = step.clone();
-    app.server_edit(&approvals, "ลงนามความเห็น", move |tx| {
+    app.server_edit_as(&approvals, "ลงนามความเห็น", &caller.user.username, move |tx, _| {
         prongsai_core::docs::approvals::record(tx, &step_id, &recorded)
     })
     .await?;
     tracing::info!(user = %caller.user.username, %step, "signed");
-    if index + 1 == steps.len() && signature.decision == SignatureDecision::Approved {
+    if index + 1 == chain.len() && signature.decision == SignatureDecision::Approved {
         // The last step approved: publish the frozen report at its public address.
-        crate::reports::publish_soon(app.clone(), agency.clone(), year);
+        crate::reports::publish_soon(app.clone(), crate::app::Actor::of(&caller), agency.clone(), year);
     }
-    Ok(Json(json!({
-        "step": step,
-        "decision": signature.decision,
-        "report_hash": signature.report_hash,
-        "date": signature.date,
+    Ok(Json(SignResponse {
+        step,
+        decision: signature.decision,
+        report_hash: signature.report_hash,
+        date: signature.date,
     }))
-    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -465,7 +530,7 @@ async fn durable<D: Database>(
     Caller(caller): Caller,
     Path(id): Path<String>,
     Query(query): Query<DurableQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Json<DurableResponse>, AppError> {
     let row = readable_document(&app, &caller, &id).await?;
     let heads: Vec<ChangeHash> = query
         .heads
@@ -478,47 +543,82 @@ async fn durable<D: Database>(
     let wait = if writable { Duration::from_millis(query.wait_ms.unwrap_or(0)) } else { Duration::ZERO };
     let wait = wait.min(app.config.durable_wait_max);
     app.metrics.durable_checks.fetch_add(1, Ordering::Relaxed);
+    let refused_here = app.refused_changes(&row.doc_id);
+    let refused = heads.iter().any(|h| refused_here.contains(h));
+    let wait = if refused { Duration::ZERO } else { wait };
     let durable = app.storage.wait_durable(&row.doc_id, &heads, wait).await.map_err(|_| AppError::Unhealthy)?;
-    Ok(Json(json!({ "document": format!("automerge:{}", row.doc_id), "durable": durable, "writable": writable }))
-        .into_response())
+    Ok(Json(DurableResponse { document: format!("automerge:{}", row.doc_id), durable, writable, refused }))
 }
 
 fn valid_sha256(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
+/// Evidence upload: only a session that may write some document of its agency (a read-only or
+/// viewer session has nothing to attach evidence to); only the accepted file types, judged by
+/// the bytes; never past the agency's quota or the server's free-disk floor, so that a full disk
+/// is met by refused uploads, not by failed sync writes.
 async fn put_blob<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
     Path(sha256): Path<String>,
-    headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, AppError> {
+) -> Result<(StatusCode, Json<BlobStored>), AppError> {
+    let peer = caller.peer();
+    if peer.read_only {
+        return Err(AppError::ReadOnly("a web dashboard sign-in cannot upload evidence".into()));
+    }
+    if !peer.writes_some_document() {
+        return Err(AppError::Forbidden("only people who record results or plans upload evidence".into()));
+    }
     if !valid_sha256(&sha256) {
         return Err(AppError::BadRequest("the path must be the lowercase hex SHA-256 of the file".into()));
     }
     if body.len() > app.config.max_blob_bytes {
-        return Ok((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Json(json!({ "error": format!("files over {} bytes are not accepted", app.config.max_blob_bytes) })),
-        )
-            .into_response());
+        return Err(AppError::refused(
+            ErrorKind::TooLarge,
+            format!("files over {} bytes are not accepted", app.config.max_blob_bytes),
+        ));
     }
-    let actual = prongsai_core::hash::sha256_hex(&body);
-    if actual != sha256 {
+    if prongsai_core::hash::sha256_hex(&body) != sha256 {
         return Err(AppError::BadRequest("the file's SHA-256 does not match the path".into()));
     }
-    let media_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .chars()
-        .take(100)
-        .collect();
+    let Some(file_type) = FileType::sniff(&body) else {
+        tracing::warn!(user = %caller.user.username, "refused an upload: not an accepted file type");
+        return Err(AppError::refused(
+            ErrorKind::UnsupportedType,
+            "evidence must be a JPEG or PNG photo, PDF, DOCX, XLSX, ODT, ODS or UTF-8 text file",
+        ));
+    };
+    let agency = caller.user.agency_id.clone();
+    crate::quota::check_upload(&app, &agency, &sha256, body.len() as u64).await?;
+    let media_type = file_type.media_type().to_string();
     app.db
-        .blob_put(caller.user.agency_id.clone(), sha256.clone(), crate::db::BlobRow { media_type, data: body.to_vec() })
+        .blob_put(agency, sha256.clone(), crate::db::BlobRow { media_type: media_type.clone(), data: body.to_vec() })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "sha256": sha256, "size": body.len() }))).into_response())
+    Ok((StatusCode::CREATED, Json(BlobStored { sha256, size: body.len(), media_type })))
+}
+
+/// The headers every stored file is served with: never sniffed into something else, never run
+/// as a page (a sandboxed, script-less document even if opened directly), and downloaded rather
+/// than shown unless it is a photo.
+pub fn file_headers(media_type: &str, file_name: &str, inline: bool) -> [(header::HeaderName, HeaderValue); 4] {
+    let disposition = if inline { "inline" } else { "attachment" };
+    let file_name: String =
+        file_name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(media_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")),
+        (
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&format!("{disposition}; filename=\"{file_name}\""))
+                .unwrap_or(HeaderValue::from_static("attachment")),
+        ),
+    ]
 }
 
 async fn get_blob<D: Database>(
@@ -529,17 +629,19 @@ async fn get_blob<D: Database>(
     if !valid_sha256(&sha256) {
         return Err(AppError::NotFound);
     }
-    let blob = app.db.blob_get(caller.user.agency_id.clone(), sha256).await?.ok_or(AppError::NotFound)?;
-    let content_type =
-        HeaderValue::from_str(&blob.media_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable")),
-        ],
-        blob.data,
-    )
-        .into_response())
+    let blob = app.db.blob_get(caller.user.agency_id.clone(), sha256.clone()).await?.ok_or(AppError::NotFound)?;
+    // Whatever was stored (by an older server, from any header), the bytes decide.
+    let file_type = FileType::sniff(&blob.data);
+    let (media_type, inline, extension) = match file_type {
+        Some(t) => (t.media_type(), t.inline(), t.extension()),
+        None => ("application/octet-stream", false, "bin"),
+    };
+    let mut response =
+        (file_headers(media_type, &format!("{}.{extension}", &sha256[..16]), inline), blob.data).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+    Ok(response)
 }
 
 #[cfg(test)]
@@ -558,5 +660,18 @@ mod tests {
         for (query, expected) in cases {
             assert_eq!(redact_query(query), expected);
         }
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.5".parse().expect("ip");
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 203.0.113.7"));
+        // From the proxy: the address the proxy appended (the last), not what the client claimed.
+        assert_eq!(client_address(proxy, &headers, &[proxy]), "203.0.113.7".parse::<IpAddr>().expect("ip"));
+        // From anyone else the header is ignored.
+        let direct: IpAddr = "198.51.100.1".parse().expect("ip");
+        assert_eq!(client_address(direct, &headers, &[proxy]), direct);
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }
 }

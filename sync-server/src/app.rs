@@ -14,6 +14,7 @@ use prongsai_core::AgencyYear;
 use prongsai_core::automerge::{ActorId, Automerge};
 use prongsai_core::docs::{self, CommitMeta, DocError};
 use prongsai_core::model::{DocKey, DocKind};
+use prongsai_core::wire::ErrorKind;
 use samod::{DocHandle, DocumentId};
 
 use crate::auth;
@@ -42,6 +43,21 @@ pub struct Config {
     pub durable_wait_max: Duration,
     /// The built frontend (`frontend/dist`), served at `/` as the web dashboard.
     pub web_dir: PathBuf,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for per-address limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The most evidence an agency may store, in bytes.
+    pub agency_quota_bytes: u64,
+    /// Uploads are refused while the data directory's disk has less free space than this, so
+    /// that sync writes (which must never fail) keep room.
+    pub min_free_disk_bytes: u64,
+    /// Open sync and live connections one user may have at once.
+    pub max_connections_per_user: usize,
+    /// Bytes that may wait to be sent to one peer before it counts as not reading (and is cut).
+    pub max_backlog_bytes: usize,
+    /// Pings, pongs and write timeouts of WebSocket connections.
+    pub keepalive: crate::sync::Keepalive,
+    /// The longest a client may take to send a request's headers.
+    pub header_timeout: Duration,
 }
 
 impl Config {
@@ -58,6 +74,17 @@ impl Config {
             repo_idle: Duration::from_secs(10 * 60),
             durable_wait_max: Duration::from_secs(30),
             web_dir: PathBuf::from("frontend/dist"),
+            trusted_proxies: Vec::new(),
+            agency_quota_bytes: 5 * 1024 * 1024 * 1024,
+            min_free_disk_bytes: 1024 * 1024 * 1024,
+            max_connections_per_user: 50,
+            max_backlog_bytes: 32 * 1024 * 1024,
+            keepalive: crate::sync::Keepalive {
+                ping_interval: Duration::from_secs(30),
+                missed_pongs: 2,
+                write_timeout: Duration::from_secs(60),
+            },
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -80,6 +107,15 @@ pub struct Metrics {
     pub logins: AtomicU64,
     pub login_failures: AtomicU64,
     pub durable_checks: AtomicU64,
+    pub password_checks: AtomicU64,
+    pub login_limited: AtomicU64,
+    /// Frames about documents the peer may not read (never given to samod).
+    pub unreadable_frames: AtomicU64,
+    pub ephemeral_dropped: AtomicU64,
+    /// Changes taken out of sync messages because their author may not write the document.
+    pub refused_changes: AtomicU64,
+    pub ephemeral_relayed: AtomicU64,
+    pub audit_writes: AtomicU64,
 }
 
 /// An authenticated request or connection.
@@ -95,17 +131,43 @@ impl Auth {
     }
 }
 
-/// Why a server operation failed, as the API reports it.
+/// Who is acting, as the audit log records it: a signed-in user and their session, or the
+/// operator at the server's command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub username: String,
+    pub session: String,
+}
+
+impl Actor {
+    pub fn operator() -> Actor {
+        Actor { username: "operator".into(), session: "command line".into() }
+    }
+
+    pub fn of(auth: &Auth) -> Actor {
+        Actor { username: auth.user.username.clone(), session: auth.session.peer_id.clone() }
+    }
+}
+
+/// Why a server operation failed, as the API reports it (status and body: [`AppError::kind`]).
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
     NotFound,
     #[error("forbidden: {0}")]
     Forbidden(String),
-    #[error("{0}")]
-    Conflict(String),
+    /// A read-only (web dashboard) session asked to write.
+    #[error("this session is read-only: {0}")]
+    ReadOnly(String),
+    /// The request conflicts with the current state; the kind says how.
+    #[error("{1}")]
+    Conflict(ErrorKind, String),
     #[error("{0}")]
     BadRequest(String),
+    /// Any other refusal with its kind (too large, wrong type, quota, busy, …), and how long to
+    /// wait before trying again where that is known.
+    #[error("{message}")]
+    Refused { kind: ErrorKind, message: String, retry_after: Option<Duration> },
     #[error("storage: {0}")]
     Db(#[from] DbError),
     #[error("document: {0}")]
@@ -114,6 +176,25 @@ pub enum AppError {
     Stopped,
     #[error("storage is unhealthy; writes are not being confirmed")]
     Unhealthy,
+}
+
+impl AppError {
+    /// What kind of refusal this is on the wire.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AppError::NotFound => ErrorKind::NotFound,
+            AppError::Forbidden(_) => ErrorKind::Forbidden,
+            AppError::ReadOnly(_) => ErrorKind::ReadOnly,
+            AppError::Conflict(kind, _) | AppError::Refused { kind, .. } => *kind,
+            AppError::BadRequest(_) => ErrorKind::Invalid,
+            AppError::Stopped | AppError::Unhealthy => ErrorKind::Unavailable,
+            AppError::Db(_) | AppError::Doc(_) => ErrorKind::Internal,
+        }
+    }
+
+    pub fn refused(kind: ErrorKind, message: impl Into<String>) -> AppError {
+        AppError::Refused { kind, message: message.into(), retry_after: None }
+    }
 }
 
 impl From<samod::Stopped> for AppError {
@@ -143,6 +224,7 @@ pub struct Inner<D> {
     pub write_actor: ActorId,
     live: Mutex<HashMap<i64, Vec<LiveConnection>>>,
     next_connection: AtomicU64,
+    refused: crate::sync::RefusedChanges,
 }
 
 #[derive(Clone)]
@@ -210,6 +292,7 @@ impl<D: Database> App<D> {
                 server_actor,
                 live: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
+                refused: crate::sync::RefusedChanges::default(),
             }),
         })
     }
@@ -243,6 +326,46 @@ impl<D: Database> App<D> {
         self.metrics.connections_opened.fetch_add(1, Ordering::Relaxed);
         self.metrics.connections_open.fetch_add(1, Ordering::Relaxed);
         (LiveGuard { app: self.clone(), user_id: auth.user.id, id }, closed)
+    }
+
+    /// How many live connections (sync and `/live`) a user has open.
+    pub fn connections_of(&self, user_id: i64) -> usize {
+        self.live.lock().map(|live| live.get(&user_id).map_or(0, Vec::len)).unwrap_or(0)
+    }
+
+    /// Changes of `doc` refused because their author may not write it (this run of the server).
+    pub fn refused_changes(&self, doc: &str) -> std::collections::HashSet<prongsai_core::automerge::ChangeHash> {
+        self.refused.of(doc)
+    }
+
+    pub fn refuse_changes(&self, doc: &str, hashes: &[prongsai_core::automerge::ChangeHash]) {
+        self.refused.add(doc, hashes);
+    }
+
+    /// Appends to the agency's audit log: who did what to what, from which session.
+    pub async fn audit(
+        &self,
+        agency: &str,
+        actor: &Actor,
+        action: prongsai_core::admin::AuditAction,
+        target: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), AppError> {
+        let entry = prongsai_core::admin::AuditEntry {
+            id: 0,
+            at: now_ms(),
+            actor: actor.username.clone(),
+            session: actor.session.clone(),
+            action,
+            target: target.to_string(),
+            detail,
+        };
+        self.db.audit_append(agency.to_string(), entry).await.map_err(|e| {
+            tracing::error!(error = %e, ?action, "writing the audit log failed");
+            AppError::Db(e)
+        })?;
+        self.metrics.audit_writes.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Closes every live connection of a user (all of them, or only those of some peers).
@@ -324,15 +447,59 @@ impl<D: Database> App<D> {
         Ok((agency_year, rows))
     }
 
-    /// A change the server makes itself (directory, approvals), with the server's actor.
+    /// A change the server makes itself (directory, approvals, imports), with the server's actor
+    /// (`author` names who asked for it in history). It answers only after the change is
+    /// committed to storage, like a device's change is confirmed: a signature the caller was told
+    /// about is never lost to a crash.
     pub async fn server_edit<R, F>(&self, row: &DocumentRow, message: &str, change: F) -> Result<R, AppError>
     where
         R: Send + 'static,
         F: FnOnce(&mut prongsai_core::automerge::transaction::Transaction<'_>) -> Result<R, DocError> + Send + 'static,
     {
+        self.server_edit_as(row, message, "server", move |tx, _| change(tx)).await
+    }
+
+    /// [`App::server_edit`] recorded in history as asked for by `author`.
+    pub async fn server_edit_as<R, F>(
+        &self,
+        row: &DocumentRow,
+        message: &str,
+        author: &str,
+        change: F,
+    ) -> Result<R, AppError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut prongsai_core::automerge::transaction::Transaction<'_>, &CommitMeta) -> Result<R, DocError>
+            + Send
+            + 'static,
+    {
         let handle = self.handle(row).await?;
-        let meta = CommitMeta::new(message, "server", now_ms()).with_actor(self.write_actor.clone());
-        Ok(handle.with_document_async(move |doc| docs::edit(doc, &meta, change)).await??)
+        let meta = CommitMeta::new(message, author, now_ms()).with_actor(self.write_actor.clone());
+        let (result, heads) = handle
+            .with_document_async(move |doc| {
+                let inner = meta.clone();
+                docs::edit(doc, &meta, |tx| change(tx, &inner)).map(|r| (r, doc.get_heads()))
+            })
+            .await??;
+        self.confirm_stored(&row.doc_id, &heads).await?;
+        Ok(result)
+    }
+
+    /// Waits until every head is committed to storage: what the server answers after a write of
+    /// its own. Refuses (503) when storage fails or does not commit within the durability wait.
+    pub async fn confirm_stored(
+        &self,
+        doc_id: &str,
+        heads: &[prongsai_core::automerge::ChangeHash],
+    ) -> Result<(), AppError> {
+        match self.storage.wait_durable(doc_id, heads, self.config.durable_wait_max).await {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                tracing::error!(document = %doc_id, "a server write was not committed in time");
+                Err(AppError::Unhealthy)
+            }
+            Err(_) => Err(AppError::Unhealthy),
+        }
     }
 
     /// Records in the directory of each of the agency's years that `actor` writes for `user`.
@@ -369,7 +536,7 @@ impl<D: Database> App<D> {
             token_hash: auth::token_hash(&token),
             user_id: user.id,
             peer_id: auth::new_peer_id(),
-            actor_id: auth::new_actor_id(),
+            actor_id: auth::new_actor_id(auth::actor_prefix(&user.agency_id, user.id)),
             device: device.clone(),
             created_at: now_ms(),
             expires_at: now_ms() + i64::try_from(self.config.session_ttl.as_millis()).unwrap_or(i64::MAX / 2),

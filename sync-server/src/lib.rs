@@ -13,19 +13,20 @@ pub mod auth;
 pub mod db;
 pub mod policy;
 pub mod provision;
+pub mod quota;
 pub mod reports;
 pub mod repos;
+pub mod routes;
 pub mod storage;
 pub mod sync;
 pub mod web;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
+use tower::ServiceExt as _;
 
 pub use app::{App, Config};
 pub use db::sqlite::Sqlite;
@@ -35,10 +36,14 @@ pub const ACCESS_EPOCH_SETTING: &str = "access_epoch";
 
 /// The router with every route.
 pub fn router<D: db::Database>(app: App<D>) -> Router {
-    api::routes::<D>().layer(axum::middleware::from_fn(api::log_requests)).with_state(app)
+    api::routes::<D>(&app).layer(axum::middleware::from_fn(api::log_requests)).with_state(app)
 }
 
 /// Serves until `shutdown` resolves, with the server's background duties running beside it.
+///
+/// Connections are served by hyper directly (not `axum::serve`) so that a client that never
+/// finishes its request headers is cut after `Config::header_timeout` instead of holding a
+/// socket forever.
 pub async fn serve<D: db::Database>(
     app: App<D>,
     listener: TcpListener,
@@ -52,20 +57,68 @@ pub async fn serve<D: db::Database>(
         tracing::error!("storage failed: closing every sync connection");
         closer.close_all_connections();
     });
-    // Sync messages are small and answer each other: without TCP_NODELAY one could wait for the
-    // peer's delayed acknowledgement of the last (tens of milliseconds).
-    let listener = listener.tap_io(|tcp| {
+    let router = router(app.clone());
+    let header_timeout = app.config.header_timeout;
+    let (stop_accepting, stopping) = tokio::sync::watch::channel(false);
+    let (connection_ended, all_ended) = tokio::sync::watch::channel(());
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_accepting.send(true);
+    });
+    let mut stop = stopping.clone();
+    loop {
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait a moment, never spin.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        // Sync messages are small and answer each other: without TCP_NODELAY one could wait for
+        // the peer's delayed acknowledgement of the last (tens of milliseconds).
         if let Err(error) = tcp.set_nodelay(true) {
             tracing::debug!(%error, "TCP_NODELAY refused on an accepted connection");
         }
-    });
-    let result = axum::serve(listener, router(app.clone()).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let service = router.clone().map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+            request.map(axum::body::Body::new)
+        });
+        let mut stopping = stopping.clone();
+        let ended = all_ended.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
+            let io = hyper_util::rt::TokioIo::new(tcp);
+            let hyper_service = hyper_util::service::TowerToHyperService::new(service);
+            let connection = builder.serve_connection_with_upgrades(io, hyper_service);
+            tokio::pin!(connection);
+            loop {
+                tokio::select! {
+                    result = connection.as_mut() => {
+                        if let Err(error) = result {
+                            tracing::debug!(%error, "a connection ended with an error");
+                        }
+                        break;
+                    }
+                    _ = stopping.changed() => connection.as_mut().graceful_shutdown(),
+                }
+            }
+            drop(ended);
+        });
+    }
+    drop(listener);
+    drop(all_ended);
     background.abort();
     app.close_all_connections();
+    // Open requests finish (a WebSocket is told to close above); then every repo saves and stops.
+    let _ = tokio::time::timeout(Duration::from_secs(10), connection_ended.closed()).await;
     app.repos.stop_all().await;
-    result
+    Ok(())
 }
 
 /// Stops idle agency repos, and notices user and session changes made by other processes (the

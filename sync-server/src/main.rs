@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use prongsai_core::admin::{NewUserRequest, UserChange};
 use prongsai_core::model::Role;
+use prongsai_sync_server::app::Actor;
 use prongsai_sync_server::db::Database;
 use prongsai_sync_server::{App, Config, Sqlite, admin, provision, reports};
 use tracing_subscriber::EnvFilter;
@@ -56,6 +57,24 @@ enum Command {
         /// The built frontend served at `/` as the web dashboard (scripts/build-frontend.sh).
         #[arg(long, env = "PRONGSAI_WEB_DIR", default_value = "frontend/dist")]
         web_dir: PathBuf,
+        #[command(flatten)]
+        limits: Limits,
+    },
+    /// Print every route of the HTTP API as JSON: method, path and who may call it (open,
+    /// session, agency, admin).
+    Routes,
+    /// Print an agency's audit log as JSON, newest first: every administrative and operator
+    /// action (who, when, from which session, what changed).
+    Audit {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        agency: String,
+        /// Entries older than this id (to page back).
+        #[arg(long)]
+        before: Option<i64>,
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
     },
     /// Create the sample agency (อบต.ปากช่อง, 2565) and its accounts; prints the accounts as JSON.
     Sample {
@@ -93,6 +112,59 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+/// Limits and protections of a running server (each has a safe default).
+#[derive(Args, Clone, Debug)]
+struct Limits {
+    /// A reverse proxy whose `X-Forwarded-For` names the client (repeatable); from anyone else
+    /// the header is ignored.
+    #[arg(long = "trusted-proxy", env = "PRONGSAI_TRUSTED_PROXY", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// The most evidence one agency may store, in bytes (default 5 GiB).
+    #[arg(long, env = "PRONGSAI_AGENCY_QUOTA_BYTES")]
+    agency_quota_bytes: Option<u64>,
+    /// Evidence uploads are refused while the data directory's disk has less free space than
+    /// this, in bytes (default 1 GiB), so sync writes keep room.
+    #[arg(long, env = "PRONGSAI_MIN_FREE_DISK_BYTES")]
+    min_free_disk_bytes: Option<u64>,
+    /// Open sync and live connections one user may have at once (default 50).
+    #[arg(long, env = "PRONGSAI_MAX_CONNECTIONS_PER_USER")]
+    max_connections_per_user: Option<usize>,
+    /// Seconds between WebSocket pings (default 30); two missed pongs close a connection.
+    #[arg(long, env = "PRONGSAI_PING_INTERVAL_SECS")]
+    ping_interval_secs: Option<u64>,
+    /// Seconds a client may take to send a request's headers (default 10).
+    #[arg(long, env = "PRONGSAI_HEADER_TIMEOUT_SECS")]
+    header_timeout_secs: Option<u64>,
+    /// Bytes that may wait to be sent to one sync peer before it counts as not reading and is
+    /// cut (default 32 MiB).
+    #[arg(long, env = "PRONGSAI_MAX_BACKLOG_BYTES")]
+    max_backlog_bytes: Option<usize>,
+}
+
+impl Limits {
+    fn apply(&self, config: &mut Config) {
+        config.trusted_proxies.clone_from(&self.trusted_proxies);
+        if let Some(bytes) = self.agency_quota_bytes {
+            config.agency_quota_bytes = bytes;
+        }
+        if let Some(bytes) = self.min_free_disk_bytes {
+            config.min_free_disk_bytes = bytes;
+        }
+        if let Some(n) = self.max_connections_per_user {
+            config.max_connections_per_user = n;
+        }
+        if let Some(secs) = self.ping_interval_secs {
+            config.keepalive.ping_interval = std::time::Duration::from_secs(secs.max(1));
+        }
+        if let Some(secs) = self.header_timeout_secs {
+            config.header_timeout = std::time::Duration::from_secs(secs.max(1));
+        }
+        if let Some(bytes) = self.max_backlog_bytes {
+            config.max_backlog_bytes = bytes.max(1024);
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -189,6 +261,12 @@ enum UserCommand {
         /// of clients, instead of thousands of password logins).
         #[arg(long, default_value_t = 1)]
         count: u32,
+        /// Spread the sessions over this many users: USERNAME itself and USERNAME-1 … created
+        /// as needed like it (same agency, roles and division) with no password, so they sign
+        /// in only through sessions minted here. For load tests: a user holds at most
+        /// `--max-connections-per-user` connections.
+        #[arg(long, default_value_t = 1)]
+        users: u32,
     },
     /// List users as JSON.
     List {
@@ -244,7 +322,26 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data, listen, config, max_message_bytes, repo_idle_secs, session_ttl_secs, web_dir } => {
+        Command::Audit { data, agency, before, limit } => {
+            let db = Sqlite::open_read_only(&data.data)
+                .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+            let entries = db.audit_list(agency, before, limit).await.context("reading the audit log")?;
+            println!("{}", serde_json::to_string_pretty(&entries)?);
+        }
+        Command::Routes => {
+            let table = prongsai_sync_server::api::route_table::<Sqlite>();
+            println!("{}", serde_json::to_string_pretty(table.list())?);
+        }
+        Command::Serve {
+            data,
+            listen,
+            config,
+            max_message_bytes,
+            repo_idle_secs,
+            session_ttl_secs,
+            web_dir,
+            limits,
+        } => {
             let file: FileConfig = match &config {
                 Some(path) => toml::from_str(
                     &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
@@ -274,6 +371,7 @@ async fn main() -> anyhow::Result<()> {
                 settings.session_ttl = std::time::Duration::from_secs(ttl);
             }
             settings.web_dir = web_dir;
+            limits.apply(&mut settings);
             let app = App::new(settings, db).await?;
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
@@ -326,7 +424,17 @@ async fn main() -> anyhow::Result<()> {
             AgencyCommand::Create { data, id, name, fixture } => {
                 let app = open(&data, local()).await?;
                 provision::validate_username(&id).context("an agency id follows the username rules")?;
-                provision::ensure_agency(&app, &id, &name).await?;
+                if app.db.agency(id.clone()).await?.is_none() {
+                    provision::ensure_agency(&app, &id, &name).await?;
+                    app.audit(
+                        &id,
+                        &Actor::operator(),
+                        prongsai_core::admin::AuditAction::AgencyCreated,
+                        &id,
+                        serde_json::json!({ "name": name }),
+                    )
+                    .await?;
+                }
                 if let Some(path) = fixture {
                     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
                     let mut fixture = prongsai_core::sample::AgencyFixture::parse(&text)?;
@@ -344,7 +452,18 @@ async fn main() -> anyhow::Result<()> {
                     bail!("no agency {id:?}");
                 }
                 let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-                reports::set_emblem(&db, &id, bytes).await.context("storing the emblem")?;
+                let size = bytes.len();
+                let sha256 = reports::set_emblem(&db, &id, bytes).await.context("storing the emblem")?;
+                let entry = prongsai_core::admin::AuditEntry {
+                    id: 0,
+                    at: prongsai_sync_server::app::now_ms(),
+                    actor: Actor::operator().username,
+                    session: Actor::operator().session,
+                    action: prongsai_core::admin::AuditAction::EmblemSet,
+                    target: "emblem".into(),
+                    detail: serde_json::json!({ "sha256": sha256, "size": size }),
+                };
+                db.audit_append(id.clone(), entry).await.context("writing the audit log")?;
                 println!("{}", serde_json::json!({ "id": id, "emblem": file }));
             }
             AgencyCommand::List { data } => {
@@ -377,7 +496,7 @@ async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
                 roles: parse_roles(&roles)?,
                 password: read_password(password_stdin)?,
             };
-            let issued = admin::add_user(&app, &agency, request).await;
+            let issued = admin::add_user(&app, &Actor::operator(), &agency, request).await;
             app.repos.stop_all().await;
             let issued = issued?;
             let mut out = serde_json::json!({ "username": issued.user.username, "agency_id": agency });
@@ -390,7 +509,14 @@ async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
             let app = open(&data, local()).await?;
             let user =
                 app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
-            let issued = admin::reset_password(&app, &user.agency_id, &username, read_password(password_stdin)?).await;
+            let issued = admin::reset_password(
+                &app,
+                &Actor::operator(),
+                &user.agency_id,
+                &username,
+                read_password(password_stdin)?,
+            )
+            .await;
             app.repos.stop_all().await;
             let issued = issued?;
             let mut out = serde_json::json!({ "username": username, "sessions_revoked": issued.sessions_revoked });
@@ -403,7 +529,7 @@ async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
             let app = open(&data, local()).await?;
             let user =
                 app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
-            let revoked = admin::revoke_sessions(&app, &user.agency_id, &username).await?;
+            let revoked = admin::revoke_sessions(&app, &Actor::operator(), &user.agency_id, &username).await?;
             println!("{}", serde_json::json!({ "username": username, "sessions_revoked": revoked }));
         }
         UserCommand::Disable { data, username, enable } => {
@@ -411,21 +537,45 @@ async fn run_user_command(command: UserCommand) -> anyhow::Result<()> {
             let user =
                 app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
             let change = UserChange { disabled: Some(!enable), ..UserChange::default() };
-            let changed = admin::change_user(&app, &user.agency_id, &username, change).await;
+            let changed = admin::change_user(&app, &Actor::operator(), &user.agency_id, &username, change).await;
             app.repos.stop_all().await;
             changed?;
             println!("{}", serde_json::json!({ "username": username, "disabled": !enable }));
         }
-        UserCommand::Session { data, username, server, device, count } => {
+        UserCommand::Session { data, username, server, device, count, users } => {
             let app = open(&data, local()).await?;
             let user =
                 app.db.user_by_username(username.clone()).await?.with_context(|| format!("no user {username:?}"))?;
             if user.disabled {
                 bail!("{username} is disabled");
             }
+            let mut holders = vec![user.clone()];
+            for i in 1..users.max(1) {
+                let name = format!("{username}-{i}");
+                let holder = match app.db.user_by_username(name.clone()).await? {
+                    Some(existing) => existing,
+                    None => {
+                        app.db
+                            .user_create(prongsai_sync_server::db::NewUser {
+                                agency_id: user.agency_id.clone(),
+                                username: name.clone(),
+                                display_name: format!("{} {i}", user.display_name),
+                                position: user.position.clone(),
+                                division: user.division.clone(),
+                                roles: user.roles.clone(),
+                                // Not a password hash: no password ever verifies against it.
+                                password_hash: "!minted-sessions-only".into(),
+                                created_at: prongsai_sync_server::app::now_ms(),
+                            })
+                            .await?
+                    }
+                };
+                holders.push(holder);
+            }
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            for _ in 0..count {
-                let issued = app.issue_session(&user, &device, false).await?;
+            for n in 0..count {
+                let user = &holders[n as usize % holders.len()];
+                let issued = app.issue_session(user, &device, false).await?;
                 writeln!(
                     out,
                     "{}",

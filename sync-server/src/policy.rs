@@ -13,6 +13,7 @@ use prongsai_core::access::{Principal, may_write};
 use prongsai_core::model::Role;
 use samod::{DocumentId, PeerId, ShareConfig};
 
+use crate::auth::{ACTOR_PREFIX_BYTES, actor_prefix};
 use crate::db::{Database, DocumentRow, SessionRow, UserRow};
 
 /// A connected peer's identity, resolved from its session.
@@ -42,6 +43,15 @@ impl Peer {
         }
     }
 
+    /// Whether this session writes any document of its agency (and so may upload evidence).
+    pub fn writes_some_document(&self) -> bool {
+        !self.read_only
+            && prongsai_core::access::may_write_some(&Principal {
+                roles: &self.roles,
+                division: self.division.as_deref(),
+            })
+    }
+
     pub fn may_write(&self, doc: &DocumentRow) -> bool {
         !self.read_only
             && doc.agency_id == self.agency_id
@@ -57,6 +67,10 @@ impl Peer {
 struct Caches {
     peers: HashMap<String, Option<Peer>>,
     documents: HashMap<String, DocumentRow>,
+    /// Per agency: its users by the prefix of the actors their sessions are issued.
+    authors: HashMap<String, Arc<HashMap<[u8; ACTOR_PREFIX_BYTES], UserRow>>>,
+    /// Actors issued whole by sessions of an older server (no user prefix), by hex.
+    session_actors: HashMap<String, Option<UserRow>>,
 }
 
 /// Shared access state: caches and the epoch that makes decisions live.
@@ -74,12 +88,98 @@ impl<D: Database> Access<D> {
         Access { db, epoch: Arc::new(epoch), caches: Arc::default(), now_ms }
     }
 
+    /// Follows the access epoch: it moves whenever decisions must be recomputed.
+    pub fn epoch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.epoch.subscribe()
+    }
+
     /// Something about users or sessions changed: recompute every decision.
+    ///
+    /// The caches are cleared and the epoch moves under the caches' lock, and a lookup stores
+    /// what it read only if the epoch has not moved since it began (under the same lock): a
+    /// decision read from the database just before a role change can never be cached after it.
     pub fn invalidate(&self) {
-        if let Ok(mut caches) = self.caches.lock() {
-            caches.peers.clear();
+        match self.caches.lock() {
+            Ok(mut caches) => {
+                caches.peers.clear();
+                caches.authors.clear();
+                caches.session_actors.clear();
+                self.epoch.send_modify(|n| *n += 1);
+            }
+            Err(_) => self.epoch.send_modify(|n| *n += 1),
         }
-        self.epoch.send_modify(|n| *n += 1);
+    }
+
+    fn current_epoch(&self) -> u64 {
+        *self.epoch.borrow()
+    }
+
+    /// Stores a looked-up value unless an invalidation happened since `since`.
+    fn cache_if_current(&self, since: u64, store: impl FnOnce(&mut Caches)) {
+        if let Ok(mut caches) = self.caches.lock()
+            && self.current_epoch() == since
+        {
+            store(&mut caches);
+        }
+    }
+
+    /// The user who authored a change with `actor`: the user whose prefix it starts with (as
+    /// sessions issue actors), or, for an actor an older server issued whole, the user of that
+    /// session. Never the directory document: only the server's own records decide.
+    pub async fn author(&self, agency_id: &str, actor: &[u8]) -> Option<UserRow> {
+        let prefix: [u8; ACTOR_PREFIX_BYTES] = actor.get(..ACTOR_PREFIX_BYTES)?.try_into().ok()?;
+        let cached = self.caches.lock().ok().and_then(|c| c.authors.get(agency_id).cloned());
+        let users = match cached {
+            Some(users) => users,
+            None => {
+                let since = self.current_epoch();
+                let users: HashMap<_, _> = self
+                    .db
+                    .users_of_agency(agency_id.to_string())
+                    .await
+                    .ok()?
+                    .into_iter()
+                    .map(|u| (actor_prefix(&u.agency_id, u.id), u))
+                    .collect();
+                let users = Arc::new(users);
+                self.cache_if_current(since, |caches| {
+                    caches.authors.insert(agency_id.to_string(), users.clone());
+                });
+                users
+            }
+        };
+        if let Some(user) = users.get(&prefix) {
+            return Some(user.clone());
+        }
+        let session_actor = hex::encode(actor.get(..16)?);
+        if let Some(known) = self.caches.lock().ok().and_then(|c| c.session_actors.get(&session_actor).cloned()) {
+            return known.filter(|u| u.agency_id == agency_id);
+        }
+        let since = self.current_epoch();
+        let user = match self.db.session_by_actor(session_actor.clone()).await.ok()? {
+            Some(session) => self.db.user_by_id(session.user_id).await.ok().flatten(),
+            None => None,
+        };
+        self.cache_if_current(since, |caches| {
+            caches.session_actors.insert(session_actor, user.clone());
+        });
+        user.filter(|u| u.agency_id == agency_id)
+    }
+
+    /// Whether a change by `actor` may be in `doc`: its author is an enabled user of the
+    /// document's agency who may write it now.
+    pub async fn author_may_write(&self, actor: &[u8], doc: &DocumentRow) -> bool {
+        match self.author(&doc.agency_id, actor).await {
+            Some(user) => {
+                !user.disabled
+                    && may_write(
+                        &Principal { roles: &user.roles, division: user.division.as_deref() },
+                        doc.kind,
+                        doc.division.as_deref(),
+                    )
+            }
+            None => false,
+        }
     }
 
     /// The registered document, if the server created it.
@@ -100,6 +200,7 @@ impl<D: Database> Access<D> {
             // A session that expired since it was cached is no session.
             return cached.filter(|p| p.expires_at > (self.now_ms)());
         }
+        let since = self.current_epoch();
         let resolved = async {
             let session = self.db.session_by_peer(peer_id.to_string()).await.ok().flatten()?;
             if session.revoked || session.expires_at <= (self.now_ms)() {
@@ -109,9 +210,9 @@ impl<D: Database> Access<D> {
             (!user.disabled).then(|| Peer::from_session(&session, &user))
         }
         .await;
-        if let Ok(mut caches) = self.caches.lock() {
+        self.cache_if_current(since, |caches| {
             caches.peers.insert(peer_id.to_string(), resolved.clone());
-        }
+        });
         resolved
     }
 

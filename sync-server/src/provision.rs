@@ -4,6 +4,7 @@
 use prongsai_core::docs::{self, CommitMeta};
 use prongsai_core::model::{DocKey, DocKind, DocumentUrls, Role};
 use prongsai_core::sample::AgencyFixture;
+use prongsai_core::wire::ErrorKind;
 use serde::Serialize;
 
 use crate::app::{App, AppError, now_ms};
@@ -53,7 +54,9 @@ pub async fn create_user<D: Database>(app: &App<D>, account: NewAccount<'_>) -> 
         })
         .await
         .map_err(|e| match e {
-            crate::db::DbError::Conflict(_) => AppError::Conflict(format!("the username {username:?} is taken")),
+            crate::db::DbError::Conflict(_) => {
+                AppError::Conflict(ErrorKind::UsernameTaken, format!("the username {username:?} is taken"))
+            }
             other => AppError::Db(other),
         })?;
     Ok(user)
@@ -80,7 +83,10 @@ pub async fn create_agency_year<D: Database>(
     let agency_id = fixture.agency.id.clone();
     let year = fixture.year;
     if !app.db.documents_of(agency_id.clone(), year).await?.is_empty() {
-        return Err(AppError::Conflict(format!("{agency_id} already has documents for {year}")));
+        return Err(AppError::Conflict(
+            ErrorKind::AlreadyExists,
+            format!("{agency_id} already has documents for {year}"),
+        ));
     }
     ensure_agency(app, &agency_id, &fixture.agency.name).await?;
     let now = now_ms();
@@ -100,7 +106,10 @@ pub async fn create_agency_year<D: Database>(
         pending.push((DocKey::results(division), docs::create(doc, &meta)?));
     }
     for (key, doc) in pending {
+        let heads = doc.get_heads();
         let handle = repo.repo.create(doc).await?;
+        // Registered (and so visible to devices) only once stored.
+        app.confirm_stored(&handle.document_id().to_string(), &heads).await?;
         let row = DocumentRow {
             doc_id: handle.document_id().to_string(),
             agency_id: agency_id.clone(),
@@ -133,7 +142,10 @@ pub async fn create_agency_year<D: Database>(
             issued_at: now,
         },
     );
-    let handle = repo.repo.create(docs::create(&directory, &meta)?).await?;
+    let directory = docs::create(&directory, &meta)?;
+    let heads = directory.get_heads();
+    let handle = repo.repo.create(directory).await?;
+    app.confirm_stored(&handle.document_id().to_string(), &heads).await?;
     let row = DocumentRow {
         doc_id: handle.document_id().to_string(),
         agency_id: agency_id.clone(),

@@ -2,39 +2,46 @@
 //! plan, and the published report: frozen when the last approval step signs, served at a stable
 //! public URL without a login. A later edit publishes nothing until every step signs again.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::{post, put};
+use prongsai_core::AgencyYear;
+use prongsai_core::admin::AuditAction;
 use prongsai_core::automerge::Automerge;
 use prongsai_core::edit::Edit;
 use prongsai_core::model::{DocKey, DocKind};
 use prongsai_core::report_model::Report;
-use prongsai_core::{AgencyYear, CommitMeta, docs};
+use prongsai_core::wire::{ErrorBody, ErrorKind};
 use prongsai_report::import::{self, ImportReport};
 use prongsai_report::{Format, Options};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::api::{Caller, same_agency};
-use crate::app::{App, AppError, now_ms};
+use crate::api::Caller;
+use crate::app::{Actor, App, AppError, now_ms};
 use crate::db::{BlobRow, Database, DbError};
+use crate::routes::{RouteTable, Scope};
 
-pub fn routes<D: Database>() -> Router<App<D>> {
-    Router::new()
-        .route("/api/agencies/{agency}/years/{year}/reports/{format}", get(export::<D>))
+pub fn routes<D: Database>(t: &mut RouteTable<D>) {
+    t.get(Scope::Agency, "/api/agencies/{agency}/years/{year}/reports/{format}", export::<D>)
         .route(
+            Scope::Agency,
+            "POST",
             "/api/agencies/{agency}/years/{year}/import",
             post(import_plan::<D>).layer(DefaultBodyLimit::max(import::MAX_FILE_BYTES + 64 * 1024)),
         )
-        .route("/public/{agency}/{year}/{file}", get(public::<D>))
-        .route("/api/agencies/{agency}/years/{year}/published", get(published_info::<D>))
+        .get(Scope::Open, "/public/{agency}/{year}/{file}", public::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/published", published_info::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/emblem", get_emblem::<D>)
         .route(
+            Scope::Admin,
+            "PUT",
             "/api/agencies/{agency}/emblem",
-            get(get_emblem::<D>).put(put_emblem::<D>).layer(DefaultBodyLimit::max(MAX_EMBLEM_BYTES + 1024)),
-        )
+            put(put_emblem::<D>).layer(DefaultBodyLimit::max(MAX_EMBLEM_BYTES + 1024)),
+        );
 }
 
 /// The agency's emblem (Garuda) heads its memo: PNG or JPEG, at most 1 MiB.
@@ -58,13 +65,14 @@ pub fn check_emblem(bytes: &[u8]) -> Result<&'static str, AppError> {
     }
 }
 
-/// Stores the agency's emblem; every report rendered from then on carries it.
-pub async fn set_emblem<D: Database>(db: &D, agency: &str, bytes: Vec<u8>) -> Result<(), AppError> {
+/// Stores the agency's emblem; every report rendered from then on carries it. Returns its
+/// SHA-256.
+pub async fn set_emblem<D: Database>(db: &D, agency: &str, bytes: Vec<u8>) -> Result<String, AppError> {
     let media_type = check_emblem(&bytes)?;
     let sha = prongsai_core::hash::sha256_hex(&bytes);
     db.blob_put(agency.to_string(), sha.clone(), BlobRow { media_type: media_type.to_string(), data: bytes }).await?;
-    db.set_setting(emblem_key(agency), sha).await?;
-    Ok(())
+    db.set_setting(emblem_key(agency), sha.clone()).await?;
+    Ok(sha)
 }
 
 /// The agency's emblem, if it has one.
@@ -78,12 +86,7 @@ pub async fn options<D: Database>(db: &D, agency: &str) -> Result<Options, AppEr
     Ok(Options { emblem: emblem(db, agency).await? })
 }
 
-async fn get_emblem<D: Database>(
-    State(app): State<App<D>>,
-    Caller(caller): Caller,
-    Path(agency): Path<String>,
-) -> Result<Response, AppError> {
-    same_agency(&caller, &agency)?;
+async fn get_emblem<D: Database>(State(app): State<App<D>>, Path(agency): Path<String>) -> Result<Response, AppError> {
     let bytes = emblem(&app.db, &agency).await?.ok_or(AppError::NotFound)?;
     let media_type = check_emblem(&bytes).unwrap_or("application/octet-stream");
     Ok(([(header::CONTENT_TYPE, media_type)], bytes).into_response())
@@ -96,8 +99,16 @@ async fn put_emblem<D: Database>(
     Path(agency): Path<String>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    crate::admin::require_admin(&caller, &agency)?;
-    set_emblem(&app.db, &agency, body.to_vec()).await?;
+    let size = body.len();
+    let sha256 = set_emblem(&app.db, &agency, body.to_vec()).await?;
+    app.audit(
+        &agency,
+        &Actor::of(&caller),
+        AuditAction::EmblemSet,
+        "emblem",
+        json!({ "sha256": sha256, "size": size }),
+    )
+    .await?;
     tracing::info!(user = %caller.user.username, %agency, "set the agency's emblem");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -113,26 +124,36 @@ pub async fn render(year: AgencyYear, format: Format, options: Options) -> Resul
         })
 }
 
+/// The policy a published or downloaded report page runs under: its own inline styles, fonts
+/// and images, and nothing else (no script, no request anywhere).
+pub const REPORT_PAGE_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; form-action 'none'; base-uri 'none'";
+
 fn file_response(bytes: Vec<u8>, format: Format, file_name: &str, attachment: bool) -> Response {
     let disposition = if attachment { "attachment" } else { "inline" };
-    (
+    let mut response = (
         [
             (header::CONTENT_TYPE, format.media_type().to_string()),
             (header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{file_name}\"")),
             (header::CACHE_CONTROL, "no-store".to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
         ],
         bytes,
     )
-        .into_response()
+        .into_response();
+    if format == Format::Html {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(REPORT_PAGE_CSP));
+    }
+    response
 }
 
 /// Any format of the agency-year, for any signed-in reader of that agency.
 async fn export<D: Database>(
     State(app): State<App<D>>,
-    Caller(caller): Caller,
     Path((agency, year, format)): Path<(String, i64, String)>,
 ) -> Result<Response, AppError> {
-    same_agency(&caller, &agency)?;
     let format = Format::parse(&format).ok_or_else(|| {
         AppError::BadRequest(format!("unknown format {format:?}; one of {}", Format::ALL.map(Format::name).join(", ")))
     })?;
@@ -165,10 +186,13 @@ async fn import_plan<D: Database>(
     Query(query): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    same_agency(&caller, &agency)?;
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
     let plan = rows.iter().find(|r| r.kind == DocKind::Plan).ok_or(AppError::NotFound)?.clone();
-    if !caller.peer().may_write(&plan) {
+    let peer = caller.peer();
+    if peer.read_only {
+        return Err(AppError::ReadOnly("a web dashboard sign-in cannot import a plan".into()));
+    }
+    if !peer.may_write(&plan) {
         return Err(AppError::Forbidden("only the plan's editors may import a plan".into()));
     }
     let bytes = body.to_vec();
@@ -180,7 +204,8 @@ async fn import_plan<D: Database>(
         Ok(report) => report,
         Err(e) => {
             tracing::info!(user = %caller.user.username, code = e.code(), "refused an import");
-            let body = json!({ "error": e.to_string(), "code": e.code() });
+            let body =
+                ErrorBody { error: e.to_string(), kind: ErrorKind::ImportRefused, code: Some(e.code().to_string()) };
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
         }
     };
@@ -193,12 +218,16 @@ async fn import_plan<D: Database>(
     let changes = edits.len();
     let applied = !query.dry_run && changes > 0;
     if applied {
-        let meta = CommitMeta::new("นำเข้าแผนจากไฟล์", caller.user.username.clone(), now_ms())
-            .with_actor(app.write_actor.clone());
-        let handle = app.handle(&plan).await?;
-        handle
-            .with_document_async(move |doc| docs::edit(doc, &meta, |tx| prongsai_core::edit::apply(tx, &edits, &meta)))
-            .await??;
+        app.server_edit_as(
+            &plan,
+            "นำเข้าแผนจากไฟล์",
+            &caller.user.username,
+            move |tx, meta| prongsai_core::edit::apply(tx, &edits, meta),
+        )
+        .await?;
+        let detail =
+            json!({ "year": year, "source": report.source, "measures": report.measures.len(), "changes": changes });
+        app.audit(&agency, &Actor::of(&caller), AuditAction::PlanImported, "plan", detail).await?;
         tracing::info!(user = %caller.user.username, changes, "imported a plan");
     }
     Ok(Json(ImportResult { report, changes: if query.dry_run { 0 } else { changes }, applied }).into_response())
@@ -228,6 +257,7 @@ static PUBLISHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// already the published one. Returns what is published now.
 pub async fn publish_if_approved<D: Database>(
     app: &App<D>,
+    actor: &Actor,
     agency: &str,
     year: i64,
 ) -> Result<Option<Published>, AppError> {
@@ -260,14 +290,16 @@ pub async fn publish_if_approved<D: Database>(
         published_at: now_ms(),
     };
     app.db.set_setting(published_key(agency, year), serde_json::to_string(&published).expect("plain data")).await?;
+    let detail = json!({ "year": year, "content_hash": published.content_hash, "pdf_sha256": published.pdf_sha256 });
+    app.audit(agency, actor, AuditAction::ReportPublished, &format!("{year}"), detail).await?;
     tracing::info!(%agency, year, "published the signed report");
     Ok(Some(published))
 }
 
 /// Publishes in the background after a signature; the signature itself is already recorded.
-pub fn publish_soon<D: Database>(app: App<D>, agency: String, year: i64) {
+pub fn publish_soon<D: Database>(app: App<D>, actor: Actor, agency: String, year: i64) {
     tokio::spawn(async move {
-        if let Err(e) = publish_if_approved(&app, &agency, year).await {
+        if let Err(e) = publish_if_approved(&app, &actor, &agency, year).await {
             tracing::error!(%agency, year, error = %e, "publishing the signed report failed");
         }
     });
@@ -294,10 +326,8 @@ async fn public<D: Database>(
 /// Whether and when the report was published, and its public addresses (for the app and ITAS).
 async fn published_info<D: Database>(
     State(app): State<App<D>>,
-    Caller(caller): Caller,
     Path((agency, year)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
-    same_agency(&caller, &agency)?;
     let published = published(&app.db, &agency, year).await?;
     Ok(Json(json!({
         "published": published,

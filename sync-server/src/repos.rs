@@ -64,6 +64,11 @@ impl<D: Database> Repos<D> {
         Repos { storage, access, peer_id, repos: tokio::sync::Mutex::new(HashMap::new()) }
     }
 
+    /// The peer id every agency's repo speaks as.
+    pub fn peer_id(&self) -> &PeerId {
+        &self.peer_id
+    }
+
     /// The agency's repo, started if it is not running.
     pub async fn get(&self, agency_id: &str) -> Result<Arc<AgencyRepo>, samod::Stopped> {
         let mut repos = self.repos.lock().await;

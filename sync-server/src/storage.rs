@@ -317,6 +317,9 @@ mod tests {
         async fn session_by_peer(&self, _: String) -> Result<Option<SessionRow>, DbError> {
             unused()
         }
+        async fn session_by_actor(&self, _: String) -> Result<Option<SessionRow>, DbError> {
+            unused()
+        }
         async fn sessions_of_user(&self, _: i64) -> Result<Vec<SessionRow>, DbError> {
             unused()
         }
@@ -342,6 +345,23 @@ mod tests {
             unused()
         }
         async fn blob_get(&self, _: String, _: String) -> Result<Option<BlobRow>, DbError> {
+            unused()
+        }
+        async fn blob_usage(&self, _: String) -> Result<u64, DbError> {
+            unused()
+        }
+        async fn blob_exists(&self, _: String, _: String) -> Result<bool, DbError> {
+            unused()
+        }
+        async fn audit_append(&self, _: String, _: prongsai_core::admin::AuditEntry) -> Result<i64, DbError> {
+            unused()
+        }
+        async fn audit_list(
+            &self,
+            _: String,
+            _: Option<i64>,
+            _: usize,
+        ) -> Result<Vec<prongsai_core::admin::AuditEntry>, DbError> {
             unused()
         }
         async fn setting(&self, _: String) -> Result<Option<String>, DbError> {

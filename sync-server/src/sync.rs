@@ -1,23 +1,42 @@
 //! The WebSocket at `/sync`: authentication before the upgrade, then the automerge-repo protocol
-//! through samod, with every incoming frame checked first.
+//! through samod, with every incoming frame checked first and every outgoing one queued by us.
 //!
-//! The check is ours, not samod's, so that the rules hold whatever samod does: a frame that is not
-//! a well-formed automerge-repo message (CBOR) or carries an undecodable sync message closes the
-//! connection; a sync message with changes for a document the user may not write is logged with
-//! the user (samod then ignores the changes, as the peer is read-only there); a revoked session's
-//! connection is closed.
+//! The checks are ours, not samod's, so that the rules hold whatever samod does:
+//! - a frame that is not a well-formed automerge-repo message (CBOR) or carries an undecodable
+//!   sync message closes the connection;
+//! - a frame about a document the peer may not read never reaches samod (a request for one is
+//!   answered "unavailable" at once, so no document actor is started for made-up ids);
+//! - a sync message with changes for a document the user may not write is logged (samod then
+//!   ignores the changes, as the peer is read-only there);
+//! - each change's author (its actor) must be a user who may write that document: a device may
+//!   relay a colleague's change, never forge one. Refused changes are taken out of the message
+//!   (the rest goes on), logged, never stored or relayed, and reported to the device by
+//!   `/durable` (`refused: true`);
+//! - ephemeral messages are capped in size and rate, and dropped from peers who may not write
+//!   the document;
+//! - a revoked or expired session's connection is closed.
+//!
+//! Outgoing messages go through a bounded queue to a writer task of our own: a peer that stops
+//! reading is cut after a bounded backlog or write time instead of holding samod's connection
+//! (and its revocation) hostage. The writer pings every `ping_interval` and closes a connection
+//! that missed two pongs.
 
-use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{MatchedPath, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use futures::{SinkExt, StreamExt};
+use futures::{Sink, SinkExt, StreamExt};
+use prongsai_core::automerge::sync::Message as SyncMessage;
+use prongsai_core::automerge::{ChangeHash, ReadDoc};
+use prongsai_core::wire::{ErrorBody, ErrorKind};
 use samod::{PeerId, Transport};
-
-use std::time::Duration;
 
 use crate::app::{App, Auth, now_ms};
 use crate::db::Database;
@@ -33,19 +52,27 @@ pub enum FrameError {
     Text,
     #[error("connection closed: {0}")]
     Closed(&'static str),
+    #[error("the peer is not reading: more than {0} bytes wait to be sent to it")]
+    Backlog(usize),
     #[error("websocket: {0}")]
     Transport(String),
 }
 
 /// The parts of an automerge-repo message the server looks at.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Envelope {
     pub kind: String,
     pub document_id: Option<String>,
     pub data: Option<Vec<u8>>,
-    /// For `sync`/`request` messages: whether the sync data carries changes (set by
-    /// [`check_frame`], which decodes it once).
-    pub carries_changes: bool,
+    /// For `sync`/`request` messages: the decoded sync message (set by [`check_frame`]).
+    pub message: Option<SyncMessage>,
+}
+
+impl Envelope {
+    /// Whether the sync message carries changes.
+    pub fn carries_changes(&self) -> bool {
+        self.message.as_ref().is_some_and(|m| !m.changes.is_empty())
+    }
 }
 
 /// Decodes the top-level CBOR map of an automerge-repo message.
@@ -83,9 +110,49 @@ pub fn decode_envelope(bytes: &[u8]) -> Result<Envelope, FrameError> {
     Ok(envelope)
 }
 
+/// The same message with its `data` replaced (every other entry copied as it was).
+pub fn replace_data(bytes: &[u8], data: &[u8]) -> Result<Vec<u8>, FrameError> {
+    let bad = |e: &dyn std::fmt::Display| FrameError::Malformed(e.to_string());
+    let mut d = minicbor::Decoder::new(bytes);
+    let entries = d.map().map_err(|e| bad(&e))?.ok_or_else(|| FrameError::Malformed("indefinite map".into()))?;
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut e = minicbor::Encoder::new(&mut out);
+    e.map(entries).map_err(|e| bad(&e))?;
+    for _ in 0..entries {
+        let key = d.str().map_err(|e| bad(&e))?;
+        e.str(key).map_err(|e| bad(&e))?;
+        if key == "data" {
+            d.skip().map_err(|e| bad(&e))?;
+            e.bytes(data).map_err(|e| bad(&e))?;
+        } else {
+            let start = d.position();
+            d.skip().map_err(|e| bad(&e))?;
+            e.writer_mut().extend_from_slice(&bytes[start..d.position()]);
+        }
+    }
+    Ok(out)
+}
+
+/// A `doc-unavailable` message from the server to `target` about `document`.
+pub fn unavailable_message(sender: &str, target: &str, document: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut e = minicbor::Encoder::new(&mut out);
+    let written = e
+        .map(4)
+        .and_then(|e| e.str("type"))
+        .and_then(|e| e.str("doc-unavailable"))
+        .and_then(|e| e.str("senderId"))
+        .and_then(|e| e.str(sender))
+        .and_then(|e| e.str("targetId"))
+        .and_then(|e| e.str(target))
+        .and_then(|e| e.str("documentId"))
+        .and_then(|e| e.str(document))
+        .is_ok();
+    debug_assert!(written, "encoding into a Vec cannot fail");
+    out
+}
+
 /// Checks one incoming frame: a well-formed envelope and, for sync messages, decodable sync data.
-/// The returned envelope says whether the message carries changes (so the caller can check write
-/// access).
 pub fn check_frame(bytes: &[u8]) -> Result<Envelope, FrameError> {
     let mut envelope = decode_envelope(bytes)?;
     if matches!(envelope.kind.as_str(), "sync" | "request") {
@@ -94,17 +161,22 @@ pub fn check_frame(bytes: &[u8]) -> Result<Envelope, FrameError> {
             .data
             .as_deref()
             .ok_or_else(|| FrameError::BadSyncMessage { document: document.clone(), reason: "no data".into() })?;
-        let message = prongsai_core::automerge::sync::Message::decode(data)
-            .map_err(|e| FrameError::BadSyncMessage { document, reason: e.to_string() })?;
-        envelope.carries_changes = !message.changes.is_empty();
+        let message =
+            SyncMessage::decode(data).map_err(|e| FrameError::BadSyncMessage { document, reason: e.to_string() })?;
+        envelope.message = Some(message);
     }
     Ok(envelope)
 }
 
 /// The fuzzing entry point (fuzz/fuzz_targets/frames.rs): any bytes as one incoming frame. The
-/// check must answer, accept or refuse, and never panic.
+/// checks must answer, accept or refuse, and never panic.
 pub fn fuzz_one(bytes: &[u8]) {
-    let _ = check_frame(bytes);
+    if let Ok(envelope) = check_frame(bytes)
+        && let Some(message) = envelope.message
+    {
+        let _ = prongsai_core::incoming::changes(&message);
+        let _ = replace_data(bytes, b"x");
+    }
 }
 
 pub fn bearer_token(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<String> {
@@ -120,25 +192,40 @@ pub fn bearer_token(headers: &HeaderMap, query: &HashMap<String, String>) -> Opt
 /// Per connection, what is read from the socket at a time.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
 
+/// The largest ephemeral message relayed (presence, cursors: small by nature).
+pub const MAX_EPHEMERAL_BYTES: usize = 16 * 1024;
+/// Ephemeral messages relayed per connection: a burst of this many, refilled at this many per
+/// second.
+const EPHEMERAL_BURST: f64 = 20.0;
+const EPHEMERAL_PER_SECOND: f64 = 10.0;
+
 pub async fn websocket<D: Database>(
     State(app): State<App<D>>,
     headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    uri: Uri,
+    matched: Option<MatchedPath>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let Some(token) = bearer_token(&headers, &query) else {
-        return (StatusCode::UNAUTHORIZED, "sign in first: no token").into_response();
-    };
-    let auth = match app.authenticate(&token).await {
-        Ok(Some(auth)) => auth,
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "the token is not valid; sign in again").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "authenticating a sync connection");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
+    let auth = match crate::api::authenticate_request(&app, &headers, &uri, matched.as_ref()).await {
+        Ok(auth) => auth,
+        Err(refusal) => return refusal,
     };
     if !app.storage.is_healthy() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "storage is unhealthy").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(ErrorBody::new(ErrorKind::Unavailable, "storage is unhealthy")),
+        )
+            .into_response();
+    }
+    let open = app.connections_of(auth.user.id);
+    if open >= app.config.max_connections_per_user {
+        tracing::warn!(user = %auth.user.username, open, "refused a sync connection: too many open");
+        let body = ErrorBody::new(
+            ErrorKind::RateLimited,
+            format!("this user has {open} connections open already; close one (sign out on an unused device)"),
+        );
+        return (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, "30")], axum::Json(body))
+            .into_response();
     }
     let limit = app.config.max_message_bytes;
     upgrade
@@ -146,10 +233,321 @@ pub async fn websocket<D: Database>(
         .max_frame_size(limit)
         // tungstenite reserves 128 KiB per connection for reading by default: 1.4 GiB for 10,000
         // quiet devices. 8 KiB reads (a big message still grows its own buffer), and each
-        // message written out as soon as samod sends it.
+        // message written out as soon as it is sent.
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .on_upgrade(move |socket| serve_connection(app, auth, socket))
+}
+
+/// samod's side of the outgoing queue: never blocks (samod's connection loop must keep reading,
+/// or it would not see a revocation); a full backlog is an error, which ends the connection.
+struct QueueSink {
+    queue: tokio::sync::mpsc::UnboundedSender<Message>,
+    backlog: Arc<AtomicUsize>,
+    limit: usize,
+    /// Tells the writer to give up at once (it may be stuck writing to a peer that reads nothing).
+    cut: Arc<tokio::sync::Notify>,
+}
+
+impl Sink<Vec<u8>> for QueueSink {
+    type Error = FrameError;
+
+    fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), FrameError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Vec<u8>) -> Result<(), FrameError> {
+        let waiting = self.backlog.load(Ordering::SeqCst);
+        // One message of any size may wait; more only up to the limit.
+        if waiting > 0 && waiting + item.len() > self.limit {
+            self.cut.notify_one();
+            return Err(FrameError::Backlog(self.limit));
+        }
+        self.backlog.fetch_add(item.len(), Ordering::SeqCst);
+        self.queue.send(Message::Binary(item.into())).map_err(|_| FrameError::Closed("the connection ended"))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), FrameError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), FrameError>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// How a connection is kept alive and cut.
+#[derive(Clone, Copy, Debug)]
+pub struct Keepalive {
+    pub ping_interval: Duration,
+    /// Missed pongs in a row before the connection is closed.
+    pub missed_pongs: u32,
+    /// The longest one message may take to write before the peer counts as not reading.
+    pub write_timeout: Duration,
+}
+
+/// Writes queued messages to the socket, pings, and closes on revocation, expiry, a peer that
+/// stops reading, or one that stops answering pings. Returns why it stopped.
+#[allow(clippy::too_many_arguments)]
+pub async fn write_loop(
+    mut sink: futures::stream::SplitSink<WebSocket, Message>,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<Message>,
+    backlog: Arc<AtomicUsize>,
+    pongs: Arc<AtomicU64>,
+    mut close: tokio::sync::watch::Receiver<bool>,
+    cut: Arc<tokio::sync::Notify>,
+    expires_at: i64,
+    keepalive: Keepalive,
+) -> &'static str {
+    // One write, given up when the connection is cut meanwhile (a write to a peer that reads
+    // nothing may never finish).
+    async fn write(
+        sink: &mut futures::stream::SplitSink<WebSocket, Message>,
+        message: Message,
+        cut: &tokio::sync::Notify,
+        timeout: Duration,
+    ) -> Result<(), &'static str> {
+        tokio::select! {
+            written = tokio::time::timeout(timeout, sink.send(message)) => match written {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err("the connection failed"),
+                Err(_) => Err("the peer stopped reading"),
+            },
+            () = cut.notified() => Err("the peer stopped reading: too much waited for it"),
+        }
+    }
+    let mut ping = tokio::time::interval(keepalive.ping_interval);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.tick().await;
+    let (mut missed, mut outstanding, mut seen) = (0u32, false, pongs.load(Ordering::SeqCst));
+    let expiry = tokio::time::sleep(Duration::from_millis(u64::try_from(expires_at - now_ms()).unwrap_or(0)));
+    tokio::pin!(expiry);
+    let reason = loop {
+        tokio::select! {
+            next = queue.recv() => {
+                let Some(message) = next else { break "closed" };
+                let size = match &message { Message::Binary(b) => b.len(), _ => 0 };
+                match write(&mut sink, message, &cut, keepalive.write_timeout).await {
+                    Ok(()) => { backlog.fetch_sub(size, Ordering::SeqCst); }
+                    Err(reason) => break reason,
+                }
+            }
+            () = cut.notified() => break "the connection ended",
+            _ = ping.tick() => {
+                let now = pongs.load(Ordering::SeqCst);
+                if outstanding && now == seen { missed += 1 } else { missed = 0 }
+                seen = now;
+                if missed >= keepalive.missed_pongs {
+                    break "the peer stopped answering pings";
+                }
+                outstanding = true;
+                if let Err(reason) = write(&mut sink, Message::Ping(Vec::new().into()), &cut, keepalive.write_timeout).await {
+                    break reason;
+                }
+            }
+            changed = close.changed() => {
+                if changed.is_err() || *close.borrow() {
+                    break "revoked";
+                }
+            }
+            () = &mut expiry => break "the session expired",
+        }
+    };
+    if reason != "the peer stopped reading: too much waited for it" {
+        let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(None))).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+    }
+    reason
+}
+
+/// A token bucket for one connection's ephemeral messages.
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn take(&mut self, now: Instant) -> bool {
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * EPHEMERAL_PER_SECOND).min(EPHEMERAL_BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What one connection's reader knows.
+struct Reader<D: Database> {
+    app: App<D>,
+    stream: futures::stream::SplitStream<WebSocket>,
+    close: tokio::sync::watch::Receiver<bool>,
+    writer_done: tokio::sync::watch::Receiver<Option<&'static str>>,
+    peer: crate::policy::Peer,
+    peer_id: String,
+    server_peer: String,
+    queue: tokio::sync::mpsc::UnboundedSender<Message>,
+    backlog: Arc<AtomicUsize>,
+    pongs: Arc<AtomicU64>,
+    /// Per document: readable (registered in the peer's agency), writable.
+    access: HashMap<String, (bool, bool)>,
+    ephemeral: Bucket,
+    /// Ends the writer when this connection ends (see [`Drop`] below).
+    cut: Arc<tokio::sync::Notify>,
+    _guards: (crate::app::LiveGuard<D>, crate::repos::ConnectionCount),
+}
+
+impl<D: Database> Drop for Reader<D> {
+    fn drop(&mut self) {
+        // samod let go of the connection (the peer closed, a bad frame, a full backlog): the
+        // writer stops too, even if it is stuck writing.
+        self.cut.notify_one();
+    }
+}
+
+/// What to do with one checked frame.
+enum Verdict {
+    Pass(Vec<u8>),
+    Drop,
+}
+
+impl<D: Database> Reader<D> {
+    async fn document_access(&mut self, doc: &str) -> (bool, bool) {
+        if let Some(known) = self.access.get(doc) {
+            return *known;
+        }
+        let decided = match self.app.access.document(doc).await {
+            Some(row) if row.agency_id == self.peer.agency_id => (true, self.peer.may_write(&row)),
+            _ => (false, false),
+        };
+        // The documents' registrations never change; the peer's rights can (a role change):
+        // those are re-read from the policy after an access epoch, see `refresh_rights`.
+        self.access.insert(doc.to_string(), decided);
+        decided
+    }
+
+    /// After an access epoch (a role change, a revocation): forget what was decided and read
+    /// who the peer is again. `false` when the session is no longer valid.
+    async fn refresh_rights(&mut self) -> bool {
+        self.access.clear();
+        match self.app.access.peer(&self.peer_id).await {
+            Some(peer) => {
+                self.peer = peer;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends a message of the server's own to this peer (through the same queue as samod's).
+    fn send_own(&self, bytes: Vec<u8>) {
+        self.backlog.fetch_add(bytes.len(), Ordering::SeqCst);
+        let _ = self.queue.send(Message::Binary(bytes.into()));
+    }
+
+    async fn judge(&mut self, bytes: Vec<u8>) -> Result<Verdict, FrameError> {
+        let app = self.app.clone();
+        app.metrics.frames_received.fetch_add(1, Ordering::Relaxed);
+        let envelope = check_frame(&bytes)?;
+        let Some(doc) = envelope.document_id.clone() else { return Ok(Verdict::Pass(bytes)) };
+        let (readable, writable) = self.document_access(&doc).await;
+        if !readable {
+            // Never reaches samod: no document actor for a made-up or foreign id.
+            app.metrics.unreadable_frames.fetch_add(1, Ordering::Relaxed);
+            if matches!(envelope.kind.as_str(), "request" | "sync") {
+                self.send_own(unavailable_message(&self.server_peer, &self.peer_id, &doc));
+            }
+            return Ok(Verdict::Drop);
+        }
+        match envelope.kind.as_str() {
+            "ephemeral" => {
+                let size_ok = bytes.len() <= MAX_EPHEMERAL_BYTES;
+                if !writable || !size_ok || !self.ephemeral.take(Instant::now()) {
+                    app.metrics.ephemeral_dropped.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Verdict::Drop);
+                }
+                app.metrics.ephemeral_relayed.fetch_add(1, Ordering::Relaxed);
+                Ok(Verdict::Pass(bytes))
+            }
+            "sync" if envelope.carries_changes() => {
+                if !writable {
+                    app.metrics.refused_writes.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(user = %self.peer.username, document = %doc, "refused a write: the user may not write this document");
+                    return Ok(Verdict::Pass(bytes));
+                }
+                self.check_authors(&doc, envelope, bytes).await
+            }
+            _ => Ok(Verdict::Pass(bytes)),
+        }
+    }
+
+    /// Keeps only the changes whose authors may write the document.
+    async fn check_authors(&mut self, doc: &str, envelope: Envelope, bytes: Vec<u8>) -> Result<Verdict, FrameError> {
+        let Some(message) = envelope.message else { return Ok(Verdict::Pass(bytes)) };
+        let bad = |e: prongsai_core::incoming::IncomingError| FrameError::BadSyncMessage {
+            document: doc.to_string(),
+            reason: e.to_string(),
+        };
+        let Some(row) = self.app.access.document(doc).await else { return Ok(Verdict::Drop) };
+        // The usual case costs one look at each author: all may write, nothing was refused here.
+        let mut verdicts: HashMap<Vec<u8>, bool> = HashMap::new();
+        for actor in prongsai_core::incoming::authors(&message).map_err(bad)? {
+            let actor = actor.to_bytes().to_vec();
+            let ok = self.app.access.author_may_write(&actor, &row).await;
+            verdicts.insert(actor, ok);
+        }
+        let earlier = self.app.refused_changes(doc);
+        if earlier.is_empty() && verdicts.values().all(|ok| *ok) {
+            return Ok(Verdict::Pass(bytes));
+        }
+        let changes = prongsai_core::incoming::changes(&message).map_err(bad)?;
+        let author_ok: Vec<bool> =
+            changes.iter().map(|c| verdicts.get(c.actor.to_bytes()).copied().unwrap_or(false)).collect();
+        // Changes the server has already are no news, whoever made them (a V2 message may carry
+        // a document's whole history: the server's own changes, colleagues' older ones).
+        let hashes: Vec<ChangeHash> = changes.iter().map(|c| c.hash).collect();
+        let known: Vec<bool> = match self.app.handle(&row).await {
+            Ok(handle) => handle
+                .with_document_async(move |d| hashes.iter().map(|h| d.get_change_by_hash(h).is_some()).collect())
+                .await
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        let mut refused: Vec<ChangeHash> = Vec::new();
+        let mut refused_actors: Vec<String> = Vec::new();
+        let mut keep = Vec::new();
+        for (i, change) in changes.iter().enumerate() {
+            if known.get(i).copied().unwrap_or(false) {
+                keep.push(change.clone());
+                continue;
+            }
+            // A change built on a refused one is refused with it: it can never apply.
+            let builds_on_refused = change.deps.iter().any(|d| refused.contains(d) || earlier.contains(d));
+            if author_ok[i] && !builds_on_refused {
+                keep.push(change.clone());
+            } else {
+                refused.push(change.hash);
+                let actor = change.actor.to_hex_string();
+                if !refused_actors.contains(&actor) {
+                    refused_actors.push(actor);
+                }
+            }
+        }
+        if refused.is_empty() {
+            return Ok(Verdict::Pass(bytes));
+        }
+        self.app.metrics.refused_changes.fetch_add(refused.len() as u64, Ordering::Relaxed);
+        tracing::warn!(
+            user = %self.peer.username, document = %doc, refused = refused.len(), kept = keep.len(), actors = ?refused_actors,
+            "refused changes whose author may not write this document"
+        );
+        self.app.refuse_changes(doc, &refused);
+        let data = prongsai_core::incoming::with_changes(message, &keep).encode();
+        Ok(Verdict::Pass(replace_data(&bytes, &data)?))
+    }
 }
 
 async fn serve_connection<D: Database>(app: App<D>, auth: Auth, socket: WebSocket) {
@@ -160,88 +558,99 @@ async fn serve_connection<D: Database>(app: App<D>, auth: Auth, socket: WebSocke
     let count = agency.connection_guard();
     let (live, close) = app.register_connection(&auth);
     let (sink, stream) = socket.split();
-    let sink = sink
-        .sink_map_err(|e| FrameError::Transport(e.to_string()))
-        .with(|bytes: Vec<u8>| futures::future::ready(Ok::<_, FrameError>(Message::Binary(bytes.into()))));
-    let username = auth.user.username.clone();
-    let peer = auth.peer();
-    tracing::info!(user = %username, peer = %auth.session.peer_id, "sync connection opened");
-
-    struct Ctx<D: Database> {
-        app: App<D>,
-        stream: futures::stream::SplitStream<WebSocket>,
-        close: tokio::sync::watch::Receiver<bool>,
-        peer: crate::policy::Peer,
-        writable: HashMap<String, bool>,
-        _guards: (crate::app::LiveGuard<D>, crate::repos::ConnectionCount),
+    let (queue, outgoing) = tokio::sync::mpsc::unbounded_channel();
+    let backlog = Arc::new(AtomicUsize::new(0));
+    let pongs = Arc::new(AtomicU64::new(0));
+    let (writer_done_tx, writer_done) = tokio::sync::watch::channel(None);
+    let cut = Arc::new(tokio::sync::Notify::new());
+    {
+        let (backlog, pongs, close, cut) = (backlog.clone(), pongs.clone(), close.clone(), cut.clone());
+        let keepalive = app.config.keepalive;
+        let username = auth.user.username.clone();
+        let expires_at = auth.session.expires_at;
+        tokio::spawn(async move {
+            let reason = write_loop(sink, outgoing, backlog, pongs, close, cut, expires_at, keepalive).await;
+            tracing::info!(user = %username, reason, "sync connection closed by the server's writer");
+            let _ = writer_done_tx.send(Some(reason));
+        });
     }
-    let ctx = Ctx { app: app.clone(), stream, close, peer, writable: HashMap::new(), _guards: (live, count) };
-    let checked = futures::stream::unfold(Some(ctx), |ctx| async move {
-        let mut ctx = ctx?;
-        loop {
-            let expires_in = Duration::from_millis(u64::try_from(ctx.peer.expires_at - now_ms()).unwrap_or(0));
-            let message = tokio::select! {
-                () = tokio::time::sleep(expires_in) => {
-                    tracing::info!(user = %ctx.peer.username, "closing a sync connection: the session expired");
-                    return Some((Err(FrameError::Closed("session expired")), None));
-                }
-                changed = ctx.close.changed() => {
-                    if changed.is_err() || *ctx.close.borrow() {
-                        tracing::info!(user = %ctx.peer.username, "closing a sync connection: session revoked or storage failed");
-                        return Some((Err(FrameError::Closed("revoked")), None));
+    let username = auth.user.username.clone();
+    tracing::info!(user = %username, peer = %auth.session.peer_id, "sync connection opened");
+    let mut epoch = app.access.epoch();
+    let reader = Reader {
+        app: app.clone(),
+        stream,
+        close,
+        writer_done,
+        peer: auth.peer(),
+        peer_id: auth.session.peer_id.clone(),
+        server_peer: app.repos.peer_id().to_string(),
+        queue: queue.clone(),
+        backlog: backlog.clone(),
+        pongs,
+        access: HashMap::new(),
+        ephemeral: Bucket { tokens: EPHEMERAL_BURST, at: Instant::now() },
+        cut: cut.clone(),
+        _guards: (live, count),
+    };
+    let checked = futures::stream::unfold(Some(reader), move |reader| {
+        let epoch_changed = epoch.has_changed().unwrap_or(false);
+        if epoch_changed {
+            epoch.borrow_and_update();
+        }
+        async move {
+            let mut reader = reader?;
+            if epoch_changed && !reader.refresh_rights().await {
+                tracing::info!(user = %reader.peer.username, "closing a sync connection: the session is no longer valid");
+                return Some((Err(FrameError::Closed("revoked")), None));
+            }
+            loop {
+                let message = tokio::select! {
+                    changed = reader.close.changed() => {
+                        if changed.is_err() || *reader.close.borrow() {
+                            tracing::info!(user = %reader.peer.username, "closing a sync connection: session revoked or storage failed");
+                            return Some((Err(FrameError::Closed("revoked")), None));
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                message = ctx.stream.next() => message,
-            };
-            let message = match message {
-                None => return None,
-                Some(Err(e)) => return Some((Err(FrameError::Transport(e.to_string())), None)),
-                Some(Ok(m)) => m,
-            };
-            let bytes = match message {
-                Message::Binary(bytes) => bytes.to_vec(),
-                Message::Close(_) => return None,
-                Message::Ping(_) | Message::Pong(_) => continue,
-                Message::Text(_) => {
-                    ctx.app.metrics.frames_rejected.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(user = %ctx.peer.username, "closing a sync connection: text frame");
-                    return Some((Err(FrameError::Text), None));
-                }
-            };
-            ctx.app.metrics.frames_received.fetch_add(1, Ordering::Relaxed);
-            let envelope = match check_frame(&bytes) {
-                Ok(envelope) => envelope,
-                Err(e) => {
-                    ctx.app.metrics.frames_rejected.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(user = %ctx.peer.username, error = %e, "closing a sync connection: bad frame");
-                    return Some((Err(e), None));
-                }
-            };
-            if let Some(doc) = envelope.document_id.as_deref()
-                && envelope.kind == "sync"
-                && envelope.carries_changes
-            {
-                let may_write = match ctx.writable.get(doc) {
-                    Some(w) => *w,
-                    None => {
-                        let w = match ctx.app.access.document(doc).await {
-                            Some(row) => ctx.peer.may_write(&row),
-                            None => false,
-                        };
-                        ctx.writable.insert(doc.to_string(), w);
-                        w
+                    _ = reader.writer_done.changed() => {
+                        let reason = reader.writer_done.borrow().unwrap_or("closed");
+                        return Some((Err(FrameError::Closed(reason)), None));
+                    }
+                    message = reader.stream.next() => message,
+                };
+                let message = match message {
+                    None => return None,
+                    Some(Err(e)) => return Some((Err(FrameError::Transport(e.to_string())), None)),
+                    Some(Ok(m)) => m,
+                };
+                let bytes = match message {
+                    Message::Binary(bytes) => bytes.to_vec(),
+                    Message::Close(_) => return None,
+                    Message::Pong(_) => {
+                        reader.pongs.fetch_add(1, Ordering::SeqCst);
+                        continue;
+                    }
+                    Message::Ping(_) => continue,
+                    Message::Text(_) => {
+                        reader.app.metrics.frames_rejected.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(user = %reader.peer.username, "closing a sync connection: text frame");
+                        return Some((Err(FrameError::Text), None));
                     }
                 };
-                if !may_write {
-                    ctx.app.metrics.refused_writes.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(user = %ctx.peer.username, document = %doc, "refused a write: the user may not write this document");
+                match reader.judge(bytes).await {
+                    Ok(Verdict::Pass(bytes)) => return Some((Ok(bytes), Some(reader))),
+                    Ok(Verdict::Drop) => continue,
+                    Err(e) => {
+                        reader.app.metrics.frames_rejected.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(user = %reader.peer.username, error = %e, "closing a sync connection: bad frame");
+                        return Some((Err(e), None));
+                    }
                 }
             }
-            return Some((Ok(bytes), Some(ctx)));
         }
     });
-
+    let sink = QueueSink { queue, backlog, limit: app.config.max_backlog_bytes, cut };
     let transport = Transport::new(Box::pin(checked), Box::pin(sink))
         .with_expected_peer_id(PeerId::from(auth.session.peer_id.as_str()));
     if agency.acceptor.accept(transport).is_err() {
@@ -249,9 +658,40 @@ async fn serve_connection<D: Database>(app: App<D>, auth: Auth, socket: WebSocke
     }
 }
 
+/// Which changes the server refused, per document (kept for this run of the server: a device
+/// that asks `/durable` about them hears `refused`; after a restart it sends them again and they
+/// are refused again).
+#[derive(Default)]
+pub struct RefusedChanges {
+    by_document: std::sync::Mutex<HashMap<String, HashSet<ChangeHash>>>,
+}
+
+impl RefusedChanges {
+    pub fn add(&self, doc: &str, hashes: &[ChangeHash]) {
+        if let Ok(mut map) = self.by_document.lock() {
+            map.entry(doc.to_string()).or_default().extend(hashes.iter().copied());
+        }
+    }
+
+    pub fn of(&self, doc: &str) -> HashSet<ChangeHash> {
+        self.by_document.lock().ok().and_then(|m| m.get(doc).cloned()).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sync_frame(doc: &str, data: &[u8]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut e = minicbor::Encoder::new(&mut buf);
+        e.map(5).expect("e").str("type").expect("e").str("sync").expect("e");
+        e.str("senderId").expect("e").str("peer-1").expect("e");
+        e.str("targetId").expect("e").str("server").expect("e");
+        e.str("documentId").expect("e").str(doc).expect("e");
+        e.str("data").expect("e").bytes(data).expect("e");
+        buf
+    }
 
     #[test]
     fn envelopes_decode_and_garbage_does_not() {
@@ -272,11 +712,30 @@ mod tests {
         assert!(check_frame(&trailing).is_err());
 
         // A sync message whose data is not a sync message.
-        let mut buf = Vec::new();
-        let mut e = minicbor::Encoder::new(&mut buf);
-        e.map(3).expect("e").str("type").expect("e").str("sync").expect("e");
-        e.str("documentId").expect("e").str("doc").expect("e");
-        e.str("data").expect("e").bytes(b"not automerge").expect("e");
-        assert!(matches!(check_frame(&buf), Err(FrameError::BadSyncMessage { .. })));
+        assert!(matches!(check_frame(&sync_frame("doc", b"not automerge")), Err(FrameError::BadSyncMessage { .. })));
+    }
+
+    #[test]
+    fn replacing_the_data_keeps_every_other_entry() {
+        let frame = sync_frame("doc-1", b"old data");
+        let replaced = replace_data(&frame, b"new").expect("replaces");
+        let envelope = decode_envelope(&replaced).expect("decodes");
+        assert_eq!(envelope.kind, "sync");
+        assert_eq!(envelope.document_id.as_deref(), Some("doc-1"));
+        assert_eq!(envelope.data.as_deref(), Some(&b"new"[..]));
+        assert_eq!(replaced.len(), frame.len() - 5);
+        let unavailable = decode_envelope(&unavailable_message("server", "peer-1", "doc-1")).expect("decodes");
+        assert_eq!(unavailable.kind, "doc-unavailable");
+        assert_eq!(unavailable.document_id.as_deref(), Some("doc-1"));
+    }
+
+    #[test]
+    fn ephemeral_messages_are_rate_limited() {
+        let t0 = Instant::now();
+        let mut bucket = Bucket { tokens: EPHEMERAL_BURST, at: t0 };
+        let burst = (0..100).filter(|_| bucket.take(t0)).count();
+        assert_eq!(burst, EPHEMERAL_BURST as usize);
+        assert!(bucket.take(t0 + Duration::from_millis(150)), "refilled at 10 per second");
+        assert!(!bucket.take(t0 + Duration::from_millis(150)));
     }
 }

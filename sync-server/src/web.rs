@@ -8,12 +8,11 @@
 use std::path::{Component, Path as FsPath, PathBuf};
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use prongsai_core::app::SessionView;
 use prongsai_core::detail::{MeasureDetail, measure_detail};
@@ -22,19 +21,20 @@ use prongsai_core::model::{DocKey, DocKind};
 use prongsai_core::report_model::MemoView;
 use serde::Deserialize;
 
-use crate::api::{Caller, date_or_today, same_agency};
-use crate::app::{App, AppError};
+use crate::api::YearPath;
+use crate::api::{Caller, date_or_today};
+use crate::app::{App, AppError, now_ms};
 use crate::db::Database;
+use crate::routes::{RouteTable, Scope};
 
-pub fn routes<D: Database>() -> Router<App<D>> {
-    Router::new()
-        .route("/", get(index::<D>))
-        .route("/api/agencies/{agency}/years/{year}/session", get(session::<D>))
-        .route("/api/agencies/{agency}/years/{year}/measures/{measure}", get(measure::<D>))
-        .route("/api/agencies/{agency}/years/{year}/measures/{measure}/history", get(measure_history::<D>))
-        .route("/api/agencies/{agency}/years/{year}/live", get(live::<D>))
-        .route("/api/agencies/{agency}/years/{year}/activity", get(activity::<D>))
-        .route("/api/agencies/{agency}/years/{year}/memo", get(memo::<D>))
+pub fn routes<D: Database>(t: &mut RouteTable<D>) {
+    t.get(Scope::Open, "/", index::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/session", session::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/measures/{measure}", measure::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/measures/{measure}/history", measure_history::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/live", live::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/activity", activity::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/memo", memo::<D>);
 }
 
 /// The page when the frontend has not been built into the web directory.
@@ -42,10 +42,30 @@ const NOT_BUILT: &str = "<!doctype html><html lang=\"th\"><head><meta charset=\"
 <body><h1>โปร่งใส</h1><p>ยังไม่ได้สร้างหน้าเว็บ · The web dashboard has not been built: run \
 <code>scripts/build-frontend.sh</code> and start the server again.</p></body></html>";
 
+/// The dashboard page's content security policy: its own scripts (and the wasm they compile),
+/// styles, fonts and images from this server, data from this server only (HTTP and WebSocket),
+/// no plugins, no framing. A stored file opened by mistake cannot run in its place: evidence is
+/// served under its own sandboxing policy (see `api::file_headers`).
+pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
+    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// An HTML page of the dashboard, with its policy.
+fn page(bytes: impl IntoResponse) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(PAGE_CSP));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
+    response
+}
+
 async fn index<D: Database>(State(app): State<App<D>>) -> Response {
     match tokio::fs::read(app.config.web_dir.join("index.html")).await {
-        Ok(bytes) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], bytes).into_response(),
-        Err(_) => Html(NOT_BUILT).into_response(),
+        Ok(bytes) => page(bytes),
+        Err(_) => page(NOT_BUILT),
     }
 }
 
@@ -54,7 +74,11 @@ pub async fn static_file<D: Database>(State(app): State<App<D>>, uri: Uri) -> Re
     let not_found = || (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "no such route" }))).into_response();
     let Some(path) = safe_path(&app.config.web_dir, uri.path()) else { return not_found() };
     match tokio::fs::read(&path).await {
-        Ok(bytes) => ([(header::CONTENT_TYPE, content_type(&path))], bytes).into_response(),
+        Ok(bytes) if content_type(&path).starts_with("text/html") => page(bytes),
+        Ok(bytes) => {
+            ([(header::CONTENT_TYPE, content_type(&path)), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")], bytes)
+                .into_response()
+        }
         Err(_) => not_found(),
     }
 }
@@ -87,7 +111,6 @@ async fn session<D: Database>(
     Caller(caller): Caller,
     Path((agency, year)): Path<(String, i64)>,
 ) -> Result<Json<SessionView>, AppError> {
-    same_agency(&caller, &agency)?;
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
     let peer = caller.peer();
     let writable = rows
@@ -105,11 +128,9 @@ struct DateQuery {
 
 async fn measure<D: Database>(
     State(app): State<App<D>>,
-    Caller(caller): Caller,
     Path((agency, year, measure)): Path<(String, i64, String)>,
     Query(query): Query<DateQuery>,
 ) -> Result<Json<MeasureDetail>, AppError> {
-    same_agency(&caller, &agency)?;
     let today = date_or_today(query.date.as_deref())?;
     let (agency_year, _) = app.agency_year(&agency, year).await?;
     measure_detail(&agency_year, &measure, today).map(Json).ok_or(AppError::NotFound)
@@ -117,10 +138,8 @@ async fn measure<D: Database>(
 
 async fn measure_history<D: Database>(
     State(app): State<App<D>>,
-    Caller(caller): Caller,
     Path((agency, year, measure)): Path<(String, i64, String)>,
 ) -> Result<Json<Vec<HistoryEntry>>, AppError> {
-    same_agency(&caller, &agency)?;
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
     let parts = measure_documents(&app, &rows)
         .await?
@@ -133,10 +152,8 @@ async fn measure_history<D: Database>(
 /// The memo as it will print, with its signatures (and the proposals' ids, for the app's editor).
 async fn memo<D: Database>(
     State(app): State<App<D>>,
-    Caller(caller): Caller,
     Path((agency, year)): Path<(String, i64)>,
 ) -> Result<Json<MemoView>, AppError> {
-    same_agency(&caller, &agency)?;
     let (agency_year, _) = app.agency_year(&agency, year).await?;
     Ok(Json(MemoView::build(&agency_year)))
 }
@@ -157,10 +174,8 @@ async fn measure_documents<D: Database>(
 /// The central office's activity feed: the latest changes across the agency-year, newest first.
 async fn activity<D: Database>(
     State(app): State<App<D>>,
-    Caller(caller): Caller,
     Path((agency, year)): Path<(String, i64)>,
 ) -> Result<Json<Vec<ActivityEntry>>, AppError> {
-    same_agency(&caller, &agency)?;
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
     let documents = measure_documents(&app, &rows).await?;
     Ok(Json(history::activity(documents.iter().map(|(k, d)| (k, d)), &agency_year.directory, ACTIVITY_LIMIT)))
@@ -170,35 +185,61 @@ async fn activity<D: Database>(
 pub const ACTIVITY_LIMIT: usize = 30;
 
 /// A WebSocket that sends `"changed"` whenever a document of the agency-year changed (one message
-/// per burst). The page reloads its views when it arrives. It carries no document content.
+/// per burst). The page reloads its views when it arrives. It carries no document content. Like a
+/// sync connection it is closed when its session is revoked or expires, and when the page stops
+/// answering pings (a quiet but live page stays connected for hours).
 async fn live<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
-    Path((agency, year)): Path<(String, i64)>,
+    Path(YearPath { agency, year }): Path<YearPath>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
-    same_agency(&caller, &agency)?;
     let rows = app.db.documents_of(agency.clone(), year).await?;
     if rows.is_empty() {
         return Err(AppError::NotFound);
+    }
+    let open = app.connections_of(caller.user.id);
+    if open >= app.config.max_connections_per_user {
+        return Err(AppError::Refused {
+            kind: prongsai_core::wire::ErrorKind::RateLimited,
+            message: format!("this user has {open} connections open already"),
+            retry_after: Some(Duration::from_secs(30)),
+        });
     }
     let mut handles = Vec::new();
     for row in &rows {
         handles.push(app.handle(row).await?);
     }
-    Ok(upgrade.on_upgrade(move |socket| notify_changes(socket, handles)))
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let (guard, close) = app.register_connection(&caller);
+        let reason = notify_changes(socket, handles, close, caller.session.expires_at, app.config.keepalive).await;
+        tracing::info!(user = %caller.user.username, reason, "live connection closed");
+        drop(guard);
+    }))
 }
 
-async fn notify_changes(mut socket: WebSocket, handles: Vec<samod::DocHandle>) {
+async fn notify_changes(
+    mut socket: WebSocket,
+    handles: Vec<samod::DocHandle>,
+    mut close: tokio::sync::watch::Receiver<bool>,
+    expires_at: i64,
+    keepalive: crate::sync::Keepalive,
+) -> &'static str {
     if socket.send(Message::Text("ready".into())).await.is_err() {
-        return;
+        return "the page went away";
     }
     let mut changes = futures::stream::select_all(handles.iter().map(|h| h.changes().boxed()));
-    loop {
+    let mut ping = tokio::time::interval(keepalive.ping_interval);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.tick().await;
+    let (mut missed, mut outstanding, mut answered) = (0u32, false, false);
+    let expiry = tokio::time::sleep(Duration::from_millis(u64::try_from(expires_at - now_ms()).unwrap_or(0)));
+    tokio::pin!(expiry);
+    let reason = loop {
         tokio::select! {
             change = changes.next() => {
                 if change.is_none() {
-                    break; // the agency's repo stopped; the page reconnects
+                    break "the agency's repo stopped"; // the page reconnects
                 }
                 // Let a burst of sync messages settle into one notice.
                 let settle = tokio::time::sleep(Duration::from_millis(150));
@@ -209,16 +250,37 @@ async fn notify_changes(mut socket: WebSocket, handles: Vec<samod::DocHandle>) {
                         more = changes.next() => if more.is_none() { break },
                     }
                 }
-                if socket.send(Message::Text("changed".into())).await.is_err() {
-                    break;
+                let sent = tokio::time::timeout(keepalive.write_timeout, socket.send(Message::Text("changed".into()))).await;
+                if !matches!(sent, Ok(Ok(()))) {
+                    break "the page stopped reading";
                 }
             }
+            _ = ping.tick() => {
+                if outstanding && !answered { missed += 1 } else { missed = 0 }
+                if missed >= keepalive.missed_pongs {
+                    break "the page stopped answering pings";
+                }
+                (outstanding, answered) = (true, false);
+                let sent = tokio::time::timeout(keepalive.write_timeout, socket.send(Message::Ping(Vec::new().into()))).await;
+                if !matches!(sent, Ok(Ok(()))) {
+                    break "the page stopped reading";
+                }
+            }
+            changed = close.changed() => {
+                if changed.is_err() || *close.borrow() {
+                    break "revoked";
+                }
+            }
+            () = &mut expiry => break "the session expired",
             incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break "the page went away",
+                Some(Ok(Message::Pong(_))) => answered = true,
                 Some(Ok(_)) => {}
             },
         }
-    }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(None))).await;
+    reason
 }
 
 #[cfg(test)]

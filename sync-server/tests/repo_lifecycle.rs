@@ -42,3 +42,41 @@ async fn a_stopped_agency_repo_leaves_no_task_behind() {
         no_task_left(&format!("round {round}")).await;
     }
 }
+
+/// A dialer that never connects (a device whose server is out of reach), counting its owners.
+struct Unreachable;
+
+impl samod::Dialer for Unreachable {
+    type Error = std::convert::Infallible;
+
+    fn url(&self) -> url::Url {
+        url::Url::parse("ws://192.0.2.1:9/sync").expect("a URL")
+    }
+
+    fn connect(&self) -> futures::future::BoxFuture<'static, Result<samod::Transport, samod::DialError<Self::Error>>> {
+        Box::pin(async { Err(samod::DialError::transient(std::io::Error::other("out of reach"))) })
+    }
+}
+
+/// A repo stopped while one of its dialers is still trying is freed with that dialer (each
+/// registered dialer holds a handle to the repo: samod 0.16.0 kept both alive for good).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_repo_with_an_open_dialer_is_freed() {
+    let dialer = std::sync::Arc::new(Unreachable);
+    let repo = samod::Repo::build_tokio().load().await;
+    let handle = repo.dial(samod::BackoffConfig::default(), dialer.clone()).expect("dialing starts");
+    assert!(std::sync::Arc::strong_count(&dialer) > 1, "the repo holds the dialer while it runs");
+    repo.stop().await;
+    drop(handle);
+    drop(repo);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while std::sync::Arc::strong_count(&dialer) > 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stopped repo still holds its dialer ({} owners): it was never freed",
+            std::sync::Arc::strong_count(&dialer)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    no_task_left("after stopping a repo with a dialer").await;
+}

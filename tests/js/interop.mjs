@@ -44,7 +44,11 @@ const planHandle = await repo.find(plan.url)
 await until("the Rust client's change arrives", () => String(planHandle.doc()?.rust_marker ?? "") === rustMarker)
 
 // 2. Make a change the Rust client will see, and wait for the server's durability confirmation.
+// The server takes a change only from an actor its login issued (the session's actor, plus 8
+// bytes of this run's own), so the document is written with that actor.
+const runActor = login.actor_id + [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, "0")).join("")
 const ownHandle = await repo.find(own.url)
+ownHandle.update((doc) => A.clone(doc, { actor: runActor }))
 ownHandle.change((doc) => {
   doc.js_marker = "สวัสดีจาก Node"
 })
@@ -57,6 +61,7 @@ await until("the server confirms the change durable", async () => {
 })
 
 // 3. Write a document this user may not write; nobody may ever see it.
+planHandle.update((doc) => A.clone(doc, { actor: runActor }))
 planHandle.change((doc) => {
   doc.js_forbidden = "ไม่ควรถึงใคร"
 })

@@ -110,14 +110,33 @@ pub struct Server {
     pub addr: SocketAddr,
     data: PathBuf,
     extra: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Server {
     /// Starts `prongsai-server serve` on `127.0.0.1:port` (0: any free port).
     pub async fn start(data: &Path, port: u16, extra: &[&str]) -> Server {
+        Server::start_with_env(data, extra, &[]).await.on_port(port).await
+    }
+
+    /// Starts the server on any free port with extra environment variables (fault knobs such as
+    /// `PRONGSAI_FAULT_COMMIT_DELAY_MS`), kept for restarts.
+    pub async fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let (child, addr) = spawn(data, port, &extra).await;
-        Server { child: Some(child), addr, data: data.to_path_buf(), extra }
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let (child, addr) = spawn(data, 0, &extra, &env).await;
+        Server { child: Some(child), addr, data: data.to_path_buf(), extra, env }
+    }
+
+    /// The same server moved to `port` (0 keeps it where it is).
+    async fn on_port(mut self, port: u16) -> Server {
+        if port != 0 && port != self.addr.port() {
+            self.kill().await;
+            let (child, addr) = spawn(&self.data, port, &self.extra, &self.env).await;
+            self.child = Some(child);
+            self.addr = addr;
+        }
+        self
     }
 
     pub fn url(&self) -> url::Url {
@@ -135,13 +154,14 @@ impl Server {
     /// Starts the server again on the same port and data directory.
     pub async fn restart(&mut self) {
         self.kill().await;
-        let (child, addr) = spawn(&self.data, self.addr.port(), &self.extra).await;
+        let (child, addr) = spawn(&self.data, self.addr.port(), &self.extra, &self.env).await;
         self.child = Some(child);
         self.addr = addr;
     }
 
     /// The server's Prometheus counter or gauge.
     pub async fn metric(&self, name: &str) -> u64 {
+        prongsai_client::api::install_crypto();
         let body = reqwest::get(format!("http://{}/metrics", self.addr))
             .await
             .expect("metrics answer")
@@ -162,7 +182,7 @@ impl Drop for Server {
     }
 }
 
-async fn spawn(data: &Path, port: u16, extra: &[String]) -> (Child, SocketAddr) {
+async fn spawn(data: &Path, port: u16, extra: &[String], env: &[(String, String)]) -> (Child, SocketAddr) {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -175,6 +195,7 @@ async fn spawn(data: &Path, port: u16, extra: &[String]) -> (Child, SocketAddr) 
         let mut child = Command::new(server_binary())
             .args(["serve", "--data", data.to_str().expect("utf-8 path"), "--listen", &listen])
             .args(extra)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env(
                 "RUST_LOG",
                 std::env::var("PRONGSAI_TEST_SERVER_LOG").unwrap_or_else(|_| "info,samod=warn,samod_core=warn".into()),
@@ -318,6 +339,7 @@ pub fn cbor_message(fields: &[(&str, CborValue<'_>)]) -> Vec<u8> {
                 }
                 &mut e
             }
+            CborValue::Uint(n) => e.u64(*n).expect("encode"),
             CborValue::EmptyMap => e.map(0).expect("encode"),
         };
     }
@@ -328,6 +350,7 @@ pub enum CborValue<'a> {
     Str(&'a str),
     Bytes(&'a [u8]),
     Strs(&'a [&'a str]),
+    Uint(u64),
     EmptyMap,
 }
 
@@ -339,13 +362,35 @@ impl RawPeer {
 
     /// The same against any automerge-repo server on `addr` (the load generator's idle clients).
     pub async fn connect_to(addr: SocketAddr, token: &str, peer_id: &str) -> RawPeer {
-        use futures::{SinkExt, StreamExt};
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = format!("ws://{addr}/sync").into_client_request().expect("request");
         request.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
         // Without Nagle, as the client crate's dialer: small sync messages go out at once.
-        let (mut socket, _) =
+        let (socket, _) =
             tokio_tungstenite::connect_async_with_config(request, None, true).await.expect("the upgrade succeeds");
+        RawPeer::join(socket, peer_id).await
+    }
+
+    /// Connects with a tiny receive buffer, so that a peer that stops reading is felt by the
+    /// server after a few kilobytes instead of megabytes.
+    pub async fn connect_small_window(server: &Server, token: &str, peer_id: &str) -> RawPeer {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket.set_recv_buffer_size(4096).expect("a small receive buffer");
+        let stream = socket.connect(server.addr).await.expect("connects");
+        let mut request = format!("ws://{}/sync", server.addr).into_client_request().expect("request");
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
+        let (socket, _) = tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+            .await
+            .expect("the upgrade succeeds");
+        RawPeer::join(socket, peer_id).await
+    }
+
+    async fn join(
+        mut socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+        peer_id: &str,
+    ) -> RawPeer {
+        use futures::{SinkExt, StreamExt};
         let join = cbor_message(&[
             ("type", CborValue::Str("join")),
             ("senderId", CborValue::Str(peer_id)),
@@ -427,6 +472,85 @@ impl RawPeer {
         }
     }
 
+    /// Requests a document and syncs it until the server has nothing more to send (2 s quiet);
+    /// returns this peer's copy.
+    pub async fn sync_document(&mut self, document_id: &str) -> prongsai_core::automerge::Automerge {
+        use prongsai_core::automerge::sync::{self, SyncDoc};
+        let (mut doc, mut state) = (prongsai_core::automerge::Automerge::new(), sync::State::new());
+        loop {
+            if let Some(message) = doc.generate_sync_message(&mut state) {
+                let kind = if doc.get_heads().is_empty() { "request" } else { "sync" };
+                assert!(self.send_sync(kind, document_id, &message.encode()).await, "the connection is open");
+            }
+            match tokio::time::timeout(Duration::from_secs(2), self.next_sync()).await {
+                Ok(Some((id, data))) if id == document_id => {
+                    let message = sync::Message::decode(&data).expect("a sync message");
+                    doc.receive_sync_message(&mut state, message).expect("applies");
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("the server closed the connection while syncing {document_id}"),
+                Err(_) if !doc.get_heads().is_empty() => return doc,
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Sends an ephemeral message (presence) about a document.
+    pub async fn send_ephemeral(&mut self, document_id: &str, count: u64, data: &[u8]) -> bool {
+        let frame = cbor_message(&[
+            ("type", CborValue::Str("ephemeral")),
+            ("senderId", CborValue::Str(&self.peer_id.clone())),
+            ("targetId", CborValue::Str(&self.server_peer.clone())),
+            ("count", CborValue::Uint(count)),
+            ("sessionId", CborValue::Str(&format!("session-{}", self.peer_id))),
+            ("documentId", CborValue::Str(document_id)),
+            ("data", CborValue::Bytes(data)),
+        ]);
+        self.send_binary(frame).await
+    }
+
+    /// The data of the next ephemeral message; None once the connection is closed.
+    pub async fn next_ephemeral(&mut self) -> Option<Vec<u8>> {
+        loop {
+            let (kind, _, data) = self.next_frame().await?;
+            if kind == "ephemeral" {
+                return data;
+            }
+        }
+    }
+
+    /// The type and document of the next message from the server; None once it is closed.
+    pub async fn next_message(&mut self) -> Option<(String, Option<String>)> {
+        self.next_frame().await.map(|(kind, doc, _)| (kind, doc))
+    }
+
+    async fn next_frame(&mut self) -> Option<(String, Option<String>, Option<Vec<u8>>)> {
+        use futures::StreamExt;
+        loop {
+            match self.socket.next().await? {
+                Ok(tokio_tungstenite::tungstenite::Message::Binary(bytes)) => {
+                    let mut d = minicbor::Decoder::new(&bytes);
+                    let Ok(Some(n)) = d.map() else { continue };
+                    let (mut kind, mut doc, mut data) = (String::new(), None, None);
+                    for _ in 0..n {
+                        let Ok(key) = d.str() else { break };
+                        match key {
+                            "type" => kind = d.str().map(str::to_string).unwrap_or_default(),
+                            "documentId" => doc = d.str().ok().map(str::to_string),
+                            "data" => data = d.bytes().ok().map(<[u8]>::to_vec),
+                            _ => {
+                                let _ = d.skip();
+                            }
+                        }
+                    }
+                    return Some((kind, doc, data));
+                }
+                Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
     /// Waits until the server closes the connection (or the deadline passes: false).
     pub async fn closed_by_server(&mut self, timeout: Duration) -> bool {
         use futures::StreamExt;
@@ -472,4 +596,14 @@ fn peer_sender(bytes: &[u8]) -> Option<String> {
         }
     }
     (kind.as_deref() == Some("peer")).then_some(sender).flatten()
+}
+
+/// An XLSX whose used range spans the whole sheet: a cell in A1 and one in the last row and
+/// column (as a dense grid, 17 billion cells).
+pub fn hostile_xlsx() -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.write_string(0, 0, "title").expect("a cell");
+    sheet.write_string(1_048_575, 16_383, "far away").expect("the last cell");
+    workbook.save_to_buffer().expect("an xlsx")
 }

@@ -171,8 +171,14 @@ mod access {
                 // device's own read-only check.
                 let handle = d.handle(entry.document_id()).await.expect("handle");
                 let probe = format!("probe-{user}");
+                // With the actor the user's login was issued, as every client must write.
+                let actor = prongsai_core::docs::actor_for_run(
+                    &d.session().actor_id.parse().expect("an actor"),
+                    &prongsai_core::automerge::ActorId::random(),
+                );
                 let hash = handle
                     .with_document_async(move |doc| {
+                        doc.set_actor(actor);
                         let mut tx = doc.transaction();
                         tx.put(ROOT, probe.as_str(), "เขียนทดสอบ").expect("put");
                         tx.commit();
@@ -596,7 +602,7 @@ mod approvals {
         let api_of = |user: &'static str| signed_in_api(&server, &sample, user);
         let (head, palad, mayor, viewer) =
             (api_of("parichat").await, api_of("amnang").await, api_of("winai").await, api_of("viewer").await);
-        let refused = |r: Result<serde_json::Value, ApiError>| match r {
+        let refused = |r: Result<prongsai_core::wire::SignResponse, ApiError>| match r {
             Err(ApiError::Refused { status, .. }) => status,
             other => panic!("expected a refusal, got {other:?}"),
         };

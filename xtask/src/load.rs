@@ -10,7 +10,8 @@ use anyhow::Context;
 use futures::StreamExt;
 use prongsai_client::dialer::TokenDialer;
 use prongsai_core::automerge::{
-    Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, sync, sync::SyncDoc, transaction::Transactable,
+    ActorId, Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, sync, sync::SyncDoc,
+    transaction::Transactable,
 };
 use prongsai_tests::RawPeer;
 use samod::{BackoffConfig, DocHandle, DocumentId, PeerId, Repo};
@@ -201,6 +202,7 @@ pub fn observe(handle: DocHandle, recorder: Arc<Recorder>, seen: Arc<AtomicU64>)
 async fn light_member(
     mut peer: RawPeer,
     doc_id: String,
+    actor: ActorId,
     recorder: Arc<Recorder>,
     role: LightRole,
     ready: tokio::sync::oneshot::Sender<()>,
@@ -213,7 +215,7 @@ async fn light_member(
         LightRole::Writer(rx) => (Some(rx), None),
         LightRole::Observer(seen) => (None, Some(seen)),
     };
-    let mut doc = Automerge::new();
+    let mut doc = Automerge::new().with_actor(actor);
     let mut state = sync::State::new();
     let mut ready = Some(ready);
     let (mut last, mut next, mut made) = (0, 0, 0);
@@ -303,6 +305,11 @@ impl Swarm {
         let mut clients = Vec::new();
         for (i, client, handle) in members {
             if i < groups {
+                // The writer writes with its login's actor (the server refuses any other).
+                let actor = prongsai_core::docs::actor_for_run(&logins[i].actor(), &ActorId::random());
+                handle.with_document(|doc| {
+                    doc.set_actor(actor);
+                });
                 writers.push(Writer::Repo(handle, Arc::new(AtomicU64::new(0))));
             } else {
                 let s = Arc::new(AtomicU64::new(0));
@@ -334,18 +341,18 @@ impl Swarm {
         let recorder = Recorder::new();
         let groups = docs.len();
         let addr = target.addr;
-        let peers: Vec<(usize, RawPeer)> = futures::stream::iter(
+        let peers: Vec<(usize, ActorId, RawPeer)> = futures::stream::iter(
             logins
                 .iter()
                 .enumerate()
-                .map(|(i, l)| async move { (i, RawPeer::connect_to(addr, &l.token, &l.peer_id).await) }),
+                .map(|(i, l)| async move { (i, l.actor(), RawPeer::connect_to(addr, &l.token, &l.peer_id).await) }),
         )
         .buffer_unordered(64)
         .collect()
         .await;
         let (mut writers, mut observers, mut seen, mut ready) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut writer_of = vec![None; groups];
-        for (i, peer) in peers {
+        for (i, actor, peer) in peers {
             let g = i % groups;
             let role = if writer_of[g].is_none() {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -358,7 +365,8 @@ impl Swarm {
             };
             let (tx, rx) = tokio::sync::oneshot::channel();
             ready.push(rx);
-            observers.push(tokio::spawn(light_member(peer, docs[g].to_string(), recorder.clone(), role, tx)));
+            let actor = prongsai_core::docs::actor_for_run(&actor, &ActorId::random());
+            observers.push(tokio::spawn(light_member(peer, docs[g].to_string(), actor, recorder.clone(), role, tx)));
         }
         writers.extend(writer_of.into_iter().map(|w| w.expect("every group has a member")));
         let all = futures::future::join_all(ready);
@@ -428,7 +436,9 @@ impl Swarm {
 
 /// `count` logins for the reference server (it checks none).
 pub fn anonymous(count: usize, tag: &str) -> Vec<Minted> {
-    (0..count).map(|i| Minted { token: "none".into(), peer_id: format!("bench-{tag}-{i}") }).collect()
+    (0..count)
+        .map(|i| Minted { token: "none".into(), peer_id: format!("bench-{tag}-{i}"), actor_id: String::new() })
+        .collect()
 }
 
 /// Documents for `groups` groups on the target, and one login per client.

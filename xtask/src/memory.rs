@@ -29,6 +29,7 @@ pub async fn idle_clients(kind: Kind, data: &std::path::Path, count: usize) -> a
                 &["user", "session", "--data", d, "--username", "viewer", "--server", "http://127.0.0.1/"]
                     .into_iter()
                     .chain(["--count", &count.to_string()])
+                    .chain(["--users", &count.div_ceil(crate::targets::SESSIONS_PER_USER).to_string()])
                     .collect::<Vec<_>>(),
                 None,
             )

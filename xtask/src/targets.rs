@@ -169,7 +169,22 @@ pub async fn admin(args: &[&str], stdin: Option<&str>) -> anyhow::Result<String>
 pub struct Minted {
     pub token: String,
     pub peer_id: String,
+    /// The actor (hex) this login writes with; our server takes changes only from the actors it
+    /// issued. Empty for the reference server's anonymous clients.
+    #[serde(default)]
+    pub actor_id: String,
 }
+
+impl Minted {
+    /// The actor a writer with this login uses (a random one for an anonymous client).
+    pub fn actor(&self) -> prongsai_core::automerge::ActorId {
+        self.actor_id.parse().unwrap_or_else(|_| prongsai_core::automerge::ActorId::random())
+    }
+}
+
+/// How many logins one user holds at most in the bench: the server allows 50 connections per
+/// user, so sessions are spread over as many users as that takes.
+pub const SESSIONS_PER_USER: usize = 40;
 
 /// Creates agency `id` with the sample's year of documents and one coordinator, and mints
 /// `sessions` logins for it (none with 0).
@@ -191,8 +206,12 @@ pub async fn bench_agency(data: &Path, id: &str, sessions: u32) -> anyhow::Resul
         return Ok(Vec::new());
     }
     let count = sessions.to_string();
+    let users = (sessions as usize).div_ceil(SESSIONS_PER_USER).to_string();
     let out = admin(
-        &["user", "session", "--data", d, "--username", &user, "--server", "http://127.0.0.1/", "--count", &count],
+        &["user", "session", "--data", d, "--username", &user, "--server", "http://127.0.0.1/", "--count", &count]
+            .into_iter()
+            .chain(["--users", &users])
+            .collect::<Vec<_>>(),
         None,
     )
     .await?;

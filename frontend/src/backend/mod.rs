@@ -8,7 +8,7 @@
 mod tauri;
 mod web;
 
-use prongsai_core::admin::{NewUserRequest, PasswordIssued, UserAccount, UserChange};
+use prongsai_core::admin::{AuditEntry, NewUserRequest, PasswordIssued, UserAccount, UserChange};
 use prongsai_core::app::{SessionView, SyncState};
 use prongsai_core::calendar::Date;
 use prongsai_core::detail::MeasureDetail;
@@ -183,6 +183,23 @@ pub async fn users() -> Result<Vec<UserAccount>, BackendError> {
     if in_app() { tauri::call("users", &NoArgs {}).await } else { web::call("GET", "/users", None).await }
 }
 
+/// The agency's audit log, newest first; `before` pages back from an entry's id.
+pub async fn audit_log(before: Option<i64>) -> Result<Vec<AuditEntry>, BackendError> {
+    #[derive(Serialize)]
+    struct Args {
+        before: Option<i64>,
+    }
+    if in_app() {
+        tauri::call("audit_log", &Args { before }).await
+    } else {
+        let path = match before {
+            Some(id) => format!("/audit?before={id}"),
+            None => "/audit".to_string(),
+        };
+        web::call("GET", &path, None).await
+    }
+}
+
 pub async fn add_user(user: &NewUserRequest) -> Result<PasswordIssued, BackendError> {
     #[derive(Serialize)]
     struct Args<'a> {
@@ -227,9 +244,9 @@ pub async fn revoke_sessions(username: &str) -> Result<usize, BackendError> {
     if in_app() {
         tauri::call("revoke_sessions", &UserArg { username }).await
     } else {
-        let answer: serde_json::Value =
+        let answer: prongsai_core::wire::SessionsRevoked =
             web::call("POST", &format!("/users/{}/revoke", web::component(username)), None).await?;
-        Ok(answer["sessions_revoked"].as_u64().unwrap_or(0) as usize)
+        Ok(answer.sessions_revoked)
     }
 }
 

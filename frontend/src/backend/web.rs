@@ -14,6 +14,9 @@ use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
 use prongsai_core::report_model::MemoView;
 use prongsai_core::view::MergedView;
+use prongsai_core::wire::{
+    ErrorBody, ErrorKind, LoginRequest, LoginResponse, SessionsRevoked, SignRequest, SignResponse,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -81,27 +84,16 @@ async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, BackendErr
         204 => serde_json::from_str("null").map_err(|e| BackendError::local("other", e.to_string())),
         200..=299 => response.json().await.map_err(|e| BackendError::local("other", e.to_string())),
         status => {
-            let message = response
-                .json::<serde_json::Value>()
-                .await
-                .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_string))
-                .unwrap_or_else(|| format!("HTTP {status}"));
-            let kind = match status {
-                401 => {
-                    // The session ended (revoked, expired): back to the sign-in page.
-                    gloo_storage::LocalStorage::delete(STORAGE_KEY);
-                    set_sync(Connection::SignedOut);
-                    "unauthorized"
-                }
-                403 => "forbidden",
-                409 => "out_of_order",
-                404 => "not_found",
-                429 => "rate_limited",
-                400 | 422 => "invalid",
-                _ => "other",
-            };
-            Err(BackendError::local(kind, message))
+            // The server names the kind (core's `wire::ErrorKind`); the page words it.
+            let body = response.json::<ErrorBody>().await.ok();
+            let kind = body.as_ref().map_or(ErrorKind::Other, |b| b.kind);
+            let message = body.map(|b| b.error).unwrap_or_else(|| format!("HTTP {status}"));
+            if status == 401 {
+                // The session ended (revoked, expired): back to the sign-in page.
+                gloo_storage::LocalStorage::delete(STORAGE_KEY);
+                set_sync(Connection::SignedOut);
+            }
+            Err(BackendError::local(kind.as_str(), message))
         }
     }
 }
@@ -138,19 +130,15 @@ pub(super) async fn startup() -> Result<Startup, BackendError> {
     }
 }
 
-#[derive(Deserialize)]
-struct LoginAnswer {
-    token: String,
-    agency_id: String,
-    username: String,
-}
-
 pub(super) async fn login(username: &str, password: &str) -> Result<SessionView, BackendError> {
-    let body = serde_json::json!({
-        "username": username.trim(), "password": password, "device": "web dashboard", "web": true,
-    });
+    let body = LoginRequest {
+        username: username.trim().to_string(),
+        password: password.to_string(),
+        device: Some("web dashboard".to_string()),
+        web: true,
+    };
     let request = Request::post("/api/login").json(&body).map_err(|e| BackendError::local("other", e.to_string()))?;
-    let login: LoginAnswer = answer(request.send().await.map_err(offline)?).await?;
+    let login: LoginResponse = answer(request.send().await.map_err(offline)?).await?;
     let years: Vec<i64> = answer(
         Request::get(&format!("/api/agencies/{}/years", login.agency_id))
             .header("Authorization", &format!("Bearer {}", login.token))
@@ -206,9 +194,9 @@ pub(super) async fn sign(
     comment: &str,
     date: Option<prongsai_core::calendar::Date>,
 ) -> Result<(), BackendError> {
-    let body = serde_json::json!({ "decision": decision, "comment": comment, "date": date });
-    let _: serde_json::Value =
-        call("POST", &format!("/years/{{year}}/approvals/{}", component(step)), Some(body)).await?;
+    let body = SignRequest { decision, comment: comment.to_string(), date: date.map(|d| d.to_string()) };
+    let body = serde_json::to_value(body).map_err(|e| BackendError::local("other", e.to_string()))?;
+    let _: SignResponse = call("POST", &format!("/years/{{year}}/approvals/{}", component(step)), Some(body)).await?;
     Ok(())
 }
 
@@ -261,8 +249,8 @@ async fn send<T: DeserializeOwned>(
 pub(super) async fn change_password(current: &str, new: &str) -> Result<usize, BackendError> {
     let saved = signed_in()?;
     let body = serde_json::json!({ "current": current, "new": new });
-    let answer: serde_json::Value = send(&saved, "POST", "/api/me/password", Some(body)).await?;
-    Ok(answer["sessions_revoked"].as_u64().unwrap_or(0) as usize)
+    let answer: SessionsRevoked = send(&saved, "POST", "/api/me/password", Some(body)).await?;
+    Ok(answer.sessions_revoked)
 }
 
 pub(super) fn listen<T: DeserializeOwned + 'static>(event: &'static str, mut handler: impl FnMut(T) + 'static) {

@@ -322,6 +322,7 @@ fn Approvals(props: &ApprovalsProps) -> Html {
     let today = props.overview.as_of;
     let sign_date = use_state(|| None::<Date>);
     let me = app.session.as_ref().map(|s| s.username.clone()).unwrap_or_default();
+    let my_roles = app.session.as_ref().map(|s| s.roles.clone()).unwrap_or_default();
     let steps = props.overview.approvals.iter().map(|step| {
         let state = match (&step.decision, step.up_to_date) {
             (Some(SignatureDecision::Approved), true) => lang.pick("เห็นชอบแล้ว", "approved"),
@@ -330,7 +331,8 @@ fn Approvals(props: &ApprovalsProps) -> Html {
             (Some(_), false) => lang.pick("ลงนามแล้ว แต่เนื้อหาเปลี่ยน ต้องลงนามใหม่", "signed, but the content changed: sign again"),
             (None, _) => lang.pick("ยังไม่ลงนาม", "not signed"),
         };
-        let mine = step.is_next && step.approver.as_deref() == Some(me.as_str());
+        // The server's own rule (core's `signing`): the box shows only where a signature is taken.
+        let mine = props.overview.may_sign(&step.step, &me, &my_roles);
         let decide = |decision: SignatureDecision| {
             let (app, comment, step_id, date) = (app.clone(), comment.clone(), step.step.clone(), *sign_date);
             Callback::from(move |_| {

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use prongsai_core::admin::{self, NewUserRequest, PasswordIssued, ROLES, UserAccount, UserChange};
+use prongsai_core::admin::{self, AuditEntry, NewUserRequest, PasswordIssued, ROLES, UserAccount, UserChange};
 use prongsai_core::model::Role;
 use prongsai_core::view::{ApprovalView, DivisionSummary};
 use wasm_bindgen_futures::spawn_local;
@@ -148,6 +148,85 @@ pub fn UsersPage() -> Html {
             </div>
             <h2>{ lang.pick("ผู้ลงนามตามลำดับ", "The approval chain") }</h2>
             <ol class="chain">{ for chain }</ol>
+            <AuditLog lang={lang} revision={*reload} />
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct AuditLogProps {
+    pub lang: Lang,
+    /// Moves after each action on this page, so the log shows it.
+    pub revision: u32,
+}
+
+/// The agency's audit log: every administrative and operator action, newest first, with who
+/// did it and from which session; "older" pages back.
+#[component]
+pub fn AuditLog(props: &AuditLogProps) -> Html {
+    let lang = props.lang;
+    let entries = use_state(Vec::<AuditEntry>::new);
+    let error = use_state(|| None::<String>);
+    {
+        let (entries, error) = (entries.clone(), error.clone());
+        use_effect_with(props.revision, move |_| {
+            spawn_local(async move {
+                match backend::audit_log(None).await {
+                    Ok(list) => entries.set(list),
+                    Err(e) => error.set(Some(format!("{} ({})", lang.admin_error(&e.kind), e.message))),
+                }
+            });
+        });
+    }
+    let older = {
+        let (entries, error) = (entries.clone(), error.clone());
+        Callback::from(move |_| {
+            let (entries, error) = (entries.clone(), error.clone());
+            let before = entries.last().map(|e: &AuditEntry| e.id);
+            spawn_local(async move {
+                match backend::audit_log(before).await {
+                    Ok(more) => entries.set(entries.iter().cloned().chain(more).collect()),
+                    Err(e) => error.set(Some(format!("{} ({})", lang.admin_error(&e.kind), e.message))),
+                }
+            });
+        })
+    };
+    let rows = entries.iter().map(|entry| {
+        let (thai, english) = entry.action.label();
+        let when = crate::format::when(entry.at, lang);
+        let detail = match &entry.detail {
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        html! {
+            <tr data-testid="audit-entry" data-action={serde_json::to_value(entry.action).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()}>
+                <td class="when">{ when }</td>
+                <td>{ &entry.actor }<br/><small class="muted">{ &entry.session }</small></td>
+                <td>{ lang.pick(thai, english) }</td>
+                <td>{ &entry.target }</td>
+                <td class="detail"><code>{ detail }</code></td>
+            </tr>
+        }
+    });
+    html! {
+        <section class="audit" data-testid="audit-log">
+            <h2>{ lang.pick("บันทึกการดำเนินการของผู้ดูแล", "Audit log") }</h2>
+            if let Some(text) = &*error { <p class="error" role="alert">{ text }</p> }
+            <div class="table-wrap">
+                <table class="audit">
+                    <thead><tr>
+                        <th>{ lang.pick("เมื่อ", "When") }</th>
+                        <th>{ lang.pick("ผู้ดำเนินการ", "Who") }</th>
+                        <th>{ lang.pick("การดำเนินการ", "Action") }</th>
+                        <th>{ lang.pick("รายการ", "Target") }</th>
+                        <th>{ lang.pick("รายละเอียด", "Details") }</th>
+                    </tr></thead>
+                    <tbody>{ for rows }</tbody>
+                </table>
+            </div>
+            if entries.len() >= 200 {
+                <button class="secondary" onclick={older}>{ lang.pick("ดูรายการก่อนหน้า", "Older entries") }</button>
+            }
         </section>
     }
 }

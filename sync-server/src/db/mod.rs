@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use prongsai_core::admin::AuditEntry;
 use prongsai_core::model::{DocKind, Role};
 
 pub mod sqlite;
@@ -126,6 +127,8 @@ pub trait Database: Clone + Send + Sync + 'static {
         token_hash: String,
     ) -> impl Future<Output = Result<Option<SessionRow>, DbError>> + Send;
     fn session_by_peer(&self, peer_id: String) -> impl Future<Output = Result<Option<SessionRow>, DbError>> + Send;
+    /// The session that was issued `actor_id` (hex), if any.
+    fn session_by_actor(&self, actor_id: String) -> impl Future<Output = Result<Option<SessionRow>, DbError>> + Send;
     /// Every session of a user, revoked and expired ones too, oldest first.
     fn sessions_of_user(&self, user_id: i64) -> impl Future<Output = Result<Vec<SessionRow>, DbError>> + Send;
     /// Revokes one session (logout).
@@ -155,6 +158,21 @@ pub trait Database: Clone + Send + Sync + 'static {
         agency_id: String,
         sha256: String,
     ) -> impl Future<Output = Result<Option<BlobRow>, DbError>> + Send;
+
+    /// Bytes of evidence an agency stores.
+    fn blob_usage(&self, agency_id: String) -> impl Future<Output = Result<u64, DbError>> + Send;
+    fn blob_exists(&self, agency_id: String, sha256: String) -> impl Future<Output = Result<bool, DbError>> + Send;
+
+    // --- the agency's audit log: appended to, never changed
+    /// Appends an entry (its `id` is ignored); returns the id it got.
+    fn audit_append(&self, agency_id: String, entry: AuditEntry) -> impl Future<Output = Result<i64, DbError>> + Send;
+    /// Entries of an agency, newest first, older than `before` (an id) when given.
+    fn audit_list(
+        &self,
+        agency_id: String,
+        before: Option<i64>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, DbError>> + Send;
 
     // --- small settings (e.g. the server's own actor id)
     fn setting(&self, key: String) -> impl Future<Output = Result<Option<String>, DbError>> + Send;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use prongsai_core::admin::AuditEntry;
 use prongsai_core::model::DocKind;
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
@@ -18,7 +19,10 @@ use super::*;
 const MAX_BATCH: usize = 512;
 
 type Completion = Box<dyn FnOnce(Result<(), DbError>) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+/// A queued write. Given the connection inside the batch's transaction it runs and says whether
+/// it succeeded; given the error that kept the transaction from starting it does not run at all
+/// (so nothing is written in autocommit behind its caller's back) and reports that error.
+type Job = Box<dyn FnOnce(Result<&Connection, DbError>) -> (bool, Completion) + Send>;
 
 #[derive(Clone)]
 pub struct Sqlite {
@@ -88,6 +92,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     read_only INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_id);
+CREATE INDEX IF NOT EXISTS sessions_by_actor ON sessions(actor_id);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
     agency_id TEXT NOT NULL REFERENCES agencies(id),
@@ -103,6 +108,22 @@ CREATE TABLE IF NOT EXISTS blobs (
     data BLOB NOT NULL,
     PRIMARY KEY (agency_id, sha256)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agency_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    session TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_agency ON audit_log(agency_id, id);
+-- The audit log is append-only, whoever opens the file.
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -192,7 +213,7 @@ impl Sqlite {
         F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<T, DbError>>();
-        let job: Job = Box::new(move |conn| match f(conn) {
+        let job: Job = Box::new(move |conn| match conn.and_then(f) {
             Ok(value) => (
                 true,
                 Box::new(move |committed: Result<(), DbError>| {
@@ -237,6 +258,19 @@ impl Sqlite {
     }
 }
 
+/// A fault for tests: `PRONGSAI_FAULT_COMMIT_DELAY_MS` holds every commit back that long, so a
+/// test can stop the server between a write and its commit. Never set in production.
+fn fault_commit_delay() -> Option<std::time::Duration> {
+    static DELAY: std::sync::OnceLock<Option<std::time::Duration>> = std::sync::OnceLock::new();
+    *DELAY.get_or_init(|| {
+        std::env::var("PRONGSAI_FAULT_COMMIT_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+            .map(std::time::Duration::from_millis)
+    })
+}
+
 fn writer_loop(conn: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
@@ -249,7 +283,9 @@ fn writer_loop(conn: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "sqlite: cannot begin a transaction; {} writes fail", batch.len());
             for job in batch {
-                let (_, completion) = job(&conn);
+                // Not run: outside a transaction its statements would commit one by one while
+                // its caller hears that it failed.
+                let (_, completion) = job(Err(backend(&e)));
                 completion(Err(backend(&e)));
             }
             continue;
@@ -257,13 +293,19 @@ fn writer_loop(conn: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
         let mut completions = Vec::with_capacity(batch.len());
         for job in batch {
             let savepoint = conn.execute_batch("SAVEPOINT job");
-            let (ok, completion) = job(&conn);
+            let (ok, completion) = match &savepoint {
+                Ok(()) => job(Ok(&conn)),
+                Err(e) => job(Err(backend(e))),
+            };
             let end = if ok && savepoint.is_ok() {
                 conn.execute_batch("RELEASE job")
             } else {
                 conn.execute_batch("ROLLBACK TO job; RELEASE job")
             };
             completions.push((ok && savepoint.is_ok() && end.is_ok(), completion));
+        }
+        if let Some(delay) = fault_commit_delay() {
+            std::thread::sleep(delay);
         }
         let committed = conn.execute_batch("COMMIT").map_err(|e| {
             tracing::error!(error = %e, "sqlite: commit failed; nothing in this batch was stored");
@@ -517,6 +559,14 @@ impl Database for Sqlite {
         .await
     }
 
+    async fn session_by_actor(&self, actor_id: String) -> Result<Option<SessionRow>, DbError> {
+        self.read(move |c| {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE actor_id = ?1");
+            Ok(c.query_row(&sql, [actor_id], session_from_row).optional()?)
+        })
+        .await
+    }
+
     async fn sessions_of_user(&self, user_id: i64) -> Result<Vec<SessionRow>, DbError> {
         self.read(move |c| {
             let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 ORDER BY created_at, peer_id");
@@ -607,6 +657,84 @@ impl Database for Sqlite {
                 |r| Ok(BlobRow { media_type: r.get(0)?, data: r.get(1)? }),
             )
             .optional()?)
+        })
+        .await
+    }
+
+    async fn blob_usage(&self, agency_id: String) -> Result<u64, DbError> {
+        self.read(move |c| {
+            // length() of a blob is read from its record header, not its content.
+            let bytes: i64 = c.query_row(
+                "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs WHERE agency_id = ?1",
+                [agency_id],
+                |r| r.get(0),
+            )?;
+            Ok(u64::try_from(bytes).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn blob_exists(&self, agency_id: String, sha256: String) -> Result<bool, DbError> {
+        self.read(move |c| {
+            Ok(c.prepare_cached("SELECT 1 FROM blobs WHERE agency_id = ?1 AND sha256 = ?2")?
+                .exists([agency_id, sha256])?)
+        })
+        .await
+    }
+
+    async fn audit_append(&self, agency_id: String, entry: AuditEntry) -> Result<i64, DbError> {
+        self.write(move |c| {
+            let action = serde_json::to_value(entry.action)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "other".into());
+            c.execute(
+                "INSERT INTO audit_log (agency_id, at, actor, session, action, target, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    agency_id,
+                    entry.at,
+                    entry.actor,
+                    entry.session,
+                    action,
+                    entry.target,
+                    entry.detail.to_string()
+                ],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+        .await
+    }
+
+    async fn audit_list(
+        &self,
+        agency_id: String,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, DbError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, at, actor, session, action, target, detail FROM audit_log
+                 WHERE agency_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(
+                params![agency_id, before.unwrap_or(i64::MAX), i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| {
+                    let action: String = r.get(4)?;
+                    let detail: String = r.get(6)?;
+                    Ok(AuditEntry {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        actor: r.get(2)?,
+                        session: r.get(3)?,
+                        action: serde_json::from_value(serde_json::Value::String(action))
+                            .unwrap_or(prongsai_core::admin::AuditAction::Other),
+                        target: r.get(5)?,
+                        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                    })
+                },
+            )?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }

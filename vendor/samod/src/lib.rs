@@ -1,3 +1,6 @@
+// Prongsai: a vendored copy (see ../PATCHED.md), built as a workspace member so that its unit
+// tests run in CI. Upstream's code is not held to our lints.
+#![allow(warnings, clippy::all, clippy::pedantic, clippy::nursery)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 //! # Samod
 //!
@@ -1274,6 +1277,9 @@ impl Inner {
             let (closed_spawn, _) = unbounded::channel();
             *tx_spawn = closed_spawn;
         }
+        // Prongsai's patch: each registered dialer holds a `DialerHandle`, which holds the repo:
+        // left in place, that cycle keeps a stopped repo (and the dialer) alive for good.
+        self.dialers.lock().unwrap().clear();
         self.actors.clear();
         self.connections.clear();
         self.conn_listeners.clear();

@@ -499,6 +499,13 @@ impl DocumentActor {
             return;
         }
         if self.run_state == RunState::Stopping {
+            // Prongsai's patch: save what was applied before stopping. A sync message and a
+            // `Terminate` in one batch (`handle_batch`) reach this branch without the running
+            // step in between, and the applied changes were never written.
+            if matches!(self.phase, Phase::Ready(_) | Phase::Requesting(_)) {
+                self.on_disk_state
+                    .save_new_changes(out, &self.document_id, &self.doc);
+            }
             if self.on_disk_state.is_flushed() {
                 self.run_state = RunState::Stopped;
                 out.send_terminated();

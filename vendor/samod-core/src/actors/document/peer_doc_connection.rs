@@ -66,9 +66,12 @@ impl PeerDocConnection {
     /// slow link or a busy server gets fewer, larger messages, and a fast one notices nothing.
     /// A peer that stays silent (it had those changes already) is waited for `REPLY_WAIT` at
     /// most; the document actor is ticked until then (`DocActorResult::wants_tick`).
+    ///
+    /// The clock is the wall clock the actor is given; one that stepped back (`now < since`)
+    /// counts as the wait being over, so a clock correction never holds a peer back for longer.
     pub(super) fn holds_back(&self, now: UnixTimestamp) -> bool {
         self.awaiting_reply_since
-            .is_some_and(|since| now < since + REPLY_WAIT)
+            .is_some_and(|since| since <= now && now < since + REPLY_WAIT)
     }
 
     /// Prongsai's patch: whether this peer's held-back changes may go now.
@@ -232,6 +235,12 @@ impl PeerDocConnection {
     }
 
     pub(super) fn set_share_config(&mut self, config: ShareConfig) -> Option<ShareConfig> {
+        if !config.can_read() {
+            // Prongsai's patch: nothing goes to a peer that may not read, so nothing is held
+            // back for it either (a held flag left set kept its document ticking at 10 Hz).
+            self.awaiting_reply_since = None;
+            self.held_back = false;
+        }
         let previous = self.last_share_config.replace(config);
         self.share_policy = SharePolicyState::Ready(config);
         if self.state.last_sent.is_none() && self.state.last_received.is_none() {

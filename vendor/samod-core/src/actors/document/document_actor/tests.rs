@@ -250,3 +250,39 @@ fn resetting_sync_state_preserves_read_only() {
     conn.reset_sync_state();
     assert!(conn.sync_state.read_only);
 }
+
+// Prongsai's patch: a sync message and a `Terminate` handled in one batch (as the patched
+// runners batch them) must still write the applied changes before the actor stops.
+#[test]
+fn changes_applied_just_before_terminate_are_saved() {
+    for v2 in [false, true] {
+        let (mut actor, _, conn, task_id) = new_actor(true, None);
+        complete_policy(&mut actor, task_id, ShareConfig::read_write());
+        let batch = [
+            BatchInput::Message(HubToDocMsg(HubToDocMsgPayload::HandleDocMessage {
+                connection_id: conn,
+                message: DocMessage::Sync(incoming_changes(v2)),
+                received_at: UnixTimestamp::now(),
+            })),
+            BatchInput::Message(HubToDocMsg(HubToDocMsgPayload::Terminate)),
+        ];
+        let result = actor.handle_batch(UnixTimestamp::now(), batch);
+        assert!(actor.document().get(ROOT, "remote").unwrap().is_some(), "the change applied");
+        let puts: Vec<_> = result
+            .io_tasks
+            .iter()
+            .filter(|task| matches!(task.action, DocumentIoTask::Storage(crate::io::StorageTask::Put { .. })))
+            .collect();
+        assert_eq!(puts.len(), 1, "the applied change is written before stopping (v2: {v2})");
+        assert!(!actor.is_stopped(), "the actor waits for that write before it stops");
+        // Once the write completes, the actor stops.
+        let put = puts[0].task_id;
+        let done = actor
+            .handle_io_complete(
+                UnixTimestamp::now(),
+                IoResult { task_id: put, payload: DocumentIoResult::Storage(crate::io::StorageResult::Put) },
+            )
+            .unwrap();
+        assert!(done.stopped && actor.is_stopped());
+    }
+}

@@ -145,3 +145,48 @@ fn only_the_first_message_of_a_request_batch_initiates_a_request() {
     };
     assert_eq!(sync::Message::decode(data).unwrap().heads, doc.get_heads());
 }
+
+/// A peer with a message carrying changes in flight to it, generated at `now`.
+fn awaiting_reply(now: UnixTimestamp) -> PeerDocConnection {
+    let mut conn = connection();
+    conn.set_share_config(ShareConfig::read_write());
+    let mut doc = Automerge::new();
+    doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+        use automerge::transaction::Transactable;
+        tx.put(automerge::ROOT, "k", 1)
+    })
+    .unwrap();
+    // The peer announces it has nothing; our answer then carries the change.
+    let mut remote = Automerge::new();
+    let hello = remote.generate_sync_message(&mut sync::State::new()).unwrap();
+    conn.receive_sync_message(now, &mut doc, hello).unwrap();
+    let sent = conn.generate_sync_messages(now, &doc);
+    assert!(sent.iter().any(|(m, _)| !m.changes.is_empty()), "a message with the change went out");
+    conn
+}
+
+// Prongsai's patch (flow control): a wall clock that steps back must not hold a peer back for
+// the length of the step.
+#[test]
+fn a_clock_stepping_back_releases_a_held_peer() {
+    let now = UnixTimestamp::now();
+    let conn = awaiting_reply(now);
+    assert!(conn.holds_back(now + Duration::from_millis(10)), "waits for the reply");
+    assert!(!conn.holds_back(now + REPLY_WAIT), "not past the wait");
+    assert!(
+        !conn.holds_back(now - Duration::from_secs(3600)),
+        "a clock an hour back counts as the wait being over"
+    );
+}
+
+// Prongsai's patch (flow control): a peer whose read access is taken away has nothing held back,
+// so its document stops asking for ticks.
+#[test]
+fn losing_read_access_clears_what_is_held_back() {
+    let now = UnixTimestamp::now();
+    let mut conn = awaiting_reply(now);
+    conn.held_back = true;
+    conn.set_share_config(ShareConfig::none());
+    assert!(!conn.held_back);
+    assert!(!conn.holds_back(now + Duration::from_millis(10)));
+}

@@ -53,6 +53,8 @@ impl Ready {
         conn: &mut PeerDocConnection,
     ) -> Vec<(SyncMessage, Duration)> {
         if !conn.can_send() {
+            // Prongsai's patch: a peer that may not receive has nothing held back either.
+            conn.held_back = false;
             return Vec::new();
         }
         // Prongsai's patch: flow control (`PeerDocConnection::holds_back`).

@@ -1,0 +1,305 @@
+//! The HTTP API's bodies, defined once: the server answers with these types, the client crate and
+//! the web dashboard read them. A contract outside clients rely on too: fields may be added, never
+//! removed or renamed (new fields carry `#[serde(default)]` so older servers still parse).
+//!
+//! User administration bodies live in [`crate::admin`]; views (merged view, measure, memo) in
+//! their own modules. This module holds the rest: login, documents, durability, signing, blobs,
+//! and the error body every refusal carries.
+
+use crate::model::{DocKind, SignatureDecision};
+
+/// `POST /api/login`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    /// A name for the device, shown to the admin ("แท็บเล็ตกองช่าง").
+    #[serde(default)]
+    pub device: Option<String>,
+    /// A web dashboard sign-in: the session reads and writes no document.
+    #[serde(default)]
+    pub web: bool,
+}
+
+/// What a login answers.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub peer_id: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+    /// The Automerge actor id (hex) this device must write with.
+    pub actor_id: String,
+    pub username: String,
+    pub agency_id: String,
+}
+
+/// `GET /api/me`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Me {
+    pub username: String,
+    pub agency_id: String,
+    pub division: Option<String>,
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub position: String,
+    #[serde(default)]
+    pub peer_id: String,
+    #[serde(default)]
+    pub actor_id: String,
+}
+
+/// One document of an agency-year, as `GET …/years/{year}/documents` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DocumentEntry {
+    pub kind: DocKind,
+    pub division: Option<String>,
+    /// `automerge:<id>`.
+    pub url: String,
+    /// Whether the caller may write it (the server enforces this either way).
+    #[serde(default)]
+    pub writable: bool,
+}
+
+impl DocumentEntry {
+    /// The samod document id (the URL without `automerge:`).
+    pub fn document_id(&self) -> &str {
+        self.url.strip_prefix("automerge:").unwrap_or(&self.url)
+    }
+}
+
+/// `GET /api/documents/{id}/durable`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DurableResponse {
+    #[serde(default)]
+    pub document: String,
+    pub durable: bool,
+    /// False when this user's changes to the document will never be accepted. Older servers do
+    /// not say: assume writable, as before.
+    #[serde(default = "yes")]
+    pub writable: bool,
+    /// True when one of the heads asked about is a change the server refused (its author may
+    /// not write the document, or it builds on such a change): it will never be durable.
+    #[serde(default)]
+    pub refused: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST …/approvals/{step}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignRequest {
+    pub decision: SignatureDecision,
+    #[serde(default)]
+    pub comment: String,
+    /// The date written on the signature (ISO); today in Bangkok when absent.
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+/// What a signature answers.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignResponse {
+    pub step: String,
+    pub decision: SignatureDecision,
+    /// The content hash of the report as signed.
+    pub report_hash: String,
+    pub date: String,
+}
+
+/// What revoking sessions (by the admin, or by changing one's own password) answers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionsRevoked {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    pub sessions_revoked: usize,
+}
+
+/// `PUT /api/blobs/{sha256}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BlobStored {
+    pub sha256: String,
+    pub size: usize,
+    /// The media type the server recognised in the bytes.
+    #[serde(default)]
+    pub media_type: String,
+}
+
+/// Every refusal's body: `{"error": "…", "kind": "…"}`. `error` is English detail for logs and
+/// people; `kind` is what a program (and the UI's Thai wording) decides by.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(default)]
+    pub kind: ErrorKind,
+    /// For a refused import: which check refused the file (`too_many_rows`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn new(kind: ErrorKind, error: impl Into<String>) -> ErrorBody {
+        ErrorBody { error: error.into(), kind, code: None }
+    }
+}
+
+/// What kind of refusal an error is. One HTTP status can mean several of these (a 409 is an
+/// approval out of order, a username taken or the agency's last admin), so programs decide by
+/// this, never by the status or the text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// No valid session: sign in (again). 401.
+    Unauthorized,
+    /// Signed in, but this person may not do this. 403.
+    Forbidden,
+    /// This session is read-only (a web dashboard sign-in). 403.
+    ReadOnly,
+    /// Does not exist, or belongs to another agency (the two look the same). 404.
+    NotFound,
+    /// The request is malformed or a value is not acceptable. 400.
+    Invalid,
+    /// An approval step signed before the steps ahead of it approved the current content. 409.
+    OutOfOrder,
+    /// The username is taken. 409.
+    UsernameTaken,
+    /// The change would leave the agency without an enabled admin. 409.
+    LastAdmin,
+    /// The thing to create exists already. 409.
+    AlreadyExists,
+    /// Too many failed attempts: wait (`Retry-After`). 429.
+    RateLimited,
+    /// The server is busy (e.g. too many sign-ins at once): retry after `Retry-After`. 503.
+    Busy,
+    /// The body is larger than accepted. 413.
+    TooLarge,
+    /// The file is not one of the accepted types (judged by its bytes). 415.
+    UnsupportedType,
+    /// The agency's storage quota is used up. 507.
+    QuotaExceeded,
+    /// The server's disk is nearly full; uploads wait so that edits stay safe. 507.
+    DiskFull,
+    /// A file the server could not accept as a plan (see `code`). 422.
+    ImportRefused,
+    /// The server cannot confirm writes now (storage failure, shutting down). 503.
+    Unavailable,
+    /// A fault on the server. 500.
+    Internal,
+    /// A kind this build does not know (a newer server).
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+impl ErrorKind {
+    /// The name on the wire (`"out_of_order"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::ReadOnly => "read_only",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::OutOfOrder => "out_of_order",
+            ErrorKind::UsernameTaken => "username_taken",
+            ErrorKind::LastAdmin => "last_admin",
+            ErrorKind::AlreadyExists => "already_exists",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Busy => "busy",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::UnsupportedType => "unsupported_type",
+            ErrorKind::QuotaExceeded => "quota_exceeded",
+            ErrorKind::DiskFull => "disk_full",
+            ErrorKind::ImportRefused => "import_refused",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Internal => "internal",
+            ErrorKind::Other => "other",
+        }
+    }
+
+    /// The HTTP status the server answers with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::Forbidden | ErrorKind::ReadOnly => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Invalid => 400,
+            ErrorKind::OutOfOrder | ErrorKind::UsernameTaken | ErrorKind::LastAdmin | ErrorKind::AlreadyExists => 409,
+            ErrorKind::RateLimited => 429,
+            ErrorKind::TooLarge => 413,
+            ErrorKind::UnsupportedType => 415,
+            ErrorKind::QuotaExceeded | ErrorKind::DiskFull => 507,
+            ErrorKind::ImportRefused => 422,
+            ErrorKind::Busy | ErrorKind::Unavailable => 503,
+            ErrorKind::Internal | ErrorKind::Other => 500,
+        }
+    }
+
+    /// Every kind, for tests that check each is named and numbered once.
+    pub const ALL: [ErrorKind; 19] = [
+        ErrorKind::Unauthorized,
+        ErrorKind::Forbidden,
+        ErrorKind::ReadOnly,
+        ErrorKind::NotFound,
+        ErrorKind::Invalid,
+        ErrorKind::OutOfOrder,
+        ErrorKind::UsernameTaken,
+        ErrorKind::LastAdmin,
+        ErrorKind::AlreadyExists,
+        ErrorKind::RateLimited,
+        ErrorKind::Busy,
+        ErrorKind::TooLarge,
+        ErrorKind::UnsupportedType,
+        ErrorKind::QuotaExceeded,
+        ErrorKind::DiskFull,
+        ErrorKind::ImportRefused,
+        ErrorKind::Unavailable,
+        ErrorKind::Internal,
+        ErrorKind::Other,
+    ];
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_by_their_wire_names() {
+        for kind in ErrorKind::ALL {
+            let json = serde_json::to_string(&kind).expect("serialises");
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<ErrorKind>(&json).expect("parses"), kind);
+        }
+        // A newer server's kind is not an error for an older client.
+        let body: ErrorBody = serde_json::from_str(r#"{"error":"x","kind":"year_closed"}"#).expect("parses");
+        assert_eq!(body.kind, ErrorKind::Other);
+        // An older server sent no kind at all.
+        let body: ErrorBody = serde_json::from_str(r#"{"error":"x"}"#).expect("parses");
+        assert_eq!(body.kind, ErrorKind::Other);
+    }
+
+    #[test]
+    fn one_status_means_several_kinds() {
+        let conflicts: Vec<_> = ErrorKind::ALL.into_iter().filter(|k| k.status() == 409).collect();
+        assert_eq!(
+            conflicts,
+            [ErrorKind::OutOfOrder, ErrorKind::UsernameTaken, ErrorKind::LastAdmin, ErrorKind::AlreadyExists]
+        );
+    }
+
+    #[test]
+    fn older_durable_answers_read_as_writable() {
+        let answer: DurableResponse = serde_json::from_str(r#"{"durable":true}"#).expect("parses");
+        assert!(answer.durable && answer.writable);
+    }
+}
