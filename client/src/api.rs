@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use prongsai_core::admin::{
-    AuditEntry, BindApproverRequest, ChangePasswordRequest, NewUserRequest, PasswordIssued, UserAccount, UserChange,
+    AgencySecurity, AuditEntry, BindApproverRequest, ChangePasswordRequest, NewUserRequest, PasswordIssued,
+    RecoveryCodes, SecondFactorCode, SecondFactorDisable, SecondFactorEnrollment, SecondFactorStatus, UserAccount,
+    UserChange,
 };
 use prongsai_core::automerge::ChangeHash;
 use prongsai_core::wire::{
@@ -124,6 +126,10 @@ impl ServerApi {
         let kind = body.as_ref().map_or(ErrorKind::Other, |b| b.kind);
         let message = body.map(|b| b.error).unwrap_or_default();
         Err(match status.as_u16() {
+            // A right password still needs the code: not "sign in again".
+            401 if matches!(kind, ErrorKind::SecondFactorRequired | ErrorKind::SecondFactorWrong) => {
+                ApiError::Refused { status: 401, kind, message }
+            }
             401 => ApiError::Unauthorized,
             404 => ApiError::NotFound,
             429 => ApiError::RateLimited { retry_after: retry_after.unwrap_or(Duration::from_secs(60)) },
@@ -132,13 +138,64 @@ impl ServerApi {
     }
 
     pub async fn login(&self, username: &str, password: &str, device: &str) -> Result<LoginResponse, ApiError> {
+        self.login_with_code(username, password, device, None).await
+    }
+
+    /// A login with the code from the authenticator app (or a recovery code), for a user who
+    /// has a second factor.
+    pub async fn login_with_code(
+        &self,
+        username: &str,
+        password: &str,
+        device: &str,
+        otp: Option<&str>,
+    ) -> Result<LoginResponse, ApiError> {
         let body = LoginRequest {
             username: username.to_string(),
             password: password.to_string(),
             device: Some(device.to_string()),
             web: false,
+            otp: otp.map(str::to_string),
         };
         self.send(self.request(reqwest::Method::POST, "api/login")?.json(&body)).await
+    }
+
+    /// The signed-in person's second factor.
+    pub async fn second_factor(&self) -> Result<SecondFactorStatus, ApiError> {
+        self.send(self.request(reqwest::Method::GET, "api/me/second-factor")?).await
+    }
+
+    /// Starts enrolling a second factor: the secret as a QR code and as text.
+    pub async fn enroll_second_factor(&self) -> Result<SecondFactorEnrollment, ApiError> {
+        self.send(self.request(reqwest::Method::POST, "api/me/second-factor/enroll")?).await
+    }
+
+    /// Confirms enrolment with a code from the app; answers the recovery codes (shown once).
+    pub async fn confirm_second_factor(&self, code: &str) -> Result<RecoveryCodes, ApiError> {
+        let body = SecondFactorCode { code: code.to_string() };
+        self.send(self.request(reqwest::Method::POST, "api/me/second-factor/confirm")?.json(&body)).await
+    }
+
+    /// Turns one's own second factor off (the password and a current code).
+    pub async fn disable_second_factor(&self, password: &str, code: &str) -> Result<(), ApiError> {
+        let body = SecondFactorDisable { password: password.to_string(), code: code.to_string() };
+        self.send(self.request(reqwest::Method::POST, "api/me/second-factor/disable")?.json(&body)).await
+    }
+
+    /// (admin) The agency's security settings.
+    pub async fn security(&self, agency: &str) -> Result<AgencySecurity, ApiError> {
+        self.send(self.request(reqwest::Method::GET, &format!("api/agencies/{agency}/security"))?).await
+    }
+
+    /// (admin) Requires a second factor of admins and approvers, or no longer.
+    pub async fn set_security(&self, agency: &str, settings: &AgencySecurity) -> Result<AgencySecurity, ApiError> {
+        self.send(self.request(reqwest::Method::PUT, &format!("api/agencies/{agency}/security"))?.json(settings)).await
+    }
+
+    /// (admin) Clears a user's second factor (a lost phone) and signs them out everywhere.
+    pub async fn reset_second_factor(&self, agency: &str, username: &str) -> Result<(), ApiError> {
+        let path = format!("api/agencies/{agency}/users/{username}/second-factor/reset");
+        self.send(self.request(reqwest::Method::POST, &path)?).await
     }
 
     pub async fn me(&self) -> Result<Me, ApiError> {

@@ -136,8 +136,19 @@ impl Device {
         username: &str,
         password: &str,
     ) -> Result<Device, DeviceError> {
+        Device::login_with_code(config, server, username, password, None).await
+    }
+
+    /// [`Device::login`] with the code of a user who has a second factor.
+    pub async fn login_with_code(
+        config: DeviceConfig,
+        server: url::Url,
+        username: &str,
+        password: &str,
+        otp: Option<&str>,
+    ) -> Result<Device, DeviceError> {
         let api = ServerApi::new(server.clone());
-        let login = api.login(username, password, &config.device_name).await?;
+        let login = api.login_with_code(username, password, &config.device_name, otp).await?;
         let session = Session::from_login(&server, login);
         session::save(&config.data_dir, &session)?;
         Device::open_session(config, session).await

@@ -19,6 +19,9 @@ pub struct UserAccount {
     /// Approval steps this user is bound to, in every year of the agency.
     #[serde(default)]
     pub approval_steps: Vec<String>,
+    /// They sign in with a second factor.
+    #[serde(default)]
+    pub second_factor: bool,
 }
 
 /// A user to add. Without a password the server generates one and answers it once.
@@ -74,6 +77,55 @@ pub struct BindApproverRequest {
     pub approver: Option<String>,
 }
 
+/// A person's second factor as the password page shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SecondFactorStatus {
+    /// They sign in with a code from an authenticator app.
+    pub enrolled: bool,
+    /// Their agency requires it of them (admins and approvers, when the admin says so).
+    pub required: bool,
+    pub recovery_codes_left: usize,
+}
+
+/// What enrolling shows once: the secret as a QR code (SVG) and as text to type.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SecondFactorEnrollment {
+    /// Base32, grouped for reading aloud.
+    pub secret: String,
+    /// The `otpauth://` URI the QR code carries.
+    pub uri: String,
+    /// The QR code, an SVG image.
+    pub qr_svg: String,
+}
+
+/// A code from the authenticator app (or, where it says so, a recovery code).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SecondFactorCode {
+    pub code: String,
+}
+
+/// Turning one's own second factor off: the password and a current code.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SecondFactorDisable {
+    pub password: String,
+    pub code: String,
+}
+
+/// Recovery codes, shown once when the second factor is confirmed: each signs in once without
+/// the app.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
+}
+
+/// The agency's security settings (its admin sets them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AgencySecurity {
+    /// Admins and approvers must sign in with a second factor.
+    #[serde(default)]
+    pub second_factor_required: bool,
+}
+
 /// One administrative or operator action, as the agency's audit log keeps it (append-only).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuditEntry {
@@ -112,6 +164,10 @@ pub enum AuditAction {
     YearClosed,
     YearReopened,
     AgencyCreated,
+    SecondFactorEnrolled,
+    SecondFactorDisabled,
+    SecondFactorReset,
+    SecurityChanged,
     /// An action this build does not know (written by a newer server).
     #[serde(other)]
     Other,
@@ -136,6 +192,10 @@ impl AuditAction {
             AuditAction::YearClosed => ("ปิดปีงบประมาณ", "year closed"),
             AuditAction::YearReopened => ("เปิดปีงบประมาณอีกครั้ง", "year reopened"),
             AuditAction::AgencyCreated => ("สร้างหน่วยงาน", "agency created"),
+            AuditAction::SecondFactorEnrolled => ("เปิดใช้การยืนยันตัวตนสองขั้นตอน", "second factor enrolled"),
+            AuditAction::SecondFactorDisabled => ("ปิดการยืนยันตัวตนสองขั้นตอน", "second factor turned off"),
+            AuditAction::SecondFactorReset => ("ล้างการยืนยันตัวตนสองขั้นตอนของผู้ใช้", "second factor reset"),
+            AuditAction::SecurityChanged => ("เปลี่ยนการตั้งค่าความปลอดภัย", "security settings changed"),
             AuditAction::Other => ("รายการอื่น", "other action"),
         }
     }

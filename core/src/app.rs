@@ -63,6 +63,10 @@ pub struct SessionView {
     pub roles: Vec<Role>,
     /// The documents the server lets this person write.
     pub writable: Vec<DocKey>,
+    /// The agency requires a second factor of this person and they have none yet: the app opens
+    /// on setting it up, and nothing else answers until they have.
+    #[serde(default)]
+    pub enroll_second_factor: bool,
 }
 
 impl SessionView {
@@ -81,6 +85,7 @@ impl SessionView {
             division: user.division,
             roles: user.roles,
             writable,
+            enroll_second_factor: false,
         }
     }
 

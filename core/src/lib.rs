@@ -27,6 +27,7 @@ pub mod report_model;
 pub mod sample;
 pub mod signing;
 pub mod thai;
+pub mod totp;
 pub mod view;
 pub mod wire;
 

@@ -19,6 +19,10 @@ pub struct LoginRequest {
     /// A web dashboard sign-in: the session reads and writes no document.
     #[serde(default)]
     pub web: bool,
+    /// The code from the authenticator app (or a recovery code) of a user who has a second
+    /// factor; without it such a login answers 401 `second_factor_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
 }
 
 /// What a login answers.
@@ -32,6 +36,10 @@ pub struct LoginResponse {
     pub actor_id: String,
     pub username: String,
     pub agency_id: String,
+    /// `"enroll"` when the agency requires a second factor of this user and they have none yet:
+    /// until they enrol, the session reaches only their own account's routes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor: Option<String>,
 }
 
 /// `GET /api/me`.
@@ -185,6 +193,12 @@ pub enum ErrorKind {
     DiskFull,
     /// A file the server could not accept as a plan (see `code`). 422.
     ImportRefused,
+    /// The password was right; now the code from the authenticator app is needed. 401.
+    SecondFactorRequired,
+    /// The code (or recovery code) is wrong or used already. 401.
+    SecondFactorWrong,
+    /// The agency requires a second factor of this user: enrol first (`/api/me/second-factor`). 403.
+    EnrollSecondFactor,
     /// The server cannot confirm writes now (storage failure, shutting down). 503.
     Unavailable,
     /// A fault on the server. 500.
@@ -215,6 +229,9 @@ impl ErrorKind {
             ErrorKind::QuotaExceeded => "quota_exceeded",
             ErrorKind::DiskFull => "disk_full",
             ErrorKind::ImportRefused => "import_refused",
+            ErrorKind::SecondFactorRequired => "second_factor_required",
+            ErrorKind::SecondFactorWrong => "second_factor_wrong",
+            ErrorKind::EnrollSecondFactor => "enroll_second_factor",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
             ErrorKind::Other => "other",
@@ -224,8 +241,8 @@ impl ErrorKind {
     /// The HTTP status the server answers with.
     pub fn status(self) -> u16 {
         match self {
-            ErrorKind::Unauthorized => 401,
-            ErrorKind::Forbidden | ErrorKind::ReadOnly => 403,
+            ErrorKind::Unauthorized | ErrorKind::SecondFactorRequired | ErrorKind::SecondFactorWrong => 401,
+            ErrorKind::Forbidden | ErrorKind::ReadOnly | ErrorKind::EnrollSecondFactor => 403,
             ErrorKind::NotFound => 404,
             ErrorKind::Invalid => 400,
             ErrorKind::OutOfOrder | ErrorKind::UsernameTaken | ErrorKind::LastAdmin | ErrorKind::AlreadyExists => 409,
@@ -240,7 +257,7 @@ impl ErrorKind {
     }
 
     /// Every kind, for tests that check each is named and numbered once.
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 22] = [
         ErrorKind::Unauthorized,
         ErrorKind::Forbidden,
         ErrorKind::ReadOnly,
@@ -257,6 +274,9 @@ impl ErrorKind {
         ErrorKind::QuotaExceeded,
         ErrorKind::DiskFull,
         ErrorKind::ImportRefused,
+        ErrorKind::SecondFactorRequired,
+        ErrorKind::SecondFactorWrong,
+        ErrorKind::EnrollSecondFactor,
         ErrorKind::Unavailable,
         ErrorKind::Internal,
         ErrorKind::Other,

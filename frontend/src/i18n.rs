@@ -113,6 +113,18 @@ impl Lang {
                 "พื้นที่บนเซิร์ฟเวอร์ใกล้เต็ม ไฟล์หลักฐานจะส่งเมื่อผู้ดูแลระบบเพิ่มพื้นที่ (การแก้ไขข้อมูลยังซิงก์ตามปกติ)",
                 "The server's disk is nearly full. Evidence files will upload once space is freed (edits still sync).",
             ),
+            "second_factor_required" => self.pick(
+                "รหัสผ่านถูกต้อง กรุณากรอกรหัส ๖ หลักจากแอปยืนยันตัวตนในโทรศัพท์",
+                "The password is right: enter the 6-digit code from your authenticator app.",
+            ),
+            "second_factor_wrong" => self.pick(
+                "รหัสจากแอปไม่ถูกต้องหรือใช้ไปแล้ว ตรวจสอบเวลาในโทรศัพท์แล้วลองรหัสใหม่",
+                "The code is wrong or was used already. Check the phone's time and try the next code.",
+            ),
+            "enroll_second_factor" => self.pick(
+                "หน่วยงานกำหนดให้ยืนยันตัวตนสองขั้นตอน กรุณาตั้งค่าในหน้าบัญชีของฉันก่อน",
+                "Your agency requires a second factor: set it up on your account page first.",
+            ),
             "username_taken" => self.pick("ชื่อผู้ใช้นี้มีผู้ใช้แล้ว", "This username is taken."),
             "last_admin" => self.pick(
                 "ทำไม่ได้: ผู้ใช้นี้เป็นผู้ดูแลระบบคนสุดท้ายของหน่วยงาน ให้ผู้อื่นเป็นผู้ดูแลระบบก่อน",

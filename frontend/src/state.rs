@@ -154,7 +154,14 @@ fn waiting(state: &SyncState) -> usize {
 /// Division staff start on the measure table; the central office (coordinator, approvers,
 /// viewers, the web dashboard) on the dashboard.
 fn home(session: &SessionView) -> Route {
-    if staff_first(session) { Route::Table } else { Route::Dashboard }
+    if session.enroll_second_factor {
+        // Nothing else answers until the second factor the agency requires is set up.
+        Route::Account
+    } else if staff_first(session) {
+        Route::Table
+    } else {
+        Route::Dashboard
+    }
 }
 
 /// People who work in one division start with the table filtered to it.

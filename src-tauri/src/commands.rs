@@ -2,7 +2,10 @@
 //! to the client or core crate.
 
 use prongsai_client::{DeviceError, EvidenceTarget};
-use prongsai_core::admin::{AuditEntry, NewUserRequest, PasswordIssued, UserAccount, UserChange};
+use prongsai_core::admin::{
+    AgencySecurity, AuditEntry, NewUserRequest, PasswordIssued, RecoveryCodes, SecondFactorEnrollment,
+    SecondFactorStatus, UserAccount, UserChange,
+};
 use prongsai_core::app::{SessionView, SyncState};
 use prongsai_core::detail::{MeasureDetail, measure_detail};
 use prongsai_core::edit::Edit;
@@ -25,8 +28,9 @@ pub async fn login(
     server: String,
     username: String,
     password: String,
+    otp: Option<String>,
 ) -> Result<SessionView, CommandError> {
-    shell.login(&server, &username, &password).await
+    shell.login(&server, &username, &password, otp.as_deref()).await
 }
 
 #[tauri::command]
@@ -198,6 +202,61 @@ pub async fn bind_approver(
 pub async fn change_password(shell: State<'_, Shell>, current: String, new: String) -> Result<usize, CommandError> {
     let (device, _) = shell.device_and_year().await?;
     Ok(device.api().change_password(&current, &new).await.map_err(DeviceError::from)?)
+}
+
+// --- The second factor: server calls, online only.
+
+#[tauri::command]
+pub async fn second_factor(shell: State<'_, Shell>) -> Result<SecondFactorStatus, CommandError> {
+    let device = shell.signed_in().await?;
+    Ok(device.api().second_factor().await.map_err(DeviceError::from)?)
+}
+
+#[tauri::command]
+pub async fn enroll_second_factor(shell: State<'_, Shell>) -> Result<SecondFactorEnrollment, CommandError> {
+    let device = shell.signed_in().await?;
+    Ok(device.api().enroll_second_factor().await.map_err(DeviceError::from)?)
+}
+
+/// Confirms enrolment; a device whose sync was refused until then connects again.
+#[tauri::command]
+pub async fn confirm_second_factor(shell: State<'_, Shell>, code: String) -> Result<RecoveryCodes, CommandError> {
+    let device = shell.signed_in().await?;
+    let codes = device.api().confirm_second_factor(&code).await.map_err(DeviceError::from)?;
+    device.disconnect();
+    device.connect()?;
+    Ok(codes)
+}
+
+#[tauri::command]
+pub async fn disable_second_factor(
+    shell: State<'_, Shell>,
+    password: String,
+    code: String,
+) -> Result<(), CommandError> {
+    let device = shell.signed_in().await?;
+    Ok(device.api().disable_second_factor(&password, &code).await.map_err(DeviceError::from)?)
+}
+
+#[tauri::command]
+pub async fn security(shell: State<'_, Shell>) -> Result<AgencySecurity, CommandError> {
+    let device = shell.signed_in().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().security(&agency).await.map_err(DeviceError::from)?)
+}
+
+#[tauri::command]
+pub async fn set_security(shell: State<'_, Shell>, settings: AgencySecurity) -> Result<AgencySecurity, CommandError> {
+    let device = shell.signed_in().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().set_security(&agency, &settings).await.map_err(DeviceError::from)?)
+}
+
+#[tauri::command]
+pub async fn reset_second_factor(shell: State<'_, Shell>, username: String) -> Result<(), CommandError> {
+    let device = shell.signed_in().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().reset_second_factor(&agency, &username).await.map_err(DeviceError::from)?)
 }
 
 #[tauri::command]

@@ -44,6 +44,13 @@ pub fn run() {
             commands::revoke_sessions,
             commands::bind_approver,
             commands::change_password,
+            commands::second_factor,
+            commands::enroll_second_factor,
+            commands::confirm_second_factor,
+            commands::disable_second_factor,
+            commands::security,
+            commands::set_security,
+            commands::reset_second_factor,
             commands::sync_state,
             commands::export_report,
         ])

@@ -192,15 +192,38 @@ impl Shell {
         Ok(Startup { session: Some(session), sync: device.state() })
     }
 
-    pub async fn login(&self, server: &str, username: &str, password: &str) -> Result<SessionView, CommandError> {
+    pub async fn login(
+        &self,
+        server: &str,
+        username: &str,
+        password: &str,
+        otp: Option<&str>,
+    ) -> Result<SessionView, CommandError> {
         let url = url::Url::parse(server.trim()).map_err(|e| CommandError::InvalidServer(e.to_string()))?;
         if let Some(old) = self.device.write().await.take() {
             old.shutdown().await;
         }
-        let device = Device::login(self.config(), url, username.trim(), password).await?;
+        let device = Device::login_with_code(self.config(), url, username.trim(), password, otp).await?;
+        // Someone the agency requires a second factor of sets it up first (their sync waits).
+        let enroll = device.api().second_factor().await.is_ok_and(|s| s.required && !s.enrolled);
         self.install(device.clone()).await;
+        if enroll {
+            let session = device.session();
+            return Ok(SessionView {
+                server: session.server.clone(),
+                username: session.username.clone(),
+                agency_id: session.agency_id.clone(),
+                enroll_second_factor: true,
+                ..SessionView::default()
+            });
+        }
         let year = device.current_year().await?;
         Ok(device.session_view(year).await?)
+    }
+
+    /// The signed-in device, whether or not it has an agency-year yet.
+    pub async fn signed_in(&self) -> Result<Device, CommandError> {
+        self.device().await
     }
 
     pub async fn sign_out(&self) -> Result<(), CommandError> {

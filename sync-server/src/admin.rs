@@ -61,9 +61,9 @@ async fn audit_log<D: Database>(
 
 /// The `{agency}` and `{username}` of a user route.
 #[derive(serde::Deserialize)]
-struct UserPath {
-    agency: String,
-    username: String,
+pub(crate) struct UserPath {
+    pub agency: String,
+    pub username: String,
 }
 
 /// The `{agency}`, `{year}` and `{step}` of an approval step's route.
@@ -480,6 +480,7 @@ async fn account<D: Database>(
         disabled: user.disabled,
         active_sessions,
         approval_steps,
+        second_factor: user.second_factor,
     })
 }
 

@@ -76,11 +76,28 @@ pub async fn authenticate_request<D: Database>(
     let Some(token) = bearer_token(headers, &query) else {
         return Err(unauthorized("sign in first"));
     };
-    match app.authenticate(&token).await {
-        Ok(Some(auth)) => Ok(auth),
-        Ok(None) => Err(unauthorized("the token is not valid; sign in again")),
-        Err(e) => Err(AppError::Db(e).into_response()),
+    let auth = match app.authenticate(&token).await {
+        Ok(Some(auth)) => auth,
+        Ok(None) => return Err(unauthorized("the token is not valid; sign in again")),
+        Err(e) => return Err(AppError::Db(e).into_response()),
+    };
+    // A user the agency requires a second factor of reaches only their own account until they
+    // have one.
+    let enrolling_route = matched.is_some_and(|m| crate::second_factor::ENROLLMENT_ROUTES.contains(&m.as_str()));
+    if !enrolling_route {
+        match crate::second_factor::must_enroll(app, &auth.user).await {
+            Ok(false) => {}
+            Ok(true) => {
+                let body = ErrorBody::new(
+                    ErrorKind::EnrollSecondFactor,
+                    "the agency requires a second factor of you: set it up first (/api/me/second-factor)",
+                );
+                return Err((StatusCode::FORBIDDEN, Json(body)).into_response());
+            }
+            Err(e) => return Err(e.into_response()),
+        }
     }
+    Ok(auth)
 }
 
 /// An authenticated caller: every route but the open ones extracts this, so a missing or invalid
@@ -118,6 +135,7 @@ pub fn route_table<D: Database>() -> RouteTable<D> {
         .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/status", status::<D>)
         .post(Scope::Agency, "/api/agencies/{agency}/years/{year}/approvals/{step}", sign::<D>);
     crate::admin::routes(&mut t);
+    crate::second_factor::routes(&mut t);
     crate::web::routes(&mut t);
     crate::reports::routes(&mut t);
     t
@@ -277,6 +295,24 @@ pub async fn check_password_limited<D: Database>(
     password: String,
     stored: Option<String>,
 ) -> Result<bool, AppError> {
+    let (guess, verified) = guess_password(app, account, address, password, stored).await?;
+    if verified {
+        guess.succeeded()
+    } else {
+        guess.failed()
+    }
+    Ok(verified)
+}
+
+/// A password guess let through the limits and checked, still open: the caller settles it (a
+/// login settles it only after the second factor).
+async fn guess_password<'a, D: Database>(
+    app: &'a App<D>,
+    account: &str,
+    address: IpAddr,
+    password: String,
+    stored: Option<String>,
+) -> Result<(auth::Guess<'a>, bool), AppError> {
     let guess = app.limiter.begin(account, address, Instant::now()).map_err(|limited| {
         app.metrics.login_limited.fetch_add(1, Ordering::Relaxed);
         let seconds = limited.retry_after.as_secs().max(1);
@@ -292,12 +328,7 @@ pub async fn check_password_limited<D: Database>(
         message: busy.to_string(),
         retry_after: Some(Duration::from_secs(2)),
     })?;
-    if verified {
-        guess.succeeded()
-    } else {
-        guess.failed()
-    }
-    Ok(verified)
+    Ok((guess, verified))
 }
 
 async fn login<D: Database>(
@@ -327,20 +358,48 @@ async fn login<D: Database>(
         Err(e) => return AppError::Db(e).into_response(),
     };
     let stored = user.as_ref().filter(|u| !u.disabled).map(|u| u.password_hash.clone());
-    let verified = match check_password_limited(&app, &request.username, address, request.password, stored).await {
-        Ok(verified) => verified,
+    let (guess, verified) = match guess_password(&app, &request.username, address, request.password, stored).await {
+        Ok(checked) => checked,
         Err(refused) => return refused.into_response(),
     };
     let Some(user) = user.filter(|_| verified) else {
+        guess.failed();
         app.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(username = %request.username, address = %address, "failed login");
         return wrong_login();
     };
+    // The password is right; a user with a second factor needs its code too. A wrong code is a
+    // failed guess like a wrong password.
+    if user.second_factor {
+        let Some(code) = request.otp.as_deref().filter(|c| !c.trim().is_empty()) else {
+            guess.succeeded();
+            let body = ErrorBody::new(ErrorKind::SecondFactorRequired, "enter the code from your authenticator app");
+            return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+        };
+        match crate::second_factor::accept_code(&app, &user, code).await {
+            Ok(true) => guess.succeeded(),
+            Ok(false) => {
+                guess.failed();
+                app.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(username = %user.username, address = %address, "failed login: wrong second-factor code");
+                let body = ErrorBody::new(ErrorKind::SecondFactorWrong, "the code is wrong or was used already");
+                return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+            }
+            Err(e) => return e.into_response(),
+        }
+    } else {
+        guess.succeeded();
+    }
     let issued = match app.issue_session(&user, request.device.as_deref().unwrap_or_default(), request.web).await {
         Ok(issued) => issued,
         Err(e) => return e.into_response(),
     };
     let (token, session) = (issued.token, issued.session);
+    let second_factor = match crate::second_factor::must_enroll(&app, &user).await {
+        Ok(true) => Some("enroll".to_string()),
+        Ok(false) => None,
+        Err(e) => return e.into_response(),
+    };
     app.metrics.logins.fetch_add(1, Ordering::Relaxed);
     tracing::info!(username = %user.username, peer = %session.peer_id, "login");
     Json(LoginResponse {
@@ -350,6 +409,7 @@ async fn login<D: Database>(
         actor_id: session.actor_id,
         username: user.username,
         agency_id: user.agency_id,
+        second_factor,
     })
     .into_response()
 }

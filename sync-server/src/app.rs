@@ -225,6 +225,8 @@ pub struct Inner<D> {
     live: Mutex<HashMap<i64, Vec<LiveConnection>>>,
     next_connection: AtomicU64,
     refused: crate::sync::RefusedChanges,
+    /// Agencies' security settings, read on every request (see `second_factor::security`).
+    security: Mutex<HashMap<String, prongsai_core::admin::AgencySecurity>>,
 }
 
 #[derive(Clone)]
@@ -293,6 +295,7 @@ impl<D: Database> App<D> {
                 live: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
                 refused: crate::sync::RefusedChanges::default(),
+                security: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -326,6 +329,23 @@ impl<D: Database> App<D> {
         self.metrics.connections_opened.fetch_add(1, Ordering::Relaxed);
         self.metrics.connections_open.fetch_add(1, Ordering::Relaxed);
         (LiveGuard { app: self.clone(), user_id: auth.user.id, id }, closed)
+    }
+
+    pub fn cached_security(&self, agency: &str) -> Option<prongsai_core::admin::AgencySecurity> {
+        self.security.lock().ok().and_then(|c| c.get(agency).copied())
+    }
+
+    pub fn cache_security(&self, agency: &str, settings: prongsai_core::admin::AgencySecurity) {
+        if let Ok(mut cache) = self.security.lock() {
+            cache.insert(agency.to_string(), settings);
+        }
+    }
+
+    /// Another process may have changed agencies' settings: read them again.
+    pub fn forget_security(&self) {
+        if let Ok(mut cache) = self.security.lock() {
+            cache.clear();
+        }
     }
 
     /// How many live connections (sync and `/live`) a user has open.

@@ -17,6 +17,7 @@ pub mod quota;
 pub mod reports;
 pub mod repos;
 pub mod routes;
+pub mod second_factor;
 pub mod storage;
 pub mod sync;
 pub mod web;
@@ -134,6 +135,7 @@ async fn background_duties<D: db::Database>(app: App<D>) {
         if epoch != last_epoch {
             last_epoch = epoch;
             app.access.invalidate();
+            app.forget_security();
             app.recheck_live_sessions().await;
         }
         // Every 5 s: cheap (a scan of the running repos' counters).

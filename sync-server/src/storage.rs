@@ -308,6 +308,24 @@ mod tests {
         async fn user_set_password(&self, _: i64, _: String) -> Result<(), DbError> {
             unused()
         }
+        async fn user_totp(&self, _: i64) -> Result<TotpRow, DbError> {
+            unused()
+        }
+        async fn user_totp_pending(&self, _: i64, _: Option<Vec<u8>>) -> Result<(), DbError> {
+            unused()
+        }
+        async fn user_totp_enable(&self, _: i64, _: u64, _: Vec<String>) -> Result<bool, DbError> {
+            unused()
+        }
+        async fn user_totp_use_step(&self, _: i64, _: u64) -> Result<bool, DbError> {
+            unused()
+        }
+        async fn user_recovery_code_use(&self, _: i64, _: String) -> Result<bool, DbError> {
+            unused()
+        }
+        async fn user_totp_clear(&self, _: i64) -> Result<(), DbError> {
+            unused()
+        }
         async fn session_create(&self, _: SessionRow) -> Result<(), DbError> {
             unused()
         }

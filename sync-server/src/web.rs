@@ -118,7 +118,9 @@ async fn session<D: Database>(
         .filter(|r| peer.may_write(r))
         .map(|r| DocKey { kind: r.kind, division: r.division.clone() })
         .collect();
-    Ok(Json(SessionView::describe("", &caller.user.username, &agency_year, writable)))
+    let mut view = SessionView::describe("", &caller.user.username, &agency_year, writable);
+    view.enroll_second_factor = crate::second_factor::must_enroll(&app, &caller.user).await?;
+    Ok(Json(view))
 }
 
 #[derive(Deserialize)]

@@ -179,6 +179,18 @@ mod scope {
             // The sample has no emblem yet.
             ("GET /api/agencies/{agency}/emblem", Expect { read_only: 404, ..SIGNED_IN }),
             ("PUT /api/agencies/{agency}/emblem", Expect { read_only: 204, ..SIGNED_IN }),
+            ("GET /api/me/second-factor", Expect { stranger: 200, ..SIGNED_IN }),
+            ("POST /api/me/second-factor/enroll", Expect { stranger: 200, ..SIGNED_IN }),
+            // A code that does not match what was just enrolled.
+            ("POST /api/me/second-factor/confirm", Expect { stranger: 401, read_only: 401, ..SIGNED_IN }),
+            // A wrong password.
+            ("POST /api/me/second-factor/disable", Expect { stranger: 403, read_only: 403, ..SIGNED_IN }),
+            ("GET /api/agencies/{agency}/security", SIGNED_IN),
+            ("PUT /api/agencies/{agency}/security", SIGNED_IN),
+            (
+                "POST /api/agencies/{agency}/users/{username}/second-factor/reset",
+                Expect { read_only: 204, ..SIGNED_IN },
+            ),
             ("GET /api/agencies/{agency}/users", SIGNED_IN),
             ("GET /api/agencies/{agency}/audit", SIGNED_IN),
             ("POST /api/agencies/{agency}/users", Expect { read_only: 201, ..SIGNED_IN }),
@@ -275,6 +287,9 @@ mod scope {
                 "POST /api/agencies/{agency}/years/{year}/import" => Some(b"title\n".to_vec()),
                 "POST /api/agencies/{agency}/users" => None,
                 "PATCH /api/agencies/{agency}/users/{username}" => json_body(json!({})),
+                "POST /api/me/second-factor/confirm" => json_body(json!({ "code": "000000" })),
+                "POST /api/me/second-factor/disable" => json_body(json!({ "password": "not it", "code": "000000" })),
+                "PUT /api/agencies/{agency}/security" => json_body(json!({ "second_factor_required": false })),
                 "POST /api/agencies/{agency}/users/{username}/password" => json_body(json!({})),
                 "PUT /api/agencies/{agency}/years/{year}/approvals/{step}/approver" => {
                     json_body(json!({ "approver": approver }))
@@ -1129,5 +1144,102 @@ mod import {
         assert_eq!(answer.json()["code"], "too_many_rows");
         assert_eq!(answer.kind(), "import_refused");
         assert_eq!(call(&server, "GET", "/healthz", Call::default()).await.status, 200);
+    }
+}
+
+mod second_factor {
+    use prongsai_core::totp;
+
+    use super::*;
+
+    fn now_secs() -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs()
+    }
+
+    /// The code an authenticator app shows for a secret as the enrolment page prints it.
+    fn app_code(secret_text: &str, offset_steps: i64) -> String {
+        let secret = totp::decode_secret(secret_text).expect("a base32 secret");
+        let at = now_secs() as i64 + offset_steps * totp::STEP_SECS as i64;
+        totp::code(&secret, at as u64)
+    }
+
+    /// An admin enrols with a QR code, then signs in with password and code; a code works once,
+    /// a recovery code works once; the agency can require it of admins and approvers, whose
+    /// sessions reach only their own account until they enrol; the admin clears a lost phone.
+    /// Every step is in the audit log.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn admins_and_approvers_sign_in_with_a_second_factor() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let api = prongsai_client::ServerApi::new(server.url());
+        let admin_password = sample.password("admin");
+        let admin = signed_in_api(&server, &sample, "admin").await;
+
+        // Enrolment: a QR code and the secret as text; a code from the app confirms it.
+        let enrollment = admin.enroll_second_factor().await.expect("enrol");
+        assert!(enrollment.qr_svg.contains("<svg"), "a QR code to scan");
+        assert!(enrollment.uri.starts_with("otpauth://totp/"));
+        let wrong = admin.confirm_second_factor("000000").await.expect_err("a wrong code");
+        assert_eq!(wrong.kind(), ErrorKind::SecondFactorWrong);
+        let codes = admin.confirm_second_factor(&app_code(&enrollment.secret, 0)).await.expect("confirmed").codes;
+        assert_eq!(codes.len(), 10, "recovery codes, shown once");
+        let status = admin.second_factor().await.expect("status");
+        assert!(status.enrolled && status.recovery_codes_left == 10);
+
+        // Sign-in: the password alone is not enough; the code is.
+        let missing = api.login("admin", admin_password, "test").await.expect_err("needs the code");
+        assert_eq!(missing.kind(), ErrorKind::SecondFactorRequired);
+        let code = app_code(&enrollment.secret, 1);
+        api.login_with_code("admin", admin_password, "test", Some(&code)).await.expect("password and code");
+        let again = api.login_with_code("admin", admin_password, "test", Some(&code)).await.expect_err("used");
+        assert_eq!(again.kind(), ErrorKind::SecondFactorWrong, "a code works once");
+        let fresh = app_code(&enrollment.secret, 0);
+        let wrong_password = api.login_with_code("admin", "not the password", "test", Some(&fresh)).await;
+        assert!(matches!(wrong_password, Err(ApiError::Unauthorized)), "{wrong_password:?}");
+        // A recovery code, lower case and without its dash, works once.
+        let recovery = codes[0].to_lowercase().replace('-', "");
+        api.login_with_code("admin", admin_password, "test", Some(&recovery)).await.expect("a recovery code");
+        let reused = api.login_with_code("admin", admin_password, "test", Some(&recovery)).await.expect_err("used");
+        assert_eq!(reused.kind(), ErrorKind::SecondFactorWrong);
+
+        // The agency requires it of admins and approvers: an approver without one reaches only
+        // their own account until they enrol.
+        let admin = api.clone().with_token(
+            &api.login_with_code("admin", admin_password, "test", Some(&codes[1])).await.expect("login").token,
+        );
+        admin
+            .set_security("pakchong", &prongsai_core::admin::AgencySecurity { second_factor_required: true })
+            .await
+            .expect("required");
+        let login = api.login("parichat", sample.password("parichat"), "test").await.expect("the password still works");
+        assert_eq!(login.second_factor.as_deref(), Some("enroll"));
+        let approver = api.clone().with_token(&login.token);
+        let blocked = approver.status("pakchong", YEAR, None).await.expect_err("blocked until enrolled");
+        assert_eq!(blocked.kind(), ErrorKind::EnrollSecondFactor);
+        let sync =
+            call(&server, "GET", "/sync", Call { token: Some(&login.token), websocket: true, ..Call::default() }).await;
+        assert_eq!(sync.status, 403, "no sync either");
+        assert!(approver.second_factor().await.expect("own account answers").required);
+        let enrollment = approver.enroll_second_factor().await.expect("enrol");
+        approver.confirm_second_factor(&app_code(&enrollment.secret, 0)).await.expect("confirmed");
+        approver.status("pakchong", YEAR, None).await.expect("everything answers once enrolled");
+        // Staff are not concerned.
+        api.login("somchai", sample.password("somchai"), "test").await.expect("staff sign in with a password");
+
+        // A lost phone: the admin clears it; the approver signs in with the password and enrols again.
+        admin.reset_second_factor("pakchong", "parichat").await.expect("cleared");
+        let login = api.login("parichat", sample.password("parichat"), "test").await.expect("password only");
+        assert_eq!(login.second_factor.as_deref(), Some("enroll"));
+
+        let log = admin.audit_log("pakchong", None).await.expect("audit log");
+        let actions: Vec<String> = log
+            .iter()
+            .map(|e| serde_json::to_value(e.action).expect("json").as_str().unwrap_or_default().to_string())
+            .collect();
+        for expected in ["second_factor_enrolled", "security_changed", "second_factor_reset"] {
+            assert!(actions.iter().any(|a| a == expected), "{expected} in {actions:?}");
+        }
+        let reset = log.iter().find(|e| e.target == "parichat" && e.actor == "admin").expect("the reset, by the admin");
+        assert!(!reset.session.is_empty(), "from which session");
     }
 }

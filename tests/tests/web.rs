@@ -250,6 +250,11 @@ async fn the_admin_adds_a_user_on_the_web_and_everyone_reads_the_memo() {
         nok.state().connection == prongsai_client::Connection::SignedOut
     })
     .await;
+    // The audit log on the same page says who did both, newest first.
+    browser.wait_for("[data-testid=audit-log] [data-testid=audit-entry][data-action=user_disabled]", WAIT).await;
+    browser.wait_for("[data-testid=audit-log] [data-testid=audit-entry][data-action=user_added]", WAIT).await;
+    let log = browser.text(&browser.wait_for("[data-testid=audit-log]", WAIT).await).await;
+    assert!(log.contains("admin") && log.contains("nok"), "who and to whom: {log}");
 
     // The memo as it prints: numbered proposals and the approval chain.
     browser.click(&browser.wait_for("[data-testid=nav-memo]", WAIT).await).await;
@@ -264,4 +269,60 @@ async fn the_admin_adds_a_user_on_the_web_and_everyone_reads_the_memo() {
     browser.quit().await;
     driver.stop().await;
     nok.shutdown().await;
+}
+
+/// The agency requires a second factor of approvers: the นายก signing in on the web lands on
+/// setting it up (a QR code, or the secret to type), confirms a code, keeps the recovery codes
+/// shown once, and from then on signs in with password and code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approver_sets_up_a_second_factor_on_the_web_and_signs_in_with_it() {
+    use prongsai_core::totp;
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs();
+    let sample = Sample::create().await;
+    let web = web_dir();
+    let server = Server::start(&sample.data(), 0, &["--web-dir", web.to_str().expect("utf-8 path")]).await;
+    let admin = prongsai_tests::signed_in_api(&server, &sample, "admin").await;
+    admin
+        .set_security("pakchong", &prongsai_core::admin::AgencySecurity { second_factor_required: true })
+        .await
+        .expect("required");
+    let mut driver = Driver::chromium().await;
+    let browser = Session::new(&driver, Driver::chromium_capabilities(1366, 1000)).await;
+    browser.goto(server.url().as_str()).await;
+    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "winai").await;
+    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("winai")).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+
+    // The page opens on setting it up.
+    browser.wait_for("[data-testid=second-factor-required]", WAIT).await;
+    browser.click(&browser.wait_for("[data-testid=second-factor-start]", WAIT).await).await;
+    browser.wait_for("[data-testid=second-factor-qr] svg", WAIT).await;
+    let secret = browser.text(&browser.wait_for("[data-testid=second-factor-secret]", WAIT).await).await;
+    let secret = totp::decode_secret(&secret).expect("the secret as text");
+    browser
+        .type_text(&browser.wait_for("[data-testid=second-factor-code]", WAIT).await, &totp::code(&secret, now()))
+        .await;
+    browser.screenshot(&artifact("web", "second-factor.png")).await;
+    browser.click(&browser.wait_for("[data-testid=second-factor-confirm]", WAIT).await).await;
+    let codes = browser
+        .wait_text("[data-testid=recovery-codes]", WAIT, "the recovery codes", |t| t.matches('-').count() >= 10)
+        .await;
+    assert!(!codes.is_empty());
+    // Everything answers now.
+    browser.click(&browser.wait_for("[data-testid=nav-dashboard]", WAIT).await).await;
+    browser.wait_for("[data-testid=matrix] tbody tr[data-measure]", WAIT).await;
+
+    // Signing in again takes the code from the app too.
+    browser.click(&browser.wait_for("[data-testid=sign-out]", WAIT).await).await;
+    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "winai").await;
+    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("winai")).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    let field = browser.wait_for("[data-testid=login-otp]", WAIT).await;
+    // The next step's code: the one used to confirm may not be used again.
+    browser.type_text(&field, &totp::code(&secret, now() + totp::STEP_SECS)).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    browser.wait_for("[data-testid=matrix] tbody tr[data-measure]", WAIT).await;
+
+    browser.quit().await;
+    driver.stop().await;
 }

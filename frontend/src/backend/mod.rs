@@ -8,7 +8,10 @@
 mod tauri;
 mod web;
 
-use prongsai_core::admin::{AuditEntry, NewUserRequest, PasswordIssued, UserAccount, UserChange};
+use prongsai_core::admin::{
+    AgencySecurity, AuditEntry, NewUserRequest, PasswordIssued, RecoveryCodes, SecondFactorCode, SecondFactorDisable,
+    SecondFactorEnrollment, SecondFactorStatus, UserAccount, UserChange,
+};
 use prongsai_core::app::{SessionView, SyncState};
 use prongsai_core::calendar::Date;
 use prongsai_core::detail::MeasureDetail;
@@ -59,17 +62,23 @@ pub async fn startup() -> Result<Startup, BackendError> {
 }
 
 /// Signs in. In a browser the server address is the page's own and the session is read-only.
-pub async fn login(server: &str, username: &str, password: &str) -> Result<SessionView, BackendError> {
+pub async fn login(
+    server: &str,
+    username: &str,
+    password: &str,
+    otp: Option<&str>,
+) -> Result<SessionView, BackendError> {
     #[derive(Serialize)]
     struct Args<'a> {
         server: &'a str,
         username: &'a str,
         password: &'a str,
+        otp: Option<&'a str>,
     }
     if in_app() {
-        tauri::call("login", &Args { server, username, password }).await
+        tauri::call("login", &Args { server, username, password, otp }).await
     } else {
-        web::login(username, password).await
+        web::login(username, password, otp).await
     }
 }
 
@@ -276,6 +285,72 @@ pub async fn change_password(current: &str, new: &str) -> Result<usize, BackendE
         tauri::call("change_password", &Args { current, new }).await
     } else {
         web::change_password(current, new).await
+    }
+}
+
+// --- The second factor: one's own on the account page, the agency's requirement and a user's
+// reset on the admin's page. Server calls, online only.
+
+pub async fn second_factor() -> Result<SecondFactorStatus, BackendError> {
+    if in_app() { tauri::call("second_factor", &NoArgs {}).await } else { web::me("GET", "/second-factor", None).await }
+}
+
+pub async fn enroll_second_factor() -> Result<SecondFactorEnrollment, BackendError> {
+    if in_app() {
+        tauri::call("enroll_second_factor", &NoArgs {}).await
+    } else {
+        web::me("POST", "/second-factor/enroll", None).await
+    }
+}
+
+pub async fn confirm_second_factor(code: &str) -> Result<RecoveryCodes, BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        code: &'a str,
+    }
+    if in_app() {
+        tauri::call("confirm_second_factor", &Args { code }).await
+    } else {
+        let body = to_json(&SecondFactorCode { code: code.to_string() })?;
+        web::me("POST", "/second-factor/confirm", Some(body)).await
+    }
+}
+
+pub async fn disable_second_factor(password: &str, code: &str) -> Result<(), BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        password: &'a str,
+        code: &'a str,
+    }
+    if in_app() {
+        tauri::call("disable_second_factor", &Args { password, code }).await
+    } else {
+        let body = to_json(&SecondFactorDisable { password: password.to_string(), code: code.to_string() })?;
+        web::me("POST", "/second-factor/disable", Some(body)).await
+    }
+}
+
+pub async fn security() -> Result<AgencySecurity, BackendError> {
+    if in_app() { tauri::call("security", &NoArgs {}).await } else { web::call("GET", "/security", None).await }
+}
+
+pub async fn set_security(settings: AgencySecurity) -> Result<AgencySecurity, BackendError> {
+    #[derive(Serialize)]
+    struct Args {
+        settings: AgencySecurity,
+    }
+    if in_app() {
+        tauri::call("set_security", &Args { settings }).await
+    } else {
+        web::call("PUT", "/security", Some(to_json(&settings)?)).await
+    }
+}
+
+pub async fn reset_second_factor(username: &str) -> Result<(), BackendError> {
+    if in_app() {
+        tauri::call("reset_second_factor", &UserArg { username }).await
+    } else {
+        web::call("POST", &format!("/users/{}/second-factor/reset", web::component(username)), None).await
     }
 }
 

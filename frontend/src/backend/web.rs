@@ -130,12 +130,13 @@ pub(super) async fn startup() -> Result<Startup, BackendError> {
     }
 }
 
-pub(super) async fn login(username: &str, password: &str) -> Result<SessionView, BackendError> {
+pub(super) async fn login(username: &str, password: &str, otp: Option<&str>) -> Result<SessionView, BackendError> {
     let body = LoginRequest {
         username: username.trim().to_string(),
         password: password.to_string(),
         device: Some("web dashboard".to_string()),
         web: true,
+        otp: otp.map(str::to_string),
     };
     let request = Request::post("/api/login").json(&body).map_err(|e| BackendError::local("other", e.to_string()))?;
     let login: LoginResponse = answer(request.send().await.map_err(offline)?).await?;
@@ -244,6 +245,15 @@ async fn send<T: DeserializeOwned>(
         None => builder.build().map_err(|e| BackendError::local("other", e.to_string()))?,
     };
     answer(request.send().await.map_err(offline)?).await
+}
+
+/// A call about the signed-in person's own account: `path` is below `/api/me`.
+pub(super) async fn me<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<T, BackendError> {
+    send(&signed_in()?, method, &format!("/api/me{path}"), body).await
 }
 
 pub(super) async fn change_password(current: &str, new: &str) -> Result<usize, BackendError> {

@@ -127,8 +127,8 @@ pub fn App() -> Html {
                         if let Some(who) = who { <span class="who" data-testid="who">{ who }</span> }
                         <button class="small" onclick={switch_lang} data-testid="lang">{ lang.pick("English", "ภาษาไทย") }</button>
                         if state.session.is_some() {
-                            <button class="small" onclick={go(Route::Account)} data-testid="nav-account">{ lang.pick("เปลี่ยนรหัสผ่าน", "Password") }</button>
-                            <button class="small" onclick={sign_out}>{ lang.pick("ออกจากระบบ", "Sign out") }</button>
+                            <button class="small" onclick={go(Route::Account)} data-testid="nav-account">{ lang.pick("บัญชีของฉัน", "My account") }</button>
+                            <button class="small" onclick={sign_out} data-testid="sign-out">{ lang.pick("ออกจากระบบ", "Sign out") }</button>
                         }
                     </div>
                 </header>

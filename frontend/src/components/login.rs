@@ -16,6 +16,8 @@ pub fn LoginPage() -> Html {
     let server = use_state(|| app.last_server.clone());
     let username = use_state(String::new);
     let password = use_state(String::new);
+    // Asked for once the server says the password is right and a second factor is needed.
+    let otp = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
     let in_app = backend::in_app();
@@ -25,8 +27,8 @@ pub fn LoginPage() -> Html {
         Callback::from(move |e: InputEvent| handle.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let onsubmit = {
-        let (server, username, password, busy, error, app) =
-            (server.clone(), username.clone(), password.clone(), busy.clone(), error.clone(), app.clone());
+        let (server, username, password, otp, busy, error, app) =
+            (server.clone(), username.clone(), password.clone(), otp.clone(), busy.clone(), error.clone(), app.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
@@ -34,16 +36,25 @@ pub fn LoginPage() -> Html {
             }
             busy.set(true);
             error.set(None);
-            let (server, username, password) = ((*server).clone(), (*username).clone(), (*password).clone());
-            let (busy, error, app) = (busy.clone(), error.clone(), app.clone());
+            let (server, username, password, code) =
+                ((*server).clone(), (*username).clone(), (*password).clone(), (*otp).clone());
+            let (otp, busy, error, app) = (otp.clone(), busy.clone(), error.clone(), app.clone());
             spawn_local(async move {
-                match backend::login(&server, &username, &password).await {
+                match backend::login(&server, &username, &password, code.as_deref()).await {
                     Ok(session) => app.dispatch(Action::SignedIn { session }),
+                    Err(e) if e.kind == "second_factor_required" => {
+                        otp.set(Some(String::new()));
+                        error.set(Some(app.lang.error(&e.kind).to_string()));
+                    }
                     Err(e) => error.set(Some(format!("{} ({})", app.lang.error(&e.kind), e.message))),
                 }
                 busy.set(false);
             });
         })
+    };
+    let on_otp = {
+        let otp = otp.clone();
+        Callback::from(move |e: InputEvent| otp.set(Some(e.target_unchecked_into::<HtmlInputElement>().value())))
     };
     html! {
         <section class="login" data-testid="login-page">
@@ -66,6 +77,11 @@ pub fn LoginPage() -> Html {
                 <label for="login-password">{ lang.pick("รหัสผ่าน", "Password") }</label>
                 <input id="login-password" name="password" type="password" required=true autocomplete="current-password"
                     value={(*password).clone()} oninput={bind(&password)} />
+                if let Some(code) = &*otp {
+                    <label for="login-otp">{ lang.pick("รหัสจากแอปยืนยันตัวตน (หรือรหัสสำรอง)", "Code from your authenticator app (or a recovery code)") }</label>
+                    <input id="login-otp" name="otp" type="text" inputmode="numeric" autocomplete="one-time-code"
+                        required=true value={code.clone()} oninput={on_otp} data-testid="login-otp" />
+                }
                 if let Some(message) = &*error {
                     <p class="form-error" role="alert" data-testid="login-error">{ message.clone() }</p>
                 }

@@ -133,6 +133,7 @@ pub fn UsersPage() -> Html {
         <section class="users-page" data-testid="users-page">
             <h1>{ lang.pick("ผู้ใช้ของหน่วยงาน", "The agency's users") }</h1>
             { notice.unwrap_or_default() }
+            <SecuritySettings lang={lang} run={RunCall(run.clone())} revision={*reload} />
             <AddUserForm divisions={divisions.clone()} lang={lang} run={RunCall(run.clone())} />
             <div class="table-wrap">
                 <table class="users">
@@ -228,6 +229,49 @@ pub fn AuditLog(props: &AuditLogProps) -> Html {
                 <button class="secondary" onclick={older}>{ lang.pick("ดูรายการก่อนหน้า", "Older entries") }</button>
             }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SecuritySettingsProps {
+    pub lang: Lang,
+    pub run: RunCall,
+    pub revision: u32,
+}
+
+/// The agency's security settings: whether admins and approvers must use a second factor.
+#[component]
+pub fn SecuritySettings(props: &SecuritySettingsProps) -> Html {
+    let lang = props.lang;
+    let settings = use_state(|| None::<admin::AgencySecurity>);
+    {
+        let settings = settings.clone();
+        use_effect_with(props.revision, move |_| {
+            spawn_local(async move {
+                if let Ok(current) = backend::security().await {
+                    settings.set(Some(current));
+                }
+            });
+        });
+    }
+    let Some(current) = *settings else { return html! {} };
+    let toggle = {
+        let run = props.run.clone();
+        Callback::from(move |e: Event| {
+            let on = e.target_unchecked_into::<HtmlInputElement>().checked();
+            (run.0)(Box::pin(async move {
+                backend::set_security(admin::AgencySecurity { second_factor_required: on }).await?;
+                Ok(Outcome::Done(lang.pick("บันทึกการตั้งค่าความปลอดภัยแล้ว", "Security settings saved").to_string()))
+            }))
+        })
+    };
+    html! {
+        <label class="security" data-testid="require-second-factor">
+            <input type="checkbox" checked={current.second_factor_required} onchange={toggle} />
+            { lang.pick(
+                " ผู้ดูแลระบบและผู้ลงนามต้องยืนยันตัวตนสองขั้นตอน (รหัสจากแอปในโทรศัพท์)",
+                " Admins and approvers must use a second factor (a code from a phone app)") }
+        </label>
     }
 }
 
@@ -335,6 +379,22 @@ pub fn UserRow(props: &UserRowProps) -> Html {
             }))
         })
     };
+    let forget_factor = {
+        let (run, username) = (props.run.clone(), user.username.clone());
+        Callback::from(move |_: MouseEvent| {
+            let username = username.clone();
+            (run.0)(Box::pin(async move {
+                backend::reset_second_factor(&username).await?;
+                Ok(Outcome::Done(format!(
+                    "{} {username}",
+                    lang.pick(
+                        "ล้างการยืนยันตัวตนสองขั้นตอนแล้ว ผู้ใช้ตั้งค่าใหม่ได้เมื่อเข้าสู่ระบบ:",
+                        "Second factor cleared; they set it up again at sign-in:"
+                    )
+                )))
+            }))
+        })
+    };
     let current = user.division.clone().unwrap_or_default();
     html! {
         <tr data-testid="user-row" data-username={user.username.clone()} class={classes!(user.disabled.then_some("disabled"))}>
@@ -355,6 +415,9 @@ pub fn UserRow(props: &UserRowProps) -> Html {
             <td>
                 { if user.disabled { lang.pick("ระงับการใช้งาน", "Disabled") } else { lang.pick("ใช้งานได้", "Active") } }
                 <br /><span class="muted">{ format!("{} {}", lang.pick("เข้าสู่ระบบอยู่", "Sessions:"), user.active_sessions) }</span>
+                if user.second_factor {
+                    <br /><span class="muted" data-testid="user-second-factor">{ lang.pick("ยืนยันตัวตนสองขั้นตอน", "Second factor on") }</span>
+                }
             </td>
             <td class="actions">
                 <button class="small" onclick={toggle} data-testid="user-toggle">
@@ -362,6 +425,9 @@ pub fn UserRow(props: &UserRowProps) -> Html {
                 </button>
                 <button class="small" onclick={reset} data-testid="user-reset">{ lang.pick("ตั้งรหัสผ่านใหม่", "Reset password") }</button>
                 <button class="small" onclick={revoke} data-testid="user-revoke">{ lang.pick("ออกจากระบบทุกอุปกรณ์", "Sign out everywhere") }</button>
+                if user.second_factor {
+                    <button class="small" onclick={forget_factor} data-testid="user-reset-second-factor">{ lang.pick("ล้างการยืนยันสองขั้นตอน (โทรศัพท์หาย)", "Clear second factor (lost phone)") }</button>
+                }
             </td>
         </tr>
     }
@@ -547,6 +613,140 @@ pub fn AccountPage() -> Html {
                     <input type="password" autocomplete="new-password" value={fields.0.2.clone()} oninput={set(2)} data-testid="new-password-again" /></label>
                 <button type="submit" class="primary" data-testid="change-password">{ lang.pick("เปลี่ยนรหัสผ่าน", "Change password") }</button>
             </form>
+            <SecondFactorSection lang={lang} />
+        </section>
+    }
+}
+
+/// Where the second factor stands on the account page, and setting it up: a QR code to scan
+/// with an authenticator app (or its secret to type), a code from the app to confirm, and the
+/// recovery codes, shown once.
+#[derive(Clone, Debug, PartialEq)]
+enum Enrolment {
+    Idle,
+    Scanning(admin::SecondFactorEnrollment),
+    Done(Vec<String>),
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SecondFactorProps {
+    pub lang: Lang,
+}
+
+#[component]
+pub fn SecondFactorSection(props: &SecondFactorProps) -> Html {
+    let lang = props.lang;
+    let app = use_context::<AppContext>().expect("inside the app");
+    let status = use_state(|| None::<admin::SecondFactorStatus>);
+    let step = use_state(|| Enrolment::Idle);
+    let code = use_state(String::new);
+    let error = use_state(|| None::<String>);
+    let reload = use_state(|| 0u32);
+    {
+        let (status, error) = (status.clone(), error.clone());
+        use_effect_with(*reload, move |_| {
+            spawn_local(async move {
+                match backend::second_factor().await {
+                    Ok(s) => status.set(Some(s)),
+                    Err(e) => error.set(Some(format!("{} ({})", lang.error(&e.kind), e.message))),
+                }
+            });
+        });
+    }
+    let start = {
+        let (step, error) = (step.clone(), error.clone());
+        Callback::from(move |_| {
+            let (step, error) = (step.clone(), error.clone());
+            spawn_local(async move {
+                match backend::enroll_second_factor().await {
+                    Ok(enrollment) => step.set(Enrolment::Scanning(enrollment)),
+                    Err(e) => error.set(Some(format!("{} ({})", lang.error(&e.kind), e.message))),
+                }
+            });
+        })
+    };
+    let confirm = {
+        let (step, code, error, reload, app) = (step.clone(), code.clone(), error.clone(), reload.clone(), app.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let (step, typed, error, reload, app) =
+                (step.clone(), (*code).clone(), error.clone(), reload.clone(), app.clone());
+            spawn_local(async move {
+                match backend::confirm_second_factor(&typed).await {
+                    Ok(codes) => {
+                        step.set(Enrolment::Done(codes.codes));
+                        error.set(None);
+                        reload.set(*reload + 1);
+                        // The rest of the app answers again.
+                        if app.session.as_ref().is_some_and(|s| s.enroll_second_factor)
+                            && let Ok(startup) = backend::startup().await
+                        {
+                            app.dispatch(Action::Started { session: startup.session, sync: startup.sync });
+                            app.dispatch(Action::Open { route: crate::state::Route::Account });
+                        }
+                    }
+                    Err(e) => error.set(Some(format!("{} ({})", lang.error(&e.kind), e.message))),
+                }
+            });
+        })
+    };
+    let on_code = {
+        let code = code.clone();
+        Callback::from(move |e: InputEvent| code.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let state = match &*status {
+        None => html! { <p class="loading">{ lang.pick("กำลังตรวจสอบ…", "Checking…") }</p> },
+        Some(s) if s.enrolled => html! {
+            <p class="ok" data-testid="second-factor-on">
+                { lang.pick("เปิดใช้อยู่ · รหัสสำรองที่ยังไม่ได้ใช้: ", "On · unused recovery codes: ") }
+                { s.recovery_codes_left }
+            </p>
+        },
+        Some(s) => html! {
+            <>
+                if s.required {
+                    <p class="notice" role="alert" data-testid="second-factor-required">{ lang.pick(
+                        "หน่วยงานกำหนดให้ผู้ดูแลระบบและผู้ลงนามยืนยันตัวตนสองขั้นตอน กรุณาตั้งค่าก่อนใช้งานส่วนอื่น",
+                        "Your agency requires admins and approvers to use a second factor: set it up before anything else.") }</p>
+                }
+                <p>{ lang.pick("ยังไม่ได้เปิดใช้", "Off") }</p>
+            </>
+        },
+    };
+    let body = match &*step {
+        Enrolment::Idle if !status.as_ref().is_some_and(|s| s.enrolled) => html! {
+            <button class="primary" onclick={start} data-testid="second-factor-start">
+                { lang.pick("ตั้งค่าการยืนยันตัวตนสองขั้นตอน", "Set up a second factor") }
+            </button>
+        },
+        Enrolment::Idle => html! {},
+        Enrolment::Scanning(enrollment) => html! {
+            <form class="enrol" onsubmit={confirm}>
+                <p>{ lang.pick(
+                    "สแกนคิวอาร์โค้ดนี้ด้วยแอปยืนยันตัวตน (เช่น Google Authenticator หรือ Microsoft Authenticator) หรือพิมพ์รหัสลับด้านล่าง แล้วกรอกรหัส ๖ หลักที่แอปแสดง",
+                    "Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, …) or type the secret below, then enter the 6-digit code it shows.") }</p>
+                <div class="qr" data-testid="second-factor-qr">{ Html::from_html_unchecked(enrollment.qr_svg.clone().into()) }</div>
+                <p><code data-testid="second-factor-secret">{ enrollment.secret.clone() }</code></p>
+                <label>{ lang.pick("รหัสจากแอป", "Code from the app") }
+                    <input type="text" inputmode="numeric" autocomplete="one-time-code" value={(*code).clone()} oninput={on_code} data-testid="second-factor-code" /></label>
+                <button type="submit" class="primary" data-testid="second-factor-confirm">{ lang.pick("ยืนยัน", "Confirm") }</button>
+            </form>
+        },
+        Enrolment::Done(codes) => html! {
+            <div class="recovery" data-testid="recovery-codes">
+                <p>{ lang.pick(
+                    "เปิดใช้แล้ว รหัสสำรองด้านล่างใช้เข้าสู่ระบบแทนรหัสจากแอปได้รหัสละหนึ่งครั้ง (เช่น เมื่อโทรศัพท์หาย) แสดงครั้งเดียว กรุณาพิมพ์หรือจดเก็บไว้ในที่ปลอดภัย",
+                    "On. Each recovery code below signs you in once instead of the app (a lost phone, say). They are shown once: print them or write them down and keep them safe.") }</p>
+                <ol>{ for codes.iter().map(|c| html! { <li><code>{ c.clone() }</code></li> }) }</ol>
+            </div>
+        },
+    };
+    html! {
+        <section class="second-factor" data-testid="second-factor">
+            <h2>{ lang.pick("การยืนยันตัวตนสองขั้นตอน", "Second factor") }</h2>
+            { state }
+            if let Some(text) = &*error { <p class="error" role="alert" data-testid="second-factor-error">{ text.clone() }</p> }
+            { body }
         </section>
     }
 }

@@ -42,6 +42,21 @@ pub struct UserRow {
     pub password_hash: String,
     pub disabled: bool,
     pub created_at: i64,
+    /// The user signs in with a second factor (TOTP) too.
+    pub second_factor: bool,
+}
+
+/// A user's TOTP state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TotpRow {
+    /// The enrolled secret (raw bytes), once confirmed.
+    pub secret: Option<Vec<u8>>,
+    /// A secret shown for enrolment and not yet confirmed with a code.
+    pub pending: Option<Vec<u8>>,
+    /// The last time step a code was accepted for (a code works once).
+    pub last_step: Option<u64>,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,6 +134,33 @@ pub trait Database: Clone + Send + Sync + 'static {
     fn users_of_agency(&self, agency_id: String) -> impl Future<Output = Result<Vec<UserRow>, DbError>> + Send;
     fn user_update(&self, id: i64, update: UserUpdate) -> impl Future<Output = Result<(), DbError>> + Send;
     fn user_set_password(&self, id: i64, password_hash: String) -> impl Future<Output = Result<(), DbError>> + Send;
+
+    // --- the second factor (TOTP) and recovery codes
+    fn user_totp(&self, user_id: i64) -> impl Future<Output = Result<TotpRow, DbError>> + Send;
+    /// Keeps (or clears) a secret shown for enrolment.
+    fn user_totp_pending(
+        &self,
+        user_id: i64,
+        secret: Option<Vec<u8>>,
+    ) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// The pending secret becomes the user's, with fresh recovery codes (their SHA-256, hex),
+    /// replacing any before, in one transaction; the code that confirmed it counts as used.
+    fn user_totp_enable(
+        &self,
+        user_id: i64,
+        step: u64,
+        recovery_code_hashes: Vec<String>,
+    ) -> impl Future<Output = Result<bool, DbError>> + Send;
+    /// Records that a code of `step` was used; false when that step or a later one was already.
+    fn user_totp_use_step(&self, user_id: i64, step: u64) -> impl Future<Output = Result<bool, DbError>> + Send;
+    /// Uses a recovery code (its hash); false when there is no such unused code.
+    fn user_recovery_code_use(
+        &self,
+        user_id: i64,
+        code_hash: String,
+    ) -> impl Future<Output = Result<bool, DbError>> + Send;
+    /// Removes the user's second factor and recovery codes.
+    fn user_totp_clear(&self, user_id: i64) -> impl Future<Output = Result<(), DbError>> + Send;
 
     // --- sessions
     fn session_create(&self, session: SessionRow) -> impl Future<Output = Result<(), DbError>> + Send;

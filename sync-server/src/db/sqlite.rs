@@ -108,6 +108,12 @@ CREATE TABLE IF NOT EXISTS blobs (
     data BLOB NOT NULL,
     PRIMARY KEY (agency_id, sha256)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recovery_codes (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    code_hash TEXT NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (user_id, code_hash)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     agency_id TEXT NOT NULL,
@@ -132,10 +138,18 @@ CREATE TABLE IF NOT EXISTS settings (
 
 /// Brings a database made by an older server up to this schema.
 fn migrate(conn: &Connection) -> Result<(), DbError> {
-    let has_read_only =
-        conn.prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'read_only'")?.exists([])?;
-    if !has_read_only {
+    let has_column = |table: &str, column: &str| -> Result<bool, DbError> {
+        Ok(conn.prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?.exists([table, column])?)
+    };
+    if !has_column("sessions", "read_only")? {
         conn.execute_batch("ALTER TABLE sessions ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0")?;
+    }
+    if !has_column("users", "totp_secret")? {
+        conn.execute_batch(
+            "ALTER TABLE users ADD COLUMN totp_secret BLOB;
+             ALTER TABLE users ADD COLUMN totp_pending BLOB;
+             ALTER TABLE users ADD COLUMN totp_last_step INTEGER;",
+        )?;
     }
     Ok(())
 }
@@ -331,11 +345,12 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         password_hash: r.get(7)?,
         disabled: r.get::<_, i64>(8)? != 0,
         created_at: r.get(9)?,
+        second_factor: r.get::<_, i64>(10)? != 0,
     })
 }
 
-const USER_COLUMNS: &str =
-    "id, agency_id, username, display_name, position, division, roles, password_hash, disabled, created_at";
+const USER_COLUMNS: &str = "id, agency_id, username, display_name, position, division, roles, password_hash, \
+     disabled, created_at, totp_secret IS NOT NULL";
 
 fn session_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
@@ -461,6 +476,7 @@ impl Database for Sqlite {
                 password_hash: user.password_hash,
                 disabled: false,
                 created_at: user.created_at,
+                second_factor: false,
             })
         })
         .await
@@ -517,6 +533,99 @@ impl Database for Sqlite {
     async fn user_set_password(&self, id: i64, password_hash: String) -> Result<(), DbError> {
         self.write(move |c| {
             c.execute("UPDATE users SET password_hash = ?1 WHERE id = ?2", params![password_hash, id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_totp(&self, user_id: i64) -> Result<TotpRow, DbError> {
+        self.read(move |c| {
+            let row = c
+                .query_row(
+                    "SELECT totp_secret, totp_pending, totp_last_step,
+                       (SELECT COUNT(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL)
+                     FROM users WHERE id = ?1",
+                    [user_id],
+                    |r| {
+                        Ok(TotpRow {
+                            secret: r.get(0)?,
+                            pending: r.get(1)?,
+                            last_step: r.get::<_, Option<i64>>(2)?.and_then(|s| u64::try_from(s).ok()),
+                            recovery_codes_left: usize::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                        })
+                    },
+                )
+                .optional()?;
+            Ok(row.unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn user_totp_pending(&self, user_id: i64, secret: Option<Vec<u8>>) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.execute("UPDATE users SET totp_pending = ?2 WHERE id = ?1", params![user_id, secret])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_totp_enable(
+        &self,
+        user_id: i64,
+        step: u64,
+        recovery_code_hashes: Vec<String>,
+    ) -> Result<bool, DbError> {
+        self.write(move |c| {
+            let step = i64::try_from(step).unwrap_or(i64::MAX);
+            let changed = c.execute(
+                "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = ?2
+                 WHERE id = ?1 AND totp_pending IS NOT NULL",
+                params![user_id, step],
+            )?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            c.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?;
+            for hash in recovery_code_hashes {
+                c.execute("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)", params![user_id, hash])?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn user_totp_use_step(&self, user_id: i64, step: u64) -> Result<bool, DbError> {
+        self.write(move |c| {
+            let step = i64::try_from(step).unwrap_or(i64::MAX);
+            let changed = c.execute(
+                "UPDATE users SET totp_last_step = ?2
+                 WHERE id = ?1 AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+                params![user_id, step],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn user_recovery_code_use(&self, user_id: i64, code_hash: String) -> Result<bool, DbError> {
+        self.write(move |c| {
+            let changed = c.execute(
+                "UPDATE recovery_codes SET used_at = strftime('%s', 'now')
+                 WHERE user_id = ?1 AND code_hash = ?2 AND used_at IS NULL",
+                params![user_id, code_hash],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn user_totp_clear(&self, user_id: i64) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.execute(
+                "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = ?1",
+                [user_id],
+            )?;
+            c.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?;
             Ok(())
         })
         .await
