@@ -56,6 +56,31 @@ impl AgencyYear {
         Ok(year)
     }
 
+    /// The fiscal year (BE) the documents are for.
+    pub fn fiscal_year(&self) -> i64 {
+        if self.directory.year != 0 { self.directory.year } else { self.plan.year }
+    }
+
+    /// The form the agency answers.
+    pub fn form(&self) -> &str {
+        if self.directory.criteria_form.is_empty() { crate::ita::LOCAL_FORM } else { &self.directory.criteria_form }
+    }
+
+    /// The ITA criteria this agency-year prints under: the build's, with the years the server
+    /// wrote into the directory taking precedence (they may be newer than the build).
+    pub fn criteria(&self) -> std::borrow::Cow<'static, crate::ita::ReferenceData> {
+        let builtin = crate::ita::ReferenceData::builtin();
+        match serde_json::from_str::<Vec<crate::ita::Criteria>>(&self.directory.criteria) {
+            Ok(from_server) if !from_server.is_empty() => std::borrow::Cow::Owned(builtin.with(from_server)),
+            _ => std::borrow::Cow::Borrowed(builtin),
+        }
+    }
+
+    /// The integrity measures track of this agency-year, resolved against its criteria.
+    pub fn integrity_items(&self) -> Option<crate::ita::ResolvedTrack> {
+        self.criteria().resolve_track(self.fiscal_year(), self.form(), crate::ita::INTEGRITY_TRACK)
+    }
+
     /// Divisions in the directory's order: (id, division).
     pub fn divisions(&self) -> Vec<(&DivisionId, &Division)> {
         let mut items: Vec<(String, String, (&DivisionId, &Division))> =

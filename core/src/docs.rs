@@ -665,6 +665,14 @@ pub mod directory {
         Ok(())
     }
 
+    /// The ITA criteria the agency-year prints under (see `DirectoryDoc::criteria`).
+    pub fn set_criteria(tx: &mut Transaction<'_>, criteria: &[crate::ita::Criteria]) -> Result<(), DocError> {
+        let json = serde_json::to_string(criteria).map_err(|e| DocError::Invalid(e.to_string()))?;
+        tx.put(ROOT, "criteria", json)?;
+        tx.put(ROOT, "criteria_version", crate::ita::version_hash(criteria))?;
+        Ok(())
+    }
+
     /// The document's `division` key, if the results document says which division it is for.
     pub fn results_division(doc: &impl ReadDoc) -> Option<String> {
         scalar_str(doc, &ROOT, "division")

@@ -270,6 +270,17 @@ pub struct DirectoryDoc {
     #[autosurgeon(missing = "Default::default")]
     pub approval_steps: BTreeMap<StepId, ApprovalStep>,
     pub documents: DocumentUrls,
+    /// The ITA criteria this agency-year is printed under (JSON of `ita::Criteria`, the years it
+    /// needs, without their sources), written by the server so a device offline prints the
+    /// right headings even when its build predates them.
+    #[autosurgeon(missing = "Default::default")]
+    pub criteria: String,
+    /// `ita::version_hash` of `criteria`.
+    #[autosurgeon(missing = "Default::default")]
+    pub criteria_version: String,
+    /// Which form the agency answers (`local`); empty means local.
+    #[autosurgeon(missing = "Default::default")]
+    pub criteria_form: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]

@@ -2,18 +2,20 @@
 //! types, and how the reports page names them. The report crate renders them; the frontend,
 //! which cannot link the renderer, offers exactly this list.
 
+use crate::ita::{ResolvedItem, ResolvedTrack};
+
 /// What can be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportFormat {
-    /// The O43 memo with its table and signatures.
+    /// The report memo (the integrity track's report item) with its table and signatures.
     Pdf,
     Docx,
     Html,
     /// The measure table, one row per measure, one column group per division's result.
     Xlsx,
-    /// The O42 plan (the measures without results).
-    O42Pdf,
-    O42Docx,
+    /// The plan (the measures without results), under the track's plan item.
+    PlanPdf,
+    PlanDocx,
     /// ITAS answers: CSV (UTF-8 with BOM) and XLSX.
     Itas,
     ItasXlsx,
@@ -27,8 +29,8 @@ impl ReportFormat {
         ReportFormat::Docx,
         ReportFormat::Html,
         ReportFormat::Xlsx,
-        ReportFormat::O42Pdf,
-        ReportFormat::O42Docx,
+        ReportFormat::PlanPdf,
+        ReportFormat::PlanDocx,
         ReportFormat::Itas,
         ReportFormat::ItasXlsx,
         ReportFormat::PlanXlsx,
@@ -41,8 +43,8 @@ impl ReportFormat {
             ReportFormat::Docx => "docx",
             ReportFormat::Html => "html",
             ReportFormat::Xlsx => "xlsx",
-            ReportFormat::O42Pdf => "o42-pdf",
-            ReportFormat::O42Docx => "o42-docx",
+            ReportFormat::PlanPdf => "plan-pdf",
+            ReportFormat::PlanDocx => "plan-docx",
             ReportFormat::Itas => "itas",
             ReportFormat::ItasXlsx => "itas-xlsx",
             ReportFormat::PlanXlsx => "plan-xlsx",
@@ -53,10 +55,20 @@ impl ReportFormat {
         ReportFormat::ALL.into_iter().find(|f| f.name() == name)
     }
 
+    /// A name as an agency-year knows it: also the plan's item code in place of `plan`
+    /// ("<code>-pdf"), the name these formats had when the plan item had one code.
+    pub fn parse_for(name: &str, items: Option<&ResolvedTrack>) -> Option<ReportFormat> {
+        ReportFormat::parse(name).or_else(|| {
+            let plan = items?.plan.as_ref()?.slug();
+            let rest = name.strip_prefix(plan.as_str())?.strip_prefix('-')?;
+            ReportFormat::parse(&format!("plan-{rest}"))
+        })
+    }
+
     pub fn extension(self) -> &'static str {
         match self {
-            ReportFormat::Pdf | ReportFormat::O42Pdf => "pdf",
-            ReportFormat::Docx | ReportFormat::O42Docx => "docx",
+            ReportFormat::Pdf | ReportFormat::PlanPdf => "pdf",
+            ReportFormat::Docx | ReportFormat::PlanDocx => "docx",
             ReportFormat::Html => "html",
             ReportFormat::Itas => "csv",
             ReportFormat::Xlsx | ReportFormat::ItasXlsx | ReportFormat::PlanXlsx => "xlsx",
@@ -73,28 +85,41 @@ impl ReportFormat {
         }
     }
 
-    /// What the format is, in Thai and in English, for the page that offers it.
-    pub fn label(self) -> (&'static str, &'static str) {
-        match self {
-            ReportFormat::Pdf => ("บันทึกข้อความรายงานผล O43 (PDF)", "O43 report memo (PDF)"),
-            ReportFormat::Docx => ("บันทึกข้อความรายงานผล O43 (Word แก้ไขได้)", "O43 report memo (editable Word)"),
-            ReportFormat::Html => ("รายงาน O43 หน้าเว็บ (HTML สำหรับเว็บไซต์หน่วยงาน)", "O43 report web page (HTML)"),
-            ReportFormat::Xlsx => ("ตารางผลการดำเนินงานรายหน่วยงาน (Excel)", "Results by division (Excel)"),
-            ReportFormat::O42Pdf => ("มาตรการส่งเสริมคุณธรรมฯ O42 (PDF)", "O42 measures (PDF)"),
-            ReportFormat::O42Docx => ("มาตรการส่งเสริมคุณธรรมฯ O42 (Word)", "O42 measures (Word)"),
-            ReportFormat::Itas => ("คำตอบสำหรับระบบ ITAS (CSV)", "Answers for ITAS (CSV)"),
-            ReportFormat::ItasXlsx => ("คำตอบสำหรับระบบ ITAS (Excel)", "Answers for ITAS (Excel)"),
-            ReportFormat::PlanXlsx => ("แผนมาตรการในแบบฟอร์มนำเข้า (Excel)", "The plan as an import template (Excel)"),
-        }
+    /// What the format is, in Thai and in English, for the page that offers it; item codes from
+    /// the year's criteria.
+    pub fn label(self, items: Option<&ResolvedTrack>) -> (String, String) {
+        let report = items.and_then(|t| t.report()).map(|i| format!(" {}", i.code)).unwrap_or_default();
+        let plan = items.and_then(|t| t.plan.as_ref()).map(|i| format!(" {}", i.code)).unwrap_or_default();
+        let (th, en) = match self {
+            ReportFormat::Pdf => (format!("บันทึกข้อความรายงานผล{report} (PDF)"), format!("Report memo{report} (PDF)")),
+            ReportFormat::Docx => {
+                (format!("บันทึกข้อความรายงานผล{report} (Word แก้ไขได้)"), format!("Report memo{report} (editable Word)"))
+            }
+            ReportFormat::Html => {
+                (format!("รายงาน{report} หน้าเว็บ (HTML สำหรับเว็บไซต์หน่วยงาน)"), format!("Report{report} web page (HTML)"))
+            }
+            ReportFormat::Xlsx => ("ตารางผลการดำเนินงานรายหน่วยงาน (Excel)".into(), "Results by division (Excel)".into()),
+            ReportFormat::PlanPdf => (format!("มาตรการส่งเสริมคุณธรรมฯ{plan} (PDF)"), format!("Measures{plan} (PDF)")),
+            ReportFormat::PlanDocx => (format!("มาตรการส่งเสริมคุณธรรมฯ{plan} (Word)"), format!("Measures{plan} (Word)")),
+            ReportFormat::Itas => ("คำตอบสำหรับระบบ ITAS (CSV)".into(), "Answers for ITAS (CSV)".into()),
+            ReportFormat::ItasXlsx => ("คำตอบสำหรับระบบ ITAS (Excel)".into(), "Answers for ITAS (Excel)".into()),
+            ReportFormat::PlanXlsx => {
+                ("แผนมาตรการในแบบฟอร์มนำเข้า (Excel)".into(), "The plan as an import template (Excel)".into())
+            }
+        };
+        (th, en)
     }
 
-    /// A file name for the download: "pakchong-2565-o43.pdf".
-    pub fn file_name(self, agency_id: &str, year: i64) -> String {
+    /// A file name for the download: the agency, the year and the item the document answers,
+    /// as the year's criteria spell it ("pakchong-2565-<item>.pdf").
+    pub fn file_name(self, agency_id: &str, year: i64, items: Option<&ResolvedTrack>) -> String {
+        let report = items.and_then(|t| t.report()).map(ResolvedItem::slug).unwrap_or_else(|| "report".into());
+        let plan = items.and_then(|t| t.plan.as_ref()).map(ResolvedItem::slug).unwrap_or_else(|| "measures".into());
         let what = match self {
-            ReportFormat::Pdf | ReportFormat::Docx | ReportFormat::Html | ReportFormat::Xlsx => "o43",
-            ReportFormat::O42Pdf | ReportFormat::O42Docx => "o42",
-            ReportFormat::Itas | ReportFormat::ItasXlsx => "itas",
-            ReportFormat::PlanXlsx => "plan",
+            ReportFormat::Pdf | ReportFormat::Docx | ReportFormat::Html | ReportFormat::Xlsx => report,
+            ReportFormat::PlanPdf | ReportFormat::PlanDocx => plan,
+            ReportFormat::Itas | ReportFormat::ItasXlsx => "itas".to_string(),
+            ReportFormat::PlanXlsx => "plan".to_string(),
         };
         format!("{agency_id}-{year}-{what}.{}", self.extension())
     }

@@ -8,7 +8,6 @@
 use crate::agency_year::{AgencyYear, ordered};
 use crate::calendar::Date;
 use crate::hash::sha256_hex;
-use crate::ita::ReferenceData;
 use crate::model::SignatureDecision;
 use crate::thai;
 
@@ -33,7 +32,8 @@ pub struct ReportContent {
     pub facts: String,
     pub report_title: String,
     pub report_intro: String,
-    /// The assessment item this report answers (O43), from the reference data of the year.
+    /// The assessment item this report answers (the integrity track's report item of the
+    /// assessment year that covers this fiscal year), from the year's criteria.
     pub item: Option<ItemBlock>,
     pub table_lead: String,
     pub measures: Vec<ReportMeasure>,
@@ -109,6 +109,11 @@ pub struct Report {
     pub content_hash: String,
     /// One entry per approval step, in order; `None` where the step is not signed.
     pub signatures: Vec<Option<PrintedSignature>>,
+    /// The items the report and its plan go under, resolved from the year's criteria (outside
+    /// the signed content: the same work keeps its signatures when only a heading's source
+    /// changes).
+    #[serde(default)]
+    pub items: Option<crate::ita::ResolvedTrack>,
 }
 
 impl ReportContent {
@@ -116,8 +121,9 @@ impl ReportContent {
     pub fn build(year: &AgencyYear) -> ReportContent {
         let dir = &year.directory;
         let memo = &year.memo;
-        let fiscal_year = if dir.year != 0 { dir.year } else { year.plan.year };
-        let reference_year = u32::try_from(fiscal_year).ok().and_then(|y| ReferenceData::builtin().year(y));
+        let fiscal_year = year.fiscal_year();
+        let criteria = year.criteria();
+        let report_item = year.integrity_items().and_then(|t| t.report().cloned());
         let measures = year
             .measures()
             .into_iter()
@@ -161,20 +167,16 @@ impl ReportContent {
             previous_score: memo.previous_assessment.as_ref().map(|p| PreviousScore {
                 year: p.year,
                 score_hundredths: p.score_hundredths,
-                band: u32::try_from(p.year)
-                    .ok()
-                    .and_then(|y| ReferenceData::builtin().year(y).or(reference_year))
-                    .and_then(|r| r.band(u32::try_from(p.score_hundredths).unwrap_or(0)))
+                // The band under the rules of the year the score was given in.
+                band: criteria
+                    .sheet(p.year, year.form())
+                    .and_then(|(r, _)| r.band(u32::try_from(p.score_hundredths).unwrap_or(0)))
                     .map(str::to_string),
             }),
             facts: memo.facts.as_str().to_string(),
             report_title: memo.report_title.as_str().to_string(),
             report_intro: memo.report_intro.as_str().to_string(),
-            item: reference_year.and_then(|r| r.item("O43")).map(|i| ItemBlock {
-                code: i.code.clone(),
-                title: i.title.clone(),
-                elements: i.elements.clone(),
-            }),
+            item: report_item.map(|i| ItemBlock { code: i.code, title: i.title, elements: i.elements }),
             table_lead: memo.table_lead.as_str().to_string(),
             measures,
             proposals_intro: memo.proposals_intro.as_str().to_string(),
@@ -246,7 +248,17 @@ impl Report {
                 })
             })
             .collect();
-        Report { content, content_hash, signatures }
+        Report { content, content_hash, signatures, items: year.integrity_items() }
+    }
+
+    /// The item the plan goes under ("the measures" item), with its heading.
+    pub fn plan_item(&self) -> Option<&crate::ita::ResolvedItem> {
+        self.items.as_ref()?.plan.as_ref()
+    }
+
+    /// The item the report goes under.
+    pub fn report_item(&self) -> Option<&crate::ita::ResolvedItem> {
+        self.items.as_ref()?.report()
     }
 
     /// True when every step is signed "approved" on the current content.

@@ -340,6 +340,10 @@ impl AgencyFixture {
             actors: BTreeMap::new(),
             approval_steps,
             documents: DocumentUrls::default(),
+            // The server writes the criteria the year prints under.
+            criteria: String::new(),
+            criteria_version: String::new(),
+            criteria_form: String::new(),
         };
         let (schema, kind, agency, year) = self.head(DocKind::Plan);
         let plan = PlanDoc { schema, kind, agency, year, measures, itas: BTreeMap::new() };

@@ -355,8 +355,8 @@ mod tests {
         assert_eq!(to_arabic_digits("๒5๖5"), "2565");
         assert_eq!(to_thai_digits("๒5๖5"), "๒๕๖๕");
         assert_eq!(
-            to_official_digits("ข้อ O43 ปี พ.ศ.2565 โทร 032-740291 ที่ https://a.go.th/2565 COVID-19"),
-            "ข้อ O43 ปี พ.ศ.๒๕๖๕ โทร ๐๓๒-๗๔๐๒๙๑ ที่ https://a.go.th/2565 COVID-19"
+            to_official_digits("ข้อ A43 ปี พ.ศ.2565 โทร 032-740291 ที่ https://a.go.th/2565 COVID-19"),
+            "ข้อ A43 ปี พ.ศ.๒๕๖๕ โทร ๐๓๒-๗๔๐๒๙๑ ที่ https://a.go.th/2565 COVID-19"
         );
         // Other scripts' digits are not Thai digits.
         assert_eq!(to_arabic_digits("١٢"), "١٢");

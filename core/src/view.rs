@@ -6,7 +6,6 @@ use crate::agency_year::{AgencyYear, ordered};
 use crate::calendar::{Date, FiscalQuarter, FiscalYear};
 use crate::conflicts::Conflict;
 use crate::hash::result_content_hash;
-use crate::ita::ReferenceData;
 use crate::model::*;
 use crate::report_model::Report;
 use crate::thai;
@@ -29,6 +28,10 @@ pub struct MergedView {
     pub conflicts: Vec<Conflict>,
     pub counts: Counts,
     pub oit_window: Option<WindowView>,
+    /// The integrity track's items for this year, from its criteria (codes, headings, whether
+    /// they are confirmed yet).
+    #[serde(default)]
+    pub integrity: Option<crate::ita::ResolvedTrack>,
 }
 
 impl MergedView {
@@ -224,7 +227,8 @@ pub fn review_state(result: Option<&DivisionResult>, decision: Option<&ReviewDec
 pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
     let fiscal_year_be = if year.directory.year != 0 { year.directory.year } else { year.plan.year };
     let fiscal_year = FiscalYear(u32::try_from(fiscal_year_be).unwrap_or(0));
-    let reference = u32::try_from(fiscal_year_be).ok().and_then(|y| ReferenceData::builtin().year(y));
+    let criteria = year.criteria();
+    let reference = criteria.sheet(fiscal_year_be, year.form()).map(|(c, _)| c);
 
     let mut divisions: Vec<DivisionSummary> = year
         .divisions()
@@ -413,11 +417,14 @@ pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
         report_hash: report.content_hash,
         conflicts: year.all_conflicts().cloned().collect(),
         counts,
-        oit_window: reference.map(|r| WindowView {
-            from: r.oit_window.from,
-            to: r.oit_window.to,
-            days_left: r.window_days_left(today),
-            days_until_open: r.days_until_window(today),
+        integrity: year.integrity_items(),
+        oit_window: reference.and_then(|r| {
+            Some(WindowView {
+                from: r.oit_window.from?,
+                to: r.oit_window.to?,
+                days_left: r.window_days_left(today),
+                days_until_open: r.days_until_window(today),
+            })
         }),
     }
 }

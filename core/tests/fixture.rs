@@ -106,7 +106,12 @@ fn report_hash_is_stable_and_content_sensitive() {
     let first = Report::build(&read(&docs));
     assert_eq!(first.content_hash, Report::build(&read(&docs)).content_hash);
     assert_eq!(first.content.measures.len(), 8);
-    assert_eq!(first.content.item.as_ref().map(|i| i.code.as_str()), Some("O43"));
+    // The item comes from the year's criteria: the integrity track's report item of 2565.
+    let expected = prongsai_core::ita::ReferenceData::builtin()
+        .resolve_track(2565, prongsai_core::ita::LOCAL_FORM, prongsai_core::ita::INTEGRITY_TRACK)
+        .and_then(|t| t.report().map(|i| i.code.clone()));
+    assert!(expected.is_some());
+    assert_eq!(first.content.item.as_ref().map(|i| i.code.clone()), expected);
     assert_eq!(first.content.previous_score.as_ref().and_then(|p| p.band.as_deref()), Some("AA"));
 
     let meta = CommitMeta::new("แก้ผลการดำเนินงาน", "kannika", CREATED_AT + 1000);

@@ -87,7 +87,7 @@ pub enum Action {
     SignedOut,
     Sync { state: SyncState },
     DocumentsChanged,
-    OverviewLoaded { overview: MergedView },
+    OverviewLoaded { overview: Rc<MergedView> },
     Open { route: Route },
     ToggleMyDivision,
     SetLang { lang: Lang },
@@ -133,7 +133,7 @@ impl Reducible for AppState {
                 next.set_sync(state);
             }
             Action::DocumentsChanged => next.revision += 1,
-            Action::OverviewLoaded { overview } => next.overview = Some(Rc::new(overview)),
+            Action::OverviewLoaded { overview } => next.overview = Some(overview),
             Action::Open { route } => next.route = route,
             Action::ToggleMyDivision => next.my_division_only = !next.my_division_only,
             Action::SetLang { lang } => next.lang = lang,

@@ -74,7 +74,7 @@ fn staff_start_on_their_division_and_the_filter_shows_only_its_measures() {
         AppState::default(),
         [
             Action::Started { session: Some(session), sync: sync(Connection::Connecting, 0) },
-            Action::OverviewLoaded { overview: overview(&docs) },
+            Action::OverviewLoaded { overview: std::rc::Rc::new(overview(&docs)) },
         ],
     );
     assert_eq!(state.route, Route::Table);
@@ -301,7 +301,7 @@ fn the_central_office_starts_on_the_dashboard_and_its_filters_narrow_the_matrix(
         AppState::default(),
         [
             Action::Started { session: Some(mayor), sync: sync(Connection::UpToDate, 0) },
-            Action::OverviewLoaded { overview: overview(&docs) },
+            Action::OverviewLoaded { overview: std::rc::Rc::new(overview(&docs)) },
         ],
     );
     assert_eq!(state.route, Route::Dashboard);

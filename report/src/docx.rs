@@ -8,7 +8,7 @@ use std::io::Write;
 use zip::write::SimpleFileOptions;
 
 use crate::RenderError;
-use crate::pdf::{O42, O43};
+use crate::pdf::{PLAN, REPORT};
 use crate::printed::{Kind, Printed, SIGN_LINE};
 
 const FONT: &str = "TH SarabunPSK";
@@ -98,8 +98,8 @@ fn label_and_value(label: &str, value: &str) -> Vec<String> {
 
 fn table(printed: &Printed) -> String {
     let columns = match printed.kind {
-        Kind::O43 => O43.columns,
-        Kind::O42 => O42.columns,
+        Kind::Report => REPORT.columns,
+        Kind::Plan => PLAN.columns,
     };
     let widths: Vec<i64> = columns.iter().map(|cm| (cm * TWIPS_PER_CM).round() as i64).collect();
     let border = "w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"";

@@ -2,7 +2,6 @@
 //! explanation the agency answers in the NACC's system (which has no API), ready to paste.
 
 use prongsai_core::AgencyYear;
-use prongsai_core::ita::ReferenceData;
 
 /// The column headings, in the order ITAS asks.
 pub const HEADINGS: [&str; 5] = ["ข้อ", "ประเด็น", "มี/ไม่มี", "URL", "คำอธิบาย"];
@@ -23,10 +22,11 @@ impl ItasRow {
     }
 }
 
-/// One row per OIT item of the year's reference data, in the manual's order.
+/// One row per OIT item of the assessment year the agency-year is assessed in, in the manual's
+/// order (the nearest known year's items while that one is not published).
 pub fn rows(year: &AgencyYear) -> Vec<ItasRow> {
-    let fiscal = if year.directory.year != 0 { year.directory.year } else { year.plan.year };
-    let Some(reference) = u32::try_from(fiscal).ok().and_then(|y| ReferenceData::builtin().year(y)) else {
+    let criteria = year.criteria();
+    let Some((reference, _)) = criteria.sheet(year.fiscal_year(), year.form()) else {
         return Vec::new();
     };
     reference

@@ -42,11 +42,11 @@ pub fn render(year: &AgencyYear, format: Format, options: &Options) -> Result<Ve
     let report = Report::build(year);
     let emblem = options.emblem.as_deref();
     match format {
-        Format::Pdf => pdf::render(&Printed::new(&report, Kind::O43), emblem),
-        Format::O42Pdf => pdf::render(&Printed::new(&report, Kind::O42), emblem),
-        Format::Docx => docx::render(&Printed::new(&report, Kind::O43), emblem),
-        Format::O42Docx => docx::render(&Printed::new(&report, Kind::O42), emblem),
-        Format::Html => Ok(html::render(&Printed::new(&report, Kind::O43), emblem).into_bytes()),
+        Format::Pdf => pdf::render(&Printed::new(&report, Kind::Report), emblem),
+        Format::PlanPdf => pdf::render(&Printed::new(&report, Kind::Plan), emblem),
+        Format::Docx => docx::render(&Printed::new(&report, Kind::Report), emblem),
+        Format::PlanDocx => docx::render(&Printed::new(&report, Kind::Plan), emblem),
+        Format::Html => Ok(html::render(&Printed::new(&report, Kind::Report), emblem).into_bytes()),
         Format::Xlsx => xlsx::results_table(year, &report),
         Format::PlanXlsx => xlsx::plan_template(year),
         Format::Itas => Ok(itas::csv(&itas::rows(year))),

@@ -33,9 +33,9 @@ pub struct Geometry {
 }
 
 /// Sarabun draws about 1.5× as large as TH SarabunPSK: "16 pt" official text is ~10.5 pt here.
-pub const O43: Geometry =
+pub const REPORT: Geometry =
     Geometry { columns: &[2.8, 3.7, 3.0, 2.1, 3.0, 1.4], table_size_pt: 9.5, cell_inset_pt: 3.5, body_size_pt: 10.5 };
-pub const O42: Geometry =
+pub const PLAN: Geometry =
     Geometry { columns: &[3.6, 6.4, 3.6, 2.4], table_size_pt: 9.5, cell_inset_pt: 3.5, body_size_pt: 10.5 };
 
 const TEXT_WIDTH_CM: f64 = 16.0;
@@ -247,8 +247,8 @@ fn data_json(printed: &Printed, has_emblem: bool) -> Vec<u8> {
 
 fn geometry(kind: Kind) -> &'static Geometry {
     match kind {
-        Kind::O43 => &O43,
-        Kind::O42 => &O42,
+        Kind::Report => &REPORT,
+        Kind::Plan => &PLAN,
     }
 }
 

@@ -5,16 +5,17 @@ use prongsai_core::model::SignatureDecision;
 use prongsai_core::report_model::Report;
 use prongsai_core::thai::{self, Digits, MonthStyle};
 
-/// Which document: the O43 memo (results, signatures) or the O42 plan (measures only).
+/// Which document: the report memo (results, signatures) or the plan (measures only). Which
+/// items they answer comes from the year's criteria.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
-    O43,
-    O42,
+    Report,
+    Plan,
 }
 
 /// The column headings of the measure table, as the seed prints them.
-pub const O43_COLUMNS: [&str; 6] =
+pub const REPORT_COLUMNS: [&str; 6] =
     ["มาตรการ/แนวทาง", "วิธีดำเนินการ", "ผู้รับผิดชอบ", "ระยะเวลาดำเนินงาน", "ผลการดำเนินงาน", "ข้อเสนอ"];
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -112,8 +113,8 @@ impl Printed {
     pub fn new(report: &Report, kind: Kind) -> Printed {
         let c = &report.content;
         let columns = match kind {
-            Kind::O43 => O43_COLUMNS.iter().map(|s| s.to_string()).collect(),
-            Kind::O42 => O43_COLUMNS[..4].iter().map(|s| s.to_string()).collect(),
+            Kind::Report => REPORT_COLUMNS.iter().map(|s| s.to_string()).collect(),
+            Kind::Plan => REPORT_COLUMNS[..4].iter().map(|s| s.to_string()).collect(),
         };
         let rows = c
             .measures
@@ -127,7 +128,7 @@ impl Printed {
                     // "ไตรมาสที่ ๑ - ๔": the range stays on one line.
                     vec![m.schedule_label.replace(" - ", "\u{a0}-\u{a0}")],
                 ];
-                if kind == Kind::O43 {
+                if kind == Kind::Report {
                     cells.push(paragraphs(&m.result));
                     cells.push(paragraphs(&m.suggestion));
                 }
@@ -135,18 +136,15 @@ impl Printed {
             })
             .collect();
         let year = number(usize::try_from(c.year).unwrap_or(0));
-        let item_code = match kind {
-            Kind::O43 => "O43",
-            Kind::O42 => "O42",
-        };
-        let item = prongsai_core::ita::ReferenceData::builtin()
-            .year(u32::try_from(c.year).unwrap_or(0))
-            .and_then(|r| r.item(item_code))
-            .map(|i| ItemPrint {
-                heading: format!("{} {}", i.code, official(&i.title)),
-                elements: i.elements.iter().map(|e| format!("-{}", official(e))).collect(),
-            });
-        let memo = (kind == Kind::O43).then(|| MemoHead {
+        let item = match kind {
+            Kind::Report => report.report_item(),
+            Kind::Plan => report.plan_item(),
+        }
+        .map(|i| ItemPrint {
+            heading: format!("{} {}", i.code, official(&i.title)),
+            elements: i.elements.iter().map(|e| format!("-{}", official(e))).collect(),
+        });
+        let memo = (kind == Kind::Report).then(|| MemoHead {
             department: official(&c.department),
             reference: official(&c.reference),
             date: c.date.map(thai::format_date_official).unwrap_or_default(),
@@ -156,8 +154,8 @@ impl Printed {
             facts: paragraphs(&c.facts),
         });
         let (title, intro, table_lead) = match kind {
-            Kind::O43 => (paragraphs(&c.report_title), paragraphs(&c.report_intro), paragraphs(&c.table_lead)),
-            Kind::O42 => (
+            Kind::Report => (paragraphs(&c.report_title), paragraphs(&c.report_intro), paragraphs(&c.table_lead)),
+            Kind::Plan => (
                 vec![
                     "มาตรการส่งเสริมคุณธรรมและความโปร่งใสภายในหน่วยงาน".to_string(),
                     format!("{} ประจำปีงบประมาณ พ.ศ. {year}", official(&c.agency_name)),
@@ -170,7 +168,7 @@ impl Printed {
                 Vec::new(),
             ),
         };
-        let tail = (kind == Kind::O43).then(|| MemoTail {
+        let tail = (kind == Kind::Report).then(|| MemoTail {
             proposals_intro: paragraphs(&c.proposals_intro),
             proposals: c
                 .proposals
@@ -214,7 +212,7 @@ impl Printed {
         });
         Printed {
             kind,
-            draft: kind == Kind::O43 && !report.fully_approved(),
+            draft: kind == Kind::Report && !report.fully_approved(),
             memo,
             title,
             intro,

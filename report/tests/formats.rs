@@ -59,6 +59,12 @@ fn seed_texts(official: bool) -> Vec<String> {
     out
 }
 
+/// The integrity track's items of the sample's year, from the criteria data.
+fn items() -> prongsai_core::ita::ResolvedTrack {
+    use prongsai_core::ita::{INTEGRITY_TRACK, LOCAL_FORM, ReferenceData};
+    ReferenceData::builtin().resolve_track(2565, LOCAL_FORM, INTEGRITY_TRACK).expect("the integrity track")
+}
+
 fn assert_contains_all(what: &str, text: &str, expected: &[String]) {
     let haystack = squash(text);
     let missing: Vec<&String> = expected.iter().filter(|e| !haystack.contains(&squash(e))).collect();
@@ -73,7 +79,7 @@ fn assert_contains_all(what: &str, text: &str, expected: &[String]) {
 
 static PDF: LazyLock<(PathBuf, String)> = LazyLock::new(|| {
     let bytes = render(&YEAR, Format::Pdf, &Options::default()).expect("pdf renders");
-    let path = write("o43.pdf", &bytes);
+    let path = write("report.pdf", &bytes);
     let text = tool("pdftotext", &["-raw", path.to_str().expect("path"), "-"]);
     (path, text)
 });
@@ -86,8 +92,9 @@ fn the_pdf_carries_every_measure_and_the_seed_date_in_thai_digits() {
     assert!(text.contains("บันทึกข้อความ") && text.contains("ข้อเสนอเพื่อพิจารณา"));
     assert!(text.contains("รบ ๗๒๑๐๑/-"), "the reference in Thai digits");
     assert!(!squash(text).contains("2565"), "no Arabic year in official output");
+    let code = items().report().expect("a report item").code.clone();
     assert!(
-        text.contains("ข้อ O43 การดำเนินการ") && !text.contains("O๔"),
+        text.contains(&format!("ข้อ {code} การดำเนินการ")) && !text.contains(&prongsai_core::thai::to_thai_digits(&code)),
         "item codes keep their digits, as in the seed"
     );
 }
@@ -154,23 +161,23 @@ fn the_pdf_embeds_sarabun_and_its_pages_render() {
         info.lines().find_map(|l| l.strip_prefix("Pages:")).and_then(|n| n.trim().parse().ok()).expect("page count");
     assert!((3..=8).contains(&pages), "{pages} pages");
     assert!(info.contains("595.276 x 841.89") || info.contains("595.28 x 841.89"), "A4:\n{info}");
-    let prefix = artifacts().join("o43-page");
+    let prefix = artifacts().join("report-page");
     tool("pdftoppm", &["-png", "-r", "70", path.to_str().expect("path"), prefix.to_str().expect("path")]);
     let pngs = std::fs::read_dir(artifacts())
         .expect("artifacts")
-        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().starts_with("o43-page")))
+        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().starts_with("report-page")))
         .count();
     assert_eq!(pngs, pages, "one PNG per page");
 }
 
 #[test]
-fn the_o42_plan_lists_the_measures_without_results() {
-    let bytes = render(&YEAR, Format::O42Pdf, &Options::default()).expect("o42 renders");
-    let path = write("o42.pdf", &bytes);
+fn the_plan_lists_the_measures_without_results() {
+    let bytes = render(&YEAR, Format::PlanPdf, &Options::default()).expect("the plan renders");
+    let path = write("plan.pdf", &bytes);
     let text = tool("pdftotext", &["-raw", path.to_str().expect("path"), "-"]);
     let report = prongsai_core::report_model::Report::build(&YEAR);
     let titles: Vec<String> = report.content.measures.iter().map(|m| to_thai_digits(&m.title)).collect();
-    assert_contains_all("O42 PDF", &text, &titles);
+    assert_contains_all("plan PDF", &text, &titles);
     assert!(text.contains("ผู้รับผิดชอบ") && !text.contains("ผลการดำเนินงาน"), "the plan has no result column");
     assert!(!squash(&text).contains(&squash(&to_thai_digits(&report.content.measures[0].result))));
 }
@@ -220,9 +227,9 @@ fn the_docx_is_editable_thai_with_a_repeating_header_and_libreoffice_opens_it() 
     );
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let docx = dir.path().join("o43.docx");
+    let docx = dir.path().join("report.docx");
     std::fs::write(&docx, &bytes).expect("write docx");
-    write("o43.docx", &bytes);
+    write("report.docx", &bytes);
     let profile = format!("-env:UserInstallation=file://{}", dir.path().join("lo-profile").display());
     tool(
         "libreoffice",
@@ -236,9 +243,9 @@ fn the_docx_is_editable_thai_with_a_repeating_header_and_libreoffice_opens_it() 
             docx.to_str().expect("path"),
         ],
     );
-    let converted = dir.path().join("o43.pdf");
+    let converted = dir.path().join("report.pdf");
     assert!(converted.exists(), "LibreOffice wrote a PDF");
-    std::fs::copy(&converted, artifacts().join("o43-from-docx.pdf")).expect("keep artifact");
+    std::fs::copy(&converted, artifacts().join("report-from-docx.pdf")).expect("keep artifact");
     let text = tool("pdftotext", &["-raw", converted.to_str().expect("path"), "-"]);
     let report = prongsai_core::report_model::Report::build(&YEAR);
     let titles: Vec<String> = report.content.measures.iter().map(|m| to_thai_digits(&m.title)).collect();
@@ -250,7 +257,7 @@ fn the_docx_is_editable_thai_with_a_repeating_header_and_libreoffice_opens_it() 
 fn the_xlsx_has_one_row_per_measure_and_each_divisions_result() {
     use calamine::{Reader, Xlsx};
     let bytes = render(&YEAR, Format::Xlsx, &Options::default()).expect("xlsx renders");
-    write("o43.xlsx", &bytes);
+    write("report.xlsx", &bytes);
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("xlsx opens");
     let range = book.worksheet_range("ผลการดำเนินงาน").expect("sheet");
     let text: String = range.rows().flat_map(|r| r.iter().map(|c| format!("{c}\n"))).collect();
@@ -266,7 +273,7 @@ fn the_xlsx_has_one_row_per_measure_and_each_divisions_result() {
 fn the_html_page_stands_alone_and_carries_the_report() {
     let bytes = render(&YEAR, Format::Html, &Options::default()).expect("html renders");
     let html = String::from_utf8(bytes).expect("utf-8");
-    write("o43.html", html.as_bytes());
+    write("report.html", html.as_bytes());
     assert!(html.contains("name=\"viewport\"") && html.contains("@media (max-width:700px)"));
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "nothing loaded from elsewhere");
     let text: String = html.split('<').map(|piece| piece.split_once('>').map_or(piece, |(_, t)| t)).collect();
@@ -281,7 +288,9 @@ fn the_itas_export_opens_in_excel_with_thai_intact() {
     let rows = prongsai_report::import::parse_csv(&text);
     assert_eq!(rows[0], ["ข้อ", "ประเด็น", "มี/ไม่มี", "URL", "คำอธิบาย"]);
     let codes: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
-    assert!(codes.contains(&"O42") && codes.contains(&"O43"), "{codes:?}");
+    let items = items();
+    let (plan, report) = (items.plan.clone().expect("plan").code, items.report().expect("report").code.clone());
+    assert!(codes.contains(&plan.as_str()) && codes.contains(&report.as_str()), "{codes:?}");
     let xlsx = render(&YEAR, Format::ItasXlsx, &Options::default()).expect("xlsx");
     use calamine::{Reader, Xlsx};
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx)).expect("opens");
@@ -293,7 +302,7 @@ fn the_itas_export_opens_in_excel_with_thai_intact() {
 fn the_agency_emblem_heads_the_memo_in_every_format() {
     let emblem = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../icons/128x128.png")).expect("a PNG");
     let options = Options { emblem: Some(emblem.clone()) };
-    let pdf = write("o43-emblem.pdf", &render(&YEAR, Format::Pdf, &options).expect("pdf"));
+    let pdf = write("report-emblem.pdf", &render(&YEAR, Format::Pdf, &options).expect("pdf"));
     let images = tool("pdfimages", &["-list", pdf.to_str().expect("path")]);
     // pdfimages lists the picture and, for a PNG with transparency, its alpha mask.
     let pictures: Vec<&str> = images.lines().skip(2).filter(|l| l.split_whitespace().nth(2) == Some("image")).collect();
@@ -311,6 +320,6 @@ fn the_agency_emblem_heads_the_memo_in_every_format() {
     let html = String::from_utf8(render(&YEAR, Format::Html, &options).expect("html")).expect("utf-8");
     assert!(html.contains("<img class=\"emblem\" alt=\"ตราครุฑ\" src=\"data:image/png;base64,"));
     // Without one, nothing is drawn.
-    let plain = write("o43-plain.pdf", &render(&YEAR, Format::Pdf, &Options::default()).expect("pdf"));
+    let plain = write("report-plain.pdf", &render(&YEAR, Format::Pdf, &Options::default()).expect("pdf"));
     assert_eq!(tool("pdfimages", &["-list", plain.to_str().expect("path")]).lines().skip(2).count(), 0);
 }

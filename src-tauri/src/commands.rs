@@ -287,7 +287,7 @@ pub async fn export_report(
         .ok_or_else(|| CommandError::BadRequest(format!("unknown report format {format:?}")))?;
     let (year, _) = shell.year_and_date(None).await?;
     let options = prongsai_report::Options { emblem: shell.emblem(&year.directory.agency.id).await };
-    let file_name = format.file_name(&year.directory.agency.id, year.directory.year);
+    let file_name = format.file_name(&year.directory.agency.id, year.fiscal_year(), year.integrity_items().as_ref());
     let folder = crate::shell::exports_dir(&app);
     let path = if ask {
         match crate::shell::save_dialog(&app, &folder, &file_name, format.extension()).await {

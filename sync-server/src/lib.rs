@@ -10,6 +10,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod criteria;
 pub mod db;
 pub mod policy;
 pub mod provision;
@@ -141,6 +142,12 @@ async fn background_duties<D: db::Database>(app: App<D>) {
         // Every 5 s: cheap (a scan of the running repos' counters).
         if ticks.is_multiple_of(10) {
             app.repos.stop_idle(app.config.repo_idle).await;
+        }
+        // New ITA criteria (a new build, an operator's import) reach every year's directory.
+        if ticks % 20 == 1
+            && let Err(error) = criteria::refresh_directories(&app).await
+        {
+            tracing::warn!(%error, "writing the ITA criteria into directories failed; will retry");
         }
     }
 }

@@ -112,6 +112,30 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The ITA criteria of each assessment year: list them, or import a newer year's without a
+    /// new build.
+    Ita {
+        #[command(subcommand)]
+        command: ItaCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ItaCommand {
+    /// Print every assessment year known, as a JSON array: year, form, items, confirmed, sources.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Import one assessment year's criteria (a JSON file as in core/data/ita): checked whole,
+    /// refused with the field and the reason. A running server writes them into every year's
+    /// directory within seconds.
+    Import {
+        #[command(flatten)]
+        data: DataDir,
+        /// The criteria file.
+        file: PathBuf,
+    },
 }
 
 /// Limits and protections of a running server (each has a safe default).
@@ -395,12 +419,6 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&accounts)?);
         }
         Command::Export { data, agency, year, format, output, emblem } => {
-            let Some(format) = prongsai_report::Format::parse(&format) else {
-                bail!(
-                    "unknown format {format:?}; one of {}",
-                    prongsai_report::Format::ALL.map(prongsai_report::Format::name).join(", ")
-                );
-            };
             let db = Sqlite::open_read_only(&data.data)
                 .with_context(|| format!("opening the data directory {}", data.data.display()))?;
             let agency_year = match reports::read_agency_year(&db, &agency, year).await {
@@ -408,6 +426,13 @@ async fn main() -> anyhow::Result<()> {
                     bail!("agency {agency:?} has no documents for {year}")
                 }
                 other => other.context("reading the documents")?,
+            };
+            let Some(format) = prongsai_report::Format::parse_for(&format, agency_year.integrity_items().as_ref())
+            else {
+                bail!(
+                    "unknown format {format:?}; one of {}",
+                    prongsai_report::Format::ALL.map(prongsai_report::Format::name).join(", ")
+                );
             };
             // The emblem given here, else the one stored for the agency.
             let emblem = match &emblem {
@@ -477,6 +502,24 @@ async fn main() -> anyhow::Result<()> {
             }
         },
         Command::User { command } => run_user_command(command).await?,
+        Command::Ita { command } => match command {
+            ItaCommand::List { data } => {
+                let db = Sqlite::open(&data.data)
+                    .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+                let years = prongsai_sync_server::criteria::list(&db).await?;
+                println!("{}", serde_json::to_string_pretty(&years)?);
+            }
+            ItaCommand::Import { data, file } => {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                let criteria = prongsai_core::ita::Criteria::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("{} is refused: {e}", file.display()))?;
+                let db = Sqlite::open(&data.data)
+                    .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+                let (year, form, items) = (criteria.year, criteria.form.clone(), criteria.items.len());
+                prongsai_sync_server::criteria::import(&db, criteria).await?;
+                println!("{}", serde_json::json!({ "year": year, "form": form, "items": items }));
+            }
+        },
     }
     Ok(())
 }

@@ -133,6 +133,11 @@ pub async fn create_agency_year<D: Database>(
     }
     let mut directory = typed.directory;
     directory.documents = urls;
+    // The ITA criteria the year prints under, for devices that may not know them.
+    let criteria =
+        crate::criteria::for_year(&crate::criteria::reference(&app.db).await?, year, &directory.criteria_form);
+    directory.criteria_version = prongsai_core::ita::version_hash(&criteria);
+    directory.criteria = serde_json::to_string(&criteria).unwrap_or_default();
     // The server's own changes (creating the year, signatures) are named in history too.
     directory.actors.insert(
         app.server_actor.to_hex_string(),

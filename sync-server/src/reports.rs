@@ -154,12 +154,14 @@ async fn export<D: Database>(
     State(app): State<App<D>>,
     Path((agency, year, format)): Path<(String, i64, String)>,
 ) -> Result<Response, AppError> {
-    let format = Format::parse(&format).ok_or_else(|| {
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    let items = agency_year.integrity_items();
+    let format = Format::parse_for(&format, items.as_ref()).ok_or_else(|| {
         AppError::BadRequest(format!("unknown format {format:?}; one of {}", Format::ALL.map(Format::name).join(", ")))
     })?;
-    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    let file_name = format.file_name(&agency, year, items.as_ref());
     let bytes = render(agency_year, format, options(&app.db, &agency).await?).await?;
-    Ok(file_response(bytes, format, &format.file_name(&agency, year), true))
+    Ok(file_response(bytes, format, &file_name, true))
 }
 
 #[derive(Deserialize)]
@@ -240,6 +242,26 @@ pub struct Published {
     pub pdf_sha256: String,
     pub html_sha256: String,
     pub published_at: i64,
+    /// The item the report answers, as its address spells it (the year's criteria at
+    /// publication); absent in what older servers published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+}
+
+impl Published {
+    /// The item's name in the public address: as published, else as this build's criteria name
+    /// the year's report item (what older servers published under).
+    pub fn item_slug(&self, year: i64) -> String {
+        self.item.clone().unwrap_or_else(|| builtin_report_slug(year))
+    }
+}
+
+/// The integrity report item's address name for a fiscal year under the build's criteria.
+pub fn builtin_report_slug(year: i64) -> String {
+    prongsai_core::ita::ReferenceData::builtin()
+        .resolve_track(year, prongsai_core::ita::LOCAL_FORM, prongsai_core::ita::INTEGRITY_TRACK)
+        .and_then(|t| t.report().map(prongsai_core::ita::ResolvedItem::slug))
+        .unwrap_or_else(|| "report".into())
 }
 
 fn published_key(agency: &str, year: i64) -> String {
@@ -284,10 +306,11 @@ pub async fn publish_if_approved<D: Database>(
         stored.push(sha);
     }
     let published = Published {
-        content_hash: report.content_hash,
+        content_hash: report.content_hash.clone(),
         pdf_sha256: stored[0].clone(),
         html_sha256: stored[1].clone(),
         published_at: now_ms(),
+        item: report.report_item().map(prongsai_core::ita::ResolvedItem::slug),
     };
     app.db.set_setting(published_key(agency, year), serde_json::to_string(&published).expect("plain data")).await?;
     let detail = json!({ "year": year, "content_hash": published.content_hash, "pdf_sha256": published.pdf_sha256 });
@@ -305,20 +328,23 @@ pub fn publish_soon<D: Database>(app: App<D>, actor: Actor, agency: String, year
     });
 }
 
-/// The published report, for anyone: `/public/{agency}/{year}/o43.pdf` or `o43.html`.
+/// The published report, for anyone: `/public/{agency}/{year}/{item}.pdf` or `.html`, the item
+/// code as the year's criteria spell it in lower case (`index.html` too).
 async fn public<D: Database>(
     State(app): State<App<D>>,
     Path((agency, year, file)): Path<(String, i64, String)>,
 ) -> Result<Response, AppError> {
-    let format = match file.as_str() {
-        "o43.pdf" => Format::Pdf,
-        "o43.html" | "index.html" => Format::Html,
+    let Some(published) = published(&app.db, &agency, year).await? else { return Err(AppError::NotFound) };
+    let slug = published.item_slug(year);
+    let format = match file.rsplit_once('.') {
+        Some((name, "pdf")) if name == slug => Format::Pdf,
+        Some((name, "html")) if name == slug || name == "index" => Format::Html,
         _ => return Err(AppError::NotFound),
     };
-    let Some(published) = published(&app.db, &agency, year).await? else { return Err(AppError::NotFound) };
-    let sha = if format == Format::Pdf { published.pdf_sha256 } else { published.html_sha256 };
+    let sha = if format == Format::Pdf { published.pdf_sha256.clone() } else { published.html_sha256.clone() };
     let blob = app.db.blob_get(agency.clone(), sha).await?.ok_or(AppError::NotFound)?;
-    let mut response = file_response(blob.data, format, &format.file_name(&agency, year), false);
+    let file_name = format!("{agency}-{year}-{slug}.{}", format.extension());
+    let mut response = file_response(blob.data, format, &file_name, false);
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=300"));
     Ok(response)
 }
@@ -329,10 +355,20 @@ async fn published_info<D: Database>(
     Path((agency, year)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
     let published = published(&app.db, &agency, year).await?;
+    let slug = match &published {
+        Some(p) => p.item_slug(year),
+        None => {
+            let (agency_year, _) = app.agency_year(&agency, year).await?;
+            agency_year
+                .integrity_items()
+                .and_then(|t| t.report().map(prongsai_core::ita::ResolvedItem::slug))
+                .unwrap_or_else(|| builtin_report_slug(year))
+        }
+    };
     Ok(Json(json!({
         "published": published,
-        "pdf": format!("/public/{agency}/{year}/o43.pdf"),
-        "html": format!("/public/{agency}/{year}/o43.html"),
+        "pdf": format!("/public/{agency}/{year}/{slug}.pdf"),
+        "html": format!("/public/{agency}/{year}/{slug}.html"),
     }))
     .into_response())
 }

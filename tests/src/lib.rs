@@ -607,3 +607,20 @@ pub fn hostile_xlsx() -> Vec<u8> {
     sheet.write_string(1_048_575, 16_383, "far away").expect("the last cell");
     workbook.save_to_buffer().expect("an xlsx")
 }
+
+/// The integrity track's items of a fiscal year under the build's criteria: tests take item codes
+/// from the data, as the product does (no source names an item code).
+pub fn integrity_items(year: i64) -> prongsai_core::ita::ResolvedTrack {
+    use prongsai_core::ita::{INTEGRITY_TRACK, LOCAL_FORM, ReferenceData};
+    ReferenceData::builtin().resolve_track(year, LOCAL_FORM, INTEGRITY_TRACK).expect("the integrity track")
+}
+
+/// The report item's name in addresses and file names for a fiscal year.
+pub fn report_slug(year: i64) -> String {
+    integrity_items(year).report().expect("a report item").slug()
+}
+
+/// The plan item's name in addresses and file names for a fiscal year.
+pub fn plan_slug(year: i64) -> String {
+    integrity_items(year).plan.expect("a plan item").slug()
+}

@@ -51,7 +51,7 @@ fn fingerprint(data: &Path) -> Vec<(String, String)> {
 
 fn magic(format: &str) -> &'static [u8] {
     match format {
-        "pdf" | "o42-pdf" => b"%PDF",
+        "pdf" | "plan-pdf" => b"%PDF",
         "html" => b"<!doctype html>",
         "itas" => b"\xEF\xBB\xBF",
         _ => b"PK\x03\x04",
@@ -65,7 +65,7 @@ async fn export(data: &Path, format: &str, file: &Path) {
         .await;
 }
 
-const FORMATS: [&str; 9] = ["pdf", "docx", "html", "xlsx", "o42-pdf", "o42-docx", "itas", "itas-xlsx", "plan-xlsx"];
+const FORMATS: [&str; 9] = ["pdf", "docx", "html", "xlsx", "plan-pdf", "plan-docx", "itas", "itas-xlsx", "plan-xlsx"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_writes_every_format_with_or_without_a_server_and_changes_nothing() {
@@ -79,6 +79,11 @@ async fn the_cli_writes_every_format_with_or_without_a_server_and_changes_nothin
         let bytes = std::fs::read(&file).expect("the file was written");
         assert!(bytes.starts_with(magic(format)), "{format} starts like one");
     }
+    // The name the plan's formats had when its item had one code still works for that year.
+    let legacy = format!("{}-pdf", prongsai_tests::plan_slug(2565));
+    let file = out.path().join("legacy.pdf");
+    export(&data, &legacy, &file).await;
+    assert!(std::fs::read(&file).expect("written").starts_with(b"%PDF"), "{legacy}");
     assert_eq!(fingerprint(&data), before, "export changed nothing in the data directory");
     let text = pdf_text(&std::fs::read(out.path().join("report-pdf")).expect("pdf"));
     assert!(text.contains("๒๑ มีนาคม ๒๕๖๕") && squash(&text).contains("การเปิดเผยข้อมูล"));
@@ -97,7 +102,8 @@ async fn the_cli_writes_every_format_with_or_without_a_server_and_changes_nothin
         |format: &str| server.url().join(&format!("api/agencies/pakchong/years/2565/reports/{format}")).expect("url");
     let response = http.get(url("docx")).bearer_auth(&login.token).send().await.expect("request");
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-disposition"].to_str().expect("ascii").contains("pakchong-2565-o43.docx"));
+    let file_name = format!("pakchong-2565-{}.docx", prongsai_tests::report_slug(2565));
+    assert!(response.headers()["content-disposition"].to_str().expect("ascii").contains(&file_name));
     assert!(response.bytes().await.expect("body").starts_with(b"PK\x03\x04"));
     let status = |r: reqwest::Response| r.status().as_u16();
     assert_eq!(status(http.get(url("docx")).send().await.expect("request")), 401, "no login");
@@ -195,8 +201,9 @@ async fn the_signed_report_is_published_and_an_unsigned_edit_does_not_change_it(
         .token;
     let put = reqwest::Client::new().put(emblem_url).bearer_auth(token).body(b"not an image".to_vec());
     assert_eq!(put.send().await.expect("put").status(), 403, "only the admin replaces it");
-    let public = server.url().join("public/pakchong/2565/o43.pdf").expect("url");
-    let public_html = server.url().join("public/pakchong/2565/o43.html").expect("url");
+    let slug = prongsai_tests::report_slug(2565);
+    let public = server.url().join(&format!("public/pakchong/2565/{slug}.pdf")).expect("url");
+    let public_html = server.url().join(&format!("public/pakchong/2565/{slug}.html")).expect("url");
     // No login on these requests.
     let fetch = |url: url::Url| async move {
         let response = reqwest::get(url).await.expect("request");

@@ -187,7 +187,8 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
     assert!(docx.bytes().await.expect("body").starts_with(b"PK\x03\x04"), "a DOCX");
 
     // Every step signed: the report is public, and reads on a phone without sideways scrolling.
-    let public = server.url().join("public/pakchong/2565/o43.html").expect("url");
+    let public =
+        server.url().join(&format!("public/pakchong/2565/{}.html", prongsai_tests::report_slug(2565))).expect("url");
     eventually("the signed report is published", WAIT, || async {
         let response = reqwest::get(public.clone()).await.expect("request");
         response.status() == 200 && response.text().await.is_ok_and(|t| t.contains("อนุมัติให้เผยแพร่"))

@@ -52,7 +52,7 @@ pub fn App() -> Html {
                 let as_of = as_of.map(|d| d.to_string());
                 spawn_local(async move {
                     match backend::overview(as_of.as_deref()).await {
-                        Ok(overview) => app.dispatch(Action::OverviewLoaded { overview }),
+                        Ok(overview) => app.dispatch(Action::OverviewLoaded { overview: std::rc::Rc::new(overview) }),
                         Err(e) => app
                             .dispatch(Action::Notice { text: format!("{} ({})", app.lang.error(&e.kind), e.message) }),
                     }

@@ -59,9 +59,17 @@ pub fn MemoPage() -> Html {
         })
     };
     let today = app.overview.as_ref().map(|o| o.as_of);
+    // The item the report answers, from the year's criteria; marked while they are not confirmed.
+    let item = app.overview.as_ref().and_then(|o| o.integrity.as_ref()).and_then(|t| t.report()).cloned();
+    let item_code = item.as_ref().map(|i| format!(" ({})", i.code)).unwrap_or_default();
     html! {
         <section class="memo-page" data-testid="memo-page">
-            <h1>{ lang.pick("บันทึกข้อความรายงานผล (O43)", "The report memo (O43)") }</h1>
+            <h1>{ format!("{}{item_code}", lang.pick("บันทึกข้อความรายงานผล", "The report memo")) }</h1>
+            if item.as_ref().is_some_and(|i| !i.confirmed) {
+                <p class="notice" data-testid="item-unconfirmed">{ lang.pick(
+                    "หัวข้อตามเกณฑ์การประเมินปีนี้ยังไม่ได้ยืนยัน ใช้หัวข้อล่าสุดที่ทราบไปก่อน ตรวจสอบกับคู่มือ ITA เมื่อประกาศ",
+                    "This year's ITA criteria are not confirmed yet: the last known heading stands in. Check it against the ITA manual once published.") }</p>
+            }
             if can_edit {
                 <MemoEditor memo={memo.clone()} lang={lang} on_apply={apply} today={today} />
             }

@@ -42,9 +42,10 @@ pub fn ReportsPage() -> Html {
             });
         })
     };
+    let items = app.overview.as_ref().and_then(|o| o.integrity.clone());
     let rows = ReportFormat::ALL.into_iter().map(|format| {
-        let (th, en) = format.label();
-        let label = lang.pick(th, en);
+        let (th, en) = format.label(items.as_ref());
+        let label = if lang == crate::i18n::Lang::Th { th } else { en };
         let format = format.name();
         let actions = if in_app {
             html! {
@@ -102,8 +103,8 @@ fn explanation(lang: Lang, in_app: bool) -> &'static str {
         )
     } else {
         lang.pick(
-            "รายงานสร้างจากข้อมูลล่าสุดบนเซิร์ฟเวอร์ รายงานที่ลงนามครบแล้วเผยแพร่ที่ /public/หน่วยงาน/ปี/o43.pdf",
-            "Reports are rendered from the server's latest data. A fully signed report is published at /public/agency/year/o43.pdf.",
+            "รายงานสร้างจากข้อมูลล่าสุดบนเซิร์ฟเวอร์ รายงานที่ลงนามครบแล้วเผยแพร่ที่ /public/หน่วยงาน/ปี/รหัสข้อ.pdf",
+            "Reports are rendered from the server's latest data. A fully signed report is published at /public/agency/year/item.pdf.",
         )
     }
 }

@@ -1,0 +1,104 @@
+//! The ITA criteria the server knows: those compiled into the build (core's `ita`), and the ones
+//! an operator imports later without a new build (`prongsai-server ita import FILE`), kept in the
+//! database. The server writes into each agency-year's directory the criteria it prints under, so
+//! a device offline renders the right headings even when the device's build predates them.
+
+use prongsai_core::ita::{Criteria, LOCAL_FORM, ReferenceData};
+use prongsai_core::model::{DirectoryDoc, DocKind};
+
+use crate::app::{App, AppError};
+use crate::db::{Database, DbError};
+
+/// The setting that holds the imported criteria (a JSON array of `ita::Criteria`).
+const IMPORTED: &str = "ita_criteria";
+/// The setting that holds the version of the criteria last written into the directories.
+const APPLIED: &str = "ita_criteria_applied";
+
+pub async fn imported<D: Database>(db: &D) -> Result<Vec<Criteria>, DbError> {
+    Ok(db.setting(IMPORTED.into()).await?.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default())
+}
+
+/// Everything the server knows: the build's criteria with the imported ones over them.
+pub async fn reference<D: Database>(db: &D) -> Result<ReferenceData, DbError> {
+    Ok(ReferenceData::builtin().with(imported(db).await?))
+}
+
+/// Adds (or replaces, for the same year and form) criteria an operator imports. The file was
+/// checked whole before this (`Criteria::parse`).
+pub async fn import<D: Database>(db: &D, criteria: Criteria) -> Result<(), DbError> {
+    let mut all = imported(db).await?;
+    all.retain(|c| (c.year, &c.form) != (criteria.year, &criteria.form));
+    all.push(criteria);
+    all.sort_by(|a, b| (a.year, &a.form).cmp(&(b.year, &b.form)));
+    db.set_setting(IMPORTED.into(), serde_json::to_string(&all).unwrap_or_default()).await
+}
+
+/// One assessment year as `ita list` prints it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ListedYear {
+    pub year: u32,
+    pub form: String,
+    pub items: usize,
+    pub confirmed: bool,
+    pub sources: Vec<String>,
+    /// Imported by an operator (not compiled into this build).
+    pub imported: bool,
+}
+
+pub async fn list<D: Database>(db: &D) -> Result<Vec<ListedYear>, DbError> {
+    let imported = imported(db).await?;
+    let reference = ReferenceData::builtin().with(imported.clone());
+    Ok(reference
+        .all()
+        .map(|c| ListedYear {
+            year: c.year,
+            form: c.form.clone(),
+            items: c.items.len(),
+            confirmed: c.confirmed,
+            sources: c.sources.iter().map(|s| s.url.clone()).collect(),
+            imported: imported.iter().any(|i| (i.year, &i.form) == (c.year, &c.form)),
+        })
+        .collect())
+}
+
+/// The criteria an agency-year's directory should carry.
+pub fn for_year(reference: &ReferenceData, year: i64, form: &str) -> Vec<Criteria> {
+    reference.for_agency_year(year, if form.is_empty() { LOCAL_FORM } else { form })
+}
+
+/// Writes the criteria every agency-year prints under into its directory, where they changed.
+/// Runs when the criteria the server knows differ from those it last wrote (a new build, an
+/// import): otherwise it costs one setting read.
+pub async fn refresh_directories<D: Database>(app: &App<D>) -> Result<usize, AppError> {
+    let reference = reference(&app.db).await?;
+    let version = prongsai_core::ita::version_hash(&reference.all().cloned().collect::<Vec<_>>());
+    if app.db.setting(APPLIED.into()).await?.as_deref() == Some(version.as_str()) {
+        return Ok(0);
+    }
+    let mut updated = 0;
+    for agency in app.db.agencies().await? {
+        for year in app.db.years_of(agency.id.clone()).await? {
+            let rows = app.db.documents_of(agency.id.clone(), year).await?;
+            let Some(directory) = rows.iter().find(|r| r.kind == DocKind::Directory) else { continue };
+            let handle = app.handle(directory).await?;
+            let current: DirectoryDoc =
+                handle.with_document_async(|doc| prongsai_core::docs::read::<DirectoryDoc>(doc)).await??;
+            let wanted = for_year(&reference, year, &current.criteria_form);
+            if prongsai_core::ita::version_hash(&wanted) == current.criteria_version {
+                continue;
+            }
+            app.server_edit(
+                directory,
+                "ปรับปรุงเกณฑ์การประเมิน ITA",
+                move |tx| prongsai_core::docs::directory::set_criteria(tx, &wanted),
+            )
+            .await?;
+            updated += 1;
+        }
+    }
+    app.db.set_setting(APPLIED.into(), version).await?;
+    if updated > 0 {
+        tracing::info!(updated, "wrote the ITA criteria into agency-years' directories");
+    }
+    Ok(updated)
+}
