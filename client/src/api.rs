@@ -8,8 +8,12 @@ use prongsai_core::admin::{
     UserChange,
 };
 use prongsai_core::automerge::ChangeHash;
+use prongsai_core::profile::{
+    AgencyProfile, ChainStep, DivisionChange, ItaResult, NewDivision, ProfileDetails, ProfileDivision,
+};
 use prongsai_core::wire::{
-    BlobStored, DurableResponse, ErrorBody, ErrorKind, LoginRequest, SessionsRevoked, SignRequest, SignResponse,
+    AgencyOverview, BlobStored, DurableResponse, ErrorBody, ErrorKind, LoginRequest, SessionsRevoked, SignRequest,
+    SignResponse, StartYear, YearInfo, YearReason, YearStarted,
 };
 pub use prongsai_core::wire::{DocumentEntry, LoginResponse, Me};
 use serde::Deserialize;
@@ -364,6 +368,97 @@ impl ServerApi {
             401 => Err(ApiError::Unauthorized),
             code => Err(ApiError::Refused { status: code, kind: ErrorKind::Other, message: String::new() }),
         }
+    }
+
+    /// Sets the agency's emblem (the agency's admin): PNG or JPEG, at most 1 MiB.
+    pub async fn set_emblem(&self, agency: &str, media_type: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
+        let request = self
+            .request(reqwest::Method::PUT, &format!("api/agencies/{agency}/emblem"))?
+            .header(reqwest::header::CONTENT_TYPE, media_type)
+            .body(bytes);
+        let _: serde_json::Value = self.send(request).await?;
+        Ok(())
+    }
+
+    /// The agency's profile, its years and today's fiscal year.
+    pub async fn overview(&self, agency: &str) -> Result<AgencyOverview, ApiError> {
+        self.send(self.request(reqwest::Method::GET, &format!("api/agencies/{agency}/profile"))?).await
+    }
+
+    /// Sets the agency's name and letterhead (the agency's admin).
+    pub async fn set_profile(&self, agency: &str, details: &ProfileDetails) -> Result<AgencyProfile, ApiError> {
+        self.send(self.request(reqwest::Method::PUT, &format!("api/agencies/{agency}/profile"))?.json(details)).await
+    }
+
+    pub async fn add_division(&self, agency: &str, name: &str) -> Result<ProfileDivision, ApiError> {
+        let body = NewDivision { name: name.to_string() };
+        self.send(self.request(reqwest::Method::POST, &format!("api/agencies/{agency}/divisions"))?.json(&body)).await
+    }
+
+    pub async fn change_division(
+        &self,
+        agency: &str,
+        division: &str,
+        change: &DivisionChange,
+    ) -> Result<ProfileDivision, ApiError> {
+        let path = format!("api/agencies/{agency}/divisions/{division}");
+        self.send(self.request(reqwest::Method::PATCH, &path)?.json(change)).await
+    }
+
+    /// Replaces the approval chain (1 to 5 steps); new steps get their ids from the server.
+    pub async fn set_chain(&self, agency: &str, steps: &[ChainStep]) -> Result<Vec<ChainStep>, ApiError> {
+        let path = format!("api/agencies/{agency}/approval-chain");
+        self.send(self.request(reqwest::Method::PUT, &path)?.json(steps)).await
+    }
+
+    /// Starts a year, blank or from another year's plan (coordinator or admin).
+    pub async fn start_year(&self, agency: &str, year: i64, from: Option<i64>) -> Result<YearStarted, ApiError> {
+        let body = StartYear { year, from };
+        self.send(self.request(reqwest::Method::POST, &format!("api/agencies/{agency}/years"))?.json(&body)).await
+    }
+
+    /// Starts the year after `year` from it: true when this call created it, false when it
+    /// existed already.
+    pub async fn next_year(&self, agency: &str, year: i64) -> Result<(YearStarted, bool), ApiError> {
+        let path = format!("api/agencies/{agency}/years/{year}/next");
+        let response =
+            self.request(reqwest::Method::POST, &path)?.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+        let created = response.status() == reqwest::StatusCode::CREATED;
+        if response.status().is_success() {
+            let started = response.json().await.map_err(|e| ApiError::Decode(e.to_string()))?;
+            return Ok((started, created));
+        }
+        let status = response.status().as_u16();
+        let body = response.json::<ErrorBody>().await.ok();
+        Err(match status {
+            401 => ApiError::Unauthorized,
+            404 => ApiError::NotFound,
+            code => ApiError::Refused {
+                status: code,
+                kind: body.as_ref().map_or(ErrorKind::Other, |b| b.kind),
+                message: body.map(|b| b.error).unwrap_or_default(),
+            },
+        })
+    }
+
+    /// Closes a year (the agency's admin): nobody writes its documents until it is reopened.
+    pub async fn close_year(&self, agency: &str, year: i64, reason: &str) -> Result<YearInfo, ApiError> {
+        let body = YearReason { reason: reason.to_string() };
+        let path = format!("api/agencies/{agency}/years/{year}/close");
+        self.send(self.request(reqwest::Method::POST, &path)?.json(&body)).await
+    }
+
+    /// Reopens a closed year, with the reason (kept).
+    pub async fn reopen_year(&self, agency: &str, year: i64, reason: &str) -> Result<YearInfo, ApiError> {
+        let body = YearReason { reason: reason.to_string() };
+        let path = format!("api/agencies/{agency}/years/{year}/reopen");
+        self.send(self.request(reqwest::Method::POST, &path)?.json(&body)).await
+    }
+
+    /// Records the agency's ITA result of an assessment year.
+    pub async fn set_ita_result(&self, agency: &str, year: i64, result: &ItaResult) -> Result<YearInfo, ApiError> {
+        let path = format!("api/agencies/{agency}/years/{year}/ita-result");
+        self.send(self.request(reqwest::Method::PUT, &path)?.json(result)).await
     }
 
     /// The WebSocket URL of the sync endpoint (`ws://…/sync` or `wss://…/sync`).

@@ -18,7 +18,7 @@ use prongsai_core::automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
 use prongsai_core::docs::{self, CommitMeta, DocError};
 use prongsai_core::edit::{self, Edit, EvidenceInput};
 use prongsai_core::history::{self, ActivityEntry, HistoryEntry};
-use prongsai_core::model::{DirectoryDoc, DocKey, DocKind};
+use prongsai_core::model::{DirectoryDoc, DocKey, DocKind, SCHEMA_VERSION};
 use samod::{BackoffConfig, DialerEvent, DialerHandle, DocHandle, DocumentId, PeerId, Repo};
 
 use crate::api::{ApiError, DocumentEntry, ServerApi};
@@ -76,6 +76,10 @@ pub enum DeviceError {
     Doc(#[from] DocError),
     #[error("{document} is read-only for this user; the server would refuse the change")]
     ReadOnly { document: String },
+    #[error("fiscal year {year} is closed: nothing in it changes until the admin reopens it")]
+    YearClosed { year: i64 },
+    #[error("{document} was written by a newer version of Prongsai (schema {schema}): update the app to change it")]
+    UpdateRequired { document: String, schema: i64 },
     #[error("no such document in this agency-year: {0}")]
     UnknownDocument(String),
     #[error("the agency has no fiscal year set up on the server yet")]
@@ -111,6 +115,8 @@ struct Inner {
     changes: tokio::sync::watch::Sender<u64>,
     wake: Arc<tokio::sync::Notify>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The year opened with the year switcher in this run.
+    chosen_year: Mutex<Option<i64>>,
     /// Attempts to reach the server that had to be made again after a backoff.
     dial_retries: std::sync::atomic::AtomicU64,
 }
@@ -198,6 +204,7 @@ impl Device {
                 changes: tokio::sync::watch::channel(0).0,
                 wake: Arc::new(tokio::sync::Notify::new()),
                 tasks: Mutex::new(Vec::new()),
+                chosen_year: Mutex::new(None),
                 dial_retries: std::sync::atomic::AtomicU64::new(0),
             }),
         };
@@ -367,29 +374,83 @@ impl Device {
         }
     }
 
-    /// The agency-year to open: the one opened last time on this device, else the newest the
-    /// server lists.
-    pub async fn current_year(&self) -> Result<i64, DeviceError> {
-        let key = format!("year/{}", self.inner.session.agency_id);
-        if let Some(year) = self.inner.storage.get(&key).await?.and_then(|y| y.parse().ok()) {
-            return Ok(year);
-        }
-        match self.inner.api.years(&self.inner.session.agency_id).await {
-            Ok(years) => {
-                let year = years.into_iter().max().ok_or(DeviceError::NoYear)?;
-                self.inner.storage.set(&key, &year.to_string()).await?;
-                Ok(year)
+    /// The agency's years, oldest first: as saved on this device (refreshed from the server in
+    /// the background, which also fetches a new year's documents so they are here offline), or
+    /// from the server the first time.
+    pub async fn years(&self) -> Result<Vec<i64>, DeviceError> {
+        let key = years_key(&self.inner.session.agency_id);
+        let saved = self.inner.storage.get(&key).await?.and_then(|j| serde_json::from_str::<Vec<i64>>(&j).ok());
+        match saved {
+            Some(years) => {
+                let device = self.clone();
+                self.push_task(tokio::spawn(async move {
+                    if let Err(e) = device.refresh_years().await {
+                        tracing::debug!(error = %e, "refreshing the years failed; keeping the saved list");
+                    }
+                }));
+                Ok(years)
             }
+            None => self.refresh_years().await,
+        }
+    }
+
+    /// Asks the server for the agency's years, saves the list, and brings every year this device
+    /// has not seen onto it in the background (earlier years stay readable offline).
+    pub async fn refresh_years(&self) -> Result<Vec<i64>, DeviceError> {
+        let key = years_key(&self.inner.session.agency_id);
+        let before: Vec<i64> =
+            self.inner.storage.get(&key).await?.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default();
+        let mut years = match self.inner.api.years(&self.inner.session.agency_id).await {
+            Ok(years) => years,
             Err(ApiError::Unauthorized) => {
                 set_connection(&self.inner, Connection::SignedOut);
-                Err(ApiError::Unauthorized.into())
+                return Err(ApiError::Unauthorized.into());
             }
-            Err(e) if e.is_offline() => match self.inner.storage.get(&key).await?.and_then(|y| y.parse().ok()) {
-                Some(year) => Ok(year),
-                None => Err(e.into()),
-            },
-            Err(e) => Err(e.into()),
+            Err(e) => return Err(e.into()),
+        };
+        years.sort_unstable();
+        self.inner.storage.set(&key, &serde_json::to_string(&years).unwrap_or_default()).await?;
+        let new: Vec<i64> = years.iter().copied().filter(|y| !before.contains(y)).collect();
+        if !new.is_empty() && !before.is_empty() {
+            let device = self.clone();
+            self.push_task(tokio::spawn(async move {
+                for year in new {
+                    if let Err(e) = device.agency_year(year).await {
+                        tracing::debug!(year, error = %e, "fetching a new year's documents failed; will retry");
+                    }
+                }
+            }));
         }
+        Ok(years)
+    }
+
+    /// The agency-year to open: the one chosen in this run, else the fiscal year of today
+    /// (Bangkok) when the agency has it, else the latest before it (`app::pick_year`).
+    pub async fn current_year(&self) -> Result<i64, DeviceError> {
+        if let Some(year) = self.inner.chosen_year.lock().ok().and_then(|y| *y) {
+            return Ok(year);
+        }
+        let years = self.years().await?;
+        prongsai_core::app::pick_year(&years, today_fiscal_year()).ok_or(DeviceError::NoYear)
+    }
+
+    /// Opens another of the agency's years (the year switcher).
+    pub async fn set_year(&self, year: i64) -> Result<(), DeviceError> {
+        let mut years = self.years().await?;
+        if !years.contains(&year) {
+            years = self.refresh_years().await?;
+        }
+        if !years.contains(&year) {
+            return Err(DeviceError::UnknownDocument(format!("year {year}")));
+        }
+        if let Ok(mut chosen) = self.inner.chosen_year.lock() {
+            *chosen = Some(year);
+        }
+        // What may be written there now (a year closed meanwhile), when the server answers.
+        if let Err(e) = self.documents(year).await {
+            tracing::debug!(year, error = %e, "refreshing the year's documents failed; using the saved list");
+        }
+        Ok(())
     }
 
     fn remember(&self, year: i64, list: Vec<DocumentEntry>) {
@@ -433,12 +494,17 @@ impl Device {
         if entry.writable {
             return Ok(entry);
         }
+        let closed = |entry: &DocumentEntry| entry.closed.then_some(DeviceError::YearClosed { year });
         match self.documents(year).await {
-            Ok(list) => list
-                .into_iter()
-                .find(|e| e.kind == key.kind && e.division == key.division && e.writable)
-                .ok_or_else(|| DeviceError::ReadOnly { document: key.to_string() }),
-            Err(_) => Err(DeviceError::ReadOnly { document: key.to_string() }),
+            Ok(list) => {
+                let fresh = list.into_iter().find(|e| e.kind == key.kind && e.division == key.division);
+                match fresh {
+                    Some(e) if e.writable => Ok(e),
+                    Some(e) => Err(closed(&e).unwrap_or(DeviceError::ReadOnly { document: key.to_string() })),
+                    None => Err(DeviceError::ReadOnly { document: key.to_string() }),
+                }
+            }
+            Err(_) => Err(closed(&entry).unwrap_or(DeviceError::ReadOnly { document: key.to_string() })),
         }
     }
 
@@ -522,14 +588,20 @@ impl Device {
         let handle = self.handle(&doc_id).await?;
         let meta = CommitMeta::new(message, self.inner.session.username.clone(), now_ms())
             .with_actor(self.inner.actor.clone());
-        let (result, new_changes) = handle
+        let edited = handle
             .with_document_async(move |doc| {
+                // A newer release's document: never written by this one.
+                if let Some(schema) = docs::schema_of(doc).filter(|s| *s > SCHEMA_VERSION) {
+                    return Err(schema);
+                }
                 let before = doc.get_heads();
                 let result = docs::edit(doc, &meta, |tx| change(tx, &meta));
                 let new: Vec<ChangeHash> = doc.get_changes(&before).iter().map(|c| c.hash()).collect();
-                (result, new)
+                Ok((result, new))
             })
             .await?;
+        let (result, new_changes) =
+            edited.map_err(|schema| DeviceError::UpdateRequired { document: key.to_string(), schema })?;
         let result = result?;
         if !new_changes.is_empty() {
             self.inner.storage.add_pending(&doc_id, &new_changes).await?;
@@ -549,15 +621,19 @@ impl Device {
 
     /// Who is signed in, with name, division and roles from the directory; works offline.
     pub async fn session_view(&self, year: i64) -> Result<SessionView, DeviceError> {
-        let writable = self
-            .known_documents(year)
-            .await?
-            .into_iter()
-            .filter(|e| e.writable)
-            .map(|e| DocKey { kind: e.kind, division: e.division })
-            .collect();
+        let entries = self.known_documents(year).await?;
+        let closed = entries.iter().any(|e| e.closed);
+        let writable =
+            entries.into_iter().filter(|e| e.writable).map(|e| DocKey { kind: e.kind, division: e.division }).collect();
         let agency_year = self.agency_year(year).await?;
-        Ok(SessionView::describe(&self.inner.session.server, &self.inner.session.username, &agency_year, writable))
+        let mut view =
+            SessionView::describe(&self.inner.session.server, &self.inner.session.username, &agency_year, writable);
+        view.closed = closed;
+        view.current_year = today_fiscal_year();
+        if let Ok(years) = self.years().await {
+            view.years = years;
+        }
+        Ok(view)
     }
 
     /// Adds a file as evidence of a division's result: the file is prepared (photos downscaled,
@@ -683,6 +759,15 @@ impl Device {
         session::remove(&self.inner.config.data_dir)?;
         Ok(())
     }
+}
+
+fn years_key(agency: &str) -> String {
+    format!("years/{agency}")
+}
+
+/// The fiscal year of today in Bangkok.
+fn today_fiscal_year() -> i64 {
+    i64::from(prongsai_core::Date::from_unix_millis_bangkok(now_ms()).fiscal_year().0)
 }
 
 fn documents_key(agency: &str, year: i64) -> String {

@@ -168,6 +168,11 @@ pub enum AuditAction {
     SecondFactorDisabled,
     SecondFactorReset,
     SecurityChanged,
+    ProfileChanged,
+    DivisionAdded,
+    DivisionChanged,
+    ChainChanged,
+    ItaResultEntered,
     /// An action this build does not know (written by a newer server).
     #[serde(other)]
     Other,
@@ -196,6 +201,11 @@ impl AuditAction {
             AuditAction::SecondFactorDisabled => ("ปิดการยืนยันตัวตนสองขั้นตอน", "second factor turned off"),
             AuditAction::SecondFactorReset => ("ล้างการยืนยันตัวตนสองขั้นตอนของผู้ใช้", "second factor reset"),
             AuditAction::SecurityChanged => ("เปลี่ยนการตั้งค่าความปลอดภัย", "security settings changed"),
+            AuditAction::ProfileChanged => ("แก้ไขข้อมูลหน่วยงาน", "agency profile changed"),
+            AuditAction::DivisionAdded => ("เพิ่มกอง/ฝ่าย", "division added"),
+            AuditAction::DivisionChanged => ("แก้ไขกอง/ฝ่าย", "division changed"),
+            AuditAction::ChainChanged => ("แก้ไขสายการลงนาม", "approval chain changed"),
+            AuditAction::ItaResultEntered => ("บันทึกผลการประเมิน ITA", "ITA result entered"),
             AuditAction::Other => ("รายการอื่น", "other action"),
         }
     }

@@ -56,6 +56,16 @@ impl AgencyYear {
         Ok(year)
     }
 
+    /// The highest schema version among the loaded documents: above [`SCHEMA_VERSION`] means a
+    /// newer release wrote them, and this build must not write into them.
+    pub fn newest_schema(&self) -> i64 {
+        [self.directory.schema, self.plan.schema, self.review.schema, self.memo.schema, self.approvals.schema]
+            .into_iter()
+            .chain(self.results.values().map(|r| r.schema))
+            .max()
+            .unwrap_or(SCHEMA_VERSION)
+    }
+
     /// The fiscal year (BE) the documents are for.
     pub fn fiscal_year(&self) -> i64 {
         if self.directory.year != 0 { self.directory.year } else { self.plan.year }

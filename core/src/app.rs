@@ -67,12 +67,27 @@ pub struct SessionView {
     /// on setting it up, and nothing else answers until they have.
     #[serde(default)]
     pub enroll_second_factor: bool,
+    /// The year is closed by the admin: everything reads, nothing is written.
+    #[serde(default)]
+    pub closed: bool,
+    /// Documents of this year were written by a newer release: this app reads them and writes
+    /// nothing until it is updated.
+    #[serde(default)]
+    pub update_required: bool,
+    /// The agency's years this device knows, oldest first (the year switcher).
+    #[serde(default)]
+    pub years: Vec<i64>,
+    /// The fiscal year of today (Bangkok): the year the app opens on.
+    #[serde(default)]
+    pub current_year: i64,
 }
 
 impl SessionView {
     /// Fills in the person's name, division and roles from the agency's directory.
     pub fn describe(server: &str, username: &str, year: &AgencyYear, writable: Vec<DocKey>) -> SessionView {
         let user = year.directory.users.get(username).cloned().unwrap_or_default();
+        let update_required = year.newest_schema() > crate::model::SCHEMA_VERSION;
+        let writable = if update_required { Vec::new() } else { writable };
         SessionView {
             server: server.to_string(),
             username: username.to_string(),
@@ -86,6 +101,10 @@ impl SessionView {
             roles: user.roles,
             writable,
             enroll_second_factor: false,
+            closed: false,
+            update_required,
+            years: vec![year.directory.year],
+            current_year: year.directory.year,
         }
     }
 
@@ -95,5 +114,30 @@ impl SessionView {
 
     pub fn has_role(&self, role: &Role) -> bool {
         self.roles.contains(role)
+    }
+}
+
+/// The year to open among an agency's `years`: the fiscal year of today when the agency has it,
+/// else the latest before it, else the earliest (an agency whose first year starts later).
+pub fn pick_year(years: &[i64], today: i64) -> Option<i64> {
+    if years.contains(&today) {
+        return Some(today);
+    }
+    years.iter().copied().filter(|y| *y < today).max().or_else(|| years.iter().copied().min())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick_year;
+
+    #[test]
+    fn the_app_opens_on_the_fiscal_year_of_today() {
+        assert_eq!(pick_year(&[2568, 2569, 2570], 2570), Some(2570));
+        // The new year is not started yet: the one before.
+        assert_eq!(pick_year(&[2568, 2569], 2570), Some(2569));
+        // A year started ahead of time does not move the app off today's year.
+        assert_eq!(pick_year(&[2569, 2570, 2571], 2570), Some(2570));
+        assert_eq!(pick_year(&[2572], 2570), Some(2572));
+        assert_eq!(pick_year(&[], 2570), None);
     }
 }

@@ -243,29 +243,49 @@ impl From<FiscalQuarter> for u8 {
 /// When a measure is carried out: one fiscal quarter, a set, or a range ("ไตรมาสที่ ๑ - ๔").
 ///
 /// Stored as one scalar code ("2", "1-4", "1,3") so that two people setting it at once produce an
-/// Automerge conflict the merged view reports, rather than a silently mixed list.
+/// Automerge conflict the merged view reports, rather than a silently mixed list. Wording that
+/// names no quarters we can tell ("ช่วงเทศกาล") is kept as written, code `~` + the text, and
+/// flagged ([`Schedule::written`]) until someone sets the quarters: never dropped.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Schedule {
     /// Bit `q-1` set when quarter `q` is included.
     quarters: u8,
+    /// The schedule as written, when it could not be read as quarters.
+    written: Option<String>,
 }
 
 impl Schedule {
     pub fn single(quarter: FiscalQuarter) -> Schedule {
-        Schedule { quarters: 1 << (quarter.0 - 1) }
+        Schedule { quarters: 1 << (quarter.0 - 1), written: None }
     }
 
     pub fn range(from: FiscalQuarter, to: FiscalQuarter) -> Schedule {
         let (lo, hi) = if from <= to { (from.0, to.0) } else { (to.0, from.0) };
-        Schedule { quarters: (lo..=hi).fold(0, |bits, q| bits | 1 << (q - 1)) }
+        Schedule { quarters: (lo..=hi).fold(0, |bits, q| bits | 1 << (q - 1)), written: None }
     }
 
     pub fn from_quarters(quarters: impl IntoIterator<Item = FiscalQuarter>) -> Schedule {
-        Schedule { quarters: quarters.into_iter().fold(0, |bits, q| bits | 1 << (q.0 - 1)) }
+        Schedule { quarters: quarters.into_iter().fold(0, |bits, q| bits | 1 << (q.0 - 1)), written: None }
     }
 
+    /// Every quarter: "ตลอดปีงบประมาณ".
+    pub fn whole_year() -> Schedule {
+        Schedule::range(FiscalQuarter(1), FiscalQuarter(4))
+    }
+
+    /// A schedule kept as written because it names no quarters this build can tell.
+    pub fn as_written(text: &str) -> Schedule {
+        Schedule { quarters: 0, written: Some(text.trim().to_string()) }
+    }
+
+    /// The text kept as written when it could not be read (shown flagged; printed as is).
+    pub fn written(&self) -> Option<&str> {
+        self.written.as_deref()
+    }
+
+    /// No quarter set and nothing written.
     pub fn is_empty(&self) -> bool {
-        self.quarters == 0
+        self.quarters == 0 && self.written.is_none()
     }
 
     pub fn quarters(&self) -> impl Iterator<Item = FiscalQuarter> + '_ {
@@ -285,8 +305,16 @@ impl Schedule {
         self.quarters().next()
     }
 
-    /// "2", "1-4" (a contiguous run of two or more), "1,3", "1-2,4"; "" when empty.
+    /// "2", "1-4" (a contiguous run of two or more), "1,3", "1-2,4"; "" when empty; `~` and the
+    /// text when kept as written.
     pub fn to_code(&self) -> String {
+        if let Some(text) = &self.written {
+            return format!("{WRITTEN_MARK}{text}");
+        }
+        self.quarters_code()
+    }
+
+    fn quarters_code(&self) -> String {
         let mut runs: Vec<(u8, u8)> = Vec::new();
         for q in self.quarters().map(|q| q.0) {
             match runs.last_mut() {
@@ -297,33 +325,112 @@ impl Schedule {
         runs.iter().map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect::<Vec<_>>().join(",")
     }
 
-    /// Reads "2", "1-4", "1 - 4", "1,3", "๑ - ๔", "ไตรมาสที่ ๑ - ๔", "Q1-Q4"; "" is an empty schedule.
+    /// Reads a schedule as agencies write it, or its code:
+    /// - quarters: "2", "1-4", "1,3", "๑ - ๔", "ไตรมาสที่ ๑ - ๔", "ไตรมาส ๑ ถึง ไตรมาส ๔",
+    ///   "ไตรมาสที่ ๑ และ ๓", "Q1-Q4";
+    /// - the whole year: "ตลอดปีงบประมาณ", "ตลอดปี", "ทั้งปี";
+    /// - months and month ranges, with or without years: "ต.ค. ๖๕ – ก.ย. ๖๖",
+    ///   "ตุลาคม ๒๕๖๕ - มีนาคม ๒๕๖๖", "มกราคม", "ต.ค., ม.ค." (each month counts for its quarter);
+    /// - `~text`, a schedule kept as written.
+    ///
+    /// "" is an empty schedule. A range running backwards across the year's end (ก.ค. – ธ.ค.) or
+    /// across two fiscal years is not a schedule of one year and is refused.
     pub fn parse(text: &str) -> Result<Schedule, ScheduleError> {
+        if let Some(written) = text.strip_prefix(WRITTEN_MARK) {
+            return Ok(Schedule::as_written(written));
+        }
+        let error = || ScheduleError(text.to_string());
         let arabic = crate::thai::to_arabic_digits(text);
-        let cleaned: String = arabic
-            .replace("ไตรมาสที่", "")
-            .replace("ไตรมาส", "")
-            .replace(['Q', 'q'], "")
-            .replace(['–', '—'], "-")
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        if cleaned.is_empty() {
+        let compact: String = arabic.chars().filter(|c| !c.is_whitespace()).collect();
+        if compact.is_empty() {
             return Ok(Schedule::default());
         }
-        let quarter = |s: &str| -> Result<FiscalQuarter, ScheduleError> {
-            s.parse::<u8>().ok().and_then(FiscalQuarter::new).ok_or_else(|| ScheduleError(text.to_string()))
-        };
+        if WHOLE_YEAR.contains(&compact.as_str()) {
+            return Ok(Schedule::whole_year());
+        }
+        let cleaned = compact
+            .replace("ไตรมาสที่", "")
+            .replace("ไตรมาส", "")
+            .replace("ถึง", "-")
+            .replace("และ", ",")
+            .replace(['Q', 'q'], "")
+            .replace(['–', '—', '~'], "-");
         let mut schedule = Schedule::default();
         for part in cleaned.split(',') {
-            let added = match part.split_once('-') {
-                Some((a, b)) => Schedule::range(quarter(a)?, quarter(b)?),
-                None => Schedule::single(quarter(part)?),
+            let ends: Vec<&str> = part.split('-').collect();
+            let added = match ends.as_slice() {
+                [one] => match one.parse::<u8>() {
+                    Ok(q) => Schedule::single(FiscalQuarter::new(q).ok_or_else(error)?),
+                    Err(_) => month_span(month_of(one).ok_or_else(error)?, month_of(one).ok_or_else(error)?)
+                        .ok_or_else(error)?,
+                },
+                [a, b] => match (a.parse::<u8>(), b.parse::<u8>()) {
+                    (Ok(a), Ok(b)) => Schedule::range(
+                        FiscalQuarter::new(a).ok_or_else(error)?,
+                        FiscalQuarter::new(b).ok_or_else(error)?,
+                    ),
+                    _ => {
+                        month_span(month_of(a).ok_or_else(error)?, month_of(b).ok_or_else(error)?).ok_or_else(error)?
+                    }
+                },
+                _ => return Err(error()),
             };
             schedule.quarters |= added.quarters;
         }
         Ok(schedule)
     }
+
+    /// [`Schedule::parse`], or the text kept as written (flagged) when it cannot be read.
+    pub fn read(text: &str) -> Schedule {
+        Schedule::parse(text).unwrap_or_else(|_| Schedule::as_written(text))
+    }
+}
+
+/// The code prefix of a schedule kept as written.
+const WRITTEN_MARK: char = '~';
+
+/// How agencies write "the whole fiscal year" (spaces removed).
+const WHOLE_YEAR: [&str; 5] = ["ตลอดปีงบประมาณ", "ตลอดปี", "ทั้งปี", "ทั้งปีงบประมาณ", "ตลอดทั้งปีงบประมาณ"];
+
+/// A month as written, with its year when one is given: "ต.ค.65", "ตุลาคม2565", "มกราคม".
+fn month_of(text: &str) -> Option<(u8, Option<i32>)> {
+    let split = text.find(|c: char| c.is_ascii_digit()).unwrap_or(text.len());
+    let (name, year) = text.split_at(split);
+    let name = name.trim_end_matches("พ.ศ.").trim_end_matches("พ.ศ").trim_end_matches('.');
+    let month = crate::thai::month_number(name)
+        .or_else(|| crate::thai::month_number(&format!("{name}.")))
+        .filter(|_| !name.is_empty())?;
+    let year = match year {
+        "" => None,
+        digits => {
+            let n: i32 = digits.parse().ok()?;
+            Some(match n {
+                0..=99 => 2500 + n,
+                2400..=2700 => n,
+                _ => return None,
+            })
+        }
+    };
+    Some((month, year))
+}
+
+/// The quarters from month `a` to month `b` of one fiscal year (each month counts for its
+/// quarter), or `None` when the span is not inside one fiscal year.
+fn month_span((a, year_a): (u8, Option<i32>), (b, year_b): (u8, Option<i32>)) -> Option<Schedule> {
+    // Months in fiscal order: October is 0.
+    let index = |m: u8| (usize::from(m) + 2) % 12;
+    let fiscal_year = |m: u8, y: i32| if m >= 10 { y + 1 } else { y };
+    if let (Some(ya), Some(yb)) = (year_a, year_b)
+        && fiscal_year(a, ya) != fiscal_year(b, yb)
+    {
+        return None;
+    }
+    let (from, to) = (index(a), index(b));
+    if from > to {
+        return None;
+    }
+    let quarters = (from..=to).map(|i| FiscalQuarter((i / 3) as u8 + 1));
+    Some(Schedule::from_quarters(quarters))
 }
 
 /// A schedule that could not be read.
@@ -412,16 +519,42 @@ mod tests {
             ("Q1-Q4", "1-4"),
             ("1–2, 4", "1-2,4"),
             ("", ""),
+            ("ตลอดปีงบประมาณ", "1-4"),
+            ("ตลอดปี งบประมาณ", "1-4"),
+            ("ต.ค. ๖๕ – ก.ย. ๖๖", "1-4"),
+            ("ตุลาคม ๒๕๖๕ - มีนาคม ๒๕๖๖", "1-2"),
+            ("พฤศจิกายน - กุมภาพันธ์", "1-2"),
+            ("ม.ค. - มิ.ย. 2566", "2-3"),
+            ("กรกฎาคม", "4"),
+            ("ต.ค., ม.ค., ก.ค.", "1-2,4"),
+            ("ไตรมาส 1 ถึง ไตรมาส 3", "1-3"),
+            ("ไตรมาสที่ ๑ และ ๓", "1,3"),
+            ("ไตรมาสที่ ๑, ๒ และ ๔", "1-2,4"),
+            ("Q2 - Q3", "2-3"),
+            ("~ช่วงเทศกาลสงกรานต์", "~ช่วงเทศกาลสงกรานต์"),
         ];
         for (input, code) in cases {
             assert_eq!(Schedule::parse(input).map(|s| s.to_code()), Ok(code.to_string()), "{input}");
         }
-        for bad in ["5", "0-2", "หนึ่ง", "1-"] {
+        for bad in ["5", "0-2", "หนึ่ง", "1-", "ก.ค. - ธ.ค.", "ต.ค. ๖๕ - ต.ค. ๖๖", "1-2-3"]
+        {
             assert!(Schedule::parse(bad).is_err(), "{bad}");
         }
         let s = Schedule::parse("1-4").expect("valid");
         assert_eq!(s.last_quarter().map(FiscalQuarter::number), Some(4));
         assert_eq!(s.first_quarter().map(FiscalQuarter::number), Some(1));
         assert!(Schedule::parse("").expect("valid").last_quarter().is_none());
+    }
+
+    #[test]
+    fn unreadable_schedules_are_kept_as_written_and_flagged() {
+        let kept = Schedule::read(" ช่วงเทศกาลสงกรานต์ ");
+        assert_eq!(kept.written(), Some("ช่วงเทศกาลสงกรานต์"));
+        assert!(!kept.is_empty());
+        assert_eq!(kept.quarters().count(), 0);
+        // Its code reads back the same, so it survives the document.
+        assert_eq!(Schedule::parse(&kept.to_code()), Ok(kept.clone()));
+        assert_eq!(Schedule::read("ไตรมาสที่ ๒").written(), None);
+        assert_eq!(Schedule::read("ก.ค. - ธ.ค.").written(), Some("ก.ค. - ธ.ค."));
     }
 }

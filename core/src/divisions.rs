@@ -86,6 +86,7 @@ mod tests {
                     name: name.into(),
                     aliases: aliases.iter().map(|a| a.to_string()).collect(),
                     pos: id.into(),
+                    retired: false,
                 },
             );
         };

@@ -665,6 +665,35 @@ pub mod directory {
         Ok(())
     }
 
+    /// Writes the agency's profile (name, letterhead, divisions, approval chain) into a year's
+    /// directory. Divisions are never removed (a retired one is marked); steps no longer in the
+    /// chain are.
+    pub fn apply_profile(tx: &mut Transaction<'_>, profile: &crate::profile::AgencyProfile) -> Result<(), DocError> {
+        autosurgeon::reconcile_prop(tx, &ROOT, "agency", profile.agency())?;
+        let divisions = ensure_map(tx, &ROOT, "divisions")?;
+        for (id, division) in profile.directory_divisions() {
+            autosurgeon::reconcile_prop(tx, &divisions, id.as_str(), &division)?;
+        }
+        let steps = ensure_map(tx, &ROOT, "approval_steps")?;
+        let wanted = profile.directory_steps();
+        let existing: Vec<String> = tx.keys(&steps).collect();
+        for gone in existing.iter().filter(|id| !wanted.contains_key(*id)) {
+            tx.delete(&steps, gone.as_str())?;
+        }
+        for (id, step) in wanted {
+            autosurgeon::reconcile_prop(tx, &steps, id.as_str(), &step)?;
+        }
+        Ok(())
+    }
+
+    /// Names a division's results document in the directory's list.
+    pub fn set_results_url(tx: &mut Transaction<'_>, division: &str, url: &str) -> Result<(), DocError> {
+        let documents = ensure_map(tx, &ROOT, "documents")?;
+        let results = ensure_map(tx, &documents, "results")?;
+        tx.put(&results, division, url)?;
+        Ok(())
+    }
+
     /// The ITA criteria the agency-year prints under (see `DirectoryDoc::criteria`).
     pub fn set_criteria(tx: &mut Transaction<'_>, criteria: &[crate::ita::Criteria]) -> Result<(), DocError> {
         let json = serde_json::to_string(criteria).map_err(|e| DocError::Invalid(e.to_string()))?;
@@ -687,6 +716,19 @@ pub mod approvals {
         let map = ensure_map(tx, &ROOT, "signatures")?;
         autosurgeon::reconcile_prop(tx, &map, step, signature)?;
         Ok(())
+    }
+}
+
+/// The schema version a document says it was written under.
+pub fn schema_of(doc: &impl ReadDoc) -> Option<i64> {
+    match doc.get(&ROOT, "schema").ok().flatten() {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Int(n) => Some(*n),
+            ScalarValue::Uint(n) => i64::try_from(*n).ok(),
+            ScalarValue::F64(n) => Some(*n as i64),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

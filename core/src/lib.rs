@@ -22,6 +22,7 @@ pub mod incoming;
 pub mod ita;
 pub mod model;
 pub mod position;
+pub mod profile;
 pub mod report_format;
 pub mod report_model;
 pub mod sample;

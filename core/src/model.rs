@@ -236,8 +236,8 @@ string_enum!(
 /// Implements `Hydrate`/`Reconcile` for [`Schedule`] as its one-scalar code ("1-4").
 impl Hydrate for Schedule {
     fn hydrate_string(s: &str) -> Result<Self, HydrateError> {
-        // A code this build cannot read shows as "no quarter set" rather than failing the plan.
-        Ok(Schedule::parse(s).unwrap_or_default())
+        // A code this build cannot read is kept as written (flagged) rather than failing the plan.
+        Ok(Schedule::read(s))
     }
 }
 
@@ -300,6 +300,9 @@ pub struct Agency {
     #[autosurgeon(missing = "Default::default")]
     pub website: String,
     pub letterhead: Letterhead,
+    /// The office's postal address, for the letterhead.
+    #[autosurgeon(missing = "Default::default")]
+    pub address: String,
 }
 
 /// What the memo's header repeats every year.
@@ -318,9 +321,12 @@ pub struct Letterhead {
 pub struct Division {
     /// Canonical name: "สำนักปลัด".
     pub name: String,
-    /// Other spellings that mean this division: "สำนักงานปลัด".
+    /// Other spellings that mean this division: "สำนักงานปลัด" (and its names before a rename).
     pub aliases: Vec<String>,
     pub pos: String,
+    /// No longer offered for new assignments; its documents stay readable.
+    #[autosurgeon(missing = "Default::default")]
+    pub retired: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
@@ -399,6 +405,20 @@ pub struct Measure {
     pub published_result: Text,
     /// ข้อเสนอ
     pub suggestion: Text,
+    /// The measure of last year this one continues (set when a year is started from the one
+    /// before), with that year's ข้อเสนอ: this year's input.
+    #[autosurgeon(missing = "Default::default")]
+    pub continues: Option<Continued>,
+}
+
+/// Where a measure came from when its year was started from the year before.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct Continued {
+    /// Fiscal year, BE.
+    pub year: i64,
+    pub measure: MeasureId,
+    /// That measure's ข้อเสนอ as it stood when the year was started.
+    pub suggestion: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]

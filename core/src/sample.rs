@@ -38,6 +38,8 @@ pub struct AgencyRecord {
     pub phone: String,
     #[serde(default)]
     pub website: String,
+    #[serde(default)]
+    pub address: String,
     pub letterhead: LetterheadRecord,
 }
 
@@ -55,6 +57,8 @@ pub struct DivisionRecord {
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    #[serde(default)]
+    pub retired: bool,
 }
 
 #[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
@@ -68,6 +72,17 @@ pub struct MeasureRecord {
     pub schedule: String,
     #[serde(default)]
     pub published_result: String,
+    #[serde(default)]
+    pub suggestion: String,
+    /// The measure of the year before that this one continues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<ContinuedRecord>,
+}
+
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+pub struct ContinuedRecord {
+    pub year: i64,
+    pub measure: String,
     #[serde(default)]
     pub suggestion: String,
 }
@@ -164,8 +179,6 @@ pub enum FixtureError {
     Json(#[from] serde_json::Error),
     #[error("measure {measure}: no division is called {name:?}")]
     UnknownDivision { measure: String, name: String },
-    #[error("measure {measure}: {source}")]
-    Schedule { measure: String, source: crate::calendar::ScheduleError },
     #[error("memo date: {0}")]
     Date(#[from] crate::calendar::IsoDateError),
     #[error(transparent)]
@@ -191,13 +204,8 @@ impl AgencyFixture {
     /// result entry for each of its measures, so that two devices of one division never create the
     /// same result concurrently for the plan they start from.
     pub fn typed_documents(&self, created_at_ms: i64) -> Result<TypedDocuments, FixtureError> {
-        let division_keys = position::spread(self.divisions.len());
-        let divisions: BTreeMap<DivisionId, Division> = self
-            .divisions
-            .iter()
-            .zip(division_keys)
-            .map(|(d, pos)| (d.id.clone(), Division { name: d.name.clone(), aliases: d.aliases.clone(), pos }))
-            .collect();
+        let profile = crate::profile::AgencyProfile::from_fixture(self);
+        let divisions = profile.directory_divisions();
 
         let mut measures = BTreeMap::new();
         let mut results: BTreeMap<DivisionId, ResultsDoc> = BTreeMap::new();
@@ -228,8 +236,7 @@ impl AgencyFixture {
                     (format!("{}-{}", record.id, i + 1), Method { pos, text: text.as_str().into() })
                 })
                 .collect();
-            let schedule = Schedule::parse(&record.schedule)
-                .map_err(|source| FixtureError::Schedule { measure: record.id.clone(), source })?;
+            let schedule = Schedule::read(&record.schedule);
             measures.insert(
                 record.id.clone(),
                 Measure {
@@ -240,6 +247,11 @@ impl AgencyFixture {
                     schedule,
                     published_result: record.published_result.as_str().into(),
                     suggestion: record.suggestion.as_str().into(),
+                    continues: record.continues.as_ref().map(|c| Continued {
+                        year: c.year,
+                        measure: c.measure.clone(),
+                        suggestion: c.suggestion.clone(),
+                    }),
                 },
             );
         }
@@ -281,23 +293,6 @@ impl AgencyFixture {
             drafter_position: memo_record.drafter_position.clone(),
         };
 
-        let approval_steps = self
-            .approval_chain
-            .iter()
-            .zip(position::spread(self.approval_chain.len()))
-            .map(|(s, pos)| {
-                (
-                    s.id.clone(),
-                    ApprovalStep {
-                        pos,
-                        title: s.title.clone(),
-                        name: s.name.clone(),
-                        position: s.position.clone(),
-                        approver: s.approver.clone(),
-                    },
-                )
-            })
-            .collect();
         let users = self
             .accounts
             .iter()
@@ -314,31 +309,15 @@ impl AgencyFixture {
             })
             .collect();
         let (schema, kind, _, year) = self.head(DocKind::Directory);
-        let a = &self.agency;
         let directory = DirectoryDoc {
             schema,
             kind,
-            agency: Agency {
-                id: a.id.clone(),
-                name: a.name.clone(),
-                short_name: a.short_name.clone(),
-                kind: a.kind.clone(),
-                subdistrict: a.subdistrict.clone(),
-                district: a.district.clone(),
-                province: a.province.clone(),
-                phone: a.phone.clone(),
-                website: a.website.clone(),
-                letterhead: Letterhead {
-                    department: a.letterhead.department.clone(),
-                    reference_prefix: a.letterhead.reference_prefix.clone(),
-                    glossary: a.letterhead.glossary.clone(),
-                },
-            },
+            agency: profile.agency(),
             year,
             divisions,
             users,
             actors: BTreeMap::new(),
-            approval_steps,
+            approval_steps: profile.directory_steps(),
             documents: DocumentUrls::default(),
             // The server writes the criteria the year prints under.
             criteria: String::new(),

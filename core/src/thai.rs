@@ -148,7 +148,7 @@ pub fn parse_date_be(text: &str) -> Result<Date, DateParseError> {
     Date::from_be(year_be, month, day).ok_or(DateParseError::NoSuchDay)
 }
 
-fn month_number(text: &str) -> Option<u8> {
+pub(crate) fn month_number(text: &str) -> Option<u8> {
     if let Ok(n) = text.parse::<u8>() {
         return (1..=12).contains(&n).then_some(n);
     }
@@ -183,6 +183,9 @@ pub fn quarter_label(quarter: FiscalQuarter) -> String {
 
 /// "ไตรมาสที่ ๑ - ๔", "ไตรมาสที่ ๒", "ไตรมาสที่ ๑, ๓": the seed's wording for a schedule.
 pub fn schedule_label(schedule: &Schedule) -> String {
+    if let Some(written) = schedule.written() {
+        return to_thai_digits(written);
+    }
     to_thai_digits(&format!("ไตรมาสที่ {}", schedule.to_code().replace('-', " - ").replace(',', ", ")))
 }
 

@@ -69,6 +69,9 @@ pub struct DocumentEntry {
     /// Whether the caller may write it (the server enforces this either way).
     #[serde(default)]
     pub writable: bool,
+    /// Its year is closed: nobody writes it until the admin reopens the year.
+    #[serde(default)]
+    pub closed: bool,
 }
 
 impl DocumentEntry {
@@ -199,6 +202,8 @@ pub enum ErrorKind {
     SecondFactorWrong,
     /// The agency requires a second factor of this user: enrol first (`/api/me/second-factor`). 403.
     EnrollSecondFactor,
+    /// The year is closed by the agency's admin: nothing in it may change until reopened. 409.
+    YearClosed,
     /// The server cannot confirm writes now (storage failure, shutting down). 503.
     Unavailable,
     /// A fault on the server. 500.
@@ -232,6 +237,7 @@ impl ErrorKind {
             ErrorKind::SecondFactorRequired => "second_factor_required",
             ErrorKind::SecondFactorWrong => "second_factor_wrong",
             ErrorKind::EnrollSecondFactor => "enroll_second_factor",
+            ErrorKind::YearClosed => "year_closed",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
             ErrorKind::Other => "other",
@@ -245,7 +251,11 @@ impl ErrorKind {
             ErrorKind::Forbidden | ErrorKind::ReadOnly | ErrorKind::EnrollSecondFactor => 403,
             ErrorKind::NotFound => 404,
             ErrorKind::Invalid => 400,
-            ErrorKind::OutOfOrder | ErrorKind::UsernameTaken | ErrorKind::LastAdmin | ErrorKind::AlreadyExists => 409,
+            ErrorKind::OutOfOrder
+            | ErrorKind::UsernameTaken
+            | ErrorKind::LastAdmin
+            | ErrorKind::AlreadyExists
+            | ErrorKind::YearClosed => 409,
             ErrorKind::RateLimited => 429,
             ErrorKind::TooLarge => 413,
             ErrorKind::UnsupportedType => 415,
@@ -257,7 +267,7 @@ impl ErrorKind {
     }
 
     /// Every kind, for tests that check each is named and numbered once.
-    pub const ALL: [ErrorKind; 22] = [
+    pub const ALL: [ErrorKind; 23] = [
         ErrorKind::Unauthorized,
         ErrorKind::Forbidden,
         ErrorKind::ReadOnly,
@@ -277,6 +287,7 @@ impl ErrorKind {
         ErrorKind::SecondFactorRequired,
         ErrorKind::SecondFactorWrong,
         ErrorKind::EnrollSecondFactor,
+        ErrorKind::YearClosed,
         ErrorKind::Unavailable,
         ErrorKind::Internal,
         ErrorKind::Other,
@@ -287,6 +298,56 @@ impl std::fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// One fiscal year of an agency, as the year switcher and the admin see it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct YearInfo {
+    /// Fiscal year, BE.
+    pub year: i64,
+    /// Closed by the admin: every document reads `writable: false`.
+    #[serde(default)]
+    pub closed: bool,
+    /// Why it was last closed or reopened.
+    #[serde(default)]
+    pub reason: String,
+    /// The year it was started from.
+    #[serde(default)]
+    pub continues: Option<i64>,
+    /// The agency's ITA result of this assessment year, once entered.
+    #[serde(default)]
+    pub ita_result: Option<crate::profile::ItaResult>,
+}
+
+/// `GET /api/agencies/{agency}/profile`: the agency's profile, its years, and the fiscal year of
+/// today (Bangkok).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AgencyOverview {
+    pub profile: crate::profile::AgencyProfile,
+    pub years: Vec<YearInfo>,
+    pub current_year: i64,
+}
+
+/// `POST /api/agencies/{agency}/years`: start a year, blank or from another year's plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StartYear {
+    pub year: i64,
+    /// Copy this year's plan (measures, methods, divisions, schedules).
+    #[serde(default)]
+    pub from: Option<i64>,
+}
+
+/// What starting a year answers (201 when created, 200 when `…/next` found it made already).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct YearStarted {
+    pub year: i64,
+}
+
+/// `POST …/years/{year}/close` and `…/reopen`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct YearReason {
+    #[serde(default)]
+    pub reason: String,
 }
 
 #[cfg(test)]
@@ -301,7 +362,7 @@ mod tests {
             assert_eq!(serde_json::from_str::<ErrorKind>(&json).expect("parses"), kind);
         }
         // A newer server's kind is not an error for an older client.
-        let body: ErrorBody = serde_json::from_str(r#"{"error":"x","kind":"year_closed"}"#).expect("parses");
+        let body: ErrorBody = serde_json::from_str(r#"{"error":"x","kind":"some_future_kind"}"#).expect("parses");
         assert_eq!(body.kind, ErrorKind::Other);
         // An older server sent no kind at all.
         let body: ErrorBody = serde_json::from_str(r#"{"error":"x"}"#).expect("parses");
@@ -313,7 +374,13 @@ mod tests {
         let conflicts: Vec<_> = ErrorKind::ALL.into_iter().filter(|k| k.status() == 409).collect();
         assert_eq!(
             conflicts,
-            [ErrorKind::OutOfOrder, ErrorKind::UsernameTaken, ErrorKind::LastAdmin, ErrorKind::AlreadyExists]
+            [
+                ErrorKind::OutOfOrder,
+                ErrorKind::UsernameTaken,
+                ErrorKind::LastAdmin,
+                ErrorKind::AlreadyExists,
+                ErrorKind::YearClosed
+            ]
         );
     }
 

@@ -404,13 +404,14 @@ fn rows_to_plan(source: &str, table: &[Vec<String>], year: &AgencyYear) -> Resul
         if division_ids.is_empty() && rejected.is_empty() {
             rejected.push("ไม่ได้ระบุผู้รับผิดชอบ · no responsible division".to_string());
         }
-        let schedule = match Schedule::parse(cell(columns.schedule)) {
-            Ok(s) => s.to_code(),
-            Err(e) => {
-                rejected.push(format!("อ่านไตรมาสไม่ได้: \"{}\" · {e}", cell(columns.schedule)));
-                String::new()
-            }
-        };
+        // Wording that names no quarters is kept as written and flagged, never dropped.
+        let schedule = Schedule::read(cell(columns.schedule));
+        if let Some(written) = schedule.written() {
+            notes.push(format!(
+                "อ่านไตรมาสจาก \"{written}\" ไม่ได้ เก็บไว้ตามที่เขียน โปรดเลือกไตรมาส · schedule kept as written"
+            ));
+        }
+        let schedule = schedule.to_code();
         let methods = cell_lines(cell(columns.methods));
         let suggestion = columns.suggestion.map(|c| cell(c).to_string()).unwrap_or_default();
         for text in std::iter::once(&title).chain(&methods).chain(std::iter::once(&suggestion)) {

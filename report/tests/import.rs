@@ -122,7 +122,8 @@ fn csv_in_utf8_and_windows_874_reads_with_a_report_for_every_row() {
                 (3, Outcome::Corrected),
                 (4, Outcome::Rejected),
                 (5, Outcome::Rejected),
-                (6, Outcome::Rejected)
+                // A quarter that does not exist is kept as written and flagged, never dropped.
+                (6, Outcome::Corrected)
             ],
             "{source}: {:#?}",
             report.rows
@@ -132,7 +133,9 @@ fn csv_in_utf8_and_windows_874_reads_with_a_report_for_every_row() {
         assert!(notes(3).contains("ตัดเลขลำดับ"), "{}", notes(3));
         assert!(notes(4).contains("ไม่มีชื่อมาตรการ"), "{}", notes(4));
         assert!(notes(5).contains("กองสวัสดิการ"), "unknown division named: {}", notes(5));
-        assert!(notes(6).contains("ไตรมาส"), "{}", notes(6));
+        assert!(notes(6).contains("ไตรมาส 7") && notes(6).contains("เก็บไว้ตามที่เขียน"), "{}", notes(6));
+        let kept = report.measures.iter().find(|m| m.title == "การตรวจสอบภายใน").expect("row 6 is kept");
+        assert_eq!(prongsai_core::Schedule::parse(&kept.schedule).expect("a code").written(), Some("ไตรมาส 7"));
         let first = &report.measures[0];
         assert_eq!(first.methods, ["แจ้ง Admin เว็บไซต์", "เพิ่มช่องทาง Live Chat"]);
         assert_eq!(first.divisions, ["palad", "klang"]);

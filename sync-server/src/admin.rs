@@ -351,6 +351,7 @@ pub async fn bind_approver<D: Database>(
     }
     let rows = app.db.documents_of(agency.to_string(), year).await?;
     let directory = rows.iter().find(|r| r.kind == DocKind::Directory).ok_or(AppError::NotFound)?;
+    crate::years::ensure_open(app, agency, year).await?;
     let (step_id, approver_name) = (step.to_string(), approver.map(str::to_string));
     app.server_edit_as(directory, "กำหนดผู้ลงนาม", &actor.username, move |tx, _| {
         prongsai_core::docs::directory::set_step_approver(tx, &step_id, approver_name.as_deref())
@@ -360,6 +361,12 @@ pub async fn bind_approver<D: Database>(
         AppError::Doc(missing @ prongsai_core::DocError::NotFound { .. }) => AppError::BadRequest(missing.to_string()),
         other => other,
     })?;
+    // The binding is the chain's: the profile keeps it, and every open year signs by it.
+    let mut profile = crate::agency::profile(app, agency).await?;
+    if let Some(chain_step) = profile.approval_chain.iter_mut().find(|s| s.id == step) {
+        chain_step.approver = approver.map(str::to_string);
+        crate::agency::save(app, agency, &profile).await?;
+    }
     app.audit(
         agency,
         actor,
@@ -445,15 +452,14 @@ async fn directories<D: Database>(app: &App<D>, agency: &str) -> Result<Vec<Dire
     Ok(out)
 }
 
-/// A division must be one the agency's (latest) directory knows.
+/// A division must be one of the agency's, not retired.
 async fn check_division<D: Database>(app: &App<D>, agency: &str, division: Option<&str>) -> Result<(), AppError> {
     let Some(division) = division else { return Ok(()) };
-    let directories = directories(app, agency).await?;
-    match directories.first() {
-        Some(latest) if !latest.divisions.contains_key(division) => {
-            Err(AppError::BadRequest(format!("the agency has no division {division:?}")))
-        }
-        _ => Ok(()),
+    let profile = crate::agency::profile(app, agency).await?;
+    if profile.active_divisions().any(|d| d.id == division) {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(format!("the agency has no division {division:?} in use")))
     }
 }
 

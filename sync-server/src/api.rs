@@ -135,6 +135,8 @@ pub fn route_table<D: Database>() -> RouteTable<D> {
         .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/status", status::<D>)
         .post(Scope::Agency, "/api/agencies/{agency}/years/{year}/approvals/{step}", sign::<D>);
     crate::admin::routes(&mut t);
+    crate::agency::routes(&mut t);
+    crate::years::routes(&mut t);
     crate::second_factor::routes(&mut t);
     crate::web::routes(&mut t);
     crate::reports::routes(&mut t);
@@ -466,6 +468,7 @@ async fn documents<D: Database>(
         rows.into_iter()
             .map(|row| DocumentEntry {
                 writable: peer.may_write(&row),
+                closed: row.closed,
                 url: format!("automerge:{}", row.doc_id),
                 kind: row.kind,
                 division: row.division,
@@ -523,6 +526,7 @@ async fn sign<D: Database>(
         return Err(AppError::BadRequest("returning the memo needs a comment saying why".into()));
     }
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
+    crate::years::ensure_open(&app, &agency, year).await?;
     let report = Report::build(&agency_year);
     let chain = prongsai_core::signing::chain(&agency_year, &report);
     let index = prongsai_core::signing::may_sign(&chain, &step, &caller.user.username, &caller.user.roles).map_err(

@@ -227,6 +227,9 @@ pub struct Inner<D> {
     refused: crate::sync::RefusedChanges,
     /// Agencies' security settings, read on every request (see `second_factor::security`).
     security: Mutex<HashMap<String, prongsai_core::admin::AgencySecurity>>,
+    /// Per agency: held while a year or a division's documents are being created, so that two
+    /// requests at once create them once (the registry's unique key covers other processes).
+    year_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Clone)]
@@ -296,6 +299,7 @@ impl<D: Database> App<D> {
                 next_connection: AtomicU64::new(1),
                 refused: crate::sync::RefusedChanges::default(),
                 security: Mutex::new(HashMap::new()),
+                year_locks: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -329,6 +333,14 @@ impl<D: Database> App<D> {
         self.metrics.connections_opened.fetch_add(1, Ordering::Relaxed);
         self.metrics.connections_open.fetch_add(1, Ordering::Relaxed);
         (LiveGuard { app: self.clone(), user_id: auth.user.id, id }, closed)
+    }
+
+    /// The lock held while an agency's documents are created.
+    pub fn year_lock(&self, agency: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.year_locks.lock() {
+            Ok(mut locks) => locks.entry(agency.to_string()).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
     }
 
     pub fn cached_security(&self, agency: &str) -> Option<prongsai_core::admin::AgencySecurity> {

@@ -7,6 +7,7 @@
 //! Invariant: a change is confirmed to a client only after the chunk holding it has committed.
 
 pub mod admin;
+pub mod agency;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod second_factor;
 pub mod storage;
 pub mod sync;
 pub mod web;
+pub mod years;
 
 use std::future::Future;
 use std::time::Duration;

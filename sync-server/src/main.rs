@@ -193,7 +193,10 @@ impl Limits {
 
 #[derive(Subcommand)]
 enum AgencyCommand {
-    /// Create an agency, optionally with a year's documents from a fixture file.
+    /// Create an agency. Without --fixture: an empty agency and its first admin, printed as
+    /// `{"agency": ID, "admin": {"username": …, "password": …}}` (the password is generated and
+    /// shown once, or read from stdin with --password-stdin); everything else is set up in the
+    /// app or on the web. With --fixture: the agency and one year's documents from the file.
     Create {
         #[command(flatten)]
         data: DataDir,
@@ -204,6 +207,9 @@ enum AgencyCommand {
         /// A fixture JSON (as core/fixtures/pakchong-2565.json) to create a year's documents from.
         #[arg(long)]
         fixture: Option<PathBuf>,
+        /// Read the first admin's password from stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// Set the agency's emblem (Garuda, PNG or JPEG): printed at the top of its memo.
     Emblem {
@@ -446,7 +452,20 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("wrote {} ({} bytes, {} ms)", output.display(), bytes.len(), started.elapsed().as_millis());
         }
         Command::Agency { command } => match command {
-            AgencyCommand::Create { data, id, name, fixture } => {
+            AgencyCommand::Create { data, id, name, fixture: None, password_stdin } => {
+                let app = open(&data, local()).await?;
+                let password = read_password(password_stdin)?;
+                let admin = prongsai_sync_server::agency::create_agency(&app, &Actor::operator(), &id, &name, password)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                app.repos.stop_all().await;
+                let shown = serde_json::json!({
+                    "agency": id,
+                    "admin": { "username": admin.username, "password": admin.password },
+                });
+                println!("{shown}");
+            }
+            AgencyCommand::Create { data, id, name, fixture: Some(path), .. } => {
                 let app = open(&data, local()).await?;
                 provision::validate_username(&id).context("an agency id follows the username rules")?;
                 if app.db.agency(id.clone()).await?.is_none() {
@@ -460,13 +479,12 @@ async fn main() -> anyhow::Result<()> {
                     )
                     .await?;
                 }
-                if let Some(path) = fixture {
-                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-                    let mut fixture = prongsai_core::sample::AgencyFixture::parse(&text)?;
-                    fixture.agency.id = id.clone();
-                    let rows = provision::create_agency_year(&app, &fixture).await?;
-                    eprintln!("created {} documents for {id}, year {}", rows.len(), fixture.year);
-                }
+                let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                let mut fixture = prongsai_core::sample::AgencyFixture::parse(&text)?;
+                fixture.agency.id = id.clone();
+                let rows = provision::create_agency_year(&app, &fixture).await?;
+                provision::keep_profile(&app, &fixture).await?;
+                eprintln!("created {} documents for {id}, year {}", rows.len(), fixture.year);
                 app.repos.stop_all().await;
                 println!("{}", serde_json::json!({ "id": id, "name": name }));
             }

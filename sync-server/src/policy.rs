@@ -2,7 +2,8 @@
 //! depends on the peer's session and user (agency, roles, division) and the document's
 //! registration (agency, kind, division), through core's [`may_write`] rule.
 //!
-//! Decisions are live: [`Access::invalidate`] (revocation, a role change) bumps an epoch, every
+//! Decisions are live: [`Access::invalidate`] (revocation, a role change, a year closed or
+//! reopened) bumps an epoch, every
 //! open policy stream recomputes, and samod applies the new decision to open connections.
 
 use std::collections::HashMap;
@@ -52,8 +53,10 @@ impl Peer {
             })
     }
 
+    /// Whether this session may write `doc` now: never in a closed year.
     pub fn may_write(&self, doc: &DocumentRow) -> bool {
         !self.read_only
+            && !doc.closed
             && doc.agency_id == self.agency_id
             && may_write(
                 &Principal { roles: &self.roles, division: self.division.as_deref() },
@@ -102,6 +105,7 @@ impl<D: Database> Access<D> {
         match self.caches.lock() {
             Ok(mut caches) => {
                 caches.peers.clear();
+                caches.documents.clear();
                 caches.authors.clear();
                 caches.session_actors.clear();
                 self.epoch.send_modify(|n| *n += 1);
@@ -172,6 +176,7 @@ impl<D: Database> Access<D> {
         match self.author(&doc.agency_id, actor).await {
             Some(user) => {
                 !user.disabled
+                    && !doc.closed
                     && may_write(
                         &Principal { roles: &user.roles, division: user.division.as_deref() },
                         doc.kind,
@@ -187,10 +192,12 @@ impl<D: Database> Access<D> {
         if let Some(row) = self.caches.lock().ok().and_then(|c| c.documents.get(doc_id).cloned()) {
             return Some(row);
         }
+        let since = self.current_epoch();
         let row = self.db.document(doc_id.to_string()).await.ok().flatten()?;
-        if let Ok(mut caches) = self.caches.lock() {
+        // A year closed or reopened meanwhile bumped the epoch: this row may be stale.
+        self.cache_if_current(since, |caches| {
             caches.documents.insert(doc_id.to_string(), row.clone());
-        }
+        });
         Some(row)
     }
 

@@ -92,7 +92,6 @@ pub async fn create_agency_year<D: Database>(
     let now = now_ms();
     let typed = fixture.typed_documents(now).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let meta = CommitMeta::new("สร้างเอกสารประจำปี", "server", now).with_actor(app.write_actor.clone());
-    let repo = app.repos.get(&agency_id).await?;
 
     let mut created: Vec<DocumentRow> = Vec::new();
     let mut urls = DocumentUrls::default();
@@ -105,19 +104,11 @@ pub async fn create_agency_year<D: Database>(
     for (division, doc) in &typed.results {
         pending.push((DocKey::results(division), docs::create(doc, &meta)?));
     }
+    // Who wrote with which actor, as the newest year before knows it: sessions issued before
+    // this year existed write into it too.
+    let known_actors = newest_directory(app, &agency_id).await?.map(|d| d.actors).unwrap_or_default();
     for (key, doc) in pending {
-        let heads = doc.get_heads();
-        let handle = repo.repo.create(doc).await?;
-        // Registered (and so visible to devices) only once stored.
-        app.confirm_stored(&handle.document_id().to_string(), &heads).await?;
-        let row = DocumentRow {
-            doc_id: handle.document_id().to_string(),
-            agency_id: agency_id.clone(),
-            year,
-            kind: key.kind,
-            division: key.division.clone(),
-        };
-        app.db.document_register(row.clone()).await?;
+        let row = create_document(app, &agency_id, year, &key, doc).await?;
         let url = format!("automerge:{}", row.doc_id);
         match (&key.kind, &key.division) {
             (DocKind::Plan, _) => urls.plan = url,
@@ -133,6 +124,9 @@ pub async fn create_agency_year<D: Database>(
     }
     let mut directory = typed.directory;
     directory.documents = urls;
+    for (actor, info) in known_actors {
+        directory.actors.entry(actor).or_insert(info);
+    }
     // The ITA criteria the year prints under, for devices that may not know them.
     let criteria =
         crate::criteria::for_year(&crate::criteria::reference(&app.db).await?, year, &directory.criteria_form);
@@ -148,20 +142,77 @@ pub async fn create_agency_year<D: Database>(
         },
     );
     let directory = docs::create(&directory, &meta)?;
-    let heads = directory.get_heads();
-    let handle = repo.repo.create(directory).await?;
+    let row = create_document(app, &agency_id, year, &DocKey::of(DocKind::Directory), directory).await?;
+    created.insert(0, row);
+    // All of the year is registered in one transaction: a year exists whole or not at all, and
+    // the registry's key (agency, year, kind, division) lets only one of two concurrent
+    // creations (in any process on this database) register.
+    register(app, created.clone()).await.map_err(|e| match e {
+        AppError::Db(crate::db::DbError::Conflict(_)) => {
+            AppError::Conflict(ErrorKind::AlreadyExists, format!("{agency_id} already has documents for {year}"))
+        }
+        other => other,
+    })?;
+    tracing::info!(agency = %agency_id, year, documents = created.len(), "created an agency-year");
+    Ok(created)
+}
+
+/// Creates one document of an agency-year in the agency's repo; answers once it is stored. The
+/// caller registers it (and only then can anyone sync it).
+pub async fn create_document<D: Database>(
+    app: &App<D>,
+    agency_id: &str,
+    year: i64,
+    key: &DocKey,
+    doc: prongsai_core::automerge::Automerge,
+) -> Result<DocumentRow, AppError> {
+    let repo = app.repos.get(agency_id).await?;
+    let heads = doc.get_heads();
+    let handle = repo.repo.create(doc).await?;
     app.confirm_stored(&handle.document_id().to_string(), &heads).await?;
     let row = DocumentRow {
         doc_id: handle.document_id().to_string(),
-        agency_id: agency_id.clone(),
+        agency_id: agency_id.to_string(),
         year,
-        kind: DocKind::Directory,
-        division: None,
+        kind: key.kind,
+        division: key.division.clone(),
+        closed: false,
     };
-    app.db.document_register(row.clone()).await?;
-    created.insert(0, row);
-    tracing::info!(agency = %agency_id, year, documents = created.len(), "created an agency-year");
-    Ok(created)
+    Ok(row)
+}
+
+/// Registers created documents in one transaction, then has every open connection decide again
+/// what it may read: samod asked the policy about each document when it was created, before it
+/// was registered, and was told "nothing".
+pub async fn register<D: Database>(app: &App<D>, rows: Vec<DocumentRow>) -> Result<(), AppError> {
+    app.db.documents_register(rows).await?;
+    app.access.invalidate();
+    crate::bump_access_epoch(&app.db).await?;
+    Ok(())
+}
+
+/// The directory of the agency's newest year, if it has one.
+pub async fn newest_directory<D: Database>(
+    app: &App<D>,
+    agency_id: &str,
+) -> Result<Option<prongsai_core::model::DirectoryDoc>, AppError> {
+    let Some(year) = app.db.years_of(agency_id.to_string()).await?.into_iter().max() else { return Ok(None) };
+    let rows = app.db.documents_of(agency_id.to_string(), year).await?;
+    let Some(row) = rows.iter().find(|r| r.kind == DocKind::Directory) else { return Ok(None) };
+    let handle = app.handle(row).await?;
+    let directory = handle.with_document_async(|doc| docs::read::<prongsai_core::model::DirectoryDoc>(doc)).await?;
+    Ok(Some(directory?))
+}
+
+/// Keeps the fixture's agency as the agency's profile, unless it has one already.
+pub async fn keep_profile<D: Database>(app: &App<D>, fixture: &AgencyFixture) -> Result<(), AppError> {
+    let id = fixture.agency.id.clone();
+    if app.db.agency_profile(id.clone()).await?.is_none() {
+        let profile = prongsai_core::profile::AgencyProfile::from_fixture(fixture);
+        let json = serde_json::to_string(&profile).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        app.db.agency_set_profile(id, json).await?;
+    }
+    Ok(())
 }
 
 /// The name the server's own changes go by in history ("ระบบ" on screen).
@@ -173,6 +224,7 @@ pub async fn create_sample<D: Database>(
     fixture: &AgencyFixture,
 ) -> Result<Vec<CreatedAccount>, AppError> {
     create_agency_year(app, fixture).await?;
+    keep_profile(app, fixture).await?;
     let mut accounts = Vec::new();
     for account in &fixture.accounts {
         let password = auth::generate_password();

@@ -190,6 +190,7 @@ async fn import_plan<D: Database>(
 ) -> Result<Response, AppError> {
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
     let plan = rows.iter().find(|r| r.kind == DocKind::Plan).ok_or(AppError::NotFound)?.clone();
+    crate::years::ensure_open(&app, &agency, year).await?;
     let peer = caller.peer();
     if peer.read_only {
         return Err(AppError::ReadOnly("a web dashboard sign-in cannot import a plan".into()));

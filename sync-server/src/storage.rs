@@ -359,6 +359,21 @@ mod tests {
         async fn years_of(&self, _: String) -> Result<Vec<i64>, DbError> {
             unused()
         }
+        async fn documents_register(&self, _: Vec<DocumentRow>) -> Result<(), DbError> {
+            unused()
+        }
+        async fn year_rows(&self, _: String) -> Result<Vec<crate::db::YearRow>, DbError> {
+            unused()
+        }
+        async fn year_put(&self, _: crate::db::YearRow) -> Result<(), DbError> {
+            unused()
+        }
+        async fn agency_profile(&self, _: String) -> Result<Option<String>, DbError> {
+            unused()
+        }
+        async fn agency_set_profile(&self, _: String, _: String) -> Result<(), DbError> {
+            unused()
+        }
         async fn blob_put(&self, _: String, _: String, _: BlobRow) -> Result<(), DbError> {
             unused()
         }

@@ -2,7 +2,9 @@
 
 use prongsai_core::model::{DocKind, Role};
 use prongsai_sync_server::Sqlite;
-use prongsai_sync_server::db::{AgencyRow, BlobRow, Database, DbError, DocumentRow, NewUser, SessionRow, UserUpdate};
+use prongsai_sync_server::db::{
+    AgencyRow, BlobRow, Database, DbError, DocumentRow, NewUser, SessionRow, UserUpdate, YearRow,
+};
 
 async fn story<D: Database>(db: D, reopen: impl Fn() -> D) {
     // Chunks: put, load, load by prefix (never crossing into another document), delete.
@@ -88,11 +90,38 @@ async fn story<D: Database>(db: D, reopen: impl Fn() -> D) {
         year: 2565,
         kind: DocKind::Results,
         division: Some("palad".into()),
+        closed: false,
     };
     db.document_register(row.clone()).await.expect("register");
-    assert_eq!(db.document("docA".into()).await.expect("document"), Some(row));
+    assert_eq!(db.document("docA".into()).await.expect("document"), Some(row.clone()));
     assert_eq!(db.documents_of("pakchong".into(), 2565).await.expect("documents").len(), 1);
     assert_eq!(db.years_of("pakchong".into()).await.expect("years"), vec![2565]);
+
+    // A closed year closes its documents; reopening opens them.
+    let mut state = YearRow {
+        agency_id: "pakchong".into(),
+        year: 2565,
+        closed: true,
+        reason: "ส่งรายงานแล้ว".into(),
+        changed_at: 1,
+        changed_by: "admin".into(),
+        continues: None,
+        ita_result: None,
+    };
+    db.year_put(state.clone()).await.expect("close");
+    assert!(db.document("docA".into()).await.expect("document").expect("exists").closed);
+    assert!(db.documents_of("pakchong".into(), 2565).await.expect("documents").iter().all(|d| d.closed));
+    state.closed = false;
+    state.reason = "แก้ไขหลังเผยแพร่".into();
+    db.year_put(state.clone()).await.expect("reopen");
+    assert_eq!(db.document("docA".into()).await.expect("document"), Some(row));
+    assert_eq!(db.year_rows("pakchong".into()).await.expect("years"), vec![state]);
+
+    // The agency's profile.
+    assert_eq!(db.agency_profile("pakchong".into()).await.expect("profile"), None);
+    db.agency_set_profile("pakchong".into(), "{\"id\":\"pakchong\"}".into()).await.expect("set profile");
+    assert_eq!(db.agency_profile("pakchong".into()).await.expect("profile").as_deref(), Some("{\"id\":\"pakchong\"}"));
+    assert!(db.agency_set_profile("nobody".into(), "{}".into()).await.is_err(), "no such agency");
     assert!(db.documents_of("other".into(), 2565).await.expect("documents").is_empty());
 
     // Blobs are per agency.

@@ -201,6 +201,20 @@ mod scope {
                 "PUT /api/agencies/{agency}/years/{year}/approvals/{step}/approver",
                 Expect { read_only: 204, ..SIGNED_IN },
             ),
+            ("GET /api/agencies/{agency}/profile", SIGNED_IN),
+            ("PUT /api/agencies/{agency}/profile", SIGNED_IN),
+            ("POST /api/agencies/{agency}/divisions", Expect { read_only: 201, ..SIGNED_IN }),
+            ("PATCH /api/agencies/{agency}/divisions/{division}", SIGNED_IN),
+            // An empty chain is refused: the scope is checked first all the same.
+            ("PUT /api/agencies/{agency}/approval-chain", Expect { read_only: 400, ..SIGNED_IN }),
+            // The sample's year exists already.
+            ("POST /api/agencies/{agency}/years", Expect { read_only: 409, ..SIGNED_IN }),
+            ("POST /api/agencies/{agency}/years/{year}/next", Expect { read_only: 201, ..SIGNED_IN }),
+            // Asked of a year the agency does not have (closing the sample's would refuse the
+            // routes tried after it).
+            ("POST /api/agencies/{agency}/years/{year}/close", Expect { read_only: 404, ..SIGNED_IN }),
+            ("POST /api/agencies/{agency}/years/{year}/reopen", Expect { read_only: 404, ..SIGNED_IN }),
+            ("PUT /api/agencies/{agency}/years/{year}/ita-result", SIGNED_IN),
         ])
     }
 
@@ -272,6 +286,7 @@ mod scope {
                 .replace("{step}", &step)
                 .replace("{measure}", "m1")
                 .replace("{username}", "target")
+                .replace("{division}", "klang")
                 .replace("{id}", &plan)
                 .replace("{sha256}", &sha)
                 .replace("{file}", &format!("{}.pdf", prongsai_tests::report_slug(YEAR)))
@@ -295,7 +310,20 @@ mod scope {
                     json_body(json!({ "approver": approver }))
                 }
                 "GET /api/documents/{id}/durable" => None,
+                "PUT /api/agencies/{agency}/profile" => json_body(json!({ "name": "องค์การบริหารส่วนตำบลปากช่อง" })),
+                "POST /api/agencies/{agency}/divisions" => json_body(json!({ "name": "กองทดสอบสิทธิ์" })),
+                "PATCH /api/agencies/{agency}/divisions/{division}" => json_body(json!({})),
+                "PUT /api/agencies/{agency}/approval-chain" => json_body(json!([])),
+                "POST /api/agencies/{agency}/years" => json_body(json!({ "year": YEAR })),
+                "PUT /api/agencies/{agency}/years/{year}/ita-result" => json_body(json!({ "score_hundredths": 9000 })),
                 _ => None,
+            };
+            let path = match key.as_str() {
+                "POST /api/agencies/{agency}/years/{year}/close"
+                | "POST /api/agencies/{agency}/years/{year}/reopen" => {
+                    path.replace(&format!("/years/{YEAR}/"), "/years/2599/")
+                }
+                _ => path,
             };
             let path = if key == "GET /api/documents/{id}/durable" { format!("{path}?heads=") } else { path };
             let cases = [

@@ -146,7 +146,14 @@ pub fn PlanEditor(props: &PlanEditorProps) -> Html {
             <ol class="method-list">{ for methods }</ol>
             <button class="small" onclick={add_method}>{ lang.pick("+ เพิ่มวิธีดำเนินการ", "+ Add method") }</button>
             <fieldset><legend>{ lang.pick("ผู้รับผิดชอบ", "Responsible divisions") }</legend>{ for divisions }</fieldset>
-            <fieldset><legend>{ lang.pick("ระยะเวลาดำเนินงาน", "Schedule") }</legend>{ for quarters }</fieldset>
+            <fieldset><legend>{ lang.pick("ระยะเวลาดำเนินงาน", "Schedule") }</legend>
+                { for quarters }
+                if let Some(written) = Schedule::read(&row.schedule).written() {
+                    <p class="notice" data-testid="schedule-as-written">{ format!("{} \"{written}\" {}",
+                        lang.pick("อ่านช่วงเวลา", "Could not read the schedule"),
+                        lang.pick("ไม่ได้ เก็บไว้ตามที่เขียน โปรดเลือกไตรมาส", "; kept as written, please tick the quarters")) }</p>
+                }
+            </fieldset>
             <label>{ lang.pick("ผลการดำเนินงานที่จะรายงาน", "Result to publish") }</label>
             <SavedText rows={4} value={row.published_result.clone()} on_save={published} />
             <label>{ lang.pick("ข้อเสนอ", "Suggestions") }</label>

@@ -105,6 +105,25 @@ pub struct DocumentRow {
     pub year: i64,
     pub kind: DocKind,
     pub division: Option<String>,
+    /// Its year is closed: nobody writes it (read from the `years` table, never stored here).
+    pub closed: bool,
+}
+
+/// The state of one agency-year beyond its documents.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct YearRow {
+    pub agency_id: String,
+    pub year: i64,
+    /// Closed by the admin: every write to the year's documents is refused.
+    pub closed: bool,
+    /// Why it was last closed or reopened.
+    pub reason: String,
+    pub changed_at: i64,
+    pub changed_by: String,
+    /// The year it was started from, if any.
+    pub continues: Option<i64>,
+    /// The agency's ITA result for this assessment year (JSON of `profile::ItaResult`).
+    pub ita_result: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,6 +199,9 @@ pub trait Database: Clone + Send + Sync + 'static {
 
     // --- the registry of documents the server created
     fn document_register(&self, row: DocumentRow) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// Registers documents in one transaction: all or none. `Conflict` when the agency-year
+    /// already has a document of one of their keys (agency, year, kind, division).
+    fn documents_register(&self, rows: Vec<DocumentRow>) -> impl Future<Output = Result<(), DbError>> + Send;
     fn document(&self, doc_id: String) -> impl Future<Output = Result<Option<DocumentRow>, DbError>> + Send;
     fn documents_of(
         &self,
@@ -187,6 +209,13 @@ pub trait Database: Clone + Send + Sync + 'static {
         year: i64,
     ) -> impl Future<Output = Result<Vec<DocumentRow>, DbError>> + Send;
     fn years_of(&self, agency_id: String) -> impl Future<Output = Result<Vec<i64>, DbError>> + Send;
+    /// The recorded state of the agency's years (a year with documents but no row is open).
+    fn year_rows(&self, agency_id: String) -> impl Future<Output = Result<Vec<YearRow>, DbError>> + Send;
+    fn year_put(&self, row: YearRow) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// The agency's profile (JSON of `profile::AgencyProfile`); `None` for an agency made before
+    /// profiles were kept.
+    fn agency_profile(&self, agency_id: String) -> impl Future<Output = Result<Option<String>, DbError>> + Send;
+    fn agency_set_profile(&self, agency_id: String, json: String) -> impl Future<Output = Result<(), DbError>> + Send;
 
     // --- evidence blobs, content-addressed per agency
     fn blob_put(

@@ -101,6 +101,7 @@ CREATE TABLE IF NOT EXISTS documents (
     division TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_by_year ON documents(agency_id, year);
+CREATE UNIQUE INDEX IF NOT EXISTS documents_by_key ON documents(agency_id, year, kind, IFNULL(division, ''));
 CREATE TABLE IF NOT EXISTS blobs (
     agency_id TEXT NOT NULL,
     sha256 TEXT NOT NULL,
@@ -130,6 +131,17 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS years (
+    agency_id TEXT NOT NULL REFERENCES agencies(id),
+    year INTEGER NOT NULL,
+    closed INTEGER NOT NULL DEFAULT 0,
+    reason TEXT NOT NULL DEFAULT '',
+    changed_at INTEGER NOT NULL DEFAULT 0,
+    changed_by TEXT NOT NULL DEFAULT '',
+    continues INTEGER,
+    ita_result TEXT,
+    PRIMARY KEY (agency_id, year)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -143,6 +155,9 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
     };
     if !has_column("sessions", "read_only")? {
         conn.execute_batch("ALTER TABLE sessions ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0")?;
+    }
+    if !has_column("agencies", "profile")? {
+        conn.execute_batch("ALTER TABLE agencies ADD COLUMN profile TEXT")?;
     }
     if !has_column("users", "totp_secret")? {
         conn.execute_batch(
@@ -377,6 +392,24 @@ fn document_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRow> {
         year: r.get(2)?,
         kind: DocKind::parse(&kind).unwrap_or(DocKind::Directory),
         division: r.get(4)?,
+        closed: r.get::<_, Option<i64>>(5)?.unwrap_or(0) != 0,
+    })
+}
+
+/// The columns `document_from_row` reads, documents joined with their year's state.
+const DOCUMENT_COLUMNS: &str = "d.doc_id, d.agency_id, d.year, d.kind, d.division, y.closed
+     FROM documents d LEFT JOIN years y ON y.agency_id = d.agency_id AND y.year = d.year";
+
+fn year_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<YearRow> {
+    Ok(YearRow {
+        agency_id: r.get(0)?,
+        year: r.get(1)?,
+        closed: r.get::<_, i64>(2)? != 0,
+        reason: r.get(3)?,
+        changed_at: r.get(4)?,
+        changed_by: r.get(5)?,
+        continues: r.get(6)?,
+        ita_result: r.get(7)?,
     })
 }
 
@@ -714,24 +747,33 @@ impl Database for Sqlite {
         .await
     }
 
+    async fn documents_register(&self, rows: Vec<DocumentRow>) -> Result<(), DbError> {
+        self.write(move |c| {
+            // Each job runs in its own savepoint (`writer_loop`): a failed insert undoes them all.
+            for row in &rows {
+                c.execute(
+                    "INSERT INTO documents (doc_id, agency_id, year, kind, division) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![row.doc_id, row.agency_id, row.year, row.kind.as_str(), row.division],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn document(&self, doc_id: String) -> Result<Option<DocumentRow>, DbError> {
         self.read(move |c| {
-            Ok(c.query_row(
-                "SELECT doc_id, agency_id, year, kind, division FROM documents WHERE doc_id = ?1",
-                [doc_id],
-                document_from_row,
-            )
-            .optional()?)
+            Ok(c.query_row(&format!("SELECT {DOCUMENT_COLUMNS} WHERE d.doc_id = ?1"), [doc_id], document_from_row)
+                .optional()?)
         })
         .await
     }
 
     async fn documents_of(&self, agency_id: String, year: i64) -> Result<Vec<DocumentRow>, DbError> {
         self.read(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT doc_id, agency_id, year, kind, division FROM documents
-                 WHERE agency_id = ?1 AND year = ?2 ORDER BY kind, division",
-            )?;
+            let mut stmt = c.prepare(&format!(
+                "SELECT {DOCUMENT_COLUMNS} WHERE d.agency_id = ?1 AND d.year = ?2 ORDER BY d.kind, d.division"
+            ))?;
             let rows = stmt.query_map(params![agency_id, year], document_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -743,6 +785,62 @@ impl Database for Sqlite {
             let mut stmt = c.prepare("SELECT DISTINCT year FROM documents WHERE agency_id = ?1 ORDER BY year")?;
             let rows = stmt.query_map([agency_id], |r| r.get(0))?;
             Ok(rows.collect::<Result<Vec<i64>, _>>()?)
+        })
+        .await
+    }
+
+    async fn year_rows(&self, agency_id: String) -> Result<Vec<YearRow>, DbError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT agency_id, year, closed, reason, changed_at, changed_by, continues, ita_result
+                 FROM years WHERE agency_id = ?1 ORDER BY year",
+            )?;
+            let rows = stmt.query_map([agency_id], year_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn year_put(&self, row: YearRow) -> Result<(), DbError> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT OR REPLACE INTO years
+                 (agency_id, year, closed, reason, changed_at, changed_by, continues, ita_result)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    row.agency_id,
+                    row.year,
+                    i64::from(row.closed),
+                    row.reason,
+                    row.changed_at,
+                    row.changed_by,
+                    row.continues,
+                    row.ita_result
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn agency_profile(&self, agency_id: String) -> Result<Option<String>, DbError> {
+        self.read(move |c| {
+            Ok(c.query_row("SELECT profile FROM agencies WHERE id = ?1", [agency_id], |r| {
+                r.get::<_, Option<String>>(0)
+            })
+            .optional()?
+            .flatten())
+        })
+        .await
+    }
+
+    async fn agency_set_profile(&self, agency_id: String, json: String) -> Result<(), DbError> {
+        self.write(move |c| {
+            let changed = c.execute("UPDATE agencies SET profile = ?2 WHERE id = ?1", params![agency_id, json])?;
+            if changed == 0 {
+                return Err(DbError::Backend(format!("no agency {agency_id}")));
+            }
+            Ok(())
         })
         .await
     }
