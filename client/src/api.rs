@@ -461,6 +461,35 @@ impl ServerApi {
         self.send(self.request(reqwest::Method::PUT, &path)?.json(result)).await
     }
 
+    /// Any route below `/api/agencies/{agency}` with a JSON body and answer: what the app's
+    /// agency page calls (the server decides who may).
+    pub async fn agency_call(
+        &self,
+        agency: &str,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, ApiError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| ApiError::Decode(e.to_string()))?;
+        let path = format!("api/agencies/{agency}/{}", path.trim_start_matches('/'));
+        let mut request = self.request(method, &path)?;
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    /// Starts a year with its plan read from a file (XLSX or CSV); a refused file starts nothing.
+    pub async fn start_year_from_file(
+        &self,
+        agency: &str,
+        year: i64,
+        bytes: Vec<u8>,
+    ) -> Result<serde_json::Value, ApiError> {
+        let path = format!("api/agencies/{agency}/years/{year}/from-file");
+        self.send(self.request(reqwest::Method::POST, &path)?.body(bytes)).await
+    }
+
     /// The WebSocket URL of the sync endpoint (`ws://…/sync` or `wss://…/sync`).
     pub fn sync_url(&self) -> Result<url::Url, ApiError> {
         let mut url = self.url("sync")?;

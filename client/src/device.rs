@@ -434,6 +434,13 @@ impl Device {
         prongsai_core::app::pick_year(&years, today_fiscal_year()).ok_or(DeviceError::NoYear)
     }
 
+    /// Who is signed in when the agency has no year yet (a new agency): from the server, so the
+    /// admin can set the agency up and the coordinator start its first year.
+    pub async fn session_without_year(&self) -> Result<SessionView, DeviceError> {
+        let me = self.inner.api.me().await?;
+        Ok(SessionView::without_year(&self.inner.session.server, me, today_fiscal_year()))
+    }
+
     /// Opens another of the agency's years (the year switcher).
     pub async fn set_year(&self, year: i64) -> Result<(), DeviceError> {
         let mut years = self.years().await?;

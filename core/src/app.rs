@@ -83,6 +83,22 @@ pub struct SessionView {
 }
 
 impl SessionView {
+    /// Someone signed in to an agency with no year yet (a new agency): who they are, from the
+    /// server's `/api/me`.
+    pub fn without_year(server: &str, me: crate::wire::Me, current_year: i64) -> SessionView {
+        SessionView {
+            server: server.to_string(),
+            username: me.username,
+            display_name: me.display_name,
+            position: me.position,
+            agency_id: me.agency_id,
+            division: me.division,
+            roles: me.roles.iter().map(|r| crate::model::Role::parse(r)).collect(),
+            current_year,
+            ..SessionView::default()
+        }
+    }
+
     /// Fills in the person's name, division and roles from the agency's directory.
     pub fn describe(server: &str, username: &str, year: &AgencyYear, writable: Vec<DocKey>) -> SessionView {
         let user = year.directory.users.get(username).cloned().unwrap_or_default();

@@ -16,7 +16,8 @@ pub struct MeasureDetail {
     pub results: Vec<ResultDetail>,
     /// Conflicts in the plan about this measure and in any division's result for it.
     pub conflicts: Vec<Conflict>,
-    /// Every division of the agency (id, name), for assigning responsibility.
+    /// The divisions that may be given this measure (id, name): every division in use, and a
+    /// retired one only while it still holds it, so it can be taken off.
     pub divisions: Vec<(String, String)>,
 }
 
@@ -104,6 +105,11 @@ pub fn measure_detail(year: &AgencyYear, measure_id: &str, today: Date) -> Optio
         })
         .collect();
     let conflicts = year.all_conflicts().filter(|c| c.measure.as_deref() == Some(measure_id)).cloned().collect();
-    let divisions = year.divisions().into_iter().map(|(id, d)| (id.clone(), d.name.clone())).collect();
+    let divisions = year
+        .divisions()
+        .into_iter()
+        .filter(|(id, d)| !d.retired || row.responsible.contains(*id))
+        .map(|(id, d)| (id.clone(), d.name.clone()))
+        .collect();
     Some(MeasureDetail { row, results, conflicts, divisions })
 }

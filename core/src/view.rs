@@ -89,8 +89,21 @@ pub struct MeasureRow {
     pub due: Option<Date>,
     pub published_result: String,
     pub suggestion: String,
+    /// The measure of last year this one continues, with that year's ข้อเสนอ (this year's input).
+    #[serde(default)]
+    pub carried: Option<Carried>,
     /// One cell per responsible division, same order as `responsible`.
     pub cells: Vec<Cell>,
+}
+
+/// Last year's measure a measure continues.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Carried {
+    /// Fiscal year, BE.
+    pub year: i64,
+    pub measure: String,
+    /// Its ข้อเสนอ when this year was started.
+    pub suggestion: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -365,6 +378,11 @@ pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
             due,
             published_result: measure.published_result.as_str().to_string(),
             suggestion: measure.suggestion.as_str().to_string(),
+            carried: measure.continues.as_ref().map(|c| Carried {
+                year: c.year,
+                measure: c.measure.clone(),
+                suggestion: c.suggestion.clone(),
+            }),
             cells,
         });
     }

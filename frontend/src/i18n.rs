@@ -131,6 +131,18 @@ impl Lang {
                 "Not possible: this is the agency's last admin. Make someone else admin first.",
             ),
             "already_exists" => self.pick("มีรายการนี้อยู่แล้ว", "This already exists."),
+            "year_closed" => self.pick(
+                "ปีงบประมาณนี้ปิดแล้ว แก้ไขไม่ได้จนกว่าผู้ดูแลระบบจะเปิดอีกครั้ง",
+                "This fiscal year is closed: nothing changes until the admin reopens it.",
+            ),
+            "update_required" => self.pick(
+                "เอกสารนี้สร้างด้วยแอปรุ่นใหม่กว่า กรุณาอัปเดตแอปก่อนแก้ไข",
+                "This document was written by a newer version: update the app to change it.",
+            ),
+            "import_refused" => self.pick(
+                "อ่านไฟล์แผนไม่ได้ ใช้ไฟล์ Excel (XLSX) หรือ CSV ตามแบบฟอร์มแผน",
+                "The plan file could not be read: use an XLSX or CSV in the plan template's layout.",
+            ),
             "no_year" => self.pick(
                 "หน่วยงานยังไม่มีปีงบประมาณในระบบ ติดต่อผู้ดูแลระบบ",
                 "The agency has no fiscal year on the server yet. Contact the administrator.",

@@ -29,6 +29,9 @@ pub enum Route {
     Users,
     /// Changing one's own password.
     Account,
+    /// The agency: its years (start, next, close, the ITA result) and, for its admin, the
+    /// letterhead, emblem, divisions and approval chain. Where a new agency starts.
+    Agency,
 }
 
 /// The dashboard's filters: a division, a quarter, a status (each optional).
@@ -82,19 +85,42 @@ impl Default for AppState {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    Started { session: Option<SessionView>, sync: SyncState },
-    SignedIn { session: SessionView },
+    Started {
+        session: Option<SessionView>,
+        sync: SyncState,
+    },
+    SignedIn {
+        session: SessionView,
+    },
     SignedOut,
-    Sync { state: SyncState },
+    Sync {
+        state: SyncState,
+    },
     DocumentsChanged,
-    OverviewLoaded { overview: Rc<MergedView> },
-    Open { route: Route },
+    OverviewLoaded {
+        overview: Rc<MergedView>,
+    },
+    Open {
+        route: Route,
+    },
     ToggleMyDivision,
-    SetLang { lang: Lang },
-    SetAsOf { date: Option<Date> },
-    Notice { text: String },
+    SetLang {
+        lang: Lang,
+    },
+    SetAsOf {
+        date: Option<Date>,
+    },
+    Notice {
+        text: String,
+    },
     DismissNotice,
-    Filter { filter: DashboardFilter },
+    Filter {
+        filter: DashboardFilter,
+    },
+    /// Another year was opened (the year switcher, a year just started).
+    YearOpened {
+        session: SessionView,
+    },
 }
 
 impl Reducible for AppState {
@@ -141,6 +167,15 @@ impl Reducible for AppState {
             Action::Notice { text } => next.notice = Some(text),
             Action::DismissNotice => next.notice = None,
             Action::Filter { filter } => next.filter = filter,
+            Action::YearOpened { session } => {
+                next.overview = None;
+                next.revision += 1;
+                next.as_of = None;
+                if next.route == Route::Agency && session.year != 0 {
+                    next.route = home(&session);
+                }
+                next.session = Some(session);
+            }
         }
         Rc::new(next)
     }
@@ -157,6 +192,9 @@ fn home(session: &SessionView) -> Route {
     if session.enroll_second_factor {
         // Nothing else answers until the second factor the agency requires is set up.
         Route::Account
+    } else if session.year == 0 {
+        // A new agency: set it up and start its first year.
+        Route::Agency
     } else if staff_first(session) {
         Route::Table
     } else {

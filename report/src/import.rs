@@ -389,6 +389,9 @@ fn rows_to_plan(source: &str, table: &[Vec<String>], year: &AgencyYear) -> Resul
         let mut division_ids: Vec<String> = Vec::new();
         for name in cell(columns.responsible).split(['\n', ',']).map(str::trim).filter(|n| !n.is_empty()) {
             match divisions::resolve_detailed(division_list.iter().copied(), name) {
+                Some(found) if division_list.iter().any(|(id, d)| **id == found.division && d.retired) => {
+                    rejected.push(format!("หน่วยงาน \"{name}\" เลิกใช้แล้ว · the division is retired"))
+                }
                 Some(found) => {
                     let canonical = year.division_name(&found.division);
                     if !found.canonical {

@@ -200,3 +200,42 @@ fn broken_and_hostile_files_are_refused_with_their_error() {
     }
     assert_eq!(plan_summary(&year_of(&docs)), before, "nothing changed");
 }
+
+#[test]
+fn a_retired_division_is_not_given_new_measures_but_keeps_what_it_holds() {
+    let mut fixture = pakchong_2565();
+    let retired = fixture.divisions.iter_mut().find(|d| d.id == "chang").expect("the sample has กองช่าง");
+    retired.retired = true;
+    let name = retired.name.clone();
+    let holds = fixture.measures.iter().find(|m| m.responsible.contains(&name)).map(|m| m.id.clone());
+    let free = fixture.measures.iter().find(|m| !m.responsible.contains(&name)).map(|m| m.id.clone());
+    let meta = CommitMeta::new("sample", "test", 0);
+    let docs: Vec<(DocKey, Automerge)> = fixture
+        .typed_documents(0)
+        .expect("sample fixture")
+        .into_automerge(&meta, |k| format!("automerge:{k}"))
+        .expect("documents")
+        .iter()
+        .map(|(k, d)| (k, d.clone()))
+        .collect();
+    let year = year_of(&docs);
+
+    let csv = format!("ลำดับ,มาตรการ,วิธีการ,ผู้รับผิดชอบ,ไตรมาส,ข้อเสนอแนะ\r\n1,มาตรการใหม่,- ทำ,{name},1,\r\n");
+    let report = import::read(csv.as_bytes(), &year).expect("reads");
+    assert_eq!(report.rows[0].outcome, Outcome::Rejected, "{:#?}", report.rows);
+    assert!(report.rows[0].notes.join(" ").contains("เลิกใช้แล้ว"), "{:#?}", report.rows);
+
+    let today = prongsai_core::Date::new(2565, 6, 1).expect("a date");
+    let offered = |measure: &str| {
+        prongsai_core::detail::measure_detail(&year, measure, today)
+            .expect("measure")
+            .divisions
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>()
+    };
+    let free = free.expect("a measure กองช่าง does not hold");
+    assert!(!offered(&free).contains(&"chang".to_string()), "a retired division is not offered for new work");
+    let holds = holds.expect("a measure กองช่าง holds");
+    assert!(offered(&holds).contains(&"chang".to_string()), "it can still be taken off what it holds");
+}

@@ -38,6 +38,97 @@ pub async fn sign_out(shell: State<'_, Shell>) -> Result<(), CommandError> {
     shell.sign_out().await
 }
 
+/// Opens another of the agency's years.
+#[tauri::command]
+pub async fn set_year(shell: State<'_, Shell>, year: i64) -> Result<SessionView, CommandError> {
+    shell.set_year(year).await
+}
+
+/// A call to the agency's routes of the server (the agency page: profile, divisions, chain,
+/// years); online only, the server decides who may.
+#[tauri::command]
+pub async fn agency_call(
+    shell: State<'_, Shell>,
+    method: String,
+    path: String,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, CommandError> {
+    let device = shell.signed_in().await?;
+    let agency = device.session().agency_id.clone();
+    Ok(device.api().agency_call(&agency, &method, &path, body).await.map_err(DeviceError::from)?)
+}
+
+/// What the frontend sends with a file's bytes, percent-encoded as JSON in `x-upload`.
+#[derive(serde::Deserialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+enum Upload {
+    /// The agency's emblem (the admin), to the server.
+    Emblem { media_type: String },
+    /// A plan file read on the device into the open year's plan: works offline.
+    ImportPlan {
+        #[serde(default)]
+        dry_run: bool,
+    },
+    /// A new year started on the server with its plan from the file.
+    StartYear { year: i64 },
+}
+
+/// A file from the agency page: the emblem, a plan to import, or a plan to start a year from.
+#[tauri::command]
+pub async fn upload(
+    shell: State<'_, Shell>,
+    request: tauri::ipc::Request<'_>,
+) -> Result<serde_json::Value, CommandError> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(CommandError::BadRequest("send the file as raw bytes".into()));
+    };
+    let upload = request
+        .headers()
+        .get("x-upload")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| percent_encoding::percent_decode_str(v).decode_utf8().ok())
+        .and_then(|v| serde_json::from_str::<Upload>(&v).ok())
+        .ok_or_else(|| CommandError::BadRequest("the x-upload header is missing or unreadable".into()))?;
+    let device = shell.signed_in().await?;
+    let agency = device.session().agency_id.clone();
+    match upload {
+        Upload::Emblem { media_type } => {
+            device.api().set_emblem(&agency, &media_type, bytes.clone()).await.map_err(DeviceError::from)?;
+            Ok(serde_json::Value::Null)
+        }
+        Upload::StartYear { year } => {
+            let answer =
+                device.api().start_year_from_file(&agency, year, bytes.clone()).await.map_err(DeviceError::from)?;
+            device.refresh_years().await?;
+            Ok(answer)
+        }
+        Upload::ImportPlan { dry_run } => {
+            let (device, year) = shell.device_and_year().await?;
+            let agency_year = device.agency_year(year).await?;
+            let report = prongsai_report::import::read(bytes, &agency_year)
+                .map_err(|e| CommandError::Refused { kind: "import_refused", message: e.to_string() })?;
+            let mut counter = 0u32;
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or_default();
+            let edits = prongsai_report::import::plan_edits(&agency_year, &report.measures, &mut |prefix| {
+                counter += 1;
+                format!("{prefix}-{stamp:x}{counter:x}")
+            });
+            let changes = edits.len();
+            let applied = !dry_run && changes > 0;
+            if applied {
+                device.apply(year, edits).await?;
+            }
+            let mut answer = serde_json::to_value(&report).unwrap_or_default();
+            answer["changes"] = serde_json::json!(if dry_run { 0 } else { changes });
+            answer["applied"] = serde_json::json!(applied);
+            Ok(answer)
+        }
+    }
+}
+
 #[tauri::command]
 pub async fn overview(shell: State<'_, Shell>, as_of: Option<String>) -> Result<MergedView, CommandError> {
     let (year, today) = shell.year_and_date(as_of.as_deref()).await?;

@@ -53,6 +53,9 @@ pub fn run() {
             commands::reset_second_factor,
             commands::sync_state,
             commands::export_report,
+            commands::set_year,
+            commands::agency_call,
+            commands::upload,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -36,6 +36,9 @@ pub enum CommandError {
     BadRequest(String),
     #[error("the date is not a date: {0}")]
     InvalidDate(String),
+    /// Refused on the device, with the kind the frontend words.
+    #[error("{message}")]
+    Refused { kind: &'static str, message: String },
     #[error(transparent)]
     Device(#[from] DeviceError),
 }
@@ -47,11 +50,14 @@ impl CommandError {
             CommandError::NotFound => "not_found",
             CommandError::InvalidServer(_) => "invalid_server",
             CommandError::InvalidDate(_) | CommandError::BadRequest(_) => "invalid",
+            CommandError::Refused { kind, .. } => kind,
             CommandError::Device(e) => match e {
                 DeviceError::Api(e) if e.is_offline() => "offline",
                 // The server's own kind (core's `wire::ErrorKind`), which the frontend words.
                 DeviceError::Api(e) => e.kind().as_str(),
                 DeviceError::ReadOnly { .. } => "read_only",
+                DeviceError::YearClosed { .. } => "year_closed",
+                DeviceError::UpdateRequired { .. } => "update_required",
                 DeviceError::Doc(prongsai_core::DocError::Invalid(_)) => "invalid",
                 DeviceError::Unavailable => "not_on_device",
                 DeviceError::NoYear => "no_year",
@@ -187,8 +193,7 @@ impl Shell {
             Err(CommandError::NotSignedIn) => return Ok(Startup { session: None, sync: SyncState::default() }),
             Err(e) => return Err(e),
         };
-        let year = device.current_year().await?;
-        let session = device.session_view(year).await?;
+        let session = session_of(&device).await?;
         Ok(Startup { session: Some(session), sync: device.state() })
     }
 
@@ -217,7 +222,14 @@ impl Shell {
                 ..SessionView::default()
             });
         }
-        let year = device.current_year().await?;
+        session_of(&device).await
+    }
+
+    /// Opens another of the agency's years (the year switcher, or a year just started).
+    pub async fn set_year(&self, year: i64) -> Result<SessionView, CommandError> {
+        let device = self.device().await?;
+        device.set_year(year).await?;
+        let _ = self.app.emit(CHANGED_EVENT, ());
         Ok(device.session_view(year).await?)
     }
 
@@ -264,6 +276,16 @@ impl Shell {
             Some(device) => device.state(),
             None => SyncState { connection: Connection::SignedOut, ..SyncState::default() },
         }
+    }
+}
+
+/// The signed-in person in the year the device opens on, or, for an agency with no year yet,
+/// as the server describes them (the admin sets the agency up, the coordinator starts a year).
+async fn session_of(device: &Device) -> Result<SessionView, CommandError> {
+    match device.current_year().await {
+        Ok(year) => Ok(device.session_view(year).await?),
+        Err(DeviceError::NoYear) => Ok(device.session_without_year().await?),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -171,7 +171,7 @@ struct ImportQuery {
 }
 
 #[derive(Serialize)]
-struct ImportResult {
+pub(crate) struct ImportResult {
     #[serde(flatten)]
     report: ImportReport,
     /// How many changes were made to the plan (0 on a dry run).
@@ -198,42 +198,68 @@ async fn import_plan<D: Database>(
     if !peer.may_write(&plan) {
         return Err(AppError::Forbidden("only the plan's editors may import a plan".into()));
     }
-    let bytes = body.to_vec();
+    let report = match read_plan_file(body.to_vec(), &agency_year).await? {
+        Ok(report) => report,
+        Err(refusal) => {
+            tracing::info!(user = %caller.user.username, "refused an import");
+            return Ok(refusal);
+        }
+    };
+    let result =
+        write_plan(&app, &Actor::of(&caller), &agency, year, &agency_year, &plan, report, query.dry_run).await?;
+    Ok(Json(result).into_response())
+}
+
+/// Reads a plan file against an agency-year's divisions: the report, or the 422 answer that
+/// refuses the file with its code.
+pub(crate) async fn read_plan_file(
+    bytes: Vec<u8>,
+    agency_year: &AgencyYear,
+) -> Result<Result<ImportReport, Response>, AppError> {
     let directory_year = agency_year.clone();
     let read = tokio::task::spawn_blocking(move || import::read(&bytes, &directory_year))
         .await
         .map_err(|_| AppError::BadRequest("the file could not be read".into()))?;
-    let report = match read {
-        Ok(report) => report,
-        Err(e) => {
-            tracing::info!(user = %caller.user.username, code = e.code(), "refused an import");
-            let body =
-                ErrorBody { error: e.to_string(), kind: ErrorKind::ImportRefused, code: Some(e.code().to_string()) };
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
-        }
-    };
+    Ok(read.map_err(|e| {
+        let body = ErrorBody { error: e.to_string(), kind: ErrorKind::ImportRefused, code: Some(e.code().to_string()) };
+        (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+    }))
+}
+
+/// Writes a read plan file into the plan (unless `dry_run`), as asked for by `actor`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn write_plan<D: Database>(
+    app: &App<D>,
+    actor: &Actor,
+    agency: &str,
+    year: i64,
+    agency_year: &AgencyYear,
+    plan: &crate::db::DocumentRow,
+    report: ImportReport,
+    dry_run: bool,
+) -> Result<ImportResult, AppError> {
     let mut counter = 0u32;
     let stamp = now_ms();
-    let edits: Vec<Edit> = import::plan_edits(&agency_year, &report.measures, &mut |prefix| {
+    let edits: Vec<Edit> = import::plan_edits(agency_year, &report.measures, &mut |prefix| {
         counter += 1;
         format!("{prefix}-{stamp:x}{counter:x}{:x}", rand::random::<u32>())
     });
     let changes = edits.len();
-    let applied = !query.dry_run && changes > 0;
+    let applied = !dry_run && changes > 0;
     if applied {
         app.server_edit_as(
-            &plan,
+            plan,
             "นำเข้าแผนจากไฟล์",
-            &caller.user.username,
+            &actor.username,
             move |tx, meta| prongsai_core::edit::apply(tx, &edits, meta),
         )
         .await?;
         let detail =
             json!({ "year": year, "source": report.source, "measures": report.measures.len(), "changes": changes });
-        app.audit(&agency, &Actor::of(&caller), AuditAction::PlanImported, "plan", detail).await?;
-        tracing::info!(user = %caller.user.username, changes, "imported a plan");
+        app.audit(agency, actor, AuditAction::PlanImported, "plan", detail).await?;
+        tracing::info!(user = %actor.username, changes, "imported a plan");
     }
-    Ok(Json(ImportResult { report, changes: if query.dry_run { 0 } else { changes }, applied }).into_response())
+    Ok(ImportResult { report, changes: if dry_run { 0 } else { changes }, applied })
 }
 
 /// What is published for an agency-year: kept as a setting, the files as blobs.

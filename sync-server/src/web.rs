@@ -120,6 +120,9 @@ async fn session<D: Database>(
         .collect();
     let mut view = SessionView::describe("", &caller.user.username, &agency_year, writable);
     view.enroll_second_factor = crate::second_factor::must_enroll(&app, &caller.user).await?;
+    view.closed = rows.iter().any(|r| r.closed);
+    view.years = app.db.years_of(agency).await?;
+    view.current_year = crate::years::current_fiscal_year();
     Ok(Json(view))
 }
 

@@ -22,6 +22,13 @@ use crate::routes::{RouteTable, Scope};
 
 pub fn routes<D: Database>(t: &mut RouteTable<D>) {
     t.post(Scope::Agency, "/api/agencies/{agency}/years", post_start::<D>)
+        .route(
+            Scope::Agency,
+            "POST",
+            "/api/agencies/{agency}/years/{year}/from-file",
+            axum::routing::post(post_from_file::<D>)
+                .layer(axum::extract::DefaultBodyLimit::max(prongsai_report::import::MAX_FILE_BYTES + 64 * 1024)),
+        )
         .post(Scope::Agency, "/api/agencies/{agency}/years/{year}/next", post_next::<D>)
         .post(Scope::Admin, "/api/agencies/{agency}/years/{year}/close", post_closed::<D, true>)
         .post(Scope::Admin, "/api/agencies/{agency}/years/{year}/reopen", post_closed::<D, false>)
@@ -56,6 +63,36 @@ async fn post_start<D: Database>(
         return Err(AppError::Conflict(ErrorKind::AlreadyExists, format!("{} has been started already", request.year)));
     }
     Ok((StatusCode::CREATED, Json(YearStarted { year: request.year })).into_response())
+}
+
+/// Starts `year` with its plan read from a file (XLSX or CSV, as the plan import reads it): the
+/// file is read against the agency's divisions first, and a refused file creates nothing (422).
+/// Server work, like starting a year, so a web sign-in may do it.
+async fn post_from_file<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path((agency, year)): Path<(String, i64)>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    plans_years(&caller)?;
+    let actor = Actor::of(&caller);
+    let profile = crate::agency::profile(&app, &agency).await?;
+    let preview = profile
+        .year_fixture(year, Vec::new(), profile.default_memo(year, &Default::default(), LOCAL_FORM, None), Vec::new())
+        .typed_documents(now_ms())
+        .map_err(|e| AppError::BadRequest(e.to_string()))?
+        .into_agency_year();
+    let report = match crate::reports::read_plan_file(body.to_vec(), &preview).await? {
+        Ok(report) => report,
+        Err(refusal) => return Ok(refusal),
+    };
+    if !start_year(&app, &actor, &agency, year, None).await? {
+        return Err(AppError::Conflict(ErrorKind::AlreadyExists, format!("{year} has been started already")));
+    }
+    let (agency_year, rows) = app.agency_year(&agency, year).await?;
+    let plan = rows.iter().find(|r| r.kind == DocKind::Plan).ok_or(AppError::NotFound)?;
+    let result = crate::reports::write_plan(&app, &actor, &agency, year, &agency_year, plan, report, false).await?;
+    Ok((StatusCode::CREATED, Json(result)).into_response())
 }
 
 /// 201 when this request started year+1, 200 when it exists already (whoever started it).

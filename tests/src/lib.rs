@@ -624,3 +624,37 @@ pub fn report_slug(year: i64) -> String {
 pub fn plan_slug(year: i64) -> String {
     integrity_items(year).plan.expect("a plan item").slug()
 }
+
+/// A PDF's text through pdftotext (poppler-utils), in reading order.
+pub fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("r.pdf");
+    std::fs::write(&path, bytes).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-raw", path.to_str().expect("path"), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by scripts/setup.sh test");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Whitespace does not count: the PDF breaks lines where it likes.
+pub fn squash(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The text of a DOCX: every `w:t`, one paragraph per line.
+pub fn docx_text(bytes: &[u8]) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("docx is a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("word/document.xml").expect("document.xml"), &mut xml)
+        .expect("utf-8");
+    let mut out = String::new();
+    for para in xml.split("</w:p>") {
+        for piece in para.split("<w:t xml:space=\"preserve\">").skip(1) {
+            out.push_str(piece.split("</w:t>").next().unwrap_or_default());
+        }
+        out.push('\n');
+    }
+    out
+}

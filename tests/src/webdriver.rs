@@ -281,6 +281,21 @@ impl Session {
             .unwrap_or_else(|e| panic!("typing failed: {e}"));
     }
 
+    /// Waits until exactly `count` elements match `css`.
+    pub async fn poll_count(&self, css: &str, count: usize, timeout: Duration) {
+        self.poll(&format!("{count} of {css}"), timeout, || async {
+            (self.find_all(css).await.len() == count).then_some(())
+        })
+        .await
+    }
+
+    /// Empties an input (what a person does before typing a new value).
+    pub async fn clear(&self, element: &Element) {
+        self.call(reqwest::Method::POST, &format!("/element/{}/clear", element.0), Some(json!({})))
+            .await
+            .unwrap_or_else(|e| panic!("clearing failed: {e}"));
+    }
+
     pub async fn text(&self, element: &Element) -> String {
         self.call(reqwest::Method::GET, &format!("/element/{}/text", element.0), None)
             .await

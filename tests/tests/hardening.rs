@@ -215,6 +215,8 @@ mod scope {
             ("POST /api/agencies/{agency}/years/{year}/close", Expect { read_only: 404, ..SIGNED_IN }),
             ("POST /api/agencies/{agency}/years/{year}/reopen", Expect { read_only: 404, ..SIGNED_IN }),
             ("PUT /api/agencies/{agency}/years/{year}/ita-result", SIGNED_IN),
+            // An empty file is refused before any year is started.
+            ("POST /api/agencies/{agency}/years/{year}/from-file", Expect { read_only: 422, ..SIGNED_IN }),
         ])
     }
 

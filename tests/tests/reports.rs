@@ -7,27 +7,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use prongsai_core::model::DocKey;
-use prongsai_tests::{Sample, Server, YEAR, cli, device, eventually, signed_in_api};
+use prongsai_tests::{Sample, Server, YEAR, cli, device, eventually, pdf_text, signed_in_api, squash};
 use sha2::{Digest, Sha256};
 
 const LONG: Duration = Duration::from_secs(90);
 
-fn pdf_text(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("r.pdf");
-    std::fs::write(&path, bytes).expect("write");
-    let out = std::process::Command::new("pdftotext")
-        .args(["-raw", path.to_str().expect("path"), "-"])
-        .output()
-        .expect("pdftotext (poppler-utils) is installed by scripts/setup.sh test");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).expect("utf-8")
-}
 
-/// Whitespace does not count: the PDF breaks lines where it likes.
-fn squash(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace()).collect()
-}
 
 /// Hashes of the data directory's files (the database and its WAL; an empty WAL, which SQLite
 /// creates when it opens the file, holds nothing and counts as none).

@@ -11,7 +11,7 @@ use prongsai_core::automerge::{ROOT, ReadDoc};
 use prongsai_core::docs::results;
 use prongsai_core::model::{DocKey, Status};
 use prongsai_tests::webdriver::{Driver, Session, artifact};
-use prongsai_tests::{RawPeer, Sample, Server, YEAR, device, eventually};
+use prongsai_tests::{RawPeer, Sample, Server, YEAR, device, docx_text, eventually, pdf_text, squash};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -326,4 +326,301 @@ async fn an_approver_sets_up_a_second_factor_on_the_web_and_signs_in_with_it() {
 
     browser.quit().await;
     driver.stop().await;
+}
+
+
+
+
+/// A เทศบาล with six divisions unlike the sample's and a four-step chain, set up from nothing: the
+/// operator's one command, then the admin on the web (letterhead, emblem, divisions, chain), the
+/// coordinator starting the year on the web from a plan file, two divisions recording results
+/// offline on their devices, the coordinator reviewing, the chain signing; the published PDF and
+/// the DOCX carry the municipality's own letterhead, divisions and four steps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_municipality_sets_itself_up_on_the_web_and_publishes_its_report() {
+    use prongsai_core::admin::NewUserRequest;
+    use prongsai_core::edit::Edit;
+    use prongsai_core::model::{ReviewDecisionKind, Role};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let out = prongsai_tests::cli(
+        &["agency", "create", "--data", data.to_str().expect("utf-8"), "--id", "banmai", "--name", "เทศบาลตำบลบ้านใหม่"],
+        None,
+    )
+    .await;
+    let created: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON");
+    let admin_name = created["admin"]["username"].as_str().expect("admin").to_string();
+    let admin_password = created["admin"]["password"].as_str().expect("password").to_string();
+    let web = web_dir();
+    let server = Server::start(&data, 0, &["--web-dir", web.to_str().expect("utf-8 path")]).await;
+
+    let mut driver = Driver::chromium().await;
+    let browser = Session::new(&driver, Driver::chromium_capabilities(1366, 1000)).await;
+    let sign_in = |username: String, password: String| {
+        let browser = &browser;
+        async move {
+            browser.type_text(&browser.wait_for("#login-username", WAIT).await, &username).await;
+            browser.type_text(&browser.wait_for("#login-password", WAIT).await, &password).await;
+            browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+        }
+    };
+    browser.goto(server.url().as_str()).await;
+    sign_in(admin_name.clone(), admin_password.clone()).await;
+    // A new agency opens on its own page: no year to show yet.
+    browser.wait_for("[data-testid=agency-page] [data-testid=profile-form]", WAIT).await;
+
+    // The letterhead.
+    for (field, value) in [
+        ("profile-short-name", "ทต.บ้านใหม่"),
+        ("profile-district", "เมืองนครราชสีมา"),
+        ("profile-province", "นครราชสีมา"),
+        ("profile-department", "สำนักปลัดเทศบาลตำบลบ้านใหม่"),
+        ("profile-phone", "044-123456"),
+        ("profile-reference", "นม ๕๓๒๐๑"),
+        ("profile-website", "www.banmai.go.th"),
+    ] {
+        let input = browser.wait_for(&format!("[data-testid={field}]"), WAIT).await;
+        browser.clear(&input).await;
+        browser.type_text(&input, value).await;
+    }
+    browser
+        .click(&browser.wait_for("[data-testid=profile-kind] option[value=subdistrict_municipality]", WAIT).await)
+        .await;
+    browser.click(&browser.wait_for("[data-testid=profile-save]", WAIT).await).await;
+    browser.wait_text("[data-testid=agency-done]", WAIT, "the letterhead is saved", |t| t.contains("บันทึก")).await;
+
+    // The emblem: anything but PNG or JPEG is refused with the reason; a PNG is previewed, then set.
+    let not_an_image = dir.path().join("emblem.svg");
+    std::fs::write(&not_an_image, "<svg onload=alert(1)></svg>").expect("write");
+    let file_input = browser.wait_for("[data-testid=emblem-file]", WAIT).await;
+    browser.type_text(&file_input, not_an_image.to_str().expect("utf-8")).await;
+    browser.wait_text("[data-testid=emblem-refused]", WAIT, "the refusal says why", |t| t.contains("PNG")).await;
+    let png = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../icons/128x128.png").canonicalize().expect("the icon");
+    browser.type_text(&browser.wait_for("[data-testid=emblem-file]", WAIT).await, png.to_str().expect("utf-8")).await;
+    browser.wait_for("[data-testid=emblem-preview]", WAIT).await;
+    browser.click(&browser.wait_for("[data-testid=emblem-save]", WAIT).await).await;
+    browser.wait_text("[data-testid=agency-done]", WAIT, "the emblem is set", |t| t.contains("ตรา")).await;
+
+    // Six divisions.
+    let divisions = ["สำนักปลัดเทศบาล", "กองคลัง", "กองช่าง", "กองสาธารณสุขและสิ่งแวดล้อม", "กองการศึกษา", "กองสวัสดิการสังคม"];
+    for (i, name) in divisions.iter().enumerate() {
+        browser.type_text(&browser.wait_for("[data-testid=division-new]", WAIT).await, name).await;
+        browser.click(&browser.wait_for("[data-testid=division-add]", WAIT).await).await;
+        browser.poll_count("[data-testid=divisions] [data-testid=division]", i + 1, WAIT).await;
+    }
+    let api = prongsai_client::ServerApi::new(server.url());
+    let admin_login = api.login(&admin_name, &admin_password, "test").await.expect("admin login");
+    let admin = api.clone().with_token(&admin_login.token);
+    let profile = admin.overview("banmai").await.expect("overview").profile;
+    assert_eq!(profile.divisions.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), divisions);
+    let ids: Vec<String> = profile.divisions.iter().map(|d| d.id.clone()).collect();
+
+    // People (through the API, as the users page does), then the chain on the page.
+    let password = "รหัสผ่านที่ยาวพอ 1";
+    let add = |username: &'static str, roles: Vec<Role>, division: Option<String>| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .add_user(
+                    "banmai",
+                    &NewUserRequest {
+                        username: username.into(),
+                        display_name: format!("คุณ{username}"),
+                        position: "ตำแหน่ง".into(),
+                        division,
+                        roles,
+                        password: Some(password.into()),
+                    },
+                )
+                .await
+                .expect("user added");
+        }
+    };
+    add("bm.coord", vec![Role::Coordinator], Some(ids[0].clone())).await;
+    add("bm.klang", vec![Role::Staff], Some(ids[1].clone())).await;
+    add("bm.chang", vec![Role::Staff], Some(ids[2].clone())).await;
+    let approvers = ["bm.a1", "bm.a2", "bm.a3", "bm.a4"];
+    for a in approvers {
+        add(a, vec![Role::Approver], None).await;
+    }
+    browser.goto(server.url().as_str()).await;
+    browser.click(&browser.wait_for("[data-testid=nav-agency]", WAIT).await).await;
+    let titles = ["ความเห็นหัวหน้าสำนักปลัดเทศบาล", "ความเห็นรองปลัดเทศบาล", "ความเห็นปลัดเทศบาล", "ความเห็นนายกเทศมนตรี"];
+    for (i, title) in titles.iter().enumerate() {
+        browser.click(&browser.wait_for("[data-testid=chain-add]", WAIT).await).await;
+        let row = format!("[data-testid=chain-row]:nth-of-type({})", i + 1);
+        browser.type_text(&browser.wait_for(&format!("{row} [data-testid=chain-title]"), WAIT).await, title).await;
+        browser
+            .type_text(
+                &browser.wait_for(&format!("{row} [data-testid=chain-name]"), WAIT).await,
+                &format!("ผู้ลงนามที่ {}", i + 1),
+            )
+            .await;
+        browser
+            .type_text(
+                &browser.wait_for(&format!("{row} [data-testid=chain-position]"), WAIT).await,
+                &format!("ตำแหน่งที่ {}", i + 1),
+            )
+            .await;
+        browser
+            .click(
+                &browser
+                    .wait_for(&format!("{row} [data-testid=chain-approver] option[value='{}']", approvers[i]), WAIT)
+                    .await,
+            )
+            .await;
+    }
+    browser.click(&browser.wait_for("[data-testid=chain-save]", WAIT).await).await;
+    browser.wait_text("[data-testid=agency-done]", WAIT, "the chain is saved", |t| t.contains("สายการลงนาม")).await;
+    let chain = admin.overview("banmai").await.expect("overview").profile.approval_chain;
+    assert_eq!(chain.iter().map(|s| s.title.as_str()).collect::<Vec<_>>(), titles);
+    assert_eq!(chain.iter().map(|s| s.approver.clone().unwrap_or_default()).collect::<Vec<_>>(), approvers);
+    browser.click(&browser.wait_for("[data-testid=sign-out]", WAIT).await).await;
+
+    // The coordinator starts this fiscal year on the web from a plan file.
+    let plan = dir.path().join("แผน.csv");
+    std::fs::write(
+        &plan,
+        "ลำดับ,มาตรการ/แนวทาง,วิธีดำเนินการ,ผู้รับผิดชอบ,ระยะเวลาดำเนินงาน (ไตรมาส),ข้อเสนอ\r\n\
+         1,เปิดเผยข้อมูลการจัดซื้อจัดจ้าง,- ประกาศแผนจัดซื้อจัดจ้างบนเว็บไซต์,กองคลัง,ตลอดปีงบประมาณ,\r\n\
+         2,ตรวจสอบงานก่อสร้างอย่างโปร่งใส,- เปิดให้ประชาชนร่วมตรวจรับงาน,กองช่าง,ต.ค. ๖๙ – มี.ค. ๗๐,\r\n",
+    )
+    .expect("plan file");
+    sign_in("bm.coord".into(), password.into()).await;
+    browser.wait_for("[data-testid=start-year]", WAIT).await;
+    browser.click(&browser.wait_for("[data-testid=start-year-source] option[value=file]", WAIT).await).await;
+    browser
+        .type_text(&browser.wait_for("[data-testid=start-year-file]", WAIT).await, plan.to_str().expect("utf-8"))
+        .await;
+    browser.click(&browser.wait_for("[data-testid=start-year-go]", WAIT).await).await;
+    browser.wait_for("[data-testid=matrix] tbody tr[data-measure]", WAIT).await;
+    let years = admin.years("banmai").await.expect("years");
+    let year = *years.first().expect("a year");
+    assert_eq!(years.len(), 1);
+    browser.screenshot(&artifact("web", "new-agency-dashboard.png")).await;
+
+    // Two divisions record results offline, then sync.
+    let mut devices = Vec::new();
+    for (username, division) in [("bm.klang", &ids[1]), ("bm.chang", &ids[2])] {
+        let device_dir = dir.path().join(username);
+        let field = device(&server, &device_dir, username, password).await;
+        let agency_year = field.agency_year(year).await.expect("the year on the device");
+        let (measure, _) = agency_year
+            .plan
+            .measures
+            .iter()
+            .find(|(_, m)| m.responsible.contains_key(division))
+            .expect("a measure of the division");
+        let measure = measure.clone();
+        field.disconnect();
+        let edits = vec![
+            Edit::SetStatus { division: division.clone(), measure: measure.clone(), status: Status::Done },
+            Edit::SetResultText {
+                division: division.clone(),
+                measure: measure.clone(),
+                text: format!("{username} ดำเนินการครบแล้ว"),
+            },
+        ];
+        field.apply(year, edits).await.expect("recorded offline");
+        field
+            .apply(year, vec![Edit::Submit { division: division.clone(), measure: measure.clone() }])
+            .await
+            .expect("submitted offline");
+        devices.push((field, division.clone(), measure));
+    }
+    for (field, _, _) in &devices {
+        field.connect().expect("online again");
+        assert!(field.wait_confirmed(WAIT).await, "the results reach the server");
+    }
+
+    // The coordinator reviews both and writes what the report publishes.
+    let coordinator = device(&server, &dir.path().join("coord"), "bm.coord", password).await;
+    let mut decisions = Vec::new();
+    eventually("the coordinator's device has both results", WAIT, || {
+        let (coordinator, wanted) =
+            (coordinator.clone(), devices.iter().map(|(_, d, m)| (d.clone(), m.clone())).collect::<Vec<_>>());
+        async move {
+            let Ok(y) = coordinator.agency_year(year).await else { return false };
+            wanted.iter().all(|(d, m)| y.result(m, d).is_some_and(|r| r.submission.is_some()))
+        }
+    })
+    .await;
+    let agency_year = coordinator.agency_year(year).await.expect("year");
+    for (_, division, measure) in &devices {
+        let result = agency_year.result(measure, division).expect("a result");
+        decisions.push(Edit::Decide {
+            measure: measure.clone(),
+            division: division.clone(),
+            decision: ReviewDecisionKind::Approved,
+            comment: String::new(),
+            content_hash: prongsai_core::hash::result_content_hash(result),
+        });
+    }
+    coordinator.apply(year, decisions).await.expect("reviewed");
+    for (_, _, measure) in &devices {
+        coordinator
+            .apply(
+                year,
+                vec![Edit::SetPublishedResult {
+                    measure: measure.clone(), text: "ดำเนินการแล้วเสร็จตามแผน".into()
+                }],
+            )
+            .await
+            .expect("published text");
+    }
+    assert!(coordinator.wait_confirmed(WAIT).await);
+
+    // The chain signs, in order.
+    for (i, approver) in approvers.iter().enumerate() {
+        let login = api.login(approver, password, "test").await.expect("approver login");
+        let signer = api.clone().with_token(&login.token);
+        signer.sign("banmai", year, &chain[i].id, "approved", "เห็นชอบ", None).await.expect("signed");
+    }
+    let slug = prongsai_tests::report_slug(year);
+    let pdf = eventually_bytes(&server, &format!("public/banmai/{year}/{slug}.pdf")).await;
+    let text = squash(&pdf_text(&pdf));
+    let docx = reqwest::Client::new()
+        .get(server.url().join(&format!("api/agencies/banmai/years/{year}/reports/docx")).expect("url"))
+        .bearer_auth(&admin_login.token)
+        .send()
+        .await
+        .expect("docx")
+        .bytes()
+        .await
+        .expect("bytes");
+    let docx = squash(&docx_text(&docx));
+    for (format, text) in [("PDF", &text), ("DOCX", &docx)] {
+        assert!(text.contains(&squash("สำนักปลัดเทศบาลตำบลบ้านใหม่")), "{format} has the letterhead");
+        assert!(text.contains(&squash("นม ๕๓๒๐๑")), "{format} has the reference");
+        for division in ["กองคลัง", "กองช่าง"] {
+            assert!(text.contains(division), "{format} names {division}");
+        }
+        for title in titles {
+            assert!(text.contains(&squash(title)), "{format} prints the step {title}");
+        }
+        assert!(!text.contains("ปากช่อง"), "{format} has nothing of the sample agency");
+    }
+    for (field, _, _) in devices {
+        field.shutdown().await;
+    }
+    coordinator.shutdown().await;
+    browser.quit().await;
+    driver.stop().await;
+}
+
+/// A public address's bytes, once it answers.
+async fn eventually_bytes(server: &Server, path: &str) -> Vec<u8> {
+    let url = server.url().join(path).expect("url");
+    prongsai_tests::eventually_seen("the report is published", WAIT, || {
+        let url = url.clone();
+        async move {
+            let response = reqwest::get(url).await.map_err(|e| e.to_string())?;
+            if response.status() != 200 {
+                return Err(format!("HTTP {}", response.status()));
+            }
+            response.bytes().await.map(|b| b.to_vec()).map_err(|e| e.to_string())
+        }
+    })
+    .await
 }

@@ -400,3 +400,64 @@ async fn starting_the_next_year_from_two_processes_at_once_makes_it_once() {
     let years = admin.years("banmai").await.expect("years");
     assert_eq!(years, (first..=first + 20).collect::<Vec<_>>());
 }
+
+/// A person updates the app on one device; their other device, still on this release, meets what
+/// the newer one wrote: it reads it and says "update the app" instead of writing into it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_meeting_a_newer_releases_documents_asks_for_an_update_instead_of_writing() {
+    use prongsai_client::DeviceError;
+    use prongsai_core::automerge::{ROOT, transaction::Transactable};
+    use prongsai_core::model::SCHEMA_VERSION;
+
+    let agency = new_agency().await;
+    let palad = agency.admin.add_division("banmai", "สำนักปลัดเทศบาล").await.expect("division").id;
+    let coordinator = add_user(&agency, "banmai.coord", vec![Role::Coordinator], Some(&palad)).await;
+    add_user(&agency, "banmai.staff", vec![Role::Staff], Some(&palad)).await;
+    coordinator.start_year("banmai", 2569, None).await.expect("year");
+    let key = DocKey::results(&palad);
+
+    let (newer_dir, older_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let newer = device(&agency.server, newer_dir.path(), "banmai.staff", "a long enough password 2").await;
+    let older = device(&agency.server, older_dir.path(), "banmai.staff", "a long enough password 2").await;
+    older.agency_year(2569).await.expect("the year is on the older device");
+    assert!(!older.session_view(2569).await.expect("session").update_required);
+
+    // The newer release writes its results document in its own schema.
+    newer.agency_year(2569).await.expect("the year is on the newer device");
+    newer
+        .edit(2569, &key, "ผลงานจากแอปรุ่นใหม่", |tx, meta| {
+            tx.put(ROOT, "schema", SCHEMA_VERSION + 1)?;
+            prongsai_core::docs::results::set_text(tx, "m1", "บันทึกจากแอปรุ่นใหม่", meta)
+        })
+        .await
+        .expect("written by the newer release");
+    eventually("the newer release's change is confirmed", LONG, || {
+        let newer = newer.clone();
+        async move { newer.state().unconfirmed == 0 }
+    })
+    .await;
+
+    eventually("the older device meets it and asks for an update", LONG, || {
+        let older = older.clone();
+        async move { older.session_view(2569).await.is_ok_and(|s| s.update_required && s.writable.is_empty()) }
+    })
+    .await;
+    // It still reads what the newer release wrote.
+    let year = older.agency_year(2569).await.expect("readable");
+    assert_eq!(year.result("m1", &palad).map(|r| r.text.as_str().to_string()).as_deref(), Some("บันทึกจากแอปรุ่นใหม่"));
+    // And writes nothing into it: refused before anything is pending.
+    let refused = older
+        .edit(2569, &key, "แก้จากแอปรุ่นเก่า", |tx, meta| {
+            prongsai_core::docs::results::set_text(tx, "m1", "แก้จากแอปรุ่นเก่า", meta)
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(DeviceError::UpdateRequired { schema, .. }) if schema == SCHEMA_VERSION + 1),
+        "{refused:?}"
+    );
+    assert_eq!(older.state().unconfirmed, 0, "nothing pending from the refused edit");
+    let year = older.agency_year(2569).await.expect("readable");
+    assert_eq!(year.result("m1", &palad).map(|r| r.text.as_str().to_string()).as_deref(), Some("บันทึกจากแอปรุ่นใหม่"));
+    newer.shutdown().await;
+    older.shutdown().await;
+}

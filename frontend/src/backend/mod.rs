@@ -378,6 +378,63 @@ pub async fn add_evidence_file(file: &EvidenceFile, bytes: js_sys::Uint8Array) -
     }
 }
 
+/// Opens another of the agency's years (the year switcher, or a year just started).
+pub async fn set_year(year: i64) -> Result<SessionView, BackendError> {
+    #[derive(Serialize)]
+    struct Args {
+        year: i64,
+    }
+    if in_app() { tauri::call("set_year", &Args { year }).await } else { web::set_year(year).await }
+}
+
+/// A call to the agency's routes of the server (`path` below `/api/agencies/{agency}`): the
+/// agency page's profile, divisions, chain and years. Online only; the server decides who may.
+pub async fn agency<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<T, BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        method: &'a str,
+        path: &'a str,
+        body: Option<serde_json::Value>,
+    }
+    if in_app() {
+        let answer: serde_json::Value = tauri::call("agency_call", &Args { method, path, body }).await?;
+        serde_json::from_value(answer).map_err(|e| BackendError::local("other", format!("unexpected answer: {e}")))
+    } else {
+        web::call(method, path, body).await
+    }
+}
+
+/// A file for the agency page, and what to do with it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum Upload {
+    /// The agency's emblem (the admin).
+    Emblem { media_type: String },
+    /// A plan file into the open year's plan: in the app, read on the device (offline too).
+    ImportPlan { dry_run: bool },
+    /// A new year started with its plan from the file.
+    StartYear { year: i64 },
+}
+
+/// Sends a file: the answer is the server's (or the device's) JSON.
+pub async fn upload(upload: &Upload, bytes: js_sys::Uint8Array) -> Result<serde_json::Value, BackendError> {
+    if in_app() {
+        tauri::upload(upload, bytes).await
+    } else {
+        match upload {
+            Upload::Emblem { media_type } => web::upload("PUT", "/emblem", media_type, bytes).await,
+            Upload::StartYear { year } => {
+                web::upload("POST", &format!("/years/{year}/from-file"), "application/octet-stream", bytes).await
+            }
+            Upload::ImportPlan { .. } => Err(BackendError::local("read_only", "the web dashboard is read-only")),
+        }
+    }
+}
+
 pub async fn sync_state() -> Result<SyncState, BackendError> {
     if in_app() { tauri::call("sync_state", &NoArgs {}).await } else { Ok(web::sync_state()) }
 }

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::*;
 
-use super::{BackendError, EvidenceFile, from_js, to_js};
+use super::{BackendError, EvidenceFile, Upload, from_js, to_js};
 
 #[wasm_bindgen]
 extern "C" {
@@ -41,6 +41,17 @@ pub(super) async fn add_evidence_file(file: &EvidenceFile, bytes: js_sys::Uint8A
     let options = to_js(&serde_json::json!({ "headers": { "x-evidence": header } }))?;
     match tauri_invoke_raw("add_evidence_file", bytes, options).await {
         Ok(_) => Ok(()),
+        Err(e) => Err(error_from_js(&e)),
+    }
+}
+
+/// A file for the agency page: the bytes raw, what to do with them in a header.
+pub(super) async fn upload(upload: &Upload, bytes: js_sys::Uint8Array) -> Result<serde_json::Value, BackendError> {
+    let meta = serde_json::to_string(upload).map_err(|e| BackendError::local("other", e.to_string()))?;
+    let header = String::from(js_sys::encode_uri_component(&meta));
+    let options = to_js(&serde_json::json!({ "headers": { "x-upload": header } }))?;
+    match tauri_invoke_raw("upload", bytes, options).await {
+        Ok(value) => from_js(&value),
         Err(e) => Err(error_from_js(&e)),
     }
 }

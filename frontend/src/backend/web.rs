@@ -111,8 +111,49 @@ fn signed_in() -> Result<Saved, BackendError> {
 }
 
 async fn session_view(saved: &Saved) -> Result<SessionView, BackendError> {
-    let mut view: SessionView = get(&format!("{}/session", year_path(saved))).await?;
+    let mut view: SessionView = if saved.year == 0 {
+        // A new agency: no year yet. The admin sets it up, the coordinator starts a year.
+        let me: prongsai_core::wire::Me = send(saved, "GET", "/api/me", None).await?;
+        SessionView::without_year("", me, today_fiscal_year())
+    } else {
+        send(saved, "GET", &format!("{}/session", year_path(saved)), None).await?
+    };
     view.server = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    Ok(view)
+}
+
+/// The fiscal year of today in Bangkok, by the browser's clock.
+fn today_fiscal_year() -> i64 {
+    let now = js_sys::Date::now() as i64;
+    i64::from(prongsai_core::calendar::Date::from_unix_millis_bangkok(now).fiscal_year().0)
+}
+
+/// The agency's years, and the one to open (today's fiscal year when there, else the latest
+/// before it); 0 when the agency has none yet.
+async fn years_and_pick(token: &str, agency: &str) -> Result<(Vec<i64>, i64), BackendError> {
+    let years: Vec<i64> = answer(
+        Request::get(&format!("/api/agencies/{agency}/years"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send()
+            .await
+            .map_err(offline)?,
+    )
+    .await?;
+    let pick = prongsai_core::app::pick_year(&years, today_fiscal_year()).unwrap_or(0);
+    Ok((years, pick))
+}
+
+/// Opens another of the agency's years (or one just started).
+pub(super) async fn set_year(year: i64) -> Result<SessionView, BackendError> {
+    let mut saved = signed_in()?;
+    let (years, _) = years_and_pick(&saved.token, &saved.agency_id).await?;
+    if !years.contains(&year) {
+        return Err(BackendError::local("not_found", format!("no year {year}")));
+    }
+    saved.year = year;
+    gloo_storage::LocalStorage::set(STORAGE_KEY, &saved).map_err(|e| BackendError::local("other", e.to_string()))?;
+    let view = session_view(&saved).await?;
+    emit(CHANGED_EVENT, serde_json::Value::Null);
     Ok(view)
 }
 
@@ -140,15 +181,7 @@ pub(super) async fn login(username: &str, password: &str, otp: Option<&str>) -> 
     };
     let request = Request::post("/api/login").json(&body).map_err(|e| BackendError::local("other", e.to_string()))?;
     let login: LoginResponse = answer(request.send().await.map_err(offline)?).await?;
-    let years: Vec<i64> = answer(
-        Request::get(&format!("/api/agencies/{}/years", login.agency_id))
-            .header("Authorization", &format!("Bearer {}", login.token))
-            .send()
-            .await
-            .map_err(offline)?,
-    )
-    .await?;
-    let year = years.into_iter().max().ok_or_else(|| BackendError::local("no_year", "no fiscal year"))?;
+    let (_, year) = years_and_pick(&login.token, &login.agency_id).await?;
     let saved = Saved { token: login.token, agency_id: login.agency_id, username: login.username, year };
     gloo_storage::LocalStorage::set(STORAGE_KEY, &saved).map_err(|e| BackendError::local("other", e.to_string()))?;
     let view = session_view(&saved).await?;
@@ -247,6 +280,24 @@ async fn send<T: DeserializeOwned>(
     answer(request.send().await.map_err(offline)?).await
 }
 
+/// Sends a file's bytes to a route below `/api/agencies/{agency}`.
+pub(super) async fn upload(
+    method: &str,
+    path: &str,
+    media_type: &str,
+    bytes: js_sys::Uint8Array,
+) -> Result<serde_json::Value, BackendError> {
+    let saved = signed_in()?;
+    let path = format!("/api/agencies/{}{path}", saved.agency_id);
+    let builder = if method == "PUT" { Request::put(&path) } else { Request::post(&path) };
+    let request = builder
+        .header("Authorization", &format!("Bearer {}", saved.token))
+        .header("Content-Type", media_type)
+        .body(bytes)
+        .map_err(|e| BackendError::local("other", e.to_string()))?;
+    answer(request.send().await.map_err(offline)?).await
+}
+
 /// A call about the signed-in person's own account: `path` is below `/api/me`.
 pub(super) async fn me<T: DeserializeOwned>(
     method: &str,
@@ -286,22 +337,40 @@ fn start_live() {
                 gloo_timers::future::sleep(Duration::from_secs(1)).await;
                 continue;
             };
+            if signed_in.year == 0 {
+                // No year yet: nothing to follow until one is started.
+                gloo_timers::future::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
             let Some(url) = live_url(&signed_in) else { return };
             // The server greets with "ready", so the first message says the socket is up.
+            let mut switched = false;
             if let Ok(mut socket) = WebSocket::open(&url) {
-                {
-                    let mut opened = false;
-                    while let Some(message) = socket.next().await {
-                        if message.is_err() {
-                            break;
+                let mut opened = false;
+                loop {
+                    // Every second, whether the page still looks at this socket's year (the year
+                    // switcher moves it): if not, the socket of the new year replaces it.
+                    let tick = gloo_timers::future::sleep(Duration::from_secs(1));
+                    match futures::future::select(socket.next(), Box::pin(tick)).await {
+                        futures::future::Either::Left((Some(Ok(_)), _)) => {
+                            if !opened {
+                                opened = true;
+                                set_sync(Connection::UpToDate);
+                            }
+                            emit(CHANGED_EVENT, serde_json::Value::Null);
                         }
-                        if !opened {
-                            opened = true;
-                            set_sync(Connection::UpToDate);
+                        futures::future::Either::Left(_) => break,
+                        futures::future::Either::Right(_) => {
+                            if saved().is_none_or(|s| s.year != signed_in.year) {
+                                switched = true;
+                                break;
+                            }
                         }
-                        emit(CHANGED_EVENT, serde_json::Value::Null);
                     }
                 }
+            }
+            if switched {
+                continue;
             }
             if saved().is_some() {
                 set_sync(Connection::Offline);

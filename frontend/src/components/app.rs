@@ -5,6 +5,7 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use super::AppContext;
+use super::agency::AgencyPage;
 use super::dashboard::DashboardPage;
 use super::login::LoginPage;
 use super::measure::MeasurePage;
@@ -46,7 +47,8 @@ pub fn App() -> Html {
     // The merged picture, reloaded whenever documents change or the date is moved.
     {
         let app = state.clone();
-        let signed_in = state.session.is_some();
+        // A new agency has no year yet: nothing to picture until one is started.
+        let signed_in = state.session.as_ref().is_some_and(|s| s.year != 0);
         use_effect_with((signed_in, state.revision, state.as_of), move |(signed_in, _, as_of)| {
             if *signed_in {
                 let as_of = as_of.map(|d| d.to_string());
@@ -97,7 +99,64 @@ pub fn App() -> Html {
         Route::Reports => html! { <ReportsPage /> },
         Route::Users => html! { <UsersPage /> },
         Route::Account => html! { <AccountPage /> },
+        Route::Agency => html! { <AgencyPage /> },
     };
+    let has_year = state.session.as_ref().is_some_and(|s| s.year != 0);
+    let plans = state.session.as_ref().is_some_and(|s| {
+        s.has_role(&prongsai_core::model::Role::Admin) || s.has_role(&prongsai_core::model::Role::Coordinator)
+    });
+    let switch_year = {
+        let app = state.clone();
+        Callback::from(move |e: Event| {
+            let Ok(year) = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value().parse::<i64>() else {
+                return;
+            };
+            let app = app.clone();
+            spawn_local(async move {
+                match backend::set_year(year).await {
+                    Ok(session) => app.dispatch(Action::YearOpened { session }),
+                    Err(e) => {
+                        app.dispatch(Action::Notice { text: format!("{} ({})", app.lang.error(&e.kind), e.message) })
+                    }
+                }
+            });
+        })
+    };
+    let year_switcher = state.session.as_ref().filter(|s| s.year != 0 && s.years.len() > 1).map(|s| {
+        html! {
+            <select class="year-switcher" onchange={switch_year} aria-label={lang.pick("ปีงบประมาณ", "Fiscal year")} data-testid="year-switcher">
+                { for s.years.iter().rev().map(|y| html! {
+                    <option value={y.to_string()} selected={*y == s.year}>
+                        { format!("{} {}{}", lang.pick("ปีงบประมาณ", "FY"), prongsai_core::thai::to_thai_digits(&y.to_string()),
+                            if *y == s.current_year { lang.pick(" (ปีปัจจุบัน)", " (current)") } else { "" }) }
+                    </option>
+                }) }
+            </select>
+        }
+    });
+    let banners = state.session.as_ref().map(|s| {
+        html! {
+            <>
+                if s.closed {
+                    <div class="banner closed" role="status" data-testid="year-closed">
+                        { format!("{} {} {}", lang.pick("ปีงบประมาณ", "Fiscal year"), prongsai_core::thai::to_thai_digits(&s.year.to_string()),
+                            lang.pick("ปิดแล้ว อ่านได้อย่างเดียว", "is closed: read only")) }
+                    </div>
+                }
+                if s.update_required {
+                    <div class="banner update" role="alert" data-testid="update-required">
+                        { lang.pick("เอกสารของปีนี้สร้างด้วยแอปรุ่นใหม่กว่า กรุณาอัปเดตแอป (อ่านได้ แต่จะไม่บันทึกการแก้ไข)",
+                            "This year's documents were written by a newer version: update the app (you can read, nothing is saved)") }
+                    </div>
+                }
+                if has_year && s.year != s.current_year && s.years.contains(&s.current_year) {
+                    <div class="banner other-year" role="status" data-testid="other-year">
+                        { format!("{} {}", lang.pick("กำลังดูปีงบประมาณ", "Viewing fiscal year"), prongsai_core::thai::to_thai_digits(&s.year.to_string())) }
+                    </div>
+                }
+            </>
+        }
+    });
     let is_admin = state.session.as_ref().is_some_and(|s| s.has_role(&prongsai_core::model::Role::Admin));
     let who = state.session.as_ref().map(|s| {
         let division = s.division_name.clone().map(|d| format!(" · {d}")).unwrap_or_default();
@@ -112,11 +171,17 @@ pub fn App() -> Html {
                         <span>{ state.overview.as_ref().map(|o| o.agency.short_name.clone()).unwrap_or_else(|| lang.pick("โปร่งใส", "Prongsai").to_string()) }</span>
                     </button>
                     if signed_in {
+                        { year_switcher.unwrap_or_default() }
                         <nav class="tabs">
-                            <button class={classes!("tab", on(&Route::Dashboard))} onclick={go(Route::Dashboard)} data-testid="nav-dashboard">{ lang.pick("ภาพรวม", "Overview") }</button>
-                            <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{ lang.pick("ตารางมาตรการ", "Measures") }</button>
-                            <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
-                            <button class={classes!("tab", on(&Route::Reports))} onclick={go(Route::Reports)} data-testid="nav-reports">{ lang.pick("รายงาน", "Reports") }</button>
+                            if has_year {
+                                <button class={classes!("tab", on(&Route::Dashboard))} onclick={go(Route::Dashboard)} data-testid="nav-dashboard">{ lang.pick("ภาพรวม", "Overview") }</button>
+                                <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{ lang.pick("ตารางมาตรการ", "Measures") }</button>
+                                <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
+                                <button class={classes!("tab", on(&Route::Reports))} onclick={go(Route::Reports)} data-testid="nav-reports">{ lang.pick("รายงาน", "Reports") }</button>
+                            }
+                            if plans {
+                                <button class={classes!("tab", on(&Route::Agency))} onclick={go(Route::Agency)} data-testid="nav-agency">{ lang.pick("หน่วยงานและปีงบประมาณ", "Agency and years") }</button>
+                            }
                             if is_admin {
                                 <button class={classes!("tab", on(&Route::Users))} onclick={go(Route::Users)} data-testid="nav-users">{ lang.pick("ผู้ใช้", "Users") }</button>
                             }
@@ -138,6 +203,7 @@ pub fn App() -> Html {
                         <button class="small" onclick={dismiss} aria-label={lang.pick("ปิด", "Close")}>{ "×" }</button>
                     </div>
                 }
+                { banners.unwrap_or_default() }
                 <main>{ page }</main>
             </div>
         </ContextProvider<AppContext>>

@@ -156,6 +156,12 @@ pub fn MeasurePage(props: &MeasurePageProps) -> Html {
                 <dd>{ &row.schedule_label }</dd>
                 <dt>{ lang.pick("ผลการดำเนินงาน (ในรายงาน)", "Result (as published)") }</dt>
                 <dd class="published">{ &row.published_result }</dd>
+                if let Some(carried) = &row.carried {
+                    <dt>{ format!("{} {}", lang.pick("ข้อเสนอจากปีงบประมาณ", "Suggestions from fiscal year"), prongsai_core::thai::to_thai_digits(&carried.year.to_string())) }</dt>
+                    <dd class="carried" data-testid="carried-suggestion">{
+                        if carried.suggestion.trim().is_empty() { lang.pick("(ไม่มีข้อเสนอ)", "(none)").to_string() } else { carried.suggestion.clone() }
+                    }</dd>
+                }
             </dl>
             if !detail.conflicts.is_empty() {
                 <ConflictList conflicts={detail.conflicts.clone()} lang={lang} on_apply={plain_apply.clone()} />

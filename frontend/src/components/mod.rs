@@ -1,6 +1,7 @@
 //! What the pages are made of. Components render and call the backend; page state lives in the
 //! reducers of `state` and `form`.
 
+pub mod agency;
 pub mod app;
 pub mod dashboard;
 pub mod datepicker;

@@ -49,13 +49,23 @@ pub fn UsersPage() -> Html {
     let users = use_state(|| None::<Rc<Vec<UserAccount>>>);
     let outcome = use_state(|| None::<Outcome>);
     let reload = use_state(|| 0u32);
+    // The agency's divisions in use, from its profile (a new agency has no year to read them from).
+    let profile_divisions = use_state(Vec::<DivisionSummary>::new);
     {
-        let (users, outcome) = (users.clone(), outcome.clone());
+        let (users, outcome, profile_divisions) = (users.clone(), outcome.clone(), profile_divisions.clone());
         use_effect_with((*reload, app.revision), move |_| {
             spawn_local(async move {
                 match backend::users().await {
                     Ok(list) => users.set(Some(Rc::new(list))),
                     Err(e) => outcome.set(Some(failed(lang, &e))),
+                }
+                if let Ok(o) = backend::agency::<prongsai_core::wire::AgencyOverview>("GET", "/profile", None).await {
+                    profile_divisions.set(
+                        o.profile
+                            .active_divisions()
+                            .map(|d| DivisionSummary { id: d.id.clone(), name: d.name.clone(), ..Default::default() })
+                            .collect(),
+                    );
                 }
             });
         });
@@ -77,7 +87,11 @@ pub fn UsersPage() -> Html {
             });
         })
     };
-    let divisions: Vec<DivisionSummary> = app.overview.as_ref().map(|o| o.divisions.clone()).unwrap_or_default();
+    let divisions: Vec<DivisionSummary> = if profile_divisions.is_empty() {
+        app.overview.as_ref().map(|o| o.divisions.clone()).unwrap_or_default()
+    } else {
+        (*profile_divisions).clone()
+    };
     let steps: Vec<ApprovalView> = app.overview.as_ref().map(|o| o.approvals.clone()).unwrap_or_default();
     let notice = (*outcome).clone().map(|o| match o {
         Outcome::Done(text) => html! { <p class="ok" role="status" data-testid="users-done">{ text }</p> },
