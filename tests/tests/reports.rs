@@ -12,8 +12,6 @@ use sha2::{Digest, Sha256};
 
 const LONG: Duration = Duration::from_secs(90);
 
-
-
 /// Hashes of the data directory's files (the database and its WAL; an empty WAL, which SQLite
 /// creates when it opens the file, holds nothing and counts as none).
 fn fingerprint(data: &Path) -> Vec<(String, String)> {

@@ -328,9 +328,6 @@ async fn an_approver_sets_up_a_second_factor_on_the_web_and_signs_in_with_it() {
     driver.stop().await;
 }
 
-
-
-
 /// A เทศบาล with six divisions unlike the sample's and a four-step chain, set up from nothing: the
 /// operator's one command, then the admin on the web (letterhead, emblem, divisions, chain), the
 /// coordinator starting the year on the web from a plan file, two divisions recording results

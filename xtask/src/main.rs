@@ -1,6 +1,6 @@
 //! `cargo xtask bench [--quick] [--only SECTION,...] [--clients N,...] [--out FILE] [--no-build]`: runs one workload against
 //! prongsai-server and against the reference automerge-repo sync server in Node, on this machine,
-//! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports, app.
+//! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports, app, years.
 //! A measurement, never a test: nothing here asserts a time. `PRONGSAI_BENCH_LOG=<filter>` (say
 //! `warn,samod=info`) logs what the bench's own devices do, to stderr.
 
@@ -9,6 +9,7 @@ mod field;
 mod load;
 mod memory;
 mod targets;
+mod years;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -32,6 +33,7 @@ struct Plan {
     offline_batch: usize,
     report_runs: usize,
     app_runs: usize,
+    year_switches: usize,
 }
 
 fn plan(quick: bool) -> Plan {
@@ -48,6 +50,7 @@ fn plan(quick: bool) -> Plan {
             offline_batch: 1000,
             report_runs: 3,
             app_runs: 3,
+            year_switches: 10,
         }
     } else {
         Plan {
@@ -65,6 +68,7 @@ fn plan(quick: bool) -> Plan {
             offline_batch: 1000,
             report_runs: 10,
             app_runs: 10,
+            year_switches: 40,
         }
     }
 }
@@ -86,7 +90,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => {}
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports,app] [--clients 10,100,1000] [--rates 400,800] [--made-of repos|light] [--out FILE] [--no-build]"
+                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports,app,years] [--clients 10,100,1000] [--rates 400,800] [--made-of repos|light] [--out FILE] [--no-build]"
             );
             std::process::exit(2);
         }
@@ -655,6 +659,53 @@ async fn bench(
         }
         .await;
         finish(&mut md, &targets_table, "app", result, out)?;
+    }
+
+    if enabled(&only, "years") {
+        let result: anyhow::Result<()> = async {
+            eprintln!("years");
+            let y = years::years(&scratch.path().join("years"), plan.year_switches).await?;
+            writeln!(
+                md,
+                "## Years (an agency of {} divisions, a plan of {} measures each held by every division)\n\n\
+                 Starting the next year on the server (`POST …/years/{{year}}/next`: measures, methods, \
+                 divisions and schedules copied with what each continues, {} results documents and the memo made), \
+                 {} times, year after year; then a device holding all five years switches between the last two \
+                 {} times (the year chosen and its document list refreshed, its session, its table built); then the \
+                 device is opened offline from its disk 7 times and shows the current year's table.\n\n\
+                 | measure | p50 ms | p99 ms | max ms |\n|---|---|---|---|\n\
+                 | rollover of {}×{} on the server | {:.0} | {:.0} | {:.0} |\n\
+                 | switching years on a device | {:.1} | {:.1} | {:.1} |\n\
+                 | cold load, five years on disk (of which opening the device) | {:.1} ({:.1}) | {:.1} | {:.1} |\n",
+                years::DIVISIONS,
+                years::MEASURES,
+                years::DIVISIONS,
+                y.rollovers,
+                plan.year_switches,
+                years::MEASURES,
+                years::DIVISIONS,
+                y.rollover.p50_ms,
+                y.rollover.p99_ms,
+                y.rollover.max_ms,
+                y.switch.p50_ms,
+                y.switch.p99_ms,
+                y.switch.max_ms,
+                y.cold_load.p50_ms,
+                y.cold_open.p50_ms,
+                y.cold_load.p99_ms,
+                y.cold_load.max_ms,
+            )?;
+            writeln!(
+                targets_table,
+                "| rollover of {}×{} (no numeric goal) | p50 {:.0} ms | – | measured |",
+                years::MEASURES,
+                years::DIVISIONS,
+                y.rollover.p50_ms
+            )?;
+            Ok(())
+        }
+        .await;
+        finish(&mut md, &targets_table, "years", result, out)?;
     }
 
     writeln!(md, "## Targets\n\n{targets_table}")?;
