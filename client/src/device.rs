@@ -411,7 +411,9 @@ impl Device {
         years.sort_unstable();
         self.inner.storage.set(&key, &serde_json::to_string(&years).unwrap_or_default()).await?;
         let new: Vec<i64> = years.iter().copied().filter(|y| !before.contains(y)).collect();
-        if !new.is_empty() && !before.is_empty() {
+        // Every year this device has not held yet, the earlier ones too on a first sign-in, so
+        // each stays readable offline.
+        if !new.is_empty() {
             let device = self.clone();
             self.push_task(tokio::spawn(async move {
                 for year in new {

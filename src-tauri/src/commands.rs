@@ -314,6 +314,7 @@ pub async fn enroll_second_factor(shell: State<'_, Shell>) -> Result<SecondFacto
 pub async fn confirm_second_factor(shell: State<'_, Shell>, code: String) -> Result<RecoveryCodes, CommandError> {
     let device = shell.signed_in().await?;
     let codes = device.api().confirm_second_factor(&code).await.map_err(DeviceError::from)?;
+    // Syncing starts now (or starts again with the session's full rights).
     device.disconnect();
     device.connect()?;
     Ok(codes)

@@ -117,7 +117,7 @@ impl Shell {
         tauri::async_runtime::spawn(async move {
             let shell = app.state::<Shell>();
             match Device::open(shell.config()).await {
-                Ok(Some(device)) => shell.install(device).await,
+                Ok(Some(device)) => shell.install(device, true).await,
                 Ok(None) => {}
                 Err(e) => tracing::error!(error = %e, "opening the saved login failed"),
             }
@@ -125,8 +125,11 @@ impl Shell {
         });
     }
 
-    async fn install(&self, device: Device) {
-        if let Err(e) = device.connect() {
+    /// Makes `device` the app's device; it syncs unless `connect` is false (someone who must
+    /// first set up a second factor: the server refuses their sync until then, and a refused
+    /// sync would read as signed out).
+    async fn install(&self, device: Device, connect: bool) {
+        if connect && let Err(e) = device.connect() {
             tracing::warn!(error = %e, "cannot start syncing; working offline");
         }
         self.forward(&device);
@@ -211,7 +214,7 @@ impl Shell {
         let device = Device::login_with_code(self.config(), url, username.trim(), password, otp).await?;
         // Someone the agency requires a second factor of sets it up first (their sync waits).
         let enroll = device.api().second_factor().await.is_ok_and(|s| s.required && !s.enrolled);
-        self.install(device.clone()).await;
+        self.install(device.clone(), !enroll).await;
         if enroll {
             let session = device.session();
             return Ok(SessionView {

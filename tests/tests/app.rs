@@ -21,6 +21,18 @@ async fn open_app(driver: &Driver) -> Session {
     session
 }
 
+/// Fills in the login page (whatever it holds already) and signs in.
+async fn sign_in(app: &Session, server: &Server, username: &str, password: &str) {
+    for (id, text) in
+        [("#login-server", server.url().as_str()), ("#login-username", username), ("#login-password", password)]
+    {
+        let input = app.wait_for(id, WAIT).await;
+        app.clear(&input).await;
+        app.type_text(&input, text).await;
+    }
+    app.click(&app.wait_for("[data-testid=login-submit]", WAIT).await).await;
+}
+
 /// Types into the result text box after what is there (WebDriver keeps the caret at the end).
 async fn append_result_text(app: &Session, text: &str) {
     let area = app.wait_for("[data-testid=result-text]", WAIT).await;
@@ -49,11 +61,7 @@ async fn staff_edit_online_and_offline_across_an_app_restart_and_everything_arri
     let app = open_app(&driver).await;
     app.wait_for("[data-testid=login-page]", WAIT).await;
     app.screenshot(&artifact("app", "1-login.png")).await;
-    let field = |id: &'static str| app.wait_for(id, WAIT);
-    app.type_text(&field("#login-server").await, server.url().as_str()).await;
-    app.type_text(&field("#login-username").await, "somchai").await;
-    app.type_text(&field("#login-password").await, sample.password("somchai")).await;
-    app.click(&field("[data-testid=login-submit]").await).await;
+    sign_in(&app, &server, "somchai", sample.password("somchai")).await;
 
     // The table of the sample agency, filtered to สำนักปลัด.
     app.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
@@ -146,10 +154,7 @@ async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_da
         Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path()), ("PRONGSAI_EXPORT_DIR", exports.as_path())]).await;
     let app = open_app(&driver).await;
     let field = |id: &'static str| app.wait_for(id, WAIT);
-    app.type_text(&field("#login-server").await, server.url().as_str()).await;
-    app.type_text(&field("#login-username").await, "kannika").await;
-    app.type_text(&field("#login-password").await, sample.password("kannika")).await;
-    app.click(&field("[data-testid=login-submit]").await).await;
+    sign_in(&app, &server, "kannika", sample.password("kannika")).await;
 
     app.click(&field("[data-testid=nav-memo]").await).await;
     app.wait_for("[data-testid=memo-editor]", WAIT).await;
@@ -228,4 +233,103 @@ async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_da
     driver.stop().await;
     reader.shutdown().await;
     laptop.shutdown().await;
+}
+
+/// Picks a year in the top bar's year switcher, as a person does.
+async fn switch_year(app: &Session, year: i64) {
+    app.wait_for(&format!("[data-testid=year-switcher] option[value='{year}']"), WAIT).await;
+    app.execute(
+        "const s = document.querySelector('[data-testid=year-switcher]'); s.value = arguments[0]; \
+         s.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([year.to_string()]),
+    )
+    .await;
+    app.wait_text(".table-page h1", WAIT, "the table of the year picked", |t| t.contains(&year.to_string())).await;
+}
+
+/// The agency has two years: the app opens on the latest one up to today's fiscal year, switches
+/// to the other from the top bar, and both stay readable with the server gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_opens_on_the_current_year_and_switches_years_offline_too() {
+    let sample = Sample::create().await;
+    let mut server = Server::start(&sample.data(), 0, &[]).await;
+    let admin = prongsai_tests::signed_in_api(&server, &sample, "admin").await;
+    let (next, _) = admin.next_year("pakchong", YEAR).await.expect("the next year");
+    let app_data = sample.device_dir("app-years");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let app = open_app(&driver).await;
+    let field = |id: &'static str| app.wait_for(id, WAIT);
+    sign_in(&app, &server, "kannika", sample.password("kannika")).await;
+
+    // Today's fiscal year is not started yet: the latest one before it opens, its measures
+    // continued from the year before.
+    app.click(&field("[data-testid=nav-table]").await).await;
+    app.wait_text(".table-page h1", WAIT, "the newest year opens", |t| t.contains(&next.year.to_string())).await;
+    app.poll_count("[data-testid=table-page] tr[data-measure]", 8, WAIT).await;
+    let switcher = app.wait_for("[data-testid=year-switcher]", WAIT).await;
+    assert_eq!(app.value(&switcher).await, next.year.to_string());
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "up to date", |c| c == "up_to_date").await;
+    app.screenshot(&artifact("app", "years-1-newest.png")).await;
+
+    switch_year(&app, YEAR).await;
+    app.poll_count("[data-testid=table-page] tr[data-measure]", 8, WAIT).await;
+    switch_year(&app, next.year).await;
+
+    // The server goes away: both years are on the device.
+    server.kill().await;
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "offline", |c| c != "up_to_date").await;
+    switch_year(&app, YEAR).await;
+    app.poll_count("[data-testid=table-page] tr[data-measure]", 8, WAIT).await;
+    app.screenshot(&artifact("app", "years-2-offline.png")).await;
+    switch_year(&app, next.year).await;
+    app.poll_count("[data-testid=table-page] tr[data-measure]", 8, WAIT).await;
+
+    app.quit().await;
+    driver.stop().await;
+}
+
+/// The agency requires a second factor of approvers: in the app too, the นายก signing in lands on
+/// setting it up with the QR code, keeps the recovery codes, reaches the agency's table, and from
+/// then on signs in with password and code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approver_sets_up_a_second_factor_in_the_app_and_signs_in_with_it() {
+    use prongsai_core::totp;
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs();
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    let admin = prongsai_tests::signed_in_api(&server, &sample, "admin").await;
+    admin
+        .set_security("pakchong", &prongsai_core::admin::AgencySecurity { second_factor_required: true })
+        .await
+        .expect("required");
+    let app_data = sample.device_dir("app-winai");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let app = open_app(&driver).await;
+    let field = |id: &'static str| app.wait_for(id, WAIT);
+    sign_in(&app, &server, "winai", sample.password("winai")).await;
+
+    app.wait_for("[data-testid=second-factor-required]", WAIT).await;
+    app.click(&field("[data-testid=second-factor-start]").await).await;
+    app.wait_for("[data-testid=second-factor-qr] svg", WAIT).await;
+    let secret = app.text(&field("[data-testid=second-factor-secret]").await).await;
+    let secret = totp::decode_secret(&secret).expect("the secret as text");
+    app.type_text(&field("[data-testid=second-factor-code]").await, &totp::code(&secret, now())).await;
+    app.screenshot(&artifact("app", "second-factor.png")).await;
+    app.click(&field("[data-testid=second-factor-confirm]").await).await;
+    app.wait_text("[data-testid=recovery-codes]", WAIT, "the recovery codes", |t| t.matches('-').count() >= 10).await;
+    // Everything answers now.
+    app.click(&field("[data-testid=nav-dashboard]").await).await;
+    app.wait_for("[data-testid=matrix] tbody tr[data-measure]", WAIT).await;
+
+    app.click(&field("[data-testid=sign-out]").await).await;
+    sign_in(&app, &server, "winai", sample.password("winai")).await;
+    let code = field("[data-testid=login-otp]").await;
+    // The next step's code: the one used to confirm may not be used again.
+    app.type_text(&code, &totp::code(&secret, now() + totp::STEP_SECS)).await;
+    app.click(&field("[data-testid=login-submit]").await).await;
+    app.wait_for("[data-testid=matrix] tbody tr[data-measure]", WAIT).await;
+    app.quit().await;
+    driver.stop().await;
 }
