@@ -333,3 +333,61 @@ async fn an_approver_sets_up_a_second_factor_in_the_app_and_signs_in_with_it() {
     app.quit().await;
     driver.stop().await;
 }
+
+/// The coordinator imports a plan file into the year on the device with the server gone: the new
+/// measure is in the table at once, and reaches the server when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_imports_a_plan_file_offline_in_the_app() {
+    let sample = Sample::create().await;
+    let mut server = Server::start(&sample.data(), 0, &[]).await;
+    let app_data = sample.device_dir("app-import");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let app = open_app(&driver).await;
+    sign_in(&app, &server, "kannika", sample.password("kannika")).await;
+    app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
+    app.poll_count("[data-testid=table-page] tr[data-measure]", 8, WAIT).await;
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "up to date", |c| c == "up_to_date").await;
+
+    server.kill().await;
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "offline", |c| c != "up_to_date").await;
+    let file = sample.device_dir("files").join("แผนเพิ่มเติม.csv");
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("dir");
+    std::fs::write(
+        &file,
+        "ลำดับ,มาตรการ,วิธีการ,ผู้รับผิดชอบ,ไตรมาส,ข้อเสนอแนะ\r\n\
+         1,มาตรการตรวจสอบการใช้รถราชการ,\"- จัดทำสมุดบันทึกการใช้รถ\n- ตรวจสอบทุกเดือน\",สำนักงานปลัด,ไตรมาสที่ ๒ - ๓,\r\n",
+    )
+    .expect("the plan file");
+    app.click(&app.wait_for("[data-testid=nav-agency]", WAIT).await).await;
+    let input = app.wait_for("[data-testid=import-plan-file]", WAIT).await;
+    app.type_text(&input, file.to_str().expect("utf-8 path")).await;
+    app.wait_text("[data-testid=agency-done]", WAIT, "the import is done", |t| t.contains("นำเข้าแผนแล้ว")).await;
+    let report = app.text(&app.wait_for("[data-testid=import-report]", WAIT).await).await;
+    // สำนักงานปลัด is how people write สำนักปลัด: read, and said so.
+    assert!(report.contains("มาตรการตรวจสอบการใช้รถราชการ") && report.contains("สำนักปลัด"), "{report}");
+    app.screenshot(&artifact("app", "import-offline.png")).await;
+    app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
+    app.poll_count("[data-testid=table-page] tr[data-measure]", 9, WAIT).await;
+    let table = app.text(&app.wait_for("[data-testid=table-page]", WAIT).await).await;
+    assert!(table.contains("มาตรการตรวจสอบการใช้รถราชการ") && table.contains("จัดทำสมุดบันทึกการใช้รถ"), "{table}");
+
+    // Back online: the server has it.
+    server.restart().await;
+    app.wait_attribute("[data-testid=unconfirmed]", "data-count", WAIT, "the server confirms the import", |c| c == "0")
+        .await;
+    let reader = device(&server, &sample.device_dir("reader"), "admin", sample.password("admin")).await;
+    eventually("the server's copy has the imported measure", WAIT, || {
+        let reader = reader.clone();
+        async move {
+            reader
+                .agency_year(YEAR)
+                .await
+                .is_ok_and(|y| y.measures().iter().any(|(_, m)| m.title.as_str() == "มาตรการตรวจสอบการใช้รถราชการ"))
+        }
+    })
+    .await;
+    reader.shutdown().await;
+    app.quit().await;
+    driver.stop().await;
+}

@@ -61,13 +61,27 @@ pub fn AgencyPage() -> Html {
     let outcome = use_state(|| None::<Outcome>);
     let reload = use_state(|| 0u32);
     let is_admin = app.session.as_ref().is_some_and(|s| s.has_role(&Role::Admin));
+    // Why the agency's data could not be read (offline, say): shown beside what was just done,
+    // never in its place.
+    let unreadable = use_state(|| None::<Outcome>);
     {
-        let (overview, users, outcome) = (overview.clone(), users.clone(), outcome.clone());
+        let (overview, users, unreadable) = (overview.clone(), users.clone(), unreadable.clone());
         use_effect_with((*reload, app.revision), move |_| {
             spawn_local(async move {
                 match backend::agency::<AgencyOverview>("GET", "/profile", None).await {
-                    Ok(o) => overview.set(Some(Rc::new(o))),
-                    Err(e) => outcome.set(Some(failed(lang, &e))),
+                    Ok(o) => {
+                        overview.set(Some(Rc::new(o)));
+                        unreadable.set(None);
+                    }
+                    Err(e) if e.kind == "offline" => unreadable.set(Some(Outcome::Failed(format!(
+                        "{} ({})",
+                        lang.pick(
+                            "ข้อมูลหน่วยงานและปีงบประมาณต้องเชื่อมต่อเซิร์ฟเวอร์ ลองอีกครั้งเมื่อออนไลน์",
+                            "The agency and its years need the server: try again when online."
+                        ),
+                        e.message
+                    )))),
+                    Err(e) => unreadable.set(Some(failed(lang, &e))),
                 }
                 if is_admin && let Ok(list) = backend::users().await {
                     users.set(list);
@@ -90,24 +104,38 @@ pub fn AgencyPage() -> Html {
             });
         }))
     };
-    let notice = (*outcome).clone().map(|o| match o {
+    let shown = |o: Outcome| match o {
         Outcome::Done(text) => html! { <p class="ok" role="status" data-testid="agency-done">{ text }</p> },
         Outcome::Failed(text) => html! { <p class="error" role="alert" data-testid="agency-error">{ text }</p> },
+    };
+    let notice = (*outcome).clone().map(shown);
+    let unreadable = (*unreadable).clone().map(|o| match o {
+        Outcome::Failed(text) | Outcome::Done(text) => {
+            html! { <p class="error" role="alert" data-testid="agency-unreadable">{ text }</p> }
+        }
     });
+    let plans_years = app.session.as_ref().is_some_and(|s| s.has_role(&Role::Coordinator) || s.has_role(&Role::Admin));
+    // The plan import works on the device's own copy of the open year: in the app, offline too.
+    let import = (backend::in_app() && plans_years && app.session.as_ref().is_some_and(|s| s.year != 0))
+        .then(|| html! { <ImportPlan lang={lang} run={run.clone()} /> });
     let Some(data) = (*overview).clone() else {
         return html! {
             <section class="agency-page" data-testid="agency-page">
                 { notice.unwrap_or_default() }
-                <p class="loading">{ lang.pick("กำลังโหลด…", "Loading…") }</p>
+                if let Some(unreadable) = unreadable { { unreadable } } else {
+                    <p class="loading">{ lang.pick("กำลังโหลด…", "Loading…") }</p>
+                }
+                { import.unwrap_or_default() }
             </section>
         };
     };
-    let plans_years = app.session.as_ref().is_some_and(|s| s.has_role(&Role::Coordinator) || s.has_role(&Role::Admin));
     html! {
         <section class="agency-page" data-testid="agency-page">
             <h1>{ data.profile.name.clone() }</h1>
             { notice.unwrap_or_default() }
+            { unreadable.unwrap_or_default() }
             <Years data={data.clone()} lang={lang} run={run.clone()} plans={plans_years} admin={is_admin} />
+            { import.unwrap_or_default() }
             if is_admin {
                 <ProfileForm profile={data.profile.clone()} lang={lang} run={run.clone()} />
                 <Emblem lang={lang} run={run.clone()} />
@@ -189,9 +217,6 @@ fn Years(props: &YearsProps) -> Html {
             if props.plans {
                 if let Some(next) = next { { next } }
                 <StartYear years={data.years.iter().map(|y| y.year).collect::<Vec<_>>()} current={data.current_year} lang={lang} run={props.run.clone()} />
-                if backend::in_app() && open_year_now != 0 {
-                    <ImportPlan lang={lang} run={props.run.clone()} />
-                }
             }
         </section>
     }
