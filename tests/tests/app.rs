@@ -391,3 +391,79 @@ async fn the_coordinator_imports_a_plan_file_offline_in_the_app() {
     app.quit().await;
     driver.stop().await;
 }
+
+/// The admin sets the agency up in the app as on the web: the letterhead, the emblem through the
+/// app's own upload (an SVG refused with the reason, a PNG previewed and set), a division added,
+/// renamed (the old name kept) and retired, and a step of the approval chain retitled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_sets_the_agency_up_in_the_app() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    let app_data = sample.device_dir("app-admin");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let app = open_app(&driver).await;
+    sign_in(&app, &server, "admin", sample.password("admin")).await;
+    app.click(&app.wait_for("[data-testid=nav-agency]", WAIT).await).await;
+    app.wait_for("[data-testid=agency-page] [data-testid=profile-form]", WAIT).await;
+
+    let phone = app.wait_for("[data-testid=profile-phone]", WAIT).await;
+    app.clear(&phone).await;
+    app.type_text(&phone, "032-000111").await;
+    app.click(&app.wait_for("[data-testid=profile-save]", WAIT).await).await;
+    app.wait_text("[data-testid=agency-done]", WAIT, "the letterhead is saved", |t| t.contains("บันทึก")).await;
+
+    let files = sample.device_dir("files");
+    std::fs::create_dir_all(&files).expect("dir");
+    let svg = files.join("emblem.svg");
+    std::fs::write(&svg, "<svg onload=alert(1)></svg>").expect("write");
+    app.type_text(&app.wait_for("[data-testid=emblem-file]", WAIT).await, svg.to_str().expect("utf-8")).await;
+    app.wait_text("[data-testid=emblem-refused]", WAIT, "the refusal says why", |t| t.contains("PNG")).await;
+    let png = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../icons/128x128.png");
+    let png = png.canonicalize().expect("the icon");
+    app.type_text(&app.wait_for("[data-testid=emblem-file]", WAIT).await, png.to_str().expect("utf-8")).await;
+    app.wait_for("[data-testid=emblem-preview]", WAIT).await;
+    app.click(&app.wait_for("[data-testid=emblem-save]", WAIT).await).await;
+    app.wait_text("[data-testid=agency-done]", WAIT, "the emblem is set", |t| t.contains("ตรา")).await;
+
+    app.type_text(&app.wait_for("[data-testid=division-new]", WAIT).await, "กองสาธารณสุข").await;
+    app.click(&app.wait_for("[data-testid=division-add]", WAIT).await).await;
+    app.poll_count("[data-testid=divisions] [data-testid=division]", 7, WAIT).await;
+    let added = app.find_all("[data-testid=divisions] [data-testid=division]").await.pop().expect("the new division");
+    let id = app.attribute(&added, "data-division").await.expect("its id");
+    // A new name typed over the old one and the field left (its change event saves it).
+    app.wait_for(&format!("[data-division='{id}'] [data-testid=division-name]"), WAIT).await;
+    app.execute(
+        "const i = document.querySelector(`[data-division='${arguments[0]}'] [data-testid=division-name]`); \
+         i.value = arguments[1]; i.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([id, "กองสาธารณสุขและสิ่งแวดล้อม"]),
+    )
+    .await;
+    app.wait_text(&format!("[data-division='{id}'] .aliases"), WAIT, "the old name kept", |t| {
+        t.contains("กองสาธารณสุข")
+    })
+    .await;
+    app.click(&app.wait_for(&format!("[data-division='{id}'] [data-testid=division-retire]"), WAIT).await).await;
+    app.wait_attribute(&format!("[data-division='{id}']"), "class", WAIT, "retired", |c| c.contains("retired")).await;
+
+    let title = app.wait_for("[data-testid=chain-row] [data-testid=chain-title]", WAIT).await;
+    app.clear(&title).await;
+    app.type_text(&title, "ความเห็นหัวหน้าสำนักปลัด อบต.").await;
+    app.click(&app.wait_for("[data-testid=chain-save]", WAIT).await).await;
+    app.wait_text("[data-testid=agency-done]", WAIT, "the chain is saved", |t| t.contains("สายการลงนาม")).await;
+    app.screenshot(&artifact("app", "agency.png")).await;
+
+    // The server has all of it.
+    let api = prongsai_tests::signed_in_api(&server, &sample, "admin").await;
+    let profile = api.overview("pakchong").await.expect("overview").profile;
+    assert_eq!(profile.letterhead.phone, "032-000111");
+    let division = profile.divisions.iter().find(|d| d.id == id).expect("the division");
+    assert_eq!(division.name, "กองสาธารณสุขและสิ่งแวดล้อม");
+    assert_eq!(division.aliases, ["กองสาธารณสุข"]);
+    assert!(division.retired);
+    assert_eq!(profile.approval_chain[0].title, "ความเห็นหัวหน้าสำนักปลัด อบต.");
+    let emblem = api.emblem("pakchong").await.expect("asks").expect("an emblem");
+    assert_eq!(emblem, std::fs::read(&png).expect("the icon"));
+    app.quit().await;
+    driver.stop().await;
+}
