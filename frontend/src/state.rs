@@ -118,8 +118,11 @@ pub enum Action {
         filter: DashboardFilter,
     },
     /// Another year was opened (the year switcher, a year just started).
+    /// Another year opened (the switcher, a year just started or chosen, or the same year after
+    /// it closed or reopened); unless `stay`, the agency page gives way to the year's first page.
     YearOpened {
         session: SessionView,
+        stay: bool,
     },
 }
 
@@ -167,11 +170,11 @@ impl Reducible for AppState {
             Action::Notice { text } => next.notice = Some(text),
             Action::DismissNotice => next.notice = None,
             Action::Filter { filter } => next.filter = filter,
-            Action::YearOpened { session } => {
+            Action::YearOpened { session, stay } => {
                 next.overview = None;
                 next.revision += 1;
                 next.as_of = None;
-                if next.route == Route::Agency && session.year != 0 {
+                if next.route == Route::Agency && session.year != 0 && !stay {
                     next.route = home(&session);
                 }
                 next.session = Some(session);

@@ -20,6 +20,33 @@ fn step_of(user: &str) -> &'static str {
     if user == "parichat" { "head" } else { "palad" }
 }
 
+/// The sample agency, its server serving the dashboard, and Chromium on it.
+struct OnTheWeb {
+    sample: Sample,
+    server: Server,
+    driver: Driver,
+    browser: Session,
+}
+
+impl OnTheWeb {
+    async fn start() -> OnTheWeb {
+        let sample = Sample::create().await;
+        let web = web_dir();
+        let server = Server::start(&sample.data(), 0, &["--web-dir", web.to_str().expect("utf-8 path")]).await;
+        let driver = Driver::chromium().await;
+        let browser = Session::new(&driver, Driver::chromium_capabilities(1366, 1000)).await;
+        OnTheWeb { sample, server, driver, browser }
+    }
+}
+
+/// Opens the dashboard and signs in.
+async fn sign_in(browser: &Session, server: &Server, username: &str, password: &str) {
+    browser.goto(server.url().as_str()).await;
+    browser.type_text(&browser.wait_for("#login-username", WAIT).await, username).await;
+    browser.type_text(&browser.wait_for("#login-password", WAIT).await, password).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+}
+
 fn web_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist");
     assert!(dir.join("prongsai_frontend_bg.wasm").exists(), "build the frontend first: scripts/build-frontend.sh");
@@ -211,15 +238,8 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
 /// staff member whose generated password then works; the memo is readable as it will print.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_adds_a_user_on_the_web_and_everyone_reads_the_memo() {
-    let sample = Sample::create().await;
-    let web = web_dir();
-    let server = Server::start(&sample.data(), 0, &["--web-dir", web.to_str().expect("utf-8 path")]).await;
-    let mut driver = Driver::chromium().await;
-    let browser = Session::new(&driver, Driver::chromium_capabilities(1366, 1000)).await;
-    browser.goto(server.url().as_str()).await;
-    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "admin").await;
-    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("admin")).await;
-    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    let OnTheWeb { sample, server, mut driver, browser } = OnTheWeb::start().await;
+    sign_in(&browser, &server, "admin", sample.password("admin")).await;
 
     browser.click(&browser.wait_for("[data-testid=nav-users]", WAIT).await).await;
     browser.wait_for("[data-testid=user-row][data-username=somchai]", WAIT).await;
@@ -289,10 +309,7 @@ async fn an_approver_sets_up_a_second_factor_on_the_web_and_signs_in_with_it() {
         .expect("required");
     let mut driver = Driver::chromium().await;
     let browser = Session::new(&driver, Driver::chromium_capabilities(1366, 1000)).await;
-    browser.goto(server.url().as_str()).await;
-    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "winai").await;
-    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("winai")).await;
-    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    sign_in(&browser, &server, "winai", sample.password("winai")).await;
 
     // The page opens on setting it up.
     browser.wait_for("[data-testid=second-factor-required]", WAIT).await;
@@ -620,4 +637,66 @@ async fn eventually_bytes(server: &Server, path: &str) -> Vec<u8> {
         }
     })
     .await
+}
+
+/// The admin closes a year on the web (every page says so, and the server refuses writes to it),
+/// reopens it with a reason, enters its ITA score, and starts the next year, which the year
+/// switcher then shows and whose memo quotes the score.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_closes_reopens_and_rolls_a_year_over_on_the_web() {
+    let OnTheWeb { sample, server, mut driver, browser } = OnTheWeb::start().await;
+    sign_in(&browser, &server, "admin", sample.password("admin")).await;
+    browser.click(&browser.wait_for("[data-testid=nav-agency]", WAIT).await).await;
+    let row = format!("[data-testid=year-row][data-year='{YEAR}']");
+
+    // Closed: the banner on every page, and the server refuses a write.
+    browser
+        .type_text(&browser.wait_for(&format!("{row} [data-testid=year-reason]"), WAIT).await, "ส่งรายงานครบแล้ว")
+        .await;
+    browser.click(&browser.wait_for(&format!("{row} [data-testid=close-year]"), WAIT).await).await;
+    browser.wait_attribute(&row, "data-closed", WAIT, "the year is closed", |c| c == "true").await;
+    browser.goto(server.url().as_str()).await;
+    browser.wait_text("[data-testid=year-closed]", WAIT, "the banner says so", |t| t.contains("ปิดแล้ว")).await;
+    let approver = prongsai_tests::signed_in_api(&server, &sample, "parichat").await;
+    let refused = approver.sign("pakchong", YEAR, "head", "approved", "", None).await;
+    assert!(
+        matches!(
+            &refused,
+            Err(prongsai_client::ApiError::Refused { kind: prongsai_core::wire::ErrorKind::YearClosed, .. })
+        ),
+        "{refused:?}"
+    );
+
+    // Reopened with a reason; the banner goes.
+    browser.click(&browser.wait_for("[data-testid=nav-agency]", WAIT).await).await;
+    browser
+        .type_text(&browser.wait_for(&format!("{row} [data-testid=year-reason]"), WAIT).await, "แก้ไขผลตามข้อทักท้วง")
+        .await;
+    browser.click(&browser.wait_for(&format!("{row} [data-testid=reopen-year]"), WAIT).await).await;
+    browser.wait_attribute(&row, "data-closed", WAIT, "the year is open", |c| c == "false").await;
+    let state = browser.text(&browser.wait_for(&format!("{row} [data-testid=year-state]"), WAIT).await).await;
+    assert!(state.contains("แก้ไขผลตามข้อทักท้วง"), "the reason is kept: {state}");
+
+    // The year's ITA score, then the next year.
+    browser.type_text(&browser.wait_for(&format!("{row} [data-testid=ita-score-input]"), WAIT).await, "87.50").await;
+    browser.click(&browser.wait_for(&format!("{row} [data-testid=ita-score-save]"), WAIT).await).await;
+    browser
+        .wait_text(&format!("{row} [data-testid=ita-score]"), WAIT, "the score is shown", |t| {
+            t.contains("87.50") || t.contains("๘๗.๕๐")
+        })
+        .await;
+    browser.click(&browser.wait_for("[data-testid=next-year]", WAIT).await).await;
+    let next = YEAR + 1;
+    browser.wait_for(&format!("[data-testid=year-switcher] option[value='{next}']"), WAIT).await;
+    let switcher = browser.wait_for("[data-testid=year-switcher]", WAIT).await;
+    assert_eq!(browser.value(&switcher).await, next.to_string(), "the new year is open");
+    browser.screenshot(&artifact("web", "years.png")).await;
+    let reader = device(&server, &sample.device_dir("reader"), "admin", sample.password("admin")).await;
+    let year = reader.agency_year(next).await.expect("the new year");
+    let quoted = year.memo.previous_assessment.as_ref().map(|p| (p.year, p.score_hundredths));
+    assert_eq!(quoted, Some((YEAR, 8750)), "the memo quotes last year's score");
+    assert_eq!(year.measures().len(), 8);
+    reader.shutdown().await;
+    browser.quit().await;
+    driver.stop().await;
 }

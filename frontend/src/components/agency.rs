@@ -160,9 +160,9 @@ struct YearsProps {
 }
 
 /// Opens a year in the app after it was started (or chosen).
-async fn open_year(app: &AppContext, year: i64) -> Result<(), BackendError> {
+async fn open_year(app: &AppContext, year: i64, stay: bool) -> Result<(), BackendError> {
     let session = backend::set_year(year).await?;
-    app.dispatch(Action::YearOpened { session });
+    app.dispatch(Action::YearOpened { session, stay });
     Ok(())
 }
 
@@ -183,7 +183,7 @@ fn Years(props: &YearsProps) -> Html {
                 let app = app.clone();
                 (run.0)(Box::pin(async move {
                     let started: YearStarted = backend::agency("POST", &format!("/years/{latest}/next"), None).await?;
-                    open_year(&app, started.year).await?;
+                    open_year(&app, started.year, false).await?;
                     Ok(Outcome::Done(format!(
                         "{} {}",
                         lang.pick("เริ่มปีงบประมาณ", "Started fiscal year"),
@@ -246,7 +246,7 @@ fn YearRow(props: &YearRowProps) -> Html {
         Callback::from(move |_| {
             let app = app.clone();
             (run.0)(Box::pin(async move {
-                open_year(&app, year).await?;
+                open_year(&app, year, false).await?;
                 Ok(Outcome::Done(format!("{} {}", lang.pick("เปิดปีงบประมาณ", "Opened fiscal year"), year_th(year))))
             }))
         })
@@ -265,7 +265,7 @@ fn YearRow(props: &YearRowProps) -> Html {
                 .await?;
                 // What may be written in the open year changed.
                 if app.session.as_ref().is_some_and(|s| s.year == year) {
-                    open_year(&app, year).await?;
+                    open_year(&app, year, true).await?;
                 }
                 Ok(Outcome::Done(if closed {
                     format!("{} {}", lang.pick("เปิดปีงบประมาณอีกครั้ง", "Reopened fiscal year"), year_th(year))
@@ -306,8 +306,11 @@ fn YearRow(props: &YearRowProps) -> Html {
             lang.pick("ปิดแล้ว", "Closed"),
             if info.reason.is_empty() { String::new() } else { format!("({})", info.reason) }
         )
-    } else {
+    } else if info.reason.is_empty() {
         lang.pick("เปิดอยู่", "Open").to_string()
+    } else {
+        // Reopened: why, as the admin wrote it.
+        format!("{} ({})", lang.pick("เปิดอยู่ เปิดอีกครั้งเพราะ", "Open, reopened because"), info.reason)
     };
     let continues = info
         .continues
@@ -422,7 +425,7 @@ fn StartYear(props: &StartYearProps) -> Html {
                                 .await?;
                     }
                 }
-                open_year(&app, year).await?;
+                open_year(&app, year, false).await?;
                 Ok(Outcome::Done(format!("{} {}", lang.pick("เริ่มปีงบประมาณ", "Started fiscal year"), year_th(year))))
             }))
         })

@@ -114,7 +114,7 @@ pub fn App() -> Html {
             let app = app.clone();
             spawn_local(async move {
                 match backend::set_year(year).await {
-                    Ok(session) => app.dispatch(Action::YearOpened { session }),
+                    Ok(session) => app.dispatch(Action::YearOpened { session, stay: false }),
                     Err(e) => {
                         app.dispatch(Action::Notice { text: format!("{} ({})", app.lang.error(&e.kind), e.message) })
                     }
