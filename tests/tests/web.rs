@@ -9,6 +9,7 @@ use std::time::Duration;
 use prongsai_core::automerge::transaction::Transactable;
 use prongsai_core::automerge::{ROOT, ReadDoc};
 use prongsai_core::docs::results;
+use prongsai_core::edit::Edit;
 use prongsai_core::model::{DocKey, Status};
 use prongsai_tests::webdriver::{Driver, Session, artifact};
 use prongsai_tests::{RawPeer, Sample, Server, YEAR, device, docx_text, eventually, pdf_text, squash};
@@ -677,6 +678,19 @@ async fn the_admin_closes_reopens_and_rolls_a_year_over_on_the_web() {
     let state = browser.text(&browser.wait_for(&format!("{row} [data-testid=year-state]"), WAIT).await).await;
     assert!(state.contains("แก้ไขผลตามข้อทักท้วง"), "the reason is kept: {state}");
 
+    // The coordinator's suggestion on a measure, written on a device: next year's input.
+    let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    coordinator
+        .apply(
+            YEAR,
+            vec![Edit::SetSuggestion {
+                measure: "m1".into(), text: "ควรเพิ่มช่องทางร้องเรียนออนไลน์".into()
+            }],
+        )
+        .await
+        .expect("a suggestion");
+    assert!(coordinator.wait_confirmed(WAIT).await, "the server has it");
+
     // The year's ITA score, then the next year.
     browser.type_text(&browser.wait_for(&format!("{row} [data-testid=ita-score-input]"), WAIT).await, "87.50").await;
     browser.click(&browser.wait_for(&format!("{row} [data-testid=ita-score-save]"), WAIT).await).await;
@@ -696,6 +710,30 @@ async fn the_admin_closes_reopens_and_rolls_a_year_over_on_the_web() {
     let quoted = year.memo.previous_assessment.as_ref().map(|p| (p.year, p.score_hundredths));
     assert_eq!(quoted, Some((YEAR, 8750)), "the memo quotes last year's score");
     assert_eq!(year.measures().len(), 8);
+
+    // The continued measure shows last year's suggestion as this year's input.
+    browser.click(&browser.wait_for("[data-testid=nav-table]", WAIT).await).await;
+    browser.click(&browser.wait_for("tr[data-measure=m1] button.link", WAIT).await).await;
+    browser
+        .wait_text("[data-testid=carried-suggestion]", WAIT, "last year's suggestion", |t| {
+            t.contains("ควรเพิ่มช่องทางร้องเรียนออนไลน์")
+        })
+        .await;
+
+    // A newer release writes the new year's plan: the web says to update, and offers no writing.
+    coordinator.set_year(next).await.expect("the new year on the device");
+    coordinator.agency_year(next).await.expect("loaded");
+    coordinator
+        .edit(next, &DocKey::of(prongsai_core::model::DocKind::Plan), "รุ่นใหม่", |tx, _| {
+            tx.put(ROOT, "schema", prongsai_core::model::SCHEMA_VERSION + 1)?;
+            Ok(())
+        })
+        .await
+        .expect("written by a newer release");
+    assert!(coordinator.wait_confirmed(WAIT).await, "the server has it");
+    browser.goto(server.url().as_str()).await;
+    browser.wait_text("[data-testid=update-required]", WAIT, "the update banner", |t| t.contains("อัปเดตแอป")).await;
+    coordinator.shutdown().await;
     reader.shutdown().await;
     browser.quit().await;
     driver.stop().await;
