@@ -461,3 +461,35 @@ async fn a_device_meeting_a_newer_releases_documents_asks_for_an_update_instead_
     newer.shutdown().await;
     older.shutdown().await;
 }
+
+/// A year started while a device is online comes onto its disk in the background, without anyone
+/// opening it there, and reads with the server gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_year_comes_onto_a_device_in_the_background_and_reads_offline() {
+    let mut agency = new_agency().await;
+    let palad = agency.admin.add_division("banmai", "สำนักปลัดเทศบาล").await.expect("division").id;
+    let coordinator = add_user(&agency, "banmai.coord", vec![Role::Coordinator], Some(&palad)).await;
+    add_user(&agency, "banmai.staff", vec![Role::Staff], Some(&palad)).await;
+    coordinator.start_year("banmai", 2569, None).await.expect("year");
+    let dir = tempfile::tempdir().expect("device dir");
+    let staff = device(&agency.server, dir.path(), "banmai.staff", "a long enough password 2").await;
+    staff.agency_year(2569).await.expect("the year is on the device");
+    assert_eq!(staff.years().await.expect("years"), [2569]);
+
+    coordinator.next_year("banmai", 2569).await.expect("the next year");
+    let listed = coordinator.documents("banmai", 2570).await.expect("its documents");
+    // As the app asks for the years when it draws its switcher.
+    let years = staff.refresh_years().await.expect("years");
+    assert_eq!(years, [2569, 2570]);
+    eventually("every document of 2570 is on the device's disk", LONG, || {
+        let (staff, listed) = (staff.clone(), listed.clone());
+        async move { listed.iter().all(|e| staff.storage().has_document(e.document_id())) }
+    })
+    .await;
+
+    agency.server.kill().await;
+    let year = staff.agency_year(2570).await.expect("readable offline");
+    assert_eq!(year.fiscal_year(), 2570);
+    assert!(year.results.contains_key(&palad), "its division's results document is there");
+    staff.shutdown().await;
+}
