@@ -76,6 +76,17 @@ async fn add_user(agency: &Agency, username: &str, roles: Vec<Role>, division: O
     api.with_token(&login.token)
 }
 
+/// A new agency with one division (สำนักปลัดเทศบาล), its coordinator and a staff member
+/// (`banmai.staff`), and fiscal year 2569 started blank.
+async fn agency_with_a_year() -> (Agency, String, ServerApi) {
+    let agency = new_agency().await;
+    let palad = agency.admin.add_division("banmai", "สำนักปลัดเทศบาล").await.expect("division").id;
+    let coordinator = add_user(&agency, "banmai.coord", vec![Role::Coordinator], Some(&palad)).await;
+    add_user(&agency, "banmai.staff", vec![Role::Staff], Some(&palad)).await;
+    coordinator.start_year("banmai", 2569, None).await.expect("year");
+    (agency, palad, coordinator)
+}
+
 fn refused_kind(result: Result<impl std::fmt::Debug, ApiError>) -> ErrorKind {
     match result {
         Err(ApiError::Refused { kind, .. }) => kind,
@@ -296,12 +307,8 @@ async fn an_agency_sets_itself_up_from_nothing_and_rolls_its_year_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_edit_to_a_year_closed_meanwhile_is_refused_and_kept_on_the_device() {
-    let agency = new_agency().await;
+    let (agency, palad, _coordinator) = agency_with_a_year().await;
     let admin = &agency.admin;
-    let palad = admin.add_division("banmai", "สำนักปลัดเทศบาล").await.expect("division").id;
-    let coordinator = add_user(&agency, "banmai.coord", vec![Role::Coordinator], Some(&palad)).await;
-    add_user(&agency, "banmai.staff", vec![Role::Staff], Some(&palad)).await;
-    coordinator.start_year("banmai", 2569, None).await.expect("year");
 
     let dir = tempfile::tempdir().expect("device dir");
     let staff = device(&agency.server, dir.path(), "banmai.staff", "a long enough password 2").await;
@@ -409,11 +416,7 @@ async fn a_device_meeting_a_newer_releases_documents_asks_for_an_update_instead_
     use prongsai_core::automerge::{ROOT, transaction::Transactable};
     use prongsai_core::model::SCHEMA_VERSION;
 
-    let agency = new_agency().await;
-    let palad = agency.admin.add_division("banmai", "สำนักปลัดเทศบาล").await.expect("division").id;
-    let coordinator = add_user(&agency, "banmai.coord", vec![Role::Coordinator], Some(&palad)).await;
-    add_user(&agency, "banmai.staff", vec![Role::Staff], Some(&palad)).await;
-    coordinator.start_year("banmai", 2569, None).await.expect("year");
+    let (agency, palad, _coordinator) = agency_with_a_year().await;
     let key = DocKey::results(&palad);
 
     let (newer_dir, older_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
@@ -466,11 +469,7 @@ async fn a_device_meeting_a_newer_releases_documents_asks_for_an_update_instead_
 /// opening it there, and reads with the server gone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_year_comes_onto_a_device_in_the_background_and_reads_offline() {
-    let mut agency = new_agency().await;
-    let palad = agency.admin.add_division("banmai", "สำนักปลัดเทศบาล").await.expect("division").id;
-    let coordinator = add_user(&agency, "banmai.coord", vec![Role::Coordinator], Some(&palad)).await;
-    add_user(&agency, "banmai.staff", vec![Role::Staff], Some(&palad)).await;
-    coordinator.start_year("banmai", 2569, None).await.expect("year");
+    let (mut agency, palad, coordinator) = agency_with_a_year().await;
     let dir = tempfile::tempdir().expect("device dir");
     let staff = device(&agency.server, dir.path(), "banmai.staff", "a long enough password 2").await;
     staff.agency_year(2569).await.expect("the year is on the device");
