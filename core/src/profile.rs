@@ -460,6 +460,14 @@ impl AgencyProfile {
             step.name = step.name.trim().to_string();
             step.position = step.position.trim().to_string();
             step.approver = step.approver.filter(|a| !a.trim().is_empty());
+            // One person signs one step: a chain with fewer approvers than steps is shortened.
+            if let Some(approver) = &step.approver
+                && out.iter().any(|s: &ChainStep| s.approver.as_ref() == Some(approver))
+            {
+                return Err(format!(
+                    "ขั้นที่ {at}: {approver} ผูกกับขั้นอื่นแล้ว ผู้ลงนามหนึ่งคนลงนามได้ขั้นเดียว · one approver signs one step"
+                ));
+            }
             if !step.id.is_empty() {
                 used.push(step.id.clone());
             }
@@ -776,6 +784,12 @@ mod tests {
         let ids: Vec<&str> = p.approval_chain.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, vec!["head", "s1", "s2"]);
         assert!(p.set_chain(vec![step("x", "ก"), step("x", "ข")]).is_err(), "ids are unique");
+        let signed_by = |id: &str, approver: &str| ChainStep {
+            approver: Some(approver.into()), ..step(id, "ความเห็น")
+        };
+        let twice = p.set_chain(vec![signed_by("a", "winai"), signed_by("b", "amnang"), signed_by("c", "winai")]);
+        assert!(twice.is_err_and(|e| e.contains("winai")), "one person signs one step");
+        assert_eq!(p.approval_chain.len(), 3, "a refused chain changes nothing");
     }
 
     #[test]

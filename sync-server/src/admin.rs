@@ -349,9 +349,21 @@ pub async fn bind_approver<D: Database>(
             return Err(AppError::BadRequest(format!("{username:?} is not an enabled approver")));
         }
     }
-    let rows = app.db.documents_of(agency.to_string(), year).await?;
+    let (agency_year, rows) = app.agency_year(agency, year).await?;
     let directory = rows.iter().find(|r| r.kind == DocKind::Directory).ok_or(AppError::NotFound)?;
     crate::years::ensure_open(app, agency, year).await?;
+    // One person signs one step of a chain.
+    if let Some(username) = approver
+        && let Some((other, _)) = agency_year
+            .directory
+            .approval_steps
+            .iter()
+            .find(|(id, s)| id.as_str() != step && s.approver.as_deref() == Some(username))
+    {
+        return Err(AppError::BadRequest(format!(
+            "{username:?} already signs step {other:?}: one approver signs one step"
+        )));
+    }
     let (step_id, approver_name) = (step.to_string(), approver.map(str::to_string));
     app.server_edit_as(directory, "กำหนดผู้ลงนาม", &actor.username, move |tx, _| {
         prongsai_core::docs::directory::set_step_approver(tx, &step_id, approver_name.as_deref())

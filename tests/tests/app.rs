@@ -33,6 +33,19 @@ async fn sign_in(app: &Session, server: &Server, username: &str, password: &str)
     app.click(&app.wait_for("[data-testid=login-submit]", WAIT).await).await;
 }
 
+/// Replaces what a field holds, as a person selecting it all and typing does, and fires `event`
+/// (`input` as each key does, or `change` as leaving the field does). WebDriver's clear races the
+/// page re-rendering the field from the data it has just reloaded.
+async fn replace_text(app: &Session, css: &str, text: &str, event: &str) {
+    app.wait_for(css, WAIT).await;
+    app.execute(
+        "const i = document.querySelector(arguments[0]); i.value = arguments[1]; \
+         i.dispatchEvent(new Event(arguments[2], { bubbles: true }));",
+        json!([css, text, event]),
+    )
+    .await;
+}
+
 /// Types into the result text box after what is there (WebDriver keeps the caret at the end).
 async fn append_result_text(app: &Session, text: &str) {
     let area = app.wait_for("[data-testid=result-text]", WAIT).await;
@@ -407,9 +420,7 @@ async fn the_admin_sets_the_agency_up_in_the_app() {
     app.click(&app.wait_for("[data-testid=nav-agency]", WAIT).await).await;
     app.wait_for("[data-testid=agency-page] [data-testid=profile-form]", WAIT).await;
 
-    let phone = app.wait_for("[data-testid=profile-phone]", WAIT).await;
-    app.clear(&phone).await;
-    app.type_text(&phone, "032-000111").await;
+    replace_text(&app, "[data-testid=profile-phone]", "032-000111", "input").await;
     app.click(&app.wait_for("[data-testid=profile-save]", WAIT).await).await;
     app.wait_text("[data-testid=agency-done]", WAIT, "the letterhead is saved", |t| t.contains("บันทึก")).await;
 
@@ -432,11 +443,11 @@ async fn the_admin_sets_the_agency_up_in_the_app() {
     let added = app.find_all("[data-testid=divisions] [data-testid=division]").await.pop().expect("the new division");
     let id = app.attribute(&added, "data-division").await.expect("its id");
     // A new name typed over the old one and the field left (its change event saves it).
-    app.wait_for(&format!("[data-division='{id}'] [data-testid=division-name]"), WAIT).await;
-    app.execute(
-        "const i = document.querySelector(`[data-division='${arguments[0]}'] [data-testid=division-name]`); \
-         i.value = arguments[1]; i.dispatchEvent(new Event('change', { bubbles: true }));",
-        json!([id, "กองสาธารณสุขและสิ่งแวดล้อม"]),
+    replace_text(
+        &app,
+        &format!("[data-division='{id}'] [data-testid=division-name]"),
+        "กองสาธารณสุขและสิ่งแวดล้อม",
+        "change",
     )
     .await;
     app.wait_text(&format!("[data-division='{id}'] .aliases"), WAIT, "the old name kept", |t| {
@@ -446,9 +457,7 @@ async fn the_admin_sets_the_agency_up_in_the_app() {
     app.click(&app.wait_for(&format!("[data-division='{id}'] [data-testid=division-retire]"), WAIT).await).await;
     app.wait_attribute(&format!("[data-division='{id}']"), "class", WAIT, "retired", |c| c.contains("retired")).await;
 
-    let title = app.wait_for("[data-testid=chain-row] [data-testid=chain-title]", WAIT).await;
-    app.clear(&title).await;
-    app.type_text(&title, "ความเห็นหัวหน้าสำนักปลัด อบต.").await;
+    replace_text(&app, "[data-testid=chain-row] [data-testid=chain-title]", "ความเห็นหัวหน้าสำนักปลัด อบต.", "input").await;
     app.click(&app.wait_for("[data-testid=chain-save]", WAIT).await).await;
     app.wait_text("[data-testid=agency-done]", WAIT, "the chain is saved", |t| t.contains("สายการลงนาม")).await;
     app.screenshot(&artifact("app", "agency.png")).await;

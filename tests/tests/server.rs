@@ -1085,6 +1085,8 @@ mod administration {
         );
         assert_eq!(status_of(admin.bind_approver("pakchong", YEAR, "nostep", Some("chai")).await), 400);
         admin.bind_approver("pakchong", YEAR, "head", Some("chai")).await.expect("binds the first step");
+        // One person signs one step: chai cannot take the ปลัด's step as well.
+        assert_eq!(status_of(admin.bind_approver("pakchong", YEAR, "palad", Some("chai")).await), 400);
         let parichat = api(&server, "parichat", sample.password("parichat")).await.expect("parichat");
         assert_eq!(status_of(parichat.sign("pakchong", YEAR, "head", "approved", "", None).await), 403);
         let chai_api = api(&server, "chai", "ผู้ลงนามใหม่ 2565").await.expect("chai");
