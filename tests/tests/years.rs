@@ -492,3 +492,23 @@ async fn a_new_year_comes_onto_a_device_in_the_background_and_reads_offline() {
     assert!(year.results.contains_key(&palad), "its division's results document is there");
     staff.shutdown().await;
 }
+
+/// Starting a year from a plan file: a file that cannot be read is refused with its report and
+/// starts no year; a readable one starts the year with its measures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_starts_from_a_plan_file_only_when_the_file_reads() {
+    let (agency, _palad, coordinator) = agency_with_a_year().await;
+    let refused = coordinator.start_year_from_file("banmai", 2570, b"\x00\x01 not a plan".to_vec()).await;
+    assert_eq!(refused_kind(refused), ErrorKind::ImportRefused);
+    assert_eq!(coordinator.years("banmai").await.expect("years"), [2569], "no year was started");
+
+    let csv = "ลำดับ,มาตรการ,วิธีการ,ผู้รับผิดชอบ,ไตรมาส,ข้อเสนอแนะ\r\n1,มาตรการเปิดเผยข้อมูล,- ประกาศทางเว็บไซต์,สำนักปลัดเทศบาล,ไตรมาสที่ ๑ - ๔,\r\n";
+    coordinator.start_year_from_file("banmai", 2570, csv.as_bytes().to_vec()).await.expect("started from the file");
+    assert_eq!(coordinator.years("banmai").await.expect("years"), [2569, 2570]);
+    let dir = tempfile::tempdir().expect("device dir");
+    let reader = device(&agency.server, dir.path(), "banmai.coord", "a long enough password 2").await;
+    let year = reader.agency_year(2570).await.expect("the year");
+    let titles: Vec<String> = year.measures().iter().map(|(_, m)| m.title.as_str().to_string()).collect();
+    assert_eq!(titles, ["มาตรการเปิดเผยข้อมูล"]);
+    reader.shutdown().await;
+}

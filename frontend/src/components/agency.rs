@@ -63,7 +63,7 @@ pub fn AgencyPage() -> Html {
     let is_admin = app.session.as_ref().is_some_and(|s| s.has_role(&Role::Admin));
     // Why the agency's data could not be read (offline, say): shown beside what was just done,
     // never in its place.
-    let unreadable = use_state(|| None::<Outcome>);
+    let unreadable = use_state(|| None::<String>);
     {
         let (overview, users, unreadable) = (overview.clone(), users.clone(), unreadable.clone());
         use_effect_with((*reload, app.revision), move |_| {
@@ -73,15 +73,17 @@ pub fn AgencyPage() -> Html {
                         overview.set(Some(Rc::new(o)));
                         unreadable.set(None);
                     }
-                    Err(e) if e.kind == "offline" => unreadable.set(Some(Outcome::Failed(format!(
-                        "{} ({})",
-                        lang.pick(
-                            "ข้อมูลหน่วยงานและปีงบประมาณต้องเชื่อมต่อเซิร์ฟเวอร์ ลองอีกครั้งเมื่อออนไลน์",
-                            "The agency and its years need the server: try again when online."
-                        ),
-                        e.message
-                    )))),
-                    Err(e) => unreadable.set(Some(failed(lang, &e))),
+                    Err(e) => {
+                        let why = if e.kind == "offline" {
+                            lang.pick(
+                                "ข้อมูลหน่วยงานและปีงบประมาณต้องเชื่อมต่อเซิร์ฟเวอร์ ลองอีกครั้งเมื่อออนไลน์",
+                                "The agency and its years need the server: try again when online.",
+                            )
+                        } else {
+                            lang.admin_error(&e.kind)
+                        };
+                        unreadable.set(Some(format!("{why} ({})", e.message)));
+                    }
                 }
                 if is_admin && let Ok(list) = backend::users().await {
                     users.set(list);
@@ -104,16 +106,13 @@ pub fn AgencyPage() -> Html {
             });
         }))
     };
-    let shown = |o: Outcome| match o {
+    let notice = (*outcome).clone().map(|o| match o {
         Outcome::Done(text) => html! { <p class="ok" role="status" data-testid="agency-done">{ text }</p> },
         Outcome::Failed(text) => html! { <p class="error" role="alert" data-testid="agency-error">{ text }</p> },
-    };
-    let notice = (*outcome).clone().map(shown);
-    let unreadable = (*unreadable).clone().map(|o| match o {
-        Outcome::Failed(text) | Outcome::Done(text) => {
-            html! { <p class="error" role="alert" data-testid="agency-unreadable">{ text }</p> }
-        }
     });
+    let unreadable = (*unreadable)
+        .clone()
+        .map(|text| html! { <p class="error" role="alert" data-testid="agency-unreadable">{ text }</p> });
     let plans_years = app.session.as_ref().is_some_and(|s| s.has_role(&Role::Coordinator) || s.has_role(&Role::Admin));
     // The plan import works on the device's own copy of the open year: in the app, offline too.
     let import = (backend::in_app() && plans_years && app.session.as_ref().is_some_and(|s| s.year != 0))
