@@ -206,6 +206,20 @@ impl ServerApi {
         self.send(self.request(reqwest::Method::GET, "api/me")?).await
     }
 
+    /// The notifications this person marked read (on any device).
+    pub async fn notifications_read(&self) -> Result<prongsai_core::wire::NotificationsRead, ApiError> {
+        self.send(self.request(reqwest::Method::GET, "api/me/notifications/read")?).await
+    }
+
+    /// Marks notifications read for this person; answers every id marked so far.
+    pub async fn mark_notifications_read(
+        &self,
+        ids: &[String],
+    ) -> Result<prongsai_core::wire::NotificationsRead, ApiError> {
+        let body = prongsai_core::wire::MarkRead { ids: ids.to_vec() };
+        self.send(self.request(reqwest::Method::POST, "api/me/notifications/read")?.json(&body)).await
+    }
+
     pub async fn years(&self, agency: &str) -> Result<Vec<i64>, ApiError> {
         self.send(self.request(reqwest::Method::GET, &format!("api/agencies/{agency}/years"))?).await
     }
@@ -488,6 +502,12 @@ impl ServerApi {
     ) -> Result<serde_json::Value, ApiError> {
         let path = format!("api/agencies/{agency}/years/{year}/from-file");
         self.send(self.request(reqwest::Method::POST, &path)?.body(bytes)).await
+    }
+
+    /// Attaches the wet-signed scan (PDF) of the final memo to the year's published report.
+    pub async fn attach_scan(&self, agency: &str, year: i64, pdf: Vec<u8>) -> Result<serde_json::Value, ApiError> {
+        let path = format!("api/agencies/{agency}/years/{year}/published/scan");
+        self.send(self.request(reqwest::Method::PUT, &path)?.body(pdf)).await
     }
 
     /// The WebSocket URL of the sync endpoint (`ws://…/sync` or `wss://…/sync`).

@@ -173,6 +173,7 @@ pub enum AuditAction {
     DivisionChanged,
     ChainChanged,
     ItaResultEntered,
+    ScanAttached,
     /// An action this build does not know (written by a newer server).
     #[serde(other)]
     Other,
@@ -206,6 +207,7 @@ impl AuditAction {
             AuditAction::DivisionChanged => ("แก้ไขกอง/ฝ่าย", "division changed"),
             AuditAction::ChainChanged => ("แก้ไขสายการลงนาม", "approval chain changed"),
             AuditAction::ItaResultEntered => ("บันทึกผลการประเมิน ITA", "ITA result entered"),
+            AuditAction::ScanAttached => ("แนบสำเนาบันทึกที่ลงนามแล้ว", "signed scan attached"),
             AuditAction::Other => ("รายการอื่น", "other action"),
         }
     }

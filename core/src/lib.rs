@@ -21,6 +21,7 @@ pub mod history;
 pub mod incoming;
 pub mod ita;
 pub mod model;
+pub mod notifications;
 pub mod position;
 pub mod profile;
 pub mod report_format;
@@ -29,6 +30,7 @@ pub mod sample;
 pub mod signing;
 pub mod thai;
 pub mod totp;
+pub mod verification;
 pub mod view;
 pub mod wire;
 

@@ -11,6 +11,9 @@ use crate::hash::sha256_hex;
 use crate::model::SignatureDecision;
 use crate::thai;
 
+/// What a step signed in the system prints where the pen would sign.
+pub const SIGNED_IN_SYSTEM: &str = "ลงชื่อ ลงนามในระบบ";
+
 /// What is printed, without signatures. Its JSON is what [`Report::content_hash`] covers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportContent {

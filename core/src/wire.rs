@@ -204,6 +204,8 @@ pub enum ErrorKind {
     EnrollSecondFactor,
     /// The year is closed by the agency's admin: nothing in it may change until reopened. 409.
     YearClosed,
+    /// The report is not published yet (a wet-signed scan goes beside a published report). 409.
+    NotPublished,
     /// The server cannot confirm writes now (storage failure, shutting down). 503.
     Unavailable,
     /// A fault on the server. 500.
@@ -238,6 +240,7 @@ impl ErrorKind {
             ErrorKind::SecondFactorWrong => "second_factor_wrong",
             ErrorKind::EnrollSecondFactor => "enroll_second_factor",
             ErrorKind::YearClosed => "year_closed",
+            ErrorKind::NotPublished => "not_published",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
             ErrorKind::Other => "other",
@@ -255,7 +258,8 @@ impl ErrorKind {
             | ErrorKind::UsernameTaken
             | ErrorKind::LastAdmin
             | ErrorKind::AlreadyExists
-            | ErrorKind::YearClosed => 409,
+            | ErrorKind::YearClosed
+            | ErrorKind::NotPublished => 409,
             ErrorKind::RateLimited => 429,
             ErrorKind::TooLarge => 413,
             ErrorKind::UnsupportedType => 415,
@@ -267,7 +271,7 @@ impl ErrorKind {
     }
 
     /// Every kind, for tests that check each is named and numbered once.
-    pub const ALL: [ErrorKind; 23] = [
+    pub const ALL: [ErrorKind; 24] = [
         ErrorKind::Unauthorized,
         ErrorKind::Forbidden,
         ErrorKind::ReadOnly,
@@ -288,6 +292,7 @@ impl ErrorKind {
         ErrorKind::SecondFactorWrong,
         ErrorKind::EnrollSecondFactor,
         ErrorKind::YearClosed,
+        ErrorKind::NotPublished,
         ErrorKind::Unavailable,
         ErrorKind::Internal,
         ErrorKind::Other,
@@ -379,7 +384,8 @@ mod tests {
                 ErrorKind::UsernameTaken,
                 ErrorKind::LastAdmin,
                 ErrorKind::AlreadyExists,
-                ErrorKind::YearClosed
+                ErrorKind::YearClosed,
+                ErrorKind::NotPublished
             ]
         );
     }
@@ -389,4 +395,88 @@ mod tests {
         let answer: DurableResponse = serde_json::from_str(r#"{"durable":true}"#).expect("parses");
         assert!(answer.durable && answer.writable);
     }
+}
+
+/// What is published for an agency-year: the signed report's content hash, its files (blobs by
+/// SHA-256), when, under which item, its verification code and the wet-signed scan.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Publication {
+    pub content_hash: String,
+    pub pdf_sha256: String,
+    pub html_sha256: String,
+    /// Unix milliseconds.
+    pub published_at: i64,
+    /// The item the report answers, as its address spells it (the year's criteria at
+    /// publication); absent in what older servers published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// The verification code the published report prints (absent before verification codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The wet-signed scan of the final memo (PDF), published beside the generated report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_sha256: Option<String>,
+}
+
+impl Publication {
+    /// The item's name in the public address: as published, else as this build's criteria name
+    /// the year's report item (what older servers published under).
+    pub fn item_slug(&self, year: i64) -> String {
+        self.item.clone().unwrap_or_else(|| builtin_report_slug(year))
+    }
+}
+
+/// The integrity report item's address name for a fiscal year under the build's criteria.
+pub fn builtin_report_slug(year: i64) -> String {
+    crate::ita::ReferenceData::builtin()
+        .resolve_track(year, crate::ita::LOCAL_FORM, crate::ita::INTEGRITY_TRACK)
+        .and_then(|t| t.report().map(crate::ita::ResolvedItem::slug))
+        .unwrap_or_else(|| "report".into())
+}
+
+/// `GET /api/agencies/{agency}/years/{year}/published` (and the answer to attaching a scan):
+/// whether the report is published, and its public addresses (paths on the server).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PublishedInfo {
+    pub published: Option<Publication>,
+    pub pdf: String,
+    pub html: String,
+    /// `/verify/{code}` once published with a code.
+    #[serde(default)]
+    pub verify: Option<String>,
+    /// The wet-signed scan's address, once attached.
+    #[serde(default)]
+    pub scan: Option<String>,
+}
+
+impl PublishedInfo {
+    pub fn new(agency: &str, year: i64, slug: &str, published: Option<Publication>) -> PublishedInfo {
+        let base = format!("/public/{agency}/{year}/{slug}");
+        PublishedInfo {
+            verify: published.as_ref().and_then(|p| p.code.as_deref()).map(|code| format!("/verify/{code}")),
+            scan: published.as_ref().and_then(|p| p.scan_sha256.as_ref()).map(|_| format!("{base}-scan.pdf")),
+            pdf: format!("{base}.pdf"),
+            html: format!("{base}.html"),
+            published,
+        }
+    }
+}
+
+/// `GET /api/me/notifications/read` and the answer to marking: the ids of the notifications
+/// (core's `notifications`) this person has marked read, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NotificationsRead {
+    pub read: Vec<String>,
+}
+
+/// `POST /api/me/notifications/read`: notifications to mark read (at most
+/// [`MarkRead::MAX_IDS`], each at most [`MarkRead::MAX_ID_CHARS`] characters).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MarkRead {
+    pub ids: Vec<String>,
+}
+
+impl MarkRead {
+    pub const MAX_IDS: usize = 500;
+    pub const MAX_ID_CHARS: usize = 200;
 }

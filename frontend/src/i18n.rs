@@ -131,6 +131,10 @@ impl Lang {
                 "Not possible: this is the agency's last admin. Make someone else admin first.",
             ),
             "already_exists" => self.pick("มีรายการนี้อยู่แล้ว", "This already exists."),
+            "not_published" => self.pick(
+                "รายงานยังไม่ได้เผยแพร่ ต้องลงนามครบทุกขั้นตอนก่อน",
+                "The report is not published yet: every step must sign first.",
+            ),
             "year_closed" => self.pick(
                 "ปีงบประมาณนี้ปิดแล้ว แก้ไขไม่ได้จนกว่าผู้ดูแลระบบจะเปิดอีกครั้ง",
                 "This fiscal year is closed: nothing changes until the admin reopens it.",

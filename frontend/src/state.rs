@@ -1,12 +1,14 @@
 //! The app's page state as a reducer: what is shown and why, changed only by named actions.
 //! Tested without a DOM.
 
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use prongsai_core::app::{Connection, SessionView, SyncState};
 use prongsai_core::calendar::Date;
 use prongsai_core::calendar::Schedule;
 use prongsai_core::model::Status;
+use prongsai_core::notifications::{Notification, Person, notifications};
 use prongsai_core::view::{Cell, MeasureRow, MergedView, ReviewState};
 use yew::Reducible;
 
@@ -32,6 +34,8 @@ pub enum Route {
     /// The agency: its years (start, next, close, the ITA result) and, for its admin, the
     /// letterhead, emblem, divisions and approval chain. Where a new agency starts.
     Agency,
+    /// What waits for this person (core's `notifications`), with what they marked read.
+    Notifications,
 }
 
 /// The dashboard's filters: a division, a quarter, a status (each optional).
@@ -62,6 +66,8 @@ pub struct AppState {
     /// An error or notice to show until dismissed.
     pub notice: Option<String>,
     pub filter: DashboardFilter,
+    /// The notifications this person marked read (from the server, or the device offline).
+    pub read_notifications: BTreeSet<String>,
 }
 
 impl Default for AppState {
@@ -79,6 +85,7 @@ impl Default for AppState {
             revision: 0,
             notice: None,
             filter: DashboardFilter::default(),
+            read_notifications: BTreeSet::new(),
         }
     }
 }
@@ -124,6 +131,10 @@ pub enum Action {
         session: SessionView,
         stay: bool,
     },
+    /// The notifications this person has marked read, as the backend answered.
+    NotificationsRead {
+        read: Vec<String>,
+    },
 }
 
 impl Reducible for AppState {
@@ -153,6 +164,7 @@ impl Reducible for AppState {
                     next.last_server = session.server;
                 }
                 next.overview = None;
+                next.read_notifications.clear();
                 next.route = Route::Login;
             }
             Action::Sync { state } => {
@@ -170,6 +182,7 @@ impl Reducible for AppState {
             Action::Notice { text } => next.notice = Some(text),
             Action::DismissNotice => next.notice = None,
             Action::Filter { filter } => next.filter = filter,
+            Action::NotificationsRead { read } => next.read_notifications = read.into_iter().collect(),
             Action::YearOpened { session, stay } => {
                 next.overview = None;
                 next.revision += 1;
@@ -225,6 +238,19 @@ impl AppState {
             let done = self.sync_peak.saturating_sub(waiting(&self.sync));
             u8::try_from(done * 100 / self.sync_peak).unwrap_or(100)
         })
+    }
+
+    /// What waits for the signed-in person in the year shown, most pressing first.
+    pub fn notifications(&self) -> Vec<Notification> {
+        let (Some(overview), Some(session)) = (&self.overview, &self.session) else { return Vec::new() };
+        let person =
+            Person { username: &session.username, roles: &session.roles, division: session.division.as_deref() };
+        notifications(overview, person)
+    }
+
+    /// How many of them this person has not marked read.
+    pub fn unread_notifications(&self) -> usize {
+        prongsai_core::notifications::unread(&self.notifications(), &self.read_notifications)
     }
 
     /// The measures the table shows: all, or those of the person's division.

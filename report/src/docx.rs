@@ -220,16 +220,16 @@ fn document_xml(printed: &Printed, emblem: Option<&[u8]>) -> String {
             b.push_str(&text_para(Para { indent_left: 2.5, ..Para::default() }, p, BODY, false));
         }
         body_paras(&mut b, &tail.closing);
-        let signer = |b: &mut String, name: &str, position: &str, date: &str| {
+        let signer = |b: &mut String, line: &str, name: &str, position: &str, date: &str| {
             let p = Para { align: Some("center"), indent_left: 8.0, keep_next: true, ..Para::default() };
-            b.push_str(&text_para(Para { space_before: 360, ..p }, SIGN_LINE, BODY, false));
+            b.push_str(&text_para(Para { space_before: 360, ..p }, line, BODY, false));
             b.push_str(&text_para(p, name, BODY, false));
             b.push_str(&text_para(Para { keep_next: !date.is_empty(), ..p }, position, BODY, false));
             if !date.is_empty() {
                 b.push_str(&text_para(Para { keep_next: false, ..p }, &format!("วันที่ {date}"), BODY, false));
             }
         };
-        signer(&mut b, &tail.drafter.name, &tail.drafter.position, "");
+        signer(&mut b, SIGN_LINE, &tail.drafter.name, &tail.drafter.position, "");
         for a in &tail.approvals {
             b.push_str(&text_para(
                 Para { space_before: 360, keep_next: true, ..Para::default() },
@@ -243,7 +243,14 @@ fn document_xml(printed: &Printed, emblem: Option<&[u8]>) -> String {
                 &a.comment
             };
             b.push_str(&text_para(Para { indent_left: 1.0, keep_next: true, ..Para::default() }, comment, BODY, false));
-            signer(&mut b, &a.signer.name, &a.signer.position, &a.date);
+            signer(&mut b, &a.sign_line, &a.signer.name, &a.signer.position, &a.date);
+        }
+    }
+    if let Some(v) = &printed.verification {
+        let p = Para { space_before: 360, keep_next: true, ..Para::default() };
+        b.push_str(&text_para(p, &v.code_line, BODY, false));
+        if !v.address_line.is_empty() {
+            b.push_str(&text_para(Para { keep_next: false, ..Para::default() }, &v.address_line, BODY, false));
         }
     }
     let (w, h) = (11906, 16838);

@@ -39,9 +39,9 @@ impl Page<'_> {
         }
     }
 
-    fn signer(&mut self, name: &str, position: &str, date: &str) {
+    fn signer(&mut self, line: &str, name: &str, position: &str, date: &str) {
         self.out.push_str("<div class=\"signer\">");
-        self.tag("p", "", SIGN_LINE);
+        self.tag("p", "", line);
         self.tag("p", "", name);
         self.tag("p", "", position);
         if !date.is_empty() {
@@ -55,6 +55,7 @@ const STYLE: &str = "
 body{font-family:'Sarabun',sans-serif;font-size:17px;line-height:1.6;color:#111;background:#f4f4f1;margin:0}
 main{max-width:52rem;margin:0 auto;background:#fff;padding:2rem 2rem 3rem 3rem}
 .k{white-space:nowrap}
+.verification{margin-top:2rem;padding:.5rem 1rem;border:1px solid #999;font-size:.9rem;overflow-wrap:anywhere}
 h1{font-size:1.9rem;text-align:center;margin:.2rem 0 1rem}
 .emblem{display:block;height:3.5rem}
 .field b{font-size:1.15rem;margin-right:.4rem}
@@ -159,7 +160,7 @@ pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> String {
         }
         page.out.push_str("</div>\n");
         page.paras(&tail.closing);
-        page.signer(&tail.drafter.name, &tail.drafter.position, "");
+        page.signer(SIGN_LINE, &tail.drafter.name, &tail.drafter.position, "");
         for a in &tail.approvals {
             page.out.push_str("<section class=\"approval\">");
             page.tag("h3", "", &a.title);
@@ -168,9 +169,18 @@ pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> String {
                 "",
                 if a.comment.is_empty() { "........................................" } else { &a.comment },
             );
-            page.signer(&a.signer.name, &a.signer.position, &a.date);
+            page.signer(&a.sign_line, &a.signer.name, &a.signer.position, &a.date);
             page.out.push_str("</section>\n");
         }
+    }
+    if let Some(v) = &printed.verification {
+        page.out.push_str("<aside class=\"verification\">");
+        page.tag("p", "", &v.code_line);
+        if !v.address.is_empty() {
+            let address = escape(&v.address);
+            page.out.push_str(&format!("<p>ตรวจสอบได้ที่ <a href=\"{address}\">{address}</a></p>\n"));
+        }
+        page.out.push_str("</aside>\n");
     }
     page.out.push_str("</main></body></html>\n");
     page.out

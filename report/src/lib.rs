@@ -25,6 +25,9 @@ pub use prongsai_core::report_format::ReportFormat as Format;
 pub struct Options {
     /// The agency's emblem (Garuda), PNG or JPEG, printed at the top of the memo.
     pub emblem: Option<Vec<u8>>,
+    /// The server's public address ("https://ita.example.go.th"): a fully signed report prints
+    /// its verification page under it. Without it the report prints only the code.
+    pub verify_base: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,12 +44,13 @@ pub enum RenderError {
 pub fn render(year: &AgencyYear, format: Format, options: &Options) -> Result<Vec<u8>, RenderError> {
     let report = Report::build(year);
     let emblem = options.emblem.as_deref();
+    let memo = || Printed::new(&report, Kind::Report).verified_at(&report, options.verify_base.as_deref());
     match format {
-        Format::Pdf => pdf::render(&Printed::new(&report, Kind::Report), emblem),
+        Format::Pdf => pdf::render(&memo(), emblem),
         Format::PlanPdf => pdf::render(&Printed::new(&report, Kind::Plan), emblem),
-        Format::Docx => docx::render(&Printed::new(&report, Kind::Report), emblem),
+        Format::Docx => docx::render(&memo(), emblem),
         Format::PlanDocx => docx::render(&Printed::new(&report, Kind::Plan), emblem),
-        Format::Html => Ok(html::render(&Printed::new(&report, Kind::Report), emblem).into_bytes()),
+        Format::Html => Ok(html::render(&memo(), emblem).into_bytes()),
         Format::Xlsx => xlsx::results_table(year, &report),
         Format::PlanXlsx => xlsx::plan_template(year),
         Format::Itas => Ok(itas::csv(&itas::rows(year))),

@@ -4,6 +4,7 @@
 use prongsai_core::model::SignatureDecision;
 use prongsai_core::report_model::Report;
 use prongsai_core::thai::{self, Digits, MonthStyle};
+use prongsai_core::verification;
 
 /// Which document: the report memo (results, signatures) or the plan (measures only). Which
 /// items they answer comes from the year's criteria.
@@ -36,6 +37,20 @@ pub struct Printed {
     pub tail: Option<MemoTail>,
     /// Terms never broken across lines.
     pub glossary: Vec<String>,
+    /// The verification code and address, printed under the signatures once every step has
+    /// approved the current content (O43 only).
+    pub verification: Option<VerificationPrint>,
+}
+
+/// Where a reader checks a signed report: its code and the address of its verification page.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct VerificationPrint {
+    /// "รหัสตรวจสอบเอกสาร 7K3M-Q9XA-2PTR-HW0D"
+    pub code_line: String,
+    /// "ตรวจสอบได้ที่ https://…/verify/7K3MQ9XA2PTRHW0D", or "" when the server's address is not known.
+    pub address_line: String,
+    /// The address alone, for a link.
+    pub address: String,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -87,6 +102,8 @@ pub struct ApprovalPrint {
     /// "- เห็นชอบ" or the approver's comment; "" while unsigned.
     pub comment: String,
     pub signed: bool,
+    /// [`SIGN_LINE`] while unsigned, [`SIGNED_IN_SYSTEM`] once signed in the system.
+    pub sign_line: String,
     pub signer: Signer,
     /// "๒๑ มีนาคม ๒๕๖๕", "" while unsigned.
     pub date: String,
@@ -94,6 +111,13 @@ pub struct ApprovalPrint {
 
 /// "ลงชื่อ" and the dotted line the signature goes on.
 pub const SIGN_LINE: &str = "ลงชื่อ.............................................";
+
+pub use prongsai_core::report_model::SIGNED_IN_SYSTEM;
+
+/// The verification page's path under the server's address.
+pub fn verification_path(code: &str) -> String {
+    format!("/verify/{code}")
+}
 
 /// Official text: Thai digits (codes such as O43 and addresses keep theirs).
 pub fn official(text: &str) -> String {
@@ -201,6 +225,7 @@ impl Printed {
                         title: official(&block.title),
                         comment: comment.unwrap_or_default(),
                         signed: current.is_some(),
+                        sign_line: if current.is_some() { SIGNED_IN_SYSTEM } else { SIGN_LINE }.to_string(),
                         signer: Signer { name: format!("({name})"), position: official(position) },
                         date: current
                             .and_then(|s| s.date)
@@ -222,7 +247,29 @@ impl Printed {
             rows,
             tail,
             glossary: glossary(&c.glossary),
+            verification: None,
         }
+    }
+
+    /// Adds the verification code (and the address under `base`, the server's public address)
+    /// when this is a report every step has approved.
+    pub fn verified_at(mut self, report: &Report, base: Option<&str>) -> Printed {
+        if self.kind != Kind::Report || !report.fully_approved() {
+            return self;
+        }
+        let code = verification::code(report);
+        let address =
+            base.map(|b| format!("{}{}", b.trim_end_matches('/'), verification_path(&code))).unwrap_or_default();
+        self.verification = Some(VerificationPrint {
+            code_line: format!("รหัสตรวจสอบเอกสาร {}", verification::grouped(&code)),
+            address_line: if address.is_empty() {
+                String::new()
+            } else {
+                format!("ตรวจสอบได้ที่ {address}")
+            },
+            address,
+        });
+        self
     }
 }
 

@@ -301,7 +301,7 @@ fn the_itas_export_opens_in_excel_with_thai_intact() {
 #[test]
 fn the_agency_emblem_heads_the_memo_in_every_format() {
     let emblem = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../icons/128x128.png")).expect("a PNG");
-    let options = Options { emblem: Some(emblem.clone()) };
+    let options = Options { emblem: Some(emblem.clone()), ..Options::default() };
     let pdf = write("report-emblem.pdf", &render(&YEAR, Format::Pdf, &options).expect("pdf"));
     let images = tool("pdfimages", &["-list", pdf.to_str().expect("path")]);
     // pdfimages lists the picture and, for a PNG with transparency, its alpha mask.
@@ -322,4 +322,68 @@ fn the_agency_emblem_heads_the_memo_in_every_format() {
     // Without one, nothing is drawn.
     let plain = write("report-plain.pdf", &render(&YEAR, Format::Pdf, &Options::default()).expect("pdf"));
     assert_eq!(tool("pdfimages", &["-list", plain.to_str().expect("path")]).lines().skip(2).count(), 0);
+}
+
+/// The sample with every step of its chain signed "approved" on the current content.
+fn signed_year() -> AgencyYear {
+    use prongsai_core::model::{Signature, SignatureDecision};
+    let mut year = sample_year();
+    let hash = prongsai_core::report_model::Report::build(&year).content_hash;
+    let steps: Vec<(String, prongsai_core::model::ApprovalStep)> =
+        year.approval_steps().into_iter().map(|(id, s)| (id.clone(), s.clone())).collect();
+    for (i, (id, step)) in steps.into_iter().enumerate() {
+        let signature = Signature {
+            decision: SignatureDecision::Approved,
+            comment: String::new(),
+            signer: step.approver.unwrap_or_default(),
+            name: step.name,
+            position: step.position,
+            date: format!("2022-03-2{}", 2 + i),
+            signed_at: 0,
+            report_hash: hash.clone(),
+        };
+        year.approvals.signatures.insert(id, signature);
+    }
+    year
+}
+
+#[test]
+fn a_fully_signed_report_prints_its_signers_and_where_to_verify_it_in_every_format() {
+    use prongsai_core::verification;
+    let year = signed_year();
+    let report = prongsai_core::report_model::Report::build(&year);
+    assert!(report.fully_approved());
+    let code = verification::code(&report);
+    let site = "https://ita.pakchong.example";
+    let options = Options { verify_base: Some(site.into()), ..Options::default() };
+    let names: Vec<String> = report.content.approval_steps.iter().map(|s| format!("({})", s.name)).collect();
+    let expected: Vec<String> = names
+        .iter()
+        .cloned()
+        .chain(["วันที่ ๒๒ มีนาคม ๒๕๖๕", "วันที่ ๒๓ มีนาคม ๒๕๖๕", "วันที่ ๒๔ มีนาคม ๒๕๖๕"].map(String::from))
+        .chain([format!("รหัสตรวจสอบเอกสาร {}", verification::grouped(&code)), format!("{site}/verify/{code}")])
+        .collect();
+
+    let pdf = write("report-signed.pdf", &render(&year, Format::Pdf, &options).expect("pdf"));
+    let text = tool("pdftotext", &["-raw", pdf.to_str().expect("path"), "-"]);
+    assert_contains_all("signed PDF", &text, &expected);
+    assert_eq!(squash(&text).matches("ลงนามในระบบ").count(), 3, "each signed step says it was signed in the system");
+    assert!(!text.contains("ฉบับร่าง"), "a fully signed report is no draft");
+    let docx = docx_text(&render(&year, Format::Docx, &options).expect("docx"));
+    assert_contains_all("signed DOCX", &docx, &expected);
+    assert_eq!(squash(&docx).matches("ลงนามในระบบ").count(), 3);
+    let html = String::from_utf8(render(&year, Format::Html, &options).expect("html")).expect("utf-8");
+    assert_contains_all("signed HTML", &html, &expected);
+    assert!(html.contains(&format!("href=\"{site}/verify/{code}\"")), "the address is a link on the page");
+
+    // The unsigned sample prints dotted lines and no code: nothing there to verify.
+    let (_, unsigned) = &*PDF;
+    assert!(!squash(unsigned).contains("ลงนามในระบบ") && !unsigned.contains("รหัสตรวจสอบ"));
+    // A step signed on content that changed since prints unsigned again, and the code goes.
+    let mut changed = signed_year();
+    changed.approvals.signatures.values_mut().next().expect("a signature").report_hash = "earlier".into();
+    let pdf = write("report-stale.pdf", &render(&changed, Format::Pdf, &options).expect("pdf"));
+    let text = squash(&tool("pdftotext", &["-raw", pdf.to_str().expect("path"), "-"]));
+    assert_eq!(text.matches("ลงนามในระบบ").count(), 2, "the stale step is unsigned");
+    assert!(!text.contains("รหัสตรวจสอบ") && text.contains("ฉบับร่าง"));
 }

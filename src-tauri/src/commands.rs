@@ -1,6 +1,8 @@
 //! The commands the frontend invokes. Each one asks the shell for the device and hands the work
 //! to the client or core crate.
 
+use std::time::Duration;
+
 use prongsai_client::{DeviceError, EvidenceTarget};
 use prongsai_core::admin::{
     AgencySecurity, AuditEntry, NewUserRequest, PasswordIssued, RecoveryCodes, SecondFactorEnrollment,
@@ -13,6 +15,7 @@ use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
 use prongsai_core::report_model::MemoView;
 use prongsai_core::view::{MergedView, merged_view};
+use prongsai_core::wire::NotificationsRead;
 use tauri::State;
 
 use crate::shell::{CommandError, Shell, Startup};
@@ -58,6 +61,55 @@ pub async fn agency_call(
     Ok(device.api().agency_call(&agency, &method, &path, body).await.map_err(DeviceError::from)?)
 }
 
+/// The notifications this person marked read: the device's marks, merged with the server's
+/// when it answers within a few seconds (marks made offline are sent to it then).
+#[tauri::command]
+pub async fn notifications_read(shell: State<'_, Shell>) -> Result<NotificationsRead, CommandError> {
+    let device = shell.signed_in().await?;
+    let username = device.session().username.clone();
+    let local = shell.read_marks(&username);
+    let api = device.api();
+    let Ok(Ok(server)) = tokio::time::timeout(Duration::from_secs(3), api.notifications_read()).await else {
+        return Ok(NotificationsRead { read: local });
+    };
+    let missing: Vec<String> = local.iter().filter(|id| !server.read.contains(id)).cloned().collect();
+    let merged = if missing.is_empty() {
+        server.read
+    } else {
+        match tokio::time::timeout(Duration::from_secs(3), api.mark_notifications_read(&missing)).await {
+            Ok(Ok(answer)) => answer.read,
+            _ => server.read.into_iter().chain(missing).collect(),
+        }
+    };
+    shell.save_read_marks(&username, &merged);
+    Ok(NotificationsRead { read: merged })
+}
+
+/// Marks notifications read: kept on the device at once (offline too), sent to the server when
+/// it answers.
+#[tauri::command]
+pub async fn mark_notifications_read(
+    shell: State<'_, Shell>,
+    ids: Vec<String>,
+) -> Result<NotificationsRead, CommandError> {
+    let device = shell.signed_in().await?;
+    let username = device.session().username.clone();
+    let mut marks = shell.read_marks(&username);
+    for id in &ids {
+        if !marks.contains(id) {
+            marks.push(id.clone());
+        }
+    }
+    shell.save_read_marks(&username, &marks);
+    if let Ok(Ok(answer)) =
+        tokio::time::timeout(Duration::from_secs(3), device.api().mark_notifications_read(&ids)).await
+    {
+        marks = answer.read;
+        shell.save_read_marks(&username, &marks);
+    }
+    Ok(NotificationsRead { read: marks })
+}
+
 /// What the frontend sends with a file's bytes, percent-encoded as JSON in `x-upload`.
 #[derive(serde::Deserialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
@@ -71,6 +123,8 @@ enum Upload {
     },
     /// A new year started on the server with its plan from the file.
     StartYear { year: i64 },
+    /// The wet-signed scan (PDF) of a year's published memo, to the server.
+    Scan { year: i64 },
 }
 
 /// A file from the agency page: the emblem, a plan to import, or a plan to start a year from.
@@ -95,6 +149,9 @@ pub async fn upload(
         Upload::Emblem { media_type } => {
             device.api().set_emblem(&agency, &media_type, bytes.clone()).await.map_err(DeviceError::from)?;
             Ok(serde_json::Value::Null)
+        }
+        Upload::Scan { year } => {
+            Ok(device.api().attach_scan(&agency, year, bytes.clone()).await.map_err(DeviceError::from)?)
         }
         Upload::StartYear { year } => {
             let answer =
@@ -378,7 +435,10 @@ pub async fn export_report(
     let format = prongsai_report::Format::parse(&format)
         .ok_or_else(|| CommandError::BadRequest(format!("unknown report format {format:?}")))?;
     let (year, _) = shell.year_and_date(None).await?;
-    let options = prongsai_report::Options { emblem: shell.emblem(&year.directory.agency.id).await };
+    let options = prongsai_report::Options {
+        emblem: shell.emblem(&year.directory.agency.id).await,
+        verify_base: shell.server_url().await,
+    };
     let file_name = format.file_name(&year.directory.agency.id, year.fiscal_year(), year.integrity_items().as_ref());
     let folder = crate::shell::exports_dir(&app);
     let path = if ask {

@@ -56,6 +56,8 @@ pub fn run() {
             commands::set_year,
             commands::agency_call,
             commands::upload,
+            commands::notifications_read,
+            commands::mark_notifications_read,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

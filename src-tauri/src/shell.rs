@@ -250,6 +250,32 @@ impl Shell {
         Ok(())
     }
 
+    /// The notifications `username` marked read on this device (and, once synced, anywhere).
+    pub fn read_marks(&self, username: &str) -> Vec<String> {
+        std::fs::read(self.read_marks_file(username))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save_read_marks(&self, username: &str, marks: &[String]) {
+        let json = serde_json::to_vec(marks).expect("plain data");
+        if let Err(e) = std::fs::write(self.read_marks_file(username), json) {
+            tracing::warn!(error = %e, "could not keep the read notifications on the device");
+        }
+    }
+
+    fn read_marks_file(&self, username: &str) -> PathBuf {
+        let safe: String = username.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        self.data_dir.join(format!("notifications-read-{safe}.json"))
+    }
+
+    /// The server this device signs in to, for the verification address a signed report prints.
+    pub async fn server_url(&self) -> Option<String> {
+        let device = self.device().await.ok()?;
+        Some(device.api().base().as_str().trim_end_matches('/').to_string())
+    }
+
     /// The agency's emblem for reports: fetched from the server when it answers and kept on the
     /// device, so reports rendered offline carry it too.
     pub async fn emblem(&self, agency: &str) -> Option<Vec<u8>> {

@@ -140,6 +140,8 @@ pub fn route_table<D: Database>() -> RouteTable<D> {
     crate::second_factor::routes(&mut t);
     crate::web::routes(&mut t);
     crate::reports::routes(&mut t);
+    crate::verify::routes(&mut t);
+    crate::notifications::routes(&mut t);
     t
 }
 

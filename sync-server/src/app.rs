@@ -58,9 +58,20 @@ pub struct Config {
     pub keepalive: crate::sync::Keepalive,
     /// The longest a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// The address people reach this server at ("https://ita.example.go.th"): a signed report
+    /// prints its verification page under it. `None`: `http://` and the listening address.
+    pub public_url: Option<String>,
 }
 
 impl Config {
+    /// The address a printed report names for its verification page.
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Config {
         Config {
             data_dir,
@@ -85,6 +96,7 @@ impl Config {
                 write_timeout: Duration::from_secs(60),
             },
             header_timeout: Duration::from_secs(10),
+            public_url: None,
         }
     }
 }

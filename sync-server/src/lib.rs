@@ -13,6 +13,7 @@ pub mod app;
 pub mod auth;
 pub mod criteria;
 pub mod db;
+pub mod notifications;
 pub mod policy;
 pub mod provision;
 pub mod quota;
@@ -22,6 +23,7 @@ pub mod routes;
 pub mod second_factor;
 pub mod storage;
 pub mod sync;
+pub mod verify;
 pub mod web;
 pub mod years;
 

@@ -57,6 +57,10 @@ enum Command {
         /// The built frontend served at `/` as the web dashboard (scripts/build-frontend.sh).
         #[arg(long, env = "PRONGSAI_WEB_DIR", default_value = "frontend/dist")]
         web_dir: PathBuf,
+        /// The address people reach this server at (e.g. https://ita.example.go.th): signed
+        /// reports print their verification page under it (default: http:// and --listen).
+        #[arg(long, env = "PRONGSAI_PUBLIC_URL")]
+        public_url: Option<String>,
         #[command(flatten)]
         limits: Limits,
     },
@@ -101,6 +105,10 @@ enum Command {
         /// the one stored with `agency emblem`.
         #[arg(long)]
         emblem: Option<PathBuf>,
+        /// The server's public address, under which a fully signed report prints its
+        /// verification page (as `serve --public-url`).
+        #[arg(long, env = "PRONGSAI_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Manage agencies.
     Agency {
@@ -370,6 +378,7 @@ async fn main() -> anyhow::Result<()> {
             repo_idle_secs,
             session_ttl_secs,
             web_dir,
+            public_url,
             limits,
         } => {
             let file: FileConfig = match &config {
@@ -401,11 +410,20 @@ async fn main() -> anyhow::Result<()> {
                 settings.session_ttl = std::time::Duration::from_secs(ttl);
             }
             settings.web_dir = web_dir;
+            if let Some(url) = public_url {
+                let parsed = url::Url::parse(&url).with_context(|| format!("--public-url {url:?}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    bail!("--public-url must be an http or https address");
+                }
+                settings.public_url = Some(url);
+            }
             limits.apply(&mut settings);
-            let app = App::new(settings, db).await?;
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
             let address = listener.local_addr()?;
+            // The address actually bound (a port of 0 picks one): what reports print by default.
+            settings.listen = address;
+            let app = App::new(settings, db).await?;
             println!("listening on http://{address}");
             tracing::info!(%address, data = %data.data.display(), "serving");
             let shutdown = async {
@@ -424,7 +442,7 @@ async fn main() -> anyhow::Result<()> {
             app.repos.stop_all().await;
             println!("{}", serde_json::to_string_pretty(&accounts)?);
         }
-        Command::Export { data, agency, year, format, output, emblem } => {
+        Command::Export { data, agency, year, format, output, emblem, public_url } => {
             let db = Sqlite::open_read_only(&data.data)
                 .with_context(|| format!("opening the data directory {}", data.data.display()))?;
             let agency_year = match reports::read_agency_year(&db, &agency, year).await {
@@ -446,8 +464,12 @@ async fn main() -> anyhow::Result<()> {
                 None => reports::emblem(&db, &agency).await.context("reading the agency's emblem")?,
             };
             let started = std::time::Instant::now();
-            let bytes = prongsai_report::render(&agency_year, format, &prongsai_report::Options { emblem })
-                .context("rendering the report")?;
+            let bytes = prongsai_report::render(
+                &agency_year,
+                format,
+                &prongsai_report::Options { emblem, verify_base: public_url },
+            )
+            .context("rendering the report")?;
             std::fs::write(&output, &bytes).with_context(|| format!("writing {}", output.display()))?;
             eprintln!("wrote {} ({} bytes, {} ms)", output.display(), bytes.len(), started.elapsed().as_millis());
         }

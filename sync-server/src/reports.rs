@@ -12,9 +12,10 @@ use prongsai_core::AgencyYear;
 use prongsai_core::admin::AuditAction;
 use prongsai_core::automerge::Automerge;
 use prongsai_core::edit::Edit;
-use prongsai_core::model::{DocKey, DocKind};
+use prongsai_core::filetype::FileType;
+use prongsai_core::model::{DocKey, DocKind, Role};
 use prongsai_core::report_model::Report;
-use prongsai_core::wire::{ErrorBody, ErrorKind};
+use prongsai_core::wire::{ErrorBody, ErrorKind, PublishedInfo};
 use prongsai_report::import::{self, ImportReport};
 use prongsai_report::{Format, Options};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,12 @@ pub fn routes<D: Database>(t: &mut RouteTable<D>) {
         )
         .get(Scope::Open, "/public/{agency}/{year}/{file}", public::<D>)
         .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/published", published_info::<D>)
+        .route(
+            Scope::Agency,
+            "PUT",
+            "/api/agencies/{agency}/years/{year}/published/scan",
+            put(put_scan::<D>).layer(DefaultBodyLimit::max(MAX_SCAN_BYTES + 1024)),
+        )
         .get(Scope::Agency, "/api/agencies/{agency}/emblem", get_emblem::<D>)
         .route(
             Scope::Admin,
@@ -82,8 +89,8 @@ pub async fn emblem<D: Database>(db: &D, agency: &str) -> Result<Option<Vec<u8>>
 }
 
 /// What every render of the agency's reports is given.
-pub async fn options<D: Database>(db: &D, agency: &str) -> Result<Options, AppError> {
-    Ok(Options { emblem: emblem(db, agency).await? })
+pub async fn options<D: Database>(app: &App<D>, agency: &str) -> Result<Options, AppError> {
+    Ok(Options { emblem: emblem(&app.db, agency).await?, verify_base: Some(app.config.public_base()) })
 }
 
 async fn get_emblem<D: Database>(State(app): State<App<D>>, Path(agency): Path<String>) -> Result<Response, AppError> {
@@ -160,7 +167,7 @@ async fn export<D: Database>(
         AppError::BadRequest(format!("unknown format {format:?}; one of {}", Format::ALL.map(Format::name).join(", ")))
     })?;
     let file_name = format.file_name(&agency, year, items.as_ref());
-    let bytes = render(agency_year, format, options(&app.db, &agency).await?).await?;
+    let bytes = render(agency_year, format, options(&app, &agency).await?).await?;
     Ok(file_response(bytes, format, &file_name, true))
 }
 
@@ -262,34 +269,8 @@ pub(crate) async fn write_plan<D: Database>(
     Ok(ImportResult { report, changes: if dry_run { 0 } else { changes }, applied })
 }
 
-/// What is published for an agency-year: kept as a setting, the files as blobs.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Published {
-    pub content_hash: String,
-    pub pdf_sha256: String,
-    pub html_sha256: String,
-    pub published_at: i64,
-    /// The item the report answers, as its address spells it (the year's criteria at
-    /// publication); absent in what older servers published.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<String>,
-}
-
-impl Published {
-    /// The item's name in the public address: as published, else as this build's criteria name
-    /// the year's report item (what older servers published under).
-    pub fn item_slug(&self, year: i64) -> String {
-        self.item.clone().unwrap_or_else(|| builtin_report_slug(year))
-    }
-}
-
-/// The integrity report item's address name for a fiscal year under the build's criteria.
-pub fn builtin_report_slug(year: i64) -> String {
-    prongsai_core::ita::ReferenceData::builtin()
-        .resolve_track(year, prongsai_core::ita::LOCAL_FORM, prongsai_core::ita::INTEGRITY_TRACK)
-        .and_then(|t| t.report().map(prongsai_core::ita::ResolvedItem::slug))
-        .unwrap_or_else(|| "report".into())
-}
+/// What is published for an agency-year: kept as a setting (its JSON), the files as blobs.
+pub use prongsai_core::wire::Publication as Published;
 
 fn published_key(agency: &str, year: i64) -> String {
     format!("published/{agency}/{year}")
@@ -317,7 +298,7 @@ pub async fn publish_if_approved<D: Database>(
     if !report.fully_approved() || current.as_ref().is_some_and(|p| p.content_hash == report.content_hash) {
         return Ok(current);
     }
-    let options = options(&app.db, agency).await?;
+    let options = options(app, agency).await?;
     let pdf = render(agency_year.clone(), Format::Pdf, options.clone()).await?;
     let html = render(agency_year, Format::Html, options).await?;
     let mut stored = Vec::new();
@@ -332,12 +313,18 @@ pub async fn publish_if_approved<D: Database>(
             .await?;
         stored.push(sha);
     }
+    let published_at = now_ms();
+    // The code is answerable before the publication names it: a printed code never meets a 404.
+    let record = crate::verify::VerificationRecord::of(&report, published_at);
+    crate::verify::store(&app.db, &record).await?;
     let published = Published {
         content_hash: report.content_hash.clone(),
         pdf_sha256: stored[0].clone(),
         html_sha256: stored[1].clone(),
-        published_at: now_ms(),
+        published_at,
         item: report.report_item().map(prongsai_core::ita::ResolvedItem::slug),
+        code: Some(record.code),
+        scan_sha256: None,
     };
     app.db.set_setting(published_key(agency, year), serde_json::to_string(&published).expect("plain data")).await?;
     let detail = json!({ "year": year, "content_hash": published.content_hash, "pdf_sha256": published.pdf_sha256 });
@@ -363,12 +350,14 @@ async fn public<D: Database>(
 ) -> Result<Response, AppError> {
     let Some(published) = published(&app.db, &agency, year).await? else { return Err(AppError::NotFound) };
     let slug = published.item_slug(year);
-    let format = match file.rsplit_once('.') {
-        Some((name, "pdf")) if name == slug => Format::Pdf,
-        Some((name, "html")) if name == slug || name == "index" => Format::Html,
+    let (format, sha) = match file.rsplit_once('.') {
+        Some((name, "pdf")) if name == slug => (Format::Pdf, published.pdf_sha256.clone()),
+        Some((name, "html")) if name == slug || name == "index" => (Format::Html, published.html_sha256.clone()),
+        Some((name, "pdf")) if name.strip_suffix("-scan") == Some(slug.as_str()) => {
+            (Format::Pdf, published.scan_sha256.clone().ok_or(AppError::NotFound)?)
+        }
         _ => return Err(AppError::NotFound),
     };
-    let sha = if format == Format::Pdf { published.pdf_sha256.clone() } else { published.html_sha256.clone() };
     let blob = app.db.blob_get(agency.clone(), sha).await?.ok_or(AppError::NotFound)?;
     let file_name = format!("{agency}-{year}-{slug}.{}", format.extension());
     let mut response = file_response(blob.data, format, &file_name, false);
@@ -389,15 +378,50 @@ async fn published_info<D: Database>(
             agency_year
                 .integrity_items()
                 .and_then(|t| t.report().map(prongsai_core::ita::ResolvedItem::slug))
-                .unwrap_or_else(|| builtin_report_slug(year))
+                .unwrap_or_else(|| prongsai_core::wire::builtin_report_slug(year))
         }
     };
-    Ok(Json(json!({
-        "published": published,
-        "pdf": format!("/public/{agency}/{year}/{slug}.pdf"),
-        "html": format!("/public/{agency}/{year}/{slug}.html"),
-    }))
-    .into_response())
+    Ok(Json(PublishedInfo::new(&agency, year, &slug, published)).into_response())
+}
+
+/// The largest wet-signed scan accepted.
+pub const MAX_SCAN_BYTES: usize = 25 * 1024 * 1024;
+
+/// (coordinator, admin) Attaches the wet-signed scan (PDF) of the final memo to the published
+/// report: it is published beside it and listed on its verification page. A new publication
+/// (after the content changed and every step signed again) starts without one.
+async fn put_scan<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path((agency, year)): Path<(String, i64)>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    if !caller.user.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)) {
+        return Err(AppError::Forbidden("only the coordinator or the admin attaches the signed scan".into()));
+    }
+    if body.len() > MAX_SCAN_BYTES.min(app.config.max_blob_bytes) {
+        return Err(AppError::refused(ErrorKind::TooLarge, "the scan is larger than accepted"));
+    }
+    if FileType::sniff(&body) != Some(FileType::Pdf) {
+        return Err(AppError::refused(ErrorKind::UnsupportedType, "the signed memo must be a PDF scan"));
+    }
+    let _one = PUBLISHING.lock().await;
+    let Some(mut published) = published(&app.db, &agency, year).await? else {
+        return Err(AppError::Conflict(ErrorKind::NotPublished, "the report is not published yet".into()));
+    };
+    let sha256 = prongsai_core::hash::sha256_hex(&body);
+    crate::quota::check_upload(&app, &agency, &sha256, body.len() as u64).await?;
+    let size = body.len();
+    app.db
+        .blob_put(agency.clone(), sha256.clone(), BlobRow { media_type: "application/pdf".into(), data: body.to_vec() })
+        .await?;
+    published.scan_sha256 = Some(sha256.clone());
+    app.db.set_setting(published_key(&agency, year), serde_json::to_string(&published).expect("plain data")).await?;
+    let detail = json!({ "year": year, "sha256": sha256, "size": size, "content_hash": published.content_hash });
+    app.audit(&agency, &Actor::of(&caller), AuditAction::ScanAttached, &format!("{year}"), detail).await?;
+    tracing::info!(user = %caller.user.username, %agency, year, "attached the signed scan");
+    let slug = published.item_slug(year);
+    Ok(Json(PublishedInfo::new(&agency, year, &slug, Some(published))).into_response())
 }
 
 /// Reads an agency-year straight from the database, without starting a repo or writing anything:

@@ -55,6 +55,12 @@ async fn append_result_text(app: &Session, text: &str) {
     app.click(&save).await;
 }
 
+/// The bell's unread count, as the top bar shows it.
+async fn unread_count(app: &Session) -> usize {
+    let bell = app.wait_for("[data-testid=notification-count]", WAIT).await;
+    app.attribute(&bell, "data-count").await.and_then(|c| c.parse().ok()).unwrap_or(usize::MAX)
+}
+
 async fn unconfirmed(app: &Session) -> usize {
     match app.find("[data-testid=unconfirmed]").await {
         Some(element) => app.attribute(&element, "data-count").await.and_then(|c| c.parse().ok()).unwrap_or(0),
@@ -475,4 +481,145 @@ async fn the_admin_sets_the_agency_up_in_the_app() {
     assert_eq!(emblem, std::fs::read(&png).expect("the icon"));
     app.quit().await;
     driver.stop().await;
+}
+
+/// Once every step signed, the coordinator sees the memo signed in the system, the code the
+/// published report prints, attaches the wet-signed scan in the app, and a PDF saved on the
+/// device prints the same code and address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_attaches_the_wet_signed_scan_in_the_app_and_a_saved_pdf_prints_the_code() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
+        let api = prongsai_client::ServerApi::new(server.url());
+        let login = api.login(user, sample.password(user), "test").await.expect("login");
+        api.with_token(&login.token).sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs");
+    }
+    let app_data = sample.device_dir("app-kannika");
+    let exports = sample.device_dir("kannika-exports");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver =
+        Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path()), ("PRONGSAI_EXPORT_DIR", exports.as_path())]).await;
+    let app = open_app(&driver).await;
+    sign_in(&app, &server, "kannika", sample.password("kannika")).await;
+
+    app.click(&app.wait_for("[data-testid=nav-memo]", WAIT).await).await;
+    let memo_code =
+        app.wait_text("[data-testid=memo-code]", WAIT, "the memo shows its code", |t| t.contains('-')).await;
+    let mut signed = 0;
+    for line in app.find_all("[data-testid=memo-sign-line]").await {
+        signed += usize::from(app.text(&line).await.contains("ลงนามในระบบ"));
+    }
+    assert_eq!(signed, 3, "each step is signed in the system");
+
+    app.click(&app.wait_for("[data-testid=nav-reports]", WAIT).await).await;
+    let code = app.wait_text("[data-testid=publication-code]", WAIT, "the published code", |t| t.len() == 19).await;
+    assert!(memo_code.ends_with(&code), "the memo and the publication show one code: {memo_code} / {code}");
+    let files = sample.device_dir("scans");
+    std::fs::create_dir_all(&files).expect("dir");
+    let photo = files.join("not-a-pdf.png");
+    std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../icons/32x32.png"), &photo).expect("png");
+    app.type_text(&app.wait_for("[data-testid=scan-file]", WAIT).await, photo.to_str().expect("utf-8")).await;
+    app.click(&app.wait_for("[data-testid=scan-attach]", WAIT).await).await;
+    app.wait_text("[data-testid=scan-failed]", WAIT, "a photo is refused", |t| t.contains("ไม่รับไฟล์ชนิดนี้")).await;
+    let scan = files.join("memo-signed.pdf");
+    let bytes = b"%PDF-1.4\n% signed with a pen by the mayor\n".to_vec();
+    std::fs::write(&scan, &bytes).expect("pdf");
+    app.type_text(&app.wait_for("[data-testid=scan-file]", WAIT).await, scan.to_str().expect("utf-8")).await;
+    app.click(&app.wait_for("[data-testid=scan-attach]", WAIT).await).await;
+    app.wait_for("[data-testid=scan-done]", WAIT).await;
+    let address =
+        app.wait_text("[data-testid=publication-scan]", WAIT, "the scan's address", |t| t.ends_with("-scan.pdf")).await;
+    app.screenshot(&artifact("app", "7-publication.png")).await;
+    let public = reqwest::get(&address).await.expect("the scan, without a login");
+    assert_eq!(public.status(), 200);
+    assert_eq!(public.bytes().await.expect("bytes").to_vec(), bytes);
+
+    // The sticky top bar covers the export buttons while the page is scrolled to its end.
+    app.execute("window.scrollTo(0, 0)", json!([])).await;
+    app.click(&app.wait_for("[data-testid=export-pdf]", WAIT).await).await;
+    let done = app.wait_for("[data-testid=export-done]", WAIT).await;
+    let path = app.attribute(&done, "data-path").await.expect("the saved file's path");
+    let text = std::process::Command::new("pdftotext").args(["-raw", &path, "-"]).output().expect("pdftotext");
+    let text: String = String::from_utf8(text.stdout).expect("utf-8").split_whitespace().collect();
+    let plain: String = code.chars().filter(|c| *c != '-').collect();
+    let expected = format!("{}verify/{plain}", server.url());
+    assert!(text.contains(&expected), "the saved PDF prints {expected}:\n{text}");
+    assert_eq!(text.matches("ลงนามในระบบ").count(), 3);
+    app.quit().await;
+    driver.stop().await;
+}
+
+/// Division staff are told in the app that a result came back to them; with the server gone
+/// the notice is still there (computed from the documents on the device), opening it marks it
+/// read on the device, and that mark reaches the server once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_are_told_a_result_came_back_and_mark_it_read_offline() {
+    let sample = Sample::create().await;
+    let mut server = Server::start(&sample.data(), 0, &[]).await;
+    // สำนักปลัด submits m1; the coordinator returns it.
+    let staff = device(&server, &sample.device_dir("somchai-laptop"), "somchai", sample.password("somchai")).await;
+    let palad = |text: &str| Edit::SetResultText { division: "palad".into(), measure: "m1".into(), text: text.into() };
+    let submit = Edit::Submit { division: "palad".into(), measure: "m1".into() };
+    staff.apply(YEAR, vec![palad("จัดอบรมแล้ว"), submit]).await.expect("submits");
+    assert!(staff.wait_confirmed(WAIT).await);
+    let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    let hash = prongsai_tests::eventually_seen("the coordinator sees the submission", WAIT, || async {
+        let year = coordinator.agency_year(YEAR).await.map_err(|e| e.to_string())?;
+        let result = year.result("m1", "palad").filter(|r| r.submission.is_some()).ok_or("not yet")?;
+        Ok::<_, String>(prongsai_core::hash::result_content_hash(result))
+    })
+    .await;
+    let returned = Edit::Decide {
+        measure: "m1".into(),
+        division: "palad".into(),
+        decision: prongsai_core::model::ReviewDecisionKind::Returned,
+        comment: "ขอภาพถ่ายประกอบ".into(),
+        content_hash: hash,
+    };
+    coordinator.apply(YEAR, vec![returned]).await.expect("returns");
+    assert!(coordinator.wait_confirmed(WAIT).await);
+
+    let app_data = sample.device_dir("app-somchai");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let app = open_app(&driver).await;
+    sign_in(&app, &server, "somchai", sample.password("somchai")).await;
+    let notice = "[data-testid=notification][data-kind=returned]";
+    app.click(&app.wait_for("[data-testid=nav-notifications]", WAIT).await).await;
+    let element = app.wait_for(&format!("{notice}[data-read=false]"), WAIT).await;
+    let id = app.attribute(&element, "data-id").await.expect("an id");
+    assert!(id.starts_with("returned/m1/palad/"), "{id}");
+
+    server.kill().await;
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "the app says it is offline", |c| c == "offline")
+        .await;
+    let before = unread_count(&app).await;
+    app.click(&app.find(&format!("{notice} [data-testid=notification-open]")).await.expect("open")).await;
+    app.wait_text("[data-testid=measure-page]", WAIT, "the measure it is about", |t| t.contains("ขอภาพถ่ายประกอบ"))
+        .await;
+    eventually("the count drops, offline", WAIT, || async { unread_count(&app).await == before - 1 }).await;
+    app.screenshot(&artifact("app", "8-notification-read-offline.png")).await;
+
+    // Quit and start again offline: still read.
+    app.quit().await;
+    let app = open_app(&driver).await;
+    app.click(&app.wait_for("[data-testid=nav-notifications]", WAIT).await).await;
+    app.wait_for(&format!("{notice}[data-read=true]"), WAIT).await;
+
+    // The server is back: opening the list sends the mark, and it is the person's everywhere.
+    server.restart().await;
+    let api = prongsai_client::ServerApi::new(server.url());
+    let login = api.login("somchai", sample.password("somchai"), "test").await.expect("login");
+    let api = api.with_token(&login.token);
+    eventually("the mark made offline reaches the server", Duration::from_secs(90), || async {
+        app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
+        app.click(&app.wait_for("[data-testid=nav-notifications]", WAIT).await).await;
+        api.notifications_read().await.is_ok_and(|marks| marks.read.contains(&id))
+    })
+    .await;
+    app.quit().await;
+    driver.stop().await;
+    staff.shutdown().await;
+    coordinator.shutdown().await;
 }

@@ -176,6 +176,12 @@ mod scope {
             ("GET /api/agencies/{agency}/years/{year}/reports/{format}", SIGNED_IN),
             ("POST /api/agencies/{agency}/years/{year}/import", Expect { read_only: 403, ..SIGNED_IN }),
             ("GET /api/agencies/{agency}/years/{year}/published", SIGNED_IN),
+            // Nothing is published in the sample yet: the scan waits for it.
+            ("PUT /api/agencies/{agency}/years/{year}/published/scan", Expect { read_only: 409, ..SIGNED_IN }),
+            ("GET /verify/{code}", open(404)),
+            // Each person's own marks: the stranger marks in their own agency.
+            ("GET /api/me/notifications/read", Expect { stranger: 200, ..SIGNED_IN }),
+            ("POST /api/me/notifications/read", Expect { stranger: 200, ..SIGNED_IN }),
             // The sample has no emblem yet.
             ("GET /api/agencies/{agency}/emblem", Expect { read_only: 404, ..SIGNED_IN }),
             ("PUT /api/agencies/{agency}/emblem", Expect { read_only: 204, ..SIGNED_IN }),
@@ -292,11 +298,14 @@ mod scope {
                 .replace("{id}", &plan)
                 .replace("{sha256}", &sha)
                 .replace("{file}", &format!("{}.pdf", prongsai_tests::report_slug(YEAR)))
-                .replace("{format}", "xlsx");
+                .replace("{format}", "xlsx")
+                .replace("{code}", "0000-0000-0000-0000");
             let websocket = route.path == "/sync" || route.path.ends_with("/live");
             let body: Option<Vec<u8>> = match key.as_str() {
                 "PUT /api/blobs/{sha256}" => Some(evidence.clone()),
                 "PUT /api/agencies/{agency}/emblem" => Some(evidence.clone()),
+                "PUT /api/agencies/{agency}/years/{year}/published/scan" => Some(b"%PDF-1.4\n%scan\n".to_vec()),
+                "POST /api/me/notifications/read" => json_body(json!({ "ids": ["sign/mayor/0123456789ab"] })),
                 "POST /api/me/password" => json_body(json!({ "current": "not my password", "new": "ใหม่ยาวพอแล้ว" })),
                 "POST /api/agencies/{agency}/years/{year}/approvals/{step}" => {
                     json_body(json!({ "decision": "approved", "comment": "" }))
@@ -363,7 +372,11 @@ mod scope {
                     })),
                     _ => body.clone(),
                 };
-                let content_type = if key.contains("blobs") || key.contains("emblem") || key.contains("import") {
+                let content_type = if key.contains("blobs")
+                    || key.contains("emblem")
+                    || key.contains("import")
+                    || key.contains("scan")
+                {
                     None
                 } else {
                     Some("application/json")

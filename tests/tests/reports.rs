@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use prongsai_core::model::DocKey;
-use prongsai_tests::{Sample, Server, YEAR, cli, device, eventually, pdf_text, signed_in_api, squash};
+use prongsai_tests::{Sample, Server, YEAR, cli, device, eventually, eventually_seen, pdf_text, signed_in_api, squash};
 use sha2::{Digest, Sha256};
 
 const LONG: Duration = Duration::from_secs(90);
@@ -229,13 +229,7 @@ async fn the_signed_report_is_published_and_an_unsigned_edit_does_not_change_it(
 
     // An edit nobody has signed: the public report stays exactly as signed.
     let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
-    coordinator
-        .edit(YEAR, &DocKey::of(prongsai_core::model::DocKind::Memo), "แก้ข้อเสนอ", |tx, _| {
-            prongsai_core::docs::memo::set_proposal(tx, "p2", "เผยแพร่ในเว็บไซต์ให้ประชาชนได้รับทราบทันที")
-        })
-        .await
-        .expect("edit");
-    assert!(coordinator.wait_confirmed(LONG).await);
+    change_a_proposal(&coordinator).await;
     eventually("the server sees the edit", LONG, || async {
         let status = head.status("pakchong", YEAR, None).await.expect("status");
         status["approvals"][0]["up_to_date"] == false
@@ -256,4 +250,178 @@ async fn the_signed_report_is_published_and_an_unsigned_edit_does_not_change_it(
     .await;
     let (_, latest) = fetch(public).await;
     assert!(squash(&pdf_text(&latest)).contains("ประชาชนได้รับทราบทันที"));
+}
+
+/// The coordinator rewords a proposal of the memo, confirmed by the server.
+async fn change_a_proposal(coordinator: &prongsai_client::Device) {
+    coordinator
+        .edit(YEAR, &DocKey::of(prongsai_core::model::DocKind::Memo), "แก้ข้อเสนอ", |tx, _| {
+            prongsai_core::docs::memo::set_proposal(tx, "p2", "เผยแพร่ในเว็บไซต์ให้ประชาชนได้รับทราบทันที")
+        })
+        .await
+        .expect("edit");
+    assert!(coordinator.wait_confirmed(LONG).await);
+}
+
+/// The public verification page as JSON (no login).
+async fn verification(server: &Server, code: &str) -> (u16, serde_json::Value) {
+    let url = server.url().join(&format!("verify/{code}")).expect("url");
+    let response = reqwest::Client::new().get(url).header("accept", "application/json").send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// The code a device computes for the report as it holds it.
+async fn code_on(device: &prongsai_client::Device) -> String {
+    let year = device.agency_year(YEAR).await.expect("the year on the device");
+    prongsai_core::verification::code(&prongsai_core::report_model::Report::build(&year))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_report_prints_its_signers_and_a_code_anyone_can_verify() {
+    let sample = Sample::create().await;
+    let site = "https://ita.pakchong.example";
+    let server = Server::start(&sample.data(), 0, &["--public-url", site]).await;
+    let api_of = |user: &'static str| signed_in_api(&server, &sample, user);
+    let (head, palad, mayor) = (api_of("parichat").await, api_of("amnang").await, api_of("winai").await);
+    let token_of = |user: &'static str| {
+        let api = prongsai_client::ServerApi::new(server.url());
+        let password = sample.password(user).to_string();
+        async move { api.login(user, &password, "test").await.expect("login").token }
+    };
+    let (kannika, somchai) = (token_of("kannika").await, token_of("somchai").await);
+    let scan_url = server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/published/scan")).expect("url");
+    let put_scan = |token: String, body: Vec<u8>| {
+        let url = scan_url.clone();
+        async move {
+            let response = reqwest::Client::new().put(url).bearer_auth(token).body(body).send().await.expect("put");
+            (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let scan = b"%PDF-1.4\n% the memo as the mayor signed it with a pen\n".to_vec();
+    let (status, body) = put_scan(kannika.clone(), scan.clone()).await;
+    assert_eq!((status, body["kind"].as_str()), (409, Some("not_published")), "no scan before publication: {body}");
+
+    let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    head.sign("pakchong", YEAR, "head", "approved", "พิจารณาแล้ว เห็นควร", Some("2022-03-22")).await.expect("head");
+    palad.sign("pakchong", YEAR, "palad", "approved", "เห็นชอบแล้ว", Some("2022-03-23")).await.expect("palad");
+    let partly = eventually_seen("the device sees two signatures", LONG, || async {
+        let year = coordinator.agency_year(YEAR).await.map_err(|e| e.to_string())?;
+        let signed = year.approvals.signatures.len();
+        if signed == 2 { Ok(code_on(&coordinator).await) } else { Err(format!("{signed} signatures")) }
+    })
+    .await;
+    assert_eq!(verification(&server, &partly).await.0, 404, "a report not yet published has nothing to verify");
+    mayor.sign("pakchong", YEAR, "mayor", "approved", "เห็นชอบ", Some("2022-03-24")).await.expect("mayor");
+
+    let slug = prongsai_tests::report_slug(YEAR);
+    let public = server.url().join(&format!("public/pakchong/{YEAR}/{slug}.pdf")).expect("url");
+    let pdf = eventually_seen("the signed report is published", LONG, || {
+        let url = public.clone();
+        async move {
+            let response = reqwest::get(url).await.map_err(|e| e.to_string())?;
+            if response.status() != 200 {
+                return Err(format!("{}", response.status()));
+            }
+            response.bytes().await.map(|b| b.to_vec()).map_err(|e| e.to_string())
+        }
+    })
+    .await;
+    let text = squash(&pdf_text(&pdf));
+    // Every step prints its signer, position, "signed in the system" and its date.
+    assert_eq!(text.matches("ลงนามในระบบ").count(), 3, "one per signed step:\n{text}");
+    for expected in [
+        "(นางสาวปาริชาติกิตติศิลป์สาร)",
+        "(อำนางทองเนียม)",
+        "(นายวินัยแซ่สวาย)",
+        "นายกองค์การบริหารส่วนตำบลปากช่อง",
+        "วันที่๒๒มีนาคม๒๕๖๕",
+        "วันที่๒๓มีนาคม๒๕๖๕",
+        "วันที่๒๔มีนาคม๒๕๖๕",
+    ] {
+        assert!(text.contains(expected), "the printed report lacks {expected}");
+    }
+    let address = format!("{site}/verify/");
+    let at = text.find(&address).unwrap_or_else(|| panic!("the report prints its verification address:\n{text}"));
+    let printed: String = text[at + address.len()..].chars().take(prongsai_core::verification::CODE_LEN).collect();
+    assert!(
+        text.contains(&format!("รหัสตรวจสอบเอกสาร{}", prongsai_core::verification::grouped(&printed))),
+        "the code is printed in groups too"
+    );
+    eventually("the device has the last signature", LONG, || async {
+        coordinator.agency_year(YEAR).await.is_ok_and(|y| y.approvals.signatures.len() == 3)
+    })
+    .await;
+    assert_eq!(code_on(&coordinator).await, printed, "a device computes the code the server printed");
+
+    // Anyone, without a login, sees what was signed and that the documents still match.
+    let (status, verified) = verification(&server, &printed).await;
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["hash_matches"], true);
+    assert_eq!(verified["current"], true);
+    assert_eq!(verified["agency_name"], "องค์การบริหารส่วนตำบลปากช่อง");
+    assert_eq!(verified["year"], YEAR);
+    assert_eq!(verified["item"].as_str().map(str::to_lowercase), Some(slug.clone()));
+    let steps: Vec<(String, String, String)> = verified["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap_or_default().into(),
+                s["decision"].as_str().unwrap_or_default().into(),
+                s["date"].as_str().unwrap_or_default().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("นางสาวปาริชาติ กิตติศิลป์สาร".to_string(), "approved".to_string(), "2022-03-22".to_string()),
+            ("อำนาง ทองเนียม".into(), "approved".into(), "2022-03-23".into()),
+            ("นายวินัย แซ่สวาย".into(), "approved".into(), "2022-03-24".into()),
+        ]
+    );
+    let grouped_lower = prongsai_core::verification::grouped(&printed).to_lowercase();
+    let page = reqwest::get(server.url().join(&format!("verify/{grouped_lower}")).expect("url")).await.expect("page");
+    assert_eq!(page.status(), 200, "a code typed in lower case with its hyphens reads");
+    let csp = page.headers()["content-security-policy"].to_str().expect("csp").to_string();
+    assert!(csp.contains("default-src 'none'"), "the page runs no script: {csp}");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("data-verdict=\"ok\"") && html.contains("นายวินัย แซ่สวาย"), "{html}");
+
+    // The wet-signed scan: the coordinator's, a PDF, published beside the report.
+    assert_eq!(put_scan(somchai.clone(), scan.clone()).await.0, 403, "staff attach no scan");
+    let (status, body) = put_scan(kannika.clone(), b"\x89PNG\r\n\x1a\nnot a pdf".to_vec()).await;
+    assert_eq!((status, body["kind"].as_str()), (415, Some("unsupported_type")), "{body}");
+    let (status, body) = put_scan(kannika.clone(), scan.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let scan_public = server.url().join(&format!("public/pakchong/{YEAR}/{slug}-scan.pdf")).expect("url");
+    let fetched = reqwest::get(scan_public.clone()).await.expect("scan");
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.bytes().await.expect("bytes").to_vec(), scan, "the scan as attached, without a login");
+    let (_, verified) = verification(&server, &printed).await;
+    assert_eq!(verified["scan"].as_str(), Some(scan_public.path()), "the verification page lists the scan");
+
+    // The memo changes after signing: the old code says so; signed again, a new code verifies.
+    change_a_proposal(&coordinator).await;
+    eventually("the old code reports the change", LONG, || async {
+        verification(&server, &printed).await.1["hash_matches"] == false
+    })
+    .await;
+    head.sign("pakchong", YEAR, "head", "approved", "", Some("2022-03-25")).await.expect("head");
+    palad.sign("pakchong", YEAR, "palad", "approved", "", Some("2022-03-25")).await.expect("palad");
+    mayor.sign("pakchong", YEAR, "mayor", "approved", "", Some("2022-03-25")).await.expect("mayor");
+    let renewed = eventually_seen("the re-signed report is published with a new code", LONG, || async {
+        let code = code_on(&coordinator).await;
+        match verification(&server, &code).await {
+            (200, v) => Ok(v),
+            (status, _) => Err(format!("{code}: {status}")),
+        }
+    })
+    .await;
+    assert_eq!((renewed["hash_matches"].clone(), renewed["current"].clone()), (true.into(), true.into()));
+    assert_eq!(renewed["scan"], serde_json::Value::Null, "a new publication starts without a scan");
+    let (_, old) = verification(&server, &printed).await;
+    assert_eq!((old["hash_matches"].clone(), old["current"].clone()), (false.into(), false.into()), "{old}");
 }

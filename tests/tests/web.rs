@@ -222,6 +222,33 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
         response.status() == 200 && response.text().await.is_ok_and(|t| t.contains("อนุมัติให้เผยแพร่"))
     })
     .await;
+    // The memo shows every step signed in the system; the reports page the code the report
+    // prints and where anyone checks it.
+    browser.click(&browser.wait_for("[data-testid=nav-memo]", WAIT).await).await;
+    eventually("the memo shows three steps signed in the system", WAIT, || async {
+        let lines = browser.find_all("[data-testid=memo-sign-line]").await;
+        let mut signed = 0;
+        for line in &lines {
+            signed += usize::from(browser.text(line).await.contains("ลงนามในระบบ"));
+        }
+        signed == 3
+    })
+    .await;
+    browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;
+    let code =
+        browser.wait_text("[data-testid=publication-code]", WAIT, "the verification code", |t| t.len() == 19).await;
+    let verify = browser
+        .wait_text("[data-testid=publication-verify]", WAIT, "the verification address", |t| t.contains("/verify/"))
+        .await;
+    assert_eq!(verify.rsplit('/').next().map(prongsai_core::verification::grouped), Some(code.clone()));
+    browser.screenshot(&artifact("web", "4-publication.png")).await;
+    browser.goto(&verify).await;
+    browser
+        .wait_text("[data-verdict]", WAIT, "the verification page says the report matches", |t| {
+            t.contains("ตรงกับข้อมูลที่ลงนาม")
+        })
+        .await;
+    browser.screenshot(&artifact("web", "4-verified.png")).await;
     browser.set_window_size(390, 844).await;
     browser.goto(public.as_str()).await;
     browser.wait_text("main", WAIT, "the published memo shows", |t| t.contains("บันทึกข้อความ")).await;
@@ -735,6 +762,58 @@ async fn the_admin_closes_reopens_and_rolls_a_year_over_on_the_web() {
     browser.wait_text("[data-testid=update-required]", WAIT, "the update banner", |t| t.contains("อัปเดตแอป")).await;
     coordinator.shutdown().await;
     reader.shutdown().await;
+    browser.quit().await;
+    driver.stop().await;
+}
+
+/// The bell's unread count, as the top bar shows it.
+async fn unread_count(browser: &Session) -> usize {
+    let bell = browser.wait_for("[data-testid=notification-count]", WAIT).await;
+    browser.attribute(&bell, "data-count").await.and_then(|c| c.parse().ok()).unwrap_or(usize::MAX)
+}
+
+/// The first approver is told it is her turn to sign; opening the notice takes her to the memo
+/// and marks it read for her on the server (it stays read after a reload, and in her app); once
+/// she signs, the notice is gone, and "mark all read" clears the count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approver_is_told_her_turn_has_come_and_what_she_read_stays_read() {
+    let OnTheWeb { sample, server, mut driver, browser } = OnTheWeb::start().await;
+    sign_in(&browser, &server, "parichat", sample.password("parichat")).await;
+    let turn = "[data-testid=notification][data-kind=your_turn_to_sign]";
+    browser.click(&browser.wait_for("[data-testid=nav-notifications]", WAIT).await).await;
+    let notice = browser.wait_for(&format!("{turn}[data-read=false]"), WAIT).await;
+    let before = unread_count(&browser).await;
+    assert!(before >= 1, "the count includes her turn");
+    let text = browser.text(&notice).await;
+    assert!(text.contains("ถึงลำดับที่ท่านต้องลงนาม") && text.contains("ความเห็น"), "{text}");
+    let id = browser.attribute(&notice, "data-id").await.expect("an id");
+    browser.screenshot(&artifact("web", "notifications.png")).await;
+    browser.click(&browser.find(&format!("{turn} [data-testid=notification-open]")).await.expect("open")).await;
+    browser.wait_for("[data-testid=memo-preview]", WAIT).await;
+    eventually("the count drops by the one she opened", WAIT, || async { unread_count(&browser).await == before - 1 })
+        .await;
+    let api = prongsai_client::ServerApi::new(server.url());
+    let login = api.login("parichat", sample.password("parichat"), "test").await.expect("login");
+    let api = api.with_token(&login.token);
+    assert!(api.notifications_read().await.expect("marks").read.contains(&id), "marked on the server, per person");
+    let other = prongsai_client::ServerApi::new(server.url());
+    let login = other.login("amnang", sample.password("amnang"), "test").await.expect("login");
+    assert!(
+        !other.with_token(&login.token).notifications_read().await.expect("marks").read.contains(&id),
+        "nobody else's marks change"
+    );
+
+    // A reload keeps it read.
+    browser.goto(server.url().as_str()).await;
+    browser.click(&browser.wait_for("[data-testid=nav-notifications]", WAIT).await).await;
+    browser.wait_for(&format!("{turn}[data-read=true]"), WAIT).await;
+
+    // She signs (through the API, as from her phone): it is no longer her turn.
+    api.sign("pakchong", YEAR, "head", "approved", "เห็นควร", None).await.expect("signs");
+    eventually("her turn leaves the list", WAIT, || async { browser.find(turn).await.is_none() }).await;
+    browser.click(&browser.wait_for("[data-testid=notifications-read-all]", WAIT).await).await;
+    eventually("everything is read", WAIT, || async { unread_count(&browser).await == 0 }).await;
+
     browser.quit().await;
     driver.stop().await;
 }

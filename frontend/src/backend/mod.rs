@@ -418,6 +418,8 @@ pub enum Upload {
     ImportPlan { dry_run: bool },
     /// A new year started with its plan from the file.
     StartYear { year: i64 },
+    /// The wet-signed scan (PDF) of the year's published memo.
+    Scan { year: i64 },
 }
 
 /// Sends a file: the answer is the server's (or the device's) JSON.
@@ -429,6 +431,9 @@ pub async fn upload(upload: &Upload, bytes: js_sys::Uint8Array) -> Result<serde_
             Upload::Emblem { media_type } => web::upload("PUT", "/emblem", media_type, bytes).await,
             Upload::StartYear { year } => {
                 web::upload("POST", &format!("/years/{year}/from-file"), "application/octet-stream", bytes).await
+            }
+            Upload::Scan { year } => {
+                web::upload("PUT", &format!("/years/{year}/published/scan"), "application/pdf", bytes).await
             }
             Upload::ImportPlan { .. } => Err(BackendError::local("read_only", "the web dashboard is read-only")),
         }
@@ -458,4 +463,27 @@ pub(crate) fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Backend
             .map_err(|_| BackendError::local("other", "unreadable answer"))?
     };
     serde_json::from_str(&text).map_err(|e| BackendError::local("other", format!("unexpected answer: {e}")))
+}
+
+// --- Notifications: computed from the documents on the page; only the read marks are stored
+// (per person, on the server; in the app on the device too, so marking works offline).
+
+pub async fn notifications_read() -> Result<prongsai_core::wire::NotificationsRead, BackendError> {
+    if in_app() {
+        tauri::call("notifications_read", &NoArgs {}).await
+    } else {
+        web::me("GET", "/notifications/read", None).await
+    }
+}
+
+pub async fn mark_notifications_read(ids: Vec<String>) -> Result<prongsai_core::wire::NotificationsRead, BackendError> {
+    #[derive(Serialize)]
+    struct Args {
+        ids: Vec<String>,
+    }
+    if in_app() {
+        tauri::call("mark_notifications_read", &Args { ids }).await
+    } else {
+        web::me("POST", "/notifications/read", Some(serde_json::json!({ "ids": ids }))).await
+    }
 }

@@ -10,6 +10,7 @@ use super::dashboard::DashboardPage;
 use super::login::LoginPage;
 use super::measure::MeasurePage;
 use super::memo::MemoPage;
+use super::notifications::NotificationsPage;
 use super::reports::ReportsPage;
 use super::sync::SyncIndicator;
 use super::table::TablePage;
@@ -63,6 +64,22 @@ pub fn App() -> Html {
         });
     }
 
+    // What this person marked read: at sign-in, and again whenever the list is opened.
+    {
+        let app = state.clone();
+        let who = state.session.as_ref().map(|s| s.username.clone());
+        let opened = state.route == Route::Notifications;
+        use_effect_with((who, opened), move |(who, _)| {
+            if who.is_some() {
+                spawn_local(async move {
+                    if let Ok(marks) = backend::notifications_read().await {
+                        app.dispatch(Action::NotificationsRead { read: marks.read });
+                    }
+                });
+            }
+        });
+    }
+
     let lang = state.lang;
     let switch_lang = {
         let app = state.clone();
@@ -100,7 +117,9 @@ pub fn App() -> Html {
         Route::Users => html! { <UsersPage /> },
         Route::Account => html! { <AccountPage /> },
         Route::Agency => html! { <AgencyPage /> },
+        Route::Notifications => html! { <NotificationsPage /> },
     };
+    let unread = state.unread_notifications();
     let has_year = state.session.as_ref().is_some_and(|s| s.year != 0);
     let plans = state.session.as_ref().is_some_and(|s| {
         s.has_role(&prongsai_core::model::Role::Admin) || s.has_role(&prongsai_core::model::Role::Coordinator)
@@ -191,6 +210,14 @@ pub fn App() -> Html {
                     <div class="topbar-end">
                         if let Some(who) = who { <span class="who" data-testid="who">{ who }</span> }
                         <button class="small" onclick={switch_lang} data-testid="lang">{ lang.pick("English", "ภาษาไทย") }</button>
+                        if has_year {
+                            <button class={classes!("small", "bell", on(&Route::Notifications), (unread > 0).then_some("unread"))}
+                                onclick={go(Route::Notifications)} data-testid="nav-notifications"
+                                aria-label={lang.pick("การแจ้งเตือน", "Notifications")}>
+                                { lang.pick("แจ้งเตือน", "Alerts") }
+                                <span class="count" data-testid="notification-count" data-count={unread.to_string()}>{ prongsai_core::thai::to_thai_digits(&unread.to_string()) }</span>
+                            </button>
+                        }
                         if state.session.is_some() {
                             <button class="small" onclick={go(Route::Account)} data-testid="nav-account">{ lang.pick("บัญชีของฉัน", "My account") }</button>
                             <button class="small" onclick={sign_out} data-testid="sign-out">{ lang.pick("ออกจากระบบ", "Sign out") }</button>

@@ -9,8 +9,9 @@ use prongsai_core::calendar::Date;
 use prongsai_core::docs::MemoField;
 use prongsai_core::edit::Edit;
 use prongsai_core::model::{DocKey, DocKind, SignatureDecision};
-use prongsai_core::report_model::{MemoView, ReportContent};
+use prongsai_core::report_model::{MemoView, ReportContent, SIGNED_IN_SYSTEM};
 use prongsai_core::thai::{self, Digits, MonthStyle};
+use prongsai_core::verification;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -290,13 +291,19 @@ pub fn MemoPreview(props: &MemoPreviewProps) -> Html {
             }
             None => (html! {}, ("waiting", lang.pick("รอลงนาม", "Waiting"))),
         };
+        // A signature on the current content prints as signed in the system, by its signer.
+        let current = signature.as_ref().filter(|s| s.up_to_date);
+        let sign_line =
+            if current.is_some() { SIGNED_IN_SYSTEM } else { "ลงชื่อ………………………………" };
+        let name = current.map(|s| s.name.as_str()).filter(|n| !n.is_empty()).unwrap_or(&block.name);
+        let position = current.map(|s| s.position.as_str()).filter(|p| !p.is_empty()).unwrap_or(&block.position);
         html! {
             <div class={classes!("signature-block", state.0)} data-testid="memo-step" data-step={block.step.clone()}>
                 <h4>{ block.title.clone() }</h4>
                 { decision }
-                <p class="sign-line">{ "ลงชื่อ………………………………" }</p>
-                <p>{ format!("({})", block.name) }</p>
-                <p>{ block.position.clone() }</p>
+                <p class="sign-line" data-testid="memo-sign-line">{ sign_line }</p>
+                <p>{ format!("({name})") }</p>
+                <p>{ official(position) }</p>
                 <span class="step-state">{ state.1 }</span>
             </div>
         }
@@ -326,6 +333,9 @@ pub fn MemoPreview(props: &MemoPreviewProps) -> Html {
             { for steps }
             if props.memo.fully_approved {
                 <p class="approved-all" data-testid="memo-approved">{ lang.pick("ผ่านการลงนามครบทุกขั้นตอนแล้ว", "Signed by every step") }</p>
+                <p class="verification-code" data-testid="memo-code">
+                    { format!("{} {}", lang.pick("รหัสตรวจสอบเอกสาร", "Verification code"), verification::grouped(&verification::code(report))) }
+                </p>
             }
         </article>
     }

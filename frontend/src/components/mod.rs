@@ -8,6 +8,7 @@ pub mod datepicker;
 pub mod login;
 pub mod measure;
 pub mod memo;
+pub mod notifications;
 pub mod plan;
 pub mod reports;
 pub mod saved_text;

@@ -3,7 +3,12 @@
 //! report is rendered on the device, offline too, and saved into the documents folder or where
 //! the person picks; in a browser it downloads from the server.
 
+use prongsai_core::Date;
+use prongsai_core::model::Role;
 use prongsai_core::report_format::ReportFormat;
+use prongsai_core::thai::{self, Digits, MonthStyle};
+use prongsai_core::verification;
+use prongsai_core::wire::PublishedInfo;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -91,6 +96,124 @@ pub fn ReportsPage() -> Html {
             <h1>{ lang.pick("รายงานและไฟล์ส่งออก", "Reports and exports") }</h1>
             <p class="muted">{ explanation(lang, in_app) }</p>
             <ul class="report-formats">{ for rows }</ul>
+            <PublicationBox />
+        </section>
+    }
+}
+
+/// The published report of the year: its public addresses, the verification code it prints,
+/// and the wet-signed scan the coordinator attaches. From the server (online only).
+#[component]
+fn PublicationBox() -> Html {
+    let app = use_context::<AppContext>().expect("PublicationBox is inside the app");
+    let lang = app.lang;
+    let info = use_state(|| None::<Result<PublishedInfo, String>>);
+    let file = use_state(|| None::<web_sys::File>);
+    let attach_state = use_state(|| None::<Result<(), String>>);
+    let session = app.session.clone();
+    let year = session.as_ref().map(|s| s.year).unwrap_or_default();
+    {
+        let info = info.clone();
+        use_effect_with((year, app.revision), move |_| {
+            spawn_local(async move {
+                let answer = backend::agency::<PublishedInfo>("GET", &format!("/years/{year}/published"), None).await;
+                info.set(Some(answer.map_err(|e| lang.error(&e.kind).to_string())));
+            });
+        });
+    }
+    let server = session.as_ref().map(|s| s.server.trim_end_matches('/').to_string()).unwrap_or_default();
+    let address = |path: &str| format!("{server}{path}");
+    let may_attach =
+        session.as_ref().is_some_and(|s| s.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)));
+    let on_file = {
+        let file = file.clone();
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            file.set(input.files().and_then(|f| f.get(0)));
+        })
+    };
+    let attach = {
+        let (file, info, attach_state) = (file.clone(), info.clone(), attach_state.clone());
+        Callback::from(move |_| {
+            let Some(chosen) = (*file).clone() else {
+                attach_state.set(Some(Err(lang.pick("เลือกไฟล์ PDF ก่อน", "Choose the PDF first").to_string())));
+                return;
+            };
+            let (info, attach_state) = (info.clone(), attach_state.clone());
+            spawn_local(async move {
+                let answer = async {
+                    let bytes = wasm_bindgen_futures::JsFuture::from(chosen.array_buffer())
+                        .await
+                        .map(|b| js_sys::Uint8Array::new(&b))
+                        .map_err(|_| backend::BackendError { kind: "bad_file".into(), message: chosen.name() })?;
+                    let value = backend::upload(&backend::Upload::Scan { year }, bytes).await?;
+                    serde_json::from_value::<PublishedInfo>(value)
+                        .map_err(|e| backend::BackendError { kind: "other".into(), message: e.to_string() })
+                }
+                .await;
+                match answer {
+                    Ok(now) => {
+                        info.set(Some(Ok(now)));
+                        attach_state.set(Some(Ok(())));
+                    }
+                    Err(e) => attach_state.set(Some(Err(format!("{} ({})", lang.error(&e.kind), e.message)))),
+                }
+            });
+        })
+    };
+    let body = match &*info {
+        None => html! { <p class="muted">{ lang.pick("กำลังตรวจสอบ…", "Checking…") }</p> },
+        Some(Err(message)) => html! { <p class="muted" data-testid="publication-unknown">{ message.clone() }</p> },
+        Some(Ok(PublishedInfo { published: None, .. })) => html! {
+            <p data-testid="publication-none">{ lang.pick(
+                "ยังไม่เผยแพร่ รายงานจะเผยแพร่เองเมื่อผู้ลงนามทุกขั้นตอนเห็นชอบฉบับปัจจุบัน",
+                "Not published yet: the report publishes itself once every step has approved the current version.",
+            ) }</p>
+        },
+        Some(Ok(info)) => {
+            let published = info.published.as_ref().expect("matched above");
+            let when = thai::format_date(
+                Date::from_unix_millis_bangkok(published.published_at),
+                MonthStyle::Full,
+                Digits::Thai,
+            );
+            html! {
+                <>
+                    <p data-testid="publication-date">{ format!("{} {when}", lang.pick("เผยแพร่แล้วเมื่อ", "Published on")) }</p>
+                    <ul class="plain">
+                        <li>{ "PDF: " }<code data-testid="publication-pdf">{ address(&info.pdf) }</code></li>
+                        <li>{ "HTML: " }<code>{ address(&info.html) }</code></li>
+                        if let (Some(code), Some(verify)) = (&published.code, &info.verify) {
+                            <li>
+                                { lang.pick("รหัสตรวจสอบ ", "Verification code ") }
+                                <b data-testid="publication-code">{ verification::grouped(code) }</b>
+                                { " · " }<code data-testid="publication-verify">{ address(verify) }</code>
+                            </li>
+                        }
+                        if let Some(scan) = &info.scan {
+                            <li>{ lang.pick("สำเนาที่ลงนามด้วยลายมือ: ", "Wet-signed scan: ") }<code data-testid="publication-scan">{ address(scan) }</code></li>
+                        }
+                    </ul>
+                    if may_attach {
+                        <fieldset class="attach-scan">
+                            <legend>{ lang.pick("แนบสำเนาบันทึกที่ลงนามด้วยลายมือ (PDF)", "Attach the wet-signed memo (PDF)") }</legend>
+                            <input type="file" accept="application/pdf,.pdf" onchange={on_file} data-testid="scan-file" />
+                            <button onclick={attach} data-testid="scan-attach">{ lang.pick("แนบและเผยแพร่", "Attach and publish") }</button>
+                            { match &*attach_state {
+                                Some(Ok(())) => html! { <span class="export-state done" role="status" data-testid="scan-done">{ lang.pick("แนบแล้ว", "Attached") }</span> },
+                                Some(Err(message)) => html! { <span class="export-state failed" role="alert" data-testid="scan-failed">{ message.clone() }</span> },
+                                None => html! {},
+                            } }
+                        </fieldset>
+                    }
+                </>
+            }
+        }
+    };
+    html! {
+        <section class="publication" data-testid="publication">
+            <h2>{ lang.pick("การเผยแพร่", "Publication") }</h2>
+            { body }
         </section>
     }
 }

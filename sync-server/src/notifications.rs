@@ -1,0 +1,72 @@
+//! Which notifications a person has marked read, kept per person on the server so that reading
+//! one on the web clears it in the app too. The notifications themselves are computed from the
+//! documents wherever they are shown (core's `notifications`), offline too; only the marks are
+//! stored here.
+
+use axum::Json;
+use axum::extract::State;
+use prongsai_core::wire::{MarkRead, NotificationsRead};
+
+use crate::api::Caller;
+use crate::app::{App, AppError};
+use crate::db::Database;
+use crate::routes::{RouteTable, Scope};
+
+/// The most marks kept per person; the oldest go first (their notifications are long gone).
+pub const MAX_KEPT: usize = 2000;
+
+pub fn routes<D: Database>(t: &mut RouteTable<D>) {
+    t.get(Scope::Session, "/api/me/notifications/read", read::<D>).post(
+        Scope::Session,
+        "/api/me/notifications/read",
+        mark::<D>,
+    );
+}
+
+fn key(agency: &str, username: &str) -> String {
+    format!("notifications-read/{agency}/{username}")
+}
+
+async fn load<D: Database>(app: &App<D>, agency: &str, username: &str) -> Result<Vec<String>, AppError> {
+    Ok(app
+        .db
+        .setting(key(agency, username))
+        .await?
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default())
+}
+
+async fn read<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+) -> Result<Json<NotificationsRead>, AppError> {
+    Ok(Json(NotificationsRead { read: load(&app, &caller.user.agency_id, &caller.user.username).await? }))
+}
+
+/// One person's marks change one at a time (a read, then a write of the whole list).
+static MARKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn mark<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Json(request): Json<MarkRead>,
+) -> Result<Json<NotificationsRead>, AppError> {
+    if request.ids.len() > MarkRead::MAX_IDS {
+        return Err(AppError::BadRequest(format!("at most {} ids at once", MarkRead::MAX_IDS)));
+    }
+    if request.ids.iter().any(|id| id.is_empty() || id.chars().count() > MarkRead::MAX_ID_CHARS) {
+        return Err(AppError::BadRequest(format!("an id is empty or over {} characters", MarkRead::MAX_ID_CHARS)));
+    }
+    let (agency, username) = (&caller.user.agency_id, &caller.user.username);
+    let _one = MARKING.lock().await;
+    let mut read = load(&app, agency, username).await?;
+    for id in request.ids {
+        if !read.contains(&id) {
+            read.push(id);
+        }
+    }
+    let excess = read.len().saturating_sub(MAX_KEPT);
+    read.drain(..excess);
+    app.db.set_setting(key(agency, username), serde_json::to_string(&read).expect("plain data")).await?;
+    Ok(Json(NotificationsRead { read }))
+}
