@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::printed::{Printed, SIGN_LINE, runs};
+use crate::printed::{COMMENT_LINE, DRAFT_MARK, Printed, SIGN_LINE, runs};
 
 const SARABUN_REGULAR: &[u8] = include_bytes!("../../frontend/static/fonts/Sarabun-Regular.ttf");
 const SARABUN_BOLD: &[u8] = include_bytes!("../../frontend/static/fonts/Sarabun-Bold.ttf");
@@ -97,7 +97,7 @@ pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> String {
         STANDARD.encode(SARABUN_BOLD)
     ));
     if printed.draft {
-        page.tag("p", "draft", "ฉบับร่าง (ยังลงนามไม่ครบ)");
+        page.tag("p", "draft", DRAFT_MARK);
     }
     if let Some(m) = &printed.memo {
         if let Some(image) = emblem {
@@ -164,11 +164,7 @@ pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> String {
         for a in &tail.approvals {
             page.out.push_str("<section class=\"approval\">");
             page.tag("h3", "", &a.title);
-            page.tag(
-                "p",
-                "",
-                if a.comment.is_empty() { "........................................" } else { &a.comment },
-            );
+            page.tag("p", "", if a.comment.is_empty() { COMMENT_LINE } else { &a.comment });
             page.signer(&a.sign_line, &a.signer.name, &a.signer.position, &a.date);
             page.out.push_str("</section>\n");
         }

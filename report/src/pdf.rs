@@ -117,6 +117,36 @@ fn not_found(id: FileId) -> FileError {
 
 /// Renders the printed report to PDF bytes.
 pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> Result<Vec<u8>, RenderError> {
+    let (document, _) = lay_out(printed, emblem)?;
+    let options = typst_pdf::PdfOptions { timestamp: None, ..Default::default() };
+    typst_pdf::pdf(&document, &options).map_err(|errors| {
+        RenderError::Layout(errors.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "))
+    })
+}
+
+/// Where each page of the PDF begins, and the cue it ends with: what the DOCX copies so that a
+/// word processor pages it as the PDF does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageStart {
+    /// The text of the page's first body line (its leftmost piece: a table row's first cell).
+    pub first_line: String,
+    /// "/๔.การปรับปรุง..." at the bottom right, on every page but the last.
+    pub cue: Option<String>,
+}
+
+/// The pages of the PDF of `printed`, as [`PageStart`]s.
+pub fn page_starts(printed: &Printed, emblem: Option<&[u8]>) -> Result<Vec<PageStart>, RenderError> {
+    let (document, cues) = lay_out(printed, emblem)?;
+    Ok(document
+        .pages()
+        .iter()
+        .zip(cues.into_iter().chain(std::iter::repeat(None)))
+        .map(|(page, cue)| PageStart { first_line: first_line(&page.frame), cue })
+        .collect())
+}
+
+/// Lays the report out with its next-page cues settled: the document and each page's cue.
+fn lay_out(printed: &Printed, emblem: Option<&[u8]>) -> Result<(PagedDocument, Vec<Option<String>>), RenderError> {
     let data = Bytes::new(data_json(printed, emblem.is_some()));
     let engine = &*ENGINE;
     let _one_at_a_time = RENDERING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -136,10 +166,7 @@ pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> Result<Vec<u8>, Rende
             let document = text_once(&compile(&world)?);
             let next = page_cues(&document);
             if next == cues {
-                let options = typst_pdf::PdfOptions { timestamp: None, ..Default::default() };
-                return typst_pdf::pdf(&document, &options).map_err(|errors| {
-                    RenderError::Layout(errors.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "))
-                });
+                return Ok((document, cues));
             }
             cues = next;
         }

@@ -87,6 +87,8 @@ pub struct MemoTail {
     pub closing: Vec<String>,
     pub drafter: Signer,
     pub approvals: Vec<ApprovalPrint>,
+    /// [`COMMENT_LINE`], for the template.
+    pub comment_line: String,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -108,6 +110,12 @@ pub struct ApprovalPrint {
     /// "๒๑ มีนาคม ๒๕๖๕", "" while unsigned.
     pub date: String,
 }
+
+/// What every page of a report not yet signed by every step says at its top right.
+pub const DRAFT_MARK: &str = "ฉบับร่าง (ยังลงนามไม่ครบ)";
+
+/// The dotted line an approver's comment goes on while the step is unsigned.
+pub const COMMENT_LINE: &str = "....................................................................";
 
 /// "ลงชื่อ" and the dotted line the signature goes on.
 pub const SIGN_LINE: &str = "ลงชื่อ.............................................";
@@ -202,6 +210,7 @@ impl Printed {
                 .collect(),
             closing: paragraphs(&c.closing),
             drafter: Signer { name: format!("({})", c.drafter_name), position: official(&c.drafter_position) },
+            comment_line: COMMENT_LINE.to_string(),
             approvals: c
                 .approval_steps
                 .iter()
