@@ -686,6 +686,17 @@ pub mod directory {
         Ok(())
     }
 
+    /// Records a report the server published, under the OIT item it answers.
+    pub fn set_publication(
+        tx: &mut Transaction<'_>,
+        item: &str,
+        published: &crate::model::PublishedItem,
+    ) -> Result<(), DocError> {
+        let map = ensure_map(tx, &ROOT, "publications")?;
+        autosurgeon::reconcile_prop(tx, &map, item, published)?;
+        Ok(())
+    }
+
     /// Names a division's results document in the directory's list.
     pub fn set_results_url(tx: &mut Transaction<'_>, division: &str, url: &str) -> Result<(), DocError> {
         let documents = ensure_map(tx, &ROOT, "documents")?;

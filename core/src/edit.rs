@@ -97,6 +97,14 @@ pub enum Edit {
         measure: String,
         id: String,
     },
+    /// The agency's ITAS answer for one OIT item: มี/ไม่มี, the URL (http or https, or empty),
+    /// where to click.
+    SetItasAnswer {
+        item: String,
+        available: bool,
+        url: String,
+        explanation: String,
+    },
     // The review document.
     Decide {
         measure: String,
@@ -187,7 +195,8 @@ impl Edit {
             | AddMethod { .. }
             | SetMethodText { .. }
             | MoveMethod { .. }
-            | RemoveMethod { .. } => DocKey::of(DocKind::Plan),
+            | RemoveMethod { .. }
+            | SetItasAnswer { .. } => DocKey::of(DocKind::Plan),
             Decide { .. } => DocKey::of(DocKind::Review),
             SetMemoField { .. }
             | SetMemoReference { .. }
@@ -224,6 +233,7 @@ impl Edit {
             SetMethodText { .. } => "edit method",
             MoveMethod { .. } => "move method",
             RemoveMethod { .. } => "remove method",
+            SetItasAnswer { .. } => "edit ITAS answer",
             Decide { .. } => "review decision",
             SetMemoField { .. } | SetMemoReference { .. } | SetMemoDate { .. } => "edit memo",
             SetDrafter { .. } => "set drafter",
@@ -292,6 +302,15 @@ fn apply_one(tx: &mut Transaction<'_>, edit: &Edit, meta: &CommitMeta) -> Result
         Edit::SetTitle { measure, title } => plan::set_title(tx, measure, title),
         Edit::SetPublishedResult { measure, text } => plan::set_published_result(tx, measure, text),
         Edit::SetSuggestion { measure, text } => plan::set_suggestion(tx, measure, text),
+        Edit::SetItasAnswer { item, available, url, explanation } => {
+            if item.trim().is_empty() || item.chars().count() > 20 {
+                return Err(DocError::Invalid("the OIT item's code is empty or too long".into()));
+            }
+            if !url.trim().is_empty() {
+                crate::itas::url_host(url).map_err(|e| DocError::Invalid(e.to_string()))?;
+            }
+            plan::set_itas_answer(tx, item, *available, url.trim(), explanation)
+        }
         Edit::SetSchedule { measure, schedule } => {
             let schedule = Schedule::parse(schedule).map_err(|e| DocError::Invalid(e.to_string()))?;
             plan::set_schedule(tx, measure, &schedule)

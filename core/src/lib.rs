@@ -20,6 +20,7 @@ pub mod hash;
 pub mod history;
 pub mod incoming;
 pub mod ita;
+pub mod itas;
 pub mod model;
 pub mod notifications;
 pub mod position;

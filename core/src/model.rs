@@ -281,6 +281,22 @@ pub struct DirectoryDoc {
     /// Which form the agency answers (`local`); empty means local.
     #[autosurgeon(missing = "Default::default")]
     pub criteria_form: String,
+    /// The reports published for this year, by the OIT item they answer ("O43"): written by
+    /// the server when it publishes, so the ITAS sheet fills their addresses in, offline too.
+    #[autosurgeon(missing = "Default::default")]
+    pub publications: BTreeMap<String, PublishedItem>,
+}
+
+/// A report the server published, as the directory records it.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct PublishedItem {
+    /// The public address of its PDF.
+    pub url: String,
+    /// Unix milliseconds.
+    pub published_at: i64,
+    /// The verification code it prints.
+    #[autosurgeon(missing = "Default::default")]
+    pub code: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]

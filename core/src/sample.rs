@@ -323,6 +323,7 @@ impl AgencyFixture {
             criteria: String::new(),
             criteria_version: String::new(),
             criteria_form: String::new(),
+            publications: BTreeMap::new(),
         };
         let (schema, kind, agency, year) = self.head(DocKind::Plan);
         let plan = PlanDoc { schema, kind, agency, year, measures, itas: BTreeMap::new() };

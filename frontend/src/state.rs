@@ -36,6 +36,8 @@ pub enum Route {
     Agency,
     /// What waits for this person (core's `notifications`), with what they marked read.
     Notifications,
+    /// The whole ITAS answer sheet of the year.
+    Itas,
 }
 
 /// The dashboard's filters: a division, a quarter, a status (each optional).

@@ -23,24 +23,22 @@ impl ItasRow {
 }
 
 /// One row per OIT item of the assessment year the agency-year is assessed in, in the manual's
-/// order (the nearest known year's items while that one is not published).
+/// order (the nearest known year's items while that one is not published): the coordinator's
+/// answers, and the address of each report Prongsai published filled in by itself.
 pub fn rows(year: &AgencyYear) -> Vec<ItasRow> {
-    let criteria = year.criteria();
-    let Some((reference, _)) = criteria.sheet(year.fiscal_year(), year.form()) else {
-        return Vec::new();
-    };
-    reference
-        .items
-        .iter()
-        .map(|item| {
-            let answer = year.plan.itas.get(&item.code);
-            ItasRow {
-                code: item.code.clone(),
-                title: item.title.clone(),
-                answer: answer.map(|a| if a.available { "มี" } else { "ไม่มี" }).unwrap_or_default().to_string(),
-                url: answer.map(|a| a.url.clone()).unwrap_or_default(),
-                explanation: answer.map(|a| a.explanation.as_str().to_string()).unwrap_or_default(),
+    prongsai_core::itas::items(year, None)
+        .into_iter()
+        .map(|item| ItasRow {
+            code: item.code,
+            title: item.title,
+            answer: match item.available {
+                Some(true) => "มี",
+                Some(false) => "ไม่มี",
+                None => "",
             }
+            .to_string(),
+            url: item.url,
+            explanation: item.explanation,
         })
         .collect()
 }

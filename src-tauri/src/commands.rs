@@ -286,6 +286,15 @@ pub async fn memo(shell: State<'_, Shell>) -> Result<MemoView, CommandError> {
     Ok(MemoView::build(&year))
 }
 
+/// The year's whole ITAS sheet as this device's documents have it (offline too), checked against
+/// the agency's site and the server this device signs in to.
+#[tauri::command]
+pub async fn itas_sheet(shell: State<'_, Shell>) -> Result<prongsai_core::itas::ItasSheet, CommandError> {
+    let (year, today) = shell.year_and_date(None).await?;
+    let host = shell.server_url().await.and_then(|url| prongsai_core::itas::url_host(&url).ok());
+    Ok(prongsai_core::itas::sheet(&year, host.as_deref(), today))
+}
+
 // --- User administration (the agency's admin) and one's own password: server calls, online only.
 
 #[tauri::command]

@@ -36,6 +36,7 @@ pub fn run() {
             commands::add_evidence_file,
             commands::sign,
             commands::memo,
+            commands::itas_sheet,
             commands::users,
             commands::audit_log,
             commands::add_user,

@@ -13,7 +13,7 @@ use prongsai_core::admin::AuditAction;
 use prongsai_core::automerge::Automerge;
 use prongsai_core::edit::Edit;
 use prongsai_core::filetype::FileType;
-use prongsai_core::model::{DocKey, DocKind, Role};
+use prongsai_core::model::{DocKey, DocKind, PublishedItem, Role};
 use prongsai_core::report_model::Report;
 use prongsai_core::wire::{ErrorBody, ErrorKind, PublishedInfo};
 use prongsai_report::import::{self, ImportReport};
@@ -36,6 +36,7 @@ pub fn routes<D: Database>(t: &mut RouteTable<D>) {
         )
         .get(Scope::Open, "/public/{agency}/{year}/{file}", public::<D>)
         .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/published", published_info::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/itas", itas_sheet::<D>)
         .route(
             Scope::Agency,
             "PUT",
@@ -327,6 +328,21 @@ pub async fn publish_if_approved<D: Database>(
         scan_sha256: None,
     };
     app.db.set_setting(published_key(agency, year), serde_json::to_string(&published).expect("plain data")).await?;
+    // The year's directory records it, so the ITAS sheet fills its address in on every device.
+    if let Some(item) = report.report_item() {
+        let rows = app.db.documents_of(agency.to_string(), year).await?;
+        if let Some(directory) = rows.iter().find(|r| r.kind == DocKind::Directory) {
+            let url = format!("{}/public/{agency}/{year}/{}.pdf", app.config.public_base(), item.slug());
+            let record = PublishedItem { url, published_at, code: published.code.clone().unwrap_or_default() };
+            let code = item.code.clone();
+            app.server_edit(
+                directory,
+                "บันทึกการเผยแพร่รายงาน",
+                move |tx| prongsai_core::docs::directory::set_publication(tx, &code, &record),
+            )
+            .await?;
+        }
+    }
     let detail = json!({ "year": year, "content_hash": published.content_hash, "pdf_sha256": published.pdf_sha256 });
     app.audit(agency, actor, AuditAction::ReportPublished, &format!("{year}"), detail).await?;
     tracing::info!(%agency, year, "published the signed report");
@@ -382,6 +398,18 @@ async fn published_info<D: Database>(
         }
     };
     Ok(Json(PublishedInfo::new(&agency, year, &slug, published)).into_response())
+}
+
+/// The year's whole ITAS answer sheet (core's `itas::sheet`), checked against the agency's site
+/// and this server's.
+async fn itas_sheet<D: Database>(
+    State(app): State<App<D>>,
+    Path((agency, year)): Path<(String, i64)>,
+) -> Result<Json<prongsai_core::itas::ItasSheet>, AppError> {
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    let host = prongsai_core::itas::url_host(&app.config.public_base()).ok();
+    let today = crate::api::date_or_today(None)?;
+    Ok(Json(prongsai_core::itas::sheet(&agency_year, host.as_deref(), today)))
 }
 
 /// The largest wet-signed scan accepted.

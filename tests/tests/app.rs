@@ -203,14 +203,17 @@ async fn the_coordinator_drafts_the_memo_and_an_earlier_signature_goes_out_of_da
     })
     .await;
     assert_eq!(app.value(&reference).await, "รบ 72101/15", "a change arriving never overwrites what is being typed");
-    // Leaving the field saves it; adding a proposal is a second edit.
+    // Leaving the field saves it; adding a proposal is a second edit. (She leaves the field
+    // before pressing the button: a button pressed while the page re-renders for the saved
+    // field can lose its click.)
+    app.execute("document.activeElement.blur()", json!([])).await;
+    app.wait_text("[data-testid=memo-preview]", WAIT, "the preview prints the new reference", |t| {
+        t.contains("รบ ๗๒๑๐๑/๑๕")
+    })
+    .await;
     app.click(&field("[data-testid=memo-add-proposal]").await).await;
     eventually("the new proposal shows", WAIT, || async {
         app.find_all("[data-testid=memo-proposal]").await.len() == proposals + 1
-    })
-    .await;
-    app.wait_text("[data-testid=memo-preview]", WAIT, "the preview prints the new reference", |t| {
-        t.contains("รบ ๗๒๑๐๑/๑๕")
     })
     .await;
     app.wait_attribute("[data-testid=memo-step][data-step=head]", "class", WAIT, "the signature is out of date", |c| {
@@ -622,4 +625,75 @@ async fn staff_are_told_a_result_came_back_and_mark_it_read_offline() {
     driver.stop().await;
     staff.shutdown().await;
     coordinator.shutdown().await;
+}
+
+/// The coordinator answers the whole ITAS sheet in the app: every OIT item of the year is
+/// there; a link off the agency's site is flagged and a malformed one refused; one on the site
+/// counts as answered; the report item fills itself in once the report is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_answers_the_itas_sheet_in_the_app() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    let admin = prongsai_client::ServerApi::new(server.url());
+    let login = admin.login("admin", sample.password("admin"), "test").await.expect("admin");
+    let admin = admin.with_token(&login.token);
+    let mut profile = admin.agency_call("pakchong", "GET", "/profile", None).await.expect("profile")["profile"].clone();
+    profile["letterhead"]["website"] = "pakchong.go.th".into();
+    admin.agency_call("pakchong", "PUT", "/profile", Some(profile)).await.expect("the website");
+
+    let app_data = sample.device_dir("app-itas");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let app = open_app(&driver).await;
+    sign_in(&app, &server, "kannika", sample.password("kannika")).await;
+    app.click(&app.wait_for("[data-testid=nav-itas]", WAIT).await).await;
+    let summary = app.wait_for("[data-testid=itas-summary]", WAIT).await;
+    let total: usize = app.attribute(&summary, "data-total").await.and_then(|t| t.parse().ok()).expect("a total");
+    assert!(total > 20, "every OIT item of the year, got {total}");
+    assert_eq!(app.find_all("[data-testid=itas-item]").await.len(), total);
+    let report = prongsai_tests::report_slug(YEAR).to_uppercase();
+    app.wait_attribute(
+        &format!("[data-testid=itas-item][data-code={report}]"),
+        "data-state",
+        WAIT,
+        "not published",
+        |s| s == "unpublished",
+    )
+    .await;
+    let missing = "[data-testid=itas-item][data-state=missing]";
+    let code = app.attribute(&app.wait_for(missing, WAIT).await, "data-code").await.expect("a code");
+    let row = format!("[data-testid=itas-item][data-code={code}]");
+    let answer = |url: &'static str| {
+        let row = row.clone();
+        let app = &app;
+        async move {
+            replace_text(app, &format!("{row} [data-testid=itas-url]"), url, "input").await;
+            app.click(&app.wait_for(&format!("{row} [data-testid=itas-save]"), WAIT).await).await;
+        }
+    };
+    answer("pakchong.go.th/structure").await;
+    app.wait_text(&format!("{row} [data-testid=itas-problem]"), WAIT, "no scheme: refused", |t| t.contains("http"))
+        .await;
+    answer("https://facebook.com/pakchong").await;
+    app.wait_attribute(&row, "data-state", WAIT, "another site is flagged", |s| s == "foreign").await;
+    answer("https://www.pakchong.go.th/structure").await;
+    app.wait_attribute(&row, "data-state", WAIT, "the agency's own site", |s| s == "answered").await;
+    app.screenshot(&artifact("app", "9-itas.png")).await;
+
+    // Every step signs: the report item fills itself in, from the directory the server writes.
+    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
+        let api = prongsai_client::ServerApi::new(server.url());
+        let login = api.login(user, sample.password(user), "test").await.expect("login");
+        api.with_token(&login.token).sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs");
+    }
+    let item = format!("[data-testid=itas-item][data-code={report}]");
+    app.wait_attribute(&item, "data-state", WAIT, "the published report answers its item", |s| s == "answered").await;
+    let link = app.text(&app.wait_for(&format!("{item} [data-testid=itas-link]"), WAIT).await).await;
+    assert!(link.ends_with(&format!("/public/pakchong/{YEAR}/{}.pdf", report.to_lowercase())), "{link}");
+    // The server's sheet agrees.
+    let sheet = admin.agency_call("pakchong", "GET", &format!("/years/{YEAR}/itas"), None).await.expect("sheet");
+    let row_state = sheet["items"].as_array().expect("items").iter().find(|i| i["code"] == code.as_str()).cloned();
+    assert_eq!(row_state.map(|i| i["state"].clone()), Some(json!("answered")));
+    app.quit().await;
+    driver.stop().await;
 }

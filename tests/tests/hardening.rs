@@ -176,6 +176,7 @@ mod scope {
             ("GET /api/agencies/{agency}/years/{year}/reports/{format}", SIGNED_IN),
             ("POST /api/agencies/{agency}/years/{year}/import", Expect { read_only: 403, ..SIGNED_IN }),
             ("GET /api/agencies/{agency}/years/{year}/published", SIGNED_IN),
+            ("GET /api/agencies/{agency}/years/{year}/itas", SIGNED_IN),
             // Nothing is published in the sample yet: the scan waits for it.
             ("PUT /api/agencies/{agency}/years/{year}/published/scan", Expect { read_only: 409, ..SIGNED_IN }),
             ("GET /verify/{code}", open(404)),

@@ -425,3 +425,95 @@ async fn a_signed_report_prints_its_signers_and_a_code_anyone_can_verify() {
     let (_, old) = verification(&server, &printed).await;
     assert_eq!((old["hash_matches"].clone(), old["current"].clone()), (false.into(), false.into()), "{old}");
 }
+
+/// The whole ITAS sheet: every OIT item of the year; what Prongsai published fills itself in
+/// (on the server and in every device's directory, offline too); typed addresses are checked
+/// against the agency's site and this server's; the export carries every item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_itas_sheet_fills_in_what_was_published_and_checks_what_was_typed() {
+    let sample = Sample::create().await;
+    let site = "https://ita.pakchong.example";
+    let server = Server::start(&sample.data(), 0, &["--public-url", site]).await;
+    let admin = signed_in_api(&server, &sample, "admin").await;
+    let overview = admin.agency_call("pakchong", "GET", "/profile", None).await.expect("profile");
+    let mut details = overview["profile"].clone();
+    details["letterhead"]["website"] = "pakchong.go.th".into();
+    let answer = admin.agency_call("pakchong", "PUT", "/profile", Some(details)).await.expect("the website");
+    assert_eq!(answer["letterhead"]["website"], "pakchong.go.th");
+    let kannika = signed_in_api(&server, &sample, "kannika").await;
+    let sheet = |api: prongsai_client::ServerApi| async move {
+        let sheet = api.agency_call("pakchong", "GET", &format!("/years/{YEAR}/itas"), None).await.expect("sheet");
+        serde_json::from_value::<prongsai_core::itas::ItasSheet>(sheet).expect("an ITAS sheet")
+    };
+    let before = sheet(kannika.clone()).await;
+    let report = prongsai_tests::report_slug(YEAR).to_uppercase();
+    let item = |s: &prongsai_core::itas::ItasSheet, code: &str| s.items.iter().find(|i| i.code == code).cloned();
+    use prongsai_core::itas::{ItemSource, ItemState};
+    assert_eq!(item(&before, &report).map(|i| i.state), Some(ItemState::Unpublished), "our report, not yet published");
+    let others: Vec<String> = before.items.iter().filter(|i| !i.prongsai).map(|i| i.code.clone()).collect();
+    assert!(others.len() > 20, "every OIT item of the year, not two rows: {}", before.items.len());
+    assert_eq!(before.missing, others.len());
+
+    // The coordinator types two answers on her device; a malformed address is refused there.
+    let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    let answer = |item: &str, url: &str| prongsai_core::edit::Edit::SetItasAnswer {
+        item: item.into(),
+        available: true,
+        url: url.into(),
+        explanation: "หน้าแรก > ข้อมูลพื้นฐาน".into(),
+    };
+    assert!(coordinator.apply(YEAR, vec![answer(&others[0], "pakchong.go.th/about")]).await.is_err(), "no scheme");
+    coordinator
+        .apply(
+            YEAR,
+            vec![
+                answer(&others[0], "https://www.pakchong.go.th/about"),
+                answer(&others[1], "https://facebook.com/pakchong"),
+            ],
+        )
+        .await
+        .expect("answers");
+    assert!(coordinator.wait_confirmed(LONG).await);
+    let typed = sheet(kannika.clone()).await;
+    assert_eq!(item(&typed, &others[0]).map(|i| i.state), Some(ItemState::Answered), "the agency's own site");
+    assert_eq!(item(&typed, &others[1]).map(|i| i.state), Some(ItemState::Foreign), "another site is flagged");
+
+    // Every step signs: the report's address fills itself in, on the server and on the device.
+    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
+        let api = signed_in_api(&server, &sample, user).await;
+        api.sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs");
+    }
+    let url = format!("{site}/public/pakchong/{YEAR}/{}.pdf", report.to_lowercase());
+    let published = eventually_seen("the sheet has the published report", LONG, || {
+        let api = kannika.clone();
+        let report = report.clone();
+        async move {
+            let s = sheet(api).await;
+            match s.items.iter().find(|i| i.code == report) {
+                Some(i) if i.source == ItemSource::Publication => Ok(i.clone()),
+                other => Err(format!("{other:?}")),
+            }
+        }
+    })
+    .await;
+    assert_eq!((published.state, published.url.as_str()), (ItemState::Answered, url.as_str()));
+    eventually("the device's directory records the publication", LONG, || async {
+        coordinator
+            .agency_year(YEAR)
+            .await
+            .is_ok_and(|y| y.directory.publications.get(&report).is_some_and(|p| p.url == url))
+    })
+    .await;
+    // The export covers every item, the published address and the typed ones among them.
+    let token = prongsai_client::ServerApi::new(server.url())
+        .login("kannika", sample.password("kannika"), "test")
+        .await
+        .expect("login")
+        .token;
+    let export = server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/reports/itas")).expect("url");
+    let csv = reqwest::Client::new().get(export).bearer_auth(token).send().await.expect("the ITAS CSV");
+    let text = csv.text().await.expect("utf-8");
+    assert!(text.contains(&url) && text.contains("https://www.pakchong.go.th/about"), "{text}");
+    assert_eq!(text.lines().count(), before.items.len() + 1, "a heading and one row per item");
+    coordinator.shutdown().await;
+}

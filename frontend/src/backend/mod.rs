@@ -185,6 +185,12 @@ pub async fn memo() -> Result<MemoView, BackendError> {
     if in_app() { tauri::call("memo", &NoArgs {}).await } else { web::memo().await }
 }
 
+/// The year's whole ITAS sheet: in the app from the device's documents (offline too), on the
+/// web from the server.
+pub async fn itas_sheet() -> Result<prongsai_core::itas::ItasSheet, BackendError> {
+    if in_app() { tauri::call("itas_sheet", &NoArgs {}).await } else { web::itas_sheet().await }
+}
+
 // --- User administration (the agency's admin) and one's own password. Both backends call the
 // server's admin API: the app through its device's session, the browser with its web session.
 

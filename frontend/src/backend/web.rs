@@ -238,6 +238,10 @@ pub(super) async fn memo() -> Result<MemoView, BackendError> {
     get(&format!("{}/memo", year_path(&signed_in()?))).await
 }
 
+pub(super) async fn itas_sheet() -> Result<prongsai_core::itas::ItasSheet, BackendError> {
+    get(&format!("{}/itas", year_path(&signed_in()?))).await
+}
+
 pub(super) fn report_download_url(format: &str) -> Option<String> {
     let saved = saved()?;
     Some(format!("{}/reports/{}?token={}", year_path(&saved), component(format), component(&saved.token)))

@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::AppContext;
 use super::agency::AgencyPage;
 use super::dashboard::DashboardPage;
+use super::itas::ItasPage;
 use super::login::LoginPage;
 use super::measure::MeasurePage;
 use super::memo::MemoPage;
@@ -118,6 +119,7 @@ pub fn App() -> Html {
         Route::Account => html! { <AccountPage /> },
         Route::Agency => html! { <AgencyPage /> },
         Route::Notifications => html! { <NotificationsPage /> },
+        Route::Itas => html! { <ItasPage /> },
     };
     let unread = state.unread_notifications();
     let has_year = state.session.as_ref().is_some_and(|s| s.year != 0);
@@ -197,6 +199,7 @@ pub fn App() -> Html {
                                 <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{ lang.pick("ตารางมาตรการ", "Measures") }</button>
                                 <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
                                 <button class={classes!("tab", on(&Route::Reports))} onclick={go(Route::Reports)} data-testid="nav-reports">{ lang.pick("รายงาน", "Reports") }</button>
+                                <button class={classes!("tab", on(&Route::Itas))} onclick={go(Route::Itas)} data-testid="nav-itas">{ "ITAS" }</button>
                             }
                             if plans {
                                 <button class={classes!("tab", on(&Route::Agency))} onclick={go(Route::Agency)} data-testid="nav-agency">{ lang.pick("หน่วยงานและปีงบประมาณ", "Agency and years") }</button>

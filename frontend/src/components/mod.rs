@@ -5,6 +5,7 @@ pub mod agency;
 pub mod app;
 pub mod dashboard;
 pub mod datepicker;
+pub mod itas;
 pub mod login;
 pub mod measure;
 pub mod memo;
