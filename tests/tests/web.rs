@@ -817,3 +817,33 @@ async fn an_approver_is_told_her_turn_has_come_and_what_she_read_stays_read() {
     browser.quit().await;
     driver.stop().await;
 }
+
+/// On the web too, the coordinator attaches the wet-signed scan beside the published report
+/// (a server-side publication, not a document write, so a web sign-in may).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_attaches_the_wet_signed_scan_on_the_web() {
+    let OnTheWeb { sample, server, mut driver, browser } = OnTheWeb::start().await;
+    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
+        let api = prongsai_client::ServerApi::new(server.url());
+        let login = api.login(user, sample.password(user), "test").await.expect("login");
+        api.with_token(&login.token).sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs");
+    }
+    sign_in(&browser, &server, "kannika", sample.password("kannika")).await;
+    browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;
+    browser.wait_text("[data-testid=publication-code]", WAIT, "the published code", |t| t.len() == 19).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scan = dir.path().join("memo-signed.pdf");
+    let bytes = b"%PDF-1.4\n% signed with a pen\n".to_vec();
+    std::fs::write(&scan, &bytes).expect("pdf");
+    browser.type_text(&browser.wait_for("[data-testid=scan-file]", WAIT).await, scan.to_str().expect("utf-8")).await;
+    browser.click(&browser.wait_for("[data-testid=scan-attach]", WAIT).await).await;
+    browser.wait_for("[data-testid=scan-done]", WAIT).await;
+    let address = browser
+        .wait_text("[data-testid=publication-scan]", WAIT, "the scan's address", |t| t.ends_with("-scan.pdf"))
+        .await;
+    let public = reqwest::get(&address).await.expect("the scan, without a login");
+    assert_eq!(public.status(), 200);
+    assert_eq!(public.bytes().await.expect("bytes").to_vec(), bytes);
+    browser.quit().await;
+    driver.stop().await;
+}
