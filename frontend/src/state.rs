@@ -243,8 +243,12 @@ impl AppState {
     }
 
     /// What waits for the signed-in person in the year shown, most pressing first.
+    /// Nothing waits in a closed year: nobody may act on it until the admin reopens it.
     pub fn notifications(&self) -> Vec<Notification> {
         let (Some(overview), Some(session)) = (&self.overview, &self.session) else { return Vec::new() };
+        if session.closed {
+            return Vec::new();
+        }
         let person =
             Person { username: &session.username, roles: &session.roles, division: session.division.as_deref() };
         notifications(overview, person)

@@ -424,3 +424,32 @@ fn the_memo_prints_numbered_proposals_last_years_band_and_signatures_that_went_s
     assert!(html.contains("95.21"), "the score field shows the stored score");
     assert!(html.contains(&band));
 }
+
+#[test]
+fn the_bell_counts_what_waits_for_the_person_unread_and_nothing_in_a_closed_year() {
+    let docs = documents();
+    let session = somchai(&docs);
+    // After the fiscal year: สำนักปลัด's measures that are not done are late.
+    let late = merged_view(&year_of(&docs), "2022-10-15".parse().expect("date"));
+    let state = run(
+        AppState::default(),
+        [
+            Action::Started { session: Some(session.clone()), sync: sync(Connection::UpToDate, 0) },
+            Action::OverviewLoaded { overview: Rc::new(late) },
+        ],
+    );
+    let waiting = state.notifications();
+    assert!(!waiting.is_empty() && waiting.iter().all(|n| n.division.as_deref() == Some("palad")), "{waiting:?}");
+    assert_eq!(state.unread_notifications(), waiting.len());
+    let read = run((*state).clone(), [Action::NotificationsRead { read: vec![waiting[0].id.clone()] }]);
+    assert_eq!(read.unread_notifications(), waiting.len() - 1, "one marked read");
+    let closed = SessionView { closed: true, ..session };
+    let closed = run((*read).clone(), [Action::YearOpened { session: closed, stay: true }]);
+    let closed = run(
+        (*closed).clone(),
+        [Action::OverviewLoaded {
+            overview: Rc::new(merged_view(&year_of(&docs), "2022-10-15".parse().expect("date"))),
+        }],
+    );
+    assert_eq!(closed.unread_notifications(), 0, "a closed year asks nothing of anyone");
+}
