@@ -4,6 +4,10 @@
 //! content hash from the stored documents to say whether they still hash as they did when signed.
 //! A code answers 404 until its report is published.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -119,8 +123,15 @@ async fn page<D: Database>(
 ) -> Result<Response, AppError> {
     let code = verification::normalize(&code).ok_or(AppError::NotFound)?;
     let record = load(&app.db, &code).await?.ok_or(AppError::NotFound)?;
-    let stored = reports::read_agency_year(&app.db, &record.agency, record.year).await?;
-    let hash_matches = Report::build(&stored).content_hash == record.content_hash;
+    let hash_matches = match recently_checked(&code) {
+        Some(matches) => matches,
+        None => {
+            let stored = reports::read_agency_year(&app.db, &record.agency, record.year).await?;
+            let matches = Report::build(&stored).content_hash == record.content_hash;
+            remember(&code, matches);
+            matches
+        }
+    };
     let published = reports::published(&app.db, &record.agency, record.year).await?;
     let current = published.as_ref().is_some_and(|p| p.code.as_deref() == Some(code.as_str()));
     let slug = published.as_ref().map(|p| p.item_slug(record.year)).unwrap_or_default();
@@ -143,6 +154,30 @@ async fn page<D: Database>(
     h.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(REPORT_PAGE_CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
     Ok(response)
+}
+
+/// How long a recomputed hash answers for its code: anyone may ask, and each answer reads the
+/// agency-year's chunks, so a printed code asked for in a loop costs one read per few seconds.
+const CHECK_FRESH_FOR: Duration = Duration::from_secs(5);
+/// Codes remembered at once; beyond that the oldest answers are forgotten.
+const CHECKS_KEPT: usize = 1024;
+
+static CHECKED: LazyLock<Mutex<HashMap<String, (Instant, bool)>>> = LazyLock::new(Default::default);
+
+fn recently_checked(code: &str) -> Option<bool> {
+    let checked = CHECKED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    checked.get(code).filter(|(at, _)| at.elapsed() < CHECK_FRESH_FOR).map(|(_, matches)| *matches)
+}
+
+fn remember(code: &str, matches: bool) {
+    let mut checked = CHECKED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if checked.len() >= CHECKS_KEPT {
+        checked.retain(|_, (at, _)| at.elapsed() < CHECK_FRESH_FOR);
+        if checked.len() >= CHECKS_KEPT {
+            checked.clear();
+        }
+    }
+    checked.insert(code.to_string(), (Instant::now(), matches));
 }
 
 fn escape(text: &str) -> String {
