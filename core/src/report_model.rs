@@ -105,6 +105,16 @@ pub struct PrintedSignature {
     pub up_to_date: bool,
 }
 
+/// One approval step as it prints ([`Report::steps_as_printed`]).
+#[derive(Clone, Copy, Debug)]
+pub struct StepAsPrinted<'a> {
+    pub block: &'a ApprovalBlock,
+    /// The signature that covers the current content; `None` prints the step unsigned.
+    pub signed: Option<&'a PrintedSignature>,
+    pub name: &'a str,
+    pub position: &'a str,
+}
+
 /// The report with its signatures.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
@@ -262,6 +272,25 @@ impl Report {
     /// The item the report goes under.
     pub fn report_item(&self) -> Option<&crate::ita::ResolvedItem> {
         self.items.as_ref()?.report()
+    }
+
+    /// Each step's block as it prints: a signature counts only while it covers the current
+    /// content, and prints its signer's name and position (the block's own where it has none).
+    pub fn steps_as_printed(&self) -> Vec<StepAsPrinted<'_>> {
+        self.content
+            .approval_steps
+            .iter()
+            .zip(self.signatures.iter().chain(std::iter::repeat(&None)))
+            .map(|(block, signature)| {
+                let signed = signature.as_ref().filter(|s| s.up_to_date);
+                StepAsPrinted {
+                    block,
+                    signed,
+                    name: signed.map(|s| s.name.as_str()).filter(|n| !n.is_empty()).unwrap_or(&block.name),
+                    position: signed.map(|s| s.position.as_str()).filter(|p| !p.is_empty()).unwrap_or(&block.position),
+                }
+            })
+            .collect()
     }
 
     /// True when every step is signed "approved" on the current content.

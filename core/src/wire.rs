@@ -469,6 +469,22 @@ pub struct NotificationsRead {
     pub read: Vec<String>,
 }
 
+impl NotificationsRead {
+    /// The most marks kept per person; the oldest go first (their notifications are long gone).
+    pub const MAX_KEPT: usize = 2000;
+
+    /// Adds `ids` not marked yet, after the others, keeping at most [`Self::MAX_KEPT`].
+    pub fn mark(&mut self, ids: impl IntoIterator<Item = String>) {
+        for id in ids {
+            if !self.read.contains(&id) {
+                self.read.push(id);
+            }
+        }
+        let excess = self.read.len().saturating_sub(Self::MAX_KEPT);
+        self.read.drain(..excess);
+    }
+}
+
 /// `POST /api/me/notifications/read`: notifications to mark read (at most
 /// [`MarkRead::MAX_IDS`], each at most [`MarkRead::MAX_ID_CHARS`] characters).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

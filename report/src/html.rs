@@ -9,7 +9,8 @@ use crate::printed::{COMMENT_LINE, DRAFT_MARK, Printed, SIGN_LINE, runs};
 const SARABUN_REGULAR: &[u8] = include_bytes!("../../frontend/static/fonts/Sarabun-Regular.ttf");
 const SARABUN_BOLD: &[u8] = include_bytes!("../../frontend/static/fonts/Sarabun-Bold.ttf");
 
-fn escape(text: &str) -> String {
+/// Text made safe inside an HTML element or a quoted attribute.
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -211,13 +211,12 @@ impl Printed {
             closing: paragraphs(&c.closing),
             drafter: Signer { name: format!("({})", c.drafter_name), position: official(&c.drafter_position) },
             comment_line: COMMENT_LINE.to_string(),
-            approvals: c
-                .approval_steps
-                .iter()
-                .zip(report.signatures.iter().chain(std::iter::repeat(&None)))
-                .map(|(block, signature)| {
-                    // A signature on earlier content does not count: print the step as unsigned.
-                    let current = signature.as_ref().filter(|s| s.up_to_date);
+            approvals: report
+                .steps_as_printed()
+                .into_iter()
+                .map(|step| {
+                    // A signature on earlier content does not count: the step prints unsigned.
+                    let current = step.signed;
                     let comment = current.map(|s| {
                         let said = official(s.comment.trim());
                         match (&s.decision, said.is_empty()) {
@@ -227,9 +226,7 @@ impl Printed {
                             (_, _) => format!("- {said}"),
                         }
                     });
-                    let name = current.map(|s| s.name.as_str()).filter(|n| !n.is_empty()).unwrap_or(&block.name);
-                    let position =
-                        current.map(|s| s.position.as_str()).filter(|p| !p.is_empty()).unwrap_or(&block.position);
+                    let (block, name, position) = (step.block, step.name, step.position);
                     ApprovalPrint {
                         title: official(&block.title),
                         comment: comment.unwrap_or_default(),

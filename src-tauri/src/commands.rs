@@ -78,7 +78,11 @@ pub async fn notifications_read(shell: State<'_, Shell>) -> Result<Notifications
     } else {
         match tokio::time::timeout(Duration::from_secs(3), api.mark_notifications_read(&missing)).await {
             Ok(Ok(answer)) => answer.read,
-            _ => server.read.into_iter().chain(missing).collect(),
+            _ => {
+                let mut merged = server;
+                merged.mark(missing);
+                merged.read
+            }
         }
     };
     shell.save_read_marks(&username, &merged);
@@ -94,20 +98,16 @@ pub async fn mark_notifications_read(
 ) -> Result<NotificationsRead, CommandError> {
     let device = shell.signed_in().await?;
     let username = device.session().username.clone();
-    let mut marks = shell.read_marks(&username);
-    for id in &ids {
-        if !marks.contains(id) {
-            marks.push(id.clone());
-        }
-    }
-    shell.save_read_marks(&username, &marks);
+    let mut marks = NotificationsRead { read: shell.read_marks(&username) };
+    marks.mark(ids.iter().cloned());
+    shell.save_read_marks(&username, &marks.read);
     if let Ok(Ok(answer)) =
         tokio::time::timeout(Duration::from_secs(3), device.api().mark_notifications_read(&ids)).await
     {
-        marks = answer.read;
-        shell.save_read_marks(&username, &marks);
+        marks = answer;
+        shell.save_read_marks(&username, &marks.read);
     }
-    Ok(NotificationsRead { read: marks })
+    Ok(marks)
 }
 
 /// What the frontend sends with a file's bytes, percent-encoded as JSON in `x-upload`.

@@ -12,9 +12,6 @@ use crate::app::{App, AppError};
 use crate::db::Database;
 use crate::routes::{RouteTable, Scope};
 
-/// The most marks kept per person; the oldest go first (their notifications are long gone).
-pub const MAX_KEPT: usize = 2000;
-
 pub fn routes<D: Database>(t: &mut RouteTable<D>) {
     t.get(Scope::Session, "/api/me/notifications/read", read::<D>).post(
         Scope::Session,
@@ -59,14 +56,8 @@ async fn mark<D: Database>(
     }
     let (agency, username) = (&caller.user.agency_id, &caller.user.username);
     let _one = MARKING.lock().await;
-    let mut read = load(&app, agency, username).await?;
-    for id in request.ids {
-        if !read.contains(&id) {
-            read.push(id);
-        }
-    }
-    let excess = read.len().saturating_sub(MAX_KEPT);
-    read.drain(..excess);
-    app.db.set_setting(key(agency, username), serde_json::to_string(&read).expect("plain data")).await?;
-    Ok(Json(NotificationsRead { read }))
+    let mut marks = NotificationsRead { read: load(&app, agency, username).await? };
+    marks.mark(request.ids);
+    app.db.set_setting(key(agency, username), serde_json::to_string(&marks.read).expect("plain data")).await?;
+    Ok(Json(marks))
 }

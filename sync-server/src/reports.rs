@@ -332,7 +332,8 @@ pub async fn publish_if_approved<D: Database>(
     if let Some(item) = report.report_item() {
         let rows = app.db.documents_of(agency.to_string(), year).await?;
         if let Some(directory) = rows.iter().find(|r| r.kind == DocKind::Directory) {
-            let url = format!("{}/public/{agency}/{year}/{}.pdf", app.config.public_base(), item.slug());
+            let url =
+                format!("{}{}", app.config.public_base(), PublishedInfo::new(agency, year, &item.slug(), None).pdf);
             let record = PublishedItem { url, published_at, code: published.code.clone().unwrap_or_default() };
             let code = item.code.clone();
             app.server_edit(

@@ -14,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use prongsai_core::report_model::Report;
 use prongsai_core::thai::{self, Digits, MonthStyle};
 use prongsai_core::verification;
+use prongsai_core::wire::PublishedInfo;
+use prongsai_report::html::escape;
 use serde::{Deserialize, Serialize};
 
 use crate::app::{App, AppError};
@@ -135,11 +137,10 @@ async fn page<D: Database>(
     let published = reports::published(&app.db, &record.agency, record.year).await?;
     let current = published.as_ref().is_some_and(|p| p.code.as_deref() == Some(code.as_str()));
     let slug = published.as_ref().map(|p| p.item_slug(record.year)).unwrap_or_default();
-    let base = format!("/public/{}/{}/{slug}", record.agency, record.year);
-    let scan =
-        published.as_ref().filter(|_| current).and_then(|p| p.scan_sha256.as_ref()).map(|_| format!("{base}-scan.pdf"));
+    // The scan belongs to the publication that is current; an older code lists none.
+    let addresses = PublishedInfo::new(&record.agency, record.year, &slug, published.filter(|_| current));
     let verified =
-        Verified { record, hash_matches, current, pdf: format!("{base}.pdf"), html: format!("{base}.html"), scan };
+        Verified { record, hash_matches, current, pdf: addresses.pdf, html: addresses.html, scan: addresses.scan };
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -178,10 +179,6 @@ fn remember(code: &str, matches: bool) {
         }
     }
     checked.insert(code.to_string(), (Instant::now(), matches));
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn thai_date(iso: &str) -> String {

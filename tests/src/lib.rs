@@ -97,6 +97,24 @@ impl Sample {
     }
 }
 
+/// Every step of the sample's approval chain approves the memo as it stands, in order, each
+/// through the server's signing API as its own approver: the report publishes itself.
+pub async fn sign_every_step(server: &Server, sample: &Sample) {
+    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
+        let api = signed_in_api(server, sample, user).await;
+        api.sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs");
+    }
+}
+
+/// The sample agency's admin sets its website domain through the profile API; answers the
+/// profile as the server kept it.
+pub async fn set_website(server: &Server, sample: &Sample, domain: &str) -> serde_json::Value {
+    let admin = signed_in_api(server, sample, "admin").await;
+    let mut profile = admin.agency_call("pakchong", "GET", "/profile", None).await.expect("profile")["profile"].clone();
+    profile["letterhead"]["website"] = domain.into();
+    admin.agency_call("pakchong", "PUT", "/profile", Some(profile)).await.expect("the website")
+}
+
 /// An API client signed in as one of the sample's accounts.
 pub async fn signed_in_api(server: &Server, sample: &Sample, username: &str) -> prongsai_client::ServerApi {
     let api = prongsai_client::ServerApi::new(server.url());

@@ -493,11 +493,7 @@ async fn the_admin_sets_the_agency_up_in_the_app() {
 async fn the_coordinator_attaches_the_wet_signed_scan_in_the_app_and_a_saved_pdf_prints_the_code() {
     let sample = Sample::create().await;
     let server = Server::start(&sample.data(), 0, &[]).await;
-    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
-        let api = prongsai_client::ServerApi::new(server.url());
-        let login = api.login(user, sample.password(user), "test").await.expect("login");
-        api.with_token(&login.token).sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs");
-    }
+    prongsai_tests::sign_every_step(&server, &sample).await;
     let app_data = sample.device_dir("app-kannika");
     let exports = sample.device_dir("kannika-exports");
     std::fs::create_dir_all(&app_data).expect("app data dir");
@@ -634,12 +630,8 @@ async fn staff_are_told_a_result_came_back_and_mark_it_read_offline() {
 async fn the_coordinator_answers_the_itas_sheet_in_the_app() {
     let sample = Sample::create().await;
     let server = Server::start(&sample.data(), 0, &[]).await;
-    let admin = prongsai_client::ServerApi::new(server.url());
-    let login = admin.login("admin", sample.password("admin"), "test").await.expect("admin");
-    let admin = admin.with_token(&login.token);
-    let mut profile = admin.agency_call("pakchong", "GET", "/profile", None).await.expect("profile")["profile"].clone();
-    profile["letterhead"]["website"] = "pakchong.go.th".into();
-    admin.agency_call("pakchong", "PUT", "/profile", Some(profile)).await.expect("the website");
+    prongsai_tests::set_website(&server, &sample, "pakchong.go.th").await;
+    let admin = prongsai_tests::signed_in_api(&server, &sample, "admin").await;
 
     let app_data = sample.device_dir("app-itas");
     std::fs::create_dir_all(&app_data).expect("app data dir");
@@ -681,11 +673,7 @@ async fn the_coordinator_answers_the_itas_sheet_in_the_app() {
     app.screenshot(&artifact("app", "9-itas.png")).await;
 
     // Every step signs: the report item fills itself in, from the directory the server writes.
-    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
-        let api = prongsai_client::ServerApi::new(server.url());
-        let login = api.login(user, sample.password(user), "test").await.expect("login");
-        api.with_token(&login.token).sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs");
-    }
+    prongsai_tests::sign_every_step(&server, &sample).await;
     let item = format!("[data-testid=itas-item][data-code={report}]");
     app.wait_attribute(&item, "data-state", WAIT, "the published report answers its item", |s| s == "answered").await;
     let link = app.text(&app.wait_for(&format!("{item} [data-testid=itas-link]"), WAIT).await).await;

@@ -434,11 +434,7 @@ async fn the_itas_sheet_fills_in_what_was_published_and_checks_what_was_typed() 
     let sample = Sample::create().await;
     let site = "https://ita.pakchong.example";
     let server = Server::start(&sample.data(), 0, &["--public-url", site]).await;
-    let admin = signed_in_api(&server, &sample, "admin").await;
-    let overview = admin.agency_call("pakchong", "GET", "/profile", None).await.expect("profile");
-    let mut details = overview["profile"].clone();
-    details["letterhead"]["website"] = "pakchong.go.th".into();
-    let answer = admin.agency_call("pakchong", "PUT", "/profile", Some(details)).await.expect("the website");
+    let answer = prongsai_tests::set_website(&server, &sample, "pakchong.go.th").await;
     assert_eq!(answer["letterhead"]["website"], "pakchong.go.th");
     let kannika = signed_in_api(&server, &sample, "kannika").await;
     let sheet = |api: prongsai_client::ServerApi| async move {
@@ -479,10 +475,7 @@ async fn the_itas_sheet_fills_in_what_was_published_and_checks_what_was_typed() 
     assert_eq!(item(&typed, &others[1]).map(|i| i.state), Some(ItemState::Foreign), "another site is flagged");
 
     // Every step signs: the report's address fills itself in, on the server and on the device.
-    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
-        let api = signed_in_api(&server, &sample, user).await;
-        api.sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs");
-    }
+    prongsai_tests::sign_every_step(&server, &sample).await;
     let url = format!("{site}/public/pakchong/{YEAR}/{}.pdf", report.to_lowercase());
     let published = eventually_seen("the sheet has the published report", LONG, || {
         let api = kannika.clone();

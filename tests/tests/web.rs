@@ -823,11 +823,7 @@ async fn an_approver_is_told_her_turn_has_come_and_what_she_read_stays_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_coordinator_attaches_the_wet_signed_scan_on_the_web() {
     let OnTheWeb { sample, server, mut driver, browser } = OnTheWeb::start().await;
-    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
-        let api = prongsai_client::ServerApi::new(server.url());
-        let login = api.login(user, sample.password(user), "test").await.expect("login");
-        api.with_token(&login.token).sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs");
-    }
+    prongsai_tests::sign_every_step(&server, &sample).await;
     sign_in(&browser, &server, "kannika", sample.password("kannika")).await;
     browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;
     browser.wait_text("[data-testid=publication-code]", WAIT, "the published code", |t| t.len() == 19).await;

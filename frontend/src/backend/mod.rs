@@ -428,6 +428,14 @@ pub enum Upload {
     Scan { year: i64 },
 }
 
+/// The bytes of a file the person picked (`bad_file` when the browser cannot read it).
+pub async fn read_file(file: &web_sys::File) -> Result<js_sys::Uint8Array, BackendError> {
+    match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+        Ok(buffer) => Ok(js_sys::Uint8Array::new(&buffer)),
+        Err(_) => Err(BackendError { kind: "bad_file".into(), message: file.name() }),
+    }
+}
+
 /// Sends a file: the answer is the server's (or the device's) JSON.
 pub async fn upload(upload: &Upload, bytes: js_sys::Uint8Array) -> Result<serde_json::Value, BackendError> {
     if in_app() {

@@ -411,7 +411,7 @@ fn StartYear(props: &StartYearProps) -> Html {
                                     .to_string(),
                             ));
                         };
-                        let bytes = read_file(&file).await?;
+                        let bytes = backend::read_file(&file).await?;
                         backend::upload(&Upload::StartYear { year }, bytes).await?;
                     }
                     Source::Blank => {
@@ -454,13 +454,6 @@ fn StartYear(props: &StartYearProps) -> Html {
     }
 }
 
-async fn read_file(file: &web_sys::File) -> Result<js_sys::Uint8Array, BackendError> {
-    match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-        Ok(buffer) => Ok(js_sys::Uint8Array::new(&buffer)),
-        Err(_) => Err(BackendError { kind: "bad_file".into(), message: file.name() }),
-    }
-}
-
 #[derive(Properties, PartialEq)]
 struct ImportProps {
     lang: Lang,
@@ -480,7 +473,7 @@ fn ImportPlan(props: &ImportProps) -> Html {
             input.set_value("");
             let report = report.clone();
             (run.0)(Box::pin(async move {
-                let bytes = read_file(&file).await?;
+                let bytes = backend::read_file(&file).await?;
                 let answer = backend::upload(&Upload::ImportPlan { dry_run: false }, bytes).await?;
                 let changes = answer["changes"].as_u64().unwrap_or(0);
                 report.set(Some(answer));
@@ -654,7 +647,7 @@ fn Emblem(props: &EmblemProps) -> Html {
         Callback::from(move |_| {
             let Some(file) = (*chosen).clone() else { return };
             (run.0)(Box::pin(async move {
-                let bytes = read_file(&file).await?;
+                let bytes = backend::read_file(&file).await?;
                 backend::upload(&Upload::Emblem { media_type: file.type_() }, bytes).await?;
                 Ok(Outcome::Done(
                     lang.pick(

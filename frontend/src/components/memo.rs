@@ -273,7 +273,8 @@ pub fn MemoPreview(props: &MemoPreviewProps) -> Html {
     let proposals = c.proposals.iter().enumerate().map(|(i, p)| {
         html! { <li data-testid="preview-proposal">{ format!("{}. {}", thai::to_thai_digits(&(i + 1).to_string()), official(p)) }</li> }
     });
-    let steps = c.approval_steps.iter().zip(&report.signatures).map(|(block, signature)| {
+    let steps = report.steps_as_printed().into_iter().zip(&report.signatures).map(|(step, signature)| {
+        let block = step.block;
         let (decision, state) = match signature {
             Some(s) => {
                 let decision = match s.decision {
@@ -292,11 +293,12 @@ pub fn MemoPreview(props: &MemoPreviewProps) -> Html {
             None => (html! {}, ("waiting", lang.pick("รอลงนาม", "Waiting"))),
         };
         // A signature on the current content prints as signed in the system, by its signer.
-        let current = signature.as_ref().filter(|s| s.up_to_date);
-        let sign_line =
-            if current.is_some() { SIGNED_IN_SYSTEM } else { "ลงชื่อ………………………………" };
-        let name = current.map(|s| s.name.as_str()).filter(|n| !n.is_empty()).unwrap_or(&block.name);
-        let position = current.map(|s| s.position.as_str()).filter(|p| !p.is_empty()).unwrap_or(&block.position);
+        let sign_line = if step.signed.is_some() {
+            SIGNED_IN_SYSTEM
+        } else {
+            "ลงชื่อ………………………………"
+        };
+        let (name, position) = (step.name, step.position);
         html! {
             <div class={classes!("signature-block", state.0)} data-testid="memo-step" data-step={block.step.clone()}>
                 <h4>{ block.title.clone() }</h4>

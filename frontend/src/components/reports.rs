@@ -142,10 +142,7 @@ fn PublicationBox() -> Html {
             let (info, attach_state) = (info.clone(), attach_state.clone());
             spawn_local(async move {
                 let answer = async {
-                    let bytes = wasm_bindgen_futures::JsFuture::from(chosen.array_buffer())
-                        .await
-                        .map(|b| js_sys::Uint8Array::new(&b))
-                        .map_err(|_| backend::BackendError { kind: "bad_file".into(), message: chosen.name() })?;
+                    let bytes = backend::read_file(&chosen).await?;
                     let value = backend::upload(&backend::Upload::Scan { year }, bytes).await?;
                     serde_json::from_value::<PublishedInfo>(value)
                         .map_err(|e| backend::BackendError { kind: "other".into(), message: e.to_string() })
