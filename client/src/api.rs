@@ -11,9 +11,10 @@ use prongsai_core::automerge::ChangeHash;
 use prongsai_core::profile::{
     AgencyProfile, ChainStep, DivisionChange, ItaResult, NewDivision, ProfileDetails, ProfileDivision,
 };
+use prongsai_core::report_model::Part;
 use prongsai_core::wire::{
-    AgencyOverview, BlobStored, DurableResponse, ErrorBody, ErrorKind, LoginRequest, SessionsRevoked, SignRequest,
-    SignResponse, StartYear, YearInfo, YearReason, YearStarted,
+    AgencyOverview, BlobStored, DurableResponse, ErrorBody, ErrorKind, LoginRequest, PlanWaiverRequest, PublishedInfo,
+    SessionsRevoked, SignRequest, SignResponse, StartYear, YearInfo, YearReason, YearStarted,
 };
 pub use prongsai_core::wire::{DocumentEntry, LoginResponse, Me};
 use serde::Deserialize;
@@ -255,11 +256,26 @@ impl ServerApi {
         Ok(Durability { durable: answer.durable, writable: answer.writable, refused: answer.refused })
     }
 
-    /// Signs (or returns) one step of the approval chain.
+    /// Signs (or returns) one step of the report's approval chain.
     pub async fn sign(
         &self,
         agency: &str,
         year: i64,
+        step: &str,
+        decision: &str,
+        comment: &str,
+        date: Option<&str>,
+    ) -> Result<SignResponse, ApiError> {
+        self.sign_part(agency, year, Part::Report, step, decision, comment, date).await
+    }
+
+    /// Signs (or returns) one step of the plan's or the report's approval chain.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn sign_part(
+        &self,
+        agency: &str,
+        year: i64,
+        part: Part,
         step: &str,
         decision: &str,
         comment: &str,
@@ -270,11 +286,22 @@ impl ServerApi {
             comment: comment.to_string(),
             date: date.map(str::to_string),
         };
-        self.send(
-            self.request(reqwest::Method::POST, &format!("api/agencies/{agency}/years/{year}/approvals/{step}"))?
-                .json(&body),
-        )
-        .await
+        let path = format!("api/agencies/{agency}/years/{year}/approvals/{step}");
+        self.send(self.request(reqwest::Method::POST, &path)?.query(&[("round", part.as_str())]).json(&body)).await
+    }
+
+    /// Whether the plan or the report is published, and where.
+    pub async fn published(&self, agency: &str, year: i64, part: Part) -> Result<PublishedInfo, ApiError> {
+        let path = format!("api/agencies/{agency}/years/{year}/published");
+        self.send(self.request(reqwest::Method::GET, &path)?.query(&[("round", part.as_str())])).await
+    }
+
+    /// Records why the report may be published before its plan (an empty reason withdraws it);
+    /// answers the report's publication as it stands after.
+    pub async fn set_plan_waiver(&self, agency: &str, year: i64, reason: &str) -> Result<PublishedInfo, ApiError> {
+        let path = format!("api/agencies/{agency}/years/{year}/plan-waiver");
+        let body = PlanWaiverRequest { reason: reason.to_string() };
+        self.send(self.request(reqwest::Method::PUT, &path)?.json(&body)).await
     }
 
     /// The agency's users (the agency's admin only).
@@ -504,10 +531,16 @@ impl ServerApi {
         self.send(self.request(reqwest::Method::POST, &path)?.body(bytes)).await
     }
 
-    /// Attaches the wet-signed scan (PDF) of the final memo to the year's published report.
-    pub async fn attach_scan(&self, agency: &str, year: i64, pdf: Vec<u8>) -> Result<serde_json::Value, ApiError> {
+    /// Attaches the wet-signed scan (PDF) of the signed plan or final memo to its publication.
+    pub async fn attach_scan(
+        &self,
+        agency: &str,
+        year: i64,
+        part: Part,
+        pdf: Vec<u8>,
+    ) -> Result<serde_json::Value, ApiError> {
         let path = format!("api/agencies/{agency}/years/{year}/published/scan");
-        self.send(self.request(reqwest::Method::PUT, &path)?.body(pdf)).await
+        self.send(self.request(reqwest::Method::PUT, &path)?.query(&[("round", part.as_str())]).body(pdf)).await
     }
 
     /// The WebSocket URL of the sync endpoint (`ws://…/sync` or `wss://…/sync`).

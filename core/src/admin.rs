@@ -174,6 +174,8 @@ pub enum AuditAction {
     ChainChanged,
     ItaResultEntered,
     ScanAttached,
+    PlanPublished,
+    PlanWaiverRecorded,
     /// An action this build does not know (written by a newer server).
     #[serde(other)]
     Other,
@@ -208,6 +210,10 @@ impl AuditAction {
             AuditAction::ChainChanged => ("แก้ไขสายการลงนาม", "approval chain changed"),
             AuditAction::ItaResultEntered => ("บันทึกผลการประเมิน ITA", "ITA result entered"),
             AuditAction::ScanAttached => ("แนบสำเนาบันทึกที่ลงนามแล้ว", "signed scan attached"),
+            AuditAction::PlanPublished => ("เผยแพร่แผน", "plan published"),
+            AuditAction::PlanWaiverRecorded => {
+                ("บันทึกเหตุผลที่เผยแพร่รายงานก่อนแผน", "reason recorded for publishing the report before its plan")
+            }
             AuditAction::Other => ("รายการอื่น", "other action"),
         }
     }

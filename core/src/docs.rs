@@ -723,9 +723,36 @@ pub mod directory {
 pub mod approvals {
     use super::*;
 
-    pub fn record(tx: &mut Transaction<'_>, step: &str, signature: &Signature) -> Result<(), DocError> {
-        let map = ensure_map(tx, &ROOT, "signatures")?;
+    /// Records `step`'s signature on `part`: the report's at today's key, the plan's under `plan`.
+    pub fn record(
+        tx: &mut Transaction<'_>,
+        part: crate::report_model::Part,
+        step: &str,
+        signature: &Signature,
+    ) -> Result<(), DocError> {
+        let parent = match part {
+            crate::report_model::Part::Report => ROOT,
+            crate::report_model::Part::Plan => ensure_map(tx, &ROOT, "plan")?,
+        };
+        let map = ensure_map(tx, &parent, "signatures")?;
         autosurgeon::reconcile_prop(tx, &map, step, signature)?;
+        Ok(())
+    }
+
+    /// Records (or, with `None`, withdraws) why the report may be published before its plan.
+    pub fn set_plan_waiver(
+        tx: &mut Transaction<'_>,
+        waiver: Option<&crate::model::PlanWaiver>,
+    ) -> Result<(), DocError> {
+        let plan = ensure_map(tx, &ROOT, "plan")?;
+        match waiver {
+            Some(w) => autosurgeon::reconcile_prop(tx, &plan, "waiver", w)?,
+            None => {
+                if tx.get(&plan, "waiver")?.is_some() {
+                    tx.delete(&plan, "waiver")?;
+                }
+            }
+        }
         Ok(())
     }
 }

@@ -364,6 +364,14 @@ impl ResolvedTrack {
     pub fn report(&self) -> Option<&ResolvedItem> {
         self.rounds.last().map(|r| &r.item)
     }
+
+    /// The item the plan or the report answers.
+    pub fn item(&self, part: crate::report_model::Part) -> Option<&ResolvedItem> {
+        match part {
+            crate::report_model::Part::Plan => self.plan.as_ref(),
+            crate::report_model::Part::Report => self.report(),
+        }
+    }
 }
 
 impl ReferenceData {

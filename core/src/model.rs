@@ -618,6 +618,28 @@ pub struct ApprovalsDoc {
     pub year: i64,
     /// Step id → the latest signature of that step.
     pub signatures: BTreeMap<StepId, Signature>,
+    /// The plan's own chain (the same steps, signing the plan's content) and, when the coordinator
+    /// recorded one, why the report may be published before the plan.
+    #[autosurgeon(missing = "Default::default")]
+    pub plan: PlanApprovals,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct PlanApprovals {
+    /// Step id → the latest signature of that step on the plan.
+    #[autosurgeon(missing = "Default::default")]
+    pub signatures: BTreeMap<StepId, Signature>,
+    #[autosurgeon(missing = "Default::default")]
+    pub waiver: Option<PlanWaiver>,
+}
+
+/// The coordinator's reason for publishing the report before its plan is published.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hydrate, Reconcile, serde::Serialize, serde::Deserialize)]
+pub struct PlanWaiver {
+    pub reason: String,
+    pub by: Username,
+    /// Unix milliseconds when the server recorded it.
+    pub at: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]

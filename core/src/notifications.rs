@@ -46,6 +46,9 @@ pub struct Notification {
     /// For the coordinator's `Late`: how many divisions are late on the measure.
     #[serde(default)]
     pub late_divisions: Option<usize>,
+    /// For `YourTurnToSign`: the plan's chain or the report's.
+    #[serde(default)]
+    pub part: crate::report_model::Part,
 }
 
 /// Who the notifications are for.
@@ -82,6 +85,7 @@ fn about(kind: NotificationKind, id: String, cell: &CellRef) -> Notification {
         step: None,
         days: None,
         late_divisions: None,
+        part: Default::default(),
     }
 }
 
@@ -112,13 +116,24 @@ pub fn notifications(view: &MergedView, person: Person<'_>) -> Vec<Notification>
             step: None,
             days: Some(left),
             late_divisions: None,
+            part: Default::default(),
         });
     }
-    if person.has(Role::Approver)
-        && let Some(step) = view.approvals.iter().find(|a| a.is_next && a.approver.as_deref() == Some(person.username))
-    {
+    for (part, prefix, hash) in [
+        (crate::report_model::Part::Plan, "sign-plan", &view.plan_hash),
+        (crate::report_model::Part::Report, "sign", &view.report_hash),
+    ] {
+        let Some(step) = view
+            .approvals_of(part)
+            .iter()
+            .find(|a| a.is_next && a.approver.as_deref() == Some(person.username))
+            .filter(|_| person.has(Role::Approver))
+        else {
+            continue;
+        };
         out.push(Notification {
-            id: format!("sign/{}/{}", step.step, short(&view.report_hash)),
+            id: format!("{prefix}/{}/{}", step.step, short(hash)),
+            part,
             kind: NotificationKind::YourTurnToSign,
             measure: None,
             number: None,
@@ -179,6 +194,7 @@ mod tests {
     use crate::calendar::Date;
     use crate::hash::result_content_hash;
     use crate::model::{DivisionResult, ReviewDecision, ReviewDecisionKind, Submission, review_key};
+    use crate::report_model::Part;
     use crate::sample::pakchong_2565;
     use crate::view::merged_view;
 
@@ -252,7 +268,9 @@ mod tests {
         let head = view.approvals[0].approver.clone().expect("bound");
         let second = view.approvals[1].approver.clone().expect("bound");
         let told = notifications(&view, Person { username: &head, roles: &[Role::Approver], division: None });
-        assert_eq!(told.iter().filter(|n| n.kind == NotificationKind::YourTurnToSign).count(), 1);
+        let parts: Vec<Part> =
+            told.iter().filter(|n| n.kind == NotificationKind::YourTurnToSign).map(|n| n.part).collect();
+        assert_eq!(parts, [Part::Plan, Part::Report], "the plan's chain and the report's, each once");
         let told = notifications(&view, Person { username: &second, roles: &[Role::Approver], division: None });
         assert!(told.is_empty(), "not the second approver's turn yet: {told:?}");
     }

@@ -16,6 +16,8 @@ pub enum ReportFormat {
     /// The plan (the measures without results), under the track's plan item.
     PlanPdf,
     PlanDocx,
+    /// The plan as a web page (what is published at the plan item's address).
+    PlanHtml,
     /// ITAS answers: CSV (UTF-8 with BOM) and XLSX.
     Itas,
     ItasXlsx,
@@ -24,13 +26,14 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 9] = [
+    pub const ALL: [ReportFormat; 10] = [
         ReportFormat::Pdf,
         ReportFormat::Docx,
         ReportFormat::Html,
         ReportFormat::Xlsx,
         ReportFormat::PlanPdf,
         ReportFormat::PlanDocx,
+        ReportFormat::PlanHtml,
         ReportFormat::Itas,
         ReportFormat::ItasXlsx,
         ReportFormat::PlanXlsx,
@@ -45,6 +48,7 @@ impl ReportFormat {
             ReportFormat::Xlsx => "xlsx",
             ReportFormat::PlanPdf => "plan-pdf",
             ReportFormat::PlanDocx => "plan-docx",
+            ReportFormat::PlanHtml => "plan-html",
             ReportFormat::Itas => "itas",
             ReportFormat::ItasXlsx => "itas-xlsx",
             ReportFormat::PlanXlsx => "plan-xlsx",
@@ -65,11 +69,26 @@ impl ReportFormat {
         })
     }
 
+    /// The same kind of file of `part`: `pdf` of the plan is `plan-pdf` (what `?round=plan`
+    /// asks for). Formats that are not a printed report or plan stay what they are.
+    pub fn of_part(self, part: crate::report_model::Part) -> ReportFormat {
+        use crate::report_model::Part;
+        match (self, part) {
+            (ReportFormat::Pdf, Part::Plan) => ReportFormat::PlanPdf,
+            (ReportFormat::Docx, Part::Plan) => ReportFormat::PlanDocx,
+            (ReportFormat::Html, Part::Plan) => ReportFormat::PlanHtml,
+            (ReportFormat::PlanPdf, Part::Report) => ReportFormat::Pdf,
+            (ReportFormat::PlanDocx, Part::Report) => ReportFormat::Docx,
+            (ReportFormat::PlanHtml, Part::Report) => ReportFormat::Html,
+            (other, _) => other,
+        }
+    }
+
     pub fn extension(self) -> &'static str {
         match self {
             ReportFormat::Pdf | ReportFormat::PlanPdf => "pdf",
             ReportFormat::Docx | ReportFormat::PlanDocx => "docx",
-            ReportFormat::Html => "html",
+            ReportFormat::Html | ReportFormat::PlanHtml => "html",
             ReportFormat::Itas => "csv",
             ReportFormat::Xlsx | ReportFormat::ItasXlsx | ReportFormat::PlanXlsx => "xlsx",
         }
@@ -101,6 +120,9 @@ impl ReportFormat {
             ReportFormat::Xlsx => ("ตารางผลการดำเนินงานรายหน่วยงาน (Excel)".into(), "Results by division (Excel)".into()),
             ReportFormat::PlanPdf => (format!("มาตรการส่งเสริมคุณธรรมฯ{plan} (PDF)"), format!("Measures{plan} (PDF)")),
             ReportFormat::PlanDocx => (format!("มาตรการส่งเสริมคุณธรรมฯ{plan} (Word)"), format!("Measures{plan} (Word)")),
+            ReportFormat::PlanHtml => {
+                (format!("มาตรการส่งเสริมคุณธรรมฯ{plan} หน้าเว็บ (HTML)"), format!("Measures{plan} web page (HTML)"))
+            }
             ReportFormat::Itas => ("คำตอบสำหรับระบบ ITAS (CSV)".into(), "Answers for ITAS (CSV)".into()),
             ReportFormat::ItasXlsx => ("คำตอบสำหรับระบบ ITAS (Excel)".into(), "Answers for ITAS (Excel)".into()),
             ReportFormat::PlanXlsx => {
@@ -117,7 +139,7 @@ impl ReportFormat {
         let plan = items.and_then(|t| t.plan.as_ref()).map(ResolvedItem::slug).unwrap_or_else(|| "measures".into());
         let what = match self {
             ReportFormat::Pdf | ReportFormat::Docx | ReportFormat::Html | ReportFormat::Xlsx => report,
-            ReportFormat::PlanPdf | ReportFormat::PlanDocx => plan,
+            ReportFormat::PlanPdf | ReportFormat::PlanDocx | ReportFormat::PlanHtml => plan,
             ReportFormat::Itas | ReportFormat::ItasXlsx => "itas".to_string(),
             ReportFormat::PlanXlsx => "plan".to_string(),
         };

@@ -11,6 +11,37 @@ use crate::hash::sha256_hex;
 use crate::model::SignatureDecision;
 use crate::thai;
 
+/// Which document of a track a report model is: its plan (O42 in 2565: the measures, signed and
+/// published before the work) or its report (the year's last round, today's memo).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    Plan,
+    #[default]
+    Report,
+}
+
+impl Part {
+    /// The name URLs (`?round=`) and the command line (`--round`) use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Part::Plan => "plan",
+            Part::Report => "report",
+        }
+    }
+
+    /// A `round` as a URL or the command line gives it: absent, `report` or the id of the
+    /// track's last round is the report; `plan` is the plan. `None` for anything else.
+    pub fn parse(round: Option<&str>, items: Option<&crate::ita::ResolvedTrack>) -> Option<Part> {
+        match round.map(str::trim) {
+            None | Some("") | Some("report") => Some(Part::Report),
+            Some("plan") => Some(Part::Plan),
+            Some(id) if items.and_then(|t| t.rounds.last()).is_some_and(|r| r.round == id) => Some(Part::Report),
+            Some(_) => None,
+        }
+    }
+}
+
 /// What a step signed in the system prints where the pen would sign.
 pub const SIGNED_IN_SYSTEM: &str = "ลงชื่อ ลงนามในระบบ";
 
@@ -127,6 +158,9 @@ pub struct Report {
     /// changes).
     #[serde(default)]
     pub items: Option<crate::ita::ResolvedTrack>,
+    /// Whether this is the plan or the report.
+    #[serde(default)]
+    pub part: Part,
 }
 
 impl ReportContent {
@@ -214,6 +248,31 @@ impl ReportContent {
         }
     }
 
+    /// The plan's content: what the plan prints (the agency, the year, the measures with their
+    /// methods, divisions and quarters, the plan item, the chain), and nothing of the results or
+    /// the memo, so reporting results never unsigns the plan.
+    pub fn build_plan(year: &AgencyYear) -> ReportContent {
+        let full = ReportContent::build(year);
+        let plan_item = year.integrity_items().and_then(|t| t.plan);
+        ReportContent {
+            agency_id: full.agency_id,
+            agency_name: full.agency_name,
+            agency_short_name: full.agency_short_name,
+            district: full.district,
+            province: full.province,
+            year: full.year,
+            item: plan_item.map(|i| ItemBlock { code: i.code, title: i.title, elements: i.elements }),
+            measures: full
+                .measures
+                .into_iter()
+                .map(|m| ReportMeasure { result: String::new(), suggestion: String::new(), ..m })
+                .collect(),
+            approval_steps: full.approval_steps,
+            glossary: full.glossary,
+            ..ReportContent::default()
+        }
+    }
+
     /// Hex SHA-256 of the content's JSON: what approvers sign.
     pub fn hash(&self) -> String {
         sha256_hex(serde_json::to_string(self).expect("report content is plain data").as_bytes())
@@ -243,14 +302,23 @@ impl MemoView {
 }
 
 impl Report {
+    /// The report (the memo with its results), as every caller before plans had their own chain.
     pub fn build(year: &AgencyYear) -> Report {
-        let content = ReportContent::build(year);
+        Report::build_part(year, Part::Report)
+    }
+
+    /// The plan or the report, each with its own content and its own chain's signatures.
+    pub fn build_part(year: &AgencyYear, part: Part) -> Report {
+        let (content, signed) = match part {
+            Part::Report => (ReportContent::build(year), &year.approvals.signatures),
+            Part::Plan => (ReportContent::build_plan(year), &year.approvals.plan.signatures),
+        };
         let content_hash = content.hash();
         let signatures = content
             .approval_steps
             .iter()
             .map(|block| {
-                year.approvals.signatures.get(&block.step).map(|s| PrintedSignature {
+                signed.get(&block.step).map(|s| PrintedSignature {
                     step: block.step.clone(),
                     decision: s.decision.clone(),
                     comment: s.comment.clone(),
@@ -261,7 +329,12 @@ impl Report {
                 })
             })
             .collect();
-        Report { content, content_hash, signatures, items: year.integrity_items() }
+        Report { content, content_hash, signatures, items: year.integrity_items(), part }
+    }
+
+    /// The item this part answers: the plan item for the plan, the report item for the report.
+    pub fn item(&self) -> Option<&crate::ita::ResolvedItem> {
+        self.items.as_ref()?.item(self.part)
     }
 
     /// The item the plan goes under ("the measures" item), with its heading.
@@ -300,5 +373,56 @@ impl Report {
                 .signatures
                 .iter()
                 .all(|s| s.as_ref().is_some_and(|s| s.up_to_date && s.decision == SignatureDecision::Approved))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Signature;
+    use crate::sample::pakchong_2565;
+
+    fn sample() -> AgencyYear {
+        pakchong_2565().typed_documents(0).expect("the sample").into_agency_year()
+    }
+
+    fn signed(hash: &str) -> Signature {
+        Signature { decision: SignatureDecision::Approved, report_hash: hash.into(), ..Signature::default() }
+    }
+
+    #[test]
+    fn the_plan_signs_its_own_content_so_reporting_results_never_unsigns_it() {
+        let mut year = sample();
+        let plan = Report::build_part(&year, Part::Plan);
+        let report = Report::build(&year);
+        assert_ne!(plan.content_hash, report.content_hash, "two documents");
+        assert_eq!(plan.item().map(|i| &i.code), report.plan_item().map(|i| &i.code), "the plan answers the plan item");
+        assert!(plan.content.measures.iter().all(|m| m.result.is_empty() && m.suggestion.is_empty()));
+        assert!(plan.content.subject.is_empty(), "no memo in the plan");
+        for (id, _) in year.approval_steps().into_iter().map(|(id, s)| (id.clone(), s.clone())).collect::<Vec<_>>() {
+            year.approvals.plan.signatures.insert(id, signed(&plan.content_hash));
+        }
+        assert!(Report::build_part(&year, Part::Plan).fully_approved());
+        assert!(!Report::build(&year).fully_approved(), "the report's chain is its own");
+
+        // A result reported: the report changes, the plan does not.
+        let id = year.measures()[0].0.clone();
+        let measure = year.plan.measures.get_mut(&id).expect("a measure");
+        measure.published_result = "ดำเนินการแล้วเสร็จทุกไตรมาส".into();
+        assert_ne!(Report::build(&year).content_hash, report.content_hash);
+        assert!(Report::build_part(&year, Part::Plan).fully_approved(), "the plan stays signed");
+        // The plan itself changed: its chain starts again.
+        year.plan.measures.get_mut(&id).expect("a measure").title = "มาตรการที่แก้ไขแล้ว".into();
+        assert!(!Report::build_part(&year, Part::Plan).fully_approved());
+    }
+
+    #[test]
+    fn a_round_names_the_plan_or_the_report() {
+        let items = sample().integrity_items();
+        let last = items.as_ref().and_then(|t| t.rounds.last()).map(|r| r.round.clone()).expect("a round");
+        assert_eq!(Part::parse(None, items.as_ref()), Some(Part::Report));
+        assert_eq!(Part::parse(Some("plan"), items.as_ref()), Some(Part::Plan));
+        assert_eq!(Part::parse(Some(&last), items.as_ref()), Some(Part::Report), "the year's last round");
+        assert_eq!(Part::parse(Some("monthly"), items.as_ref()), None);
     }
 }

@@ -330,7 +330,8 @@ impl AgencyFixture {
         let (schema, kind, agency, year) = self.head(DocKind::Review);
         let review = ReviewDoc { schema, kind, agency, year, decisions: BTreeMap::new() };
         let (schema, kind, agency, year) = self.head(DocKind::Approvals);
-        let approvals = ApprovalsDoc { schema, kind, agency, year, signatures: BTreeMap::new() };
+        let approvals =
+            ApprovalsDoc { schema, kind, agency, year, signatures: BTreeMap::new(), plan: Default::default() };
         Ok(TypedDocuments { directory, plan, results, review, memo, approvals })
     }
 }

@@ -106,6 +106,7 @@ mod tests {
             content,
             signatures: vec![Some(signed("s1")), Some(signed("s2"))],
             items: None,
+            part: Default::default(),
         }
     }
 

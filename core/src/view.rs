@@ -7,7 +7,7 @@ use crate::calendar::{Date, FiscalQuarter, FiscalYear};
 use crate::conflicts::Conflict;
 use crate::hash::result_content_hash;
 use crate::model::*;
-use crate::report_model::Report;
+use crate::report_model::{Part, Report};
 use crate::thai;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -24,7 +24,13 @@ pub struct MergedView {
     pub changed_since_approval: Vec<CellRef>,
     pub returned: Vec<CellRef>,
     pub approvals: Vec<ApprovalView>,
+    /// The plan's chain: the same steps, signing the plan's own content.
+    #[serde(default)]
+    pub plan_approvals: Vec<ApprovalView>,
     pub report_hash: String,
+    /// The plan's content hash (what its chain signs).
+    #[serde(default)]
+    pub plan_hash: String,
     pub conflicts: Vec<Conflict>,
     pub counts: Counts,
     pub oit_window: Option<WindowView>,
@@ -35,9 +41,22 @@ pub struct MergedView {
 }
 
 impl MergedView {
-    /// The approval chain as [`crate::signing`] reads it.
+    /// The report's approval chain as [`crate::signing`] reads it.
     pub fn chain(&self) -> Vec<crate::signing::ChainStep> {
-        self.approvals
+        self.chain_of(Part::Report)
+    }
+
+    /// The steps of the plan's or the report's chain.
+    pub fn approvals_of(&self, part: Part) -> &[ApprovalView] {
+        match part {
+            Part::Report => &self.approvals,
+            Part::Plan => &self.plan_approvals,
+        }
+    }
+
+    /// The plan's or the report's chain as [`crate::signing`] reads it.
+    pub fn chain_of(&self, part: Part) -> Vec<crate::signing::ChainStep> {
+        self.approvals_of(part)
             .iter()
             .map(|a| crate::signing::ChainStep {
                 step: a.step.clone(),
@@ -47,9 +66,14 @@ impl MergedView {
             .collect()
     }
 
-    /// Whether `username` may sign `step` now, by the same rule the server applies.
+    /// Whether `username` may sign the report's `step` now, by the same rule the server applies.
     pub fn may_sign(&self, step: &str, username: &str, roles: &[Role]) -> bool {
-        crate::signing::may_sign(&self.chain(), step, username, roles).is_ok()
+        self.may_sign_part(Part::Report, step, username, roles)
+    }
+
+    /// Whether `username` may sign `step` of the plan's or the report's chain now.
+    pub fn may_sign_part(&self, part: Part, step: &str, username: &str, roles: &[Role]) -> bool {
+        crate::signing::may_sign(&self.chain_of(part), step, username, roles).is_ok()
     }
 }
 
@@ -389,32 +413,9 @@ pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
     awaiting_review.sort_by_key(|c| c.submitted_at);
 
     let report = Report::build(year);
-    let turn = crate::signing::turn(&crate::signing::chain(year, &report));
-    let approvals = year
-        .approval_steps()
-        .into_iter()
-        .zip(&report.signatures)
-        .enumerate()
-        .map(|(index, ((id, step), printed))| {
-            let signature = year.approvals.signatures.get(id);
-            let up_to_date = printed.as_ref().is_some_and(|p| p.up_to_date);
-            let is_next = turn == Some(index);
-            ApprovalView {
-                step: id.clone(),
-                title: step.title.clone(),
-                name: step.name.clone(),
-                position: step.position.clone(),
-                approver: step.approver.clone(),
-                signed: signature.is_some(),
-                decision: signature.map(|s| s.decision.clone()),
-                comment: signature.map(|s| s.comment.clone()),
-                signer: signature.map(|s| s.signer.clone()),
-                date: signature.map(|s| s.date.clone()),
-                up_to_date,
-                is_next,
-            }
-        })
-        .collect();
+    let approvals = approval_views(year, &report);
+    let plan = Report::build_part(year, Part::Plan);
+    let plan_approvals = approval_views(year, &plan);
 
     MergedView {
         agency: AgencySummary {
@@ -432,7 +433,9 @@ pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
         changed_since_approval,
         returned,
         approvals,
+        plan_approvals,
         report_hash: report.content_hash,
+        plan_hash: plan.content_hash,
         conflicts: year.all_conflicts().cloned().collect(),
         counts,
         integrity: year.integrity_items(),
@@ -445,4 +448,35 @@ pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
             })
         }),
     }
+}
+
+/// Each step of `report`'s chain (the plan's or the report's) with its signature and its turn.
+fn approval_views(year: &AgencyYear, report: &Report) -> Vec<ApprovalView> {
+    let turn = crate::signing::turn(&crate::signing::chain(year, report));
+    let signatures = match report.part {
+        Part::Report => &year.approvals.signatures,
+        Part::Plan => &year.approvals.plan.signatures,
+    };
+    year.approval_steps()
+        .into_iter()
+        .zip(&report.signatures)
+        .enumerate()
+        .map(|(index, ((id, step), printed))| {
+            let signature = signatures.get(id);
+            ApprovalView {
+                step: id.clone(),
+                title: step.title.clone(),
+                name: step.name.clone(),
+                position: step.position.clone(),
+                approver: step.approver.clone(),
+                signed: signature.is_some(),
+                decision: signature.map(|s| s.decision.clone()),
+                comment: signature.map(|s| s.comment.clone()),
+                signer: signature.map(|s| s.signer.clone()),
+                date: signature.map(|s| s.date.clone()),
+                up_to_date: printed.as_ref().is_some_and(|p| p.up_to_date),
+                is_next: turn == Some(index),
+            }
+        })
+        .collect()
 }

@@ -447,6 +447,16 @@ pub struct PublishedInfo {
     /// The wet-signed scan's address, once attached.
     #[serde(default)]
     pub scan: Option<String>,
+    /// Which document this is: the plan or the report.
+    #[serde(default)]
+    pub part: crate::report_model::Part,
+    /// (the report) Every step approved it, and it waits to be published until its plan is, or
+    /// until the coordinator records why it goes first.
+    #[serde(default)]
+    pub waits_for_plan: bool,
+    /// (the report) Why it may be published before its plan, as the coordinator recorded it.
+    #[serde(default)]
+    pub plan_waiver: Option<crate::model::PlanWaiver>,
 }
 
 impl PublishedInfo {
@@ -458,8 +468,23 @@ impl PublishedInfo {
             pdf: format!("{base}.pdf"),
             html: format!("{base}.html"),
             published,
+            part: crate::report_model::Part::Report,
+            waits_for_plan: false,
+            plan_waiver: None,
         }
     }
+}
+
+/// `PUT /api/agencies/{agency}/years/{year}/plan-waiver`: why the report may be published before
+/// its plan; an empty reason withdraws it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PlanWaiverRequest {
+    pub reason: String,
+}
+
+impl PlanWaiverRequest {
+    /// The longest reason kept.
+    pub const MAX_CHARS: usize = 1000;
 }
 
 /// `GET /api/me/notifications/read` and the answer to marking: the ids of the notifications

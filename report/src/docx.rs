@@ -270,7 +270,9 @@ fn blocks(printed: &Printed) -> Vec<Block> {
     }
     let mut para = |p: Para, pieces: Vec<Piece>| b.push(Block::Para(p, pieces));
     if let Some(tail) = &printed.tail {
-        heading(&mut para, "ข้อเสนอเพื่อพิจารณา");
+        if !tail.proposals_heading.is_empty() {
+            heading(&mut para, &tail.proposals_heading);
+        }
         body_paras(&mut para, &tail.proposals_intro);
         for p in &tail.proposals {
             para(Para { indent_left: 2.5, ..Para::line() }, vec![text(p, BODY, false)]);
@@ -286,7 +288,9 @@ fn blocks(printed: &Printed) -> Vec<Block> {
                     para(Para { keep_next: false, ..p }, vec![text(&format!("วันที่ {date}"), BODY, false)]);
                 }
             };
-        signer(&mut para, SIGN_LINE, &tail.drafter.name, &tail.drafter.position, "", em(BODY, 1.2));
+        if let Some(drafter) = &tail.drafter {
+            signer(&mut para, SIGN_LINE, &drafter.name, &drafter.position, "", em(BODY, 1.2));
+        }
         for a in &tail.approvals {
             para(
                 Para { space_before: em(BODY, 0.8), keep_next: true, ..Para::line() },

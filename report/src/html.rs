@@ -153,7 +153,9 @@ pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> String {
     }
     page.out.push_str("</tbody></table>\n");
     if let Some(tail) = &printed.tail {
-        page.tag("h2", "", "ข้อเสนอเพื่อพิจารณา");
+        if !tail.proposals_heading.is_empty() {
+            page.tag("h2", "", &tail.proposals_heading);
+        }
         page.paras(&tail.proposals_intro);
         page.out.push_str("<div class=\"proposals\">");
         for p in &tail.proposals {
@@ -161,7 +163,9 @@ pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> String {
         }
         page.out.push_str("</div>\n");
         page.paras(&tail.closing);
-        page.signer(SIGN_LINE, &tail.drafter.name, &tail.drafter.position, "");
+        if let Some(drafter) = &tail.drafter {
+            page.signer(SIGN_LINE, &drafter.name, &drafter.position, "");
+        }
         for a in &tail.approvals {
             page.out.push_str("<section class=\"approval\">");
             page.tag("h3", "", &a.title);

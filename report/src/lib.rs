@@ -42,16 +42,19 @@ pub enum RenderError {
 
 /// Renders one format of an agency-year.
 pub fn render(year: &AgencyYear, format: Format, options: &Options) -> Result<Vec<u8>, RenderError> {
-    let report = Report::build(year);
     let emblem = options.emblem.as_deref();
-    let memo = || Printed::new(&report, Kind::Report).verified_at(&report, options.verify_base.as_deref());
+    let printed = |part: Kind| {
+        let report = Report::build_part(year, part);
+        Printed::new(&report).verified_at(&report, options.verify_base.as_deref())
+    };
     match format {
-        Format::Pdf => pdf::render(&memo(), emblem),
-        Format::PlanPdf => pdf::render(&Printed::new(&report, Kind::Plan), emblem),
-        Format::Docx => docx::render(&memo(), emblem),
-        Format::PlanDocx => docx::render(&Printed::new(&report, Kind::Plan), emblem),
-        Format::Html => Ok(html::render(&memo(), emblem).into_bytes()),
-        Format::Xlsx => xlsx::results_table(year, &report),
+        Format::Pdf => pdf::render(&printed(Kind::Report), emblem),
+        Format::PlanPdf => pdf::render(&printed(Kind::Plan), emblem),
+        Format::Docx => docx::render(&printed(Kind::Report), emblem),
+        Format::PlanDocx => docx::render(&printed(Kind::Plan), emblem),
+        Format::Html => Ok(html::render(&printed(Kind::Report), emblem).into_bytes()),
+        Format::PlanHtml => Ok(html::render(&printed(Kind::Plan), emblem).into_bytes()),
+        Format::Xlsx => xlsx::results_table(year, &Report::build(year)),
         Format::PlanXlsx => xlsx::plan_template(year),
         Format::Itas => Ok(itas::csv(&itas::rows(year))),
         Format::ItasXlsx => xlsx::itas(&itas::rows(year)),

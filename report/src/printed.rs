@@ -6,14 +6,9 @@ use prongsai_core::report_model::Report;
 use prongsai_core::thai::{self, Digits, MonthStyle};
 use prongsai_core::verification;
 
-/// Which document: the report memo (results, signatures) or the plan (measures only). Which
-/// items they answer comes from the year's criteria.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Report,
-    Plan,
-}
+/// Which document: the report memo (results, signatures) or the plan (measures and the plan's
+/// own signatures). Which items they answer comes from the year's criteria.
+pub use prongsai_core::report_model::Part as Kind;
 
 /// The column headings of the measure table, as the seed prints them.
 pub const REPORT_COLUMNS: [&str; 6] =
@@ -33,12 +28,12 @@ pub struct Printed {
     pub table_lead: Vec<String>,
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
-    /// Proposals, closing and signatures (O43 only).
+    /// The memo's proposals and closing, and the signatures (the plan's: its chain only).
     pub tail: Option<MemoTail>,
     /// Terms never broken across lines.
     pub glossary: Vec<String>,
     /// The verification code and address, printed under the signatures once every step has
-    /// approved the current content (O43 only).
+    /// approved the current content.
     pub verification: Option<VerificationPrint>,
 }
 
@@ -81,11 +76,14 @@ pub struct Row {
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct MemoTail {
+    /// "ข้อเสนอเพื่อพิจารณา" in the memo; "" in the plan, which has no proposals.
+    pub proposals_heading: String,
     pub proposals_intro: Vec<String>,
     /// "๑. แจ้งเวียน…"
     pub proposals: Vec<String>,
     pub closing: Vec<String>,
-    pub drafter: Signer,
+    /// Who drafted the memo; the plan names none.
+    pub drafter: Option<Signer>,
     pub approvals: Vec<ApprovalPrint>,
     /// [`COMMENT_LINE`], for the template.
     pub comment_line: String,
@@ -142,7 +140,8 @@ fn number(n: usize) -> String {
 }
 
 impl Printed {
-    pub fn new(report: &Report, kind: Kind) -> Printed {
+    pub fn new(report: &Report) -> Printed {
+        let kind = report.part;
         let c = &report.content;
         let columns = match kind {
             Kind::Report => REPORT_COLUMNS.iter().map(|s| s.to_string()).collect(),
@@ -168,11 +167,7 @@ impl Printed {
             })
             .collect();
         let year = number(usize::try_from(c.year).unwrap_or(0));
-        let item = match kind {
-            Kind::Report => report.report_item(),
-            Kind::Plan => report.plan_item(),
-        }
-        .map(|i| ItemPrint {
+        let item = report.item().map(|i| ItemPrint {
             heading: format!("{} {}", i.code, official(&i.title)),
             elements: i.elements.iter().map(|e| format!("-{}", official(e))).collect(),
         });
@@ -200,7 +195,13 @@ impl Printed {
                 Vec::new(),
             ),
         };
-        let tail = (kind == Kind::Report).then(|| MemoTail {
+        let memo_tail = kind == Kind::Report;
+        let tail = Some(MemoTail {
+            proposals_heading: if memo_tail {
+                "ข้อเสนอเพื่อพิจารณา".to_string()
+            } else {
+                String::new()
+            },
             proposals_intro: paragraphs(&c.proposals_intro),
             proposals: c
                 .proposals
@@ -209,7 +210,8 @@ impl Printed {
                 .map(|(i, p)| format!("{}. {}", number(i + 1), official(p)))
                 .collect(),
             closing: paragraphs(&c.closing),
-            drafter: Signer { name: format!("({})", c.drafter_name), position: official(&c.drafter_position) },
+            drafter: memo_tail
+                .then(|| Signer { name: format!("({})", c.drafter_name), position: official(&c.drafter_position) }),
             comment_line: COMMENT_LINE.to_string(),
             approvals: report
                 .steps_as_printed()
@@ -243,7 +245,7 @@ impl Printed {
         });
         Printed {
             kind,
-            draft: kind == Kind::Report && !report.fully_approved(),
+            draft: !report.fully_approved(),
             memo,
             title,
             intro,
@@ -258,9 +260,9 @@ impl Printed {
     }
 
     /// Adds the verification code (and the address under `base`, the server's public address)
-    /// when this is a report every step has approved.
+    /// when every step has approved this report or plan.
     pub fn verified_at(mut self, report: &Report, base: Option<&str>) -> Printed {
-        if self.kind != Kind::Report || !report.fully_approved() {
+        if !report.fully_approved() {
             return self;
         }
         let code = verification::code(report);

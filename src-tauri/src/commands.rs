@@ -13,7 +13,7 @@ use prongsai_core::detail::{MeasureDetail, measure_detail};
 use prongsai_core::edit::Edit;
 use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
-use prongsai_core::report_model::MemoView;
+use prongsai_core::report_model::{MemoView, Part};
 use prongsai_core::view::{MergedView, merged_view};
 use prongsai_core::wire::NotificationsRead;
 use tauri::State;
@@ -123,8 +123,12 @@ enum Upload {
     },
     /// A new year started on the server with its plan from the file.
     StartYear { year: i64 },
-    /// The wet-signed scan (PDF) of a year's published memo, to the server.
-    Scan { year: i64 },
+    /// The wet-signed scan (PDF) of a year's published plan or memo, to the server.
+    Scan {
+        year: i64,
+        #[serde(default)]
+        part: Part,
+    },
 }
 
 /// A file from the agency page: the emblem, a plan to import, or a plan to start a year from.
@@ -150,8 +154,8 @@ pub async fn upload(
             device.api().set_emblem(&agency, &media_type, bytes.clone()).await.map_err(DeviceError::from)?;
             Ok(serde_json::Value::Null)
         }
-        Upload::Scan { year } => {
-            Ok(device.api().attach_scan(&agency, year, bytes.clone()).await.map_err(DeviceError::from)?)
+        Upload::Scan { year, part } => {
+            Ok(device.api().attach_scan(&agency, year, part, bytes.clone()).await.map_err(DeviceError::from)?)
         }
         Upload::StartYear { year } => {
             let answer =
@@ -260,10 +264,12 @@ pub async fn add_evidence_file(shell: State<'_, Shell>, request: tauri::ipc::Req
     Ok(())
 }
 
-/// An approver signs or returns their step of the memo; the server checks who and in what order.
+/// An approver signs or returns their step of the plan or the memo; the server checks who and in
+/// what order.
 #[tauri::command]
 pub async fn sign(
     shell: State<'_, Shell>,
+    part: Option<Part>,
     step: String,
     decision: SignatureDecision,
     comment: String,
@@ -273,7 +279,7 @@ pub async fn sign(
     let agency = device.session().agency_id.clone();
     device
         .api()
-        .sign(&agency, year, &step, decision.as_str(), &comment, date.as_deref())
+        .sign_part(&agency, year, part.unwrap_or_default(), &step, decision.as_str(), &comment, date.as_deref())
         .await
         .map_err(DeviceError::from)?;
     Ok(())

@@ -19,7 +19,7 @@ use prongsai_core::Date;
 use prongsai_core::automerge::ChangeHash;
 use prongsai_core::filetype::FileType;
 use prongsai_core::model::{DocKind, Signature, SignatureDecision};
-use prongsai_core::report_model::Report;
+use prongsai_core::report_model::{Part, Report};
 use prongsai_core::wire::{
     BlobStored, DocumentEntry, DurableResponse, ErrorBody, ErrorKind, LoginRequest, LoginResponse, Me, SignRequest,
     SignResponse,
@@ -514,10 +514,25 @@ struct StepPath {
     step: String,
 }
 
+/// `?round=`: which document a signature, a download or a publication is about (`plan`, or the
+/// report when absent).
+#[derive(Deserialize, Default)]
+pub struct RoundQuery {
+    pub round: Option<String>,
+}
+
+impl RoundQuery {
+    /// The part this names in `agency_year`, or 404 for a round the year does not have.
+    pub fn part(&self, agency_year: &prongsai_core::AgencyYear) -> Result<Part, AppError> {
+        Part::parse(self.round.as_deref(), agency_year.integrity_items().as_ref()).ok_or(AppError::NotFound)
+    }
+}
+
 async fn sign<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
     Path(StepPath { agency, year, step }): Path<StepPath>,
+    Query(round): Query<RoundQuery>,
     Json(request): Json<SignRequest>,
 ) -> Result<Json<SignResponse>, AppError> {
     let date = date_or_today(request.date.as_deref())?;
@@ -529,7 +544,8 @@ async fn sign<D: Database>(
     }
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
     crate::years::ensure_open(&app, &agency, year).await?;
-    let report = Report::build(&agency_year);
+    let part = round.part(&agency_year)?;
+    let report = Report::build_part(&agency_year, part);
     let chain = prongsai_core::signing::chain(&agency_year, &report);
     let index = prongsai_core::signing::may_sign(&chain, &step, &caller.user.username, &caller.user.roles).map_err(
         |refusal| {
@@ -557,13 +573,18 @@ async fn sign<D: Database>(
     let approvals = rows.iter().find(|r| r.kind == DocKind::Approvals).ok_or(AppError::NotFound)?.clone();
     let recorded = signature.clone();
     let step_id = step.clone();
-    app.server_edit_as(&approvals, "ลงนามความเห็น", &caller.user.username, move |tx, _| {
-        prongsai_core::docs::approvals::record(tx, &step_id, &recorded)
+    let message = match part {
+        Part::Report => "ลงนามความเห็น",
+        Part::Plan => "ลงนามอนุมัติแผน",
+    };
+    app.server_edit_as(&approvals, message, &caller.user.username, move |tx, _| {
+        prongsai_core::docs::approvals::record(tx, part, &step_id, &recorded)
     })
     .await?;
-    tracing::info!(user = %caller.user.username, %step, "signed");
+    tracing::info!(user = %caller.user.username, %step, part = part.as_str(), "signed");
     if index + 1 == chain.len() && signature.decision == SignatureDecision::Approved {
-        // The last step approved: publish the frozen report at its public address.
+        // The last step approved: publish the frozen plan or report at its public address (a
+        // report waiting for its plan goes out with it).
         crate::reports::publish_soon(app.clone(), crate::app::Actor::of(&caller), agency.clone(), year);
     }
     Ok(Json(SignResponse {

@@ -95,9 +95,13 @@ enum Command {
         /// Fiscal year, BE (e.g. 2565).
         #[arg(long)]
         year: i64,
-        /// pdf, docx, html, xlsx, o42-pdf, o42-docx, itas, itas-xlsx or plan-xlsx.
+        /// pdf, docx, html, xlsx, plan-pdf, plan-docx, plan-html, itas, itas-xlsx or plan-xlsx (the
+        /// plan's also by its item, e.g. o42-pdf).
         #[arg(long)]
         format: String,
+        /// `plan` for the plan's pdf, docx or html; the report (the year's last round) when absent.
+        #[arg(long)]
+        round: Option<String>,
         /// The file to write.
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
@@ -442,7 +446,7 @@ async fn main() -> anyhow::Result<()> {
             app.repos.stop_all().await;
             println!("{}", serde_json::to_string_pretty(&accounts)?);
         }
-        Command::Export { data, agency, year, format, output, emblem, public_url } => {
+        Command::Export { data, agency, year, format, round, output, emblem, public_url } => {
             let db = Sqlite::open_read_only(&data.data)
                 .with_context(|| format!("opening the data directory {}", data.data.display()))?;
             let agency_year = match reports::read_agency_year(&db, &agency, year).await {
@@ -457,6 +461,16 @@ async fn main() -> anyhow::Result<()> {
                     "unknown format {format:?}; one of {}",
                     prongsai_report::Format::ALL.map(prongsai_report::Format::name).join(", ")
                 );
+            };
+            let format = match round.as_deref() {
+                Some(round) => {
+                    let items = agency_year.integrity_items();
+                    let Some(part) = prongsai_core::report_model::Part::parse(Some(round), items.as_ref()) else {
+                        bail!("{agency} {year} has no round {round:?}: plan, or the report's round");
+                    };
+                    format.of_part(part)
+                }
+                None => format,
             };
             // The emblem given here, else the one stored for the agency.
             let emblem = match &emblem {

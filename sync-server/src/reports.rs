@@ -13,9 +13,10 @@ use prongsai_core::admin::AuditAction;
 use prongsai_core::automerge::Automerge;
 use prongsai_core::edit::Edit;
 use prongsai_core::filetype::FileType;
-use prongsai_core::model::{DocKey, DocKind, PublishedItem, Role};
-use prongsai_core::report_model::Report;
-use prongsai_core::wire::{ErrorBody, ErrorKind, PublishedInfo};
+use prongsai_core::ita::ResolvedItem;
+use prongsai_core::model::{DocKey, DocKind, PlanWaiver, PublishedItem, Role};
+use prongsai_core::report_model::{Part, Report};
+use prongsai_core::wire::{ErrorBody, ErrorKind, PlanWaiverRequest, PublishedInfo};
 use prongsai_report::import::{self, ImportReport};
 use prongsai_report::{Format, Options};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,7 @@ pub fn routes<D: Database>(t: &mut RouteTable<D>) {
         .get(Scope::Open, "/public/{agency}/{year}/{file}", public::<D>)
         .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/published", published_info::<D>)
         .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/itas", itas_sheet::<D>)
+        .route(Scope::Agency, "PUT", "/api/agencies/{agency}/years/{year}/plan-waiver", put(put_plan_waiver::<D>))
         .route(
             Scope::Agency,
             "PUT",
@@ -161,12 +163,18 @@ fn file_response(bytes: Vec<u8>, format: Format, file_name: &str, attachment: bo
 async fn export<D: Database>(
     State(app): State<App<D>>,
     Path((agency, year, format)): Path<(String, i64, String)>,
+    Query(round): Query<crate::api::RoundQuery>,
 ) -> Result<Response, AppError> {
     let (agency_year, _) = app.agency_year(&agency, year).await?;
     let items = agency_year.integrity_items();
     let format = Format::parse_for(&format, items.as_ref()).ok_or_else(|| {
         AppError::BadRequest(format!("unknown format {format:?}; one of {}", Format::ALL.map(Format::name).join(", ")))
     })?;
+    // `?round=plan` asks for the plan's file of the same kind; no round leaves the format as named.
+    let format = match round.round {
+        Some(_) => format.of_part(round.part(&agency_year)?),
+        None => format,
+    };
     let file_name = format.file_name(&agency, year, items.as_ref());
     let bytes = render(agency_year, format, options(&app, &agency).await?).await?;
     Ok(file_response(bytes, format, &file_name, true))
@@ -273,19 +281,34 @@ pub(crate) async fn write_plan<D: Database>(
 /// What is published for an agency-year: kept as a setting (its JSON), the files as blobs.
 pub use prongsai_core::wire::Publication as Published;
 
-fn published_key(agency: &str, year: i64) -> String {
-    format!("published/{agency}/{year}")
+fn published_key(agency: &str, year: i64, part: Part) -> String {
+    match part {
+        Part::Report => format!("published/{agency}/{year}"),
+        Part::Plan => format!("published/{agency}/{year}/{}/plan", prongsai_core::ita::INTEGRITY_TRACK),
+    }
 }
 
+/// What is published of the year's report.
 pub async fn published<D: Database>(db: &D, agency: &str, year: i64) -> Result<Option<Published>, DbError> {
-    Ok(db.setting(published_key(agency, year)).await?.and_then(|text| serde_json::from_str(&text).ok()))
+    published_part(db, agency, year, Part::Report).await
+}
+
+/// What is published of the year's plan or report.
+pub async fn published_part<D: Database>(
+    db: &D,
+    agency: &str,
+    year: i64,
+    part: Part,
+) -> Result<Option<Published>, DbError> {
+    Ok(db.setting(published_key(agency, year, part)).await?.and_then(|text| serde_json::from_str(&text).ok()))
 }
 
 /// One publication at a time, so two last signatures in a row cannot interleave.
 static PUBLISHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Publishes the report when every approval step has signed its current content and it is not
-/// already the published one. Returns what is published now.
+/// Publishes the plan, then the report, each when every approval step has signed its current
+/// content and it is not already the published one. The report waits for its plan unless the
+/// coordinator recorded why it goes first. Returns what is published of the report now.
 pub async fn publish_if_approved<D: Database>(
     app: &App<D>,
     actor: &Actor,
@@ -294,14 +317,35 @@ pub async fn publish_if_approved<D: Database>(
 ) -> Result<Option<Published>, AppError> {
     let _one = PUBLISHING.lock().await;
     let (agency_year, _) = app.agency_year(agency, year).await?;
-    let current = published(&app.db, agency, year).await?;
-    let report = Report::build(&agency_year);
+    let plan = publish_part(app, actor, agency, year, &agency_year, Part::Plan).await?;
+    if plan.is_none() && agency_year.approvals.plan.waiver.is_none() {
+        let current = published(&app.db, agency, year).await?;
+        if Report::build(&agency_year).fully_approved() && current.is_none() {
+            tracing::info!(%agency, year, "the signed report waits for its plan to be published");
+        }
+        return Ok(current);
+    }
+    publish_part(app, actor, agency, year, &agency_year, Part::Report).await
+}
+
+/// Publishes one part when every step approved its current content and it is not the published
+/// one already; answers what is published of it now.
+async fn publish_part<D: Database>(
+    app: &App<D>,
+    actor: &Actor,
+    agency: &str,
+    year: i64,
+    agency_year: &AgencyYear,
+    part: Part,
+) -> Result<Option<Published>, AppError> {
+    let current = published_part(&app.db, agency, year, part).await?;
+    let report = Report::build_part(agency_year, part);
     if !report.fully_approved() || current.as_ref().is_some_and(|p| p.content_hash == report.content_hash) {
         return Ok(current);
     }
     let options = options(app, agency).await?;
-    let pdf = render(agency_year.clone(), Format::Pdf, options.clone()).await?;
-    let html = render(agency_year, Format::Html, options).await?;
+    let pdf = render(agency_year.clone(), Format::Pdf.of_part(part), options.clone()).await?;
+    let html = render(agency_year.clone(), Format::Html.of_part(part), options).await?;
     let mut stored = Vec::new();
     for (bytes, format) in [(pdf, Format::Pdf), (html, Format::Html)] {
         let sha = prongsai_core::hash::sha256_hex(&bytes);
@@ -316,41 +360,51 @@ pub async fn publish_if_approved<D: Database>(
     }
     let published_at = now_ms();
     // The code is answerable before the publication names it: a printed code never meets a 404.
-    let record = crate::verify::VerificationRecord::of(&report, published_at);
+    let waiver = (part == Part::Report).then(|| agency_year.approvals.plan.waiver.clone()).flatten();
+    let record = crate::verify::VerificationRecord::of(&report, published_at, waiver.map(|w| w.reason));
     crate::verify::store(&app.db, &record).await?;
     let published = Published {
         content_hash: report.content_hash.clone(),
         pdf_sha256: stored[0].clone(),
         html_sha256: stored[1].clone(),
         published_at,
-        item: report.report_item().map(prongsai_core::ita::ResolvedItem::slug),
+        item: report.item().map(ResolvedItem::slug),
         code: Some(record.code),
         scan_sha256: None,
     };
-    app.db.set_setting(published_key(agency, year), serde_json::to_string(&published).expect("plain data")).await?;
+    app.db
+        .set_setting(published_key(agency, year, part), serde_json::to_string(&published).expect("plain data"))
+        .await?;
     // The year's directory records it, so the ITAS sheet fills its address in on every device.
-    if let Some(item) = report.report_item() {
+    if let Some(item) = report.item() {
         let rows = app.db.documents_of(agency.to_string(), year).await?;
         if let Some(directory) = rows.iter().find(|r| r.kind == DocKind::Directory) {
             let url =
                 format!("{}{}", app.config.public_base(), PublishedInfo::new(agency, year, &item.slug(), None).pdf);
             let record = PublishedItem { url, published_at, code: published.code.clone().unwrap_or_default() };
             let code = item.code.clone();
-            app.server_edit(
-                directory,
-                "บันทึกการเผยแพร่รายงาน",
-                move |tx| prongsai_core::docs::directory::set_publication(tx, &code, &record),
-            )
+            let message = match part {
+                Part::Report => "บันทึกการเผยแพร่รายงาน",
+                Part::Plan => "บันทึกการเผยแพร่แผน",
+            };
+            app.server_edit(directory, message, move |tx| {
+                prongsai_core::docs::directory::set_publication(tx, &code, &record)
+            })
             .await?;
         }
     }
     let detail = json!({ "year": year, "content_hash": published.content_hash, "pdf_sha256": published.pdf_sha256 });
-    app.audit(agency, actor, AuditAction::ReportPublished, &format!("{year}"), detail).await?;
-    tracing::info!(%agency, year, "published the signed report");
+    let action = match part {
+        Part::Report => AuditAction::ReportPublished,
+        Part::Plan => AuditAction::PlanPublished,
+    };
+    app.audit(agency, actor, action, &format!("{year}"), detail).await?;
+    tracing::info!(%agency, year, part = part.as_str(), "published the signed document");
     Ok(Some(published))
 }
 
-/// Publishes in the background after a signature; the signature itself is already recorded.
+/// Publishes in the background after a signature or a recorded reason; what triggered it is
+/// already recorded.
 pub fn publish_soon<D: Database>(app: App<D>, actor: Actor, agency: String, year: i64) {
     tokio::spawn(async move {
         if let Err(e) = publish_if_approved(&app, &actor, &agency, year).await {
@@ -359,46 +413,82 @@ pub fn publish_soon<D: Database>(app: App<D>, actor: Actor, agency: String, year
     });
 }
 
-/// The published report, for anyone: `/public/{agency}/{year}/{item}.pdf` or `.html`, the item
-/// code as the year's criteria spell it in lower case (`index.html` too).
+/// The published plan and report, for anyone: `/public/{agency}/{year}/{item}.pdf` or `.html`,
+/// the item code as the year's criteria spell it in lower case (`index.html` too, the report's),
+/// and `{item}-scan.pdf` for a wet-signed scan.
 async fn public<D: Database>(
     State(app): State<App<D>>,
     Path((agency, year, file)): Path<(String, i64, String)>,
 ) -> Result<Response, AppError> {
-    let Some(published) = published(&app.db, &agency, year).await? else { return Err(AppError::NotFound) };
-    let slug = published.item_slug(year);
-    let (format, sha) = match file.rsplit_once('.') {
-        Some((name, "pdf")) if name == slug => (Format::Pdf, published.pdf_sha256.clone()),
-        Some((name, "html")) if name == slug || name == "index" => (Format::Html, published.html_sha256.clone()),
-        Some((name, "pdf")) if name.strip_suffix("-scan") == Some(slug.as_str()) => {
-            (Format::Pdf, published.scan_sha256.clone().ok_or(AppError::NotFound)?)
-        }
-        _ => return Err(AppError::NotFound),
+    let Some((name, extension)) = file.rsplit_once('.') else { return Err(AppError::NotFound) };
+    let (name, scan) = match name.strip_suffix("-scan") {
+        Some(item) => (item, true),
+        None => (name, false),
     };
-    let blob = app.db.blob_get(agency.clone(), sha).await?.ok_or(AppError::NotFound)?;
-    let file_name = format!("{agency}-{year}-{slug}.{}", format.extension());
-    let mut response = file_response(blob.data, format, &file_name, false);
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=300"));
-    Ok(response)
+    for part in [Part::Report, Part::Plan] {
+        let Some(published) = published_part(&app.db, &agency, year, part).await? else { continue };
+        let slug = published.item_slug(year);
+        let named = name == slug || (part == Part::Report && !scan && name == "index" && extension == "html");
+        if !named {
+            continue;
+        }
+        let (format, sha) = match (extension, scan) {
+            ("pdf", false) => (Format::Pdf, published.pdf_sha256.clone()),
+            ("html", false) => (Format::Html, published.html_sha256.clone()),
+            ("pdf", true) => (Format::Pdf, published.scan_sha256.clone().ok_or(AppError::NotFound)?),
+            _ => return Err(AppError::NotFound),
+        };
+        let blob = app.db.blob_get(agency.clone(), sha).await?.ok_or(AppError::NotFound)?;
+        let file_name = format!("{agency}-{year}-{slug}.{}", format.extension());
+        let mut response = file_response(blob.data, format, &file_name, false);
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=300"));
+        return Ok(response);
+    }
+    Err(AppError::NotFound)
 }
 
-/// Whether and when the report was published, and its public addresses (for the app and ITAS).
+/// Whether and when the plan or the report was published, and its public addresses (for the app
+/// and ITAS); for the report, whether it waits for its plan.
 async fn published_info<D: Database>(
     State(app): State<App<D>>,
     Path((agency, year)): Path<(String, i64)>,
+    Query(round): Query<crate::api::RoundQuery>,
 ) -> Result<Response, AppError> {
-    let published = published(&app.db, &agency, year).await?;
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    let part = round.part(&agency_year)?;
+    Ok(Json(info(&app, &agency, year, &agency_year, part).await?).into_response())
+}
+
+/// What [`published_info`] answers.
+async fn info<D: Database>(
+    app: &App<D>,
+    agency: &str,
+    year: i64,
+    agency_year: &AgencyYear,
+    part: Part,
+) -> Result<PublishedInfo, AppError> {
+    let published = published_part(&app.db, agency, year, part).await?;
     let slug = match &published {
         Some(p) => p.item_slug(year),
-        None => {
-            let (agency_year, _) = app.agency_year(&agency, year).await?;
-            agency_year
-                .integrity_items()
-                .and_then(|t| t.report().map(prongsai_core::ita::ResolvedItem::slug))
-                .unwrap_or_else(|| prongsai_core::wire::builtin_report_slug(year))
-        }
+        None => agency_year.integrity_items().and_then(|t| t.item(part).map(ResolvedItem::slug)).unwrap_or_else(|| {
+            match part {
+                Part::Report => prongsai_core::wire::builtin_report_slug(year),
+                Part::Plan => "plan".into(),
+            }
+        }),
     };
-    Ok(Json(PublishedInfo::new(&agency, year, &slug, published)).into_response())
+    let waiver = agency_year.approvals.plan.waiver.clone().filter(|_| part == Part::Report);
+    let waits_for_plan = part == Part::Report
+        && published.is_none()
+        && waiver.is_none()
+        && Report::build(agency_year).fully_approved()
+        && published_part(&app.db, agency, year, Part::Plan).await?.is_none();
+    Ok(PublishedInfo {
+        part,
+        waits_for_plan,
+        plan_waiver: waiver,
+        ..PublishedInfo::new(agency, year, &slug, published)
+    })
 }
 
 /// The year's whole ITAS answer sheet (core's `itas::sheet`), checked against the agency's site
@@ -423,6 +513,7 @@ async fn put_scan<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
     Path((agency, year)): Path<(String, i64)>,
+    Query(round): Query<crate::api::RoundQuery>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     if !caller.user.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)) {
@@ -434,9 +525,11 @@ async fn put_scan<D: Database>(
     if FileType::sniff(&body) != Some(FileType::Pdf) {
         return Err(AppError::refused(ErrorKind::UnsupportedType, "the signed memo must be a PDF scan"));
     }
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    let part = round.part(&agency_year)?;
     let _one = PUBLISHING.lock().await;
-    let Some(mut published) = published(&app.db, &agency, year).await? else {
-        return Err(AppError::Conflict(ErrorKind::NotPublished, "the report is not published yet".into()));
+    let Some(mut published) = published_part(&app.db, &agency, year, part).await? else {
+        return Err(AppError::Conflict(ErrorKind::NotPublished, format!("the {} is not published yet", part.as_str())));
     };
     let sha256 = prongsai_core::hash::sha256_hex(&body);
     crate::quota::check_upload(&app, &agency, &sha256, body.len() as u64).await?;
@@ -445,12 +538,57 @@ async fn put_scan<D: Database>(
         .blob_put(agency.clone(), sha256.clone(), BlobRow { media_type: "application/pdf".into(), data: body.to_vec() })
         .await?;
     published.scan_sha256 = Some(sha256.clone());
-    app.db.set_setting(published_key(&agency, year), serde_json::to_string(&published).expect("plain data")).await?;
-    let detail = json!({ "year": year, "sha256": sha256, "size": size, "content_hash": published.content_hash });
+    app.db
+        .set_setting(published_key(&agency, year, part), serde_json::to_string(&published).expect("plain data"))
+        .await?;
+    let detail = json!({
+        "year": year, "part": part.as_str(), "sha256": sha256, "size": size, "content_hash": published.content_hash
+    });
     app.audit(&agency, &Actor::of(&caller), AuditAction::ScanAttached, &format!("{year}"), detail).await?;
-    tracing::info!(user = %caller.user.username, %agency, year, "attached the signed scan");
-    let slug = published.item_slug(year);
-    Ok(Json(PublishedInfo::new(&agency, year, &slug, Some(published))).into_response())
+    tracing::info!(user = %caller.user.username, %agency, year, part = part.as_str(), "attached the signed scan");
+    drop(_one);
+    Ok(Json(info(&app, &agency, year, &agency_year, part).await?).into_response())
+}
+
+/// (coordinator, admin) Records why the report may be published before its plan (or, with an
+/// empty reason, withdraws it); a report every step approved goes out at once.
+async fn put_plan_waiver<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path((agency, year)): Path<(String, i64)>,
+    Json(request): Json<PlanWaiverRequest>,
+) -> Result<Response, AppError> {
+    if !caller.user.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)) {
+        return Err(AppError::Forbidden("only the coordinator or the admin records why the plan comes later".into()));
+    }
+    let reason = request.reason.trim().to_string();
+    if reason.chars().count() > PlanWaiverRequest::MAX_CHARS {
+        return Err(AppError::BadRequest(format!("a reason is at most {} characters", PlanWaiverRequest::MAX_CHARS)));
+    }
+    let (_, rows) = app.agency_year(&agency, year).await?;
+    crate::years::ensure_open(&app, &agency, year).await?;
+    let approvals = rows.iter().find(|r| r.kind == DocKind::Approvals).ok_or(AppError::NotFound)?.clone();
+    let waiver = (!reason.is_empty()).then(|| PlanWaiver {
+        reason: reason.clone(),
+        by: caller.user.username.clone(),
+        at: now_ms(),
+    });
+    let recorded = waiver.clone();
+    app.server_edit_as(
+        &approvals,
+        "บันทึกเหตุผลที่เผยแพร่รายงานก่อนแผน",
+        &caller.user.username,
+        move |tx, _| prongsai_core::docs::approvals::set_plan_waiver(tx, recorded.as_ref()),
+    )
+    .await?;
+    let actor = Actor::of(&caller);
+    let detail = json!({ "year": year, "reason": reason });
+    app.audit(&agency, &actor, AuditAction::PlanWaiverRecorded, &format!("{year}"), detail).await?;
+    tracing::info!(user = %caller.user.username, %agency, year, withdrawn = waiver.is_none(), "plan waiver");
+    // Publish now, not in the background: the answer says whether the report went out.
+    publish_if_approved(&app, &actor, &agency, year).await?;
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    Ok(Json(info(&app, &agency, year, &agency_year, Part::Report).await?).into_response())
 }
 
 /// Reads an agency-year straight from the database, without starting a repo or writing anything:

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use prongsai_core::report_model::Report;
+use prongsai_core::report_model::{Part, Report};
 use prongsai_core::thai::{self, Digits, MonthStyle};
 use prongsai_core::verification;
 use prongsai_core::wire::PublishedInfo;
@@ -41,6 +41,12 @@ pub struct VerificationRecord {
     /// The report round, for items reported more than once a year.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<String>,
+    /// The plan or the report (records from before plans had their chain are reports).
+    #[serde(default)]
+    pub part: Part,
+    /// (a report) Why it was published before its plan, as the coordinator recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_waiver: Option<String>,
     pub content_hash: String,
     /// Unix milliseconds.
     pub published_at: i64,
@@ -61,9 +67,9 @@ pub struct VerifiedStep {
 }
 
 impl VerificationRecord {
-    pub fn of(report: &Report, published_at: i64) -> VerificationRecord {
+    pub fn of(report: &Report, published_at: i64, plan_waiver: Option<String>) -> VerificationRecord {
         let c = &report.content;
-        let item = report.report_item();
+        let item = report.item();
         VerificationRecord {
             code: verification::code(report),
             agency: c.agency_id.clone(),
@@ -72,6 +78,8 @@ impl VerificationRecord {
             item: item.map(|i| i.code.clone()),
             item_title: item.map(|i| i.title.clone()),
             round: None,
+            part: report.part,
+            plan_waiver,
             content_hash: report.content_hash.clone(),
             published_at,
             steps: c
@@ -129,12 +137,12 @@ async fn page<D: Database>(
         Some(matches) => matches,
         None => {
             let stored = reports::read_agency_year(&app.db, &record.agency, record.year).await?;
-            let matches = Report::build(&stored).content_hash == record.content_hash;
+            let matches = Report::build_part(&stored, record.part).content_hash == record.content_hash;
             remember(&code, matches);
             matches
         }
     };
-    let published = reports::published(&app.db, &record.agency, record.year).await?;
+    let published = reports::published_part(&app.db, &record.agency, record.year, record.part).await?;
     let current = published.as_ref().is_some_and(|p| p.code.as_deref() == Some(code.as_str()));
     let slug = published.as_ref().map(|p| p.item_slug(record.year)).unwrap_or_default();
     // The scan belongs to the publication that is current; an older code lists none.
@@ -227,6 +235,15 @@ fn render(v: &Verified) -> String {
         ));
     }
     let round = r.round.as_deref().map(|x| format!("<dt>รอบรายงาน</dt><dd>{}</dd>", escape(x))).unwrap_or_default();
+    let (what_th, what_en) = match r.part {
+        Part::Plan => ("แผน", "plan"),
+        Part::Report => ("รายงาน", "report"),
+    };
+    let waiver = r
+        .plan_waiver
+        .as_deref()
+        .map(|reason| format!("<dt>เผยแพร่ก่อนแผน เนื่องจาก</dt><dd data-plan-waiver>{}</dd>", escape(reason)))
+        .unwrap_or_default();
     let scan = v
         .scan
         .as_deref()
@@ -240,14 +257,16 @@ fn render(v: &Verified) -> String {
 <p class=\"verdict {verdict_class}\" data-verdict=\"{verdict_class}\">{verdict}</p>\
 <dl><dt>รหัสตรวจสอบ</dt><dd><code>{grouped}</code></dd>\
 <dt>หน่วยงาน</dt><dd>{agency}</dd><dt>ปีงบประมาณ</dt><dd>พ.ศ. {year}</dd>\
-<dt>ข้อการประเมิน</dt><dd>{item}</dd>{round}\
+<dt>เอกสาร</dt><dd data-part=\"{part}\">{what_th} ({what_en})</dd>\
+<dt>ข้อการประเมิน</dt><dd>{item}</dd>{round}{waiver}\
 <dt>เผยแพร่เมื่อ</dt><dd>{published}</dd>\
 <dt>ค่าแฮชของเนื้อหา</dt><dd><code>{hash}</code></dd></dl>\
 <h2>การลงนาม</h2><table><thead><tr><th>ขั้นตอน</th><th>ผู้ลงนาม</th><th>ความเห็น</th><th>วันที่</th></tr></thead>\
 <tbody>{steps}</tbody></table>\
-<h2>ไฟล์ที่เผยแพร่</h2><ul><li><a href=\"{pdf}\">รายงาน (PDF)</a></li><li><a href=\"{html}\">รายงาน (หน้าเว็บ)</a></li>{scan}</ul>\
+<h2>ไฟล์ที่เผยแพร่</h2><ul><li><a href=\"{pdf}\">{what_th} (PDF)</a></li><li><a href=\"{html}\">{what_th} (หน้าเว็บ)</a></li>{scan}</ul>\
 </main></body></html>\n",
         code = escape(&r.code),
+        part = r.part.as_str(),
         grouped = escape(&verification::grouped(&r.code)),
         agency = escape(&r.agency_name),
         item = escape(&item),

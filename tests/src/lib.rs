@@ -97,12 +97,24 @@ impl Sample {
     }
 }
 
-/// Every step of the sample's approval chain approves the memo as it stands, in order, each
-/// through the server's signing API as its own approver: the report publishes itself.
+/// Every step of the sample's approval chains approves, in order, each through the server's signing
+/// API as its own approver: first the plan, then the memo as it stands; both publish themselves.
 pub async fn sign_every_step(server: &Server, sample: &Sample) {
+    sign_the_plan(server, sample).await;
     for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
         let api = signed_in_api(server, sample, user).await;
         api.sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs");
+    }
+}
+
+/// The sample's approvers approve its plan, step by step: the plan is published, and the report
+/// may be published after it.
+pub async fn sign_the_plan(server: &Server, sample: &Sample) {
+    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
+        let api = signed_in_api(server, sample, user).await;
+        api.sign_part("pakchong", YEAR, prongsai_core::report_model::Part::Plan, step, "approved", "", None)
+            .await
+            .expect("signs the plan");
     }
 }
 

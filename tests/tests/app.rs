@@ -512,23 +512,41 @@ async fn the_coordinator_attaches_the_wet_signed_scan_in_the_app_and_a_saved_pdf
     assert_eq!(signed, 3, "each step is signed in the system");
 
     app.click(&app.wait_for("[data-testid=nav-reports]", WAIT).await).await;
-    let code = app.wait_text("[data-testid=publication-code]", WAIT, "the published code", |t| t.len() == 19).await;
+    let code = app
+        .wait_text("[data-testid=publication] [data-testid=publication-code]", WAIT, "the published code", |t| {
+            t.len() == 19
+        })
+        .await;
     assert!(memo_code.ends_with(&code), "the memo and the publication show one code: {memo_code} / {code}");
     let files = sample.device_dir("scans");
     std::fs::create_dir_all(&files).expect("dir");
     let photo = files.join("not-a-pdf.png");
     std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../icons/32x32.png"), &photo).expect("png");
-    app.type_text(&app.wait_for("[data-testid=scan-file]", WAIT).await, photo.to_str().expect("utf-8")).await;
-    app.click(&app.wait_for("[data-testid=scan-attach]", WAIT).await).await;
-    app.wait_text("[data-testid=scan-failed]", WAIT, "a photo is refused", |t| t.contains("ไม่รับไฟล์ชนิดนี้")).await;
+    app.type_text(
+        &app.wait_for("[data-testid=publication] [data-testid=scan-file]", WAIT).await,
+        photo.to_str().expect("utf-8"),
+    )
+    .await;
+    app.click(&app.wait_for("[data-testid=publication] [data-testid=scan-attach]", WAIT).await).await;
+    app.wait_text("[data-testid=publication] [data-testid=scan-failed]", WAIT, "a photo is refused", |t| {
+        t.contains("ไม่รับไฟล์ชนิดนี้")
+    })
+    .await;
     let scan = files.join("memo-signed.pdf");
     let bytes = b"%PDF-1.4\n% signed with a pen by the mayor\n".to_vec();
     std::fs::write(&scan, &bytes).expect("pdf");
-    app.type_text(&app.wait_for("[data-testid=scan-file]", WAIT).await, scan.to_str().expect("utf-8")).await;
-    app.click(&app.wait_for("[data-testid=scan-attach]", WAIT).await).await;
-    app.wait_for("[data-testid=scan-done]", WAIT).await;
-    let address =
-        app.wait_text("[data-testid=publication-scan]", WAIT, "the scan's address", |t| t.ends_with("-scan.pdf")).await;
+    app.type_text(
+        &app.wait_for("[data-testid=publication] [data-testid=scan-file]", WAIT).await,
+        scan.to_str().expect("utf-8"),
+    )
+    .await;
+    app.click(&app.wait_for("[data-testid=publication] [data-testid=scan-attach]", WAIT).await).await;
+    app.wait_for("[data-testid=publication] [data-testid=scan-done]", WAIT).await;
+    let address = app
+        .wait_text("[data-testid=publication] [data-testid=publication-scan]", WAIT, "the scan's address", |t| {
+            t.ends_with("-scan.pdf")
+        })
+        .await;
     app.screenshot(&artifact("app", "7-publication.png")).await;
     let public = reqwest::get(&address).await.expect("the scan, without a login");
     assert_eq!(public.status(), 200);
@@ -545,6 +563,52 @@ async fn the_coordinator_attaches_the_wet_signed_scan_in_the_app_and_a_saved_pdf
     let expected = format!("{}verify/{plain}", server.url());
     assert!(text.contains(&expected), "the saved PDF prints {expected}:\n{text}");
     assert_eq!(text.matches("ลงนามในระบบ").count(), 3);
+    app.quit().await;
+    driver.stop().await;
+}
+
+/// The report every step approved waits for its plan; the coordinator records in the app why it
+/// goes first, and it is published at once with the reason on its verification page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_records_in_the_app_why_the_report_goes_before_its_plan() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
+        let api = prongsai_tests::signed_in_api(&server, &sample, user).await;
+        api.sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs the report");
+    }
+    let app_data = sample.device_dir("app-kannika");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let app = open_app(&driver).await;
+    sign_in(&app, &server, "kannika", sample.password("kannika")).await;
+    app.click(&app.wait_for("[data-testid=nav-reports]", WAIT).await).await;
+    app.wait_for("[data-testid=publication] [data-testid=publication-waits-for-plan]", WAIT).await;
+    app.wait_for("[data-testid=plan-publication] [data-testid=publication-none]", WAIT).await;
+    let reason = "แผนมาตรการเผยแพร่บนเว็บไซต์หน่วยงานก่อนเริ่มใช้ระบบ";
+    app.type_text(&app.wait_for("[data-testid=plan-waiver-reason]", WAIT).await, reason).await;
+    app.click(&app.wait_for("[data-testid=plan-waiver-save]", WAIT).await).await;
+    let shown = app
+        .wait_text("[data-testid=publication] [data-testid=publication-plan-waiver]", WAIT, "the reason", |t| {
+            t.contains(reason)
+        })
+        .await;
+    assert!(shown.contains("เผยแพร่ก่อนแผน"), "{shown}");
+    let code = app
+        .wait_text("[data-testid=publication] [data-testid=publication-code]", WAIT, "published at once", |t| {
+            t.len() == 19
+        })
+        .await;
+    assert!(app.find("[data-testid=publication] [data-testid=publication-waits-for-plan]").await.is_none());
+    app.screenshot(&artifact("app", "8-plan-waiver.png")).await;
+    let verified = reqwest::Client::new()
+        .get(server.url().join(&format!("verify/{code}")).expect("url"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("verify");
+    let verified: serde_json::Value = verified.json().await.expect("json");
+    assert_eq!(verified["plan_waiver"].as_str(), Some(reason), "{verified}");
     app.quit().await;
     driver.stop().await;
 }

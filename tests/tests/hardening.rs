@@ -179,6 +179,8 @@ mod scope {
             ("GET /api/agencies/{agency}/years/{year}/itas", SIGNED_IN),
             // Nothing is published in the sample yet: the scan waits for it.
             ("PUT /api/agencies/{agency}/years/{year}/published/scan", Expect { read_only: 409, ..SIGNED_IN }),
+            // An empty reason withdraws none: whoever may publish answers 200.
+            ("PUT /api/agencies/{agency}/years/{year}/plan-waiver", SIGNED_IN),
             ("GET /verify/{code}", open(404)),
             // Each person's own marks: the stranger marks in their own agency.
             ("GET /api/me/notifications/read", Expect { stranger: 200, ..SIGNED_IN }),
@@ -306,6 +308,7 @@ mod scope {
                 "PUT /api/blobs/{sha256}" => Some(evidence.clone()),
                 "PUT /api/agencies/{agency}/emblem" => Some(evidence.clone()),
                 "PUT /api/agencies/{agency}/years/{year}/published/scan" => Some(b"%PDF-1.4\n%scan\n".to_vec()),
+                "PUT /api/agencies/{agency}/years/{year}/plan-waiver" => json_body(json!({ "reason": "" })),
                 "POST /api/me/notifications/read" => json_body(json!({ "ids": ["sign/mayor/0123456789ab"] })),
                 "POST /api/me/password" => json_body(json!({ "current": "not my password", "new": "ใหม่ยาวพอแล้ว" })),
                 "POST /api/agencies/{agency}/years/{year}/approvals/{step}" => {

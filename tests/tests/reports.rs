@@ -35,7 +35,7 @@ fn fingerprint(data: &Path) -> Vec<(String, String)> {
 fn magic(format: &str) -> &'static [u8] {
     match format {
         "pdf" | "plan-pdf" => b"%PDF",
-        "html" => b"<!doctype html>",
+        "html" | "plan-html" => b"<!doctype html>",
         "itas" => b"\xEF\xBB\xBF",
         _ => b"PK\x03\x04",
     }
@@ -48,7 +48,8 @@ async fn export(data: &Path, format: &str, file: &Path) {
         .await;
 }
 
-const FORMATS: [&str; 9] = ["pdf", "docx", "html", "xlsx", "plan-pdf", "plan-docx", "itas", "itas-xlsx", "plan-xlsx"];
+const FORMATS: [&str; 10] =
+    ["pdf", "docx", "html", "xlsx", "plan-pdf", "plan-docx", "plan-html", "itas", "itas-xlsx", "plan-xlsx"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_writes_every_format_with_or_without_a_server_and_changes_nothing() {
@@ -194,6 +195,8 @@ async fn the_signed_report_is_published_and_an_unsigned_edit_does_not_change_it(
         (status, response.bytes().await.expect("body").to_vec())
     };
     assert_eq!(fetch(public.clone()).await.0, 404, "nothing is published before every step signs");
+    // The plan goes first; the report may follow it.
+    prongsai_tests::sign_the_plan(&server, &sample).await;
 
     let sign_all = || async {
         head.sign("pakchong", YEAR, "head", "approved", "พิจารณาแล้ว เห็นควร", Some("2022-03-22")).await.expect("head");
@@ -303,6 +306,7 @@ async fn a_signed_report_prints_its_signers_and_a_code_anyone_can_verify() {
     assert_eq!((status, body["kind"].as_str()), (409, Some("not_published")), "no scan before publication: {body}");
 
     let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    prongsai_tests::sign_the_plan(&server, &sample).await;
     head.sign("pakchong", YEAR, "head", "approved", "พิจารณาแล้ว เห็นควร", Some("2022-03-22")).await.expect("head");
     palad.sign("pakchong", YEAR, "palad", "approved", "เห็นชอบแล้ว", Some("2022-03-23")).await.expect("palad");
     let partly = eventually_seen("the device sees two signatures", LONG, || async {
@@ -509,4 +513,189 @@ async fn the_itas_sheet_fills_in_what_was_published_and_checks_what_was_typed() 
     assert!(text.contains(&url) && text.contains("https://www.pakchong.go.th/about"), "{text}");
     assert_eq!(text.lines().count(), before.items.len() + 1, "a heading and one row per item");
     coordinator.shutdown().await;
+}
+
+/// Fetches a public address; its status and body.
+async fn fetch(server: &Server, path: &str) -> (u16, Vec<u8>) {
+    let response = reqwest::get(server.url().join(path).expect("url")).await.expect("get");
+    let status = response.status().as_u16();
+    (status, response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_is_signed_and_published_before_the_report_unless_the_coordinator_says_why() {
+    use prongsai_core::report_model::Part;
+    use prongsai_core::wire::PublishedInfo;
+    let sample = Sample::create().await;
+    let site = "https://ita.pakchong.example";
+    let server = Server::start(&sample.data(), 0, &["--public-url", site]).await;
+    let api_of = |user: &'static str| signed_in_api(&server, &sample, user);
+    let (head, palad, mayor) = (api_of("parichat").await, api_of("amnang").await, api_of("winai").await);
+    let (kannika, somchai) = (api_of("kannika").await, api_of("somchai").await);
+    let (plan_slug, report_slug) = (prongsai_tests::plan_slug(YEAR), prongsai_tests::report_slug(YEAR));
+    let info = |part: Part| {
+        let api = kannika.clone();
+        async move { api.published("pakchong", YEAR, part).await.expect("publication info") }
+    };
+
+    // The report's chain signs first: every step approved it, and it waits for its plan.
+    for (api, step) in [(&head, "head"), (&palad, "palad"), (&mayor, "mayor")] {
+        api.sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs the report");
+    }
+    let waiting = eventually_seen("the report says it waits for its plan", LONG, || async {
+        let now = info(Part::Report).await;
+        if now.waits_for_plan { Ok(now) } else { Err(format!("{now:?}")) }
+    })
+    .await;
+    assert_eq!(waiting.published, None, "not published before its plan");
+    assert_eq!(fetch(&server, &format!("public/pakchong/{YEAR}/{report_slug}.pdf")).await.0, 404);
+
+    // The plan's chain: its own approver per step, in order, as the report's.
+    let refused = |r: Result<prongsai_core::wire::SignResponse, prongsai_client::ApiError>| match r {
+        Err(prongsai_client::ApiError::Refused { status, .. }) => status,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let plan_sign = |api: &prongsai_client::ServerApi, step: &'static str| {
+        let api = api.clone();
+        async move { api.sign_part("pakchong", YEAR, Part::Plan, step, "approved", "", Some("2021-10-05")).await }
+    };
+    assert_eq!(refused(plan_sign(&palad, "palad").await), 409, "the plan's chain is signed in order too");
+    assert_eq!(refused(plan_sign(&somchai, "head").await), 403, "only the step's approver signs the plan");
+    let unknown = somchai.sign_part("pakchong", YEAR, Part::Plan, "nobody", "approved", "", None).await;
+    assert!(unknown.is_err());
+    plan_sign(&head, "head").await.expect("head approves the plan");
+    plan_sign(&palad, "palad").await.expect("palad approves the plan");
+    // The report's signatures are untouched by the plan's.
+    let status = kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/status"), None).await.expect("status");
+    assert_eq!(status["approvals"][2]["up_to_date"], true, "{}", status["approvals"]);
+    assert_eq!(status["plan_approvals"][0]["up_to_date"], true);
+    assert_eq!(status["plan_approvals"][2]["signed"], false);
+    assert_eq!(info(Part::Plan).await.published, None, "not before its last step");
+    plan_sign(&mayor, "mayor").await.expect("the mayor approves the plan");
+
+    // The plan is published at its item's address; the report that waited goes out after it.
+    let plan = eventually_seen("the plan is published", LONG, || async {
+        let now = info(Part::Plan).await;
+        if now.published.is_some() { Ok(now) } else { Err("not yet".to_string()) }
+    })
+    .await;
+    assert_eq!(plan.part, Part::Plan);
+    assert_eq!(plan.pdf, format!("/public/pakchong/{YEAR}/{plan_slug}.pdf"));
+    let (status, pdf) = fetch(&server, &plan.pdf).await;
+    assert_eq!((status, &pdf[..4]), (200, &b"%PDF"[..]));
+    let text = squash(&pdf_text(&pdf));
+    assert!(text.contains(&squash("ลงชื่อ ลงนามในระบบ")), "the plan prints its signatures: {text}");
+    assert!(!text.contains(&squash("ฉบับร่าง")), "a signed plan is no draft");
+    let code = plan.published.as_ref().and_then(|p| p.code.clone()).expect("the plan's code");
+    assert!(text.contains(&prongsai_core::verification::grouped(&code)), "the plan prints its code");
+    let (status, html) = fetch(&server, &plan.html).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&html).contains("ลงนามในระบบ"));
+    let (status, verified) = verification(&server, &code).await;
+    assert_eq!(status, 200);
+    assert_eq!((verified["part"].as_str(), verified["hash_matches"].as_bool()), (Some("plan"), Some(true)));
+    assert_eq!(verified["item"].as_str(), Some(plan_slug.to_uppercase().as_str()));
+    let report: PublishedInfo = eventually_seen("the waiting report goes out after its plan", LONG, || async {
+        let now = info(Part::Report).await;
+        if now.published.is_some() { Ok(now) } else { Err(format!("{now:?}")) }
+    })
+    .await;
+    assert!(!report.waits_for_plan);
+    assert_eq!(fetch(&server, &format!("public/pakchong/{YEAR}/{report_slug}.pdf")).await.0, 200);
+
+    // Both are in the ITAS sheet, filled in by their publications.
+    let sheet = kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/itas"), None).await.expect("sheet");
+    let sheet: prongsai_core::itas::ItasSheet = serde_json::from_value(sheet).expect("a sheet");
+    for slug in [&plan_slug, &report_slug] {
+        let row = sheet.items.iter().find(|i| i.code.to_lowercase() == *slug).expect("the item");
+        assert_eq!(row.url, format!("{site}/public/pakchong/{YEAR}/{slug}.pdf"), "{row:?}");
+        assert_eq!(row.state, prongsai_core::itas::ItemState::Answered);
+    }
+
+    // Reporting results does not unsign the plan: its content is the plan's own.
+    let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    change_a_proposal(&coordinator).await;
+    eventually("the memo changed: the report's signatures are out of date", LONG, || async {
+        let status = kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/status"), None).await;
+        status.is_ok_and(|s| s["approvals"][0]["up_to_date"] == false)
+    })
+    .await;
+    let status = kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/status"), None).await.expect("status");
+    assert_eq!(status["plan_approvals"][2]["up_to_date"], true, "the plan stays signed");
+    assert_eq!(verification(&server, &code).await.1["hash_matches"], true);
+
+    // The plan, as named or as asked by round, from the CLI and over HTTP.
+    let exported = sample.data().join("plan-by-round.pdf");
+    let data = sample.data().display().to_string();
+    let year = YEAR.to_string();
+    let out = exported.display().to_string();
+    let args =
+        ["export", "--data", &data, "--agency", "pakchong", "--year", &year, "--format", "pdf", "--round", "plan"];
+    cli(&[&args[..], &["-o", &out]].concat(), None).await;
+    let by_cli = squash(&pdf_text(&std::fs::read(&exported).expect("the exported plan")));
+    assert!(by_cli.contains(&squash("ลงชื่อ ลงนามในระบบ")) && !by_cli.contains(&squash("ผลการดำเนินงาน")), "{by_cli}");
+    let token = prongsai_client::ServerApi::new(server.url())
+        .login("kannika", sample.password("kannika"), "test")
+        .await
+        .expect("login")
+        .token;
+    let get = |query: &'static str| {
+        let url = server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/reports/{query}")).expect("url");
+        let token = token.clone();
+        async move { reqwest::Client::new().get(url).bearer_auth(token).send().await.expect("get") }
+    };
+    let by_http = get("pdf?round=plan").await;
+    assert_eq!(by_http.status(), 200);
+    let disposition = by_http.headers()[reqwest::header::CONTENT_DISPOSITION].to_str().expect("ascii").to_string();
+    assert!(disposition.contains(&format!("{plan_slug}.pdf")), "{disposition}");
+    assert_eq!(get("pdf?round=monthly").await.status(), 404, "a round the year does not have");
+    coordinator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_goes_before_its_plan_only_with_the_coordinators_reason_shown_on_its_verification_page() {
+    use prongsai_core::report_model::Part;
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    let (kannika, somchai) =
+        (signed_in_api(&server, &sample, "kannika").await, signed_in_api(&server, &sample, "somchai").await);
+    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
+        let api = signed_in_api(&server, &sample, user).await;
+        api.sign("pakchong", YEAR, step, "approved", "", None).await.expect("signs the report");
+    }
+    eventually("the report waits for its plan", LONG, || async {
+        kannika.published("pakchong", YEAR, Part::Report).await.is_ok_and(|i| i.waits_for_plan)
+    })
+    .await;
+    let reason = "แผนมาตรการปี ๒๕๖๕ เผยแพร่ในระบบเดิมก่อนเริ่มใช้โปรแกรมนี้";
+    let refused = somchai.set_plan_waiver("pakchong", YEAR, reason).await;
+    assert!(
+        matches!(refused, Err(prongsai_client::ApiError::Refused { status: 403, .. })),
+        "staff cannot waive the plan: {refused:?}"
+    );
+    let too_long = "ก".repeat(prongsai_core::wire::PlanWaiverRequest::MAX_CHARS + 1);
+    assert!(matches!(
+        kannika.set_plan_waiver("pakchong", YEAR, &too_long).await,
+        Err(prongsai_client::ApiError::Refused { status: 400, .. })
+    ));
+    assert!(kannika.published("pakchong", YEAR, Part::Report).await.expect("info").published.is_none());
+
+    let answer = kannika.set_plan_waiver("pakchong", YEAR, reason).await.expect("the coordinator says why");
+    assert_eq!(answer.plan_waiver.as_ref().map(|w| (w.reason.as_str(), w.by.as_str())), Some((reason, "kannika")));
+    let published = answer.published.expect("the report goes out at once");
+    assert!(!answer.waits_for_plan);
+    assert_eq!(kannika.published("pakchong", YEAR, Part::Plan).await.expect("info").published, None);
+    let code = published.code.expect("a code");
+    let (status, verified) = verification(&server, &code).await;
+    assert_eq!(
+        (status, verified["plan_waiver"].as_str(), verified["part"].as_str()),
+        (200, Some(reason), Some("report"))
+    );
+    let page = reqwest::get(server.url().join(&format!("verify/{code}")).expect("url")).await.expect("page");
+    let page = page.text().await.expect("html");
+    assert!(page.contains("data-plan-waiver") && page.contains(reason), "the reason is on the page: {page}");
+    // The audit trail names who recorded it.
+    let admin = signed_in_api(&server, &sample, "admin").await;
+    let audit = admin.agency_call("pakchong", "GET", "/audit", None).await.expect("audit");
+    assert!(audit.to_string().contains("plan_waiver_recorded"), "{audit}");
 }

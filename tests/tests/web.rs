@@ -182,6 +182,7 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
     assert!(!present, "nobody else receives it");
 
     // The mayor signs his step on the web once the steps before him approved: decision, comment, date.
+    prongsai_tests::sign_the_plan(&server, &sample).await;
     for user in ["parichat", "amnang"] {
         let api = prongsai_client::ServerApi::new(server.url());
         let login = api.login(user, sample.password(user), "test").await.expect("login");
@@ -190,11 +191,15 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
             .await
             .expect("signs");
     }
-    browser.wait_for("[data-testid=sign-box]", WAIT).await;
-    browser.click(&browser.wait_for("[data-testid=sign-box] select option[value='25']", WAIT).await).await;
-    let comment = browser.wait_for("[data-testid=sign-box] textarea", WAIT).await;
+    browser.wait_for("[data-testid=approvals] [data-testid=sign-box]", WAIT).await;
+    browser
+        .click(
+            &browser.wait_for("[data-testid=approvals] [data-testid=sign-box] select option[value='25']", WAIT).await,
+        )
+        .await;
+    let comment = browser.wait_for("[data-testid=approvals] [data-testid=sign-box] textarea", WAIT).await;
     browser.type_text(&comment, "อนุมัติให้เผยแพร่").await;
-    browser.click(&browser.wait_for("[data-testid=sign-approve]", WAIT).await).await;
+    browser.click(&browser.wait_for("[data-testid=approvals] [data-testid=sign-approve]", WAIT).await).await;
     let api = staff.api();
     eventually("the server recorded the mayor's signature with his date", WAIT, || async {
         let status = api.status("pakchong", YEAR, None).await.expect("status");
@@ -235,10 +240,18 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
     })
     .await;
     browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;
-    let code =
-        browser.wait_text("[data-testid=publication-code]", WAIT, "the verification code", |t| t.len() == 19).await;
+    let code = browser
+        .wait_text("[data-testid=publication] [data-testid=publication-code]", WAIT, "the verification code", |t| {
+            t.len() == 19
+        })
+        .await;
     let verify = browser
-        .wait_text("[data-testid=publication-verify]", WAIT, "the verification address", |t| t.contains("/verify/"))
+        .wait_text(
+            "[data-testid=publication] [data-testid=publication-verify]",
+            WAIT,
+            "the verification address",
+            |t| t.contains("/verify/"),
+        )
         .await;
     assert_eq!(verify.rsplit('/').next().map(prongsai_core::verification::grouped), Some(code.clone()));
     browser.screenshot(&artifact("web", "4-publication.png")).await;
@@ -617,6 +630,8 @@ async fn a_municipality_sets_itself_up_on_the_web_and_publishes_its_report() {
     for (i, approver) in approvers.iter().enumerate() {
         let login = api.login(approver, password, "test").await.expect("approver login");
         let signer = api.clone().with_token(&login.token);
+        let plan = prongsai_core::report_model::Part::Plan;
+        signer.sign_part("banmai", year, plan, &chain[i].id, "approved", "", None).await.expect("signed the plan");
         signer.sign("banmai", year, &chain[i].id, "approved", "เห็นชอบ", None).await.expect("signed");
     }
     let slug = prongsai_tests::report_slug(year);
@@ -779,7 +794,7 @@ async fn unread_count(browser: &Session) -> usize {
 async fn an_approver_is_told_her_turn_has_come_and_what_she_read_stays_read() {
     let OnTheWeb { sample, server, mut driver, browser } = OnTheWeb::start().await;
     sign_in(&browser, &server, "parichat", sample.password("parichat")).await;
-    let turn = "[data-testid=notification][data-kind=your_turn_to_sign]";
+    let turn = "[data-testid=notification][data-kind=your_turn_to_sign][data-part=report]";
     browser.click(&browser.wait_for("[data-testid=nav-notifications]", WAIT).await).await;
     let notice = browser.wait_for(&format!("{turn}[data-read=false]"), WAIT).await;
     let before = unread_count(&browser).await;
@@ -826,20 +841,83 @@ async fn the_coordinator_attaches_the_wet_signed_scan_on_the_web() {
     prongsai_tests::sign_every_step(&server, &sample).await;
     sign_in(&browser, &server, "kannika", sample.password("kannika")).await;
     browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;
-    browser.wait_text("[data-testid=publication-code]", WAIT, "the published code", |t| t.len() == 19).await;
+    browser
+        .wait_text("[data-testid=publication] [data-testid=publication-code]", WAIT, "the published code", |t| {
+            t.len() == 19
+        })
+        .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let scan = dir.path().join("memo-signed.pdf");
     let bytes = b"%PDF-1.4\n% signed with a pen\n".to_vec();
     std::fs::write(&scan, &bytes).expect("pdf");
-    browser.type_text(&browser.wait_for("[data-testid=scan-file]", WAIT).await, scan.to_str().expect("utf-8")).await;
-    browser.click(&browser.wait_for("[data-testid=scan-attach]", WAIT).await).await;
-    browser.wait_for("[data-testid=scan-done]", WAIT).await;
+    browser
+        .type_text(
+            &browser.wait_for("[data-testid=publication] [data-testid=scan-file]", WAIT).await,
+            scan.to_str().expect("utf-8"),
+        )
+        .await;
+    browser.click(&browser.wait_for("[data-testid=publication] [data-testid=scan-attach]", WAIT).await).await;
+    browser.wait_for("[data-testid=publication] [data-testid=scan-done]", WAIT).await;
     let address = browser
-        .wait_text("[data-testid=publication-scan]", WAIT, "the scan's address", |t| t.ends_with("-scan.pdf"))
+        .wait_text("[data-testid=publication] [data-testid=publication-scan]", WAIT, "the scan's address", |t| {
+            t.ends_with("-scan.pdf")
+        })
         .await;
     let public = reqwest::get(&address).await.expect("the scan, without a login");
     assert_eq!(public.status(), 200);
     assert_eq!(public.bytes().await.expect("bytes").to_vec(), bytes);
+    browser.quit().await;
+    driver.stop().await;
+}
+
+/// The plan has its own chain: the mayor is told his turn has come, approves the plan on the
+/// overview, and the reports page shows it published under its own item with its own code, while
+/// the report waits for its own signatures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mayor_approves_the_plan_on_the_web_and_it_is_published_under_its_own_item() {
+    let OnTheWeb { sample, server, mut driver, browser } = OnTheWeb::start().await;
+    let plan = prongsai_core::report_model::Part::Plan;
+    for (user, step) in [("parichat", "head"), ("amnang", "palad")] {
+        let api = prongsai_tests::signed_in_api(&server, &sample, user).await;
+        api.sign_part("pakchong", YEAR, plan, step, "approved", "", None).await.expect("signs the plan");
+    }
+    sign_in(&browser, &server, "winai", sample.password("winai")).await;
+    let turn = "[data-testid=notification][data-kind=your_turn_to_sign][data-part=plan]";
+    browser.click(&browser.wait_for("[data-testid=nav-notifications]", WAIT).await).await;
+    let notice = browser.wait_for(turn, WAIT).await;
+    let text = browser.text(&notice).await;
+    assert!(text.contains("อนุมัติแผนมาตรการ"), "{text}");
+    browser.click(&browser.find(&format!("{turn} [data-testid=notification-open]")).await.expect("open")).await;
+
+    // The overview shows both chains; only the plan's offers him a box, and only his step.
+    let plan_box = "[data-testid=plan-approvals] [data-step=mayor] [data-testid=sign-box]";
+    browser.wait_for(plan_box, WAIT).await;
+    assert!(browser.find("[data-testid=approvals] [data-testid=sign-box]").await.is_none(), "the memo is not his turn");
+    let heading = browser.text(&browser.wait_for("[data-testid=plan-approvals] h2", WAIT).await).await;
+    assert!(heading.contains(&prongsai_tests::plan_slug(YEAR).to_uppercase()), "{heading}");
+    browser.click(&browser.wait_for(&format!("{plan_box} [data-testid=sign-approve]"), WAIT).await).await;
+    browser
+        .wait_text("[data-testid=plan-approvals] [data-step=mayor] [data-testid=step-state]", WAIT, "signed", |t| {
+            t.contains("เห็นชอบแล้ว")
+        })
+        .await;
+
+    browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;
+    let code = browser
+        .wait_text("[data-testid=plan-publication] [data-testid=publication-code]", WAIT, "the plan's code", |t| {
+            t.len() == 19
+        })
+        .await;
+    let pdf_address = browser
+        .text(&browser.wait_for("[data-testid=plan-publication] [data-testid=publication-pdf]", WAIT).await)
+        .await;
+    assert!(pdf_address.ends_with(&format!("/{}.pdf", prongsai_tests::plan_slug(YEAR))), "{pdf_address}");
+    let pdf = reqwest::get(&pdf_address).await.expect("the plan, without a login");
+    assert_eq!(pdf.status(), 200);
+    let text = squash(&pdf_text(&pdf.bytes().await.expect("bytes")));
+    assert!(text.contains(&squash(&code)), "the published plan prints the code the page shows");
+    browser.wait_for("[data-testid=publication] [data-testid=publication-none]", WAIT).await;
+    browser.screenshot(&artifact("web", "plan-publication.png")).await;
     browser.quit().await;
     driver.stop().await;
 }

@@ -18,7 +18,7 @@ use prongsai_core::detail::MeasureDetail;
 use prongsai_core::edit::Edit;
 use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
-use prongsai_core::report_model::MemoView;
+use prongsai_core::report_model::{MemoView, Part};
 use prongsai_core::view::MergedView;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -134,9 +134,10 @@ pub async fn apply(edits: Vec<Edit>) -> Result<(), BackendError> {
     }
 }
 
-/// An approver signs (or returns) their step of the memo's approval chain, through the server,
-/// with the date written on the signature.
+/// An approver signs (or returns) their step of the plan's or the memo's approval chain, through
+/// the server, with the date written on the signature.
 pub async fn sign(
+    part: Part,
     step: &str,
     decision: SignatureDecision,
     comment: &str,
@@ -144,15 +145,16 @@ pub async fn sign(
 ) -> Result<(), BackendError> {
     #[derive(Serialize)]
     struct Args<'a> {
+        part: Part,
         step: &'a str,
         decision: SignatureDecision,
         comment: &'a str,
         date: Option<Date>,
     }
     if in_app() {
-        tauri::call("sign", &Args { step, decision: decision.clone(), comment, date }).await
+        tauri::call("sign", &Args { part, step, decision: decision.clone(), comment, date }).await
     } else {
-        web::sign(step, decision, comment, date).await
+        web::sign(part, step, decision, comment, date).await
     }
 }
 
@@ -424,8 +426,8 @@ pub enum Upload {
     ImportPlan { dry_run: bool },
     /// A new year started with its plan from the file.
     StartYear { year: i64 },
-    /// The wet-signed scan (PDF) of the year's published memo.
-    Scan { year: i64 },
+    /// The wet-signed scan (PDF) of the year's published plan or memo.
+    Scan { year: i64, part: Part },
 }
 
 /// The bytes of a file the person picked (`bad_file` when the browser cannot read it).
@@ -446,8 +448,9 @@ pub async fn upload(upload: &Upload, bytes: js_sys::Uint8Array) -> Result<serde_
             Upload::StartYear { year } => {
                 web::upload("POST", &format!("/years/{year}/from-file"), "application/octet-stream", bytes).await
             }
-            Upload::Scan { year } => {
-                web::upload("PUT", &format!("/years/{year}/published/scan"), "application/pdf", bytes).await
+            Upload::Scan { year, part } => {
+                let path = format!("/years/{year}/published/scan?round={}", part.as_str());
+                web::upload("PUT", &path, "application/pdf", bytes).await
             }
             Upload::ImportPlan { .. } => Err(BackendError::local("read_only", "the web dashboard is read-only")),
         }

@@ -223,6 +223,7 @@ pub(super) async fn activity() -> Result<Vec<ActivityEntry>, BackendError> {
 }
 
 pub(super) async fn sign(
+    part: prongsai_core::report_model::Part,
     step: &str,
     decision: SignatureDecision,
     comment: &str,
@@ -230,7 +231,8 @@ pub(super) async fn sign(
 ) -> Result<(), BackendError> {
     let body = SignRequest { decision, comment: comment.to_string(), date: date.map(|d| d.to_string()) };
     let body = serde_json::to_value(body).map_err(|e| BackendError::local("other", e.to_string()))?;
-    let _: SignResponse = call("POST", &format!("/years/{{year}}/approvals/{}", component(step)), Some(body)).await?;
+    let path = format!("/years/{{year}}/approvals/{}?round={}", component(step), part.as_str());
+    let _: SignResponse = call("POST", &path, Some(body)).await?;
     Ok(())
 }
 

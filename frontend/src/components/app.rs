@@ -23,6 +23,13 @@ use crate::state::{Action, AppState, Route};
 pub fn App() -> Html {
     let state = use_reducer(AppState::default);
 
+    // A page opens at its top, not scrolled to where the previous page was (under the sticky bar).
+    use_effect_with(state.route.clone(), |_| {
+        if let Some(window) = web_sys::window() {
+            window.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    });
+
     // Once: what to show first, and the backend's events.
     {
         let state = state.clone();

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use prongsai_core::calendar::Date;
 use prongsai_core::history::ActivityEntry;
 use prongsai_core::model::{SignatureDecision, Status};
+use prongsai_core::report_model::Part;
 use prongsai_core::view::{Cell, CellRef, MeasureRow, MergedView, QuarterProgress, ReviewState};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
@@ -94,7 +95,8 @@ pub fn DashboardPage() -> Html {
                     }) }</ul>
                 </section>
             }
-            <Approvals overview={overview.clone()} lang={lang} />
+            <Approvals overview={overview.clone()} lang={lang} part={Part::Plan} />
+            <Approvals overview={overview.clone()} lang={lang} part={Part::Report} />
             <ActivityFeed overview={overview.clone()} lang={lang} on_open={open} />
         </section>
     }
@@ -310,11 +312,14 @@ fn CellList(props: &CellListProps) -> Html {
 struct ApprovalsProps {
     overview: Rc<MergedView>,
     lang: Lang,
+    /// The plan's chain or the memo's.
+    part: Part,
 }
 
-/// The memo's approval chain; the approver whose turn it is signs or returns it here.
+/// The plan's or the memo's approval chain; the approver whose turn it is signs or returns it here.
 #[component]
 fn Approvals(props: &ApprovalsProps) -> Html {
+    let part = props.part;
     let app = use_context::<AppContext>().expect("inside the app");
     let lang = props.lang;
     let comment = use_state(String::new);
@@ -323,7 +328,7 @@ fn Approvals(props: &ApprovalsProps) -> Html {
     let sign_date = use_state(|| None::<Date>);
     let me = app.session.as_ref().map(|s| s.username.clone()).unwrap_or_default();
     let my_roles = app.session.as_ref().map(|s| s.roles.clone()).unwrap_or_default();
-    let steps = props.overview.approvals.iter().map(|step| {
+    let steps = props.overview.approvals_of(part).iter().map(|step| {
         let state = match (&step.decision, step.up_to_date) {
             (Some(SignatureDecision::Approved), true) => lang.pick("เห็นชอบแล้ว", "approved"),
             (Some(SignatureDecision::Returned), true) => lang.pick("ส่งกลับให้แก้ไข", "returned"),
@@ -332,13 +337,13 @@ fn Approvals(props: &ApprovalsProps) -> Html {
             (None, _) => lang.pick("ยังไม่ลงนาม", "not signed"),
         };
         // The server's own rule (core's `signing`): the box shows only where a signature is taken.
-        let mine = props.overview.may_sign(&step.step, &me, &my_roles);
+        let mine = props.overview.may_sign_part(part, &step.step, &me, &my_roles);
         let decide = |decision: SignatureDecision| {
             let (app, comment, step_id, date) = (app.clone(), comment.clone(), step.step.clone(), *sign_date);
             Callback::from(move |_| {
                 let (app, comment, step_id, decision) = (app.clone(), comment.clone(), step_id.clone(), decision.clone());
                 spawn_local(async move {
-                    match backend::sign(&step_id, decision, &comment, date).await {
+                    match backend::sign(part, &step_id, decision, &comment, date).await {
                         Ok(()) => {
                             comment.set(String::new());
                             app.dispatch(Action::DocumentsChanged);
@@ -373,9 +378,15 @@ fn Approvals(props: &ApprovalsProps) -> Html {
             </li>
         }
     });
+    let code = props.overview.integrity.as_ref().and_then(|t| t.item(part)).map(|i| format!(" ({})", i.code));
+    let (heading, testid) = match part {
+        Part::Plan => (lang.pick("การอนุมัติแผนมาตรการ", "The plan's approval chain"), "plan-approvals"),
+        Part::Report => (lang.pick("การเสนอบันทึกข้อความรายงานผล", "The report memo's approval chain"), "approvals"),
+    };
+    let heading = format!("{heading}{}", code.unwrap_or_default());
     html! {
-        <section class="approvals" data-testid="approvals">
-            <h2>{ lang.pick("การเสนอบันทึกข้อความ", "The memo's approval chain") }</h2>
+        <section class="approvals" data-testid={testid} data-part={part.as_str()}>
+            <h2>{ heading }</h2>
             <ol>{ for steps }</ol>
         </section>
     }

@@ -3,6 +3,7 @@
 //! goes to where it is dealt with.
 
 use prongsai_core::notifications::{Notification, NotificationKind};
+use prongsai_core::report_model::Part;
 use prongsai_core::thai;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -30,7 +31,10 @@ pub fn wording(n: &Notification, lang: Lang) -> String {
         }
         NotificationKind::YourTurnToSign => format!(
             "{} {}",
-            lang.pick("ถึงลำดับที่ท่านต้องลงนามบันทึกข้อความ:", "It is your turn to sign the memo:"),
+            match n.part {
+                Part::Plan => lang.pick("ถึงลำดับที่ท่านต้องลงนามอนุมัติแผนมาตรการ:", "It is your turn to approve the plan:"),
+                Part::Report => lang.pick("ถึงลำดับที่ท่านต้องลงนามบันทึกข้อความ:", "It is your turn to sign the memo:"),
+            },
             n.title.clone().unwrap_or_default()
         ),
         NotificationKind::Late => match n.late_divisions {
@@ -56,6 +60,8 @@ pub fn wording(n: &Notification, lang: Lang) -> String {
 /// Where a notification is dealt with.
 fn destination(n: &Notification) -> Route {
     match (n.kind, &n.measure) {
+        // The plan's chain is signed on the overview, the memo's beside it in the memo.
+        (NotificationKind::YourTurnToSign, _) if n.part == Part::Plan => Route::Dashboard,
         (NotificationKind::YourTurnToSign, _) => Route::Memo,
         (NotificationKind::WindowClosing, _) => Route::Dashboard,
         (_, Some(measure)) => Route::Measure(measure.clone()),
@@ -98,7 +104,7 @@ pub fn NotificationsPage() -> Html {
         let kind = serde_json::to_value(n.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         html! {
             <li class={classes!("notification", (!read).then_some("unread"))} data-testid="notification"
-                data-kind={kind} data-read={read.to_string()} data-id={n.id.clone()}>
+                data-kind={kind} data-part={n.part.as_str()} data-read={read.to_string()} data-id={n.id.clone()}>
                 <span class="notification-text">{ wording(n, lang) }</span>
                 <button class="small" onclick={open} data-testid="notification-open">{ lang.pick("เปิด", "Open") }</button>
             </li>

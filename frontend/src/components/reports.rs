@@ -6,6 +6,7 @@
 use prongsai_core::Date;
 use prongsai_core::model::Role;
 use prongsai_core::report_format::ReportFormat;
+use prongsai_core::report_model::Part;
 use prongsai_core::thai::{self, Digits, MonthStyle};
 use prongsai_core::verification;
 use prongsai_core::wire::PublishedInfo;
@@ -96,17 +97,27 @@ pub fn ReportsPage() -> Html {
             <h1>{ lang.pick("รายงานและไฟล์ส่งออก", "Reports and exports") }</h1>
             <p class="muted">{ explanation(lang, in_app) }</p>
             <ul class="report-formats">{ for rows }</ul>
-            <PublicationBox />
+            <PublicationBox part={Part::Plan} />
+            <PublicationBox part={Part::Report} />
         </section>
     }
 }
 
-/// The published report of the year: its public addresses, the verification code it prints,
-/// and the wet-signed scan the coordinator attaches. From the server (online only).
+#[derive(Properties, PartialEq)]
+struct PublicationProps {
+    part: Part,
+}
+
+/// The published plan or report of the year: its public addresses, the verification code it
+/// prints, and the wet-signed scan the coordinator attaches; for the report, whether it waits for
+/// its plan and the coordinator's reason for publishing it first. From the server (online only).
 #[component]
-fn PublicationBox() -> Html {
+fn PublicationBox(props: &PublicationProps) -> Html {
     let app = use_context::<AppContext>().expect("PublicationBox is inside the app");
     let lang = app.lang;
+    let part = props.part;
+    let waiver_text = use_state(String::new);
+    let waiver_state = use_state(|| None::<Result<(), String>>);
     let info = use_state(|| None::<Result<PublishedInfo, String>>);
     let file = use_state(|| None::<web_sys::File>);
     let attach_state = use_state(|| None::<Result<(), String>>);
@@ -116,7 +127,8 @@ fn PublicationBox() -> Html {
         let info = info.clone();
         use_effect_with((year, app.revision), move |_| {
             spawn_local(async move {
-                let answer = backend::agency::<PublishedInfo>("GET", &format!("/years/{year}/published"), None).await;
+                let path = format!("/years/{year}/published?round={}", part.as_str());
+                let answer = backend::agency::<PublishedInfo>("GET", &path, None).await;
                 info.set(Some(answer.map_err(|e| lang.error(&e.kind).to_string())));
             });
         });
@@ -143,7 +155,7 @@ fn PublicationBox() -> Html {
             spawn_local(async move {
                 let answer = async {
                     let bytes = backend::read_file(&chosen).await?;
-                    let value = backend::upload(&backend::Upload::Scan { year }, bytes).await?;
+                    let value = backend::upload(&backend::Upload::Scan { year, part }, bytes).await?;
                     serde_json::from_value::<PublishedInfo>(value)
                         .map_err(|e| backend::BackendError { kind: "other".into(), message: e.to_string() })
                 }
@@ -158,14 +170,72 @@ fn PublicationBox() -> Html {
             });
         })
     };
+    let save_waiver = {
+        let (waiver_text, waiver_state, info) = (waiver_text.clone(), waiver_state.clone(), info.clone());
+        Callback::from(move |_| {
+            let (waiver_text, waiver_state, info) = (waiver_text.clone(), waiver_state.clone(), info.clone());
+            spawn_local(async move {
+                let body = serde_json::json!({ "reason": (*waiver_text).clone() });
+                match backend::agency::<PublishedInfo>("PUT", &format!("/years/{year}/plan-waiver"), Some(body)).await {
+                    Ok(now) => {
+                        info.set(Some(Ok(now)));
+                        waiver_text.set(String::new());
+                        waiver_state.set(Some(Ok(())));
+                    }
+                    Err(e) => waiver_state.set(Some(Err(format!("{} ({})", lang.error(&e.kind), e.message)))),
+                }
+            });
+        })
+    };
+    let on_waiver_input = {
+        let waiver_text = waiver_text.clone();
+        Callback::from(move |e: InputEvent| {
+            waiver_text.set(e.target_unchecked_into::<web_sys::HtmlTextAreaElement>().value())
+        })
+    };
+    // The report waits for its plan: the coordinator may record why it goes first.
+    let waiver = match &*info {
+        Some(Ok(info)) if part == Part::Report => html! {
+            <>
+                if info.waits_for_plan {
+                    <p class="notice" data-testid="publication-waits-for-plan">{ lang.pick(
+                        "ผู้ลงนามเห็นชอบรายงานครบแล้ว แต่รายงานจะเผยแพร่หลังแผนมาตรการเผยแพร่แล้ว หรือเมื่อผู้ประสานงานบันทึกเหตุผลที่ต้องเผยแพร่ก่อน",
+                        "Every step approved the report; it is published once its plan is, or once the coordinator records why it goes first.",
+                    ) }</p>
+                }
+                if let Some(w) = &info.plan_waiver {
+                    <p data-testid="publication-plan-waiver">{ format!("{} {}", lang.pick("เหตุผลที่เผยแพร่ก่อนแผน:", "Why it goes before the plan:"), w.reason) }</p>
+                }
+                if may_attach && info.published.is_none() && (info.waits_for_plan || info.plan_waiver.is_none()) {
+                    <fieldset class="plan-waiver">
+                        <legend>{ lang.pick("เผยแพร่รายงานก่อนแผน: บันทึกเหตุผล", "Publish the report before its plan: record why") }</legend>
+                        <textarea rows="2" value={(*waiver_text).clone()} oninput={on_waiver_input} data-testid="plan-waiver-reason" />
+                        <button onclick={save_waiver} disabled={waiver_text.trim().is_empty()} data-testid="plan-waiver-save">{ lang.pick("บันทึกเหตุผล", "Record the reason") }</button>
+                        { match &*waiver_state {
+                            Some(Ok(())) => html! { <span class="export-state done" role="status">{ lang.pick("บันทึกแล้ว", "Recorded") }</span> },
+                            Some(Err(message)) => html! { <span class="export-state failed" role="alert" data-testid="plan-waiver-failed">{ message.clone() }</span> },
+                            None => html! {},
+                        } }
+                    </fieldset>
+                }
+            </>
+        },
+        _ => html! {},
+    };
     let body = match &*info {
         None => html! { <p class="muted">{ lang.pick("กำลังตรวจสอบ…", "Checking…") }</p> },
         Some(Err(message)) => html! { <p class="muted" data-testid="publication-unknown">{ message.clone() }</p> },
         Some(Ok(PublishedInfo { published: None, .. })) => html! {
-            <p data-testid="publication-none">{ lang.pick(
-                "ยังไม่เผยแพร่ รายงานจะเผยแพร่เองเมื่อผู้ลงนามทุกขั้นตอนเห็นชอบฉบับปัจจุบัน",
-                "Not published yet: the report publishes itself once every step has approved the current version.",
-            ) }</p>
+            <p data-testid="publication-none">{ match part {
+                Part::Plan => lang.pick(
+                    "ยังไม่เผยแพร่ แผนจะเผยแพร่เองเมื่อผู้ลงนามทุกขั้นตอนอนุมัติแผนฉบับปัจจุบัน (ลงนามที่หน้าภาพรวม)",
+                    "Not published yet: the plan publishes itself once every step has approved the current version (signed on the overview).",
+                ),
+                Part::Report => lang.pick(
+                    "ยังไม่เผยแพร่ รายงานจะเผยแพร่เองเมื่อผู้ลงนามทุกขั้นตอนเห็นชอบฉบับปัจจุบัน",
+                    "Not published yet: the report publishes itself once every step has approved the current version.",
+                ),
+            } }</p>
         },
         Some(Ok(info)) => {
             let published = info.published.as_ref().expect("matched above");
@@ -207,10 +277,17 @@ fn PublicationBox() -> Html {
             }
         }
     };
+    let code = app.overview.as_ref().and_then(|o| o.integrity.as_ref()?.item(part)).map(|i| format!(" {}", i.code));
+    let (heading, testid) = match part {
+        Part::Plan => (lang.pick("การเผยแพร่แผนมาตรการ", "Publishing the plan"), "plan-publication"),
+        Part::Report => (lang.pick("การเผยแพร่รายงานผล", "Publishing the report"), "publication"),
+    };
+    let heading = format!("{heading}{}", code.unwrap_or_default());
     html! {
-        <section class="publication" data-testid="publication">
-            <h2>{ lang.pick("การเผยแพร่", "Publication") }</h2>
+        <section class="publication" data-testid={testid} data-part={part.as_str()}>
+            <h2>{ heading }</h2>
             { body }
+            { waiver }
         </section>
     }
 }
