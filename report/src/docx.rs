@@ -315,11 +315,18 @@ fn blocks(printed: &Printed) -> Vec<Block> {
 /// order): before the block that begins with it, or inside a paragraph the PDF carried over.
 fn paginate(blocks: Vec<Block>, starts: &[String]) -> Vec<Vec<Block>> {
     let mut pages: Vec<Vec<Block>> = vec![Vec::new()];
-    let mut keys = starts.iter().skip(1).map(|s| squash(s).chars().take(24).collect::<String>()).peekable();
+    // A page whose first line has no text to match (a line of only spaces or a picture) is not
+    // cut for: the pages after it still are.
+    let mut keys = starts
+        .iter()
+        .skip(1)
+        .map(|s| squash(s).chars().take(24).collect::<String>())
+        .filter(|k| !k.is_empty())
+        .peekable();
     for block in blocks {
         let mut block = block;
         loop {
-            let Some(key) = keys.peek().filter(|k| !k.is_empty()) else {
+            let Some(key) = keys.peek() else {
                 pages.last_mut().expect("a page").push(block);
                 break;
             };
@@ -729,5 +736,14 @@ mod tests {
         assert_eq!(pages[1][0].text(), "สาม");
         let Block::Para(p, _) = &pages[1][0] else { panic!("a paragraph") };
         assert_eq!(p.indent_first, 0.0, "the carried-over part goes on without an indent");
+    }
+
+    #[test]
+    fn a_page_beginning_with_an_empty_line_does_not_stop_the_cuts_after_it() {
+        let para = |t: &str| Block::Para(Para::body(), vec![text(t, BODY, false)]);
+        let blocks = vec![para("หนึ่ง"), para("สอง"), para("สาม")];
+        let pages = paginate(blocks, &["หนึ่ง".into(), " ".into(), "สาม".into()]);
+        let texts: Vec<Vec<String>> = pages.iter().map(|p| p.iter().map(Block::text).collect()).collect();
+        assert_eq!(texts, [vec!["หนึ่ง".to_string(), "สอง".to_string()], vec!["สาม".to_string()]]);
     }
 }

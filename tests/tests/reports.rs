@@ -699,3 +699,41 @@ async fn a_report_goes_before_its_plan_only_with_the_coordinators_reason_shown_o
     let audit = admin.agency_call("pakchong", "GET", "/audit", None).await.expect("audit");
     assert!(audit.to_string().contains("plan_waiver_recorded"), "{audit}");
 }
+
+/// What a person may send is bounded: a scan over 25 MiB is refused before it is read whole, and
+/// read marks come at most 500 at a time, each id short, with the oldest forgotten past 2,000.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_scan_and_too_many_read_marks_are_refused_and_change_nothing() {
+    use prongsai_client::ApiError;
+    use prongsai_core::wire::{MarkRead, NotificationsRead};
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    prongsai_tests::sign_every_step(&server, &sample).await;
+    let kannika = signed_in_api(&server, &sample, "kannika").await;
+    eventually("the report is published", LONG, || async {
+        kannika
+            .published("pakchong", YEAR, prongsai_core::report_model::Part::Report)
+            .await
+            .is_ok_and(|i| i.published.is_some())
+    })
+    .await;
+    let mut huge = b"%PDF-1.4\n".to_vec();
+    huge.resize(prongsai_sync_server::reports::MAX_SCAN_BYTES + 1024 * 1024, b'%');
+    let refused = kannika.attach_scan("pakchong", YEAR, prongsai_core::report_model::Part::Report, huge).await;
+    assert!(matches!(refused, Err(ApiError::Refused { status: 413, .. })), "{refused:?}");
+    let info = kannika.published("pakchong", YEAR, prongsai_core::report_model::Part::Report).await.expect("info");
+    assert_eq!(info.scan, None, "nothing attached");
+
+    let ids = |n: usize, tag: &str| (0..n).map(|i| format!("{tag}/{i}")).collect::<Vec<String>>();
+    let too_many = kannika.mark_notifications_read(&ids(MarkRead::MAX_IDS + 1, "a")).await;
+    assert!(matches!(too_many, Err(ApiError::Refused { status: 400, .. })), "{too_many:?}");
+    let too_long = kannika.mark_notifications_read(&["x".repeat(MarkRead::MAX_ID_CHARS + 1)]).await;
+    assert!(matches!(too_long, Err(ApiError::Refused { status: 400, .. })), "{too_long:?}");
+    assert_eq!(kannika.notifications_read().await.expect("marks").read.len(), 0, "a refusal marks nothing");
+    let mut marked = NotificationsRead::default();
+    for batch in 0..5 {
+        marked = kannika.mark_notifications_read(&ids(MarkRead::MAX_IDS, &format!("b{batch}"))).await.expect("a batch");
+    }
+    assert_eq!(marked.read.len(), NotificationsRead::MAX_KEPT);
+    assert!(!marked.read.contains(&"b0/0".to_string()) && marked.read.contains(&"b4/499".to_string()), "oldest go");
+}
