@@ -176,6 +176,7 @@ pub enum AuditAction {
     ScanAttached,
     PlanPublished,
     PlanWaiverRecorded,
+    TrackAdded,
     /// An action this build does not know (written by a newer server).
     #[serde(other)]
     Other,
@@ -211,6 +212,7 @@ impl AuditAction {
             AuditAction::ItaResultEntered => ("บันทึกผลการประเมิน ITA", "ITA result entered"),
             AuditAction::ScanAttached => ("แนบสำเนาบันทึกที่ลงนามแล้ว", "signed scan attached"),
             AuditAction::PlanPublished => ("เผยแพร่แผน", "plan published"),
+            AuditAction::TrackAdded => ("เพิ่มแผนงานของปี", "track added"),
             AuditAction::PlanWaiverRecorded => {
                 ("บันทึกเหตุผลที่เผยแพร่รายงานก่อนแผน", "reason recorded for publishing the report before its plan")
             }

@@ -11,6 +11,7 @@ use crate::conflicts::{Conflict, find_conflicts};
 use crate::docs::{DocError, read};
 use crate::model::*;
 use crate::position;
+use crate::report_model::Part;
 
 #[derive(Clone, Debug, Default)]
 pub struct AgencyYear {
@@ -22,6 +23,9 @@ pub struct AgencyYear {
     pub approvals: ApprovalsDoc,
     /// Conflicts per document.
     pub conflicts: BTreeMap<DocKey, Vec<Conflict>>,
+    /// The track and round this is a view of ([`AgencyYear::in_slot`]); the integrity track
+    /// when read from the documents.
+    pub slot: crate::tracks::Slot,
 }
 
 impl AgencyYear {
@@ -86,9 +90,137 @@ impl AgencyYear {
         }
     }
 
-    /// The integrity measures track of this agency-year, resolved against its criteria.
-    pub fn integrity_items(&self) -> Option<crate::ita::ResolvedTrack> {
-        self.criteria().resolve_track(self.fiscal_year(), self.form(), crate::ita::INTEGRITY_TRACK)
+    /// The items of the track this is a view of (the integrity measures unless
+    /// [`AgencyYear::in_slot`] made it another's), resolved against the year's criteria.
+    pub fn track_items(&self) -> Option<crate::ita::ResolvedTrack> {
+        self.criteria().resolve_track(self.fiscal_year(), self.form(), self.slot.track_id())
+    }
+
+    /// The tracks the year runs, the integrity measures first, then the others in the order
+    /// they were added.
+    pub fn tracks(&self) -> Vec<crate::tracks::TrackSummary> {
+        let criteria = self.criteria();
+        let resolve = |id: &str| criteria.resolve_track(self.fiscal_year(), self.form(), id);
+        let integrity = crate::tracks::TrackSummary {
+            id: crate::ita::INTEGRITY_TRACK.to_string(),
+            title: resolve(crate::ita::INTEGRITY_TRACK).map(|t| t.title).unwrap_or_default(),
+            rounds: Vec::new(),
+            items: resolve(crate::ita::INTEGRITY_TRACK),
+        };
+        let others =
+            ordered(&self.directory.tracks, |t| &t.pos).into_iter().map(|(id, t)| crate::tracks::TrackSummary {
+                id: id.clone(),
+                title: t.title.clone(),
+                rounds: ordered(&t.rounds, |r| &r.pos)
+                    .into_iter()
+                    .map(|(rid, r)| crate::tracks::RoundSummary {
+                        id: rid.clone(),
+                        title: r.title.clone(),
+                        cutoff: r.cutoff.clone(),
+                    })
+                    .collect(),
+                items: resolve(id),
+            });
+        std::iter::once(integrity).chain(others).collect()
+    }
+
+    /// The round ids of a track the year runs, in order.
+    fn rounds_of(&self, track: &str) -> Result<Vec<&RoundId>, crate::tracks::SlotError> {
+        let entry =
+            self.directory.tracks.get(track).ok_or_else(|| crate::tracks::SlotError::NoTrack(track.to_string()))?;
+        Ok(ordered(&entry.rounds, |r| &r.pos).into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// `slot` with its round resolved (a track's last when it names none) and the round before
+    /// it, whose result a division's first edit in the round starts from.
+    pub fn resolve_slot(&self, slot: &crate::tracks::Slot) -> Result<crate::tracks::Slot, crate::tracks::SlotError> {
+        let Some(track) = slot.track.as_deref() else { return Ok(crate::tracks::Slot::INTEGRITY) };
+        let rounds = self.rounds_of(track)?;
+        let no_round = || crate::tracks::SlotError::NoRound(track.to_string(), slot.round.clone().unwrap_or_default());
+        let at = match slot.round.as_deref() {
+            Some(r) => rounds.iter().position(|x| x.as_str() == r).ok_or_else(no_round)?,
+            None => rounds.len().checked_sub(1).ok_or_else(no_round)?,
+        };
+        Ok(crate::tracks::Slot {
+            track: Some(track.to_string()),
+            round: Some(rounds[at].clone()),
+            carry_from: at.checked_sub(1).map(|i| rounds[i].clone()),
+        })
+    }
+
+    /// What `?track=&round=` names in this year: the slot and whether it is the plan (`plan`)
+    /// or a round's report. Without a track, the integrity track, whose report is named by no
+    /// round, `report` or its last round's id. `None` for a track or round the year does not run.
+    pub fn target(&self, track: Option<&str>, round: Option<&str>) -> Option<(crate::tracks::Slot, Part)> {
+        let slot = crate::tracks::Slot::of(track, None);
+        let round = round.map(str::trim).filter(|r| !r.is_empty());
+        if slot.is_integrity() {
+            return Some((slot, Part::parse(round, self.track_items().as_ref())?));
+        }
+        match round {
+            Some("plan") => Some((self.resolve_slot(&slot).ok()?, Part::Plan)),
+            round => {
+                let slot = crate::tracks::Slot { round: round.map(str::to_string), ..slot };
+                Some((self.resolve_slot(&slot).ok()?, Part::Report))
+            }
+        }
+    }
+
+    /// The agency-year as seen from one track and round: that track's measures, each division's
+    /// results and the review of that round (a measure a division has not reported in the round
+    /// yet shows what it reported in the latest round before), so every view, check and report
+    /// built for the integrity measures works for any track. The integrity track is the year as
+    /// read.
+    pub fn in_slot(
+        &self,
+        slot: &crate::tracks::Slot,
+    ) -> Result<std::borrow::Cow<'_, AgencyYear>, crate::tracks::SlotError> {
+        let slot = self.resolve_slot(slot)?;
+        let (Some(track), Some(round)) = (slot.track.as_deref(), slot.round.as_deref()) else {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        };
+        let rounds = self.rounds_of(track)?;
+        let earlier: Vec<&RoundId> = rounds.iter().take_while(|r| r.as_str() != round).copied().collect();
+        let mut view = AgencyYear {
+            directory: self.directory.clone(),
+            plan: PlanDoc {
+                measures: self.plan.tracks.get(track).map(|t| t.measures.clone()).unwrap_or_default(),
+                tracks: BTreeMap::new(),
+                ..self.plan.clone()
+            },
+            results: BTreeMap::new(),
+            review: ReviewDoc {
+                decisions: self
+                    .review
+                    .tracks
+                    .get(track)
+                    .and_then(|t| t.rounds.get(round))
+                    .map(|r| r.decisions.clone())
+                    .unwrap_or_default(),
+                tracks: BTreeMap::new(),
+                ..self.review.clone()
+            },
+            memo: MemoDoc::default(),
+            approvals: ApprovalsDoc::default(),
+            conflicts: BTreeMap::new(),
+            slot: crate::tracks::Slot { carry_from: None, ..slot.clone() },
+        };
+        for (division, doc) in &self.results {
+            let of_round = |r: &str| doc.tracks.get(track).and_then(|t| t.rounds.get(r)).map(|r| &r.results);
+            let mut results = of_round(round).cloned().unwrap_or_default();
+            for earlier in earlier.iter().rev() {
+                for (measure, result) in of_round(earlier).into_iter().flatten() {
+                    results.entry(measure.clone()).or_insert_with(|| DivisionResult {
+                        status: result.status.clone(),
+                        text: result.text.clone(),
+                        percent: result.percent,
+                        ..DivisionResult::default()
+                    });
+                }
+            }
+            view.results.insert(division.clone(), ResultsDoc { results, tracks: BTreeMap::new(), ..doc.clone() });
+        }
+        Ok(std::borrow::Cow::Owned(view))
     }
 
     /// Divisions in the directory's order: (id, division).

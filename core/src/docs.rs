@@ -16,6 +16,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use crate::hash;
 use crate::model::*;
 use crate::position;
+use crate::tracks::Slot;
 
 /// What every commit records besides its operations.
 #[derive(Clone, Debug)]
@@ -139,6 +140,15 @@ fn ensure_map(tx: &mut Transaction<'_>, parent: &ObjId, key: &str) -> Result<Obj
     }
 }
 
+/// `tracks/{track}` of a document, created when missing; the track id is checked.
+fn track_map(tx: &mut Transaction<'_>, track: &str) -> Result<ObjId, DocError> {
+    if !crate::tracks::valid_id(track) {
+        return Err(DocError::Invalid(format!("{track:?} is not a track id")));
+    }
+    let tracks = ensure_map(tx, &ROOT, "tracks")?;
+    ensure_map(tx, &tracks, track)
+}
+
 /// Sets the text at `key` to `value` by diffing, so concurrent edits elsewhere in it survive.
 /// Creates the text object if it is missing (or if a non-text value is there).
 pub fn set_text(tx: &mut Transaction<'_>, parent: &ObjId, key: &str, value: &str) -> Result<(), DocError> {
@@ -254,18 +264,57 @@ fn scalar_str(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<String> {
 pub mod results {
     use super::*;
 
-    fn results_map(tx: &mut Transaction<'_>) -> Result<ObjId, DocError> {
-        ensure_map(tx, &ROOT, "results")
+    /// The map of this division's results in `slot`: `results` for the integrity track,
+    /// `tracks/{track}/rounds/{round}/results` for another (whose edits name their round).
+    fn results_map(tx: &mut Transaction<'_>, slot: &Slot) -> Result<ObjId, DocError> {
+        match &slot.track {
+            None => ensure_map(tx, &ROOT, "results"),
+            Some(track) => {
+                let round = slot
+                    .round
+                    .as_deref()
+                    .ok_or_else(|| DocError::Invalid("a track's result names its round".into()))?;
+                let at = super::track_map(tx, track)?;
+                let rounds = ensure_map(tx, &at, "rounds")?;
+                let round = ensure_map(tx, &rounds, round)?;
+                ensure_map(tx, &round, "results")
+            }
+        }
     }
 
-    /// The result object of a measure, created (empty, not started) when this division has none yet.
-    pub fn ensure(tx: &mut Transaction<'_>, measure: &str, meta: &CommitMeta) -> Result<ObjId, DocError> {
-        let map = results_map(tx)?;
+    /// The result object of a measure, created when this division has none yet in `slot`: empty
+    /// and not started, or, in a track's later round, starting from the text, status and percent
+    /// the division reported in `carried` (the previous round's result, when it has one).
+    pub fn ensure(tx: &mut Transaction<'_>, slot: &Slot, measure: &str, meta: &CommitMeta) -> Result<ObjId, DocError> {
+        let map = results_map(tx, slot)?;
         if let Some(id) = child(tx, &map, measure) {
             return Ok(id);
         }
-        let fresh =
-            DivisionResult { updated_by: meta.user.clone(), updated_at: meta.time_ms, ..DivisionResult::default() };
+        // Read, never created: the previous round may have nothing of this division.
+        let carried = match (&slot.track, slot.carry_from.as_deref()) {
+            (Some(track), Some(previous)) => child(tx, &ROOT, "tracks")
+                .and_then(|t| child(tx, &t, track))
+                .and_then(|t| child(tx, &t, "rounds"))
+                .and_then(|r| child(tx, &r, previous))
+                .and_then(|r| child(tx, &r, "results"))
+                .and_then(|map| autosurgeon::hydrate_prop::<_, Option<DivisionResult>, _, _>(&*tx, &map, measure).ok())
+                .flatten(),
+            _ => None,
+        };
+        let fresh = DivisionResult {
+            updated_by: meta.user.clone(),
+            updated_at: meta.time_ms,
+            ..carried
+                .map(|c| DivisionResult {
+                    status: c.status,
+                    // A text of its own, with the carried words: later edits of either round
+                    // change only that round's.
+                    text: autosurgeon::Text::with_value(c.text.as_str()),
+                    percent: c.percent,
+                    ..DivisionResult::default()
+                })
+                .unwrap_or_default()
+        };
         autosurgeon::reconcile_prop(tx, &map, measure, &fresh)?;
         require(tx, &map, measure, "result")
     }
@@ -278,18 +327,25 @@ pub mod results {
 
     pub fn set_status(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         measure: &str,
         status: &Status,
         meta: &CommitMeta,
     ) -> Result<(), DocError> {
-        let result = ensure(tx, measure, meta)?;
+        let result = ensure(tx, slot, measure, meta)?;
         tx.put(&result, "status", status.as_str())?;
         touch(tx, &result, meta)
     }
 
     /// Replaces the result text by diffing against the current text.
-    pub fn set_text(tx: &mut Transaction<'_>, measure: &str, text: &str, meta: &CommitMeta) -> Result<(), DocError> {
-        let result = ensure(tx, measure, meta)?;
+    pub fn set_text(
+        tx: &mut Transaction<'_>,
+        slot: &Slot,
+        measure: &str,
+        text: &str,
+        meta: &CommitMeta,
+    ) -> Result<(), DocError> {
+        let result = ensure(tx, slot, measure, meta)?;
         super::set_text(tx, &result, "text", text)?;
         touch(tx, &result, meta)
     }
@@ -297,19 +353,21 @@ pub mod results {
     /// Splices the result text at a character index.
     pub fn splice_text(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         measure: &str,
         index: usize,
         delete: usize,
         insert: &str,
         meta: &CommitMeta,
     ) -> Result<(), DocError> {
-        let result = ensure(tx, measure, meta)?;
+        let result = ensure(tx, slot, measure, meta)?;
         super::splice_text(tx, &result, "text", index, delete, insert)?;
         touch(tx, &result, meta)
     }
 
     pub fn set_percent(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         measure: &str,
         percent: Option<u8>,
         meta: &CommitMeta,
@@ -317,7 +375,7 @@ pub mod results {
         if percent.is_some_and(|p| p > 100) {
             return Err(DocError::Invalid("percent must be between 0 and 100".into()));
         }
-        let result = ensure(tx, measure, meta)?;
+        let result = ensure(tx, slot, measure, meta)?;
         match percent {
             Some(p) => tx.put(&result, "percent", i64::from(p))?,
             None => tx.put(&result, "percent", ScalarValue::Null)?,
@@ -328,6 +386,7 @@ pub mod results {
     /// Adds evidence at the end of the list; returns nothing, the caller chose the id.
     pub fn add_evidence(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         measure: &str,
         id: &str,
         evidence: &Evidence,
@@ -336,7 +395,7 @@ pub mod results {
         if evidence.sha256.is_none() && evidence.url.is_none() {
             return Err(DocError::Invalid("evidence needs a file or a URL".into()));
         }
-        let result = ensure(tx, measure, meta)?;
+        let result = ensure(tx, slot, measure, meta)?;
         let list = ensure_map(tx, &result, "evidence")?;
         let end = tx.length(&list);
         let evidence = Evidence { added_by: meta.user.clone(), added_at: meta.time_ms, ..evidence.clone() };
@@ -346,11 +405,12 @@ pub mod results {
 
     pub fn remove_evidence(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         measure: &str,
         id: &str,
         meta: &CommitMeta,
     ) -> Result<(), DocError> {
-        let result = ensure(tx, measure, meta)?;
+        let result = ensure(tx, slot, measure, meta)?;
         let list = require(tx, &result, "evidence", "evidence list")?;
         require(tx, &list, id, "evidence")?;
         tx.delete(&list, id)?;
@@ -358,9 +418,9 @@ pub mod results {
     }
 
     /// Records "please review" with the content hash of the result as it is now.
-    pub fn submit(tx: &mut Transaction<'_>, measure: &str, meta: &CommitMeta) -> Result<String, DocError> {
-        let result = ensure(tx, measure, meta)?;
-        let map = results_map(tx)?;
+    pub fn submit(tx: &mut Transaction<'_>, slot: &Slot, measure: &str, meta: &CommitMeta) -> Result<String, DocError> {
+        let result = ensure(tx, slot, measure, meta)?;
+        let map = results_map(tx, slot)?;
         let current: DivisionResult = autosurgeon::hydrate_prop(tx, &map, measure)?;
         let content_hash = hash::result_content_hash(&current);
         let submission = Submission { by: meta.user.clone(), at: meta.time_ms, content_hash: content_hash.clone() };
@@ -376,66 +436,101 @@ pub mod results {
 pub mod plan {
     use super::*;
 
-    fn measures(tx: &mut Transaction<'_>) -> Result<ObjId, DocError> {
-        ensure_map(tx, &ROOT, "measures")
+    /// The plan's measures in `slot`: `measures` for the integrity track, `tracks/{track}/measures`
+    /// for another.
+    fn measures(tx: &mut Transaction<'_>, slot: &Slot) -> Result<ObjId, DocError> {
+        match &slot.track {
+            None => ensure_map(tx, &ROOT, "measures"),
+            Some(track) => {
+                let at = super::track_map(tx, track)?;
+                ensure_map(tx, &at, "measures")
+            }
+        }
     }
 
-    fn measure(tx: &mut Transaction<'_>, id: &str) -> Result<ObjId, DocError> {
-        let map = measures(tx)?;
+    fn measure(tx: &mut Transaction<'_>, slot: &Slot, id: &str) -> Result<ObjId, DocError> {
+        let map = measures(tx, slot)?;
         require(tx, &map, id, "measure")
     }
 
+    /// A track's budget column (satang; `None` clears it).
+    pub fn set_budget(tx: &mut Transaction<'_>, slot: &Slot, id: &str, satang: Option<i64>) -> Result<(), DocError> {
+        if satang.is_some_and(|b| b < 0) {
+            return Err(DocError::Invalid("a budget is not negative".into()));
+        }
+        let m = measure(tx, slot, id)?;
+        match satang {
+            Some(b) => tx.put(&m, "budget", b)?,
+            None => tx.put(&m, "budget", ScalarValue::Null)?,
+        }
+        Ok(())
+    }
+
+    /// A track's indicator column.
+    pub fn set_indicator(tx: &mut Transaction<'_>, slot: &Slot, id: &str, text: &str) -> Result<(), DocError> {
+        let m = measure(tx, slot, id)?;
+        set_text(tx, &m, "indicator", text)
+    }
+
     /// A new measure at `index` (0-based) of the plan's order.
-    pub fn add_measure(tx: &mut Transaction<'_>, id: &str, index: usize, title: &str) -> Result<(), DocError> {
-        let map = measures(tx)?;
+    pub fn add_measure(
+        tx: &mut Transaction<'_>,
+        slot: &Slot,
+        id: &str,
+        index: usize,
+        title: &str,
+    ) -> Result<(), DocError> {
+        let map = measures(tx, slot)?;
         let measure = Measure { title: title.into(), ..Measure::default() };
         insert_item(tx, &map, id, index, &measure)
     }
 
-    pub fn remove_measure(tx: &mut Transaction<'_>, id: &str) -> Result<(), DocError> {
-        let map = measures(tx)?;
+    pub fn remove_measure(tx: &mut Transaction<'_>, slot: &Slot, id: &str) -> Result<(), DocError> {
+        let map = measures(tx, slot)?;
         require(tx, &map, id, "measure")?;
         tx.delete(&map, id)?;
         Ok(())
     }
 
-    pub fn move_measure(tx: &mut Transaction<'_>, id: &str, index: usize) -> Result<(), DocError> {
-        let map = measures(tx)?;
+    pub fn move_measure(tx: &mut Transaction<'_>, slot: &Slot, id: &str, index: usize) -> Result<(), DocError> {
+        let map = measures(tx, slot)?;
         move_item(tx, &map, id, index)
     }
 
-    pub fn set_title(tx: &mut Transaction<'_>, id: &str, title: &str) -> Result<(), DocError> {
-        let m = measure(tx, id)?;
+    pub fn set_title(tx: &mut Transaction<'_>, slot: &Slot, id: &str, title: &str) -> Result<(), DocError> {
+        let m = measure(tx, slot, id)?;
         set_text(tx, &m, "title", title)
     }
 
-    pub fn set_published_result(tx: &mut Transaction<'_>, id: &str, text: &str) -> Result<(), DocError> {
-        let m = measure(tx, id)?;
+    pub fn set_published_result(tx: &mut Transaction<'_>, slot: &Slot, id: &str, text: &str) -> Result<(), DocError> {
+        let m = measure(tx, slot, id)?;
         set_text(tx, &m, "published_result", text)
     }
 
-    pub fn set_suggestion(tx: &mut Transaction<'_>, id: &str, text: &str) -> Result<(), DocError> {
-        let m = measure(tx, id)?;
+    pub fn set_suggestion(tx: &mut Transaction<'_>, slot: &Slot, id: &str, text: &str) -> Result<(), DocError> {
+        let m = measure(tx, slot, id)?;
         set_text(tx, &m, "suggestion", text)
     }
 
     pub fn set_schedule(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         id: &str,
         schedule: &crate::calendar::Schedule,
     ) -> Result<(), DocError> {
-        let m = measure(tx, id)?;
+        let m = measure(tx, slot, id)?;
         tx.put(&m, "schedule", schedule.to_code())?;
         Ok(())
     }
 
     pub fn set_responsible(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         id: &str,
         division: &str,
         responsible: bool,
     ) -> Result<(), DocError> {
-        let m = measure(tx, id)?;
+        let m = measure(tx, slot, id)?;
         let map = ensure_map(tx, &m, "responsible")?;
         if responsible {
             tx.put(&map, division, true)?;
@@ -447,23 +542,25 @@ pub mod plan {
 
     pub fn add_method(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         measure_id: &str,
         method_id: &str,
         index: usize,
         text: &str,
     ) -> Result<(), DocError> {
-        let m = measure(tx, measure_id)?;
+        let m = measure(tx, slot, measure_id)?;
         let map = ensure_map(tx, &m, "methods")?;
         insert_item(tx, &map, method_id, index, &Method { pos: String::new(), text: text.into() })
     }
 
     pub fn set_method_text(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         measure_id: &str,
         method_id: &str,
         text: &str,
     ) -> Result<(), DocError> {
-        let m = measure(tx, measure_id)?;
+        let m = measure(tx, slot, measure_id)?;
         let map = require(tx, &m, "methods", "methods")?;
         let method = require(tx, &map, method_id, "method")?;
         set_text(tx, &method, "text", text)
@@ -471,17 +568,23 @@ pub mod plan {
 
     pub fn move_method(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         measure_id: &str,
         method_id: &str,
         index: usize,
     ) -> Result<(), DocError> {
-        let m = measure(tx, measure_id)?;
+        let m = measure(tx, slot, measure_id)?;
         let map = require(tx, &m, "methods", "methods")?;
         move_item(tx, &map, method_id, index)
     }
 
-    pub fn remove_method(tx: &mut Transaction<'_>, measure_id: &str, method_id: &str) -> Result<(), DocError> {
-        let m = measure(tx, measure_id)?;
+    pub fn remove_method(
+        tx: &mut Transaction<'_>,
+        slot: &Slot,
+        measure_id: &str,
+        method_id: &str,
+    ) -> Result<(), DocError> {
+        let m = measure(tx, slot, measure_id)?;
         let map = require(tx, &m, "methods", "methods")?;
         require(tx, &map, method_id, "method")?;
         tx.delete(&map, method_id)?;
@@ -512,8 +615,10 @@ pub mod review {
     use super::*;
 
     /// Records the coordinator's decision on the result whose content hash is `content_hash`.
+    #[allow(clippy::too_many_arguments)]
     pub fn decide(
         tx: &mut Transaction<'_>,
+        slot: &Slot,
         measure: &str,
         division: &str,
         decision: ReviewDecisionKind,
@@ -524,7 +629,19 @@ pub mod review {
         if decision == ReviewDecisionKind::Returned && comment.trim().is_empty() {
             return Err(DocError::Invalid("a returned result needs a comment saying what to fix".into()));
         }
-        let map = ensure_map(tx, &ROOT, "decisions")?;
+        let map = match &slot.track {
+            None => ensure_map(tx, &ROOT, "decisions")?,
+            Some(track) => {
+                let round = slot
+                    .round
+                    .as_deref()
+                    .ok_or_else(|| DocError::Invalid("a track's review names its round".into()))?;
+                let at = super::track_map(tx, track)?;
+                let rounds = ensure_map(tx, &at, "rounds")?;
+                let round = ensure_map(tx, &rounds, round)?;
+                ensure_map(tx, &round, "decisions")?
+            }
+        };
         let value = ReviewDecision {
             decision,
             comment: comment.to_string(),
@@ -684,6 +801,16 @@ pub mod directory {
             autosurgeon::reconcile_prop(tx, &steps, id.as_str(), &step)?;
         }
         Ok(())
+    }
+
+    /// Adds a track the year runs, after the ones it has, with its report rounds in order.
+    pub fn add_track(tx: &mut Transaction<'_>, id: &str, track: &TrackEntry) -> Result<(), DocError> {
+        if !crate::tracks::valid_id(id) || track.rounds.keys().any(|r| !crate::tracks::valid_id(r)) {
+            return Err(DocError::Invalid(format!("{id:?} or one of its rounds is not a valid id")));
+        }
+        let map = ensure_map(tx, &ROOT, "tracks")?;
+        let end = tx.length(&map);
+        insert_item(tx, &map, id, end, track)
     }
 
     /// Records a report the server published, under the OIT item it answers.

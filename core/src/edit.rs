@@ -7,6 +7,7 @@ use automerge::transaction::Transaction;
 use crate::calendar::{Date, Schedule};
 use crate::docs::{self, CommitMeta, DocError, MemoField};
 use crate::model::{DocKey, DocKind, Evidence, ReviewDecisionKind, Status};
+use crate::tracks::Slot;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -66,6 +67,23 @@ pub enum Edit {
     SetSuggestion {
         measure: String,
         text: String,
+    },
+    /// A track's budget column, in satang; `None` clears it.
+    SetBudget {
+        measure: String,
+        satang: Option<i64>,
+    },
+    /// A track's indicator column.
+    SetIndicator {
+        measure: String,
+        text: String,
+    },
+    /// Edits of the plan, a division's results or the review in another track than the
+    /// integrity measures (one document, as any batch); they apply to that track's part of the
+    /// document, and to `slot.round` for results and reviews.
+    InTrack {
+        slot: crate::tracks::Slot,
+        edits: Vec<Edit>,
     },
     /// A schedule code: "1-4", "1,3".
     SetSchedule {
@@ -190,6 +208,8 @@ impl Edit {
             | SetTitle { .. }
             | SetPublishedResult { .. }
             | SetSuggestion { .. }
+            | SetBudget { .. }
+            | SetIndicator { .. }
             | SetSchedule { .. }
             | SetResponsible { .. }
             | AddMethod { .. }
@@ -208,6 +228,8 @@ impl Edit {
             | MoveProposal { .. }
             | RemoveProposal { .. } => DocKey::of(DocKind::Memo),
             ResolveConflict { document, .. } => document.clone(),
+            // A batch inside is refused whole when it writes more than one document.
+            InTrack { edits, .. } => edits.first().map(Edit::document).unwrap_or_else(|| DocKey::of(DocKind::Plan)),
         }
     }
 
@@ -243,6 +265,9 @@ impl Edit {
             MoveProposal { .. } => "move proposal",
             RemoveProposal { .. } => "remove proposal",
             ResolveConflict { .. } => "resolve conflict",
+            SetBudget { .. } => "set budget",
+            SetIndicator { .. } => "set indicator",
+            InTrack { edits, .. } => edits.first().map(Edit::message).unwrap_or("edit a track"),
         }
     }
 }
@@ -271,17 +296,38 @@ pub fn batch_message(edits: &[Edit]) -> String {
 /// Applies every edit of a batch inside one transaction.
 pub fn apply(tx: &mut Transaction<'_>, edits: &[Edit], meta: &CommitMeta) -> Result<(), DocError> {
     for edit in edits {
-        apply_one(tx, edit, meta)?;
+        apply_one(tx, &Slot::INTEGRITY, edit, meta)?;
     }
     Ok(())
 }
 
-fn apply_one(tx: &mut Transaction<'_>, edit: &Edit, meta: &CommitMeta) -> Result<(), DocError> {
+fn apply_one(tx: &mut Transaction<'_>, slot: &Slot, edit: &Edit, meta: &CommitMeta) -> Result<(), DocError> {
     use docs::{memo, plan, results, review};
+    if !slot.is_integrity() && edit.document().kind == DocKind::Memo {
+        return Err(DocError::Invalid("a track's memo is not edited through the integrity memo's fields".into()));
+    }
     match edit {
-        Edit::SetStatus { measure, status, .. } => results::set_status(tx, measure, status, meta),
-        Edit::SetResultText { measure, text, .. } => results::set_text(tx, measure, text, meta),
-        Edit::SetPercent { measure, percent, .. } => results::set_percent(tx, measure, *percent, meta),
+        Edit::InTrack { slot: inner, edits } => {
+            if !slot.is_integrity() {
+                return Err(DocError::Invalid("a track's edits do not nest".into()));
+            }
+            if inner.is_integrity() {
+                return Err(DocError::Invalid("name the track the edits are for".into()));
+            }
+            let document = batch_document(edits)?;
+            if document != edit.document() {
+                return Err(DocError::Invalid("one batch of edits must change one document".into()));
+            }
+            for e in edits {
+                apply_one(tx, inner, e, meta)?;
+            }
+            Ok(())
+        }
+        Edit::SetBudget { measure, satang } => plan::set_budget(tx, slot, measure, *satang),
+        Edit::SetIndicator { measure, text } => plan::set_indicator(tx, slot, measure, text),
+        Edit::SetStatus { measure, status, .. } => results::set_status(tx, slot, measure, status, meta),
+        Edit::SetResultText { measure, text, .. } => results::set_text(tx, slot, measure, text, meta),
+        Edit::SetPercent { measure, percent, .. } => results::set_percent(tx, slot, measure, *percent, meta),
         Edit::AddEvidence { measure, id, evidence, .. } => {
             let evidence = Evidence {
                 sha256: evidence.sha256.clone(),
@@ -292,16 +338,16 @@ fn apply_one(tx: &mut Transaction<'_>, edit: &Edit, meta: &CommitMeta) -> Result
                 caption: evidence.caption.clone(),
                 ..Evidence::default()
             };
-            results::add_evidence(tx, measure, id, &evidence, meta)
+            results::add_evidence(tx, slot, measure, id, &evidence, meta)
         }
-        Edit::RemoveEvidence { measure, id, .. } => results::remove_evidence(tx, measure, id, meta),
-        Edit::Submit { measure, .. } => results::submit(tx, measure, meta).map(|_| ()),
-        Edit::AddMeasure { id, index, title } => plan::add_measure(tx, id, *index, title),
-        Edit::RemoveMeasure { id } => plan::remove_measure(tx, id),
-        Edit::MoveMeasure { id, index } => plan::move_measure(tx, id, *index),
-        Edit::SetTitle { measure, title } => plan::set_title(tx, measure, title),
-        Edit::SetPublishedResult { measure, text } => plan::set_published_result(tx, measure, text),
-        Edit::SetSuggestion { measure, text } => plan::set_suggestion(tx, measure, text),
+        Edit::RemoveEvidence { measure, id, .. } => results::remove_evidence(tx, slot, measure, id, meta),
+        Edit::Submit { measure, .. } => results::submit(tx, slot, measure, meta).map(|_| ()),
+        Edit::AddMeasure { id, index, title } => plan::add_measure(tx, slot, id, *index, title),
+        Edit::RemoveMeasure { id } => plan::remove_measure(tx, slot, id),
+        Edit::MoveMeasure { id, index } => plan::move_measure(tx, slot, id, *index),
+        Edit::SetTitle { measure, title } => plan::set_title(tx, slot, measure, title),
+        Edit::SetPublishedResult { measure, text } => plan::set_published_result(tx, slot, measure, text),
+        Edit::SetSuggestion { measure, text } => plan::set_suggestion(tx, slot, measure, text),
         Edit::SetItasAnswer { item, available, url, explanation } => {
             if item.trim().is_empty() || item.chars().count() > 20 {
                 return Err(DocError::Invalid("the OIT item's code is empty or too long".into()));
@@ -313,17 +359,17 @@ fn apply_one(tx: &mut Transaction<'_>, edit: &Edit, meta: &CommitMeta) -> Result
         }
         Edit::SetSchedule { measure, schedule } => {
             let schedule = Schedule::parse(schedule).map_err(|e| DocError::Invalid(e.to_string()))?;
-            plan::set_schedule(tx, measure, &schedule)
+            plan::set_schedule(tx, slot, measure, &schedule)
         }
         Edit::SetResponsible { measure, division, responsible } => {
-            plan::set_responsible(tx, measure, division, *responsible)
+            plan::set_responsible(tx, slot, measure, division, *responsible)
         }
-        Edit::AddMethod { measure, id, index, text } => plan::add_method(tx, measure, id, *index, text),
-        Edit::SetMethodText { measure, id, text } => plan::set_method_text(tx, measure, id, text),
-        Edit::MoveMethod { measure, id, index } => plan::move_method(tx, measure, id, *index),
-        Edit::RemoveMethod { measure, id } => plan::remove_method(tx, measure, id),
+        Edit::AddMethod { measure, id, index, text } => plan::add_method(tx, slot, measure, id, *index, text),
+        Edit::SetMethodText { measure, id, text } => plan::set_method_text(tx, slot, measure, id, text),
+        Edit::MoveMethod { measure, id, index } => plan::move_method(tx, slot, measure, id, *index),
+        Edit::RemoveMethod { measure, id } => plan::remove_method(tx, slot, measure, id),
         Edit::Decide { measure, division, decision, comment, content_hash } => {
-            review::decide(tx, measure, division, decision.clone(), comment, content_hash, meta)
+            review::decide(tx, slot, measure, division, decision.clone(), comment, content_hash, meta)
         }
         Edit::SetMemoField { field, text } => memo::set_field(tx, *field, text),
         Edit::SetMemoReference { reference } => memo::set_reference(tx, reference.trim()),

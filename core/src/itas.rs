@@ -103,7 +103,7 @@ pub fn items(year: &AgencyYear, prongsai_host: Option<&str>) -> Vec<SheetItem> {
     let criteria = year.criteria();
     let Some((reference, _)) = criteria.sheet(year.fiscal_year(), year.form()) else { return Vec::new() };
     let ours: Vec<String> = year
-        .integrity_items()
+        .track_items()
         .map(|t| t.plan.iter().chain(t.report()).map(|i| i.code.clone()).collect())
         .unwrap_or_default();
     let agency_site = year.directory.agency.website.clone();

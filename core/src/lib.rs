@@ -31,6 +31,7 @@ pub mod sample;
 pub mod signing;
 pub mod thai;
 pub mod totp;
+pub mod tracks;
 pub mod verification;
 pub mod view;
 pub mod wire;

@@ -29,6 +29,10 @@ pub type MeasureId = String;
 pub type MethodId = String;
 pub type StepId = String;
 pub type Username = String;
+/// A track of the year's ITA form (`integrity`, `anticorruption`, …; `ita::TrackDef::id`).
+pub type TrackId = String;
+/// A report round of a track (`half`, `annual`, …; `ita::RoundDef::round`).
+pub type RoundId = String;
 
 /// The kinds of document an agency-year is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -285,6 +289,36 @@ pub struct DirectoryDoc {
     /// the server when it publishes, so the ITAS sheet fills their addresses in, offline too.
     #[autosurgeon(missing = "Default::default")]
     pub publications: BTreeMap<String, PublishedItem>,
+    /// The tracks this year runs besides the integrity measures (which are at the documents'
+    /// top-level keys, as before tracks), added by the coordinator from the year's criteria.
+    #[autosurgeon(missing = "Default::default")]
+    pub tracks: BTreeMap<TrackId, TrackEntry>,
+}
+
+/// A track the agency runs this year.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct TrackEntry {
+    pub pos: String,
+    /// Its title as the year's criteria named it when it was added.
+    pub title: String,
+    /// Unix milliseconds, and who added it.
+    pub added_at: i64,
+    #[autosurgeon(missing = "Default::default")]
+    pub added_by: Username,
+    /// Its report rounds, in order of `pos`, each with the date its results are cut off.
+    #[autosurgeon(missing = "Default::default")]
+    pub rounds: BTreeMap<RoundId, RoundEntry>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct RoundEntry {
+    pub pos: String,
+    /// The round's title ("รอบ ๖ เดือน").
+    #[autosurgeon(missing = "Default::default")]
+    pub title: String,
+    /// ISO date after which the round's results are its report's.
+    #[autosurgeon(missing = "Default::default")]
+    pub cutoff: Option<String>,
 }
 
 /// A report the server published, as the directory records it.
@@ -404,6 +438,16 @@ pub struct PlanDoc {
     /// OIT item code ("O43") → the agency's answer for ITAS.
     #[autosurgeon(missing = "Default::default")]
     pub itas: BTreeMap<String, ItasAnswer>,
+    /// The plans of the year's other tracks (the integrity track's is `measures`).
+    #[autosurgeon(missing = "Default::default")]
+    pub tracks: BTreeMap<TrackId, TrackPlan>,
+}
+
+/// A track's plan: its measures (or projects), as the integrity track's.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct TrackPlan {
+    #[autosurgeon(missing = "Default::default")]
+    pub measures: BTreeMap<MeasureId, Measure>,
 }
 
 /// มาตรการ/แนวทาง: one row of the report table. Its number is its place in the plan's order.
@@ -425,6 +469,12 @@ pub struct Measure {
     /// before), with that year's ข้อเสนอ: this year's input.
     #[autosurgeon(missing = "Default::default")]
     pub continues: Option<Continued>,
+    /// งบประมาณ, in satang, where the track's plan has a budget column.
+    #[autosurgeon(missing = "Default::default")]
+    pub budget: Option<i64>,
+    /// ตัวชี้วัด/ค่าเป้าหมาย, where the track's plan has an indicator column.
+    #[autosurgeon(missing = "Default::default")]
+    pub indicator: Option<Text>,
 }
 
 /// Where a measure came from when its year was started from the year before.
@@ -463,6 +513,21 @@ pub struct ResultsDoc {
     pub agency: AgencyId,
     pub year: i64,
     pub division: DivisionId,
+    pub results: BTreeMap<MeasureId, DivisionResult>,
+    /// This division's results in the year's other tracks, per report round.
+    #[autosurgeon(missing = "Default::default")]
+    pub tracks: BTreeMap<TrackId, TrackResults>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct TrackResults {
+    #[autosurgeon(missing = "Default::default")]
+    pub rounds: BTreeMap<RoundId, RoundResults>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct RoundResults {
+    #[autosurgeon(missing = "Default::default")]
     pub results: BTreeMap<MeasureId, DivisionResult>,
 }
 
@@ -526,6 +591,21 @@ pub struct ReviewDoc {
     pub agency: AgencyId,
     pub year: i64,
     /// Keyed by [`review_key`] of (measure, division).
+    pub decisions: BTreeMap<String, ReviewDecision>,
+    /// The review of the year's other tracks, per report round.
+    #[autosurgeon(missing = "Default::default")]
+    pub tracks: BTreeMap<TrackId, TrackReview>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct TrackReview {
+    #[autosurgeon(missing = "Default::default")]
+    pub rounds: BTreeMap<RoundId, RoundReview>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct RoundReview {
+    #[autosurgeon(missing = "Default::default")]
     pub decisions: BTreeMap<String, ReviewDecision>,
 }
 

@@ -80,6 +80,15 @@ pub struct ReportContent {
     pub approval_steps: Vec<ApprovalBlock>,
     /// Words a renderer must not break across lines.
     pub glossary: Vec<String>,
+    /// The track, for another track than the integrity measures (empty for those, so their
+    /// content, and what was signed, hashes as before tracks).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub track: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub track_title: String,
+    /// The report round it reports ("รอบ ๖ เดือน"), for a track's report.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub round_title: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -113,6 +122,12 @@ pub struct ReportMeasure {
     pub schedule_label: String,
     pub result: String,
     pub suggestion: String,
+    /// งบประมาณ in satang, where the track's plan has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<i64>,
+    /// ตัวชี้วัด, where the track's plan has one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub indicator: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -163,6 +178,22 @@ pub struct Report {
     pub part: Part,
 }
 
+/// A track round's result for one project: each responsible division's text in the round (the
+/// division named first when there are several), one paragraph each.
+fn round_result(year: &AgencyYear, measure: &str, divisions: &[String]) -> String {
+    let texts: Vec<(String, String)> = divisions
+        .iter()
+        .filter_map(|d| {
+            let text = year.result(measure, d)?.text.as_str().trim().to_string();
+            (!text.is_empty()).then(|| (year.division_name(d), text))
+        })
+        .collect();
+    match texts.as_slice() {
+        [(_, only)] => only.clone(),
+        many => many.iter().map(|(name, text)| format!("{name}: {text}")).collect::<Vec<_>>().join("\n"),
+    }
+}
+
 impl ReportContent {
     /// Builds the report content from an agency-year's documents.
     pub fn build(year: &AgencyYear) -> ReportContent {
@@ -170,13 +201,19 @@ impl ReportContent {
         let memo = &year.memo;
         let fiscal_year = year.fiscal_year();
         let criteria = year.criteria();
-        let report_item = year.integrity_items().and_then(|t| t.report().cloned());
+        let report_item = year.track_items().and_then(|t| t.report().cloned());
         let measures = year
             .measures()
             .into_iter()
             .enumerate()
             .map(|(index, (id, m))| {
                 let division_ids = year.responsible(m);
+                let result = if year.slot.is_integrity() {
+                    m.published_result.as_str().to_string()
+                } else {
+                    // A track's round reports what each responsible division reported in it.
+                    round_result(year, id, &division_ids)
+                };
                 ReportMeasure {
                     id: id.clone(),
                     number: index + 1,
@@ -193,8 +230,10 @@ impl ReportContent {
                     } else {
                         thai::schedule_label(&m.schedule)
                     },
-                    result: m.published_result.as_str().to_string(),
+                    result,
                     suggestion: m.suggestion.as_str().to_string(),
+                    budget: m.budget,
+                    indicator: m.indicator.as_ref().map(|t| t.as_str().to_string()).unwrap_or_default(),
                 }
             })
             .collect();
@@ -245,6 +284,20 @@ impl ReportContent {
                 })
                 .collect(),
             glossary: dir.agency.letterhead.glossary.clone(),
+            track: year.slot.track.clone().unwrap_or_default(),
+            track_title: year
+                .slot
+                .track
+                .as_ref()
+                .and_then(|t| dir.tracks.get(t))
+                .map(|t| t.title.clone())
+                .unwrap_or_default(),
+            round_title: match (&year.slot.track, &year.slot.round) {
+                (Some(t), Some(r)) => {
+                    dir.tracks.get(t).and_then(|t| t.rounds.get(r)).map(|r| r.title.clone()).unwrap_or_default()
+                }
+                _ => String::new(),
+            },
         }
     }
 
@@ -253,7 +306,7 @@ impl ReportContent {
     /// the memo, so reporting results never unsigns the plan.
     pub fn build_plan(year: &AgencyYear) -> ReportContent {
         let full = ReportContent::build(year);
-        let plan_item = year.integrity_items().and_then(|t| t.plan);
+        let plan_item = year.track_items().and_then(|t| t.plan);
         ReportContent {
             agency_id: full.agency_id,
             agency_name: full.agency_name,
@@ -269,6 +322,8 @@ impl ReportContent {
                 .collect(),
             approval_steps: full.approval_steps,
             glossary: full.glossary,
+            track: full.track,
+            track_title: full.track_title,
             ..ReportContent::default()
         }
     }
@@ -329,7 +384,7 @@ impl Report {
                 })
             })
             .collect();
-        Report { content, content_hash, signatures, items: year.integrity_items(), part }
+        Report { content, content_hash, signatures, items: year.track_items(), part }
     }
 
     /// The item this part answers: the plan item for the plan, the report item for the report.
@@ -418,7 +473,7 @@ mod tests {
 
     #[test]
     fn a_round_names_the_plan_or_the_report() {
-        let items = sample().integrity_items();
+        let items = sample().track_items();
         let last = items.as_ref().and_then(|t| t.rounds.last()).map(|r| r.round.clone()).expect("a round");
         assert_eq!(Part::parse(None, items.as_ref()), Some(Part::Report));
         assert_eq!(Part::parse(Some("plan"), items.as_ref()), Some(Part::Plan));

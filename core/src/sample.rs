@@ -172,6 +172,87 @@ impl AutomergeDocuments {
     }
 }
 
+impl AutomergeDocuments {
+    /// The document a key names.
+    pub fn get_mut(&mut self, key: &DocKey) -> Option<&mut Automerge> {
+        match (key.kind, key.division.as_deref()) {
+            (DocKind::Directory, _) => Some(&mut self.directory),
+            (DocKind::Plan, _) => Some(&mut self.plan),
+            (DocKind::Review, _) => Some(&mut self.review),
+            (DocKind::Memo, _) => Some(&mut self.memo),
+            (DocKind::Approvals, _) => Some(&mut self.approvals),
+            (DocKind::Results, Some(d)) => self.results.get_mut(d),
+            (DocKind::Results, None) => None,
+        }
+    }
+
+    /// Applies a batch of edits to the document they write, as a device does.
+    pub fn apply(&mut self, edits: &[crate::edit::Edit], meta: &CommitMeta) -> Result<(), DocError> {
+        let key = crate::edit::batch_document(edits)?;
+        let doc = self.get_mut(&key).ok_or_else(|| DocError::Invalid(format!("no document {key:?}")))?;
+        crate::docs::edit(doc, meta, |tx| crate::edit::apply(tx, edits, meta))
+    }
+
+    /// Adds a track of the year's criteria to the directory, as the server does.
+    pub fn add_track(&mut self, track: &str, meta: &CommitMeta) -> Result<(), DocError> {
+        let year = crate::AgencyYear::from_documents(self.iter())?;
+        let items = year
+            .criteria()
+            .resolve_track(year.fiscal_year(), year.form(), track)
+            .ok_or_else(|| DocError::Invalid(format!("the year's criteria have no track {track:?}")))?;
+        let entry = crate::tracks::entry_for(&items, meta.time_ms, &meta.user);
+        crate::docs::edit(&mut self.directory, meta, |tx| crate::docs::directory::add_track(tx, track, &entry))
+    }
+}
+
+/// The sample year with the anti-corruption action plan (แผนปฏิบัติการป้องกันการทุจริต) as a
+/// second track: two projects with budget and indicator, and what สำนักปลัด reported on the
+/// first in the half-year round. What tests of tracks start from.
+pub fn pakchong_2565_with_anticorruption(meta: &CommitMeta) -> Result<AutomergeDocuments, FixtureError> {
+    use crate::edit::Edit;
+    let mut docs = pakchong_2565().typed_documents(meta.time_ms)?.into_automerge(meta, |_| String::new())?;
+    let track = "anticorruption";
+    docs.add_track(track, meta)?;
+    let slot = |round: Option<&str>| crate::tracks::Slot::of(Some(track), round);
+    let project = |id: &str, index: usize, title: &str, budget: i64, indicator: &str, method: &str| {
+        vec![
+            Edit::AddMeasure { id: id.into(), index, title: title.into() },
+            Edit::AddMethod { measure: id.into(), id: format!("{id}-1"), index: 0, text: method.into() },
+            Edit::SetResponsible { measure: id.into(), division: "palad".into(), responsible: true },
+            Edit::SetSchedule { measure: id.into(), schedule: "1-4".into() },
+            Edit::SetBudget { measure: id.into(), satang: Some(budget) },
+            Edit::SetIndicator { measure: id.into(), text: indicator.into() },
+        ]
+    };
+    let mut plan = project(
+        "ac1",
+        0,
+        "โครงการอบรมส่งเสริมคุณธรรมและจริยธรรมแก่บุคลากร",
+        2_500_000,
+        "ผู้เข้ารับการอบรมไม่น้อยกว่าร้อยละ 80",
+        "จัดอบรมบุคลากรทุกส่วนราชการ ปีละ 1 ครั้ง",
+    );
+    plan.extend(project(
+        "ac2",
+        1,
+        "กิจกรรมเผยแพร่ข้อมูลการจัดซื้อจัดจ้างทางเว็บไซต์",
+        0,
+        "เผยแพร่ครบทุกเดือน",
+        "ประกาศผลการจัดซื้อจัดจ้างทุกเดือน",
+    ));
+    docs.apply(&[Edit::InTrack { slot: slot(None), edits: plan }], meta)?;
+    let half = vec![
+        Edit::SetResultText {
+            division: "palad".into(),
+            measure: "ac1".into(),
+            text: "จัดอบรมแล้ว 1 รุ่น ผู้เข้าอบรม 45 คน".into(),
+        },
+        Edit::SetStatus { division: "palad".into(), measure: "ac1".into(), status: Status::InProgress },
+    ];
+    docs.apply(&[Edit::InTrack { slot: slot(Some("half")), edits: half }], meta)?;
+    Ok(docs)
+}
+
 /// Why a fixture could not become documents.
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
@@ -213,7 +294,15 @@ impl AgencyFixture {
             let (schema, kind, agency, year) = self.head(DocKind::Results);
             results.insert(
                 division.id.clone(),
-                ResultsDoc { schema, kind, agency, year, division: division.id.clone(), results: BTreeMap::new() },
+                ResultsDoc {
+                    schema,
+                    kind,
+                    agency,
+                    year,
+                    division: division.id.clone(),
+                    results: BTreeMap::new(),
+                    tracks: BTreeMap::new(),
+                },
             );
         }
         for (record, pos) in self.measures.iter().zip(position::spread(self.measures.len())) {
@@ -252,6 +341,8 @@ impl AgencyFixture {
                         measure: c.measure.clone(),
                         suggestion: c.suggestion.clone(),
                     }),
+                    budget: None,
+                    indicator: None,
                 },
             );
         }
@@ -324,11 +415,12 @@ impl AgencyFixture {
             criteria_version: String::new(),
             criteria_form: String::new(),
             publications: BTreeMap::new(),
+            tracks: BTreeMap::new(),
         };
         let (schema, kind, agency, year) = self.head(DocKind::Plan);
-        let plan = PlanDoc { schema, kind, agency, year, measures, itas: BTreeMap::new() };
+        let plan = PlanDoc { schema, kind, agency, year, measures, itas: BTreeMap::new(), tracks: BTreeMap::new() };
         let (schema, kind, agency, year) = self.head(DocKind::Review);
-        let review = ReviewDoc { schema, kind, agency, year, decisions: BTreeMap::new() };
+        let review = ReviewDoc { schema, kind, agency, year, decisions: BTreeMap::new(), tracks: BTreeMap::new() };
         let (schema, kind, agency, year) = self.head(DocKind::Approvals);
         let approvals =
             ApprovalsDoc { schema, kind, agency, year, signatures: BTreeMap::new(), plan: Default::default() };
@@ -347,6 +439,7 @@ impl TypedDocuments {
             memo: self.memo,
             approvals: self.approvals,
             conflicts: Default::default(),
+            slot: Default::default(),
         }
     }
 

@@ -109,6 +109,26 @@ pub enum Digits {
 }
 
 /// Formats a date in Buddhist Era: "๒๑ มีนาคม ๒๕๖๕" (Thai digits, full month) and its variants.
+/// An amount in satang as baht the way a Thai budget table writes it: thousands grouped with
+/// commas, satang only when there are any ("๒๕,๐๐๐", "๑,๒๓๔.๕๐"), in `digits`.
+pub fn format_baht(satang: i64, digits: Digits) -> String {
+    let (baht, rest) = (satang.unsigned_abs() / 100, satang.unsigned_abs() % 100);
+    let plain = baht.to_string();
+    let mut grouped = String::new();
+    for (i, c) in plain.chars().enumerate() {
+        if i > 0 && (plain.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if satang < 0 { "-" } else { "" };
+    let text = if rest == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{rest:02}") };
+    match digits {
+        Digits::Thai => to_thai_digits(&text),
+        Digits::Arabic => text,
+    }
+}
+
 pub fn format_date(date: Date, month: MonthStyle, digits: Digits) -> String {
     let month_name = match month {
         MonthStyle::Full => MONTHS_FULL[usize::from(date.month() - 1)],
@@ -336,6 +356,15 @@ pub fn validate_thai_text(text: &str) -> Vec<TextIssue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn baht_are_grouped_by_thousands_with_satang_only_when_there_are_any() {
+        assert_eq!(format_baht(2_500_000, Digits::Thai), "๒๕,๐๐๐");
+        assert_eq!(format_baht(123_450, Digits::Arabic), "1,234.50");
+        assert_eq!(format_baht(99, Digits::Arabic), "0.99");
+        assert_eq!(format_baht(10_000_000_000, Digits::Arabic), "100,000,000");
+        assert_eq!(format_baht(-150, Digits::Arabic), "-1.50");
+    }
 
     fn date(y: i32, m: u8, d: u8) -> Date {
         Date::new(y, m, d).expect("valid test date")

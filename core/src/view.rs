@@ -438,7 +438,7 @@ pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
         plan_hash: plan.content_hash,
         conflicts: year.all_conflicts().cloned().collect(),
         counts,
-        integrity: year.integrity_items(),
+        integrity: year.track_items(),
         oit_window: reference.and_then(|r| {
             Some(WindowView {
                 from: r.oit_window.from?,

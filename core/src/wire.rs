@@ -475,6 +475,20 @@ impl PublishedInfo {
     }
 }
 
+/// `GET /api/agencies/{agency}/years/{year}/tracks` (and the answer to adding one): the tracks
+/// the year runs and those its criteria offer that it does not run yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TracksInfo {
+    pub tracks: Vec<crate::tracks::TrackSummary>,
+    pub available: Vec<crate::tracks::TrackSummary>,
+}
+
+/// `POST /api/agencies/{agency}/years/{year}/tracks`: run one more of the year's tracks.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AddTrack {
+    pub track: String,
+}
+
 /// `PUT /api/agencies/{agency}/years/{year}/plan-waiver`: why the report may be published before
 /// its plan; an empty reason withdraws it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

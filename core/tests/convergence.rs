@@ -109,8 +109,8 @@ fn base_documents() -> [Automerge; 2] {
     let mut plan_doc = docs.plan;
     // A measure added after the results document was made: nobody has a result for it yet.
     edit(&mut plan_doc, &meta, |tx| {
-        plan::add_measure(tx, NEW, 8, "มาตรการที่เพิ่มภายหลัง")?;
-        plan::set_responsible(tx, NEW, "palad", true)
+        plan::add_measure(tx, &prongsai_core::tracks::Slot::INTEGRITY, NEW, 8, "มาตรการที่เพิ่มภายหลัง")?;
+        plan::set_responsible(tx, &prongsai_core::tracks::Slot::INTEGRITY, NEW, "palad", true)
     })
     .expect("add measure");
     let results_doc = docs.results.get("palad").expect("palad has a results document").clone();
@@ -174,7 +174,7 @@ impl Scenario {
                 let insert = self.fresh_chars(n);
                 let meta = self.meta(d, "พิมพ์ผลการดำเนินงาน");
                 edit(&mut self.devices[d].docs[RESULTS], &meta, |tx| {
-                    results::splice_text(tx, measure, at, 0, &insert, &meta)
+                    results::splice_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, measure, at, 0, &insert, &meta)
                 })
                 .expect("splice");
                 let typed = if measure == SHARED { &mut self.ledger.typed_shared } else { &mut self.ledger.typed_new };
@@ -188,8 +188,10 @@ impl Scenario {
                     [self.rng.random_range(0..4)]
                 .clone();
                 let meta = self.meta(d, "เปลี่ยนสถานะ");
-                edit(&mut self.devices[d].docs[RESULTS], &meta, |tx| results::set_status(tx, SHARED, &status, &meta))
-                    .expect("status");
+                edit(&mut self.devices[d].docs[RESULTS], &meta, |tx| {
+                    results::set_status(tx, &prongsai_core::tracks::Slot::INTEGRITY, SHARED, &status, &meta)
+                })
+                .expect("status");
                 self.ledger.statuses_set.insert(status.as_str().to_string());
             }
             5..=7 => {
@@ -198,8 +200,10 @@ impl Scenario {
                 let id = ids[self.rng.random_range(0..ids.len())].clone();
                 let index = self.rng.random_range(0..ids.len());
                 let meta = self.meta(d, "เรียงวิธีดำเนินการใหม่");
-                edit(&mut self.devices[d].docs[PLAN], &meta, |tx| plan::move_method(tx, REORDERED, &id, index))
-                    .expect("move method");
+                edit(&mut self.devices[d].docs[PLAN], &meta, |tx| {
+                    plan::move_method(tx, &prongsai_core::tracks::Slot::INTEGRITY, REORDERED, &id, index)
+                })
+                .expect("move method");
             }
             _ => {
                 self.next_method += 1;
@@ -208,8 +212,10 @@ impl Scenario {
                 let index = self.rng.random_range(0..=plan.measures[REORDERED].methods.len());
                 let text = format!("วิธีใหม่ {}", self.next_method);
                 let meta = self.meta(d, "เพิ่มวิธีดำเนินการ");
-                edit(&mut self.devices[d].docs[PLAN], &meta, |tx| plan::add_method(tx, REORDERED, &id, index, &text))
-                    .expect("add method");
+                edit(&mut self.devices[d].docs[PLAN], &meta, |tx| {
+                    plan::add_method(tx, &prongsai_core::tracks::Slot::INTEGRITY, REORDERED, &id, index, &text)
+                })
+                .expect("add method");
                 self.ledger.methods.insert(id);
             }
         }

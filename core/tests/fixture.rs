@@ -115,7 +115,10 @@ fn report_hash_is_stable_and_content_sensitive() {
     assert_eq!(first.content.previous_score.as_ref().and_then(|p| p.band.as_deref()), Some("AA"));
 
     let meta = CommitMeta::new("แก้ผลการดำเนินงาน", "kannika", CREATED_AT + 1000);
-    edit(&mut docs.plan, &meta, |tx| plan::set_published_result(tx, "m2", "เผยแพร่แล้ว")).expect("edit");
+    edit(&mut docs.plan, &meta, |tx| {
+        plan::set_published_result(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m2", "เผยแพร่แล้ว")
+    })
+    .expect("edit");
     let second = Report::build(&read(&docs));
     assert_ne!(first.content_hash, second.content_hash);
 }

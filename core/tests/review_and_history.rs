@@ -48,11 +48,12 @@ fn review_loop_states() {
     // The division writes and submits.
     let r = docs.results.get_mut("klang").expect("klang");
     edit(r, &staff(1), |tx| {
-        results::set_text(tx, "m3", "ตอบคำถามทางโทรศัพท์แล้ว", &staff(1))?;
-        results::set_status(tx, "m3", &Status::Done, &staff(1))
+        results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", "ตอบคำถามทางโทรศัพท์แล้ว", &staff(1))?;
+        results::set_status(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", &Status::Done, &staff(1))
     })
     .expect("edit");
-    let hash = edit(r, &staff(2), |tx| results::submit(tx, "m3", &staff(2))).expect("submit");
+    let hash = edit(r, &staff(2), |tx| results::submit(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", &staff(2)))
+        .expect("submit");
     let v = view(&docs, "2022-01-10");
     assert_eq!(cell_review(&v, "m3", "klang"), ReviewState::AwaitingReview);
     assert_eq!(v.awaiting_review.len(), 1);
@@ -61,7 +62,16 @@ fn review_loop_states() {
     // Returned with a comment: the division sees it, with the comment.
     let c = coordinator(3);
     edit(&mut docs.review, &c, |tx| {
-        review::decide(tx, "m3", "klang", ReviewDecisionKind::Returned, "แนบภาพประกอบด้วย", &hash, &c)
+        review::decide(
+            tx,
+            &prongsai_core::tracks::Slot::INTEGRITY,
+            "m3",
+            "klang",
+            ReviewDecisionKind::Returned,
+            "แนบภาพประกอบด้วย",
+            &hash,
+            &c,
+        )
     })
     .expect("return");
     let v = view(&docs, "2022-01-10");
@@ -72,30 +82,65 @@ fn review_loop_states() {
 
     // A return without a comment is refused.
     let refused = edit(&mut docs.review, &c, |tx| {
-        review::decide(tx, "m3", "klang", ReviewDecisionKind::Returned, "  ", &hash, &c)
+        review::decide(
+            tx,
+            &prongsai_core::tracks::Slot::INTEGRITY,
+            "m3",
+            "klang",
+            ReviewDecisionKind::Returned,
+            "  ",
+            &hash,
+            &c,
+        )
     });
     assert!(refused.is_err());
 
     // Fixed and resubmitted: awaiting review again; approved: approved.
     let r = docs.results.get_mut("klang").expect("klang");
-    edit(r, &staff(4), |tx| results::set_text(tx, "m3", "ตอบคำถามทางโทรศัพท์แล้ว พร้อมภาพประกอบ", &staff(4)))
-        .expect("edit");
-    let hash2 = edit(r, &staff(5), |tx| results::submit(tx, "m3", &staff(5))).expect("submit");
+    edit(r, &staff(4), |tx| {
+        results::set_text(
+            tx,
+            &prongsai_core::tracks::Slot::INTEGRITY,
+            "m3",
+            "ตอบคำถามทางโทรศัพท์แล้ว พร้อมภาพประกอบ",
+            &staff(4),
+        )
+    })
+    .expect("edit");
+    let hash2 = edit(r, &staff(5), |tx| results::submit(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", &staff(5)))
+        .expect("submit");
     assert_ne!(hash, hash2);
     assert_eq!(cell_review(&view(&docs, "2022-01-10"), "m3", "klang"), ReviewState::AwaitingReview);
     let c = coordinator(6);
-    edit(&mut docs.review, &c, |tx| review::decide(tx, "m3", "klang", ReviewDecisionKind::Approved, "", &hash2, &c))
-        .expect("approve");
+    edit(&mut docs.review, &c, |tx| {
+        review::decide(
+            tx,
+            &prongsai_core::tracks::Slot::INTEGRITY,
+            "m3",
+            "klang",
+            ReviewDecisionKind::Approved,
+            "",
+            &hash2,
+            &c,
+        )
+    })
+    .expect("approve");
     assert_eq!(cell_review(&view(&docs, "2022-01-10"), "m3", "klang"), ReviewState::Approved);
 
     // An edit after approval shows as changed since approval; undoing it restores the approval.
     let r = docs.results.get_mut("klang").expect("klang");
-    edit(r, &staff(7), |tx| results::set_status(tx, "m3", &Status::InProgress, &staff(7))).expect("edit");
+    edit(r, &staff(7), |tx| {
+        results::set_status(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", &Status::InProgress, &staff(7))
+    })
+    .expect("edit");
     let v = view(&docs, "2022-01-10");
     assert_eq!(cell_review(&v, "m3", "klang"), ReviewState::ChangedSinceApproval);
     assert_eq!(v.changed_since_approval.len(), 1);
     let r = docs.results.get_mut("klang").expect("klang");
-    edit(r, &staff(8), |tx| results::set_status(tx, "m3", &Status::Done, &staff(8))).expect("edit");
+    edit(r, &staff(8), |tx| {
+        results::set_status(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", &Status::Done, &staff(8))
+    })
+    .expect("edit");
     assert_eq!(cell_review(&view(&docs, "2022-01-10"), "m3", "klang"), ReviewState::Approved);
 
     // The history of m3 records who did what, from both documents.
@@ -132,7 +177,10 @@ fn history_names_the_user_behind_an_actor() {
     })
     .expect("register");
     let meta = CommitMeta::new("แก้ชื่อมาตรการ", "kannika", T0 + 60_000).with_actor(actor.clone());
-    edit(&mut docs.plan, &meta, |tx| plan::set_title(tx, "m2", "การเผยแพร่ข้อมูลของหน่วยงาน")).expect("edit");
+    edit(&mut docs.plan, &meta, |tx| {
+        plan::set_title(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m2", "การเผยแพร่ข้อมูลของหน่วยงาน")
+    })
+    .expect("edit");
     let year = AgencyYear::from_documents(docs.iter()).expect("read");
     let history = measure_history(&docs.plan, &DocKey::of(DocKind::Plan), "m2", &year.directory);
     let last = history.last().expect("the edit is in the history");
@@ -168,13 +216,17 @@ fn each_run_writes_with_its_own_actor_so_a_change_lost_at_a_crash_never_collides
     let first =
         CommitMeta::new("แก้ชื่อ", "kannika", T0 + 1_000).with_actor(docs::actor_for_run(&registered, &ActorId::random()));
     let mut server_copy = docs.plan.clone();
-    edit(&mut server_copy, &first, |tx| plan::set_title(tx, "m2", "ชื่อจากรอบแรก")).expect("first run");
+    edit(&mut server_copy, &first, |tx| {
+        plan::set_title(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m2", "ชื่อจากรอบแรก")
+    })
+    .expect("first run");
     // The second run starts from the disk and edits another measure.
     let mut device = on_disk;
     let second =
         CommitMeta::new("แก้ชื่อ", "kannika", T0 + 2_000).with_actor(docs::actor_for_run(&registered, &ActorId::random()));
     assert_ne!(first.actor, second.actor);
-    edit(&mut device, &second, |tx| plan::set_title(tx, "m3", "ชื่อจากรอบสอง")).expect("second run");
+    edit(&mut device, &second, |tx| plan::set_title(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", "ชื่อจากรอบสอง"))
+        .expect("second run");
     server_copy.merge(&mut device).expect("the server takes the second run's change");
     docs.plan = server_copy;
     let year = AgencyYear::from_documents(docs.iter()).expect("read");
@@ -188,8 +240,10 @@ fn each_run_writes_with_its_own_actor_so_a_change_lost_at_a_crash_never_collides
     let mut same_actor_server = sample().plan;
     let mut same_actor_device = same_actor_server.clone();
     let meta = CommitMeta::new("แก้ชื่อ", "kannika", T0).with_actor(registered.clone());
-    edit(&mut same_actor_server, &meta, |tx| plan::set_title(tx, "m2", "ก")).expect("edit");
-    edit(&mut same_actor_device, &meta, |tx| plan::set_title(tx, "m3", "ข")).expect("edit");
+    edit(&mut same_actor_server, &meta, |tx| plan::set_title(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m2", "ก"))
+        .expect("edit");
+    edit(&mut same_actor_device, &meta, |tx| plan::set_title(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", "ข"))
+        .expect("edit");
     assert!(same_actor_server.merge(&mut same_actor_device).is_err());
 }
 
@@ -199,7 +253,8 @@ fn late_items_and_quarter_progress_at_dates() {
     // สำนักปลัด finishes measure 2 (its only single-division measure, quarter 1).
     let r = docs.results.get_mut("palad").expect("palad");
     let m = CommitMeta::new("เสร็จแล้ว", "somchai", T0);
-    edit(r, &m, |tx| results::set_status(tx, "m2", &Status::Done, &m)).expect("edit");
+    edit(r, &m, |tx| results::set_status(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m2", &Status::Done, &m))
+        .expect("edit");
 
     // (date, late pairs, quarters ended)
     let cases = [
@@ -235,8 +290,24 @@ fn conflicting_schedules_are_reported_and_resolved_by_writing_again() {
     let mut other = docs.plan.fork();
     let a = CommitMeta::new("ตั้งไตรมาส", "kannika", T0).with_actor(ActorId::from([1u8; 16]));
     let b = CommitMeta::new("ตั้งไตรมาส", "kannika", T0).with_actor(ActorId::from([2u8; 16]));
-    edit(&mut docs.plan, &a, |tx| plan::set_schedule(tx, "m5", &"3".parse::<ScheduleCode>().expect("s").0)).expect("a");
-    edit(&mut other, &b, |tx| plan::set_schedule(tx, "m5", &"2-3".parse::<ScheduleCode>().expect("s").0)).expect("b");
+    edit(&mut docs.plan, &a, |tx| {
+        plan::set_schedule(
+            tx,
+            &prongsai_core::tracks::Slot::INTEGRITY,
+            "m5",
+            &"3".parse::<ScheduleCode>().expect("s").0,
+        )
+    })
+    .expect("a");
+    edit(&mut other, &b, |tx| {
+        plan::set_schedule(
+            tx,
+            &prongsai_core::tracks::Slot::INTEGRITY,
+            "m5",
+            &"2-3".parse::<ScheduleCode>().expect("s").0,
+        )
+    })
+    .expect("b");
     docs.plan.merge(&mut other).expect("merge");
     let v = view(&docs, "2022-01-10");
     let conflict = v.conflicts.iter().find(|c| c.field == "schedule").expect("conflict reported");
@@ -245,8 +316,15 @@ fn conflicting_schedules_are_reported_and_resolved_by_writing_again() {
     values.sort();
     assert_eq!(values, ["2-3", "3"]);
     // Choosing a value writes it again, which ends the conflict.
-    edit(&mut docs.plan, &a, |tx| plan::set_schedule(tx, "m5", &"2-3".parse::<ScheduleCode>().expect("s").0))
-        .expect("choose");
+    edit(&mut docs.plan, &a, |tx| {
+        plan::set_schedule(
+            tx,
+            &prongsai_core::tracks::Slot::INTEGRITY,
+            "m5",
+            &"2-3".parse::<ScheduleCode>().expect("s").0,
+        )
+    })
+    .expect("choose");
     assert!(view(&docs, "2022-01-10").conflicts.is_empty());
 }
 
@@ -287,7 +365,10 @@ fn an_older_device_keeps_what_a_newer_app_wrote() {
     assert_eq!(typed.results["m1"].status.label_th(), "สถานะอื่น");
     // ... edits it ...
     let older = CommitMeta::new("แอปรุ่นเก่า", "wipa", T0 + 120_000);
-    edit(doc, &older, |tx| results::set_text(tx, "m1", "บันทึกจากแอปรุ่นเก่า", &older)).expect("older edit");
+    edit(doc, &older, |tx| {
+        results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", "บันทึกจากแอปรุ่นเก่า", &older)
+    })
+    .expect("older edit");
     // ... and what the newer app wrote is still there.
     let results_map = doc.get(ROOT, "results").expect("get").expect("results").1;
     let m1 = doc.get(&results_map, "m1").expect("get").expect("m1").1;
@@ -304,8 +385,8 @@ fn a_person_chooses_between_conflicting_values_and_both_kinds_settle() {
     let mut docs = sample();
     let plan_meta = CommitMeta::new("เพิ่มมาตรการ", "kannika", T0);
     edit(&mut docs.plan, &plan_meta, |tx| {
-        plan::add_measure(tx, "m9", 8, "การจัดการเรื่องร้องเรียน")?;
-        plan::set_responsible(tx, "m9", "palad", true)
+        plan::add_measure(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m9", 8, "การจัดการเรื่องร้องเรียน")?;
+        plan::set_responsible(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m9", "palad", true)
     })
     .expect("new measure");
     // Two devices of สำนักปลัด create the new measure's result offline: the whole result conflicts.
@@ -313,8 +394,10 @@ fn a_person_chooses_between_conflicting_values_and_both_kinds_settle() {
     let a = CommitMeta::new("บันทึกผล", "somchai", T0).with_actor(ActorId::from([1u8; 16]));
     let b = CommitMeta::new("บันทึกผล", "parichat", T0).with_actor(ActorId::from([2u8; 16]));
     let palad = docs.results.get_mut("palad").expect("palad");
-    edit(palad, &a, |tx| results::set_text(tx, "m9", "จัดอบรมแล้ว ๓๐ คน", &a)).expect("a");
-    edit(&mut other, &b, |tx| results::set_text(tx, "m9", "ประชุมชี้แจงแล้ว", &b)).expect("b");
+    edit(palad, &a, |tx| results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m9", "จัดอบรมแล้ว ๓๐ คน", &a))
+        .expect("a");
+    edit(&mut other, &b, |tx| results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m9", "ประชุมชี้แจงแล้ว", &b))
+        .expect("b");
     palad.merge(&mut other).expect("merge");
 
     let year = AgencyYear::from_documents(docs.iter()).expect("read");
@@ -354,11 +437,14 @@ fn the_activity_feed_lists_recent_changes_across_documents_newest_first_with_the
     let wipa = CommitMeta::new("edit result", "wipa", T0 + 60_000).with_actor(ActorId::from([7u8; 16]));
     let kannika = CommitMeta::new("edit title", "kannika", T0 + 120_000).with_actor(ActorId::from([8u8; 16]));
     edit(docs.results.get_mut("klang").expect("klang"), &wipa, |tx| {
-        results::set_text(tx, "m3", "ติดประกาศแล้ว", &wipa)?;
-        results::set_status(tx, "m4", &Status::InProgress, &wipa)
+        results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", "ติดประกาศแล้ว", &wipa)?;
+        results::set_status(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m4", &Status::InProgress, &wipa)
     })
     .expect("wipa");
-    edit(&mut docs.plan, &kannika, |tx| plan::set_title(tx, "m2", "การเผยแพร่ข้อมูลของหน่วยงาน")).expect("kannika");
+    edit(&mut docs.plan, &kannika, |tx| {
+        plan::set_title(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m2", "การเผยแพร่ข้อมูลของหน่วยงาน")
+    })
+    .expect("kannika");
     let register = CommitMeta::new("register", "server", T0);
     edit(&mut docs.directory, &register, |tx| {
         directory::register_actor(

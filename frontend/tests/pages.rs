@@ -141,7 +141,7 @@ fn typing_is_never_overwritten_by_a_change_from_the_server() {
     // Another device changes the status; the documents reload while the person is typing.
     let meta = CommitMeta::new("set status", "parichat", T0 + 60_000);
     edit(docs.results.get_mut("palad").expect("palad"), &meta, |tx| {
-        results::set_status(tx, "m1", &Status::Done, &meta)
+        results::set_status(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", &Status::Done, &meta)
     })
     .expect("edit");
     let form = form.reduce(load(palad_result(&docs, "m1")));
@@ -255,13 +255,16 @@ fn the_sync_indicator_says_offline_and_counts_what_waits() {
 fn a_returned_result_shows_the_coordinators_comment_before_the_form() {
     let mut docs = documents();
     let staff = CommitMeta::new("submit", "somchai", T0 + 60_000);
-    edit(docs.results.get_mut("palad").expect("palad"), &staff, |tx| results::submit(tx, "m1", &staff))
-        .expect("submit");
+    edit(docs.results.get_mut("palad").expect("palad"), &staff, |tx| {
+        results::submit(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", &staff)
+    })
+    .expect("submit");
     let submitted = palad_result(&docs, "m1");
     let coordinator = CommitMeta::new("review", "kannika", T0 + 120_000);
     edit(&mut docs.review, &coordinator, |tx| {
         review::decide(
             tx,
+            &prongsai_core::tracks::Slot::INTEGRITY,
             "m1",
             "palad",
             ReviewDecisionKind::Returned,

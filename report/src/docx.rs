@@ -11,10 +11,10 @@ use std::io::Write;
 use zip::write::SimpleFileOptions;
 
 use crate::RenderError;
-use crate::pdf::{self, PLAN, REPORT};
+use crate::pdf;
 use prongsai_core::thai;
 
-use crate::printed::{COMMENT_LINE, DRAFT_MARK, Kind, Printed, SIGN_LINE};
+use crate::printed::{COMMENT_LINE, DRAFT_MARK, Printed, SIGN_LINE};
 
 const FONT: &str = "Sarabun";
 const SARABUN_REGULAR: &[u8] = include_bytes!("../../frontend/static/fonts/Sarabun-Regular.ttf");
@@ -666,10 +666,7 @@ pub fn render(printed: &Printed, emblem: Option<&[u8]>) -> Result<Vec<u8>, Rende
     let starts = pdf::page_starts(printed, emblem)?;
     let first_lines: Vec<String> = starts.iter().map(|s| s.first_line.clone()).collect();
     let pages = paginate(blocks(printed), &first_lines);
-    let columns = match printed.kind {
-        Kind::Report => REPORT.columns,
-        Kind::Plan => PLAN.columns,
-    };
+    let columns = pdf::geometry(printed).columns;
     let widths: Vec<i64> = columns.iter().map(|cm| (cm * TWIPS_PER_CM).round() as i64).collect();
     let emblem_name = emblem.map(|e| if e.starts_with(b"\x89PNG") { "emblem.png" } else { "emblem.jpeg" });
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));

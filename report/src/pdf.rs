@@ -37,6 +37,16 @@ pub const REPORT: Geometry =
     Geometry { columns: &[2.8, 3.7, 3.0, 2.1, 3.0, 1.4], table_size_pt: 9.5, cell_inset_pt: 3.5, body_size_pt: 10.5 };
 pub const PLAN: Geometry =
     Geometry { columns: &[3.6, 6.4, 3.6, 2.4], table_size_pt: 9.5, cell_inset_pt: 3.5, body_size_pt: 10.5 };
+/// A track's plan: projects, methods, divisions, quarters, budget, indicator.
+pub const PROJECT_PLAN: Geometry =
+    Geometry { columns: &[3.0, 4.2, 2.8, 2.0, 1.8, 2.2], table_size_pt: 9.5, cell_inset_pt: 3.5, body_size_pt: 10.5 };
+/// A track's report: the plan's columns and the result.
+pub const PROJECT_REPORT: Geometry = Geometry {
+    columns: &[2.6, 3.0, 2.4, 1.6, 1.6, 1.8, 3.0],
+    table_size_pt: 9.5,
+    cell_inset_pt: 3.5,
+    body_size_pt: 10.5,
+};
 
 const TEXT_WIDTH_CM: f64 = 16.0;
 const PT_PER_CM: f64 = 72.0 / 2.54;
@@ -238,7 +248,7 @@ fn text_once(document: &PagedDocument) -> PagedDocument {
 /// terms kept whole where they fit (a term wider than its table column is left to the line
 /// breaker rather than overflowing the cell).
 fn data_json(printed: &Printed, has_emblem: bool) -> Vec<u8> {
-    let geometry = geometry(printed.kind);
+    let geometry = geometry(printed);
     let body_width_pt = TEXT_WIDTH_CM * PT_PER_CM;
     let mut value = serde_json::to_value(printed).expect("printed report is plain data");
     let glossary = &printed.glossary;
@@ -272,10 +282,13 @@ fn data_json(printed: &Printed, has_emblem: bool) -> Vec<u8> {
     serde_json::to_vec(&value).expect("plain data")
 }
 
-fn geometry(kind: Kind) -> &'static Geometry {
-    match kind {
-        Kind::Report => &REPORT,
-        Kind::Plan => &PLAN,
+/// The table's geometry of a printed report or plan.
+pub fn geometry(printed: &Printed) -> &'static Geometry {
+    match (printed.kind, printed.projects) {
+        (Kind::Report, false) => &REPORT,
+        (Kind::Plan, false) => &PLAN,
+        (Kind::Report, true) => &PROJECT_REPORT,
+        (Kind::Plan, true) => &PROJECT_PLAN,
     }
 }
 

@@ -10,6 +10,10 @@ use prongsai_core::verification;
 /// own signatures). Which items they answer comes from the year's criteria.
 pub use prongsai_core::report_model::Part as Kind;
 
+/// The column headings of a track's project table (its plan; its report adds the result).
+pub const PROJECT_COLUMNS: [&str; 7] =
+    ["โครงการ/กิจกรรม", "วิธีดำเนินการ", "ผู้รับผิดชอบ", "ระยะเวลาดำเนินงาน", "งบประมาณ (บาท)", "ตัวชี้วัด", "ผลการดำเนินงาน"];
+
 /// The column headings of the measure table, as the seed prints them.
 pub const REPORT_COLUMNS: [&str; 6] =
     ["มาตรการ/แนวทาง", "วิธีดำเนินการ", "ผู้รับผิดชอบ", "ระยะเวลาดำเนินงาน", "ผลการดำเนินงาน", "ข้อเสนอ"];
@@ -17,6 +21,8 @@ pub const REPORT_COLUMNS: [&str; 6] =
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Printed {
     pub kind: Kind,
+    /// A track's projects (with budget and indicator columns) rather than the integrity measures.
+    pub projects: bool,
     /// "ร่าง" marks: not every approval step has signed the current content.
     pub draft: bool,
     /// The memo's header and body before the table (O43 only).
@@ -143,9 +149,12 @@ impl Printed {
     pub fn new(report: &Report) -> Printed {
         let kind = report.part;
         let c = &report.content;
-        let columns = match kind {
-            Kind::Report => REPORT_COLUMNS.iter().map(|s| s.to_string()).collect(),
-            Kind::Plan => REPORT_COLUMNS[..4].iter().map(|s| s.to_string()).collect(),
+        let projects = !c.track.is_empty();
+        let columns = match (kind, projects) {
+            (Kind::Report, false) => REPORT_COLUMNS.iter().map(|s| s.to_string()).collect(),
+            (Kind::Plan, false) => REPORT_COLUMNS[..4].iter().map(|s| s.to_string()).collect(),
+            (Kind::Report, true) => PROJECT_COLUMNS.iter().map(|s| s.to_string()).collect(),
+            (Kind::Plan, true) => PROJECT_COLUMNS[..6].iter().map(|s| s.to_string()).collect(),
         };
         let rows = c
             .measures
@@ -159,9 +168,15 @@ impl Printed {
                     // "ไตรมาสที่ ๑ - ๔": the range stays on one line.
                     vec![m.schedule_label.replace(" - ", "\u{a0}-\u{a0}")],
                 ];
+                if projects {
+                    cells.push(m.budget.map(|b| vec![thai::format_baht(b, Digits::Thai)]).unwrap_or_default());
+                    cells.push(paragraphs(&m.indicator));
+                }
                 if kind == Kind::Report {
                     cells.push(paragraphs(&m.result));
-                    cells.push(paragraphs(&m.suggestion));
+                    if !projects {
+                        cells.push(paragraphs(&m.suggestion));
+                    }
                 }
                 Row { cells }
             })
@@ -171,7 +186,7 @@ impl Printed {
             heading: format!("{} {}", i.code, official(&i.title)),
             elements: i.elements.iter().map(|e| format!("-{}", official(e))).collect(),
         });
-        let memo = (kind == Kind::Report).then(|| MemoHead {
+        let memo = (kind == Kind::Report && !projects).then(|| MemoHead {
             department: official(&c.department),
             reference: official(&c.reference),
             date: c.date.map(thai::format_date_official).unwrap_or_default(),
@@ -181,6 +196,31 @@ impl Printed {
             facts: paragraphs(&c.facts),
         });
         let (title, intro, table_lead) = match kind {
+            Kind::Report if projects => (
+                vec![
+                    if c.round_title.is_empty() {
+                        format!("รายงานผลการดำเนินงานตาม{}", official(&c.track_title))
+                    } else {
+                        official(&c.round_title)
+                    },
+                    format!("{} ประจำปีงบประมาณ พ.ศ. {year}", official(&c.agency_name)),
+                ],
+                vec![format!(
+                    "{} ขอรายงานผลการดำเนินงานตามโครงการ/กิจกรรมใน{} ประจำปีงบประมาณ พ.ศ. {year} ดังนี้",
+                    official(&c.agency_name),
+                    official(&c.track_title),
+                )],
+                Vec::new(),
+            ),
+            Kind::Plan if projects => (
+                vec![official(&c.track_title), format!("{} ประจำปีงบประมาณ พ.ศ. {year}", official(&c.agency_name))],
+                vec![format!(
+                    "{} ได้จัดทำ{} ประจำปีงบประมาณ พ.ศ. {year} โดยมีโครงการ/กิจกรรม งบประมาณ และตัวชี้วัด ดังนี้",
+                    official(&c.agency_name),
+                    official(&c.track_title)
+                )],
+                Vec::new(),
+            ),
             Kind::Report => (paragraphs(&c.report_title), paragraphs(&c.report_intro), paragraphs(&c.table_lead)),
             Kind::Plan => (
                 vec![
@@ -195,7 +235,7 @@ impl Printed {
                 Vec::new(),
             ),
         };
-        let memo_tail = kind == Kind::Report;
+        let memo_tail = kind == Kind::Report && !projects;
         let tail = Some(MemoTail {
             proposals_heading: if memo_tail {
                 "ข้อเสนอเพื่อพิจารณา".to_string()
@@ -245,6 +285,7 @@ impl Printed {
         });
         Printed {
             kind,
+            projects,
             draft: !report.fully_approved(),
             memo,
             title,

@@ -509,3 +509,93 @@ fn a_fully_signed_report_prints_its_signers_and_where_to_verify_it_in_every_form
     assert_eq!(text.matches("ลงนามในระบบ").count(), 2, "the stale step is unsigned");
     assert!(!text.contains("รหัสตรวจสอบ") && text.contains("ฉบับร่าง"));
 }
+
+/// A second track is its own document, not the integrity table under another heading: the
+/// anti-corruption action plan prints projects with budget and indicator, and its half-year
+/// report what the division reported in that round. The text as printed, word for word.
+#[test]
+fn the_anticorruption_track_prints_its_own_plan_and_round_report() {
+    use prongsai_core::docs::CommitMeta;
+    use prongsai_core::report_model::{Part, Report};
+    use prongsai_core::tracks::Slot;
+    use prongsai_report::Printed;
+    let docs = prongsai_core::sample::pakchong_2565_with_anticorruption(&CommitMeta::new("seed", "server", 1))
+        .expect("the sample with a second track");
+    let year = AgencyYear::from_documents(docs.iter()).expect("reads");
+    let half = year.in_slot(&Slot::of(Some("anticorruption"), Some("half"))).expect("the half round");
+
+    let plan = Printed::new(&Report::build_part(&half, Part::Plan));
+    assert_eq!(plan.title, ["แผนปฏิบัติการป้องกันการทุจริต", "องค์การบริหารส่วนตำบลปากช่อง ประจำปีงบประมาณ พ.ศ. ๒๕๖๕"]);
+    assert_eq!(
+        plan.intro,
+        [
+            "องค์การบริหารส่วนตำบลปากช่อง ได้จัดทำแผนปฏิบัติการป้องกันการทุจริต ประจำปีงบประมาณ พ.ศ. ๒๕๖๕ โดยมีโครงการ/กิจกรรม งบประมาณ และตัวชี้วัด ดังนี้"
+        ]
+    );
+    assert_eq!(
+        plan.columns,
+        ["โครงการ/กิจกรรม", "วิธีดำเนินการ", "ผู้รับผิดชอบ", "ระยะเวลาดำเนินงาน", "งบประมาณ (บาท)", "ตัวชี้วัด"]
+    );
+    let cells: Vec<Vec<Vec<String>>> = plan.rows.iter().map(|r| r.cells.clone()).collect();
+    let quarters = "ไตรมาสที่ ๑\u{a0}-\u{a0}๔".to_string();
+    assert_eq!(
+        cells,
+        [
+            vec![
+                vec!["๑.โครงการอบรมส่งเสริมคุณธรรมและจริยธรรมแก่บุคลากร".to_string()],
+                vec!["- จัดอบรมบุคลากรทุกส่วนราชการ ปีละ ๑ ครั้ง".to_string()],
+                vec!["๑.สำนักปลัด".to_string()],
+                vec![quarters.clone()],
+                vec!["๒๕,๐๐๐".to_string()],
+                vec!["ผู้เข้ารับการอบรมไม่น้อยกว่าร้อยละ ๘๐".to_string()],
+            ],
+            vec![
+                vec!["๒.กิจกรรมเผยแพร่ข้อมูลการจัดซื้อจัดจ้างทางเว็บไซต์".to_string()],
+                vec!["- ประกาศผลการจัดซื้อจัดจ้างทุกเดือน".to_string()],
+                vec!["๑.สำนักปลัด".to_string()],
+                vec![quarters.clone()],
+                vec!["๐".to_string()],
+                vec!["เผยแพร่ครบทุกเดือน".to_string()],
+            ],
+        ]
+    );
+    assert!(plan.memo.is_none() && plan.tail.as_ref().is_some_and(|t| t.drafter.is_none()), "a plan, not a memo");
+    let plan_item = half.track_items().and_then(|t| t.plan).expect("the track's plan item").code;
+    assert!(plan.item.as_ref().is_some_and(|i| i.heading.starts_with(&format!("{plan_item} "))), "under its own item");
+    assert_ne!(Some(plan_item), YEAR.track_items().and_then(|t| t.plan).map(|i| i.code), "not the integrity plan's");
+
+    let report = Printed::new(&Report::build_part(&half, Part::Report));
+    assert_eq!(
+        report.title,
+        [
+            "รายงานการกำกับติดตามการดำเนินการป้องกันการทุจริตประจำปี รอบ ๖ เดือน",
+            "องค์การบริหารส่วนตำบลปากช่อง ประจำปีงบประมาณ พ.ศ. ๒๕๖๕"
+        ]
+    );
+    assert_eq!(report.columns.last().map(String::as_str), Some("ผลการดำเนินงาน"));
+    assert_eq!(report.rows[0].cells[6], ["จัดอบรมแล้ว ๑ รุ่น ผู้เข้าอบรม ๔๕ คน"]);
+    assert!(report.rows[1].cells[6].is_empty(), "nothing reported yet");
+    // The annual round shows the half-year's words until the division reports there.
+    let annual = year.in_slot(&Slot::of(Some("anticorruption"), Some("annual"))).expect("the annual round");
+    let annual = Printed::new(&Report::build_part(&annual, Part::Report));
+    assert_eq!(annual.title[0], "รายงานผลการดำเนินการป้องกันการทุจริตประจำปี");
+    assert_eq!(annual.rows[0].cells[6], report.rows[0].cells[6]);
+    // The integrity report is what it was: the track leaves its content, and its hash, alone.
+    assert_eq!(Report::build(&year).content_hash, Report::build(&YEAR).content_hash);
+
+    // Every printed format carries the same words.
+    let pdf = prongsai_report::pdf::render(&report, None).expect("the round's PDF");
+    let text = squash(&tool("pdftotext", &["-raw", write("track-half.pdf", &pdf).to_str().expect("path"), "-"]));
+    for expected in [
+        "รายงานการกำกับติดตามการดำเนินการป้องกันการทุจริตประจำปีรอบ๖เดือน",
+        "๒๕,๐๐๐",
+        "จัดอบรมแล้ว๑รุ่นผู้เข้าอบรม๔๕คน",
+        "งบประมาณ(บาท)",
+    ] {
+        assert!(text.contains(expected), "{expected} in the PDF:\n{text}");
+    }
+    let docx = prongsai_report::docx::render(&plan, None).expect("the plan's DOCX");
+    assert!(squash(&docx_text(&docx)).contains("ผู้เข้ารับการอบรมไม่น้อยกว่าร้อยละ๘๐"));
+    let html = prongsai_report::html::render(&report, None);
+    assert!(html.contains("จัดอบรมแล้ว ๑ รุ่น ผู้เข้าอบรม ๔๕ คน"));
+}

@@ -454,7 +454,7 @@ pub async fn export_report(
         emblem: shell.emblem(&year.directory.agency.id).await,
         verify_base: shell.server_url().await,
     };
-    let file_name = format.file_name(&year.directory.agency.id, year.fiscal_year(), year.integrity_items().as_ref());
+    let file_name = format.file_name(&year.directory.agency.id, year.fiscal_year(), year.track_items().as_ref());
     let folder = crate::shell::exports_dir(&app);
     let path = if ask {
         match crate::shell::save_dialog(&app, &folder, &file_name, format.extension()).await {

@@ -175,6 +175,7 @@ async fn add_results_document<D: Database>(
         year,
         division: division.clone(),
         results: Default::default(),
+        tracks: Default::default(),
     };
     let meta = prongsai_core::CommitMeta::new("สร้างเอกสารผลการดำเนินงานของหน่วยงาน", "server", now_ms())
         .with_actor(app.write_actor.clone());

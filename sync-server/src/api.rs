@@ -482,6 +482,9 @@ async fn documents<D: Database>(
 #[derive(Deserialize)]
 struct StatusQuery {
     date: Option<String>,
+    /// Another track than the integrity measures, and its round (its last when absent).
+    track: Option<String>,
+    round: Option<String>,
 }
 
 fn today_bangkok() -> Date {
@@ -503,7 +506,9 @@ async fn status<D: Database>(
 ) -> Result<Response, AppError> {
     let today = date_or_today(query.date.as_deref())?;
     let (agency_year, _) = app.agency_year(&agency, year).await?;
-    let view = prongsai_core::merged_view(&agency_year, today);
+    let slot = prongsai_core::tracks::Slot::of(query.track.as_deref(), query.round.as_deref());
+    let in_slot = agency_year.in_slot(&slot).map_err(|_| AppError::NotFound)?;
+    let view = prongsai_core::merged_view(&in_slot, today);
     Ok(Json(view).into_response())
 }
 
@@ -518,13 +523,26 @@ struct StepPath {
 /// report when absent).
 #[derive(Deserialize, Default)]
 pub struct RoundQuery {
+    pub track: Option<String>,
     pub round: Option<String>,
 }
 
 impl RoundQuery {
-    /// The part this names in `agency_year`, or 404 for a round the year does not have.
+    /// The part of the integrity track this names in `agency_year`, or 404 for a round the
+    /// year does not have (signing and publishing are the integrity track's so far).
     pub fn part(&self, agency_year: &prongsai_core::AgencyYear) -> Result<Part, AppError> {
-        Part::parse(self.round.as_deref(), agency_year.integrity_items().as_ref()).ok_or(AppError::NotFound)
+        if !prongsai_core::tracks::Slot::of(self.track.as_deref(), None).is_integrity() {
+            return Err(AppError::NotFound);
+        }
+        Part::parse(self.round.as_deref(), agency_year.track_items().as_ref()).ok_or(AppError::NotFound)
+    }
+
+    /// The track, round and part this names, or 404 for one the year does not run.
+    pub fn target(
+        &self,
+        agency_year: &prongsai_core::AgencyYear,
+    ) -> Result<(prongsai_core::tracks::Slot, Part), AppError> {
+        agency_year.target(self.track.as_deref(), self.round.as_deref()).ok_or(AppError::NotFound)
     }
 }
 

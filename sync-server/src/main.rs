@@ -99,7 +99,11 @@ enum Command {
         /// plan's also by its item, e.g. o42-pdf).
         #[arg(long)]
         format: String,
-        /// `plan` for the plan's pdf, docx or html; the report (the year's last round) when absent.
+        /// Another track the year runs (`anticorruption`, …); the integrity measures when absent.
+        #[arg(long)]
+        track: Option<String>,
+        /// `plan` for the plan's pdf, docx or html, or a round of the track (`half`, `annual`, …);
+        /// the report of the track's last round when absent.
         #[arg(long)]
         round: Option<String>,
         /// The file to write.
@@ -446,7 +450,7 @@ async fn main() -> anyhow::Result<()> {
             app.repos.stop_all().await;
             println!("{}", serde_json::to_string_pretty(&accounts)?);
         }
-        Command::Export { data, agency, year, format, round, output, emblem, public_url } => {
+        Command::Export { data, agency, year, format, track, round, output, emblem, public_url } => {
             let db = Sqlite::open_read_only(&data.data)
                 .with_context(|| format!("opening the data directory {}", data.data.display()))?;
             let agency_year = match reports::read_agency_year(&db, &agency, year).await {
@@ -455,23 +459,17 @@ async fn main() -> anyhow::Result<()> {
                 }
                 other => other.context("reading the documents")?,
             };
-            let Some(format) = prongsai_report::Format::parse_for(&format, agency_year.integrity_items().as_ref())
-            else {
+            let Some((slot, part)) = agency_year.target(track.as_deref(), round.as_deref()) else {
+                bail!("{agency} {year} runs no such track or round: --track {track:?} --round {round:?}");
+            };
+            let agency_year = agency_year.in_slot(&slot).context("the track")?.into_owned();
+            let Some(format) = prongsai_report::Format::parse_for(&format, agency_year.track_items().as_ref()) else {
                 bail!(
                     "unknown format {format:?}; one of {}",
                     prongsai_report::Format::ALL.map(prongsai_report::Format::name).join(", ")
                 );
             };
-            let format = match round.as_deref() {
-                Some(round) => {
-                    let items = agency_year.integrity_items();
-                    let Some(part) = prongsai_core::report_model::Part::parse(Some(round), items.as_ref()) else {
-                        bail!("{agency} {year} has no round {round:?}: plan, or the report's round");
-                    };
-                    format.of_part(part)
-                }
-                None => format,
-            };
+            let format = if round.is_some() { format.of_part(part) } else { format };
             // The emblem given here, else the one stored for the agency.
             let emblem = match &emblem {
                 Some(path) => Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?),

@@ -166,13 +166,16 @@ async fn export<D: Database>(
     Query(round): Query<crate::api::RoundQuery>,
 ) -> Result<Response, AppError> {
     let (agency_year, _) = app.agency_year(&agency, year).await?;
-    let items = agency_year.integrity_items();
+    // `?track=` views the year from another track; `?round=plan` asks for the plan's file of the
+    // same kind, another round for that round's report; neither leaves the format as named.
+    let (slot, part) = round.target(&agency_year)?;
+    let agency_year = agency_year.in_slot(&slot).map_err(|_| AppError::NotFound)?.into_owned();
+    let items = agency_year.track_items();
     let format = Format::parse_for(&format, items.as_ref()).ok_or_else(|| {
         AppError::BadRequest(format!("unknown format {format:?}; one of {}", Format::ALL.map(Format::name).join(", ")))
     })?;
-    // `?round=plan` asks for the plan's file of the same kind; no round leaves the format as named.
     let format = match round.round {
-        Some(_) => format.of_part(round.part(&agency_year)?),
+        Some(_) => format.of_part(part),
         None => format,
     };
     let file_name = format.file_name(&agency, year, items.as_ref());
@@ -470,12 +473,12 @@ async fn info<D: Database>(
     let published = published_part(&app.db, agency, year, part).await?;
     let slug = match &published {
         Some(p) => p.item_slug(year),
-        None => agency_year.integrity_items().and_then(|t| t.item(part).map(ResolvedItem::slug)).unwrap_or_else(|| {
-            match part {
+        None => {
+            agency_year.track_items().and_then(|t| t.item(part).map(ResolvedItem::slug)).unwrap_or_else(|| match part {
                 Part::Report => prongsai_core::wire::builtin_report_slug(year),
                 Part::Plan => "plan".into(),
-            }
-        }),
+            })
+        }
     };
     let waiver = agency_year.approvals.plan.waiver.clone().filter(|_| part == Part::Report);
     let waits_for_plan = part == Part::Report

@@ -32,7 +32,9 @@ pub fn routes<D: Database>(t: &mut RouteTable<D>) {
         .post(Scope::Agency, "/api/agencies/{agency}/years/{year}/next", post_next::<D>)
         .post(Scope::Admin, "/api/agencies/{agency}/years/{year}/close", post_closed::<D, true>)
         .post(Scope::Admin, "/api/agencies/{agency}/years/{year}/reopen", post_closed::<D, false>)
-        .put(Scope::Agency, "/api/agencies/{agency}/years/{year}/ita-result", put_ita_result::<D>);
+        .put(Scope::Agency, "/api/agencies/{agency}/years/{year}/ita-result", put_ita_result::<D>)
+        .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/tracks", get_tracks::<D>)
+        .post(Scope::Agency, "/api/agencies/{agency}/years/{year}/tracks", post_track::<D>);
 }
 
 /// The earliest and latest fiscal year an agency may start.
@@ -139,6 +141,53 @@ async fn put_ita_result<D: Database>(
 ) -> Result<Json<YearInfo>, AppError> {
     plans_years(&caller)?;
     Ok(Json(set_ita_result(&app, &Actor::of(&caller), &agency, year, result).await?))
+}
+
+/// The tracks the year runs and those its criteria offer besides.
+async fn get_tracks<D: Database>(
+    State(app): State<App<D>>,
+    Path((agency, year)): Path<(String, i64)>,
+) -> Result<Json<prongsai_core::wire::TracksInfo>, AppError> {
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    Ok(Json(tracks_info(&agency_year)))
+}
+
+fn tracks_info(year: &prongsai_core::AgencyYear) -> prongsai_core::wire::TracksInfo {
+    prongsai_core::wire::TracksInfo { tracks: year.tracks(), available: prongsai_core::tracks::available(year) }
+}
+
+/// (coordinator, admin) Runs one more of the year's tracks: its entry, with the rounds the
+/// criteria give it, goes into the year's directory; its plan and results start empty.
+async fn post_track<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path((agency, year)): Path<(String, i64)>,
+    Json(request): Json<prongsai_core::wire::AddTrack>,
+) -> Result<Json<prongsai_core::wire::TracksInfo>, AppError> {
+    if !caller.user.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)) {
+        return Err(AppError::Forbidden("only the coordinator or the admin adds a track".into()));
+    }
+    ensure_open(&app, &agency, year).await?;
+    let (agency_year, rows) = app.agency_year(&agency, year).await?;
+    if agency_year.directory.tracks.contains_key(&request.track) {
+        return Err(AppError::Conflict(ErrorKind::AlreadyExists, format!("the year runs {:?} already", request.track)));
+    }
+    let Some(offered) = prongsai_core::tracks::available(&agency_year).into_iter().find(|t| t.id == request.track)
+    else {
+        return Err(AppError::BadRequest(format!("the year's criteria offer no track {:?} to add", request.track)));
+    };
+    let items = offered.items.ok_or_else(|| AppError::BadRequest("the track has no items this year".into()))?;
+    let entry = prongsai_core::tracks::entry_for(&items, now_ms(), &caller.user.username);
+    let directory = rows.iter().find(|r| r.kind == DocKind::Directory).ok_or(AppError::NotFound)?;
+    let id = request.track.clone();
+    app.server_edit(directory, "เพิ่มแผนงาน", move |tx| {
+        prongsai_core::docs::directory::add_track(tx, &id, &entry)
+    })
+    .await?;
+    let detail = serde_json::json!({ "year": year, "track": request.track });
+    app.audit(&agency, &Actor::of(&caller), AuditAction::TrackAdded, &format!("{year}"), detail).await?;
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    Ok(Json(tracks_info(&agency_year)))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -324,9 +324,9 @@ pub async fn append_result(
             &prongsai_core::model::DocKey::results(division),
             "เพิ่มผลการดำเนินงาน",
             move |tx, meta| {
-                let obj = results::ensure(tx, &measure, meta)?;
+                let obj = results::ensure(tx, &prongsai_core::tracks::Slot::INTEGRITY, &measure, meta)?;
                 let length = tx.get(&obj, "text")?.map(|(_, id)| tx.length(&id)).unwrap_or(0);
-                results::splice_text(tx, &measure, length, 0, &token, meta)
+                results::splice_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, &measure, length, 0, &token, meta)
             },
         )
         .await

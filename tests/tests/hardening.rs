@@ -224,6 +224,8 @@ mod scope {
             ("POST /api/agencies/{agency}/years/{year}/close", Expect { read_only: 404, ..SIGNED_IN }),
             ("POST /api/agencies/{agency}/years/{year}/reopen", Expect { read_only: 404, ..SIGNED_IN }),
             ("PUT /api/agencies/{agency}/years/{year}/ita-result", SIGNED_IN),
+            ("GET /api/agencies/{agency}/years/{year}/tracks", SIGNED_IN),
+            ("POST /api/agencies/{agency}/years/{year}/tracks", SIGNED_IN),
             // An empty file is refused before any year is started.
             ("POST /api/agencies/{agency}/years/{year}/from-file", Expect { read_only: 422, ..SIGNED_IN }),
         ])
@@ -331,6 +333,7 @@ mod scope {
                 "PUT /api/agencies/{agency}/approval-chain" => json_body(json!([])),
                 "POST /api/agencies/{agency}/years" => json_body(json!({ "year": YEAR })),
                 "PUT /api/agencies/{agency}/years/{year}/ita-result" => json_body(json!({ "score_hundredths": 9000 })),
+                "POST /api/agencies/{agency}/years/{year}/tracks" => json_body(json!({ "track": "anticorruption" })),
                 _ => None,
             };
             let path = match key.as_str() {

@@ -73,8 +73,8 @@ async fn offline_edits_of_two_divisions_converge_and_reach_a_fresh_device() {
             &DocKey::results("palad"),
             "บันทึกผลการดำเนินงาน",
             |tx, meta| {
-                results::set_text(tx, "m1", "จัดโต๊ะประชาสัมพันธ์แล้ว", meta)?;
-                results::set_status(tx, "m1", &Status::Done, meta)
+                results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", "จัดโต๊ะประชาสัมพันธ์แล้ว", meta)?;
+                results::set_status(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", &Status::Done, meta)
             },
         )
         .await
@@ -84,7 +84,9 @@ async fn offline_edits_of_two_divisions_converge_and_reach_a_fresh_device() {
             YEAR,
             &DocKey::results("klang"),
             "บันทึกผลการดำเนินงาน",
-            |tx, meta| results::set_text(tx, "m1", "ติดป้ายขั้นตอนการจ่ายเงินแล้ว", meta),
+            |tx, meta| {
+                results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", "ติดป้ายขั้นตอนการจ่ายเงินแล้ว", meta)
+            },
         )
         .await
         .expect("klang edits offline");
@@ -250,7 +252,7 @@ mod access {
         let viewer = &devices[5];
         let refused = viewer
             .edit(YEAR, &DocKey::of(DocKind::Plan), "แก้แผน", |tx, _| {
-                prongsai_core::docs::plan::set_title(tx, "m1", "x")
+                prongsai_core::docs::plan::set_title(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", "x")
             })
             .await;
         assert!(matches!(refused, Err(prongsai_client::DeviceError::ReadOnly { .. })), "{refused:?}");
@@ -431,7 +433,7 @@ mod connections {
         assert!(other.is_connected());
         other
             .edit(YEAR, &DocKey::results("klang"), "บันทึก", |tx, meta| {
-                results::set_text(tx, "m3", "ยังทำงานได้", meta)
+                results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", "ยังทำงานได้", meta)
             })
             .await
             .expect("edit");
@@ -485,7 +487,7 @@ mod connections {
             let text = format!("บันทึกครั้งที่ {round}");
             healthy
                 .edit(YEAR, &DocKey::results("palad"), "บันทึก", move |tx, meta| {
-                    results::set_text(tx, "m1", &text, meta)
+                    results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", &text, meta)
                 })
                 .await
                 .expect("edit");
@@ -560,7 +562,7 @@ mod connections {
         for text in ["หนึ่ง", "สอง", "สาม"] {
             writer
                 .edit(YEAR, &DocKey::results("palad"), "บันทึก", move |tx, meta| {
-                    results::set_text(tx, "m1", text, meta)
+                    results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", text, meta)
                 })
                 .await
                 .expect("edit");
@@ -838,7 +840,7 @@ mod refused {
         staff.disconnect();
         staff
             .edit(YEAR, &DocKey::results("palad"), "บันทึกผล", |tx, meta| {
-                results::set_text(tx, "m1", "แก้ไขก่อนย้ายกอง", meta)
+                results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", "แก้ไขก่อนย้ายกอง", meta)
             })
             .await
             .expect("an edit while still in สำนักปลัด");
@@ -991,7 +993,7 @@ mod administration {
         let device = device(&server, &device_dir, "nok", &password).await;
         device
             .edit(YEAR, &DocKey::results("chang"), "บันทึกผล", |tx, meta| {
-                results::set_text(tx, "m1", "กองช่างติดป้ายประกาศแล้ว", meta)
+                results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", "กองช่างติดป้ายประกาศแล้ว", meta)
             })
             .await
             .expect("her own division");
@@ -1019,14 +1021,14 @@ mod administration {
         assert_eq!(moved.active_sessions, 1);
         device
             .edit(YEAR, &DocKey::results("klang"), "บันทึกผล", |tx, meta| {
-                results::set_text(tx, "m3", "กองคลังรับเรื่องแล้ว", meta)
+                results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m3", "กองคลังรับเรื่องแล้ว", meta)
             })
             .await
             .expect("the new division, on the same connection");
         assert!(device.wait_confirmed(LONG).await);
         let old = device
             .edit(YEAR, &DocKey::results("chang"), "บันทึกผล", |tx, meta| {
-                results::set_text(tx, "m1", "ไม่ควรได้", meta)
+                results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", "ไม่ควรได้", meta)
             })
             .await;
         assert!(matches!(old, Err(DeviceError::ReadOnly { .. })), "{old:?}");

@@ -97,7 +97,7 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
     let staff = device(&server, &sample.device_dir("somchai"), "somchai", sample.password("somchai")).await;
     staff
         .edit(YEAR, &DocKey::results("palad"), "บันทึกผล", |tx, meta| {
-            results::set_status(tx, "m2", &Status::Done, meta)
+            results::set_status(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m2", &Status::Done, meta)
         })
         .await
         .expect("staff edit");
@@ -298,7 +298,7 @@ async fn the_admin_adds_a_user_on_the_web_and_everyone_reads_the_memo() {
     // The password works, and the new member writes her division's results.
     let nok = device(&server, &sample.device_dir("nok"), "nok", &password).await;
     nok.edit(YEAR, &DocKey::results("chang"), "บันทึกผล", |tx, meta| {
-        results::set_text(tx, "m1", "กองช่างรับทราบ", meta)
+        results::set_text(tx, &prongsai_core::tracks::Slot::INTEGRITY, "m1", "กองช่างรับทราบ", meta)
     })
     .await
     .expect("her division");

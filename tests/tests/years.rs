@@ -317,7 +317,13 @@ async fn an_offline_edit_to_a_year_closed_meanwhile_is_refused_and_kept_on_the_d
     let key = DocKey::results(&palad);
     staff
         .edit(2569, &key, "ผลงานนอกสถานที่", |tx, meta| {
-            prongsai_core::docs::results::set_text(tx, "m9", "ตรวจเยี่ยมชุมชนแล้ว ๓ ครั้ง", meta)
+            prongsai_core::docs::results::set_text(
+                tx,
+                &prongsai_core::tracks::Slot::INTEGRITY,
+                "m9",
+                "ตรวจเยี่ยมชุมชนแล้ว ๓ ครั้ง",
+                meta,
+            )
         })
         .await
         .expect("written offline");
@@ -430,7 +436,13 @@ async fn a_device_meeting_a_newer_releases_documents_asks_for_an_update_instead_
     newer
         .edit(2569, &key, "ผลงานจากแอปรุ่นใหม่", |tx, meta| {
             tx.put(ROOT, "schema", SCHEMA_VERSION + 1)?;
-            prongsai_core::docs::results::set_text(tx, "m1", "บันทึกจากแอปรุ่นใหม่", meta)
+            prongsai_core::docs::results::set_text(
+                tx,
+                &prongsai_core::tracks::Slot::INTEGRITY,
+                "m1",
+                "บันทึกจากแอปรุ่นใหม่",
+                meta,
+            )
         })
         .await
         .expect("written by the newer release");
@@ -451,7 +463,13 @@ async fn a_device_meeting_a_newer_releases_documents_asks_for_an_update_instead_
     // And writes nothing into it: refused before anything is pending.
     let refused = older
         .edit(2569, &key, "แก้จากแอปรุ่นเก่า", |tx, meta| {
-            prongsai_core::docs::results::set_text(tx, "m1", "แก้จากแอปรุ่นเก่า", meta)
+            prongsai_core::docs::results::set_text(
+                tx,
+                &prongsai_core::tracks::Slot::INTEGRITY,
+                "m1",
+                "แก้จากแอปรุ่นเก่า",
+                meta,
+            )
         })
         .await;
     assert!(

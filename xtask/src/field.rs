@@ -152,7 +152,7 @@ pub fn reports(runs: usize) -> anyhow::Result<Vec<ReportTiming>> {
         }
         let p = percentiles(times);
         out.push(ReportTiming {
-            file: format.file_name("pakchong", year.fiscal_year(), year.integrity_items().as_ref()),
+            file: format.file_name("pakchong", year.fiscal_year(), year.track_items().as_ref()),
             bytes,
             first_ms,
             median_ms: p.p50_ms,

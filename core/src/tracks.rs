@@ -1,0 +1,263 @@
+//! The year's tracks: besides the integrity measures (at the documents' top-level keys, as before
+//! tracks), each plan-and-report pair the agency runs (`ita::TrackDef`) keeps its plan, each
+//! division's results per report round and the review of each round under a `tracks` map of the
+//! same documents (docs/tracks.md). A [`Slot`] names where an edit, a view or a report is.
+
+use crate::model::{RoundId, TrackId};
+
+/// A track and one of its report rounds. The default is the integrity track at today's keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Slot {
+    /// `None` is the integrity track.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track: Option<TrackId>,
+    /// The report round results and reviews are in; a track's last round when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<RoundId>,
+    /// (edits) The round before `round`: a division's first edit of a measure in `round` starts
+    /// from what it reported there (the copy is made then, not when the round starts, so
+    /// starting a round writes nothing and works offline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carry_from: Option<RoundId>,
+}
+
+impl Slot {
+    /// The integrity track at the documents' top-level keys.
+    pub const INTEGRITY: Slot = Slot { track: None, round: None, carry_from: None };
+
+    /// A slot as URLs and the command line name it: `integrity` (or nothing) is the integrity
+    /// track at today's keys.
+    pub fn of(track: Option<&str>, round: Option<&str>) -> Slot {
+        let track = track.map(str::trim).filter(|t| !t.is_empty() && *t != crate::ita::INTEGRITY_TRACK);
+        Slot {
+            round: track.and(round).map(str::trim).filter(|r| !r.is_empty()).map(str::to_string),
+            track: track.map(str::to_string),
+            carry_from: None,
+        }
+    }
+
+    /// The track's id, `integrity` for the default.
+    pub fn track_id(&self) -> &str {
+        self.track.as_deref().unwrap_or(crate::ita::INTEGRITY_TRACK)
+    }
+
+    pub fn is_integrity(&self) -> bool {
+        self.track.is_none()
+    }
+}
+
+/// A track of the year as pages list it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TrackSummary {
+    pub id: TrackId,
+    pub title: String,
+    /// Its report rounds in order (the integrity track's one report has none listed).
+    pub rounds: Vec<RoundSummary>,
+    /// Its plan and report items in this year's criteria.
+    pub items: Option<crate::ita::ResolvedTrack>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RoundSummary {
+    pub id: RoundId,
+    pub title: String,
+    pub cutoff: Option<String>,
+}
+
+/// Why a slot does not name a part of the year.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SlotError {
+    #[error("this year runs no track {0:?}")]
+    NoTrack(String),
+    #[error("track {0:?} has no round {1:?}")]
+    NoRound(String, String),
+}
+
+/// Whether a track or round id is acceptable as a map key and in an address: lower-case ASCII
+/// letters, digits and `-`, 1–32 characters, and not `scan` or `plan` (the names of the
+/// wet-signed scan's and the plan's addresses).
+pub fn valid_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !matches!(id, "scan" | "plan" | "report")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_integrity_track_is_the_default_slot_whatever_it_is_called() {
+        assert_eq!(Slot::of(None, None), Slot::INTEGRITY);
+        assert_eq!(Slot::of(Some("integrity"), Some("annual")), Slot::INTEGRITY);
+        assert_eq!(Slot::of(Some(" "), None), Slot::INTEGRITY);
+        let s = Slot::of(Some("anticorruption"), Some("half"));
+        assert_eq!((s.track_id(), s.round.as_deref()), ("anticorruption", Some("half")));
+        assert!(!s.is_integrity());
+        assert!(valid_id("anticorruption") && valid_id("half") && !valid_id("scan") && !valid_id("Upper"));
+        assert!(!valid_id("") && !valid_id(&"a".repeat(33)) && !valid_id("a/b"));
+    }
+}
+
+/// The tracks `year`'s criteria offer that it does not run yet, in the criteria's order.
+pub fn available(year: &crate::AgencyYear) -> Vec<TrackSummary> {
+    let criteria = year.criteria();
+    let Some((sheet, _)) = criteria.sheet(year.fiscal_year(), year.form()) else { return Vec::new() };
+    sheet
+        .tracks
+        .iter()
+        .filter(|t| t.id != crate::ita::INTEGRITY_TRACK && !year.directory.tracks.contains_key(&t.id))
+        .map(|t| TrackSummary {
+            id: t.id.clone(),
+            title: t.title.clone(),
+            rounds: Vec::new(),
+            items: criteria.resolve_track(year.fiscal_year(), year.form(), &t.id),
+        })
+        .collect()
+}
+
+/// The directory's entry for a track added from the year's criteria: its title and its rounds in
+/// the criteria's order, each titled as the criteria title it.
+pub fn entry_for(items: &crate::ita::ResolvedTrack, added_at: i64, added_by: &str) -> crate::model::TrackEntry {
+    let positions = crate::position::spread(items.rounds.len());
+    crate::model::TrackEntry {
+        pos: String::new(),
+        title: items.title.clone(),
+        added_at,
+        added_by: added_by.to_string(),
+        rounds: items
+            .rounds
+            .iter()
+            .zip(positions)
+            .map(|(r, pos)| {
+                (r.round.clone(), crate::model::RoundEntry { pos, title: r.round_title.clone(), cutoff: None })
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod in_documents {
+    use super::*;
+    use crate::AgencyYear;
+    use crate::docs::{self, CommitMeta};
+    use crate::edit::Edit;
+    use crate::model::Status;
+    use crate::sample::{AutomergeDocuments, pakchong_2565};
+
+    const TRACK: &str = "anticorruption";
+
+    fn docs_with_track() -> AutomergeDocuments {
+        let meta = CommitMeta::new("seed", "server", 1);
+        let mut docs =
+            pakchong_2565().typed_documents(0).expect("sample").into_automerge(&meta, |_| String::new()).expect("docs");
+        docs.add_track(TRACK, &meta).expect("adds the track");
+        docs
+    }
+
+    fn apply(docs: &mut AutomergeDocuments, edits: Vec<Edit>) -> Result<(), docs::DocError> {
+        docs.apply(&edits, &CommitMeta::new("edit", "kannika", 3))
+    }
+
+    fn year(docs: &AutomergeDocuments) -> AgencyYear {
+        AgencyYear::from_documents(docs.iter()).expect("reads")
+    }
+
+    #[test]
+    fn a_track_keeps_its_own_plan_and_each_round_its_results_while_the_integrity_measures_stay_put() {
+        let mut docs = docs_with_track();
+        let before = year(&docs);
+        let integrity_measures = before.plan.measures.clone();
+        let tracks = before.tracks();
+        assert_eq!(tracks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["integrity", TRACK]);
+        let rounds: Vec<&str> = tracks[1].rounds.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(rounds, ["half", "annual"], "the criteria's rounds, in order");
+
+        let slot = |round: Option<&str>| Slot::of(Some(TRACK), round);
+        let plan = |edits: Vec<Edit>| Edit::InTrack { slot: slot(None), edits };
+        apply(
+            &mut docs,
+            vec![plan(vec![
+                Edit::AddMeasure {
+                    id: "p1".into(), index: 0, title: "โครงการอบรมคุณธรรมจริยธรรม".into()
+                },
+                Edit::SetBudget { measure: "p1".into(), satang: Some(2_500_000) },
+                Edit::SetIndicator {
+                    measure: "p1".into(), text: "ผู้เข้าอบรมร้อยละ ๘๐".into()
+                },
+                Edit::SetResponsible { measure: "p1".into(), division: "palad".into(), responsible: true },
+                Edit::SetSchedule { measure: "p1".into(), schedule: "1-4".into() },
+            ])],
+        )
+        .expect("the track's plan");
+        assert!(
+            apply(&mut docs, vec![plan(vec![Edit::SetBudget { measure: "p1".into(), satang: Some(-1) }])]).is_err()
+        );
+
+        let y = year(&docs);
+        assert_eq!(y.plan.measures, integrity_measures, "the integrity plan is untouched");
+        let half = y.in_slot(&slot(Some("half"))).expect("the half round");
+        assert_eq!(half.measures().len(), 1);
+        let (_, p1) = half.measures()[0];
+        assert_eq!(
+            (p1.budget, p1.indicator.as_ref().map(|t| t.as_str().to_string())),
+            (Some(2_500_000), Some("ผู้เข้าอบรมร้อยละ ๘๐".into()))
+        );
+        assert_eq!(half.track_items().map(|t| t.id), Some(TRACK.to_string()));
+
+        // The division reports in the half round; the annual round shows it until it reports there.
+        let in_round = |round: &str, carry: Option<&str>, edits: Vec<Edit>| Edit::InTrack {
+            slot: Slot { carry_from: carry.map(str::to_string), ..slot(Some(round)) },
+            edits,
+        };
+        let result =
+            |text: &str| Edit::SetResultText { division: "palad".into(), measure: "p1".into(), text: text.into() };
+        apply(
+            &mut docs,
+            vec![in_round(
+                "half",
+                None,
+                vec![
+                    result("อบรมแล้ว ๑ รุ่น"),
+                    Edit::SetStatus { division: "palad".into(), measure: "p1".into(), status: Status::InProgress },
+                ],
+            )],
+        )
+        .expect("half");
+        let y = year(&docs);
+        let annual = y.in_slot(&slot(Some("annual"))).expect("annual");
+        assert_eq!(
+            annual.result("p1", "palad").map(|r| r.text.as_str().to_string()),
+            Some("อบรมแล้ว ๑ รุ่น".into()),
+            "carried"
+        );
+        assert!(!y.results["palad"].tracks[TRACK].rounds.contains_key("annual"), "starting a round writes nothing");
+        assert_eq!(y.result("p1", "palad"), None, "the integrity results are untouched");
+
+        // The first edit in the annual round writes the copy, then the change.
+        let edit_slot = y.resolve_slot(&slot(Some("annual"))).expect("resolves");
+        assert_eq!(edit_slot.carry_from.as_deref(), Some("half"));
+        apply(
+            &mut docs,
+            vec![Edit::InTrack {
+                slot: edit_slot,
+                edits: vec![Edit::SetPercent { division: "palad".into(), measure: "p1".into(), percent: Some(100) }],
+            }],
+        )
+        .expect("annual");
+        let y = year(&docs);
+        let annual = &y.results["palad"].tracks[TRACK].rounds["annual"].results["p1"];
+        assert_eq!(
+            (annual.text.as_str(), annual.percent, &annual.status),
+            ("อบรมแล้ว ๑ รุ่น", Some(100), &Status::InProgress)
+        );
+        let half = &y.results["palad"].tracks[TRACK].rounds["half"].results["p1"];
+        assert_eq!(half.percent, None, "the half round keeps what it said");
+
+        // Memo edits and unknown tracks are refused.
+        let memo = Edit::SetMemoReference { reference: "x".into() };
+        assert!(apply(&mut docs, vec![Edit::InTrack { slot: slot(None), edits: vec![memo] }]).is_err());
+        assert!(y.in_slot(&Slot::of(Some("nogift"), None)).is_err(), "not a track this year runs");
+        assert!(y.in_slot(&slot(Some("monthly"))).is_err());
+    }
+}

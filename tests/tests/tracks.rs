@@ -1,0 +1,172 @@
+//! Tracks through the real server and real devices: the coordinator adds the anti-corruption
+//! action plan from the year's criteria; she writes its projects on her device and a division
+//! reports in the half-year round on theirs; the server's views and every export of the track
+//! show them, and the integrity measures are untouched.
+
+use std::time::Duration;
+
+use prongsai_core::edit::Edit;
+use prongsai_core::tracks::Slot;
+use prongsai_core::wire::TracksInfo;
+use prongsai_tests::{Sample, Server, YEAR, device, eventually, pdf_text, signed_in_api, squash};
+
+const LONG: Duration = Duration::from_secs(90);
+const TRACK: &str = "anticorruption";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_adds_a_track_and_its_plan_and_rounds_reach_every_view_and_export() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    let kannika = signed_in_api(&server, &sample, "kannika").await;
+    let somchai = signed_in_api(&server, &sample, "somchai").await;
+    let tracks = |api: prongsai_client::ServerApi| async move {
+        let value = api.agency_call("pakchong", "GET", &format!("/years/{YEAR}/tracks"), None).await.expect("tracks");
+        serde_json::from_value::<TracksInfo>(value).expect("tracks info")
+    };
+    let before = tracks(kannika.clone()).await;
+    assert_eq!(before.tracks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["integrity"]);
+    let offered: Vec<&str> = before.available.iter().map(|t| t.id.as_str()).collect();
+    assert!(offered.contains(&TRACK) && !offered.contains(&"integrity"), "{offered:?}");
+
+    let add = |api: prongsai_client::ServerApi, track: &'static str| async move {
+        api.agency_call(
+            "pakchong",
+            "POST",
+            &format!("/years/{YEAR}/tracks"),
+            Some(serde_json::json!({ "track": track })),
+        )
+        .await
+    };
+    let refused = add(somchai.clone(), TRACK).await;
+    assert!(matches!(refused, Err(prongsai_client::ApiError::Refused { status: 403, .. })), "{refused:?}");
+    let unknown = add(kannika.clone(), "nogift").await;
+    assert!(matches!(unknown, Err(prongsai_client::ApiError::Refused { status: 400, .. })), "not in 2565: {unknown:?}");
+    let added: TracksInfo = serde_json::from_value(add(kannika.clone(), TRACK).await.expect("adds")).expect("info");
+    let track = added.tracks.iter().find(|t| t.id == TRACK).expect("the track runs");
+    assert_eq!(track.rounds.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["half", "annual"]);
+    let again = add(kannika.clone(), TRACK).await;
+    assert!(matches!(again, Err(prongsai_client::ApiError::Refused { status: 409, .. })), "{again:?}");
+
+    // The coordinator writes the track's plan on her device; สำนักปลัด reports on theirs.
+    let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    eventually("her device has the track", LONG, || async {
+        coordinator.agency_year(YEAR).await.is_ok_and(|y| y.directory.tracks.contains_key(TRACK))
+    })
+    .await;
+    let slot = |round: Option<&str>| Slot::of(Some(TRACK), round);
+    coordinator
+        .apply(
+            YEAR,
+            vec![Edit::InTrack {
+                slot: slot(None),
+                edits: vec![
+                    Edit::AddMeasure {
+                        id: "ac1".into(), index: 0, title: "โครงการอบรมคุณธรรมแก่บุคลากร".into()
+                    },
+                    Edit::SetResponsible { measure: "ac1".into(), division: "palad".into(), responsible: true },
+                    Edit::SetSchedule { measure: "ac1".into(), schedule: "1-4".into() },
+                    Edit::SetBudget { measure: "ac1".into(), satang: Some(1_234_550) },
+                    Edit::SetIndicator {
+                        measure: "ac1".into(), text: "ร้อยละ 80 ของบุคลากร".into()
+                    },
+                ],
+            }],
+        )
+        .await
+        .expect("the track's plan");
+    assert!(coordinator.wait_confirmed(LONG).await);
+    let staff = device(&server, &sample.device_dir("somchai"), "somchai", sample.password("somchai")).await;
+    eventually("the division's device has the project", LONG, || async {
+        staff
+            .agency_year(YEAR)
+            .await
+            .is_ok_and(|y| y.plan.tracks.get(TRACK).is_some_and(|t| t.measures.contains_key("ac1")))
+    })
+    .await;
+    let year = staff.agency_year(YEAR).await.expect("year");
+    let half = year.resolve_slot(&slot(Some("half"))).expect("the half round");
+    staff
+        .apply(
+            YEAR,
+            vec![Edit::InTrack {
+                slot: half,
+                edits: vec![Edit::SetResultText {
+                    division: "palad".into(),
+                    measure: "ac1".into(),
+                    text: "อบรมแล้ว 1 รุ่น".into(),
+                }],
+            }],
+        )
+        .await
+        .expect("the division reports");
+    assert!(staff.wait_confirmed(LONG).await);
+    // Another division's results are not theirs to write, in a track as anywhere.
+    let theirs = vec![Edit::InTrack {
+        slot: year.resolve_slot(&slot(Some("half"))).expect("half"),
+        edits: vec![Edit::SetResultText { division: "klang".into(), measure: "ac1".into(), text: "x".into() }],
+    }];
+    assert!(staff.apply(YEAR, theirs).await.is_err(), "another division's document");
+
+    // The server's view of the track: its project and the half round's result; the annual
+    // round shows the half round's words until the division reports there.
+    let status = |round: &'static str| {
+        let api = kannika.clone();
+        async move {
+            api.agency_call("pakchong", "GET", &format!("/years/{YEAR}/status?track={TRACK}&round={round}"), None)
+                .await
+                .expect("status")
+        }
+    };
+    let result_text = |status: &serde_json::Value| {
+        status["measures"][0]["cells"]
+            .as_array()
+            .and_then(|cells| cells.iter().find(|c| c["division"] == "palad"))
+            .map(|c| c["text"].as_str().unwrap_or_default().to_string())
+    };
+    let half_status = status("half").await;
+    assert_eq!(half_status["measures"].as_array().map(Vec::len), Some(1), "the track's measures only");
+    assert_eq!(result_text(&half_status).as_deref(), Some("อบรมแล้ว 1 รุ่น"));
+    assert_eq!(result_text(&status("annual").await).as_deref(), Some("อบรมแล้ว 1 รุ่น"), "carried");
+    let integrity =
+        kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/status"), None).await.expect("status");
+    assert!(integrity["measures"].as_array().is_some_and(|m| m.len() > 1 && m.iter().all(|m| m["id"] != "ac1")));
+    let unknown = kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/status?track=nogift"), None).await;
+    assert!(matches!(
+        unknown,
+        Err(prongsai_client::ApiError::NotFound | prongsai_client::ApiError::Refused { status: 404, .. })
+    ));
+
+    // Every export of the track, over HTTP and from the command line.
+    let token = prongsai_client::ServerApi::new(server.url())
+        .login("kannika", sample.password("kannika"), "test")
+        .await
+        .expect("login")
+        .token;
+    let get = |query: String| {
+        let url = server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/reports/{query}")).expect("url");
+        let token = token.clone();
+        async move { reqwest::Client::new().get(url).bearer_auth(token).send().await.expect("get") }
+    };
+    let plan = get(format!("pdf?track={TRACK}&round=plan")).await;
+    assert_eq!(plan.status(), 200);
+    let text = squash(&pdf_text(&plan.bytes().await.expect("pdf")));
+    assert!(
+        text.contains("แผนปฏิบัติการป้องกันการทุจริต") && text.contains("๑๒,๓๔๕.๕๐") && text.contains("ร้อยละ๘๐ของบุคลากร"),
+        "{text}"
+    );
+    let report = get(format!("pdf?track={TRACK}&round=half")).await;
+    assert_eq!(report.status(), 200);
+    let text = squash(&pdf_text(&report.bytes().await.expect("pdf")));
+    assert!(text.contains("รอบ๖เดือน") && text.contains("อบรมแล้ว๑รุ่น"), "{text}");
+    for format in ["docx", "html", "xlsx"] {
+        assert_eq!(get(format!("{format}?track={TRACK}&round=half")).await.status(), 200, "{format}");
+    }
+    assert_eq!(get(format!("pdf?track={TRACK}&round=monthly")).await.status(), 404);
+    let out = sample.data().join("track-half.pdf");
+    let (data, year, out_path) = (sample.data().display().to_string(), YEAR.to_string(), out.display().to_string());
+    let args = ["export", "--data", &data, "--agency", "pakchong", "--year", &year, "--format", "pdf"];
+    prongsai_tests::cli(&[&args[..], &["--track", TRACK, "--round", "half", "-o", &out_path]].concat(), None).await;
+    assert!(squash(&pdf_text(&std::fs::read(&out).expect("written"))).contains("อบรมแล้ว๑รุ่น"));
+    coordinator.shutdown().await;
+    staff.shutdown().await;
+}
