@@ -118,6 +118,11 @@ pub struct MeasureRow {
     pub carried: Option<Carried>,
     /// One cell per responsible division, same order as `responsible`.
     pub cells: Vec<Cell>,
+    /// A track's budget column (satang) and indicator, where its plan has them.
+    #[serde(default)]
+    pub budget: Option<i64>,
+    #[serde(default)]
+    pub indicator: String,
 }
 
 /// Last year's measure a measure continues.
@@ -408,6 +413,8 @@ pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
                 suggestion: c.suggestion.clone(),
             }),
             cells,
+            budget: measure.budget,
+            indicator: measure.indicator.as_ref().map(|t| t.as_str().to_string()).unwrap_or_default(),
         });
     }
     awaiting_review.sort_by_key(|c| c.submitted_at);

@@ -38,6 +38,9 @@ pub enum Route {
     Notifications,
     /// The whole ITAS answer sheet of the year.
     Itas,
+    /// The year's tracks (plan-and-report pairs besides the integrity measures): adding one, and
+    /// each track's projects and results by round.
+    Tracks,
 }
 
 /// The dashboard's filters: a division, a quarter, a status (each optional).

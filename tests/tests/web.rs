@@ -921,3 +921,68 @@ async fn the_mayor_approves_the_plan_on_the_web_and_it_is_published_under_its_ow
     browser.quit().await;
     driver.stop().await;
 }
+
+/// The coordinator adds the anti-corruption action plan on the web from the year's criteria; the
+/// project written on her device and what สำนักปลัด reported in the half-year round show, with
+/// the budget in baht, and the annual round shows the half-year's words until the division
+/// reports there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_adds_a_track_on_the_web_and_reads_its_projects_round_by_round() {
+    use prongsai_core::tracks::Slot;
+    let OnTheWeb { sample, server, mut driver, browser } = OnTheWeb::start().await;
+    sign_in(&browser, &server, "kannika", sample.password("kannika")).await;
+    browser.click(&browser.wait_for("[data-testid=nav-tracks]", WAIT).await).await;
+    browser.click(&browser.wait_for("[data-testid=add-track-anticorruption]", WAIT).await).await;
+    browser.wait_for("[data-track=anticorruption] [data-round=half]", WAIT).await;
+    assert!(browser.find("[data-testid=add-track-anticorruption]").await.is_none(), "added once");
+
+    let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    eventually("her device has the track", WAIT, || async {
+        coordinator.agency_year(YEAR).await.is_ok_and(|y| y.directory.tracks.contains_key("anticorruption"))
+    })
+    .await;
+    let project = vec![
+        Edit::AddMeasure {
+            id: "ac1".into(), index: 0, title: "โครงการอบรมคุณธรรม".into()
+        },
+        Edit::SetResponsible { measure: "ac1".into(), division: "palad".into(), responsible: true },
+        Edit::SetBudget { measure: "ac1".into(), satang: Some(1_234_550) },
+    ];
+    let slot = Slot::of(Some("anticorruption"), None);
+    coordinator.apply(YEAR, vec![Edit::InTrack { slot, edits: project }]).await.expect("the project");
+    assert!(coordinator.wait_confirmed(WAIT).await);
+    let staff = device(&server, &sample.device_dir("somchai"), "somchai", sample.password("somchai")).await;
+    eventually("the division's device has the project", WAIT, || async {
+        staff
+            .agency_year(YEAR)
+            .await
+            .is_ok_and(|y| y.plan.tracks.get("anticorruption").is_some_and(|t| !t.measures.is_empty()))
+    })
+    .await;
+    let year = staff.agency_year(YEAR).await.expect("year");
+    let half = year.resolve_slot(&Slot::of(Some("anticorruption"), Some("half"))).expect("half");
+    let text = Edit::SetResultText {
+        division: "palad".into(), measure: "ac1".into(), text: "อบรมแล้ว ๑ รุ่น".into()
+    };
+    staff.apply(YEAR, vec![Edit::InTrack { slot: half, edits: vec![text] }]).await.expect("reports");
+    assert!(staff.wait_confirmed(WAIT).await);
+
+    for round in ["half", "annual"] {
+        browser
+            .click(&browser.wait_for(&format!("[data-track=anticorruption] [data-round={round}]"), WAIT).await)
+            .await;
+        let table = format!("[data-testid=track-table][data-round={round}]");
+        browser
+            .wait_text(&format!("{table} [data-testid=track-results]"), WAIT, "the half round's result", |t| {
+                t.contains("อบรมแล้ว ๑ รุ่น")
+            })
+            .await;
+        let budget = browser.text(&browser.wait_for(&format!("{table} [data-testid=track-budget]"), WAIT).await).await;
+        assert_eq!(budget, "๑๒,๓๔๕.๕๐", "{round}");
+    }
+    browser.screenshot(&artifact("web", "tracks.png")).await;
+    coordinator.shutdown().await;
+    staff.shutdown().await;
+    browser.quit().await;
+    driver.stop().await;
+}

@@ -127,6 +127,7 @@ pub fn App() -> Html {
         Route::Agency => html! { <AgencyPage /> },
         Route::Notifications => html! { <NotificationsPage /> },
         Route::Itas => html! { <ItasPage /> },
+        Route::Tracks => html! { <super::tracks::TracksPage /> },
     };
     let unread = state.unread_notifications();
     let has_year = state.session.as_ref().is_some_and(|s| s.year != 0);
@@ -207,6 +208,7 @@ pub fn App() -> Html {
                                 <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
                                 <button class={classes!("tab", on(&Route::Reports))} onclick={go(Route::Reports)} data-testid="nav-reports">{ lang.pick("รายงาน", "Reports") }</button>
                                 <button class={classes!("tab", on(&Route::Itas))} onclick={go(Route::Itas)} data-testid="nav-itas">{ "ITAS" }</button>
+                                <button class={classes!("tab", on(&Route::Tracks))} onclick={go(Route::Tracks)} data-testid="nav-tracks">{ lang.pick("แผนงาน", "Tracks") }</button>
                             }
                             if plans {
                                 <button class={classes!("tab", on(&Route::Agency))} onclick={go(Route::Agency)} data-testid="nav-agency">{ lang.pick("หน่วยงานและปีงบประมาณ", "Agency and years") }</button>

@@ -15,6 +15,7 @@ pub mod reports;
 pub mod saved_text;
 pub mod sync;
 pub mod table;
+pub mod tracks;
 pub mod users;
 
 use yew::UseReducerHandle;
