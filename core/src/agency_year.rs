@@ -92,8 +92,13 @@ impl AgencyYear {
 
     /// The items of the track this is a view of (the integrity measures unless
     /// [`AgencyYear::in_slot`] made it another's), resolved against the year's criteria.
+    /// In a view of one round, the rounds end at that round: its report answers that round's item.
     pub fn track_items(&self) -> Option<crate::ita::ResolvedTrack> {
-        self.criteria().resolve_track(self.fiscal_year(), self.form(), self.slot.track_id())
+        let mut items = self.criteria().resolve_track(self.fiscal_year(), self.form(), self.slot.track_id())?;
+        if let Some(at) = self.slot.round.as_ref().and_then(|r| items.rounds.iter().position(|x| &x.round == r)) {
+            items.rounds.truncate(at + 1);
+        }
+        Some(items)
     }
 
     /// The tracks the year runs, the integrity measures first, then the others in the order

@@ -149,6 +149,18 @@ fn track_map(tx: &mut Transaction<'_>, track: &str) -> Result<ObjId, DocError> {
     ensure_map(tx, &tracks, track)
 }
 
+/// `tracks/{track}/rounds/{round}` of a document, created when missing; both ids are checked
+/// (results and reviews of another track are always of one round).
+fn round_map(tx: &mut Transaction<'_>, track: &str, round: Option<&str>) -> Result<ObjId, DocError> {
+    let round = round.ok_or_else(|| DocError::Invalid("a track's results and reviews name their round".into()))?;
+    if !crate::tracks::valid_id(round) {
+        return Err(DocError::Invalid(format!("{round:?} is not a round id")));
+    }
+    let at = track_map(tx, track)?;
+    let rounds = ensure_map(tx, &at, "rounds")?;
+    ensure_map(tx, &rounds, round)
+}
+
 /// Sets the text at `key` to `value` by diffing, so concurrent edits elsewhere in it survive.
 /// Creates the text object if it is missing (or if a non-text value is there).
 pub fn set_text(tx: &mut Transaction<'_>, parent: &ObjId, key: &str, value: &str) -> Result<(), DocError> {
@@ -270,13 +282,7 @@ pub mod results {
         match &slot.track {
             None => ensure_map(tx, &ROOT, "results"),
             Some(track) => {
-                let round = slot
-                    .round
-                    .as_deref()
-                    .ok_or_else(|| DocError::Invalid("a track's result names its round".into()))?;
-                let at = super::track_map(tx, track)?;
-                let rounds = ensure_map(tx, &at, "rounds")?;
-                let round = ensure_map(tx, &rounds, round)?;
+                let round = super::round_map(tx, track, slot.round.as_deref())?;
                 ensure_map(tx, &round, "results")
             }
         }
@@ -632,13 +638,7 @@ pub mod review {
         let map = match &slot.track {
             None => ensure_map(tx, &ROOT, "decisions")?,
             Some(track) => {
-                let round = slot
-                    .round
-                    .as_deref()
-                    .ok_or_else(|| DocError::Invalid("a track's review names its round".into()))?;
-                let at = super::track_map(tx, track)?;
-                let rounds = ensure_map(tx, &at, "rounds")?;
-                let round = ensure_map(tx, &rounds, round)?;
+                let round = super::round_map(tx, track, slot.round.as_deref())?;
                 ensure_map(tx, &round, "decisions")?
             }
         };

@@ -259,5 +259,8 @@ mod in_documents {
         assert!(apply(&mut docs, vec![Edit::InTrack { slot: slot(None), edits: vec![memo] }]).is_err());
         assert!(y.in_slot(&Slot::of(Some("nogift"), None)).is_err(), "not a track this year runs");
         assert!(y.in_slot(&slot(Some("monthly"))).is_err());
+        let odd =
+            Edit::InTrack { slot: Slot { round: Some("../half".into()), ..slot(None) }, edits: vec![result("x")] };
+        assert!(apply(&mut docs, vec![odd]).is_err(), "a round id is checked where it is written");
     }
 }

@@ -573,6 +573,14 @@ fn the_anticorruption_track_prints_its_own_plan_and_round_report() {
         ]
     );
     assert_eq!(report.columns.last().map(String::as_str), Some("ผลการดำเนินงาน"));
+    let items = year.criteria().resolve_track(year.fiscal_year(), year.form(), "anticorruption").expect("items");
+    let half_item = &items.rounds.iter().find(|r| r.round == "half").expect("a half round").item.code;
+    assert!(
+        report.item.as_ref().is_some_and(|i| i.heading.starts_with(&format!("{half_item} "))),
+        "the round's own item"
+    );
+    let file = prongsai_report::Format::Pdf.file_name("pakchong", 2565, half.track_items().as_ref());
+    assert_eq!(file, format!("pakchong-2565-{}.pdf", half_item.to_lowercase()));
     assert_eq!(report.rows[0].cells[6], ["จัดอบรมแล้ว ๑ รุ่น ผู้เข้าอบรม ๔๕ คน"]);
     assert!(report.rows[1].cells[6].is_empty(), "nothing reported yet");
     // The annual round shows the half-year's words until the division reports there.
