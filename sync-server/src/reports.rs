@@ -321,7 +321,7 @@ pub async fn publish_if_approved<D: Database>(
     let _one = PUBLISHING.lock().await;
     let (agency_year, _) = app.agency_year(agency, year).await?;
     let plan = publish_part(app, actor, agency, year, &agency_year, Part::Plan).await?;
-    if plan.is_none() && agency_year.approvals.plan.waiver.is_none() {
+    if !report_may_follow(plan.is_some(), &agency_year) {
         let current = published(&app.db, agency, year).await?;
         if Report::build(&agency_year).fully_approved() && current.is_none() {
             tracing::info!(%agency, year, "the signed report waits for its plan to be published");
@@ -329,6 +329,12 @@ pub async fn publish_if_approved<D: Database>(
         return Ok(current);
     }
     publish_part(app, actor, agency, year, &agency_year, Part::Report).await
+}
+
+/// The one rule of their order: a report is published after its plan, or before it when the
+/// coordinator recorded why.
+fn report_may_follow(plan_published: bool, agency_year: &AgencyYear) -> bool {
+    plan_published || agency_year.approvals.plan.waiver.is_some()
 }
 
 /// Publishes one part when every step approved its current content and it is not the published
@@ -483,9 +489,8 @@ async fn info<D: Database>(
     let waiver = agency_year.approvals.plan.waiver.clone().filter(|_| part == Part::Report);
     let waits_for_plan = part == Part::Report
         && published.is_none()
-        && waiver.is_none()
         && Report::build(agency_year).fully_approved()
-        && published_part(&app.db, agency, year, Part::Plan).await?.is_none();
+        && !report_may_follow(published_part(&app.db, agency, year, Part::Plan).await?.is_some(), agency_year);
     Ok(PublishedInfo {
         part,
         waits_for_plan,
