@@ -35,6 +35,9 @@ pub struct EvidenceTarget {
     /// The new evidence item's id (the caller picks it, as for every new item).
     pub evidence_id: String,
     pub caption: String,
+    /// The track and round the result is in (resolved: `AgencyYear::resolve_slot`); the
+    /// integrity measures by default.
+    pub slot: prongsai_core::tracks::Slot,
 }
 
 /// How a device is set up.
@@ -674,6 +677,10 @@ impl Device {
                 url: None,
                 caption: target.caption,
             },
+        };
+        let edit = match target.slot {
+            slot if slot.is_integrity() => edit,
+            slot => Edit::InTrack { slot, edits: vec![edit] },
         };
         self.apply(year, vec![edit]).await?;
         refresh_uploads(&self.inner).await;

@@ -26,6 +26,9 @@ pub struct AgencyYear {
     /// The track and round this is a view of ([`AgencyYear::in_slot`]); the integrity track
     /// when read from the documents.
     pub slot: crate::tracks::Slot,
+    /// (a view of a round) The results that stand in from an earlier round because the division
+    /// has not reported the measure in this one yet: (division, measure) → that round.
+    pub carried: BTreeMap<(DivisionId, MeasureId), RoundId>,
 }
 
 impl AgencyYear {
@@ -209,12 +212,17 @@ impl AgencyYear {
             approvals: ApprovalsDoc::default(),
             conflicts: BTreeMap::new(),
             slot: crate::tracks::Slot { carry_from: None, ..slot.clone() },
+            carried: BTreeMap::new(),
         };
         for (division, doc) in &self.results {
             let of_round = |r: &str| doc.tracks.get(track).and_then(|t| t.rounds.get(r)).map(|r| &r.results);
             let mut results = of_round(round).cloned().unwrap_or_default();
             for earlier in earlier.iter().rev() {
                 for (measure, result) in of_round(earlier).into_iter().flatten() {
+                    if results.contains_key(measure) {
+                        continue;
+                    }
+                    view.carried.insert((division.clone(), measure.clone()), (*earlier).clone());
                     results.entry(measure.clone()).or_insert_with(|| DivisionResult {
                         status: result.status.clone(),
                         text: result.text.clone(),
@@ -226,6 +234,14 @@ impl AgencyYear {
             view.results.insert(division.clone(), ResultsDoc { results, tracks: BTreeMap::new(), ..doc.clone() });
         }
         Ok(std::borrow::Cow::Owned(view))
+    }
+
+    /// The title of the earlier round whose result stands in for `division`'s on `measure` in
+    /// this view of a round ("carried from round …"), `None` when it reported in this round.
+    pub fn carried_from(&self, division: &str, measure: &str) -> Option<String> {
+        let round = self.carried.get(&(division.to_string(), measure.to_string()))?;
+        let track = self.directory.tracks.get(self.slot.track.as_deref()?)?;
+        Some(track.rounds.get(round).map_or_else(|| round.clone(), |r| r.title.clone()))
     }
 
     /// Divisions in the directory's order: (id, division).

@@ -41,6 +41,9 @@ pub struct ResultDetail {
     pub late: bool,
     /// The hash a review decision must name to approve exactly this content.
     pub content_hash: String,
+    /// (a track's round) The earlier round whose result stands in, by its title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -101,6 +104,7 @@ pub fn measure_detail(year: &AgencyYear, measure_id: &str, today: Date) -> Optio
                 reviewed_at: decision.map(|d| d.at),
                 late: cell.late,
                 content_hash: result.map(result_content_hash).unwrap_or_default(),
+                carried_from: cell.carried_from.clone(),
             }
         })
         .collect();

@@ -440,6 +440,7 @@ impl TypedDocuments {
             approvals: self.approvals,
             conflicts: Default::default(),
             slot: Default::default(),
+            carried: Default::default(),
         }
     }
 

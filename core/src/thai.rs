@@ -108,7 +108,23 @@ pub enum Digits {
     Arabic,
 }
 
-/// Formats a date in Buddhist Era: "๒๑ มีนาคม ๒๕๖๕" (Thai digits, full month) and its variants.
+/// An amount of baht as people type it ("25,000", "๒๕,๐๐๐.๕๐", "1234.5 บาท") in satang; `None`
+/// for anything else (a negative amount, more than two decimals, stray text, over a trillion baht).
+pub fn parse_baht(text: &str) -> Option<i64> {
+    let text = to_arabic_digits(text.trim());
+    let text = text.strip_suffix("บาท").unwrap_or(&text).trim();
+    let (baht, satang) = text.split_once('.').unwrap_or((text, ""));
+    let grouped = baht.split(',').collect::<Vec<_>>();
+    let groups_ok = grouped.len() == 1 || grouped.iter().skip(1).all(|g| g.len() == 3) && !grouped[0].is_empty();
+    let baht: String = grouped.concat();
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if baht.is_empty() || baht.len() > 12 || !groups_ok || !digits(&baht) || satang.len() > 2 || !digits(satang) {
+        return None;
+    }
+    let satang = if satang.is_empty() { 0 } else { format!("{satang:0<2}").parse::<i64>().ok()? };
+    baht.parse::<i64>().ok()?.checked_mul(100)?.checked_add(satang)
+}
+
 /// An amount in satang as baht the way a Thai budget table writes it: thousands grouped with
 /// commas, satang only when there are any ("๒๕,๐๐๐", "๑,๒๓๔.๕๐"), in `digits`.
 pub fn format_baht(satang: i64, digits: Digits) -> String {
@@ -364,6 +380,18 @@ mod tests {
         assert_eq!(format_baht(99, Digits::Arabic), "0.99");
         assert_eq!(format_baht(10_000_000_000, Digits::Arabic), "100,000,000");
         assert_eq!(format_baht(-150, Digits::Arabic), "-1.50");
+    }
+
+    #[test]
+    fn baht_are_read_as_people_type_them() {
+        assert_eq!(parse_baht("25,000"), Some(2_500_000));
+        assert_eq!(parse_baht(" ๒๕,๐๐๐.๕๐ "), Some(2_500_050));
+        assert_eq!(parse_baht("1234.5 บาท"), Some(123_450));
+        assert_eq!(parse_baht("0"), Some(0));
+        for bad in ["", "-5", "1.234", "12,34", ",000", "abc", "1 2", "9999999999999"] {
+            assert_eq!(parse_baht(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_baht(&format_baht(123_456_789, Digits::Thai)), Some(123_456_789), "reads what it writes");
     }
 
     fn date(y: i32, m: u8, d: u8) -> Date {

@@ -73,6 +73,19 @@ pub enum SlotError {
     NoRound(String, String),
 }
 
+/// A round's title short enough for a switcher: "รอบ ๖ เดือน" out of "รายงานการกำกับติดตาม…
+/// รอบ 6 เดือน", "ประจำปี" for a last round that names no period; empty for a track's only round.
+pub fn round_label(title: &str, position: usize, rounds: usize) -> String {
+    if rounds < 2 {
+        return String::new();
+    }
+    match title.rfind("รอบ") {
+        Some(at) => crate::thai::to_official_digits(&title[at..]),
+        None if position + 1 == rounds => "ประจำปี".to_string(),
+        None => crate::thai::to_official_digits(title),
+    }
+}
+
 /// Whether a track or round id is acceptable as a map key and in an address: lower-case ASCII
 /// letters, digits and `-`, 1–32 characters, and not `scan` or `plan` (the names of the
 /// wet-signed scan's and the plan's addresses).
@@ -85,6 +98,14 @@ pub fn valid_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_round_is_labelled_by_its_period() {
+        let half = "รายงานการกำกับติดตามการดำเนินการป้องกันการทุจริตประจำปี รอบ 6 เดือน";
+        assert_eq!(round_label(half, 0, 2), "รอบ ๖ เดือน");
+        assert_eq!(round_label("รายงานผลการดำเนินการป้องกันการทุจริตประจำปี", 1, 2), "ประจำปี");
+        assert_eq!(round_label("รายงานผลการดำเนินงานประจำปี", 0, 1), "", "a single round needs no label");
+    }
 
     #[test]
     fn the_integrity_track_is_the_default_slot_whatever_it_is_called() {
@@ -231,6 +252,15 @@ mod in_documents {
             Some("อบรมแล้ว ๑ รุ่น".into()),
             "carried"
         );
+        let today: crate::calendar::Date = "2022-06-01".parse().expect("a date");
+        let cell = |v: &crate::view::MergedView| v.measures[0].cells.iter().find(|c| c.division == "palad").cloned();
+        let half_title = tracks[1].rounds[0].title.clone();
+        let annual_view = crate::merged_view(&annual, today);
+        assert_eq!(cell(&annual_view).and_then(|c| c.carried_from), Some(half_title.clone()), "marked as carried");
+        assert_eq!(annual_view.slot.round.as_deref(), Some("annual"));
+        assert_eq!(annual_view.tracks.len(), 2, "every track is offered from any view");
+        let half_view = crate::merged_view(&y.in_slot(&slot(Some("half"))).expect("half"), today);
+        assert_eq!(cell(&half_view).and_then(|c| c.carried_from), None, "reported in its own round");
         assert!(!y.results["palad"].tracks[TRACK].rounds.contains_key("annual"), "starting a round writes nothing");
         assert_eq!(y.result("p1", "palad"), None, "the integrity results are untouched");
 
@@ -253,6 +283,8 @@ mod in_documents {
         );
         let half = &y.results["palad"].tracks[TRACK].rounds["half"].results["p1"];
         assert_eq!(half.percent, None, "the half round keeps what it said");
+        let annual_view = crate::merged_view(&y.in_slot(&slot(Some("annual"))).expect("annual"), today);
+        assert_eq!(cell(&annual_view).and_then(|c| c.carried_from), None, "its own once the division edits it");
 
         // Memo edits and unknown tracks are refused.
         let memo = Edit::SetMemoReference { reference: "x".into() };

@@ -38,9 +38,25 @@ pub struct MergedView {
     /// they are confirmed yet).
     #[serde(default)]
     pub integrity: Option<crate::ita::ResolvedTrack>,
+    /// Every track the year runs (the integrity measures first), so a device offline can offer
+    /// them all.
+    #[serde(default)]
+    pub tracks: Vec<crate::tracks::TrackSummary>,
+    /// The track and round this is a picture of (its round resolved); the integrity measures'
+    /// when empty.
+    #[serde(default)]
+    pub slot: crate::tracks::Slot,
 }
 
 impl MergedView {
+    /// The titles of the track and round this pictures, when it is another track than the
+    /// integrity measures (whose pages lay out projects, with budget and indicator).
+    pub fn track_and_round(&self) -> Option<(&str, &str)> {
+        let track = self.tracks.iter().find(|t| Some(&t.id) == self.slot.track.as_ref())?;
+        let round = track.rounds.iter().find(|r| Some(&r.id) == self.slot.round.as_ref())?;
+        Some((&track.title, &round.title))
+    }
+
     /// The report's approval chain as [`crate::signing`] reads it.
     pub fn chain(&self) -> Vec<crate::signing::ChainStep> {
         self.chain_of(Part::Report)
@@ -156,6 +172,10 @@ pub struct Cell {
     pub updated_by: Option<String>,
     pub updated_at: Option<i64>,
     pub content_hash: String,
+    /// (a track's round) The earlier round whose result stands in, by its title, until the
+    /// division reports the measure in this round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -390,6 +410,7 @@ pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
                 updated_by: result.map(|r| r.updated_by.clone()).filter(|u| !u.is_empty()),
                 updated_at: result.map(|r| r.updated_at).filter(|t| *t != 0),
                 content_hash: result.map(result_content_hash).unwrap_or_default(),
+                carried_from: year.carried_from(division, measure_id),
             });
         }
         measures.push(MeasureRow {
@@ -446,6 +467,8 @@ pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
         conflicts: year.all_conflicts().cloned().collect(),
         counts,
         integrity: year.track_items(),
+        tracks: year.tracks(),
+        slot: year.slot.clone(),
         oit_window: reference.and_then(|r| {
             Some(WindowView {
                 from: r.oit_window.from?,

@@ -9,6 +9,7 @@ use prongsai_core::calendar::Date;
 use prongsai_core::calendar::Schedule;
 use prongsai_core::model::Status;
 use prongsai_core::notifications::{Notification, Person, notifications};
+use prongsai_core::tracks::Slot;
 use prongsai_core::view::{Cell, MeasureRow, MergedView, ReviewState};
 use yew::Reducible;
 
@@ -62,7 +63,14 @@ pub struct AppState {
     /// The largest count of unconfirmed changes plus files to upload since the last time it was
     /// zero: the progress bar's 100%.
     pub sync_peak: usize,
+    /// The merged picture of the track and round shown (`slot`).
     pub overview: Option<Rc<MergedView>>,
+    /// The integrity measures' picture, which notifications are computed from whatever track
+    /// is shown (the same as `overview` when the integrity measures are shown).
+    pub integrity: Option<Rc<MergedView>>,
+    /// The track and round the pages show and edit: the integrity measures by default; a
+    /// track's last round when it names none.
+    pub slot: Slot,
     pub my_division_only: bool,
     /// The date the picture is seen at; today when `None`.
     pub as_of: Option<Date>,
@@ -85,6 +93,8 @@ impl Default for AppState {
             sync: SyncState::default(),
             sync_peak: 0,
             overview: None,
+            integrity: None,
+            slot: Slot::INTEGRITY,
             my_division_only: false,
             as_of: None,
             revision: 0,
@@ -111,6 +121,11 @@ pub enum Action {
     DocumentsChanged,
     OverviewLoaded {
         overview: Rc<MergedView>,
+    },
+    /// Show (and edit) another track and round, on `route` when given.
+    OpenSlot {
+        slot: Slot,
+        route: Option<Route>,
     },
     Open {
         route: Route,
@@ -169,6 +184,8 @@ impl Reducible for AppState {
                     next.last_server = session.server;
                 }
                 next.overview = None;
+                next.integrity = None;
+                next.slot = Slot::INTEGRITY;
                 next.read_notifications.clear();
                 next.route = Route::Login;
             }
@@ -179,7 +196,25 @@ impl Reducible for AppState {
                 next.set_sync(state);
             }
             Action::DocumentsChanged => next.revision += 1,
-            Action::OverviewLoaded { overview } => next.overview = Some(overview),
+            Action::OverviewLoaded { overview } => {
+                if overview.slot.is_integrity() {
+                    next.integrity = Some(overview.clone());
+                }
+                // A picture of another track than the one now shown arrived late: not this page's.
+                if shows(&next.slot, &overview.slot) {
+                    next.overview = Some(overview);
+                }
+            }
+            Action::OpenSlot { slot, route } => {
+                if next.slot != slot {
+                    next.slot = slot;
+                    next.overview = None;
+                    next.filter = DashboardFilter::default();
+                }
+                if let Some(route) = route {
+                    next.route = route;
+                }
+            }
             Action::Open { route } => next.route = route,
             Action::ToggleMyDivision => next.my_division_only = !next.my_division_only,
             Action::SetLang { lang } => next.lang = lang,
@@ -190,6 +225,8 @@ impl Reducible for AppState {
             Action::NotificationsRead { read } => next.read_notifications = read.into_iter().collect(),
             Action::YearOpened { session, stay } => {
                 next.overview = None;
+                next.integrity = None;
+                next.slot = Slot::INTEGRITY;
                 next.revision += 1;
                 next.as_of = None;
                 if next.route == Route::Agency && session.year != 0 && !stay {
@@ -200,6 +237,12 @@ impl Reducible for AppState {
         }
         Rc::new(next)
     }
+}
+
+/// Whether a picture of `view` (its round resolved) is one of `wanted` (a track's last round
+/// when it names none).
+fn shows(wanted: &Slot, view: &Slot) -> bool {
+    wanted.track == view.track && (wanted.round.is_none() || wanted.round == view.round)
 }
 
 /// What is still on its way to the server: changes not confirmed and files not uploaded.
@@ -248,7 +291,7 @@ impl AppState {
     /// What waits for the signed-in person in the year shown, most pressing first.
     /// Nothing waits in a closed year: nobody may act on it until the admin reopens it.
     pub fn notifications(&self) -> Vec<Notification> {
-        let (Some(overview), Some(session)) = (&self.overview, &self.session) else { return Vec::new() };
+        let (Some(overview), Some(session)) = (&self.integrity, &self.session) else { return Vec::new() };
         if session.closed {
             return Vec::new();
         }

@@ -352,7 +352,13 @@ fn the_matrix_colours_each_responsible_cell_and_the_chart_draws_every_quarter() 
     let view = overview(&docs);
     let columns: Vec<(String, String)> = view.divisions.iter().map(|d| (d.id.clone(), d.name.clone())).collect();
     let rows: Vec<_> = view.measures.iter().map(|m| (m.clone(), m.cells.clone())).collect();
-    let html = render::<Matrix>(move || MatrixProps { rows, columns, lang: Lang::Th, on_open: Callback::noop() });
+    let html = render::<Matrix>(move || MatrixProps {
+        rows,
+        columns,
+        lang: Lang::Th,
+        on_open: Callback::noop(),
+        testid: "matrix".into(),
+    });
     assert_eq!(html.matches("<tr data-measure=").count(), 8);
     assert_eq!(html.matches("<th scope=\"col\" data-division=").count(), 6);
     assert_eq!(html.matches("data-status=").count(), view.counts.responsibilities);

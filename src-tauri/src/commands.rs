@@ -190,9 +190,15 @@ pub async fn upload(
     }
 }
 
+/// The merged picture of one track and round (the integrity measures when `track` is absent).
 #[tauri::command]
-pub async fn overview(shell: State<'_, Shell>, as_of: Option<String>) -> Result<MergedView, CommandError> {
-    let (year, today) = shell.year_and_date(as_of.as_deref()).await?;
+pub async fn overview(
+    shell: State<'_, Shell>,
+    as_of: Option<String>,
+    track: Option<String>,
+    round: Option<String>,
+) -> Result<MergedView, CommandError> {
+    let (year, today) = shell.year_in_slot(as_of.as_deref(), track.as_deref(), round.as_deref()).await?;
     Ok(merged_view(&year, today))
 }
 
@@ -201,8 +207,10 @@ pub async fn measure(
     shell: State<'_, Shell>,
     id: String,
     as_of: Option<String>,
+    track: Option<String>,
+    round: Option<String>,
 ) -> Result<MeasureDetail, CommandError> {
-    let (year, today) = shell.year_and_date(as_of.as_deref()).await?;
+    let (year, today) = shell.year_in_slot(as_of.as_deref(), track.as_deref(), round.as_deref()).await?;
     measure_detail(&year, &id, today).ok_or(CommandError::NotFound)
 }
 
@@ -221,10 +229,35 @@ pub async fn activity(shell: State<'_, Shell>) -> Result<Vec<ActivityEntry>, Com
 /// How many changes the activity feed shows.
 const ACTIVITY_LIMIT: usize = 30;
 
+/// Applies edits in one commit. With `track`, they are that track's (its plan, or its `round`'s
+/// results and review): the round is resolved on this device, so a division's first edit in a
+/// round starts from what it reported in the round before, offline too.
 #[tauri::command]
-pub async fn apply(shell: State<'_, Shell>, edits: Vec<Edit>) -> Result<(), CommandError> {
+pub async fn apply(
+    shell: State<'_, Shell>,
+    edits: Vec<Edit>,
+    track: Option<String>,
+    round: Option<String>,
+) -> Result<(), CommandError> {
     let (device, year) = shell.device_and_year().await?;
+    let slot = edit_slot(&device, year, track.as_deref(), round.as_deref()).await?;
+    let edits = if slot.is_integrity() { edits } else { vec![Edit::InTrack { slot, edits }] };
     Ok(device.apply(year, edits).await?)
+}
+
+/// The slot edits for `track` and `round` go to, resolved on this device (the round before it
+/// named, for a division's first edit in the round); 404 for a track the year does not run.
+async fn edit_slot(
+    device: &prongsai_client::Device,
+    year: i64,
+    track: Option<&str>,
+    round: Option<&str>,
+) -> Result<prongsai_core::tracks::Slot, CommandError> {
+    let slot = prongsai_core::tracks::Slot::of(track, round);
+    if slot.is_integrity() {
+        return Ok(slot);
+    }
+    device.agency_year(year).await?.resolve_slot(&slot).map_err(|_| CommandError::NotFound)
 }
 
 /// What the frontend sends along with an evidence file's bytes, percent-encoded as JSON in the
@@ -238,6 +271,11 @@ struct EvidenceHeader {
     media_type: String,
     #[serde(default)]
     caption: String,
+    /// The track and round the result is in (the integrity measures when absent).
+    #[serde(default)]
+    track: Option<String>,
+    #[serde(default)]
+    round: Option<String>,
 }
 
 /// An evidence file, sent as the raw request body (no JSON round trip for megabytes of photo).
@@ -254,11 +292,13 @@ pub async fn add_evidence_file(shell: State<'_, Shell>, request: tauri::ipc::Req
         .and_then(|v| serde_json::from_str::<EvidenceHeader>(&v).ok())
         .ok_or_else(|| CommandError::BadRequest("the x-evidence header is missing or unreadable".into()))?;
     let (device, year) = shell.device_and_year().await?;
+    let slot = edit_slot(&device, year, header.track.as_deref(), header.round.as_deref()).await?;
     let target = EvidenceTarget {
         division: header.division,
         measure: header.measure,
         evidence_id: header.id,
         caption: header.caption,
+        slot,
     };
     device.add_evidence_file(year, target, &header.file_name, &header.media_type, bytes.clone()).await?;
     Ok(())
@@ -446,10 +486,12 @@ pub async fn export_report(
     shell: State<'_, Shell>,
     format: String,
     ask: bool,
+    track: Option<String>,
+    round: Option<String>,
 ) -> Result<Option<Exported>, CommandError> {
     let format = prongsai_report::Format::parse(&format)
         .ok_or_else(|| CommandError::BadRequest(format!("unknown report format {format:?}")))?;
-    let (year, _) = shell.year_and_date(None).await?;
+    let (year, _) = shell.year_in_slot(None, track.as_deref(), round.as_deref()).await?;
     let options = prongsai_report::Options {
         emblem: shell.emblem(&year.directory.agency.id).await,
         verify_base: shell.server_url().await,

@@ -190,6 +190,23 @@ impl Shell {
         Ok((device.agency_year(year).await?, today))
     }
 
+    /// The agency-year seen from one track and round (`None`: the integrity measures; no round:
+    /// the track's last), as this device has it, offline too; 404 for a track the year does not run.
+    pub async fn year_in_slot(
+        &self,
+        as_of: Option<&str>,
+        track: Option<&str>,
+        round: Option<&str>,
+    ) -> Result<(AgencyYear, Date), CommandError> {
+        let (year, today) = self.year_and_date(as_of).await?;
+        let slot = prongsai_core::tracks::Slot::of(track, round);
+        if slot.is_integrity() {
+            return Ok((year, today));
+        }
+        let view = year.in_slot(&slot).map_err(|_| CommandError::NotFound)?.into_owned();
+        Ok((view, today))
+    }
+
     pub async fn startup(&self) -> Result<Startup, CommandError> {
         let device = match self.device().await {
             Ok(device) => device,

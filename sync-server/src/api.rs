@@ -479,12 +479,24 @@ async fn documents<D: Database>(
     ))
 }
 
+/// `?date=&track=&round=`: the day a picture is seen at, and the track and round it is of.
 #[derive(Deserialize)]
-struct StatusQuery {
-    date: Option<String>,
+pub(crate) struct StatusQuery {
+    pub date: Option<String>,
     /// Another track than the integrity measures, and its round (its last when absent).
-    track: Option<String>,
-    round: Option<String>,
+    pub track: Option<String>,
+    pub round: Option<String>,
+}
+
+impl StatusQuery {
+    /// `agency_year` as seen from the track and round named, or 404 for one it does not run.
+    pub fn view_of<'a>(
+        &self,
+        agency_year: &'a prongsai_core::AgencyYear,
+    ) -> Result<std::borrow::Cow<'a, prongsai_core::AgencyYear>, AppError> {
+        let slot = prongsai_core::tracks::Slot::of(self.track.as_deref(), self.round.as_deref());
+        agency_year.in_slot(&slot).map_err(|_| AppError::NotFound)
+    }
 }
 
 fn today_bangkok() -> Date {
@@ -506,9 +518,7 @@ async fn status<D: Database>(
 ) -> Result<Response, AppError> {
     let today = date_or_today(query.date.as_deref())?;
     let (agency_year, _) = app.agency_year(&agency, year).await?;
-    let slot = prongsai_core::tracks::Slot::of(query.track.as_deref(), query.round.as_deref());
-    let in_slot = agency_year.in_slot(&slot).map_err(|_| AppError::NotFound)?;
-    let view = prongsai_core::merged_view(&in_slot, today);
+    let view = prongsai_core::merged_view(&*query.view_of(&agency_year)?, today);
     Ok(Json(view).into_response())
 }
 

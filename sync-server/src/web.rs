@@ -19,7 +19,6 @@ use prongsai_core::detail::{MeasureDetail, measure_detail};
 use prongsai_core::history::{self, ActivityEntry, HistoryEntry};
 use prongsai_core::model::{DocKey, DocKind};
 use prongsai_core::report_model::MemoView;
-use serde::Deserialize;
 
 use crate::api::YearPath;
 use crate::api::{Caller, date_or_today};
@@ -126,19 +125,14 @@ async fn session<D: Database>(
     Ok(Json(view))
 }
 
-#[derive(Deserialize)]
-struct DateQuery {
-    date: Option<String>,
-}
-
 async fn measure<D: Database>(
     State(app): State<App<D>>,
     Path((agency, year, measure)): Path<(String, i64, String)>,
-    Query(query): Query<DateQuery>,
+    Query(query): Query<crate::api::StatusQuery>,
 ) -> Result<Json<MeasureDetail>, AppError> {
     let today = date_or_today(query.date.as_deref())?;
     let (agency_year, _) = app.agency_year(&agency, year).await?;
-    measure_detail(&agency_year, &measure, today).map(Json).ok_or(AppError::NotFound)
+    measure_detail(&*query.view_of(&agency_year)?, &measure, today).map(Json).ok_or(AppError::NotFound)
 }
 
 async fn measure_history<D: Database>(

@@ -118,6 +118,47 @@ pub async fn sign_the_plan(server: &Server, sample: &Sample) {
     }
 }
 
+/// The sample's coordinator runs one more of the year's tracks (`anticorruption`: the
+/// anti-corruption action plan, with its half-year and annual rounds), through the server.
+pub async fn add_track(server: &Server, sample: &Sample, track: &str) {
+    let coordinator = signed_in_api(server, sample, "kannika").await;
+    let body = serde_json::json!({ "track": track });
+    coordinator.agency_call("pakchong", "POST", &format!("/years/{YEAR}/tracks"), Some(body)).await.expect("adds");
+}
+
+/// The coordinator's device plans the `anticorruption` track's project `ac1` (สำนักปลัด
+/// responsible, all four quarters, ๑๒,๓๔๕.๕๐ baht); answers her device and สำนักปลัด's staff
+/// device (in `staff_dir`) once it has the project.
+pub async fn a_project_planned(server: &Server, sample: &Sample, staff_dir: &str) -> (Device, Device) {
+    use prongsai_core::edit::Edit;
+    let coordinator = device(server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    let wait = std::time::Duration::from_secs(90);
+    eventually("her device has the track", wait, || async {
+        coordinator.agency_year(YEAR).await.is_ok_and(|y| y.directory.tracks.contains_key("anticorruption"))
+    })
+    .await;
+    let project = vec![
+        Edit::AddMeasure {
+            id: "ac1".into(), index: 0, title: "โครงการอบรมคุณธรรม".into()
+        },
+        Edit::SetResponsible { measure: "ac1".into(), division: "palad".into(), responsible: true },
+        Edit::SetSchedule { measure: "ac1".into(), schedule: "1-4".into() },
+        Edit::SetBudget { measure: "ac1".into(), satang: Some(1_234_550) },
+    ];
+    let slot = prongsai_core::tracks::Slot::of(Some("anticorruption"), None);
+    coordinator.apply(YEAR, vec![Edit::InTrack { slot, edits: project }]).await.expect("the project");
+    assert!(coordinator.wait_confirmed(wait).await);
+    let staff = device(server, &sample.device_dir(staff_dir), "somchai", sample.password("somchai")).await;
+    eventually("the division's device has the project", wait, || async {
+        staff
+            .agency_year(YEAR)
+            .await
+            .is_ok_and(|y| y.plan.tracks.get("anticorruption").is_some_and(|t| !t.measures.is_empty()))
+    })
+    .await;
+    (coordinator, staff)
+}
+
 /// The sample agency's admin sets its website domain through the profile API; answers the
 /// profile as the server kept it.
 pub async fn set_website(server: &Server, sample: &Sample, domain: &str) -> serde_json::Value {

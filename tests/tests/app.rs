@@ -749,3 +749,164 @@ async fn the_coordinator_answers_the_itas_sheet_in_the_app() {
     app.quit().await;
     driver.stop().await;
 }
+
+/// Chooses a track and round in the top bar's switcher (`track/round`, empty for the integrity
+/// measures), as a person picking it does.
+async fn switch_track(app: &Session, value: &str) {
+    app.wait_for(&format!("[data-testid=track-switcher] option[value='{value}']"), WAIT).await;
+    app.execute(
+        "const s = document.querySelector('[data-testid=track-switcher]'); s.value = arguments[0]; \
+         s.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([value]),
+    )
+    .await;
+}
+
+/// The coordinator plans the anti-corruption action plan's projects in the app with the server
+/// gone: a project with its division, quarters, budget (typed as people write baht; a word is
+/// refused) and indicator, in the track's own table, never among the integrity measures; all of
+/// it reaches the server when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_plans_a_tracks_projects_offline_in_the_app() {
+    let sample = Sample::create().await;
+    let mut server = Server::start(&sample.data(), 0, &[]).await;
+    prongsai_tests::add_track(&server, &sample, "anticorruption").await;
+    let app_data = sample.device_dir("app-track-plan");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let app = open_app(&driver).await;
+    sign_in(&app, &server, "kannika", sample.password("kannika")).await;
+    app.wait_for("[data-testid=dashboard]", WAIT).await;
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "up to date", |c| c == "up_to_date").await;
+    app.wait_for("[data-testid=track-switcher] option[value='anticorruption/half']", WAIT).await;
+
+    server.kill().await;
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "offline", |c| c != "up_to_date").await;
+    app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
+    switch_track(&app, "anticorruption/half").await;
+    app.wait_text("[data-testid=track-heading]", WAIT, "the track's table", |t| t.contains("ป้องกันการทุจริต")).await;
+    let headings = app.text(&app.wait_for("[data-testid=measure-table] thead", WAIT).await).await;
+    assert!(headings.contains("งบประมาณ (บาท)") && headings.contains("ตัวชี้วัด"), "{headings}");
+    assert!(app.find("[data-testid=table-page] tr[data-measure]").await.is_none(), "no project yet");
+    assert!(app.find("[data-testid=nav-memo]").await.is_none(), "the memo is the integrity measures'");
+
+    app.click(&app.wait_for("[data-testid=add-measure]", WAIT).await).await;
+    app.wait_for("[data-testid=plan-editor] [data-testid=plan-budget]", WAIT).await;
+    replace_text(&app, "[data-testid=plan-title]", "โครงการอบรมคุณธรรมจริยธรรมแก่บุคลากร", "change").await;
+    replace_text(&app, "[data-testid=plan-budget]", "งบกลาง", "change").await;
+    replace_text(&app, "[data-testid=plan-budget]", "๑๒,๓๔๕.๕๐", "change").await;
+    replace_text(&app, "[data-testid=plan-indicator]", "ผู้เข้าอบรมร้อยละ ๘๐", "change").await;
+    app.execute(
+        "const label = [...document.querySelectorAll('[data-testid=plan-editor] label.check')] \
+           .find(l => l.textContent.includes(arguments[0])); label.querySelector('input').click();",
+        json!(["สำนักปลัด"]),
+    )
+    .await;
+    app.wait_text("[data-testid=measure-page] h1", WAIT, "the project's title", |t| t.contains("โครงการที่ 1")).await;
+
+    app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
+    let row = "[data-testid=table-page] tr[data-measure]";
+    app.wait_text(&format!("{row} [data-testid=budget]"), WAIT, "the budget as baht", |t| t == "๑๒,๓๔๕.๕๐").await;
+    let text = app.text(&app.wait_for(row, WAIT).await).await;
+    assert!(text.contains("อบรมคุณธรรมจริยธรรม") && text.contains("ร้อยละ ๘๐") && text.contains("สำนักปลัด"), "{text}");
+    app.screenshot(&artifact("app", "track-plan-offline.png")).await;
+    switch_track(&app, "").await;
+    app.poll_count("[data-testid=table-page] tr[data-measure]", 8, WAIT).await;
+    let integrity = app.text(&app.wait_for("[data-testid=table-page]", WAIT).await).await;
+    assert!(!integrity.contains("อบรมคุณธรรมจริยธรรม"), "the integrity plan is untouched");
+
+    server.restart().await;
+    app.wait_attribute("[data-testid=unconfirmed]", "data-count", WAIT, "the server confirms", |c| c == "0").await;
+    let reader = device(&server, &sample.device_dir("reader"), "admin", sample.password("admin")).await;
+    let project = prongsai_tests::eventually_seen("the server has the project", WAIT, || async {
+        let year = reader.agency_year(YEAR).await.map_err(|e| e.to_string())?;
+        let measures = year.plan.tracks.get("anticorruption").map(|t| t.measures.clone()).unwrap_or_default();
+        measures.into_values().next().ok_or_else(|| "not yet".to_string())
+    })
+    .await;
+    assert_eq!(project.title.as_str(), "โครงการอบรมคุณธรรมจริยธรรมแก่บุคลากร");
+    assert_eq!(project.budget, Some(1_234_550), "typed baht, kept in satang; the word was refused");
+    assert_eq!(project.indicator.as_ref().map(|t| t.as_str().to_string()).as_deref(), Some("ผู้เข้าอบรมร้อยละ ๘๐"));
+    assert!(project.responsible.get("palad").is_some_and(|r| *r), "{:?}", project.responsible);
+    reader.shutdown().await;
+    app.quit().await;
+    driver.stop().await;
+}
+
+/// A division reports the annual round of a track in the app with the server gone: its half-year
+/// text stands in, marked as carried, until it edits; its first save starts the annual round from
+/// that text (the half-year round keeps what it said), and the server gets both rounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_division_reports_a_tracks_next_round_offline_in_the_app_starting_from_the_last() {
+    use prongsai_core::tracks::Slot;
+    let sample = Sample::create().await;
+    let mut server = Server::start(&sample.data(), 0, &[]).await;
+    prongsai_tests::add_track(&server, &sample, "anticorruption").await;
+    // สำนักปลัด reported the half-year round from another device.
+    let (coordinator, laptop) = prongsai_tests::a_project_planned(&server, &sample, "somchai-laptop").await;
+    let slot = |round: Option<&str>| Slot::of(Some("anticorruption"), round);
+    let half =
+        vec![Edit::SetResultText {
+            division: "palad".into(), measure: "ac1".into(), text: "อบรมแล้ว ๑ รุ่น".into()
+        }];
+    laptop.apply(YEAR, vec![Edit::InTrack { slot: slot(Some("half")), edits: half }]).await.expect("half");
+    assert!(laptop.wait_confirmed(WAIT).await);
+
+    let app_data = sample.device_dir("app-track-round");
+    std::fs::create_dir_all(&app_data).expect("app data dir");
+    let mut driver = Driver::tauri(&[("PRONGSAI_APP_DATA", app_data.as_path())]).await;
+    let app = open_app(&driver).await;
+    sign_in(&app, &server, "somchai", sample.password("somchai")).await;
+    app.wait_for("[data-testid=table-page]", WAIT).await;
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "up to date", |c| c == "up_to_date").await;
+    switch_track(&app, "anticorruption/half").await;
+    app.wait_for("[data-testid=table-page] tr[data-measure=ac1]", WAIT).await;
+
+    server.kill().await;
+    app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "offline", |c| c != "up_to_date").await;
+    switch_track(&app, "anticorruption/annual").await;
+    app.wait_for("tr[data-measure=ac1] .chip.carried[data-division=palad]", WAIT).await;
+    app.click(&app.wait_for("tr[data-measure=ac1] button.link", WAIT).await).await;
+    app.wait_text("[data-testid=my-result] [data-testid=carried-from]", WAIT, "carried from the half year", |t| {
+        t.contains("รอบ ๖ เดือน")
+    })
+    .await;
+    let area = app.wait_for("[data-testid=result-text]", WAIT).await;
+    assert_eq!(app.value(&area).await, "อบรมแล้ว ๑ รุ่น", "the half year's text to start from");
+    append_result_text(&app, " และรุ่นที่ ๒ ครบทุกกอง").await;
+    eventually("its own once saved", WAIT, || async { app.find("[data-testid=carried-from]").await.is_none() }).await;
+    app.screenshot(&artifact("app", "track-round-offline.png")).await;
+    app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
+    eventually("the table no longer marks it carried", WAIT, || async {
+        app.find("tr[data-measure=ac1] .chip[data-division=palad]").await.is_some()
+            && app.find("tr[data-measure=ac1] .chip.carried").await.is_none()
+    })
+    .await;
+
+    server.restart().await;
+    app.wait_attribute("[data-testid=unconfirmed]", "data-count", WAIT, "the server confirms", |c| c == "0").await;
+    let reader = device(&server, &sample.device_dir("reader"), "admin", sample.password("admin")).await;
+    let rounds = prongsai_tests::eventually_seen("the server has the annual round", WAIT, || async {
+        let year = reader.agency_year(YEAR).await.map_err(|e| e.to_string())?;
+        let text = |round: &str| {
+            year.results
+                .get("palad")?
+                .tracks
+                .get("anticorruption")?
+                .rounds
+                .get(round)?
+                .results
+                .get("ac1")
+                .map(|r| r.text.as_str().to_string())
+        };
+        Ok::<_, String>((text("half"), text("annual").ok_or("not yet")?))
+    })
+    .await;
+    assert_eq!(rounds, (Some("อบรมแล้ว ๑ รุ่น".to_string()), "อบรมแล้ว ๑ รุ่น และรุ่นที่ ๒ ครบทุกกอง".to_string()));
+    assert!(reader.agency_year(YEAR).await.expect("year").result("ac1", "palad").is_none(), "not an integrity result");
+    reader.shutdown().await;
+    laptop.shutdown().await;
+    coordinator.shutdown().await;
+    app.quit().await;
+    driver.stop().await;
+}

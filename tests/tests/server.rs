@@ -888,6 +888,7 @@ mod evidence {
             measure: "m1".into(),
             evidence_id: "e-photo".into(),
             caption: "โต๊ะประชาสัมพันธ์".into(),
+            slot: Default::default(),
         };
         let prepared = staff
             .add_evidence_file(YEAR, target, "IMG_0001.JPG", "image/jpeg", photo)
@@ -905,6 +906,7 @@ mod evidence {
             measure: "m1".into(),
             evidence_id: "e-exe".into(),
             caption: String::new(),
+            slot: Default::default(),
         };
         assert!(staff.add_evidence_file(YEAR, target, "x.exe", "application/x-msdownload", vec![0; 10]).await.is_err());
         // Another division's result is not this user's to add evidence to.
@@ -913,6 +915,7 @@ mod evidence {
             measure: "m1".into(),
             evidence_id: "e-klang".into(),
             caption: String::new(),
+            slot: Default::default(),
         };
         let photo = prongsai_client::evidence::testing::photo_with_gps(64, 64);
         let refused = staff.add_evidence_file(YEAR, target, "a.jpg", "image/jpeg", photo).await;

@@ -936,29 +936,7 @@ async fn the_coordinator_adds_a_track_on_the_web_and_reads_its_projects_round_by
     browser.wait_for("[data-track=anticorruption] [data-round=half]", WAIT).await;
     assert!(browser.find("[data-testid=add-track-anticorruption]").await.is_none(), "added once");
 
-    let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
-    eventually("her device has the track", WAIT, || async {
-        coordinator.agency_year(YEAR).await.is_ok_and(|y| y.directory.tracks.contains_key("anticorruption"))
-    })
-    .await;
-    let project = vec![
-        Edit::AddMeasure {
-            id: "ac1".into(), index: 0, title: "โครงการอบรมคุณธรรม".into()
-        },
-        Edit::SetResponsible { measure: "ac1".into(), division: "palad".into(), responsible: true },
-        Edit::SetBudget { measure: "ac1".into(), satang: Some(1_234_550) },
-    ];
-    let slot = Slot::of(Some("anticorruption"), None);
-    coordinator.apply(YEAR, vec![Edit::InTrack { slot, edits: project }]).await.expect("the project");
-    assert!(coordinator.wait_confirmed(WAIT).await);
-    let staff = device(&server, &sample.device_dir("somchai"), "somchai", sample.password("somchai")).await;
-    eventually("the division's device has the project", WAIT, || async {
-        staff
-            .agency_year(YEAR)
-            .await
-            .is_ok_and(|y| y.plan.tracks.get("anticorruption").is_some_and(|t| !t.measures.is_empty()))
-    })
-    .await;
+    let (coordinator, staff) = prongsai_tests::a_project_planned(&server, &sample, "somchai").await;
     let year = staff.agency_year(YEAR).await.expect("year");
     let half = year.resolve_slot(&Slot::of(Some("anticorruption"), Some("half"))).expect("half");
     let text = Edit::SetResultText {
@@ -981,6 +959,35 @@ async fn the_coordinator_adds_a_track_on_the_web_and_reads_its_projects_round_by
         assert_eq!(budget, "๑๒,๓๔๕.๕๐", "{round}");
     }
     browser.screenshot(&artifact("web", "tracks.png")).await;
+
+    // The dashboard shows the track chosen, and every other track with its own matrix after it.
+    browser.click(&browser.wait_for("[data-testid=nav-dashboard]", WAIT).await).await;
+    browser
+        .wait_text("[data-testid=dashboard] [data-testid=track-heading]", WAIT, "the track's overview", |t| {
+            t.contains("แผนปฏิบัติการป้องกันการทุจริต")
+        })
+        .await;
+    browser.wait_for("[data-testid=dashboard] [data-testid=matrix] tr[data-measure=ac1]", WAIT).await;
+    let card = "[data-testid=other-tracks] [data-testid=track-card][data-track=integrity]";
+    browser.poll_count(&format!("{card} [data-testid=track-matrix] tbody tr[data-measure]"), 8, WAIT).await;
+    // The web downloads the round's report as shown.
+    browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;
+    let link = browser.wait_for("[data-testid=download-pdf]", WAIT).await;
+    let href = browser.attribute(&link, "href").await.unwrap_or_default();
+    assert!(href.contains("track=anticorruption") && href.contains("round=annual"), "{href}");
+    let plan = browser.attribute(&browser.wait_for("[data-testid=download-plan-pdf]", WAIT).await, "href").await;
+    assert!(plan.as_deref().is_some_and(|h| h.contains("track=anticorruption") && !h.contains("round=")), "{plan:?}");
+    // Picking the integrity measures in the switcher brings their dashboard back.
+    browser
+        .execute(
+            "const s = document.querySelector('[data-testid=track-switcher]'); s.value = ''; \
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            serde_json::json!([]),
+        )
+        .await;
+    browser.click(&browser.wait_for("[data-testid=nav-dashboard]", WAIT).await).await;
+    browser.poll_count("[data-testid=dashboard] [data-testid=matrix] tbody tr[data-measure]", 8, WAIT).await;
+    browser.wait_for("[data-testid=other-tracks] [data-track=anticorruption] [data-testid=track-matrix]", WAIT).await;
     coordinator.shutdown().await;
     staff.shutdown().await;
     browser.quit().await;

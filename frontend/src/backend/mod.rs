@@ -19,6 +19,7 @@ use prongsai_core::edit::Edit;
 use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
 use prongsai_core::report_model::{MemoView, Part};
+use prongsai_core::tracks::Slot;
 use prongsai_core::view::MergedView;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -86,25 +87,39 @@ pub async fn sign_out() -> Result<(), BackendError> {
     if in_app() { tauri::call("sign_out", &NoArgs {}).await } else { web::sign_out().await }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AsOf<'a> {
-    as_of: Option<&'a str>,
+/// The merged picture of the agency-year in one track and round (the integrity measures by
+/// default), seen at `as_of` (`YYYY-MM-DD`, today when `None`).
+pub async fn overview(as_of: Option<&str>, slot: &Slot) -> Result<MergedView, BackendError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Args<'a> {
+        as_of: Option<&'a str>,
+        track: Option<&'a str>,
+        round: Option<&'a str>,
+    }
+    let (track, round) = (slot.track.as_deref(), slot.round.as_deref());
+    if in_app() {
+        tauri::call("overview", &Args { as_of, track, round }).await
+    } else {
+        web::overview(as_of, slot).await
+    }
 }
 
-/// The merged picture of the agency-year, seen at `as_of` (`YYYY-MM-DD`, today when `None`).
-pub async fn overview(as_of: Option<&str>) -> Result<MergedView, BackendError> {
-    if in_app() { tauri::call("overview", &AsOf { as_of }).await } else { web::overview(as_of).await }
-}
-
-pub async fn measure(id: &str, as_of: Option<&str>) -> Result<MeasureDetail, BackendError> {
+pub async fn measure(id: &str, as_of: Option<&str>, slot: &Slot) -> Result<MeasureDetail, BackendError> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Args<'a> {
         id: &'a str,
         as_of: Option<&'a str>,
+        track: Option<&'a str>,
+        round: Option<&'a str>,
     }
-    if in_app() { tauri::call("measure", &Args { id, as_of }).await } else { web::measure(id, as_of).await }
+    let (track, round) = (slot.track.as_deref(), slot.round.as_deref());
+    if in_app() {
+        tauri::call("measure", &Args { id, as_of, track, round }).await
+    } else {
+        web::measure(id, as_of, slot).await
+    }
 }
 
 pub async fn history(id: &str) -> Result<Vec<HistoryEntry>, BackendError> {
@@ -123,12 +138,20 @@ pub async fn activity() -> Result<Vec<ActivityEntry>, BackendError> {
 /// Applies edits to one document in one commit. A web session writes nothing: the server would
 /// refuse, so the browser says so at once.
 pub async fn apply(edits: Vec<Edit>) -> Result<(), BackendError> {
+    apply_in(&Slot::INTEGRITY, edits).await
+}
+
+/// Applies edits to one track and round's part of a document (its plan, or the round's results
+/// and review); the device resolves the round, offline too.
+pub async fn apply_in(slot: &Slot, edits: Vec<Edit>) -> Result<(), BackendError> {
     #[derive(Serialize)]
-    struct Args {
+    struct Args<'a> {
         edits: Vec<Edit>,
+        track: Option<&'a str>,
+        round: Option<&'a str>,
     }
     if in_app() {
-        tauri::call("apply", &Args { edits }).await
+        tauri::call("apply", &Args { edits, track: slot.track.as_deref(), round: slot.round.as_deref() }).await
     } else {
         Err(BackendError::local("read_only", "the web dashboard is read-only"))
     }
@@ -169,18 +192,21 @@ pub struct Exported {
 
 /// In the app: renders a report on this device (offline too) and writes it into the documents
 /// folder, or where the person picks in a save dialog (`ask`); `None` when they cancel.
-pub async fn export_report(format: &str, ask: bool) -> Result<Option<Exported>, BackendError> {
+pub async fn export_report(format: &str, ask: bool, slot: &Slot) -> Result<Option<Exported>, BackendError> {
     #[derive(Serialize)]
     struct Args<'a> {
         format: &'a str,
         ask: bool,
+        track: Option<&'a str>,
+        round: Option<&'a str>,
     }
-    tauri::call("export_report", &Args { format, ask }).await
+    tauri::call("export_report", &Args { format, ask, track: slot.track.as_deref(), round: slot.round.as_deref() })
+        .await
 }
 
-/// In a browser: the address that downloads a report (the browser saves it).
-pub fn report_download_url(format: &str) -> Option<String> {
-    web::report_download_url(format)
+/// In a browser: the address that downloads a report of a track and round (the browser saves it).
+pub fn report_download_url(format: &str, slot: &Slot) -> Option<String> {
+    web::report_download_url(format, slot)
 }
 
 pub async fn memo() -> Result<MemoView, BackendError> {
@@ -375,6 +401,11 @@ pub struct EvidenceFile {
     pub file_name: String,
     pub media_type: String,
     pub caption: String,
+    /// The track and round the result is in (the integrity measures when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round: Option<String>,
 }
 
 /// Adds a file (a photo is downscaled and stripped of EXIF/GPS by the app) as evidence.

@@ -13,6 +13,7 @@ use prongsai_core::detail::MeasureDetail;
 use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
 use prongsai_core::report_model::MemoView;
+use prongsai_core::tracks::Slot;
 use prongsai_core::view::MergedView;
 use prongsai_core::wire::{
     ErrorBody, ErrorKind, LoginRequest, LoginResponse, SessionsRevoked, SignRequest, SignResponse,
@@ -197,20 +198,20 @@ pub(super) async fn sign_out() -> Result<(), BackendError> {
     Ok(())
 }
 
-fn with_date(path: String, as_of: Option<&str>) -> String {
-    match as_of {
-        Some(date) => format!("{path}?date={date}"),
-        None => path,
-    }
+/// `?date=&track=&round=` for a picture of one track and round at a date (each when given).
+fn view_query(as_of: Option<&str>, slot: &Slot) -> String {
+    let pairs = [("date", as_of), ("track", slot.track.as_deref()), ("round", slot.round.as_deref())];
+    let query: Vec<String> = pairs.iter().filter_map(|(k, v)| v.map(|v| format!("{k}={}", component(v)))).collect();
+    if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) }
 }
 
-pub(super) async fn overview(as_of: Option<&str>) -> Result<MergedView, BackendError> {
-    get(&with_date(format!("{}/status", year_path(&signed_in()?)), as_of)).await
+pub(super) async fn overview(as_of: Option<&str>, slot: &Slot) -> Result<MergedView, BackendError> {
+    get(&format!("{}/status{}", year_path(&signed_in()?), view_query(as_of, slot))).await
 }
 
-pub(super) async fn measure(id: &str, as_of: Option<&str>) -> Result<MeasureDetail, BackendError> {
-    let id = String::from(js_sys::encode_uri_component(id));
-    get(&with_date(format!("{}/measures/{id}", year_path(&signed_in()?)), as_of)).await
+pub(super) async fn measure(id: &str, as_of: Option<&str>, slot: &Slot) -> Result<MeasureDetail, BackendError> {
+    let id = component(id);
+    get(&format!("{}/measures/{id}{}", year_path(&signed_in()?), view_query(as_of, slot))).await
 }
 
 pub(super) async fn history(id: &str) -> Result<Vec<HistoryEntry>, BackendError> {
@@ -244,9 +245,11 @@ pub(super) async fn itas_sheet() -> Result<prongsai_core::itas::ItasSheet, Backe
     get(&format!("{}/itas", year_path(&signed_in()?))).await
 }
 
-pub(super) fn report_download_url(format: &str) -> Option<String> {
+pub(super) fn report_download_url(format: &str, slot: &Slot) -> Option<String> {
     let saved = saved()?;
-    Some(format!("{}/reports/{}?token={}", year_path(&saved), component(format), component(&saved.token)))
+    let query = view_query(None, slot);
+    let then = if query.is_empty() { "?" } else { "&" };
+    Some(format!("{}/reports/{}{query}{then}token={}", year_path(&saved), component(format), component(&saved.token)))
 }
 
 /// A path segment, percent-encoded.

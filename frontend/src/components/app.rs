@@ -18,6 +18,62 @@ use super::table::TablePage;
 use super::users::{AccountPage, UsersPage};
 use crate::backend;
 use crate::state::{Action, AppState, Route};
+use prongsai_core::tracks::Slot;
+
+/// The track and round the pages show, when the year runs more than the integrity measures:
+/// each round of each track is one choice (a track's pages, edits and exports follow it).
+fn track_switcher(state: &UseReducerHandle<AppState>) -> Html {
+    let lang = state.lang;
+    let tracks = state.integrity.as_ref().or(state.overview.as_ref()).map(|o| o.tracks.clone()).unwrap_or_default();
+    if tracks.len() < 2 {
+        return html! {};
+    }
+    let value_of = |slot: &Slot| match (&slot.track, &slot.round) {
+        (Some(t), Some(r)) => format!("{t}/{r}"),
+        (Some(t), None) => t.clone(),
+        _ => String::new(),
+    };
+    // The round shown: the state's, or the one the picture resolved (a track's last).
+    let shown = state.overview.as_ref().map(|o| o.slot.clone()).filter(|s| s.track == state.slot.track);
+    let current = value_of(shown.as_ref().unwrap_or(&state.slot));
+    let onchange = {
+        let app = state.clone();
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            let (track, round) = value.split_once('/').map_or((value.as_str(), None), |(t, r)| (t, Some(r)));
+            let slot = Slot::of(Some(track), round);
+            // The memo and the sheet are the integrity measures' alone so far: another track
+            // opens on its table.
+            let route = matches!(app.route, Route::Memo | Route::Itas | Route::Measure(_)).then_some(Route::Table);
+            app.dispatch(Action::OpenSlot { slot, route });
+        })
+    };
+    let options = tracks.iter().flat_map(|t| {
+        let choices: Vec<(String, String)> = if t.rounds.is_empty() {
+            vec![(String::new(), t.title.clone())]
+        } else {
+            let n = t.rounds.len();
+            t.rounds
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let label = prongsai_core::tracks::round_label(&r.title, i, n);
+                    let label = if label.is_empty() { t.title.clone() } else { format!("{} · {label}", t.title) };
+                    (format!("{}/{}", t.id, r.id), label)
+                })
+                .collect()
+        };
+        choices.into_iter().map(|(value, label)| {
+            let selected = value == current;
+            html! { <option value={value} selected={selected} title={label.clone()}>{ label }</option> }
+        })
+    });
+    html! {
+        <select class="track-switcher" onchange={onchange} aria-label={lang.pick("แผนงาน", "Track")} data-testid="track-switcher">
+            { for options }
+        </select>
+    }
+}
 
 #[component]
 pub fn App() -> Html {
@@ -53,23 +109,38 @@ pub fn App() -> Html {
         });
     }
 
-    // The merged picture, reloaded whenever documents change or the date is moved.
+    // The merged picture of the track shown, reloaded whenever documents change, the date is
+    // moved or another track is opened; and the integrity measures' too when another track is
+    // shown, since notifications are computed from it.
     {
         let app = state.clone();
         // A new agency has no year yet: nothing to picture until one is started.
         let signed_in = state.session.as_ref().is_some_and(|s| s.year != 0);
-        use_effect_with((signed_in, state.revision, state.as_of), move |(signed_in, _, as_of)| {
-            if *signed_in {
-                let as_of = as_of.map(|d| d.to_string());
-                spawn_local(async move {
-                    match backend::overview(as_of.as_deref()).await {
-                        Ok(overview) => app.dispatch(Action::OverviewLoaded { overview: std::rc::Rc::new(overview) }),
-                        Err(e) => app
-                            .dispatch(Action::Notice { text: format!("{} ({})", app.lang.error(&e.kind), e.message) }),
-                    }
-                });
-            }
-        });
+        use_effect_with(
+            (signed_in, state.revision, state.as_of, state.slot.clone()),
+            move |(signed_in, _, as_of, slot)| {
+                if *signed_in {
+                    let as_of = as_of.map(|d| d.to_string());
+                    let slot = slot.clone();
+                    spawn_local(async move {
+                        let mut wanted = vec![slot.clone()];
+                        if !slot.is_integrity() {
+                            wanted.push(Slot::INTEGRITY);
+                        }
+                        for slot in wanted {
+                            match backend::overview(as_of.as_deref(), &slot).await {
+                                Ok(overview) => {
+                                    app.dispatch(Action::OverviewLoaded { overview: std::rc::Rc::new(overview) })
+                                }
+                                Err(e) => app.dispatch(Action::Notice {
+                                    text: format!("{} ({})", app.lang.error(&e.kind), e.message),
+                                }),
+                            }
+                        }
+                    });
+                }
+            },
+        );
     }
 
     // What this person marked read: at sign-in, and again whenever the list is opened.
@@ -163,6 +234,7 @@ pub fn App() -> Html {
             </select>
         }
     });
+    let track_switcher = track_switcher(&state);
     let banners = state.session.as_ref().map(|s| {
         html! {
             <>
@@ -201,11 +273,17 @@ pub fn App() -> Html {
                     </button>
                     if signed_in {
                         { year_switcher.unwrap_or_default() }
+                        { track_switcher }
                         <nav class="tabs">
                             if has_year {
                                 <button class={classes!("tab", on(&Route::Dashboard))} onclick={go(Route::Dashboard)} data-testid="nav-dashboard">{ lang.pick("ภาพรวม", "Overview") }</button>
-                                <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{ lang.pick("ตารางมาตรการ", "Measures") }</button>
-                                <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
+                                <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{
+                                    if state.slot.is_integrity() { lang.pick("ตารางมาตรการ", "Measures") } else { lang.pick("ตารางโครงการ", "Projects") }
+                                }</button>
+                                // The memo is the integrity measures' (a track's round memo is not built yet).
+                                if state.slot.is_integrity() {
+                                    <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
+                                }
                                 <button class={classes!("tab", on(&Route::Reports))} onclick={go(Route::Reports)} data-testid="nav-reports">{ lang.pick("รายงาน", "Reports") }</button>
                                 <button class={classes!("tab", on(&Route::Itas))} onclick={go(Route::Itas)} data-testid="nav-itas">{ "ITAS" }</button>
                                 <button class={classes!("tab", on(&Route::Tracks))} onclick={go(Route::Tracks)} data-testid="nav-tracks">{ lang.pick("แผนงาน", "Tracks") }</button>

@@ -61,10 +61,15 @@ pub fn DashboardPage() -> Html {
         }
         _ => lang.pick("ปิดรับข้อมูล OIT แล้ว", "OIT window closed").to_string(),
     });
+    let track = overview.track_and_round();
     html! {
         <section class="dashboard" data-testid="dashboard">
             <div class="page-head">
-                <h1>{ format!("{} {} {}", lang.pick("ภาพรวม ปีงบประมาณ", "Overview, fiscal year"), overview.year, overview.agency.short_name) }</h1>
+                if let Some((track, round)) = track {
+                    <h1 data-testid="track-heading">{ format!("{track} · {} {} {}", prongsai_core::thai::to_official_digits(round), lang.pick("ปีงบประมาณ", "fiscal year"), overview.year) }</h1>
+                } else {
+                    <h1>{ format!("{} {} {}", lang.pick("ภาพรวม ปีงบประมาณ", "Overview, fiscal year"), overview.year, overview.agency.short_name) }</h1>
+                }
                 <BeDatePicker label={lang.pick("สถานะ ณ วันที่", "Status as of")} value={app.as_of.unwrap_or(overview.as_of)} on_change={set_date} lang={lang} />
             </div>
             <div class="tiles">
@@ -95,9 +100,90 @@ pub fn DashboardPage() -> Html {
                     }) }</ul>
                 </section>
             }
-            <Approvals overview={overview.clone()} lang={lang} part={Part::Plan} />
-            <Approvals overview={overview.clone()} lang={lang} part={Part::Report} />
+            // Signing is the integrity measures' so far (a track's rounds print as drafts).
+            if track.is_none() {
+                <Approvals overview={overview.clone()} lang={lang} part={Part::Plan} />
+                <Approvals overview={overview.clone()} lang={lang} part={Part::Report} />
+            }
+            <OtherTracks overview={overview.clone()} />
             <ActivityFeed overview={overview.clone()} lang={lang} on_open={open} />
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct OtherTracksProps {
+    overview: Rc<MergedView>,
+}
+
+/// Every other track the year runs, each with its matrix (its latest round), loaded after the
+/// track shown is on screen; a track's title opens it on every page.
+#[component]
+fn OtherTracks(props: &OtherTracksProps) -> Html {
+    let app = use_context::<AppContext>().expect("OtherTracks is inside the app");
+    let lang = app.lang;
+    let shown = props.overview.slot.track.clone();
+    let others: Vec<prongsai_core::tracks::Slot> = props
+        .overview
+        .tracks
+        .iter()
+        .map(|t| prongsai_core::tracks::Slot::of(Some(&t.id), None))
+        .filter(|slot| slot.track != shown)
+        .collect();
+    let views = use_state(Vec::<Rc<MergedView>>::new);
+    {
+        let (views, as_of) = (views.clone(), app.as_of.map(|d| d.to_string()));
+        use_effect_with((others.clone(), app.revision), move |(others, _)| {
+            let others = others.clone();
+            spawn_local(async move {
+                let mut loaded = Vec::new();
+                for slot in &others {
+                    if let Ok(view) = backend::overview(as_of.as_deref(), slot).await {
+                        loaded.push(Rc::new(view));
+                    }
+                }
+                views.set(loaded);
+            });
+        });
+    }
+    if others.is_empty() {
+        return html! {};
+    }
+    let cards = views.iter().map(|view| {
+        let slot = view.slot.clone();
+        let open_track = {
+            let (app, slot) = (app.clone(), slot.clone());
+            Callback::from(move |_| app.dispatch(Action::OpenSlot { slot: slot.clone(), route: None }))
+        };
+        let open_measure = {
+            let (app, slot) = (app.clone(), slot.clone());
+            Callback::from(move |id: String| {
+                app.dispatch(Action::OpenSlot { slot: slot.clone(), route: Some(Route::Measure(id)) })
+            })
+        };
+        let title = match view.track_and_round() {
+            Some((track, round)) => format!("{track} · {}", prongsai_core::thai::to_official_digits(round)),
+            None => view.integrity.as_ref().map(|t| t.title.clone()).unwrap_or_default(),
+        };
+        let rows: Vec<(MeasureRow, Vec<Cell>)> = view.measures.iter().map(|m| (m.clone(), m.cells.clone())).collect();
+        let columns: Vec<(String, String)> = view.divisions.iter().map(|d| (d.id.clone(), d.name.clone())).collect();
+        let c = &view.counts;
+        html! {
+            <article class="track-card" data-testid="track-card" data-track={slot.track_id().to_string()}>
+                <h3><button class="link" onclick={open_track}>{ title }</button></h3>
+                <p class="muted">{ format!("{} {} · {} {} · {} {}",
+                    lang.pick("รายการ", "items"), c.measures, lang.pick("ดำเนินการแล้ว", "done"), c.done,
+                    lang.pick("เลยกำหนด", "late"), view.late.len()) }</p>
+                if !rows.is_empty() {
+                    <Matrix rows={rows} columns={columns} lang={lang} on_open={open_measure} testid="track-matrix" />
+                }
+            </article>
+        }
+    });
+    html! {
+        <section class="other-tracks" data-testid="other-tracks">
+            <h2>{ lang.pick("แผนงานอื่นของปี", "The year's other tracks") }</h2>
+            { for cards }
         </section>
     }
 }
@@ -184,6 +270,8 @@ pub struct MatrixProps {
     pub columns: Vec<(String, String)>,
     pub lang: Lang,
     pub on_open: Callback<String>,
+    #[prop_or(AttrValue::Static("matrix"))]
+    pub testid: AttrValue,
 }
 
 /// Measures down, divisions across; a cell is coloured by that division's status on that measure.
@@ -224,7 +312,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
     });
     html! {
         <div class="matrix-wrap">
-            <table class="matrix" data-testid="matrix">
+            <table class="matrix" data-testid={props.testid.clone()}>
                 <thead><tr>
                     <th scope="col">{ lang.pick("มาตรการ", "Measure") }</th>
                     { for props.columns.iter().map(|(id, name)| html! { <th scope="col" data-division={id.clone()}>{ name }</th> }) }

@@ -42,11 +42,12 @@ pub fn MeasurePage(props: &MeasurePageProps) -> Html {
         let (detail, history, form, app) = (detail.clone(), history.clone(), form.clone(), app.clone());
         let id = props.id.to_string();
         let my_division = my_division.clone();
-        use_effect_with((id, app.revision, app.as_of), move |(id, _, as_of)| {
+        use_effect_with((id, app.revision, app.as_of, app.slot.clone()), move |(id, _, as_of, slot)| {
             let id = id.clone();
             let as_of = as_of.map(|d| d.to_string());
+            let slot = slot.clone();
             spawn_local(async move {
-                match backend::measure(&id, as_of.as_deref()).await {
+                match backend::measure(&id, as_of.as_deref(), &slot).await {
                     Ok(loaded) => {
                         if let Some(mine) =
                             my_division.and_then(|d| loaded.results.iter().find(|r| r.division == d).cloned())
@@ -61,7 +62,10 @@ pub fn MeasurePage(props: &MeasurePageProps) -> Html {
                     }
                     Err(e) => app.dispatch(Action::Notice { text: app.lang.error(&e.kind).to_string() }),
                 }
-                if let Ok(entries) = backend::history(&id).await {
+                // History reads the integrity measures' keys (a track's is not traced yet).
+                if slot.is_integrity()
+                    && let Ok(entries) = backend::history(&id).await
+                {
                     history.set(Rc::new(entries));
                 }
             });
@@ -87,7 +91,7 @@ pub fn MeasurePage(props: &MeasurePageProps) -> Html {
             let (form, app) = (form.clone(), app.clone());
             let adds_link = edits.iter().any(|e| matches!(e, Edit::AddEvidence { .. }));
             spawn_local(async move {
-                match backend::apply(edits).await {
+                match backend::apply_in(&app.slot, edits).await {
                     Ok(()) if adds_link => form.dispatch(FormAction::LinkAdded),
                     Ok(()) => form.dispatch(FormAction::Saved),
                     Err(e) => form.dispatch(FormAction::Failed {
@@ -118,6 +122,8 @@ pub fn MeasurePage(props: &MeasurePageProps) -> Html {
                     file_name: file.name(),
                     media_type: file.type_(),
                     caption: current.caption.trim().to_string(),
+                    track: app.slot.track.clone(),
+                    round: app.slot.round.clone(),
                 };
                 match backend::add_evidence_file(&meta, bytes).await {
                     Ok(()) => form.dispatch(FormAction::LinkAdded),
@@ -133,7 +139,7 @@ pub fn MeasurePage(props: &MeasurePageProps) -> Html {
         Callback::from(move |edits: Vec<Edit>| {
             let app = app.clone();
             spawn_local(async move {
-                if let Err(e) = backend::apply(edits).await {
+                if let Err(e) = backend::apply_in(&app.slot, edits).await {
                     app.dispatch(Action::Notice { text: format!("{} ({})", app.lang.error(&e.kind), e.message) });
                 }
             });
@@ -144,18 +150,28 @@ pub fn MeasurePage(props: &MeasurePageProps) -> Html {
     let others = detail.results.iter().filter(|r| Some(&r.division) != my_division.as_ref());
     let can_plan = session.can_write(&DocKey::of(DocKind::Plan));
     let can_review = session.can_write(&DocKey::of(DocKind::Review));
+    let projects = !app.slot.is_integrity();
 
     html! {
         <section class="measure-page" data-testid="measure-page" data-measure={row.id.clone()}>
-            <button class="back" onclick={back}>{ lang.pick("← กลับไปตารางมาตรการ", "← Back to the measures") }</button>
-            <h1>{ format!("{} {}. {}", lang.pick("มาตรการที่", "Measure"), row.number, row.title) }</h1>
+            <button class="back" onclick={back} data-testid="back">{
+                if projects { lang.pick("← กลับไปตารางโครงการ", "← Back to the projects") } else { lang.pick("← กลับไปตารางมาตรการ", "← Back to the measures") }
+            }</button>
+            <h1>{ format!("{} {}. {}", if projects { lang.pick("โครงการที่", "Project") } else { lang.pick("มาตรการที่", "Measure") }, row.number, row.title) }</h1>
             <dl class="facts">
                 <dt>{ lang.pick("วิธีดำเนินการ", "Methods") }</dt>
                 <dd><ol>{ for row.methods.iter().map(|m| html! { <li>{ &m.text }</li> }) }</ol></dd>
                 <dt>{ lang.pick("ระยะเวลาดำเนินงาน", "Schedule") }</dt>
                 <dd>{ &row.schedule_label }</dd>
-                <dt>{ lang.pick("ผลการดำเนินงาน (ในรายงาน)", "Result (as published)") }</dt>
-                <dd class="published">{ &row.published_result }</dd>
+                if projects {
+                    <dt>{ lang.pick("งบประมาณ (บาท)", "Budget (baht)") }</dt>
+                    <dd data-testid="project-budget">{ row.budget.map(|b| prongsai_core::thai::format_baht(b, prongsai_core::thai::Digits::Thai)).unwrap_or_else(|| "-".into()) }</dd>
+                    <dt>{ lang.pick("ตัวชี้วัด", "Indicator") }</dt>
+                    <dd>{ &row.indicator }</dd>
+                } else {
+                    <dt>{ lang.pick("ผลการดำเนินงาน (ในรายงาน)", "Result (as published)") }</dt>
+                    <dd class="published">{ &row.published_result }</dd>
+                }
                 if let Some(carried) = &row.carried {
                     <dt>{ format!("{} {}", lang.pick("ข้อเสนอจากปีงบประมาณ", "Suggestions from fiscal year"), prongsai_core::thai::to_thai_digits(&carried.year.to_string())) }</dt>
                     <dd class="carried" data-testid="carried-suggestion">{
@@ -178,7 +194,7 @@ pub fn MeasurePage(props: &MeasurePageProps) -> Html {
                 { for others.map(|r| html! { <ResultCard measure={row.id.clone()} result={r.clone()} lang={lang} can_review={can_review} on_apply={plain_apply.clone()} /> }) }
             </section>
             if can_plan {
-                <PlanEditor detail={detail.clone()} lang={lang} on_apply={plain_apply.clone()} />
+                <PlanEditor detail={detail.clone()} lang={lang} on_apply={plain_apply.clone()} projects={projects} />
             }
             <HistoryPanel entries={(*history).clone()} lang={lang} />
         </section>
@@ -279,6 +295,7 @@ pub fn ResultEditor(props: &ResultEditorProps) -> Html {
                 </div>
             }
             <p class={classes!("review-state", review_class(result.review))} data-testid="review-state">{ lang.review(result.review) }</p>
+            <CarriedNote carried_from={result.carried_from.clone()} lang={lang} />
             if form.changed_elsewhere {
                 <p class="notice-inline" role="status">
                     { lang.pick("มีผู้อื่นแก้ไขรายการนี้ขณะที่คุณพิมพ์ ข้อความของคุณยังอยู่ บันทึกเพื่อใช้ข้อความของคุณ หรือ", "Someone else changed this while you typed; your text is kept. Save to keep yours, or") }
@@ -330,6 +347,26 @@ pub fn ResultEditor(props: &ResultEditorProps) -> Html {
                 "ภาพถ่ายจะถูกย่อขนาดและลบข้อมูลตำแหน่ง (GPS) ก่อนส่ง เพราะหลักฐานจะถูกเผยแพร่",
                 "Photos are downscaled and their location (GPS) removed before upload, since evidence is published.") }</p>
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CarriedNoteProps {
+    pub carried_from: Option<String>,
+    pub lang: Lang,
+}
+
+/// "Carried from round …": the division has not reported this in the round shown yet, so what it
+/// reported in an earlier round stands in (and is where its first edit here starts from).
+#[component]
+pub fn CarriedNote(props: &CarriedNoteProps) -> Html {
+    let Some(round) = &props.carried_from else { return html! {} };
+    let lang = props.lang;
+    html! {
+        <p class="carried-note" role="note" data-testid="carried-from">
+            { format!("{} {} {}", lang.pick("ยกมาจาก", "Carried from"), prongsai_core::thai::to_official_digits(round),
+                lang.pick("— ยังไม่ได้รายงานในรอบนี้ แก้ไขแล้วบันทึกเพื่อรายงานรอบนี้", "— not reported in this round yet; edit and save to report it")) }
+        </p>
     }
 }
 
@@ -413,6 +450,7 @@ pub fn ResultCard(props: &ResultCardProps) -> Html {
             if let Some(comment) = &r.review_comment {
                 <p class="review-comment">{ comment.clone() }</p>
             }
+            <CarriedNote carried_from={r.carried_from.clone()} lang={lang} />
             <p class="result-text">{ if r.text.is_empty() { lang.pick("ยังไม่ได้รายงานผล", "Nothing reported yet").to_string() } else { r.text.clone() } }</p>
             if let (Some(by), Some(at)) = (&r.updated_by, r.updated_at) {
                 <p class="meta">{ format!("{} {by} · {}", lang.pick("แก้ไขล่าสุดโดย", "Last changed by"), format::when(at, lang)) }</p>

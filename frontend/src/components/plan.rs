@@ -7,6 +7,7 @@ use std::rc::Rc;
 use prongsai_core::calendar::{FiscalQuarter, Schedule};
 use prongsai_core::detail::MeasureDetail;
 use prongsai_core::edit::Edit;
+use prongsai_core::thai;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -19,6 +20,10 @@ pub struct PlanEditorProps {
     pub detail: Rc<MeasureDetail>,
     pub lang: Lang,
     pub on_apply: Callback<Vec<Edit>>,
+    /// A track's project (budget and indicator; its report prints each division's result, so
+    /// no published result or suggestion of the coordinator's).
+    #[prop_or_default]
+    pub projects: bool,
 }
 
 /// The schedule code after turning one quarter on or off.
@@ -55,6 +60,24 @@ pub fn PlanEditor(props: &PlanEditorProps) -> Html {
     let suggestion = {
         let id = id.clone();
         save(Rc::new(move |text| Edit::SetSuggestion { measure: id.clone(), text }))
+    };
+    let budget = {
+        let (on_apply, id) = (props.on_apply.clone(), id.clone());
+        Callback::from(move |text: String| {
+            let satang = match text.trim() {
+                "" => None,
+                typed => match thai::parse_baht(typed) {
+                    Some(satang) => Some(satang),
+                    None => return false,
+                },
+            };
+            on_apply.emit(vec![Edit::SetBudget { measure: id.clone(), satang }]);
+            true
+        })
+    };
+    let indicator = {
+        let id = id.clone();
+        save(Rc::new(move |text| Edit::SetIndicator { measure: id.clone(), text }))
     };
     let quarters = (1..=4u8).map(|q| {
         let checked = Schedule::parse(&row.schedule).is_ok_and(|s| s.quarters().any(|x| x.number() == q));
@@ -140,8 +163,8 @@ pub fn PlanEditor(props: &PlanEditorProps) -> Html {
     html! {
         <section class="plan-editor" data-testid="plan-editor">
             <h2>{ lang.pick("แก้ไขแผน (ผู้ประสานงาน)", "Edit the plan (coordinator)") }</h2>
-            <label>{ lang.pick("ชื่อมาตรการ/แนวทาง", "Measure title") }</label>
-            <SavedText value={row.title.clone()} on_save={title} />
+            <label>{ if props.projects { lang.pick("ชื่อโครงการ/กิจกรรม", "Project title") } else { lang.pick("ชื่อมาตรการ/แนวทาง", "Measure title") } }</label>
+            <SavedText value={row.title.clone()} on_save={title} testid="plan-title" />
             <label>{ lang.pick("วิธีดำเนินการ", "Methods") }</label>
             <ol class="method-list">{ for methods }</ol>
             <button class="small" onclick={add_method}>{ lang.pick("+ เพิ่มวิธีดำเนินการ", "+ Add method") }</button>
@@ -154,10 +177,18 @@ pub fn PlanEditor(props: &PlanEditorProps) -> Html {
                         lang.pick("ไม่ได้ เก็บไว้ตามที่เขียน โปรดเลือกไตรมาส", "; kept as written, please tick the quarters")) }</p>
                 }
             </fieldset>
-            <label>{ lang.pick("ผลการดำเนินงานที่จะรายงาน", "Result to publish") }</label>
-            <SavedText rows={4} value={row.published_result.clone()} on_save={published} />
-            <label>{ lang.pick("ข้อเสนอ", "Suggestions") }</label>
-            <SavedText rows={2} value={row.suggestion.clone()} on_save={suggestion} />
+            if props.projects {
+                <label for="plan-budget">{ lang.pick("งบประมาณ (บาท)", "Budget (baht)") }</label>
+                <SavedText id="plan-budget" testid="plan-budget" inputmode="decimal" size="16"
+                    value={row.budget.map(|b| thai::format_baht(b, thai::Digits::Arabic)).unwrap_or_default()} on_save={budget} />
+                <label for="plan-indicator">{ lang.pick("ตัวชี้วัด", "Indicator") }</label>
+                <SavedText id="plan-indicator" testid="plan-indicator" rows={2} value={row.indicator.clone()} on_save={indicator} />
+            } else {
+                <label>{ lang.pick("ผลการดำเนินงานที่จะรายงาน", "Result to publish") }</label>
+                <SavedText rows={4} value={row.published_result.clone()} on_save={published} />
+                <label>{ lang.pick("ข้อเสนอ", "Suggestions") }</label>
+                <SavedText rows={2} value={row.suggestion.clone()} on_save={suggestion} />
+            }
             <div class="buttons">
                 <button class="small" disabled={position == 0} onclick={move_measure(position.saturating_sub(1))}>{ lang.pick("เลื่อนมาตรการขึ้น", "Move measure up") }</button>
                 <button class="small" onclick={move_measure(position + 1)}>{ lang.pick("เลื่อนมาตรการลง", "Move measure down") }</button>

@@ -8,6 +8,7 @@ use prongsai_core::model::Role;
 use prongsai_core::report_format::ReportFormat;
 use prongsai_core::report_model::Part;
 use prongsai_core::thai::{self, Digits, MonthStyle};
+use prongsai_core::tracks::Slot;
 use prongsai_core::verification;
 use prongsai_core::wire::PublishedInfo;
 use wasm_bindgen_futures::spawn_local;
@@ -32,13 +33,14 @@ pub fn ReportsPage() -> Html {
     let progress = use_state(|| Progress::Idle);
     let in_app = backend::in_app();
     let busy = matches!(*progress, Progress::Rendering(_));
+    let slot = app.slot.clone();
     let export = |format: &'static str, ask: bool| {
-        let progress = progress.clone();
+        let (progress, slot) = (progress.clone(), slot.clone());
         Callback::from(move |_| {
-            let progress = progress.clone();
+            let (progress, slot) = (progress.clone(), slot.clone());
             progress.set(Progress::Rendering(format));
             spawn_local(async move {
-                match backend::export_report(format, ask).await {
+                match backend::export_report(format, ask, &slot).await {
                     Ok(Some(done)) => progress.set(Progress::Done(format, done)),
                     Ok(None) => progress.set(Progress::Idle),
                     Err(e) => {
@@ -52,6 +54,9 @@ pub fn ReportsPage() -> Html {
     let rows = ReportFormat::ALL.into_iter().map(|format| {
         let (th, en) = format.label(items.as_ref());
         let label = if lang == crate::i18n::Lang::Th { th } else { en };
+        // A plan is the track's, not a round's: its file is asked for without the round.
+        let of_round = format.of_part(Part::Plan) != format;
+        let download_slot = Slot { round: slot.round.clone().filter(|_| of_round), ..slot.clone() };
         let format = format.name();
         let actions = if in_app {
             html! {
@@ -65,7 +70,7 @@ pub fn ReportsPage() -> Html {
                 </>
             }
         } else {
-            match backend::report_download_url(format) {
+            match backend::report_download_url(format, &download_slot) {
                 Some(url) => html! { <a class="button" href={url} download="" data-testid={format!("download-{format}")}>{ lang.pick("ดาวน์โหลด", "Download") }</a> },
                 None => html! {},
             }
@@ -95,10 +100,16 @@ pub fn ReportsPage() -> Html {
     html! {
         <section class="reports-page" data-testid="reports-page">
             <h1>{ lang.pick("รายงานและไฟล์ส่งออก", "Reports and exports") }</h1>
+            if let Some((track, round)) = app.overview.as_ref().and_then(|o| o.track_and_round()) {
+                <p class="track-of-reports" data-testid="reports-track">{ format!("{track} · {}", prongsai_core::thai::to_official_digits(round)) }</p>
+            }
             <p class="muted">{ explanation(lang, in_app) }</p>
             <ul class="report-formats">{ for rows }</ul>
-            <PublicationBox part={Part::Plan} />
-            <PublicationBox part={Part::Report} />
+            // Signing and publishing are the integrity measures' (a track's rounds are printed as drafts).
+            if slot.is_integrity() {
+                <PublicationBox part={Part::Plan} />
+                <PublicationBox part={Part::Report} />
+            }
         </section>
     }
 }

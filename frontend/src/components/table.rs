@@ -3,6 +3,7 @@
 
 use prongsai_core::edit::Edit;
 use prongsai_core::model::{DocKey, DocKind};
+use prongsai_core::thai;
 use prongsai_core::view::{MeasureRow, MergedView};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -27,6 +28,8 @@ pub struct MeasureTableProps {
 #[component]
 pub fn MeasureTable(props: &MeasureTableProps) -> Html {
     let lang = props.lang;
+    // Another track lays out projects, with budget and indicator, as its printed plan does.
+    let projects = !props.overview.slot.is_integrity();
     let division_name = |id: &str| {
         props.overview.divisions.iter().find(|d| d.id == id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string())
     };
@@ -50,13 +53,32 @@ pub fn MeasureTable(props: &MeasureTableProps) -> Html {
         });
         let cells = m.cells.iter().map(|c| {
             let mine = props.my_division.as_deref() == Some(c.division.as_str());
+            let carried = c.carried_from.as_ref().map(|r| format!(" · {} {}", lang.pick("ยกมาจาก", "carried from"), thai::to_official_digits(r)));
             html! {
-                <span class={classes!("chip", status_class(&c.status), mine.then_some("mine"), c.late.then_some("late"))}
-                    title={format!("{}: {} · {}", division_name(&c.division), lang.status(&c.status), lang.review(c.review))}>
+                <span class={classes!("chip", status_class(&c.status), mine.then_some("mine"), c.late.then_some("late"), carried.is_some().then_some("carried"))}
+                    data-division={c.division.clone()}
+                    title={format!("{}: {} · {}{}", division_name(&c.division), lang.status(&c.status), lang.review(c.review), carried.clone().unwrap_or_default())}>
                     { division_name(&c.division) }
                 </span>
             }
         });
+        if projects {
+            return html! {
+                <tr key={m.id.clone()} data-measure={m.id.clone()} tabindex="0" onkeydown={onkeydown}>
+                    <td data-label={lang.pick("โครงการ/กิจกรรม", "Project")} class="col-title">
+                        <button class="link" onclick={open}>{ format!("{}. {}", m.number, m.title) }</button>
+                    </td>
+                    <td data-label={lang.pick("วิธีดำเนินการ", "Methods")}><ol>{ for methods }</ol></td>
+                    <td data-label={lang.pick("ผู้รับผิดชอบ", "Responsible")} class="col-responsible"><ol>{ for responsible }</ol></td>
+                    <td data-label={lang.pick("ระยะเวลาดำเนินงาน", "Schedule")} class="col-schedule">{ &m.schedule_label }</td>
+                    <td data-label={lang.pick("งบประมาณ (บาท)", "Budget (baht)")} class="col-budget" data-testid="budget">
+                        { m.budget.map(|b| thai::format_baht(b, thai::Digits::Thai)).unwrap_or_default() }
+                    </td>
+                    <td data-label={lang.pick("ตัวชี้วัด", "Indicator")} class="col-indicator">{ &m.indicator }</td>
+                    <td data-label={lang.pick("ผลการดำเนินงาน", "Result")} class="col-result"><div class="chips">{ for cells }</div></td>
+                </tr>
+            };
+        }
         html! {
             <tr key={m.id.clone()} data-measure={m.id.clone()} tabindex="0" onkeydown={onkeydown}>
                 <td data-label={lang.pick("มาตรการ/แนวทาง", "Measure")} class="col-title">
@@ -73,17 +95,30 @@ pub fn MeasureTable(props: &MeasureTableProps) -> Html {
             </tr>
         }
     });
+    let headings: &[(&str, &str)] = if projects {
+        &[
+            ("โครงการ/กิจกรรม", "Project"),
+            ("วิธีดำเนินการ", "Methods"),
+            ("ผู้รับผิดชอบ", "Responsible"),
+            ("ระยะเวลาดำเนินงาน", "Schedule"),
+            ("งบประมาณ (บาท)", "Budget (baht)"),
+            ("ตัวชี้วัด", "Indicator"),
+            ("ผลการดำเนินงาน", "Result"),
+        ]
+    } else {
+        &[
+            ("มาตรการ/แนวทาง", "Measure"),
+            ("วิธีดำเนินการ", "Methods"),
+            ("ผู้รับผิดชอบ", "Responsible"),
+            ("ระยะเวลาดำเนินงาน", "Schedule"),
+            ("ผลการดำเนินงาน", "Result"),
+            ("ข้อเสนอ", "Suggestions"),
+        ]
+    };
     html! {
-        <table class="measures" data-testid="measure-table">
+        <table class={classes!("measures", projects.then_some("projects"))} data-testid="measure-table">
             <thead>
-                <tr>
-                    <th scope="col">{ lang.pick("มาตรการ/แนวทาง", "Measure") }</th>
-                    <th scope="col">{ lang.pick("วิธีดำเนินการ", "Methods") }</th>
-                    <th scope="col">{ lang.pick("ผู้รับผิดชอบ", "Responsible") }</th>
-                    <th scope="col">{ lang.pick("ระยะเวลาดำเนินงาน", "Schedule") }</th>
-                    <th scope="col">{ lang.pick("ผลการดำเนินงาน", "Result") }</th>
-                    <th scope="col">{ lang.pick("ข้อเสนอ", "Suggestions") }</th>
-                </tr>
+                <tr>{ for headings.iter().map(|(th, en)| html! { <th scope="col">{ lang.pick(th, en) }</th> }) }</tr>
             </thead>
             <tbody>{ for rows }</tbody>
         </table>
@@ -122,19 +157,20 @@ pub fn TablePage() -> Html {
         Callback::from(move |date| app.dispatch(Action::SetAsOf { date }))
     };
     let can_plan = session.can_write(&DocKey::of(DocKind::Plan));
+    let track = overview.track_and_round();
     let add_measure = {
         let app = app.clone();
         let index = overview.measures.len();
+        let title = match track {
+            Some(_) => lang.pick("โครงการใหม่", "New project"),
+            None => lang.pick("มาตรการใหม่", "New measure"),
+        };
         Callback::from(move |_| {
             let id = format::new_id("m");
-            let edit = Edit::AddMeasure {
-                id: id.clone(),
-                index,
-                title: app.lang.pick("มาตรการใหม่", "New measure").to_string(),
-            };
+            let edit = Edit::AddMeasure { id: id.clone(), index, title: title.to_string() };
             let app = app.clone();
             spawn_local(async move {
-                match backend::apply(vec![edit]).await {
+                match backend::apply_in(&app.slot, vec![edit]).await {
                     Ok(()) => app.dispatch(Action::Open { route: Route::Measure(id) }),
                     Err(e) => app.dispatch(Action::Notice { text: app.lang.error(&e.kind).to_string() }),
                 }
@@ -166,7 +202,11 @@ pub fn TablePage() -> Html {
     html! {
         <section class="table-page" data-testid="table-page">
             <div class="page-head">
-                <h1>{ format!("{} {} {}", lang.pick("แผนมาตรการ ปีงบประมาณ", "Measures, fiscal year"), overview.year, overview.agency.short_name) }</h1>
+                if let Some((track, round)) = track {
+                    <h1 data-testid="track-heading">{ format!("{track} · {} {} {} {}", thai::to_official_digits(round), lang.pick("ปีงบประมาณ", "fiscal year"), thai::to_thai_digits(&overview.year.to_string()), overview.agency.short_name) }</h1>
+                } else {
+                    <h1>{ format!("{} {} {}", lang.pick("แผนมาตรการ ปีงบประมาณ", "Measures, fiscal year"), overview.year, overview.agency.short_name) }</h1>
+                }
                 <div class="toolbar">
                     if session.division.is_some() {
                         <label class="toggle">
@@ -176,7 +216,9 @@ pub fn TablePage() -> Html {
                     }
                     <BeDatePicker label={lang.pick("สถานะ ณ วันที่", "Status as of")} value={app.as_of.unwrap_or(overview.as_of)} on_change={set_date} lang={lang} />
                     if can_plan {
-                        <button onclick={add_measure} data-testid="add-measure">{ lang.pick("+ เพิ่มมาตรการ", "+ Add measure") }</button>
+                        <button onclick={add_measure} data-testid="add-measure">{
+                            if track.is_some() { lang.pick("+ เพิ่มโครงการ", "+ Add project") } else { lang.pick("+ เพิ่มมาตรการ", "+ Add measure") }
+                        }</button>
                     }
                 </div>
             </div>

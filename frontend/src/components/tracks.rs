@@ -2,29 +2,26 @@
 //! anti-corruption action plan, the personnel plan, …). The coordinator adds one from the year's
 //! criteria; everyone reads each track's projects, with budget and indicator, and what each
 //! division reported in each round (a round shows the one before until a division reports in it).
-//! From the server (online), as the dashboard of another track.
-
-use std::rc::Rc;
+//! Choosing a round shows that track on every page (the app's documents, offline too).
 
 use prongsai_core::model::Role;
 use prongsai_core::thai::{self, Digits};
-use prongsai_core::view::MergedView;
+use prongsai_core::tracks::Slot;
 use prongsai_core::wire::TracksInfo;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use super::AppContext;
 use crate::backend;
+use crate::state::{Action, Route};
 
 #[component]
 pub fn TracksPage() -> Html {
     let app = use_context::<AppContext>().expect("TracksPage is inside the app");
     let lang = app.lang;
     let year = app.session.as_ref().map(|s| s.year).unwrap_or_default();
+    // What the year's criteria offer to add: the server's answer (adding is online).
     let info = use_state(|| None::<Result<TracksInfo, String>>);
-    let chosen = use_state(|| None::<(String, String)>);
-    // The view with the (track, round) it is of, so a page never shows one round under another's name.
-    let view = use_state(|| None::<((String, String), Result<Rc<MergedView>, String>)>);
     let failed = use_state(|| None::<String>);
     {
         let info = info.clone();
@@ -35,113 +32,129 @@ pub fn TracksPage() -> Html {
             });
         });
     }
-    {
-        let view = view.clone();
-        use_effect_with(((*chosen).clone(), app.revision), move |(chosen, _)| {
-            if let Some((track, round)) = chosen.clone() {
-                spawn_local(async move {
-                    let path = format!("/years/{year}/status?track={track}&round={round}");
-                    let answer = backend::agency::<MergedView>("GET", &path, None).await;
-                    let answer = answer.map(Rc::new).map_err(|e| lang.error(&e.kind).to_string());
-                    view.set(Some(((track, round), answer)));
-                });
-            }
-        });
-    }
     let may_add =
         app.session.as_ref().is_some_and(|s| s.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)));
     let add = |track: String| {
-        let (info, failed) = (info.clone(), failed.clone());
+        let (info, failed, app) = (info.clone(), failed.clone(), app.clone());
         Callback::from(move |_| {
-            let (info, failed, track) = (info.clone(), failed.clone(), track.clone());
+            let (info, failed, track, app) = (info.clone(), failed.clone(), track.clone(), app.clone());
             spawn_local(async move {
                 let body = serde_json::json!({ "track": track });
                 match backend::agency::<TracksInfo>("POST", &format!("/years/{year}/tracks"), Some(body)).await {
                     Ok(now) => {
                         info.set(Some(Ok(now)));
                         failed.set(None);
+                        // The directory changed on the server; the device's picture follows when it syncs.
+                        app.dispatch(Action::DocumentsChanged);
                     }
                     Err(e) => failed.set(Some(format!("{} ({})", lang.error(&e.kind), e.message))),
                 }
             });
         })
     };
-    let choose = |track: String, round: String| {
-        let chosen = chosen.clone();
-        Callback::from(move |_| chosen.set(Some((track.clone(), round.clone()))))
+    let choose = |slot: Slot, route: Option<Route>| {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::OpenSlot { slot: slot.clone(), route: route.clone() }))
     };
-    let list = match &*info {
-        None => html! { <p class="muted">{ lang.pick("กำลังโหลด…", "Loading…") }</p> },
-        Some(Err(message)) => html! { <p class="muted" data-testid="tracks-unknown">{ message.clone() }</p> },
-        Some(Ok(info)) => html! {
-            <>
-                <ul class="plain tracks" data-testid="tracks">
-                    { for info.tracks.iter().map(|t| {
-                        let items = t.items.as_ref();
-                        let codes = items
-                            .map(|i| i.plan.iter().map(|p| p.code.clone()).chain(i.rounds.iter().map(|r| r.item.code.clone())).collect::<Vec<_>>().join(", "))
-                            .unwrap_or_default();
-                        html! {
-                            <li data-track={t.id.clone()}>
-                                <b>{ &t.title }</b>{ format!(" ({codes})") }
-                                { for t.rounds.iter().map(|r| {
-                                    let on = chosen.as_ref().is_some_and(|(ct, cr)| *ct == t.id && *cr == r.id);
-                                    html! {
-                                        <button class={classes!("small", on.then_some("primary"))} onclick={choose(t.id.clone(), r.id.clone())} data-round={r.id.clone()}>
-                                            { thai::to_official_digits(&r.title) }
-                                        </button>
-                                    }
-                                }) }
-                            </li>
-                        }
-                    }) }
-                </ul>
-                if may_add && !info.available.is_empty() {
-                    <fieldset class="add-track">
-                        <legend>{ lang.pick("เพิ่มแผนงานตามเกณฑ์ของปีนี้", "Add a track from this year's criteria") }</legend>
-                        { for info.available.iter().map(|t| html! {
-                            <button onclick={add(t.id.clone())} data-testid={format!("add-track-{}", t.id)}>{ format!("+ {}", t.title) }</button>
+    // The tracks as this device's documents have them (offline too), else as the server says.
+    let known = app.integrity.as_ref().or(app.overview.as_ref()).map(|o| o.tracks.clone()).unwrap_or_default();
+    let tracks = match (&*info, known.is_empty()) {
+        (Some(Ok(info)), _) if info.tracks.len() > known.len() => info.tracks.clone(),
+        _ => known,
+    };
+    let shown = app.overview.as_ref().map(|o| o.slot.clone()).unwrap_or_default();
+    let list = html! {
+        <ul class="plain tracks" data-testid="tracks">
+            { for tracks.iter().map(|t| {
+                let items = t.items.as_ref();
+                let codes = items
+                    .map(|i| i.plan.iter().map(|p| p.code.clone()).chain(i.rounds.iter().map(|r| r.item.code.clone())).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default();
+                let rounds: Vec<(Slot, String)> = if t.rounds.is_empty() {
+                    vec![(Slot::INTEGRITY, lang.pick("เปิด", "Open").to_string())]
+                } else {
+                    t.rounds
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            let label = prongsai_core::tracks::round_label(&r.title, i, t.rounds.len());
+                            (Slot::of(Some(&t.id), Some(&r.id)), if label.is_empty() { thai::to_official_digits(&r.title) } else { label })
+                        })
+                        .collect()
+                };
+                html! {
+                    <li data-track={t.id.clone()}>
+                        <b>{ &t.title }</b>{ format!(" ({codes})") }
+                        { for rounds.into_iter().map(|(slot, title)| {
+                            let on = shown == slot || (slot.is_integrity() && shown.is_integrity());
+                            html! {
+                                <button class={classes!("small", on.then_some("primary"))} onclick={choose(slot.clone(), None)}
+                                    data-round={slot.round.clone().unwrap_or_default()}>
+                                    { title }
+                                </button>
+                            }
                         }) }
-                    </fieldset>
+                    </li>
                 }
-                if let Some(message) = &*failed {
-                    <p class="export-state failed" role="alert" data-testid="add-track-failed">{ message.clone() }</p>
-                }
-            </>
-        },
+            }) }
+        </ul>
     };
-    let table = match &*view {
+    let adding = match &*info {
+        Some(Ok(info)) if may_add && !info.available.is_empty() => html! {
+            <fieldset class="add-track">
+                <legend>{ lang.pick("เพิ่มแผนงานตามเกณฑ์ของปีนี้", "Add a track from this year's criteria") }</legend>
+                { for info.available.iter().map(|t| html! {
+                    <button onclick={add(t.id.clone())} data-testid={format!("add-track-{}", t.id)}>{ format!("+ {}", t.title) }</button>
+                }) }
+            </fieldset>
+        },
+        Some(Err(message)) if tracks.is_empty() => {
+            html! { <p class="muted" data-testid="tracks-unknown">{ message.clone() }</p> }
+        }
+        _ => html! {},
+    };
+    let table = match app.overview.as_ref().filter(|o| !o.slot.is_integrity()) {
         None => html! {},
-        Some((_, Err(message))) => html! { <p class="muted">{ message.clone() }</p> },
-        Some(((track, round), Ok(view))) => html! {
-            <table class="track-table" data-testid="track-table" data-track={track.clone()} data-round={round.clone()}>
-                <thead><tr>
-                    <th>{ lang.pick("โครงการ/กิจกรรม", "Project") }</th>
-                    <th>{ lang.pick("ผู้รับผิดชอบ", "Divisions") }</th>
-                    <th>{ lang.pick("งบประมาณ (บาท)", "Budget (baht)") }</th>
-                    <th>{ lang.pick("ตัวชี้วัด", "Indicator") }</th>
-                    <th>{ lang.pick("ผลการดำเนินงาน", "Results") }</th>
-                </tr></thead>
-                <tbody>{ for view.measures.iter().map(|m| html! {
-                    <tr data-measure={m.id.clone()}>
-                        <td>{ format!("{}. {}", thai::to_thai_digits(&m.number.to_string()), m.title) }</td>
-                        <td>{ m.cells.iter().map(|c| view.divisions.iter().find(|d| d.id == c.division).map_or(c.division.clone(), |d| d.name.clone())).collect::<Vec<_>>().join(", ") }</td>
-                        <td data-testid="track-budget">{ m.budget.map(|b| thai::format_baht(b, Digits::Thai)).unwrap_or_default() }</td>
-                        <td>{ thai::to_official_digits(&m.indicator) }</td>
-                        <td data-testid="track-results">{ for m.cells.iter().filter(|c| !c.text.is_empty()).map(|c| html! { <p>{ &c.text }</p> }) }</td>
-                    </tr>
-                }) }</tbody>
-            </table>
+        Some(view) => html! {
+            <>
+                <button class="primary" onclick={choose(view.slot.clone(), Some(Route::Table))} data-testid="track-open-table">
+                    { lang.pick("รายงานผลและแก้ไขโครงการ", "Report results and edit projects") }
+                </button>
+                <table class="track-table" data-testid="track-table" data-track={view.slot.track.clone().unwrap_or_default()} data-round={view.slot.round.clone().unwrap_or_default()}>
+                    <thead><tr>
+                        <th>{ lang.pick("โครงการ/กิจกรรม", "Project") }</th>
+                        <th>{ lang.pick("ผู้รับผิดชอบ", "Divisions") }</th>
+                        <th>{ lang.pick("งบประมาณ (บาท)", "Budget (baht)") }</th>
+                        <th>{ lang.pick("ตัวชี้วัด", "Indicator") }</th>
+                        <th>{ lang.pick("ผลการดำเนินงาน", "Results") }</th>
+                    </tr></thead>
+                    <tbody>{ for view.measures.iter().map(|m| html! {
+                        <tr data-measure={m.id.clone()}>
+                            <td>{ format!("{}. {}", thai::to_thai_digits(&m.number.to_string()), m.title) }</td>
+                            <td>{ m.cells.iter().map(|c| view.divisions.iter().find(|d| d.id == c.division).map_or(c.division.clone(), |d| d.name.clone())).collect::<Vec<_>>().join(", ") }</td>
+                            <td data-testid="track-budget">{ m.budget.map(|b| thai::format_baht(b, Digits::Thai)).unwrap_or_default() }</td>
+                            <td>{ thai::to_official_digits(&m.indicator) }</td>
+                            <td data-testid="track-results">{ for m.cells.iter().filter(|c| !c.text.is_empty()).map(|c| html! {
+                                <p class={classes!(c.carried_from.is_some().then_some("carried"))}>{ &c.text }</p>
+                            }) }</td>
+                        </tr>
+                    }) }</tbody>
+                </table>
+            </>
         },
     };
     html! {
         <section class="tracks-page" data-testid="tracks-page">
             <h1>{ lang.pick("แผนงานของปี", "This year's tracks") }</h1>
             <p class="muted">{ lang.pick(
-                "มาตรการส่งเสริมคุณธรรมฯ อยู่ที่หน้าภาพรวมและตารางมาตรการ แผนงานอื่นตามเกณฑ์ของปีอยู่ที่นี่ เลือกรอบรายงานเพื่อดูโครงการและผลการดำเนินงาน",
-                "The integrity measures are on the overview and the measure table; the year's other tracks are here. Pick a round to see its projects and results.",
+                "เลือกแผนงานและรอบรายงาน แล้วหน้าภาพรวม ตาราง และรายงาน จะแสดงแผนงานนั้น (เลือกได้จากแถบด้านบนเช่นกัน) ทำงานได้แม้ออฟไลน์",
+                "Pick a track and round: the overview, the table and the reports then show it (the switcher at the top does the same). Works offline.",
             ) }</p>
             { list }
+            { adding }
+            if let Some(message) = &*failed {
+                <p class="export-state failed" role="alert" data-testid="add-track-failed">{ message.clone() }</p>
+            }
             { table }
         </section>
     }
