@@ -12,6 +12,7 @@ use prongsai_core::profile::{
     AgencyProfile, ChainStep, DivisionChange, ItaResult, NewDivision, ProfileDetails, ProfileDivision,
 };
 use prongsai_core::report_model::Part;
+use prongsai_core::tracks::Target;
 use prongsai_core::wire::{
     AgencyOverview, BlobStored, DurableResponse, ErrorBody, ErrorKind, LoginRequest, PlanWaiverRequest, PublishedInfo,
     SessionsRevoked, SignRequest, SignResponse, StartYear, YearInfo, YearReason, YearStarted,
@@ -286,14 +287,31 @@ impl ServerApi {
             comment: comment.to_string(),
             date: date.map(str::to_string),
         };
+        self.sign_target(agency, year, &Target::integrity(part), step, &body).await
+    }
+
+    /// Signs (or returns) one step of the chain of a plan or a round's report of any track.
+    pub async fn sign_target(
+        &self,
+        agency: &str,
+        year: i64,
+        target: &Target,
+        step: &str,
+        body: &SignRequest,
+    ) -> Result<SignResponse, ApiError> {
         let path = format!("api/agencies/{agency}/years/{year}/approvals/{step}");
-        self.send(self.request(reqwest::Method::POST, &path)?.query(&[("round", part.as_str())]).json(&body)).await
+        self.send(self.request(reqwest::Method::POST, &path)?.query(&target.query()).json(body)).await
     }
 
     /// Whether the plan or the report is published, and where.
     pub async fn published(&self, agency: &str, year: i64, part: Part) -> Result<PublishedInfo, ApiError> {
+        self.published_target(agency, year, &Target::integrity(part)).await
+    }
+
+    /// Whether a plan or a round's report of any track is published, and its addresses.
+    pub async fn published_target(&self, agency: &str, year: i64, target: &Target) -> Result<PublishedInfo, ApiError> {
         let path = format!("api/agencies/{agency}/years/{year}/published");
-        self.send(self.request(reqwest::Method::GET, &path)?.query(&[("round", part.as_str())])).await
+        self.send(self.request(reqwest::Method::GET, &path)?.query(&target.query())).await
     }
 
     /// Records why the report may be published before its plan (an empty reason withdraws it);
@@ -539,8 +557,19 @@ impl ServerApi {
         part: Part,
         pdf: Vec<u8>,
     ) -> Result<serde_json::Value, ApiError> {
+        self.attach_scan_to(agency, year, &Target::integrity(part), pdf).await
+    }
+
+    /// Attaches the wet-signed scan to a published plan or round's report of any track.
+    pub async fn attach_scan_to(
+        &self,
+        agency: &str,
+        year: i64,
+        target: &Target,
+        pdf: Vec<u8>,
+    ) -> Result<serde_json::Value, ApiError> {
         let path = format!("api/agencies/{agency}/years/{year}/published/scan");
-        self.send(self.request(reqwest::Method::PUT, &path)?.query(&[("round", part.as_str())]).body(pdf)).await
+        self.send(self.request(reqwest::Method::PUT, &path)?.query(&target.query()).body(pdf)).await
     }
 
     /// The WebSocket URL of the sync endpoint (`ws://…/sync` or `wss://…/sync`).

@@ -209,7 +209,19 @@ impl AgencyYear {
                 ..self.review.clone()
             },
             memo: MemoDoc::default(),
-            approvals: ApprovalsDoc::default(),
+            // The track's chains stand where the integrity measures' are: its plan's, and the round's.
+            approvals: {
+                let chains = self.approvals.tracks.get(track);
+                ApprovalsDoc {
+                    signatures: chains
+                        .and_then(|t| t.rounds.get(round))
+                        .map(|r| r.signatures.clone())
+                        .unwrap_or_default(),
+                    plan: chains.map(|t| t.plan.clone()).unwrap_or_default(),
+                    tracks: BTreeMap::new(),
+                    ..self.approvals.clone()
+                }
+            },
             conflicts: BTreeMap::new(),
             slot: crate::tracks::Slot { carry_from: None, ..slot.clone() },
             carried: BTreeMap::new(),

@@ -850,28 +850,45 @@ pub mod directory {
 pub mod approvals {
     use super::*;
 
-    /// Records `step`'s signature on `part`: the report's at today's key, the plan's under `plan`.
+    /// Records `step`'s signature on `part` of `slot`'s track: the integrity report's at today's
+    /// key, its plan's under `plan`; another track's under `tracks/{t}/plan` or
+    /// `tracks/{t}/rounds/{r}`.
     pub fn record(
         tx: &mut Transaction<'_>,
+        slot: &crate::tracks::Slot,
         part: crate::report_model::Part,
         step: &str,
         signature: &Signature,
     ) -> Result<(), DocError> {
-        let parent = match part {
-            crate::report_model::Part::Report => ROOT,
-            crate::report_model::Part::Plan => ensure_map(tx, &ROOT, "plan")?,
+        use crate::report_model::Part;
+        let parent = match (slot.track.as_deref(), part) {
+            (None, Part::Report) => ROOT,
+            (None, Part::Plan) => ensure_map(tx, &ROOT, "plan")?,
+            (Some(track), Part::Plan) => {
+                let at = track_map(tx, track)?;
+                ensure_map(tx, &at, "plan")?
+            }
+            (Some(track), Part::Report) => round_map(tx, track, slot.round.as_deref())?,
         };
         let map = ensure_map(tx, &parent, "signatures")?;
         autosurgeon::reconcile_prop(tx, &map, step, signature)?;
         Ok(())
     }
 
-    /// Records (or, with `None`, withdraws) why the report may be published before its plan.
+    /// Records (or, with `None`, withdraws) why `slot`'s track's reports may be published before
+    /// its plan.
     pub fn set_plan_waiver(
         tx: &mut Transaction<'_>,
+        slot: &crate::tracks::Slot,
         waiver: Option<&crate::model::PlanWaiver>,
     ) -> Result<(), DocError> {
-        let plan = ensure_map(tx, &ROOT, "plan")?;
+        let plan = match slot.track.as_deref() {
+            None => ensure_map(tx, &ROOT, "plan")?,
+            Some(track) => {
+                let at = track_map(tx, track)?;
+                ensure_map(tx, &at, "plan")?
+            }
+        };
         match waiver {
             Some(w) => autosurgeon::reconcile_prop(tx, &plan, "waiver", w)?,
             None => {

@@ -702,6 +702,24 @@ pub struct ApprovalsDoc {
     /// recorded one, why the report may be published before the plan.
     #[autosurgeon(missing = "Default::default")]
     pub plan: PlanApprovals,
+    /// The chains of the year's other tracks: each one's plan and each report round.
+    #[autosurgeon(missing = "Default::default")]
+    pub tracks: BTreeMap<TrackId, TrackApprovals>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct TrackApprovals {
+    #[autosurgeon(missing = "Default::default")]
+    pub plan: PlanApprovals,
+    #[autosurgeon(missing = "Default::default")]
+    pub rounds: BTreeMap<RoundId, RoundApprovals>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct RoundApprovals {
+    /// Step id → the latest signature of that step on the round's report.
+    #[autosurgeon(missing = "Default::default")]
+    pub signatures: BTreeMap<StepId, Signature>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]

@@ -109,19 +109,31 @@ impl ReportFormat {
     pub fn label(self, items: Option<&ResolvedTrack>) -> (String, String) {
         let report = items.and_then(|t| t.report()).map(|i| format!(" {}", i.code)).unwrap_or_default();
         let plan = items.and_then(|t| t.plan.as_ref()).map(|i| format!(" {}", i.code)).unwrap_or_default();
+        // Another track's report prints its projects without the integrity memo; its plan is named
+        // by the track ("แผนปฏิบัติการป้องกันการทุจริต O39").
+        let other = items.filter(|t| t.id != crate::ita::INTEGRITY_TRACK);
+        let (memo_th, memo_en) = if other.is_some() {
+            ("รายงาน", "Report")
+        } else {
+            ("บันทึกข้อความรายงานผล", "Report memo")
+        };
+        let (plan_th, plan_en) = match other {
+            Some(t) => (t.title.clone(), "Plan".to_string()),
+            None => ("มาตรการส่งเสริมคุณธรรมฯ".to_string(), "Measures".to_string()),
+        };
         let (th, en) = match self {
-            ReportFormat::Pdf => (format!("บันทึกข้อความรายงานผล{report} (PDF)"), format!("Report memo{report} (PDF)")),
+            ReportFormat::Pdf => (format!("{memo_th}{report} (PDF)"), format!("{memo_en}{report} (PDF)")),
             ReportFormat::Docx => {
-                (format!("บันทึกข้อความรายงานผล{report} (Word แก้ไขได้)"), format!("Report memo{report} (editable Word)"))
+                (format!("{memo_th}{report} (Word แก้ไขได้)"), format!("{memo_en}{report} (editable Word)"))
             }
             ReportFormat::Html => {
                 (format!("รายงาน{report} หน้าเว็บ (HTML สำหรับเว็บไซต์หน่วยงาน)"), format!("Report{report} web page (HTML)"))
             }
             ReportFormat::Xlsx => ("ตารางผลการดำเนินงานรายหน่วยงาน (Excel)".into(), "Results by division (Excel)".into()),
-            ReportFormat::PlanPdf => (format!("มาตรการส่งเสริมคุณธรรมฯ{plan} (PDF)"), format!("Measures{plan} (PDF)")),
-            ReportFormat::PlanDocx => (format!("มาตรการส่งเสริมคุณธรรมฯ{plan} (Word)"), format!("Measures{plan} (Word)")),
+            ReportFormat::PlanPdf => (format!("{plan_th}{plan} (PDF)"), format!("{plan_en}{plan} (PDF)")),
+            ReportFormat::PlanDocx => (format!("{plan_th}{plan} (Word)"), format!("{plan_en}{plan} (Word)")),
             ReportFormat::PlanHtml => {
-                (format!("มาตรการส่งเสริมคุณธรรมฯ{plan} หน้าเว็บ (HTML)"), format!("Measures{plan} web page (HTML)"))
+                (format!("{plan_th}{plan} หน้าเว็บ (HTML)"), format!("{plan_en}{plan} web page (HTML)"))
             }
             ReportFormat::Itas => ("คำตอบสำหรับระบบ ITAS (CSV)".into(), "Answers for ITAS (CSV)".into()),
             ReportFormat::ItasXlsx => ("คำตอบสำหรับระบบ ITAS (Excel)".into(), "Answers for ITAS (Excel)".into()),

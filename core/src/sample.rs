@@ -422,8 +422,15 @@ impl AgencyFixture {
         let (schema, kind, agency, year) = self.head(DocKind::Review);
         let review = ReviewDoc { schema, kind, agency, year, decisions: BTreeMap::new(), tracks: BTreeMap::new() };
         let (schema, kind, agency, year) = self.head(DocKind::Approvals);
-        let approvals =
-            ApprovalsDoc { schema, kind, agency, year, signatures: BTreeMap::new(), plan: Default::default() };
+        let approvals = ApprovalsDoc {
+            schema,
+            kind,
+            agency,
+            year,
+            signatures: BTreeMap::new(),
+            plan: Default::default(),
+            tracks: BTreeMap::new(),
+        };
         Ok(TypedDocuments { directory, plan, results, review, memo, approvals })
     }
 }

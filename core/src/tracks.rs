@@ -46,6 +46,88 @@ impl Slot {
     }
 }
 
+/// One document that is signed, published and verified by itself: a track's plan or one
+/// round's report (the integrity measures' report is their one round's).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// Resolved: a track's round is named.
+    pub slot: Slot,
+    pub part: crate::report_model::Part,
+}
+
+impl Target {
+    pub fn integrity(part: crate::report_model::Part) -> Target {
+        Target { slot: Slot::INTEGRITY, part }
+    }
+
+    /// How a URL names it: `round=plan|report` for the integrity measures', `track=…&round=plan`
+    /// or `track=…&round={round}` for another track's.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        let round = match (self.part, &self.slot.round) {
+            (crate::report_model::Part::Report, Some(round)) => round.clone(),
+            (part, _) => part.as_str().to_string(),
+        };
+        match (&self.slot.track, self.part, &self.slot.round) {
+            // A track's report with no round named: its last round's, as the server reads it.
+            (Some(track), crate::report_model::Part::Report, None) => vec![("track", track.clone())],
+            (Some(track), ..) => vec![("track", track.clone()), ("round", round)],
+            (None, ..) => vec![("round", round)],
+        }
+    }
+
+    /// [`Target::query`] as a query string, `?` included (ids are plain ASCII: nothing to escape).
+    pub fn query_string(&self) -> String {
+        let pairs: Vec<String> = self.query().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("?{}", pairs.join("&"))
+    }
+
+    /// The server setting its publication is kept under: the integrity report's at the key it
+    /// always had, the others at `published/{agency}/{year}/{track}/{plan or round}`.
+    pub fn published_key(&self, agency: &str, year: i64) -> String {
+        use crate::report_model::Part;
+        match (self.slot.track.as_deref(), self.part) {
+            (None, Part::Report) => format!("published/{agency}/{year}"),
+            (track, Part::Plan) => {
+                format!("published/{agency}/{year}/{}/plan", track.unwrap_or(crate::ita::INTEGRITY_TRACK))
+            }
+            (Some(track), Part::Report) => {
+                format!("published/{agency}/{year}/{track}/{}", self.slot.round.as_deref().unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// Every document of `year` that is signed and published by itself, in the order they go out:
+/// the integrity measures' plan and report, then each other track's plan and its rounds.
+pub fn targets(year: &crate::AgencyYear) -> Vec<Target> {
+    use crate::report_model::Part;
+    let mut all = vec![Target::integrity(Part::Plan), Target::integrity(Part::Report)];
+    for track in year.tracks().into_iter().skip(1) {
+        let plan = Slot::of(Some(&track.id), None);
+        let Ok(plan) = year.resolve_slot(&plan) else { continue };
+        all.push(Target { slot: plan, part: Part::Plan });
+        for round in &track.rounds {
+            if let Ok(slot) = year.resolve_slot(&Slot::of(Some(&track.id), Some(&round.id))) {
+                all.push(Target { slot, part: Part::Report });
+            }
+        }
+    }
+    all
+}
+
+/// The name a target's files are published under: its item's address name (`o39`), and for a
+/// round before its track's last `{item}-{round}` (`o40-half`), so a round never takes the
+/// address of the report that follows it.
+pub fn public_name(year: &crate::AgencyYear, target: &Target, item_slug: &str) -> String {
+    let (Some(track), Some(round), crate::report_model::Part::Report) =
+        (target.slot.track.as_deref(), target.slot.round.as_deref(), target.part)
+    else {
+        return item_slug.to_string();
+    };
+    let last = year.resolve_slot(&Slot::of(Some(track), None)).ok().and_then(|s| s.round);
+    if last.as_deref() == Some(round) { item_slug.to_string() } else { format!("{item_slug}-{round}") }
+}
+
 /// A track of the year as pages list it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrackSummary {
@@ -285,6 +367,13 @@ mod in_documents {
         assert_eq!(half.percent, None, "the half round keeps what it said");
         let annual_view = crate::merged_view(&y.in_slot(&slot(Some("annual"))).expect("annual"), today);
         assert_eq!(cell(&annual_view).and_then(|c| c.carried_from), None, "its own once the division edits it");
+
+        // The plan is the track's, not a round's: it hashes the same from every round.
+        let plan_of = |round: &str| {
+            let view = y.in_slot(&slot(Some(round))).expect("a round");
+            crate::report_model::Report::build_part(&view, crate::report_model::Part::Plan).content_hash
+        };
+        assert_eq!(plan_of("half"), plan_of("annual"));
 
         // Memo edits and unknown tracks are refused.
         let memo = Edit::SetMemoReference { reference: "x".into() };

@@ -385,6 +385,7 @@ fn the_memo_prints_numbered_proposals_last_years_band_and_signatures_that_went_s
     edit(&mut docs.approvals, &server, |tx| {
         approvals::record(
             tx,
+            &prongsai_core::tracks::Slot::INTEGRITY,
             prongsai_core::report_model::Part::Report,
             "head",
             &Signature {

@@ -128,6 +128,11 @@ enum Upload {
         year: i64,
         #[serde(default)]
         part: Part,
+        /// Another track's plan or round (the integrity measures' when absent).
+        #[serde(default)]
+        track: Option<String>,
+        #[serde(default)]
+        round: Option<String>,
     },
 }
 
@@ -154,8 +159,10 @@ pub async fn upload(
             device.api().set_emblem(&agency, &media_type, bytes.clone()).await.map_err(DeviceError::from)?;
             Ok(serde_json::Value::Null)
         }
-        Upload::Scan { year, part } => {
-            Ok(device.api().attach_scan(&agency, year, part, bytes.clone()).await.map_err(DeviceError::from)?)
+        Upload::Scan { year, part, track, round } => {
+            let slot = prongsai_core::tracks::Slot::of(track.as_deref(), round.as_deref());
+            let target = prongsai_core::tracks::Target { slot, part };
+            Ok(device.api().attach_scan_to(&agency, year, &target, bytes.clone()).await.map_err(DeviceError::from)?)
         }
         Upload::StartYear { year } => {
             let answer =
@@ -307,6 +314,7 @@ pub async fn add_evidence_file(shell: State<'_, Shell>, request: tauri::ipc::Req
 /// An approver signs or returns their step of the plan or the memo; the server checks who and in
 /// what order.
 #[tauri::command]
+#[allow(clippy::too_many_arguments)] // a Tauri command's arguments are its JSON fields
 pub async fn sign(
     shell: State<'_, Shell>,
     part: Option<Part>,
@@ -314,14 +322,17 @@ pub async fn sign(
     decision: SignatureDecision,
     comment: String,
     date: Option<String>,
+    track: Option<String>,
+    round: Option<String>,
 ) -> Result<(), CommandError> {
     let (device, year) = shell.device_and_year().await?;
     let agency = device.session().agency_id.clone();
-    device
-        .api()
-        .sign_part(&agency, year, part.unwrap_or_default(), &step, decision.as_str(), &comment, date.as_deref())
-        .await
-        .map_err(DeviceError::from)?;
+    let target = prongsai_core::tracks::Target {
+        slot: prongsai_core::tracks::Slot::of(track.as_deref(), round.as_deref()),
+        part: part.unwrap_or_default(),
+    };
+    let body = prongsai_core::wire::SignRequest { decision, comment, date };
+    device.api().sign_target(&agency, year, &target, &step, &body).await.map_err(DeviceError::from)?;
     Ok(())
 }
 

@@ -20,6 +20,7 @@ use prongsai_core::automerge::ChangeHash;
 use prongsai_core::filetype::FileType;
 use prongsai_core::model::{DocKind, Signature, SignatureDecision};
 use prongsai_core::report_model::{Part, Report};
+use prongsai_core::tracks::Target;
 use prongsai_core::wire::{
     BlobStored, DocumentEntry, DurableResponse, ErrorBody, ErrorKind, LoginRequest, LoginResponse, Me, SignRequest,
     SignResponse,
@@ -538,13 +539,11 @@ pub struct RoundQuery {
 }
 
 impl RoundQuery {
-    /// The part of the integrity track this names in `agency_year`, or 404 for a round the
-    /// year does not have (signing and publishing are the integrity track's so far).
-    pub fn part(&self, agency_year: &prongsai_core::AgencyYear) -> Result<Part, AppError> {
-        if !prongsai_core::tracks::Slot::of(self.track.as_deref(), None).is_integrity() {
-            return Err(AppError::NotFound);
-        }
-        Part::parse(self.round.as_deref(), agency_year.track_items().as_ref()).ok_or(AppError::NotFound)
+    /// The plan or round's report this names in `agency_year` (`?track=&round=`; the integrity
+    /// report without them, `round=plan` for a plan), or 404 for one the year does not run.
+    pub fn publication(&self, agency_year: &prongsai_core::AgencyYear) -> Result<Target, AppError> {
+        let (slot, part) = self.target(agency_year)?;
+        Ok(Target { slot, part })
     }
 
     /// The track, round and part this names, or 404 for one the year does not run.
@@ -572,9 +571,10 @@ async fn sign<D: Database>(
     }
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
     crate::years::ensure_open(&app, &agency, year).await?;
-    let part = round.part(&agency_year)?;
-    let report = Report::build_part(&agency_year, part);
-    let chain = prongsai_core::signing::chain(&agency_year, &report);
+    let Target { slot, part } = round.publication(&agency_year)?;
+    let view = agency_year.in_slot(&slot).map_err(|_| AppError::NotFound)?;
+    let report = Report::build_part(&view, part);
+    let chain = prongsai_core::signing::chain(&view, &report);
     let index = prongsai_core::signing::may_sign(&chain, &step, &caller.user.username, &caller.user.roles).map_err(
         |refusal| {
             tracing::warn!(user = %caller.user.username, %step, %refusal, "refused a signature");
@@ -587,7 +587,7 @@ async fn sign<D: Database>(
             }
         },
     )?;
-    let (_, this_step) = agency_year.approval_steps()[index];
+    let (_, this_step) = view.approval_steps()[index];
     let signature = Signature {
         decision: request.decision,
         comment: request.comment.trim().to_string(),
@@ -601,15 +601,16 @@ async fn sign<D: Database>(
     let approvals = rows.iter().find(|r| r.kind == DocKind::Approvals).ok_or(AppError::NotFound)?.clone();
     let recorded = signature.clone();
     let step_id = step.clone();
+    let slot_written = slot.clone();
     let message = match part {
         Part::Report => "ลงนามความเห็น",
         Part::Plan => "ลงนามอนุมัติแผน",
     };
     app.server_edit_as(&approvals, message, &caller.user.username, move |tx, _| {
-        prongsai_core::docs::approvals::record(tx, part, &step_id, &recorded)
+        prongsai_core::docs::approvals::record(tx, &slot_written, part, &step_id, &recorded)
     })
     .await?;
-    tracing::info!(user = %caller.user.username, %step, part = part.as_str(), "signed");
+    tracing::info!(user = %caller.user.username, %step, part = part.as_str(), track = slot.track_id(), "signed");
     if index + 1 == chain.len() && signature.decision == SignatureDecision::Approved {
         // The last step approved: publish the frozen plan or report at its public address (a
         // report waiting for its plan goes out with it).

@@ -16,6 +16,7 @@ use prongsai_core::filetype::FileType;
 use prongsai_core::ita::ResolvedItem;
 use prongsai_core::model::{DocKey, DocKind, PlanWaiver, PublishedItem, Role};
 use prongsai_core::report_model::{Part, Report};
+use prongsai_core::tracks::Target;
 use prongsai_core::wire::{ErrorBody, ErrorKind, PlanWaiverRequest, PublishedInfo};
 use prongsai_report::import::{self, ImportReport};
 use prongsai_report::{Format, Options};
@@ -284,34 +285,28 @@ pub(crate) async fn write_plan<D: Database>(
 /// What is published for an agency-year: kept as a setting (its JSON), the files as blobs.
 pub use prongsai_core::wire::Publication as Published;
 
-fn published_key(agency: &str, year: i64, part: Part) -> String {
-    match part {
-        Part::Report => format!("published/{agency}/{year}"),
-        Part::Plan => format!("published/{agency}/{year}/{}/plan", prongsai_core::ita::INTEGRITY_TRACK),
-    }
-}
-
-/// What is published of the year's report.
+/// What is published of the year's integrity report.
 pub async fn published<D: Database>(db: &D, agency: &str, year: i64) -> Result<Option<Published>, DbError> {
-    published_part(db, agency, year, Part::Report).await
+    published_part(db, agency, year, &Target::integrity(Part::Report)).await
 }
 
-/// What is published of the year's plan or report.
+/// What is published of one plan or round's report.
 pub async fn published_part<D: Database>(
     db: &D,
     agency: &str,
     year: i64,
-    part: Part,
+    target: &Target,
 ) -> Result<Option<Published>, DbError> {
-    Ok(db.setting(published_key(agency, year, part)).await?.and_then(|text| serde_json::from_str(&text).ok()))
+    Ok(db.setting(target.published_key(agency, year)).await?.and_then(|text| serde_json::from_str(&text).ok()))
 }
 
 /// One publication at a time, so two last signatures in a row cannot interleave.
 static PUBLISHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Publishes the plan, then the report, each when every approval step has signed its current
-/// content and it is not already the published one. The report waits for its plan unless the
-/// coordinator recorded why it goes first. Returns what is published of the report now.
+/// Publishes every plan and round's report of the year that every approval step has signed in
+/// its current content and that is not already the published one: each track's plan first,
+/// then its rounds, each of which waits for the plan unless the coordinator recorded why it goes
+/// first. Returns what is published of the integrity report now.
 pub async fn publish_if_approved<D: Database>(
     app: &App<D>,
     actor: &Actor,
@@ -320,41 +315,48 @@ pub async fn publish_if_approved<D: Database>(
 ) -> Result<Option<Published>, AppError> {
     let _one = PUBLISHING.lock().await;
     let (agency_year, _) = app.agency_year(agency, year).await?;
-    let plan = publish_part(app, actor, agency, year, &agency_year, Part::Plan).await?;
-    if !report_may_follow(plan.is_some(), &agency_year) {
-        let current = published(&app.db, agency, year).await?;
-        if Report::build(&agency_year).fully_approved() && current.is_none() {
-            tracing::info!(%agency, year, "the signed report waits for its plan to be published");
+    let mut plan_published = false;
+    for target in prongsai_core::tracks::targets(&agency_year) {
+        let view = agency_year.in_slot(&target.slot).map_err(|_| AppError::NotFound)?;
+        if target.part == Part::Plan {
+            plan_published = publish_part(app, actor, agency, year, &view, &target).await?.is_some();
+        } else if report_may_follow(plan_published, &view) {
+            publish_part(app, actor, agency, year, &view, &target).await?;
+        } else if Report::build(&view).fully_approved()
+            && published_part(&app.db, agency, year, &target).await?.is_none()
+        {
+            tracing::info!(%agency, year, track = target.slot.track_id(), "the signed report waits for its plan");
         }
-        return Ok(current);
     }
-    publish_part(app, actor, agency, year, &agency_year, Part::Report).await
+    Ok(published(&app.db, agency, year).await?)
 }
 
 /// The one rule of their order: a report is published after its plan, or before it when the
-/// coordinator recorded why.
-fn report_may_follow(plan_published: bool, agency_year: &AgencyYear) -> bool {
-    plan_published || agency_year.approvals.plan.waiver.is_some()
+/// coordinator recorded why (`view` is the agency-year seen from the report's track).
+fn report_may_follow(plan_published: bool, view: &AgencyYear) -> bool {
+    plan_published || view.approvals.plan.waiver.is_some()
 }
 
-/// Publishes one part when every step approved its current content and it is not the published
-/// one already; answers what is published of it now.
+/// Publishes one plan or round's report (`view` is the agency-year seen from its track and
+/// round) when every step approved its current content and it is not the published one already;
+/// answers what is published of it now.
 async fn publish_part<D: Database>(
     app: &App<D>,
     actor: &Actor,
     agency: &str,
     year: i64,
-    agency_year: &AgencyYear,
-    part: Part,
+    view: &AgencyYear,
+    target: &Target,
 ) -> Result<Option<Published>, AppError> {
-    let current = published_part(&app.db, agency, year, part).await?;
-    let report = Report::build_part(agency_year, part);
+    let part = target.part;
+    let current = published_part(&app.db, agency, year, target).await?;
+    let report = Report::build_part(view, part);
     if !report.fully_approved() || current.as_ref().is_some_and(|p| p.content_hash == report.content_hash) {
         return Ok(current);
     }
     let options = options(app, agency).await?;
-    let pdf = render(agency_year.clone(), Format::Pdf.of_part(part), options.clone()).await?;
-    let html = render(agency_year.clone(), Format::Html.of_part(part), options).await?;
+    let pdf = render(view.clone(), Format::Pdf.of_part(part), options.clone()).await?;
+    let html = render(view.clone(), Format::Html.of_part(part), options).await?;
     let mut stored = Vec::new();
     for (bytes, format) in [(pdf, Format::Pdf), (html, Format::Html)] {
         let sha = prongsai_core::hash::sha256_hex(&bytes);
@@ -369,27 +371,27 @@ async fn publish_part<D: Database>(
     }
     let published_at = now_ms();
     // The code is answerable before the publication names it: a printed code never meets a 404.
-    let waiver = (part == Part::Report).then(|| agency_year.approvals.plan.waiver.clone()).flatten();
-    let record = crate::verify::VerificationRecord::of(&report, published_at, waiver.map(|w| w.reason));
+    let waiver = (part == Part::Report).then(|| view.approvals.plan.waiver.clone()).flatten();
+    let record = crate::verify::VerificationRecord::of(&report, &target.slot, published_at, waiver.map(|w| w.reason));
     crate::verify::store(&app.db, &record).await?;
+    let name = report.item().map(|item| prongsai_core::tracks::public_name(view, target, &item.slug()));
     let published = Published {
         content_hash: report.content_hash.clone(),
         pdf_sha256: stored[0].clone(),
         html_sha256: stored[1].clone(),
         published_at,
-        item: report.item().map(ResolvedItem::slug),
+        item: name.clone(),
         code: Some(record.code),
         scan_sha256: None,
     };
     app.db
-        .set_setting(published_key(agency, year, part), serde_json::to_string(&published).expect("plain data"))
+        .set_setting(target.published_key(agency, year), serde_json::to_string(&published).expect("plain data"))
         .await?;
     // The year's directory records it, so the ITAS sheet fills its address in on every device.
-    if let Some(item) = report.item() {
+    if let (Some(item), Some(name)) = (report.item(), name) {
         let rows = app.db.documents_of(agency.to_string(), year).await?;
         if let Some(directory) = rows.iter().find(|r| r.kind == DocKind::Directory) {
-            let url =
-                format!("{}{}", app.config.public_base(), PublishedInfo::new(agency, year, &item.slug(), None).pdf);
+            let url = format!("{}{}", app.config.public_base(), PublishedInfo::new(agency, year, &name, None).pdf);
             let record = PublishedItem { url, published_at, code: published.code.clone().unwrap_or_default() };
             let code = item.code.clone();
             let message = match part {
@@ -402,13 +404,18 @@ async fn publish_part<D: Database>(
             .await?;
         }
     }
-    let detail = json!({ "year": year, "content_hash": published.content_hash, "pdf_sha256": published.pdf_sha256 });
+    let mut detail =
+        json!({ "year": year, "content_hash": published.content_hash, "pdf_sha256": published.pdf_sha256 });
+    if let Some(track) = &target.slot.track {
+        detail["track"] = json!(track);
+        detail["round"] = json!(target.slot.round.as_deref().filter(|_| part == Part::Report));
+    }
     let action = match part {
         Part::Report => AuditAction::ReportPublished,
         Part::Plan => AuditAction::PlanPublished,
     };
     app.audit(agency, actor, action, &format!("{year}"), detail).await?;
-    tracing::info!(%agency, year, part = part.as_str(), "published the signed document");
+    tracing::info!(%agency, year, part = part.as_str(), track = target.slot.track_id(), "published the signed document");
     Ok(Some(published))
 }
 
@@ -434,10 +441,12 @@ async fn public<D: Database>(
         Some(item) => (item, true),
         None => (name, false),
     };
-    for part in [Part::Report, Part::Plan] {
-        let Some(published) = published_part(&app.db, &agency, year, part).await? else { continue };
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    for target in prongsai_core::tracks::targets(&agency_year) {
+        let Some(published) = published_part(&app.db, &agency, year, &target).await? else { continue };
         let slug = published.item_slug(year);
-        let named = name == slug || (part == Part::Report && !scan && name == "index" && extension == "html");
+        let report_of_year = target == Target::integrity(Part::Report);
+        let named = name == slug || (report_of_year && !scan && name == "index" && extension == "html");
         if !named {
             continue;
         }
@@ -464,33 +473,37 @@ async fn published_info<D: Database>(
     Query(round): Query<crate::api::RoundQuery>,
 ) -> Result<Response, AppError> {
     let (agency_year, _) = app.agency_year(&agency, year).await?;
-    let part = round.part(&agency_year)?;
-    Ok(Json(info(&app, &agency, year, &agency_year, part).await?).into_response())
+    let target = round.publication(&agency_year)?;
+    Ok(Json(info(&app, &agency, year, &agency_year, &target).await?).into_response())
 }
 
-/// What [`published_info`] answers.
+/// What [`published_info`] answers: of one plan or round's report of `agency_year`.
 async fn info<D: Database>(
     app: &App<D>,
     agency: &str,
     year: i64,
     agency_year: &AgencyYear,
-    part: Part,
+    target: &Target,
 ) -> Result<PublishedInfo, AppError> {
-    let published = published_part(&app.db, agency, year, part).await?;
+    let part = target.part;
+    let view = agency_year.in_slot(&target.slot).map_err(|_| AppError::NotFound)?;
+    let published = published_part(&app.db, agency, year, target).await?;
     let slug = match &published {
         Some(p) => p.item_slug(year),
-        None => {
-            agency_year.track_items().and_then(|t| t.item(part).map(ResolvedItem::slug)).unwrap_or_else(|| match part {
+        None => match view.track_items().and_then(|t| t.item(part).map(ResolvedItem::slug)) {
+            Some(slug) => prongsai_core::tracks::public_name(&view, target, &slug),
+            None => match part {
                 Part::Report => prongsai_core::wire::builtin_report_slug(year),
                 Part::Plan => "plan".into(),
-            })
-        }
+            },
+        },
     };
-    let waiver = agency_year.approvals.plan.waiver.clone().filter(|_| part == Part::Report);
+    let waiver = view.approvals.plan.waiver.clone().filter(|_| part == Part::Report);
+    let plan = Target { part: Part::Plan, ..target.clone() };
     let waits_for_plan = part == Part::Report
         && published.is_none()
-        && Report::build(agency_year).fully_approved()
-        && !report_may_follow(published_part(&app.db, agency, year, Part::Plan).await?.is_some(), agency_year);
+        && Report::build(&view).fully_approved()
+        && !report_may_follow(published_part(&app.db, agency, year, &plan).await?.is_some(), &view);
     Ok(PublishedInfo {
         part,
         waits_for_plan,
@@ -534,9 +547,10 @@ async fn put_scan<D: Database>(
         return Err(AppError::refused(ErrorKind::UnsupportedType, "the signed memo must be a PDF scan"));
     }
     let (agency_year, _) = app.agency_year(&agency, year).await?;
-    let part = round.part(&agency_year)?;
+    let target = round.publication(&agency_year)?;
+    let part = target.part;
     let _one = PUBLISHING.lock().await;
-    let Some(mut published) = published_part(&app.db, &agency, year, part).await? else {
+    let Some(mut published) = published_part(&app.db, &agency, year, &target).await? else {
         return Err(AppError::Conflict(ErrorKind::NotPublished, format!("the {} is not published yet", part.as_str())));
     };
     let sha256 = prongsai_core::hash::sha256_hex(&body);
@@ -547,7 +561,7 @@ async fn put_scan<D: Database>(
         .await?;
     published.scan_sha256 = Some(sha256.clone());
     app.db
-        .set_setting(published_key(&agency, year, part), serde_json::to_string(&published).expect("plain data"))
+        .set_setting(target.published_key(&agency, year), serde_json::to_string(&published).expect("plain data"))
         .await?;
     let detail = json!({
         "year": year, "part": part.as_str(), "sha256": sha256, "size": size, "content_hash": published.content_hash
@@ -555,7 +569,7 @@ async fn put_scan<D: Database>(
     app.audit(&agency, &Actor::of(&caller), AuditAction::ScanAttached, &format!("{year}"), detail).await?;
     tracing::info!(user = %caller.user.username, %agency, year, part = part.as_str(), "attached the signed scan");
     drop(_one);
-    Ok(Json(info(&app, &agency, year, &agency_year, part).await?).into_response())
+    Ok(Json(info(&app, &agency, year, &agency_year, &target).await?).into_response())
 }
 
 /// (coordinator, admin) Records why the report may be published before its plan (or, with an
@@ -564,6 +578,7 @@ async fn put_plan_waiver<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
     Path((agency, year)): Path<(String, i64)>,
+    Query(round): Query<crate::api::RoundQuery>,
     Json(request): Json<PlanWaiverRequest>,
 ) -> Result<Response, AppError> {
     if !caller.user.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)) {
@@ -573,7 +588,9 @@ async fn put_plan_waiver<D: Database>(
     if reason.chars().count() > PlanWaiverRequest::MAX_CHARS {
         return Err(AppError::BadRequest(format!("a reason is at most {} characters", PlanWaiverRequest::MAX_CHARS)));
     }
-    let (_, rows) = app.agency_year(&agency, year).await?;
+    let (agency_year, rows) = app.agency_year(&agency, year).await?;
+    // `?track=`: the reason is for that track's reports (its last round's answered).
+    let (slot, _) = round.target(&agency_year)?;
     crate::years::ensure_open(&app, &agency, year).await?;
     let approvals = rows.iter().find(|r| r.kind == DocKind::Approvals).ok_or(AppError::NotFound)?.clone();
     let waiver = (!reason.is_empty()).then(|| PlanWaiver {
@@ -582,21 +599,23 @@ async fn put_plan_waiver<D: Database>(
         at: now_ms(),
     });
     let recorded = waiver.clone();
+    let slot_written = slot.clone();
     app.server_edit_as(
         &approvals,
         "บันทึกเหตุผลที่เผยแพร่รายงานก่อนแผน",
         &caller.user.username,
-        move |tx, _| prongsai_core::docs::approvals::set_plan_waiver(tx, recorded.as_ref()),
+        move |tx, _| prongsai_core::docs::approvals::set_plan_waiver(tx, &slot_written, recorded.as_ref()),
     )
     .await?;
     let actor = Actor::of(&caller);
-    let detail = json!({ "year": year, "reason": reason });
+    let detail = json!({ "year": year, "reason": reason, "track": slot.track_id() });
     app.audit(&agency, &actor, AuditAction::PlanWaiverRecorded, &format!("{year}"), detail).await?;
     tracing::info!(user = %caller.user.username, %agency, year, withdrawn = waiver.is_none(), "plan waiver");
     // Publish now, not in the background: the answer says whether the report went out.
     publish_if_approved(&app, &actor, &agency, year).await?;
     let (agency_year, _) = app.agency_year(&agency, year).await?;
-    Ok(Json(info(&app, &agency, year, &agency_year, Part::Report).await?).into_response())
+    let target = Target { slot, part: Part::Report };
+    Ok(Json(info(&app, &agency, year, &agency_year, &target).await?).into_response())
 }
 
 /// Reads an agency-year straight from the database, without starting a repo or writing anything:

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use prongsai_core::report_model::{Part, Report};
 use prongsai_core::thai::{self, Digits, MonthStyle};
+use prongsai_core::tracks::{Slot, Target};
 use prongsai_core::verification;
 use prongsai_core::wire::PublishedInfo;
 use prongsai_report::html::escape;
@@ -38,9 +39,14 @@ pub struct VerificationRecord {
     /// The assessment item the report answers ("O43") and its title, from the year's criteria.
     pub item: Option<String>,
     pub item_title: Option<String>,
-    /// The report round, for items reported more than once a year.
+    /// The track, when another than the integrity measures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track: Option<String>,
+    /// The report round of a track's report, and its title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_title: Option<String>,
     /// The plan or the report (records from before plans had their chain are reports).
     #[serde(default)]
     pub part: Part,
@@ -67,9 +73,11 @@ pub struct VerifiedStep {
 }
 
 impl VerificationRecord {
-    pub fn of(report: &Report, published_at: i64, plan_waiver: Option<String>) -> VerificationRecord {
+    /// The record of `report` of `slot`'s track (its round, for a round's report).
+    pub fn of(report: &Report, slot: &Slot, published_at: i64, plan_waiver: Option<String>) -> VerificationRecord {
         let c = &report.content;
         let item = report.item();
+        let round = slot.round.clone().filter(|_| slot.track.is_some() && report.part == Part::Report);
         VerificationRecord {
             code: verification::code(report),
             agency: c.agency_id.clone(),
@@ -77,7 +85,9 @@ impl VerificationRecord {
             year: c.year,
             item: item.map(|i| i.code.clone()),
             item_title: item.map(|i| i.title.clone()),
-            round: None,
+            track: slot.track.clone(),
+            round_title: round.as_ref().map(|_| c.round_title.clone()).filter(|t| !t.is_empty()),
+            round,
             part: report.part,
             plan_waiver,
             content_hash: report.content_hash.clone(),
@@ -96,6 +106,13 @@ impl VerificationRecord {
                 })
                 .collect(),
         }
+    }
+}
+
+impl VerificationRecord {
+    /// The track and round the record is of.
+    pub fn slot(&self) -> Slot {
+        Slot::of(self.track.as_deref(), self.round.as_deref())
     }
 }
 
@@ -137,12 +154,16 @@ async fn page<D: Database>(
         Some(matches) => matches,
         None => {
             let stored = reports::read_agency_year(&app.db, &record.agency, record.year).await?;
-            let matches = Report::build_part(&stored, record.part).content_hash == record.content_hash;
+            // A track the year no longer runs cannot give the hash back.
+            let matches = stored
+                .in_slot(&record.slot())
+                .is_ok_and(|view| Report::build_part(&view, record.part).content_hash == record.content_hash);
             remember(&code, matches);
             matches
         }
     };
-    let published = reports::published_part(&app.db, &record.agency, record.year, record.part).await?;
+    let target = Target { slot: record.slot(), part: record.part };
+    let published = reports::published_part(&app.db, &record.agency, record.year, &target).await?;
     let current = published.as_ref().is_some_and(|p| p.code.as_deref() == Some(code.as_str()));
     let slug = published.as_ref().map(|p| p.item_slug(record.year)).unwrap_or_default();
     // The scan belongs to the publication that is current; an older code lists none.
@@ -234,7 +255,14 @@ fn render(v: &Verified) -> String {
             escape(&date),
         ));
     }
-    let round = r.round.as_deref().map(|x| format!("<dt>รอบรายงาน</dt><dd>{}</dd>", escape(x))).unwrap_or_default();
+    let round = r
+        .round
+        .as_deref()
+        .map(|x| {
+            let title = r.round_title.as_deref().map(thai::to_official_digits).unwrap_or_else(|| x.to_string());
+            format!("<dt>รอบรายงาน</dt><dd data-round=\"{}\">{}</dd>", escape(x), escape(&title))
+        })
+        .unwrap_or_default();
     let (what_th, what_en) = match r.part {
         Part::Plan => ("แผน", "plan"),
         Part::Report => ("รายงาน", "report"),

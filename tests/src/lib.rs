@@ -159,6 +159,26 @@ pub async fn a_project_planned(server: &Server, sample: &Sample, staff_dir: &str
     (coordinator, staff)
 }
 
+/// GETs a path of the server without signing in: its status and body.
+pub async fn fetch(server: &Server, path: &str) -> (u16, Vec<u8>) {
+    let response = reqwest::get(server.url().join(path).expect("url")).await.expect("get");
+    let status = response.status().as_u16();
+    (status, response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+}
+
+/// What `/verify/{code}` answers as JSON, as anyone can ask it.
+pub async fn verified(server: &Server, code: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(server.url().join(&format!("verify/{code}")).expect("url"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("verify")
+        .json()
+        .await
+        .expect("json")
+}
+
 /// The sample agency's admin sets its website domain through the profile API; answers the
 /// profile as the server kept it.
 pub async fn set_website(server: &Server, sample: &Sample, domain: &str) -> serde_json::Value {
@@ -684,6 +704,12 @@ pub fn hostile_xlsx() -> Vec<u8> {
 pub fn integrity_items(year: i64) -> prongsai_core::ita::ResolvedTrack {
     use prongsai_core::ita::{INTEGRITY_TRACK, LOCAL_FORM, ReferenceData};
     ReferenceData::builtin().resolve_track(year, LOCAL_FORM, INTEGRITY_TRACK).expect("the integrity track")
+}
+
+/// A track's plan and report items in a fiscal year's criteria.
+pub fn track_items(year: i64, track: &str) -> prongsai_core::ita::ResolvedTrack {
+    use prongsai_core::ita::{LOCAL_FORM, ReferenceData};
+    ReferenceData::builtin().resolve_track(year, LOCAL_FORM, track).expect("a track of the year")
 }
 
 /// The report item's name in addresses and file names for a fiscal year.

@@ -516,12 +516,6 @@ async fn the_itas_sheet_fills_in_what_was_published_and_checks_what_was_typed() 
 }
 
 /// Fetches a public address; its status and body.
-async fn fetch(server: &Server, path: &str) -> (u16, Vec<u8>) {
-    let response = reqwest::get(server.url().join(path).expect("url")).await.expect("get");
-    let status = response.status().as_u16();
-    (status, response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plan_is_signed_and_published_before_the_report_unless_the_coordinator_says_why() {
     use prongsai_core::report_model::Part;
@@ -548,7 +542,7 @@ async fn the_plan_is_signed_and_published_before_the_report_unless_the_coordinat
     })
     .await;
     assert_eq!(waiting.published, None, "not published before its plan");
-    assert_eq!(fetch(&server, &format!("public/pakchong/{YEAR}/{report_slug}.pdf")).await.0, 404);
+    assert_eq!(prongsai_tests::fetch(&server, &format!("public/pakchong/{YEAR}/{report_slug}.pdf")).await.0, 404);
 
     // The plan's chain: its own approver per step, in order, as the report's.
     let refused = |r: Result<prongsai_core::wire::SignResponse, prongsai_client::ApiError>| match r {
@@ -581,14 +575,14 @@ async fn the_plan_is_signed_and_published_before_the_report_unless_the_coordinat
     .await;
     assert_eq!(plan.part, Part::Plan);
     assert_eq!(plan.pdf, format!("/public/pakchong/{YEAR}/{plan_slug}.pdf"));
-    let (status, pdf) = fetch(&server, &plan.pdf).await;
+    let (status, pdf) = prongsai_tests::fetch(&server, &plan.pdf).await;
     assert_eq!((status, &pdf[..4]), (200, &b"%PDF"[..]));
     let text = squash(&pdf_text(&pdf));
     assert!(text.contains(&squash("ลงชื่อ ลงนามในระบบ")), "the plan prints its signatures: {text}");
     assert!(!text.contains(&squash("ฉบับร่าง")), "a signed plan is no draft");
     let code = plan.published.as_ref().and_then(|p| p.code.clone()).expect("the plan's code");
     assert!(text.contains(&prongsai_core::verification::grouped(&code)), "the plan prints its code");
-    let (status, html) = fetch(&server, &plan.html).await;
+    let (status, html) = prongsai_tests::fetch(&server, &plan.html).await;
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&html).contains("ลงนามในระบบ"));
     let (status, verified) = verification(&server, &code).await;
@@ -601,7 +595,7 @@ async fn the_plan_is_signed_and_published_before_the_report_unless_the_coordinat
     })
     .await;
     assert!(!report.waits_for_plan);
-    assert_eq!(fetch(&server, &format!("public/pakchong/{YEAR}/{report_slug}.pdf")).await.0, 200);
+    assert_eq!(prongsai_tests::fetch(&server, &format!("public/pakchong/{YEAR}/{report_slug}.pdf")).await.0, 200);
 
     // Both are in the ITAS sheet, filled in by their publications.
     let sheet = kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/itas"), None).await.expect("sheet");

@@ -170,3 +170,134 @@ async fn the_coordinator_adds_a_track_and_its_plan_and_rounds_reach_every_view_a
     coordinator.shutdown().await;
     staff.shutdown().await;
 }
+
+/// A track's plan and each of its rounds are signed by the same chain as the integrity measures,
+/// each by itself: a round every step approved waits for the track's plan, then goes out at its
+/// own address (`{item}-{round}` before the last round), with its own verification code naming
+/// the track and round, and fills in its own ITAS item; the integrity report is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracks_plan_and_each_round_are_signed_and_published_at_their_own_addresses() {
+    use prongsai_core::report_model::Part;
+    use prongsai_core::tracks::Target;
+    let items = prongsai_tests::track_items(YEAR, TRACK);
+    let plan_item = items.plan.clone().expect("a plan item");
+    let (half_item, annual_item) = (items.rounds[0].item.clone(), items.rounds[1].item.clone());
+    let (plan_slug, half_slug, annual_slug) =
+        (plan_item.slug(), format!("{}-half", half_item.slug()), annual_item.slug());
+    let sample = Sample::create().await;
+    let site = "https://ita.pakchong.example";
+    let server = Server::start(&sample.data(), 0, &["--public-url", site]).await;
+    prongsai_tests::add_track(&server, &sample, TRACK).await;
+    let (coordinator, staff) = prongsai_tests::a_project_planned(&server, &sample, "somchai").await;
+    let half = Slot::of(Some(TRACK), Some("half"));
+    let report =
+        |text: &str| Edit::SetResultText { division: "palad".into(), measure: "ac1".into(), text: text.into() };
+    staff
+        .apply(
+            YEAR,
+            vec![Edit::InTrack {
+                slot: half.clone(), edits: vec![report("อบรมแล้ว ๑ รุ่น")]
+            }],
+        )
+        .await
+        .expect("half");
+    assert!(staff.wait_confirmed(LONG).await);
+    let kannika = signed_in_api(&server, &sample, "kannika").await;
+    let target = |round: Option<&str>, part: Part| Target { slot: Slot::of(Some(TRACK), round), part };
+    let sign = |user: &'static str, step: &'static str, target: Target| {
+        let (server, sample) = (&server, &sample);
+        async move {
+            let api = signed_in_api(server, sample, user).await;
+            let body = prongsai_core::wire::SignRequest {
+                decision: prongsai_core::model::SignatureDecision::Approved,
+                comment: String::new(),
+                date: None,
+            };
+            api.sign_target("pakchong", YEAR, &target, step, &body).await
+        }
+    };
+    let chain = [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")];
+
+    // Out of order, by the wrong person, or for a round the track does not have: refused.
+    let early = sign("winai", "mayor", target(Some("half"), Part::Report)).await;
+    assert!(matches!(early, Err(prongsai_client::ApiError::Refused { status: 409, .. })), "{early:?}");
+    let wrong = sign("winai", "head", target(Some("half"), Part::Report)).await;
+    assert!(matches!(wrong, Err(prongsai_client::ApiError::Refused { status: 403, .. })), "{wrong:?}");
+    let nowhere = sign("parichat", "head", target(Some("monthly"), Part::Report)).await;
+    assert!(nowhere.is_err(), "no such round: {nowhere:?}");
+
+    // Every step approves the half round: it waits for the track's plan.
+    for (user, step) in chain {
+        sign(user, step, target(Some("half"), Part::Report)).await.expect("signs the half round");
+    }
+    let info = |t: Target| {
+        let api = kannika.clone();
+        async move { api.published_target("pakchong", YEAR, &t).await.expect("publication info") }
+    };
+    eventually("the half round waits for the plan", LONG, || async {
+        info(target(Some("half"), Part::Report)).await.waits_for_plan
+    })
+    .await;
+    assert_eq!(prongsai_tests::fetch(&server, &format!("public/pakchong/{YEAR}/{half_slug}.pdf")).await.0, 404);
+
+    // The plan is signed: it goes out under its item, then the half round under `{item}-half`.
+    for (user, step) in chain {
+        sign(user, step, target(None, Part::Plan)).await.expect("signs the track's plan");
+    }
+    let half_info = prongsai_tests::eventually_seen("the half round is published", LONG, || async {
+        let now = info(target(Some("half"), Part::Report)).await;
+        now.published.clone().map(|_| now).ok_or("not yet")
+    })
+    .await;
+    assert_eq!(half_info.pdf, format!("/public/pakchong/{YEAR}/{half_slug}.pdf"));
+    let plan_info = info(target(None, Part::Plan)).await;
+    assert_eq!(plan_info.pdf, format!("/public/pakchong/{YEAR}/{plan_slug}.pdf"));
+    assert!(plan_info.published.is_some());
+    let (status, pdf) = prongsai_tests::fetch(&server, &format!("public/pakchong/{YEAR}/{half_slug}.pdf")).await;
+    assert_eq!(status, 200);
+    let text = squash(&pdf_text(&pdf));
+    for expected in ["โครงการอบรมคุณธรรม", "อบรมแล้ว๑รุ่น", "ลงนามในระบบ", half_item.code.as_str()]
+    {
+        assert!(text.contains(expected), "{expected} in the published half round: {text}");
+    }
+    assert_eq!(prongsai_tests::fetch(&server, &format!("public/pakchong/{YEAR}/{plan_slug}.pdf")).await.0, 200);
+    // The annual round is not signed: nothing at its address; the integrity report neither.
+    assert_eq!(prongsai_tests::fetch(&server, &format!("public/pakchong/{YEAR}/{annual_slug}.pdf")).await.0, 404);
+    assert!(kannika.published("pakchong", YEAR, Part::Report).await.expect("info").published.is_none());
+
+    // Its code verifies, naming the track and the round.
+    let code = half_info.published.as_ref().and_then(|p| p.code.clone()).expect("a code");
+    let verified = prongsai_tests::verified(&server, &code).await;
+    assert_eq!(
+        (&verified["track"], &verified["round"], &verified["hash_matches"], &verified["item"]),
+        (
+            &serde_json::json!(TRACK),
+            &serde_json::json!("half"),
+            &serde_json::json!(true),
+            &serde_json::json!(half_item.code)
+        ),
+        "{verified}"
+    );
+    // A later edit of the half round shows as no longer matching what was signed.
+    staff.apply(YEAR, vec![Edit::InTrack { slot: half, edits: vec![report("อบรมแล้ว ๒ รุ่น")] }]).await.expect("edit");
+    assert!(staff.wait_confirmed(LONG).await);
+    eventually("the code no longer matches", LONG, || async {
+        prongsai_tests::verified(&server, &code).await["hash_matches"] == serde_json::json!(false)
+    })
+    .await;
+
+    // The ITAS sheet fills the plan's and the half round's items in by itself.
+    eventually("the directory records both", LONG, || async {
+        coordinator.agency_year(YEAR).await.is_ok_and(|y| {
+            [&plan_item.code, &half_item.code].iter().all(|code| {
+                y.directory
+                    .publications
+                    .get(code.as_str())
+                    .is_some_and(|p| p.url.starts_with(&format!("{site}/public/pakchong/")))
+            })
+        })
+    })
+    .await;
+    coordinator.shutdown().await;
+    staff.shutdown().await;
+}

@@ -993,3 +993,84 @@ async fn the_coordinator_adds_a_track_on_the_web_and_reads_its_projects_round_by
     browser.quit().await;
     driver.stop().await;
 }
+
+/// The mayor approves the last step of a track's half-year round on the web: the track's own
+/// chain is on its overview, his signature publishes the round under its own item and round,
+/// and the reports page of that round shows its address and code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mayor_signs_a_tracks_round_on_the_web_and_it_is_published_under_its_item() {
+    use prongsai_core::report_model::Part;
+    use prongsai_core::tracks::{Slot, Target};
+    let items = prongsai_tests::track_items(YEAR, "anticorruption");
+    let plan_item = items.plan.clone().expect("a plan item");
+    let half_slug = format!("{}-half", items.rounds[0].item.slug());
+    let OnTheWeb { sample, server, mut driver, browser } = OnTheWeb::start().await;
+    prongsai_tests::add_track(&server, &sample, "anticorruption").await;
+    let (coordinator, staff) = prongsai_tests::a_project_planned(&server, &sample, "somchai").await;
+    let half = Slot::of(Some("anticorruption"), Some("half"));
+    let text = Edit::SetResultText {
+        division: "palad".into(), measure: "ac1".into(), text: "อบรมแล้ว ๑ รุ่น".into()
+    };
+    staff.apply(YEAR, vec![Edit::InTrack { slot: half.clone(), edits: vec![text] }]).await.expect("reports");
+    assert!(staff.wait_confirmed(WAIT).await);
+    let approve = prongsai_core::wire::SignRequest {
+        decision: prongsai_core::model::SignatureDecision::Approved,
+        comment: String::new(),
+        date: None,
+    };
+    let plan = Target { slot: Slot::of(Some("anticorruption"), None), part: Part::Plan };
+    let round = Target { slot: half, part: Part::Report };
+    for (user, step) in [("parichat", "head"), ("amnang", "palad"), ("winai", "mayor")] {
+        let api = prongsai_tests::signed_in_api(&server, &sample, user).await;
+        api.sign_target("pakchong", YEAR, &plan, step, &approve).await.expect("signs the track's plan");
+        if step != "mayor" {
+            api.sign_target("pakchong", YEAR, &round, step, &approve).await.expect("signs the round");
+        }
+    }
+
+    sign_in(&browser, &server, "winai", sample.password("winai")).await;
+    browser.wait_for("[data-testid=dashboard]", WAIT).await;
+    browser.wait_for("[data-testid=track-switcher] option[value='anticorruption/half']", WAIT).await;
+    browser
+        .execute(
+            "const s = document.querySelector('[data-testid=track-switcher]'); s.value = 'anticorruption/half'; \
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            serde_json::json!([]),
+        )
+        .await;
+    browser.wait_for("[data-testid=dashboard] [data-testid=track-heading]", WAIT).await;
+    let sign_box = "[data-testid=approvals] [data-step=mayor] [data-testid=sign-box]";
+    browser.wait_for(sign_box, WAIT).await;
+    let plan_state = "[data-testid=plan-approvals] [data-step=mayor] [data-testid=step-state]";
+    let signed = browser.text(&browser.wait_for(plan_state, WAIT).await).await;
+    assert!(signed.contains("เห็นชอบแล้ว"), "the track's plan is signed: {signed}");
+    browser.click(&browser.wait_for(&format!("{sign_box} [data-testid=sign-approve]"), WAIT).await).await;
+    browser
+        .wait_text("[data-testid=approvals] [data-step=mayor] [data-testid=step-state]", WAIT, "signed", |t| {
+            t.contains("เห็นชอบแล้ว")
+        })
+        .await;
+
+    browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;
+    browser
+        .wait_text("[data-testid=publication] [data-testid=publication-code]", WAIT, "the round's code", |t| {
+            t.len() == 19
+        })
+        .await;
+    let address =
+        browser.text(&browser.wait_for("[data-testid=publication] [data-testid=publication-pdf]", WAIT).await).await;
+    assert!(address.ends_with(&format!("/public/pakchong/{YEAR}/{half_slug}.pdf")), "{address}");
+    let pdf = reqwest::get(&address).await.expect("the round, without a login");
+    assert_eq!(pdf.status(), 200);
+    let plan_address = browser
+        .text(&browser.wait_for("[data-testid=plan-publication] [data-testid=publication-pdf]", WAIT).await)
+        .await;
+    assert!(plan_address.ends_with(&format!("/public/pakchong/{YEAR}/{}.pdf", plan_item.slug())), "{plan_address}");
+    let label = browser.text(&browser.wait_for("[data-format=plan-pdf] .report-label", WAIT).await).await;
+    assert_eq!(label, format!("{} {} (PDF)", items.title, plan_item.code), "the track's plan, by its name");
+    browser.screenshot(&artifact("web", "track-round-publication.png")).await;
+    coordinator.shutdown().await;
+    staff.shutdown().await;
+    browser.quit().await;
+    driver.stop().await;
+}

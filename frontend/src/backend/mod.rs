@@ -19,7 +19,7 @@ use prongsai_core::edit::Edit;
 use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
 use prongsai_core::report_model::{MemoView, Part};
-use prongsai_core::tracks::Slot;
+use prongsai_core::tracks::{Slot, Target};
 use prongsai_core::view::MergedView;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -160,7 +160,7 @@ pub async fn apply_in(slot: &Slot, edits: Vec<Edit>) -> Result<(), BackendError>
 /// An approver signs (or returns) their step of the plan's or the memo's approval chain, through
 /// the server, with the date written on the signature.
 pub async fn sign(
-    part: Part,
+    target: &Target,
     step: &str,
     decision: SignatureDecision,
     comment: &str,
@@ -173,11 +173,15 @@ pub async fn sign(
         decision: SignatureDecision,
         comment: &'a str,
         date: Option<Date>,
+        track: Option<&'a str>,
+        round: Option<&'a str>,
     }
     if in_app() {
-        tauri::call("sign", &Args { part, step, decision: decision.clone(), comment, date }).await
+        let (track, round) = (target.slot.track.as_deref(), target.slot.round.as_deref());
+        let args = Args { part: target.part, step, decision: decision.clone(), comment, date, track, round };
+        tauri::call("sign", &args).await
     } else {
-        web::sign(part, step, decision, comment, date).await
+        web::sign(target, step, decision, comment, date).await
     }
 }
 
@@ -458,7 +462,9 @@ pub enum Upload {
     /// A new year started with its plan from the file.
     StartYear { year: i64 },
     /// The wet-signed scan (PDF) of the year's published plan or memo.
-    Scan { year: i64, part: Part },
+    /// The wet-signed scan of a published plan or round's report of `track` (`None`: the
+    /// integrity measures').
+    Scan { year: i64, part: Part, track: Option<String>, round: Option<String> },
 }
 
 /// The bytes of a file the person picked (`bad_file` when the browser cannot read it).
@@ -479,8 +485,9 @@ pub async fn upload(upload: &Upload, bytes: js_sys::Uint8Array) -> Result<serde_
             Upload::StartYear { year } => {
                 web::upload("POST", &format!("/years/{year}/from-file"), "application/octet-stream", bytes).await
             }
-            Upload::Scan { year, part } => {
-                let path = format!("/years/{year}/published/scan?round={}", part.as_str());
+            Upload::Scan { year, part, track, round } => {
+                let target = Target { slot: Slot::of(track.as_deref(), round.as_deref()), part: *part };
+                let path = format!("/years/{year}/published/scan{}", target.query_string());
                 web::upload("PUT", &path, "application/pdf", bytes).await
             }
             Upload::ImportPlan { .. } => Err(BackendError::local("read_only", "the web dashboard is read-only")),

@@ -224,7 +224,7 @@ pub(super) async fn activity() -> Result<Vec<ActivityEntry>, BackendError> {
 }
 
 pub(super) async fn sign(
-    part: prongsai_core::report_model::Part,
+    target: &prongsai_core::tracks::Target,
     step: &str,
     decision: SignatureDecision,
     comment: &str,
@@ -232,7 +232,7 @@ pub(super) async fn sign(
 ) -> Result<(), BackendError> {
     let body = SignRequest { decision, comment: comment.to_string(), date: date.map(|d| d.to_string()) };
     let body = serde_json::to_value(body).map_err(|e| BackendError::local("other", e.to_string()))?;
-    let path = format!("/years/{{year}}/approvals/{}?round={}", component(step), part.as_str());
+    let path = format!("/years/{{year}}/approvals/{}{}", component(step), target.query_string());
     let _: SignResponse = call("POST", &path, Some(body)).await?;
     Ok(())
 }

@@ -100,11 +100,8 @@ pub fn DashboardPage() -> Html {
                     }) }</ul>
                 </section>
             }
-            // Signing is the integrity measures' so far (a track's rounds print as drafts).
-            if track.is_none() {
-                <Approvals overview={overview.clone()} lang={lang} part={Part::Plan} />
-                <Approvals overview={overview.clone()} lang={lang} part={Part::Report} />
-            }
+            <Approvals overview={overview.clone()} lang={lang} part={Part::Plan} />
+            <Approvals overview={overview.clone()} lang={lang} part={Part::Report} />
             <OtherTracks overview={overview.clone()} />
             <ActivityFeed overview={overview.clone()} lang={lang} on_open={open} />
         </section>
@@ -428,10 +425,13 @@ fn Approvals(props: &ApprovalsProps) -> Html {
         let mine = props.overview.may_sign_part(part, &step.step, &me, &my_roles);
         let decide = |decision: SignatureDecision| {
             let (app, comment, step_id, date) = (app.clone(), comment.clone(), step.step.clone(), *sign_date);
+            let slot = props.overview.slot.clone();
             Callback::from(move |_| {
-                let (app, comment, step_id, decision) = (app.clone(), comment.clone(), step_id.clone(), decision.clone());
+                let (app, comment, step_id, decision, slot) =
+                    (app.clone(), comment.clone(), step_id.clone(), decision.clone(), slot.clone());
                 spawn_local(async move {
-                    match backend::sign(part, &step_id, decision, &comment, date).await {
+                    let target = prongsai_core::tracks::Target { slot: slot.clone(), part };
+                    match backend::sign(&target, &step_id, decision, &comment, date).await {
                         Ok(()) => {
                             comment.set(String::new());
                             app.dispatch(Action::DocumentsChanged);

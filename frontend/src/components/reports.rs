@@ -8,7 +8,7 @@ use prongsai_core::model::Role;
 use prongsai_core::report_format::ReportFormat;
 use prongsai_core::report_model::Part;
 use prongsai_core::thai::{self, Digits, MonthStyle};
-use prongsai_core::tracks::Slot;
+use prongsai_core::tracks::{Slot, Target};
 use prongsai_core::verification;
 use prongsai_core::wire::PublishedInfo;
 use wasm_bindgen_futures::spawn_local;
@@ -105,11 +105,8 @@ pub fn ReportsPage() -> Html {
             }
             <p class="muted">{ explanation(lang, in_app) }</p>
             <ul class="report-formats">{ for rows }</ul>
-            // Signing and publishing are the integrity measures' (a track's rounds are printed as drafts).
-            if slot.is_integrity() {
-                <PublicationBox part={Part::Plan} />
-                <PublicationBox part={Part::Report} />
-            }
+            <PublicationBox part={Part::Plan} slot={slot.clone()} />
+            <PublicationBox part={Part::Report} slot={slot.clone()} />
         </section>
     }
 }
@@ -117,6 +114,9 @@ pub fn ReportsPage() -> Html {
 #[derive(Properties, PartialEq)]
 struct PublicationProps {
     part: Part,
+    /// The track and round shown (the integrity measures' by default).
+    #[prop_or_default]
+    slot: Slot,
 }
 
 /// The published plan or report of the year: its public addresses, the verification code it
@@ -127,6 +127,7 @@ fn PublicationBox(props: &PublicationProps) -> Html {
     let app = use_context::<AppContext>().expect("PublicationBox is inside the app");
     let lang = app.lang;
     let part = props.part;
+    let target = Target { slot: props.slot.clone(), part };
     let waiver_text = use_state(String::new);
     let waiver_state = use_state(|| None::<Result<(), String>>);
     let info = use_state(|| None::<Result<PublishedInfo, String>>);
@@ -136,9 +137,11 @@ fn PublicationBox(props: &PublicationProps) -> Html {
     let year = session.as_ref().map(|s| s.year).unwrap_or_default();
     {
         let info = info.clone();
-        use_effect_with((year, app.revision), move |_| {
+        let query = target.query_string();
+        use_effect_with((year, app.revision, query), move |(_, _, query)| {
+            let query = query.clone();
             spawn_local(async move {
-                let path = format!("/years/{year}/published?round={}", part.as_str());
+                let path = format!("/years/{year}/published{query}");
                 let answer = backend::agency::<PublishedInfo>("GET", &path, None).await;
                 info.set(Some(answer.map_err(|e| lang.error(&e.kind).to_string())));
             });
@@ -157,7 +160,9 @@ fn PublicationBox(props: &PublicationProps) -> Html {
     };
     let attach = {
         let (file, info, attach_state) = (file.clone(), info.clone(), attach_state.clone());
+        let (track, round) = (target.slot.track.clone(), target.slot.round.clone());
         Callback::from(move |_| {
+            let (track, round) = (track.clone(), round.clone());
             let Some(chosen) = (*file).clone() else {
                 attach_state.set(Some(Err(lang.pick("เลือกไฟล์ PDF ก่อน", "Choose the PDF first").to_string())));
                 return;
@@ -166,7 +171,7 @@ fn PublicationBox(props: &PublicationProps) -> Html {
             spawn_local(async move {
                 let answer = async {
                     let bytes = backend::read_file(&chosen).await?;
-                    let value = backend::upload(&backend::Upload::Scan { year, part }, bytes).await?;
+                    let value = backend::upload(&backend::Upload::Scan { year, part, track, round }, bytes).await?;
                     serde_json::from_value::<PublishedInfo>(value)
                         .map_err(|e| backend::BackendError { kind: "other".into(), message: e.to_string() })
                 }
@@ -183,11 +188,14 @@ fn PublicationBox(props: &PublicationProps) -> Html {
     };
     let save_waiver = {
         let (waiver_text, waiver_state, info) = (waiver_text.clone(), waiver_state.clone(), info.clone());
+        let query = target.query_string();
         Callback::from(move |_| {
-            let (waiver_text, waiver_state, info) = (waiver_text.clone(), waiver_state.clone(), info.clone());
+            let (waiver_text, waiver_state, info, query) =
+                (waiver_text.clone(), waiver_state.clone(), info.clone(), query.clone());
             spawn_local(async move {
                 let body = serde_json::json!({ "reason": (*waiver_text).clone() });
-                match backend::agency::<PublishedInfo>("PUT", &format!("/years/{year}/plan-waiver"), Some(body)).await {
+                let path = format!("/years/{year}/plan-waiver{query}");
+                match backend::agency::<PublishedInfo>("PUT", &path, Some(body)).await {
                     Ok(now) => {
                         info.set(Some(Ok(now)));
                         waiver_text.set(String::new());
