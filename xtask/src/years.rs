@@ -25,7 +25,7 @@ pub struct YearsResult {
 }
 
 /// A plan file of `MEASURES` measures, each with three methods and every division responsible.
-fn plan_csv(divisions: &[String]) -> String {
+pub fn plan_csv(divisions: &[String]) -> String {
     let mut csv = String::from("ลำดับ,มาตรการ,วิธีการ,ผู้รับผิดชอบ,ไตรมาส,ข้อเสนอแนะ\r\n");
     for i in 1..=MEASURES {
         csv.push_str(&format!(
@@ -36,7 +36,7 @@ fn plan_csv(divisions: &[String]) -> String {
     csv
 }
 
-fn today() -> prongsai_core::Date {
+pub fn today() -> prongsai_core::Date {
     let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     prongsai_core::Date::from_unix_millis_bangkok(i64::try_from(ms).unwrap_or(0))
 }
