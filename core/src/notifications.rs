@@ -49,6 +49,12 @@ pub struct Notification {
     /// For `YourTurnToSign`: the plan's chain or the report's.
     #[serde(default)]
     pub part: crate::report_model::Part,
+    /// The track and round it is about (the integrity measures' when empty), with their titles
+    /// as pages name them ("แผนปฏิบัติการป้องกันการทุจริต · รอบ ๖ เดือน").
+    #[serde(default, skip_serializing_if = "crate::tracks::Slot::is_integrity")]
+    pub slot: crate::tracks::Slot,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track_title: Option<String>,
 }
 
 /// Who the notifications are for.
@@ -86,6 +92,8 @@ fn about(kind: NotificationKind, id: String, cell: &CellRef) -> Notification {
         days: None,
         late_divisions: None,
         part: Default::default(),
+        slot: Default::default(),
+        track_title: None,
     }
 }
 
@@ -117,6 +125,8 @@ pub fn notifications(view: &MergedView, person: Person<'_>) -> Vec<Notification>
             days: Some(left),
             late_divisions: None,
             part: Default::default(),
+            slot: Default::default(),
+            track_title: None,
         });
     }
     for (part, prefix, hash) in [
@@ -143,6 +153,8 @@ pub fn notifications(view: &MergedView, person: Person<'_>) -> Vec<Notification>
             step: Some(step.step.clone()),
             days: None,
             late_divisions: None,
+            slot: Default::default(),
+            track_title: None,
         });
     }
     for cell in view.returned.iter().filter(|c| person.in_division(&c.division)) {
@@ -179,7 +191,32 @@ pub fn notifications(view: &MergedView, person: Person<'_>) -> Vec<Notification>
             out.push(n);
         }
     }
-    out
+    in_track(view, out)
+}
+
+/// `out` computed from a view of another track's round: each names the track and round, its id
+/// carries them (the same measure or step means another thing there), and the OIT window,
+/// which is the year's, is told once, from the integrity measures.
+fn in_track(view: &MergedView, out: Vec<Notification>) -> Vec<Notification> {
+    let Some(track) = view.slot.track.as_deref() else { return out };
+    let round = view.slot.round.as_deref().unwrap_or_default();
+    let title = view.track_and_round().map(|(t, r)| {
+        let rounds = view.tracks.iter().find(|x| x.id == track).map(|x| x.rounds.len()).unwrap_or(0);
+        let at = view.tracks.iter().find(|x| x.id == track).and_then(|x| x.rounds.iter().position(|y| y.id == round));
+        match crate::tracks::round_label(r, at.unwrap_or(0), rounds) {
+            label if label.is_empty() => t.to_string(),
+            label => format!("{t} · {label}"),
+        }
+    });
+    out.into_iter()
+        .filter(|n| n.kind != NotificationKind::WindowClosing)
+        .map(|n| Notification {
+            id: format!("{track}/{round}/{}", n.id),
+            slot: view.slot.clone(),
+            track_title: title.clone(),
+            ..n
+        })
+        .collect()
 }
 
 /// How many of `notifications` are not in `read`.

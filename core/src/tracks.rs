@@ -368,6 +368,26 @@ mod in_documents {
         let annual_view = crate::merged_view(&y.in_slot(&slot(Some("annual"))).expect("annual"), today);
         assert_eq!(cell(&annual_view).and_then(|c| c.carried_from), None, "its own once the division edits it");
 
+        // A submission in a round waits for the coordinator's review there, told as that round's.
+        apply(
+            &mut docs,
+            vec![in_round("half", None, vec![Edit::Submit { division: "palad".into(), measure: "p1".into() }])],
+        )
+        .expect("submits");
+        let y = year(&docs);
+        let half_view = crate::merged_view(&y.in_slot(&slot(Some("half"))).expect("half"), today);
+        let roles = [crate::model::Role::Coordinator];
+        let coordinator = crate::notifications::Person { username: "kannika", roles: &roles, division: None };
+        let told = crate::notifications::notifications(&half_view, coordinator);
+        let review = told
+            .iter()
+            .find(|n| n.kind == crate::notifications::NotificationKind::AwaitingReview)
+            .expect("the submission waits for review");
+        assert!(review.id.starts_with(&format!("{TRACK}/half/review/p1/palad/")), "{}", review.id);
+        assert_eq!(review.slot.round.as_deref(), Some("half"));
+        assert!(review.track_title.as_deref().is_some_and(|t| t.ends_with("รอบ ๖ เดือน")), "{:?}", review.track_title);
+        assert!(told.iter().all(|n| n.kind != crate::notifications::NotificationKind::WindowClosing));
+
         // The plan is the track's, not a round's: it hashes the same from every round.
         let plan_of = |round: &str| {
             let view = y.in_slot(&slot(Some(round))).expect("a round");

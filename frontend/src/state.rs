@@ -68,6 +68,9 @@ pub struct AppState {
     /// The integrity measures' picture, which notifications are computed from whatever track
     /// is shown (the same as `overview` when the integrity measures are shown).
     pub integrity: Option<Rc<MergedView>>,
+    /// Every round of every other track the year runs, for their notifications (loaded after
+    /// the pages' own picture).
+    pub track_views: Vec<Rc<MergedView>>,
     /// The track and round the pages show and edit: the integrity measures by default; a
     /// track's last round when it names none.
     pub slot: Slot,
@@ -94,6 +97,7 @@ impl Default for AppState {
             sync_peak: 0,
             overview: None,
             integrity: None,
+            track_views: Vec::new(),
             slot: Slot::INTEGRITY,
             my_division_only: false,
             as_of: None,
@@ -121,6 +125,10 @@ pub enum Action {
     DocumentsChanged,
     OverviewLoaded {
         overview: Rc<MergedView>,
+    },
+    /// The pictures of the other tracks' rounds arrived.
+    TrackViewsLoaded {
+        views: Vec<Rc<MergedView>>,
     },
     /// Show (and edit) another track and round, on `route` when given.
     OpenSlot {
@@ -185,6 +193,7 @@ impl Reducible for AppState {
                 }
                 next.overview = None;
                 next.integrity = None;
+                next.track_views.clear();
                 next.slot = Slot::INTEGRITY;
                 next.read_notifications.clear();
                 next.route = Route::Login;
@@ -205,6 +214,7 @@ impl Reducible for AppState {
                     next.overview = Some(overview);
                 }
             }
+            Action::TrackViewsLoaded { views } => next.track_views = views,
             Action::OpenSlot { slot, route } => {
                 if next.slot != slot {
                     next.slot = slot;
@@ -226,6 +236,7 @@ impl Reducible for AppState {
             Action::YearOpened { session, stay } => {
                 next.overview = None;
                 next.integrity = None;
+                next.track_views.clear();
                 next.slot = Slot::INTEGRITY;
                 next.revision += 1;
                 next.as_of = None;
@@ -297,7 +308,7 @@ impl AppState {
         }
         let person =
             Person { username: &session.username, roles: &session.roles, division: session.division.as_deref() };
-        notifications(overview, person)
+        std::iter::once(overview).chain(&self.track_views).flat_map(|view| notifications(view, person)).collect()
     }
 
     /// How many of them this person has not marked read.

@@ -223,8 +223,20 @@ async fn a_tracks_plan_and_each_round_are_signed_and_published_at_their_own_addr
     assert!(matches!(early, Err(prongsai_client::ApiError::Refused { status: 409, .. })), "{early:?}");
     let wrong = sign("winai", "head", target(Some("half"), Part::Report)).await;
     assert!(matches!(wrong, Err(prongsai_client::ApiError::Refused { status: 403, .. })), "{wrong:?}");
-    let nowhere = sign("parichat", "head", target(Some("monthly"), Part::Report)).await;
-    assert!(nowhere.is_err(), "no such round: {nowhere:?}");
+    fn not_found<T>(answer: &Result<T, prongsai_client::ApiError>) -> bool {
+        matches!(
+            answer,
+            Err(prongsai_client::ApiError::NotFound | prongsai_client::ApiError::Refused { status: 404, .. })
+        )
+    }
+    for round in ["monthly", "../half", "plan/../half"] {
+        let nowhere = sign("parichat", "head", target(Some(round), Part::Report)).await;
+        assert!(not_found(&nowhere), "no round {round:?}: {nowhere:?}");
+    }
+    let other = Target { slot: Slot::of(Some("nogift"), None), part: Part::Plan };
+    let untracked = sign("parichat", "head", other.clone()).await;
+    assert!(not_found(&untracked), "a track the year does not run: {untracked:?}");
+    assert!(not_found(&kannika.published_target("pakchong", YEAR, &other).await.map(|_| ())));
 
     // Every step approves the half round: it waits for the track's plan.
     for (user, step) in chain {

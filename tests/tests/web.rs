@@ -1029,15 +1029,12 @@ async fn the_mayor_signs_a_tracks_round_on_the_web_and_it_is_published_under_its
     }
 
     sign_in(&browser, &server, "winai", sample.password("winai")).await;
-    browser.wait_for("[data-testid=dashboard]", WAIT).await;
-    browser.wait_for("[data-testid=track-switcher] option[value='anticorruption/half']", WAIT).await;
-    browser
-        .execute(
-            "const s = document.querySelector('[data-testid=track-switcher]'); s.value = 'anticorruption/half'; \
-             s.dispatchEvent(new Event('change', { bubbles: true }));",
-            serde_json::json!([]),
-        )
-        .await;
+    // He is told it is his turn on that round, and the notice opens it.
+    browser.click(&browser.wait_for("[data-testid=nav-notifications]", WAIT).await).await;
+    let turn = "[data-testid=notification][data-kind=your_turn_to_sign][data-track=anticorruption]";
+    let text = browser.text(&browser.wait_for(turn, WAIT).await).await;
+    assert!(text.contains("ลงนามรายงาน") && text.contains("รอบ ๖ เดือน"), "{text}");
+    browser.click(&browser.find(&format!("{turn} [data-testid=notification-open]")).await.expect("open")).await;
     browser.wait_for("[data-testid=dashboard] [data-testid=track-heading]", WAIT).await;
     let sign_box = "[data-testid=approvals] [data-step=mayor] [data-testid=sign-box]";
     browser.wait_for(sign_box, WAIT).await;

@@ -143,6 +143,26 @@ pub fn App() -> Html {
         );
     }
 
+    // Every round of the other tracks, for what waits there (after the pages' own picture).
+    {
+        let app = state.clone();
+        let tracks = state.integrity.as_ref().map(|o| o.tracks.clone()).unwrap_or_default();
+        use_effect_with((tracks, state.revision, state.as_of), move |(tracks, _, as_of)| {
+            let slots: Vec<Slot> =
+                tracks.iter().flat_map(|t| t.rounds.iter().map(move |r| Slot::of(Some(&t.id), Some(&r.id)))).collect();
+            let as_of = as_of.map(|d| d.to_string());
+            spawn_local(async move {
+                let mut views = Vec::new();
+                for slot in &slots {
+                    if let Ok(view) = backend::overview(as_of.as_deref(), slot).await {
+                        views.push(std::rc::Rc::new(view));
+                    }
+                }
+                app.dispatch(Action::TrackViewsLoaded { views });
+            });
+        });
+    }
+
     // What this person marked read: at sign-in, and again whenever the list is opened.
     {
         let app = state.clone();

@@ -17,8 +17,22 @@ use crate::state::{Action, Route};
 pub fn wording(n: &Notification, lang: Lang) -> String {
     let measure = || {
         let number = n.number.map(|x| thai::to_thai_digits(&x.to_string())).unwrap_or_default();
-        format!("{} {number} {}", lang.pick("มาตรการที่", "measure"), n.title.clone().unwrap_or_default())
+        let what = if n.slot.is_integrity() {
+            lang.pick("มาตรการที่", "measure")
+        } else {
+            lang.pick("โครงการที่", "project")
+        };
+        format!("{what} {number} {}", n.title.clone().unwrap_or_default())
     };
+    let sentence = sentence(n, lang, measure);
+    match &n.track_title {
+        Some(track) => format!("{sentence} — {}", thai::to_official_digits(track)),
+        None => sentence,
+    }
+}
+
+/// The sentence of a notification, before the track it is in.
+fn sentence(n: &Notification, lang: Lang, measure: impl Fn() -> String) -> String {
     let division = n.division_name.clone().unwrap_or_default();
     match n.kind {
         NotificationKind::Returned => format!(
@@ -33,6 +47,8 @@ pub fn wording(n: &Notification, lang: Lang) -> String {
             "{} {}",
             match n.part {
                 Part::Plan => lang.pick("ถึงลำดับที่ท่านต้องลงนามอนุมัติแผนมาตรการ:", "It is your turn to approve the plan:"),
+                Part::Report if !n.slot.is_integrity() =>
+                    lang.pick("ถึงลำดับที่ท่านต้องลงนามรายงาน:", "It is your turn to sign the report:"),
                 Part::Report => lang.pick("ถึงลำดับที่ท่านต้องลงนามบันทึกข้อความ:", "It is your turn to sign the memo:"),
             },
             n.title.clone().unwrap_or_default()
@@ -61,7 +77,8 @@ pub fn wording(n: &Notification, lang: Lang) -> String {
 fn destination(n: &Notification) -> Route {
     match (n.kind, &n.measure) {
         // The plan's chain is signed on the overview, the memo's beside it in the memo.
-        (NotificationKind::YourTurnToSign, _) if n.part == Part::Plan => Route::Dashboard,
+        // A plan, and a track's round (which has no memo), are signed on the overview.
+        (NotificationKind::YourTurnToSign, _) if n.part == Part::Plan || !n.slot.is_integrity() => Route::Dashboard,
         (NotificationKind::YourTurnToSign, _) => Route::Memo,
         (NotificationKind::WindowClosing, _) => Route::Dashboard,
         (_, Some(measure)) => Route::Measure(measure.clone()),
@@ -93,18 +110,20 @@ pub fn NotificationsPage() -> Html {
     let items = list.iter().map(|n| {
         let read = app.read_notifications.contains(&n.id);
         let open = {
-            let (app, id, route) = (app.clone(), n.id.clone(), destination(n));
+            let (app, id, route, slot) = (app.clone(), n.id.clone(), destination(n), n.slot.clone());
             Callback::from(move |_| {
                 if !read {
                     mark(&app, vec![id.clone()]);
                 }
-                app.dispatch(Action::Open { route: route.clone() });
+                // Opened in its own track and round.
+                app.dispatch(Action::OpenSlot { slot: slot.clone(), route: Some(route.clone()) });
             })
         };
         let kind = serde_json::to_value(n.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         html! {
             <li class={classes!("notification", (!read).then_some("unread"))} data-testid="notification"
-                data-kind={kind} data-part={n.part.as_str()} data-read={read.to_string()} data-id={n.id.clone()}>
+                data-kind={kind} data-part={n.part.as_str()} data-read={read.to_string()} data-id={n.id.clone()}
+                data-track={n.slot.track.clone().unwrap_or_default()}>
                 <span class="notification-text">{ wording(n, lang) }</span>
                 <button class="small" onclick={open} data-testid="notification-open">{ lang.pick("เปิด", "Open") }</button>
             </li>
