@@ -189,13 +189,16 @@ impl AgencyYear {
         };
         let rounds = self.rounds_of(track)?;
         let earlier: Vec<&RoundId> = rounds.iter().take_while(|r| r.as_str() != round).copied().collect();
+        // The coordinator's result of a project for this round stands where the integrity
+        // measures' published result does.
+        let round_review = self.review.tracks.get(track).and_then(|t| t.rounds.get(round));
+        let mut measures = self.plan.tracks.get(track).map(|t| t.measures.clone()).unwrap_or_default();
+        for (id, measure) in &mut measures {
+            measure.published_result = round_review.and_then(|r| r.published.get(id)).cloned().unwrap_or_default();
+        }
         let mut view = AgencyYear {
             directory: self.directory.clone(),
-            plan: PlanDoc {
-                measures: self.plan.tracks.get(track).map(|t| t.measures.clone()).unwrap_or_default(),
-                tracks: BTreeMap::new(),
-                ..self.plan.clone()
-            },
+            plan: PlanDoc { measures, tracks: BTreeMap::new(), ..self.plan.clone() },
             results: BTreeMap::new(),
             review: ReviewDoc {
                 decisions: self

@@ -652,6 +652,19 @@ pub mod review {
         autosurgeon::reconcile_prop(tx, &map, review_key(measure, division).as_str(), &value)?;
         Ok(())
     }
+
+    /// The coordinator's result of `measure` for the report of `slot`'s round (another track's
+    /// only: the integrity measures' is the plan's `published_result`).
+    pub fn set_round_result(tx: &mut Transaction<'_>, slot: &Slot, measure: &str, text: &str) -> Result<(), DocError> {
+        let Some(track) = &slot.track else {
+            return Err(DocError::Invalid(
+                "a round's result is another track's; the integrity measures' is the plan's".into(),
+            ));
+        };
+        let round = super::round_map(tx, track, slot.round.as_deref())?;
+        let published = ensure_map(tx, &round, "published")?;
+        set_text(tx, &published, measure, text)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -64,6 +64,11 @@ pub enum Edit {
         measure: String,
         text: String,
     },
+    /// (a track's round) The coordinator's result of a project for the round's report.
+    SetRoundResult {
+        measure: String,
+        text: String,
+    },
     SetSuggestion {
         measure: String,
         text: String,
@@ -217,7 +222,7 @@ impl Edit {
             | MoveMethod { .. }
             | RemoveMethod { .. }
             | SetItasAnswer { .. } => DocKey::of(DocKind::Plan),
-            Decide { .. } => DocKey::of(DocKind::Review),
+            Decide { .. } | SetRoundResult { .. } => DocKey::of(DocKind::Review),
             SetMemoField { .. }
             | SetMemoReference { .. }
             | SetMemoDate { .. }
@@ -249,6 +254,7 @@ impl Edit {
             SetTitle { .. } => "edit title",
             SetPublishedResult { .. } => "edit published result",
             SetSuggestion { .. } => "edit suggestion",
+            SetRoundResult { .. } => "edit round result",
             SetSchedule { .. } => "set schedule",
             SetResponsible { .. } => "assign division",
             AddMethod { .. } => "add method",
@@ -348,6 +354,7 @@ fn apply_one(tx: &mut Transaction<'_>, slot: &Slot, edit: &Edit, meta: &CommitMe
         Edit::SetTitle { measure, title } => plan::set_title(tx, slot, measure, title),
         Edit::SetPublishedResult { measure, text } => plan::set_published_result(tx, slot, measure, text),
         Edit::SetSuggestion { measure, text } => plan::set_suggestion(tx, slot, measure, text),
+        Edit::SetRoundResult { measure, text } => review::set_round_result(tx, slot, measure, text),
         Edit::SetItasAnswer { item, available, url, explanation } => {
             if item.trim().is_empty() || item.chars().count() > 20 {
                 return Err(DocError::Invalid("the OIT item's code is empty or too long".into()));

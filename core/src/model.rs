@@ -607,6 +607,10 @@ pub struct TrackReview {
 pub struct RoundReview {
     #[autosurgeon(missing = "Default::default")]
     pub decisions: BTreeMap<String, ReviewDecision>,
+    /// The coordinator's ผลการดำเนินงาน of a project for this round's report, where she writes
+    /// one (else the report prints what each division reported).
+    #[autosurgeon(missing = "Default::default")]
+    pub published: BTreeMap<MeasureId, Text>,
 }
 
 /// The key of a (measure, division) pair in [`ReviewDoc::decisions`].

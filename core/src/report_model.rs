@@ -208,7 +208,8 @@ impl ReportContent {
             .enumerate()
             .map(|(index, (id, m))| {
                 let division_ids = year.responsible(m);
-                let result = if year.slot.is_integrity() {
+                let result = if year.slot.is_integrity() || !m.published_result.as_str().trim().is_empty() {
+                    // The integrity measures' result, or the coordinator's for a track's round.
                     m.published_result.as_str().to_string()
                 } else {
                     // A track's round reports what each responsible division reported in it.

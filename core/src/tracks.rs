@@ -388,6 +388,27 @@ mod in_documents {
         assert!(review.track_title.as_deref().is_some_and(|t| t.ends_with("รอบ ๖ เดือน")), "{:?}", review.track_title);
         assert!(told.iter().all(|n| n.kind != crate::notifications::NotificationKind::WindowClosing));
 
+        // The coordinator writes the half round's result of p1: the round's report prints hers
+        // instead of the division's; the annual round and the integrity measures are untouched.
+        let hers = "อบรมครบทุกกองแล้ว ๑ รุ่น ผู้เข้าร่วม ๔๕ คน";
+        let set_round = |slot: Slot| Edit::InTrack {
+            slot,
+            edits: vec![Edit::SetRoundResult { measure: "p1".into(), text: hers.into() }],
+        };
+        apply(&mut docs, vec![set_round(slot(Some("half")))]).expect("the coordinator's result");
+        assert!(
+            apply(&mut docs, vec![Edit::SetRoundResult { measure: "p1".into(), text: hers.into() }]).is_err(),
+            "the integrity measures' result is the plan's"
+        );
+        let y = year(&docs);
+        let printed = |round: &str| {
+            let view = y.in_slot(&slot(Some(round))).expect("a round");
+            crate::report_model::Report::build(&view).content.measures[0].result.clone()
+        };
+        assert_eq!(printed("half"), hers);
+        assert!(printed("annual").contains("อบรมแล้ว ๑ รุ่น"), "the division's, carried: {}", printed("annual"));
+        assert_eq!(y.review.tracks[TRACK].rounds["half"].published["p1"].as_str(), hers, "kept in the round's review");
+
         // The plan is the track's, not a round's: it hashes the same from every round.
         let plan_of = |round: &str| {
             let view = y.in_slot(&slot(Some(round))).expect("a round");

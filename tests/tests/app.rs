@@ -796,6 +796,7 @@ async fn the_coordinator_plans_a_tracks_projects_offline_in_the_app() {
     replace_text(&app, "[data-testid=plan-budget]", "งบกลาง", "change").await;
     replace_text(&app, "[data-testid=plan-budget]", "๑๒,๓๔๕.๕๐", "change").await;
     replace_text(&app, "[data-testid=plan-indicator]", "ผู้เข้าอบรมร้อยละ ๘๐", "change").await;
+    replace_text(&app, "[data-testid=round-result]", "อบรมแล้ว ๒ รุ่น ผู้เข้าร่วม ๙๐ คน", "change").await;
     app.execute(
         "const label = [...document.querySelectorAll('[data-testid=plan-editor] label.check')] \
            .find(l => l.textContent.includes(arguments[0])); label.querySelector('input').click();",
@@ -807,6 +808,10 @@ async fn the_coordinator_plans_a_tracks_projects_offline_in_the_app() {
     app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
     let row = "[data-testid=table-page] tr[data-measure]";
     app.wait_text(&format!("{row} [data-testid=budget]"), WAIT, "the budget as baht", |t| t == "๑๒,๓๔๕.๕๐").await;
+    app.wait_text(&format!("{row} [data-testid=round-result-shown]"), WAIT, "the round's result", |t| {
+        t.contains("ผู้เข้าร่วม ๙๐ คน")
+    })
+    .await;
     let text = app.text(&app.wait_for(row, WAIT).await).await;
     assert!(text.contains("อบรมคุณธรรมจริยธรรม") && text.contains("ร้อยละ ๘๐") && text.contains("สำนักปลัด"), "{text}");
     app.screenshot(&artifact("app", "track-plan-offline.png")).await;
@@ -828,6 +833,10 @@ async fn the_coordinator_plans_a_tracks_projects_offline_in_the_app() {
     assert_eq!(project.budget, Some(1_234_550), "typed baht, kept in satang; the word was refused");
     assert_eq!(project.indicator.as_ref().map(|t| t.as_str().to_string()).as_deref(), Some("ผู้เข้าอบรมร้อยละ ๘๐"));
     assert!(project.responsible.get("palad").is_some_and(|r| *r), "{:?}", project.responsible);
+    let year = reader.agency_year(YEAR).await.expect("year");
+    let round = &year.review.tracks["anticorruption"].rounds["half"];
+    let written: Vec<String> = round.published.values().map(|t| t.as_str().to_string()).collect();
+    assert_eq!(written, ["อบรมแล้ว ๒ รุ่น ผู้เข้าร่วม ๙๐ คน"], "the half round's result, the coordinator's");
     reader.shutdown().await;
     app.quit().await;
     driver.stop().await;

@@ -661,6 +661,9 @@ pub(crate) fn history_message(message: &str, lang: Lang) -> String {
                 "edit title" => lang.pick("แก้ไขชื่อมาตรการ", "edited the title"),
                 "edit published result" => lang.pick("แก้ไขผลที่รายงาน", "edited the published result"),
                 "edit suggestion" => lang.pick("แก้ไขข้อเสนอ", "edited the suggestion"),
+                "edit round result" => lang.pick("แก้ไขผลที่รายงานในรอบ", "edited the round's result"),
+                "set budget" => lang.pick("กำหนดงบประมาณ", "set the budget"),
+                "set indicator" => lang.pick("กำหนดตัวชี้วัด", "set the indicator"),
                 "set schedule" => lang.pick("กำหนดไตรมาส", "set the schedule"),
                 "assign division" => lang.pick("กำหนดผู้รับผิดชอบ", "assigned divisions"),
                 "add method" | "edit method" | "move method" | "remove method" => {

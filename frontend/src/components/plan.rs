@@ -75,6 +75,10 @@ pub fn PlanEditor(props: &PlanEditorProps) -> Html {
             true
         })
     };
+    let round_result = {
+        let id = id.clone();
+        save(Rc::new(move |text| Edit::SetRoundResult { measure: id.clone(), text }))
+    };
     let indicator = {
         let id = id.clone();
         save(Rc::new(move |text| Edit::SetIndicator { measure: id.clone(), text }))
@@ -183,6 +187,11 @@ pub fn PlanEditor(props: &PlanEditorProps) -> Html {
                     value={row.budget.map(|b| thai::format_baht(b, thai::Digits::Arabic)).unwrap_or_default()} on_save={budget} />
                 <label for="plan-indicator">{ lang.pick("ตัวชี้วัด", "Indicator") }</label>
                 <SavedText id="plan-indicator" testid="plan-indicator" rows={2} value={row.indicator.clone()} on_save={indicator} />
+                <label for="round-result">{ lang.pick(
+                    "ผลการดำเนินงานที่จะรายงานในรอบนี้ (เว้นว่างเพื่อใช้ผลที่หน่วยงานรายงาน)",
+                    "Result to report in this round (empty: what the divisions reported)",
+                ) }</label>
+                <SavedText id="round-result" testid="round-result" rows={4} value={row.published_result.clone()} on_save={round_result} />
             } else {
                 <label>{ lang.pick("ผลการดำเนินงานที่จะรายงาน", "Result to publish") }</label>
                 <SavedText rows={4} value={row.published_result.clone()} on_save={published} />

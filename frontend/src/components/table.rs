@@ -75,7 +75,10 @@ pub fn MeasureTable(props: &MeasureTableProps) -> Html {
                         { m.budget.map(|b| thai::format_baht(b, thai::Digits::Thai)).unwrap_or_default() }
                     </td>
                     <td data-label={lang.pick("ตัวชี้วัด", "Indicator")} class="col-indicator">{ &m.indicator }</td>
-                    <td data-label={lang.pick("ผลการดำเนินงาน", "Result")} class="col-result"><div class="chips">{ for cells }</div></td>
+                    <td data-label={lang.pick("ผลการดำเนินงาน", "Result")} class="col-result">
+                        <p class="published" data-testid="round-result-shown">{ &m.published_result }</p>
+                        <div class="chips">{ for cells }</div>
+                    </td>
                 </tr>
             };
         }
