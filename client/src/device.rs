@@ -721,6 +721,17 @@ impl Device {
 
     /// Who changed what about a measure, across the plan, the review and every division's results.
     pub async fn measure_history(&self, year: i64, measure: &str) -> Result<Vec<HistoryEntry>, DeviceError> {
+        self.measure_history_in(year, &prongsai_core::tracks::Slot::INTEGRITY, measure).await
+    }
+
+    /// Who changed what about a measure of `slot`'s track and round (resolved), from this
+    /// device's documents.
+    pub async fn measure_history_in(
+        &self,
+        year: i64,
+        slot: &prongsai_core::tracks::Slot,
+        measure: &str,
+    ) -> Result<Vec<HistoryEntry>, DeviceError> {
         let mut directory = None;
         let mut documents = Vec::new();
         for entry in self.known_documents(year).await? {
@@ -736,7 +747,7 @@ impl Device {
         let parts = documents
             .iter()
             .filter(|(key, _)| matches!(key.kind, DocKind::Plan | DocKind::Results | DocKind::Review))
-            .map(|(key, doc)| history::measure_history(doc, key, measure, &directory))
+            .map(|(key, doc)| history::measure_history_in(doc, key, slot, measure, &directory))
             .collect();
         Ok(history::merge_histories(parts))
     }

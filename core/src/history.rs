@@ -6,6 +6,7 @@
 use automerge::{Automerge, PatchAction, Prop};
 
 use crate::model::{DirectoryDoc, DocKey, DocKind};
+use crate::tracks::Slot;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HistoryEntry {
@@ -30,10 +31,22 @@ pub struct FieldChange {
     pub value: Option<String>,
 }
 
-/// Every change of `doc` that touched `measure`, oldest first.
+/// Every change of `doc` that touched the integrity measure `measure`, oldest first.
 pub fn measure_history(
     doc: &Automerge,
     document: &DocKey,
+    measure: &str,
+    directory: &DirectoryDoc,
+) -> Vec<HistoryEntry> {
+    measure_history_in(doc, document, &Slot::INTEGRITY, measure, directory)
+}
+
+/// Every change of `doc` that touched `measure` of `slot`'s track (its plan) and round (its
+/// results, review and the coordinator's result for the round), oldest first.
+pub fn measure_history_in(
+    doc: &Automerge,
+    document: &DocKey,
+    slot: &Slot,
     measure: &str,
     directory: &DirectoryDoc,
 ) -> Vec<HistoryEntry> {
@@ -67,7 +80,8 @@ pub fn measure_history(
                 }
                 _ => None,
             };
-            let Some(field) = field_of(document.kind, &keys, measure) else { continue };
+            let Some(keys) = within(document.kind, slot, &keys) else { continue };
+            let Some(field) = field_of(document.kind, keys, measure) else { continue };
             let value = value.filter(|v| !v.is_empty());
             match fields.iter_mut().find(|f| f.field == field) {
                 Some(existing) => {
@@ -101,6 +115,24 @@ pub fn measure_history(
     entries
 }
 
+/// The part of a path below `slot`'s place in a document of `kind`: the whole path for the
+/// integrity measures (at the top-level keys), below `tracks/{t}` in the plan and below
+/// `tracks/{t}/rounds/{r}` in results and the review; `None` for a path elsewhere.
+fn within<'a>(kind: DocKind, slot: &Slot, keys: &'a [String]) -> Option<&'a [String]> {
+    let Some(track) = slot.track.as_deref() else {
+        return (keys.first().map(String::as_str) != Some("tracks")).then_some(keys);
+    };
+    match (kind, keys) {
+        (DocKind::Plan, [root, t, rest @ ..]) if root == "tracks" && t == track => Some(rest),
+        (DocKind::Results | DocKind::Review, [root, t, rounds, r, rest @ ..])
+            if root == "tracks" && t == track && rounds == "rounds" && Some(r.as_str()) == slot.round.as_deref() =>
+        {
+            Some(rest)
+        }
+        _ => None,
+    }
+}
+
 /// The field of `measure` a path touches, if it touches that measure at all.
 fn field_of(kind: DocKind, keys: &[String], measure: &str) -> Option<String> {
     let rest = match kind {
@@ -119,6 +151,8 @@ fn field_of(kind: DocKind, keys: &[String], measure: &str) -> Option<String> {
                 }
                 rest
             }
+            // A track's round: the coordinator's result of the project for the round's report.
+            [root, m, ..] if root == "published" && m == measure => return Some("round_result".into()),
             _ => return None,
         },
         _ => return None,

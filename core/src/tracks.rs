@@ -245,7 +245,7 @@ mod in_documents {
     use crate::AgencyYear;
     use crate::docs::{self, CommitMeta};
     use crate::edit::Edit;
-    use crate::model::Status;
+    use crate::model::{DocKey, Status};
     use crate::sample::{AutomergeDocuments, pakchong_2565};
 
     const TRACK: &str = "anticorruption";
@@ -408,6 +408,33 @@ mod in_documents {
         assert_eq!(printed("half"), hers);
         assert!(printed("annual").contains("อบรมแล้ว ๑ รุ่น"), "the division's, carried: {}", printed("annual"));
         assert_eq!(y.review.tracks[TRACK].rounds["half"].published["p1"].as_str(), hers, "kept in the round's review");
+
+        // History inside the track: the project's plan, the round's results and the coordinator's
+        // result, each from its own place; none of it is an integrity measure's.
+        let directory = &y.directory;
+        let fields = |doc: &automerge::Automerge, key: DocKey, slot: &Slot| -> Vec<String> {
+            crate::history::measure_history_in(doc, &key, slot, "p1", directory)
+                .into_iter()
+                .flat_map(|e| e.fields.into_iter().map(|f| f.field))
+                .collect()
+        };
+        let plan_key = DocKey::of(crate::model::DocKind::Plan);
+        let review_key = DocKey::of(crate::model::DocKind::Review);
+        let half_slot = y.resolve_slot(&slot(Some("half"))).expect("half");
+        let annual_slot = y.resolve_slot(&slot(Some("annual"))).expect("annual");
+        assert!(fields(&docs.plan, plan_key.clone(), &half_slot).contains(&"measure".to_string()));
+        assert!(fields(&docs.plan, plan_key.clone(), &Slot::INTEGRITY).is_empty(), "not an integrity measure's");
+        let palad = DocKey::results("palad");
+        assert!(fields(&docs.results["palad"], palad.clone(), &half_slot).contains(&"result".to_string()));
+        assert!(fields(&docs.results["palad"], palad, &annual_slot).contains(&"result".to_string()));
+        assert_eq!(
+            fields(&docs.review, review_key.clone(), &half_slot).last().map(String::as_str),
+            Some("round_result")
+        );
+        assert!(
+            !fields(&docs.review, review_key, &annual_slot).contains(&"round_result".to_string()),
+            "the half round's"
+        );
 
         // The plan is the track's, not a round's: it hashes the same from every round.
         let plan_of = |round: &str| {

@@ -222,9 +222,15 @@ pub async fn measure(
 }
 
 #[tauri::command]
-pub async fn history(shell: State<'_, Shell>, id: String) -> Result<Vec<HistoryEntry>, CommandError> {
+pub async fn history(
+    shell: State<'_, Shell>,
+    id: String,
+    track: Option<String>,
+    round: Option<String>,
+) -> Result<Vec<HistoryEntry>, CommandError> {
     let (device, year) = shell.device_and_year().await?;
-    Ok(device.measure_history(year, &id).await?)
+    let slot = edit_slot(&device, year, track.as_deref(), round.as_deref()).await?;
+    Ok(device.measure_history_in(year, &slot, &id).await?)
 }
 
 #[tauri::command]

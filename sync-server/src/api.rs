@@ -495,8 +495,13 @@ impl StatusQuery {
         &self,
         agency_year: &'a prongsai_core::AgencyYear,
     ) -> Result<std::borrow::Cow<'a, prongsai_core::AgencyYear>, AppError> {
+        agency_year.in_slot(&self.slot(agency_year)?).map_err(|_| AppError::NotFound)
+    }
+
+    /// The track and round named, resolved (a track's last round when none is named), or 404.
+    pub fn slot(&self, agency_year: &prongsai_core::AgencyYear) -> Result<prongsai_core::tracks::Slot, AppError> {
         let slot = prongsai_core::tracks::Slot::of(self.track.as_deref(), self.round.as_deref());
-        agency_year.in_slot(&slot).map_err(|_| AppError::NotFound)
+        agency_year.resolve_slot(&slot).map_err(|_| AppError::NotFound)
     }
 }
 

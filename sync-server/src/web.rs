@@ -138,12 +138,15 @@ async fn measure<D: Database>(
 async fn measure_history<D: Database>(
     State(app): State<App<D>>,
     Path((agency, year, measure)): Path<(String, i64, String)>,
+    Query(query): Query<crate::api::StatusQuery>,
 ) -> Result<Json<Vec<HistoryEntry>>, AppError> {
     let (agency_year, rows) = app.agency_year(&agency, year).await?;
+    // `?track=&round=`: the history of a project of that track and round.
+    let slot = query.slot(&agency_year)?;
     let parts = measure_documents(&app, &rows)
         .await?
         .iter()
-        .map(|(key, doc)| history::measure_history(doc, key, &measure, &agency_year.directory))
+        .map(|(key, doc)| history::measure_history_in(doc, key, &slot, &measure, &agency_year.directory))
         .collect();
     Ok(Json(history::merge_histories(parts)))
 }

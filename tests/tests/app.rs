@@ -884,6 +884,10 @@ async fn a_division_reports_a_tracks_next_round_offline_in_the_app_starting_from
     assert_eq!(app.value(&area).await, "อบรมแล้ว ๑ รุ่น", "the half year's text to start from");
     append_result_text(&app, " และรุ่นที่ ๒ ครบทุกกอง").await;
     eventually("its own once saved", WAIT, || async { app.find("[data-testid=carried-from]").await.is_none() }).await;
+    app.wait_text("[data-testid=history]", WAIT, "the round's history shows the edit", |t| {
+        t.contains("แก้ไขผลการดำเนินงาน")
+    })
+    .await;
     app.screenshot(&artifact("app", "track-round-offline.png")).await;
     app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
     eventually("the table no longer marks it carried", WAIT, || async {

@@ -122,12 +122,18 @@ pub async fn measure(id: &str, as_of: Option<&str>, slot: &Slot) -> Result<Measu
     }
 }
 
-pub async fn history(id: &str) -> Result<Vec<HistoryEntry>, BackendError> {
+pub async fn history(id: &str, slot: &Slot) -> Result<Vec<HistoryEntry>, BackendError> {
     #[derive(Serialize)]
     struct Args<'a> {
         id: &'a str,
+        track: Option<&'a str>,
+        round: Option<&'a str>,
     }
-    if in_app() { tauri::call("history", &Args { id }).await } else { web::history(id).await }
+    if in_app() {
+        tauri::call("history", &Args { id, track: slot.track.as_deref(), round: slot.round.as_deref() }).await
+    } else {
+        web::history(id, slot).await
+    }
 }
 
 /// The latest changes across the agency-year, newest first.

@@ -214,9 +214,9 @@ pub(super) async fn measure(id: &str, as_of: Option<&str>, slot: &Slot) -> Resul
     get(&format!("{}/measures/{id}{}", year_path(&signed_in()?), view_query(as_of, slot))).await
 }
 
-pub(super) async fn history(id: &str) -> Result<Vec<HistoryEntry>, BackendError> {
-    let id = String::from(js_sys::encode_uri_component(id));
-    get(&format!("{}/measures/{id}/history", year_path(&signed_in()?))).await
+pub(super) async fn history(id: &str, slot: &Slot) -> Result<Vec<HistoryEntry>, BackendError> {
+    let id = component(id);
+    get(&format!("{}/measures/{id}/history{}", year_path(&signed_in()?), view_query(None, slot))).await
 }
 
 pub(super) async fn activity() -> Result<Vec<ActivityEntry>, BackendError> {

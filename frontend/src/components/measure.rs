@@ -62,10 +62,7 @@ pub fn MeasurePage(props: &MeasurePageProps) -> Html {
                     }
                     Err(e) => app.dispatch(Action::Notice { text: app.lang.error(&e.kind).to_string() }),
                 }
-                // History reads the integrity measures' keys (a track's is not traced yet).
-                if slot.is_integrity()
-                    && let Ok(entries) = backend::history(&id).await
-                {
+                if let Ok(entries) = backend::history(&id, &slot).await {
                     history.set(Rc::new(entries));
                 }
             });
@@ -567,6 +564,9 @@ fn field_label(field: &str, lang: Lang) -> String {
         "responsible" => lang.pick("ผู้รับผิดชอบ", "responsible divisions"),
         "published_result" => lang.pick("ผลที่รายงาน", "published result"),
         "suggestion" => lang.pick("ข้อเสนอ", "suggestion"),
+        "round_result" => lang.pick("ผลที่รายงานในรอบ", "the round's result"),
+        "budget" => lang.pick("งบประมาณ", "budget"),
+        "indicator" => lang.pick("ตัวชี้วัด", "indicator"),
         "order" => lang.pick("ลำดับ", "order"),
         _ => "",
     }
@@ -576,6 +576,10 @@ fn field_label(field: &str, lang: Lang) -> String {
 fn shown_value(field: &str, display: &str, lang: Lang) -> String {
     match field {
         "status" => lang.status(&Status::parse(display)).to_string(),
+        "budget" => display
+            .parse::<i64>()
+            .map(|satang| prongsai_core::thai::format_baht(satang, prongsai_core::thai::Digits::Thai))
+            .unwrap_or_else(|_| display.to_string()),
         _ => display.to_string(),
     }
 }
