@@ -225,7 +225,8 @@ impl AgencyYear {
                     ..self.approvals.clone()
                 }
             },
-            conflicts: BTreeMap::new(),
+            // Every document's; the view lists those of its track and round (`all_conflicts`).
+            conflicts: self.conflicts.clone(),
             slot: crate::tracks::Slot { carry_from: None, ..slot.clone() },
             carried: BTreeMap::new(),
         };
@@ -304,8 +305,9 @@ impl AgencyYear {
     }
 
     /// Every conflict of every loaded document.
+    /// The conflicts about the track and round this is a view of.
     pub fn all_conflicts(&self) -> impl Iterator<Item = &Conflict> {
-        self.conflicts.values().flatten()
+        self.conflicts.values().flatten().filter(|c| c.in_slot(&self.slot))
     }
 
     /// Resolves a division name as people write it ("สำนักงานปลัด", "กองการศึกษา") to its id.

@@ -76,9 +76,38 @@ fn describe(doc: &impl ReadDoc, path: &[String], document: &DocKey, values: &[(V
     Conflict { document: document.clone(), path: path.to_vec(), measure, division, field, values }
 }
 
-/// Where a path points, in the product's terms.
+/// How many keys of a path name its track (and round): `tracks/{t}` in the plan,
+/// `tracks/{t}/rounds/{r}` in results and the review; none for the integrity measures' keys.
+fn track_prefix(path: &[String], document: &DocKey) -> usize {
+    use crate::model::DocKind;
+    match (document.kind, path.first().map(String::as_str)) {
+        (DocKind::Plan, Some("tracks")) => 2,
+        (DocKind::Results | DocKind::Review, Some("tracks")) => 4,
+        _ => 0,
+    }
+}
+
+impl Conflict {
+    /// Whether this conflict is about `slot`'s track and round (the integrity measures' keys
+    /// for the default slot): what a view of that slot lists.
+    pub fn in_slot(&self, slot: &crate::tracks::Slot) -> bool {
+        let at = |i: usize| self.path.get(i).map(String::as_str);
+        match slot.track.as_deref() {
+            None => at(0) != Some("tracks"),
+            Some(track) => match track_prefix(&self.path, &self.document) {
+                2 => at(1) == Some(track),
+                4 => at(1) == Some(track) && at(2) == Some("rounds") && at(3) == slot.round.as_deref(),
+                _ => false,
+            },
+        }
+    }
+}
+
+/// Where a path points, in the product's terms (below a track's and round's keys, as the
+/// integrity measures' are at the top).
 fn locate(path: &[String], document: &DocKey) -> (Option<String>, Option<String>, String) {
     use crate::model::DocKind;
+    let path = &path[track_prefix(path, document).min(path.len())..];
     let get = |i: usize| path.get(i).cloned();
     match (document.kind, path.first().map(String::as_str)) {
         (DocKind::Plan, Some("measures")) => {
@@ -97,6 +126,7 @@ fn locate(path: &[String], document: &DocKey) -> (Option<String>, Option<String>
             let field = if path.len() <= 2 { "decision".to_string() } else { path[2..].join(".") };
             (measure, division, field)
         }
+        (DocKind::Review, Some("published")) => (get(1), None, "round_result".to_string()),
         _ => (None, None, path.join(".")),
     }
 }

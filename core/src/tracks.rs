@@ -266,6 +266,15 @@ mod in_documents {
         AgencyYear::from_documents(docs.iter()).expect("reads")
     }
 
+    fn listed_after(
+        docs: &AutomergeDocuments,
+        slot: &Slot,
+        today: crate::calendar::Date,
+    ) -> Vec<crate::conflicts::Conflict> {
+        let y = year(docs);
+        crate::merged_view(&y.in_slot(slot).expect("a slot"), today).conflicts
+    }
+
     #[test]
     fn a_track_keeps_its_own_plan_and_each_round_its_results_while_the_integrity_measures_stay_put() {
         let mut docs = docs_with_track();
@@ -435,6 +444,41 @@ mod in_documents {
             !fields(&docs.review, review_key, &annual_slot).contains(&"round_result".to_string()),
             "the half round's"
         );
+
+        // Two devices set p1's budget at once: the track's views list the conflict on p1 (each
+        // round's, since the plan is the track's), the integrity measures' none; choosing one
+        // settles it.
+        let mut other = docs.plan.fork();
+        let budget = |satang: i64| {
+            vec![Edit::InTrack {
+                slot: slot(None),
+                edits: vec![Edit::SetBudget { measure: "p1".into(), satang: Some(satang) }],
+            }]
+        };
+        let meta = CommitMeta::new("edit", "kannika", 5);
+        docs::edit(&mut other, &meta, |tx| crate::edit::apply(tx, &budget(3_000_000), &meta)).expect("one device");
+        docs::edit(&mut docs.plan, &meta, |tx| crate::edit::apply(tx, &budget(4_000_000), &meta)).expect("the other");
+        docs.plan.merge(&mut other).expect("merges");
+        let y = year(&docs);
+        let listed = |round: &str| {
+            let view = y.in_slot(&slot(Some(round))).expect("a round");
+            crate::merged_view(&view, today).conflicts
+        };
+        let conflict = listed("half").into_iter().find(|c| c.field == "budget").expect("the budget conflict");
+        assert_eq!((conflict.measure.as_deref(), conflict.values.len()), (Some("p1"), 2));
+        assert_eq!(listed("annual").len(), listed("half").len(), "the plan is every round's");
+        assert!(crate::merged_view(&y, today).conflicts.iter().all(|c| c.measure.as_deref() != Some("p1")));
+        let choose = Edit::InTrack {
+            slot: slot(None),
+            edits: vec![Edit::ResolveConflict {
+                document: conflict.document.clone(),
+                path: conflict.path.clone(),
+                index: 0,
+                expected: conflict.values[0].display.clone(),
+            }],
+        };
+        apply(&mut docs, vec![choose]).expect("settled");
+        assert!(listed_after(&docs, &slot(Some("half")), today).iter().all(|c| c.field != "budget"));
 
         // The plan is the track's, not a round's: it hashes the same from every round.
         let plan_of = |round: &str| {
