@@ -177,6 +177,7 @@ pub enum AuditAction {
     PlanPublished,
     PlanWaiverRecorded,
     TrackAdded,
+    RoundCutoffSet,
     /// An action this build does not know (written by a newer server).
     #[serde(other)]
     Other,
@@ -213,6 +214,7 @@ impl AuditAction {
             AuditAction::ScanAttached => ("แนบสำเนาบันทึกที่ลงนามแล้ว", "signed scan attached"),
             AuditAction::PlanPublished => ("เผยแพร่แผน", "plan published"),
             AuditAction::TrackAdded => ("เพิ่มแผนงานของปี", "track added"),
+            AuditAction::RoundCutoffSet => ("กำหนดวันตัดยอดข้อมูลของรอบรายงาน", "a report round's cut-off set"),
             AuditAction::PlanWaiverRecorded => {
                 ("บันทึกเหตุผลที่เผยแพร่รายงานก่อนแผน", "reason recorded for publishing the report before its plan")
             }

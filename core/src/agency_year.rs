@@ -252,6 +252,12 @@ impl AgencyYear {
         Ok(std::borrow::Cow::Owned(view))
     }
 
+    /// (a view of a track's round) The day its results are cut off, when the directory names one.
+    pub fn round_cutoff(&self) -> Option<crate::calendar::Date> {
+        let (track, round) = (self.slot.track.as_deref()?, self.slot.round.as_deref()?);
+        self.directory.tracks.get(track)?.rounds.get(round)?.cutoff.as_deref()?.parse().ok()
+    }
+
     /// The title of the earlier round whose result stands in for `division`'s on `measure` in
     /// this view of a round ("carried from round …"), `None` when it reported in this round.
     pub fn carried_from(&self, division: &str, measure: &str) -> Option<String> {

@@ -826,6 +826,30 @@ pub mod directory {
         insert_item(tx, &map, id, end, track)
     }
 
+    /// Sets the day a track's round is cut off (ISO).
+    pub fn set_round_cutoff(tx: &mut Transaction<'_>, track: &str, round: &str, cutoff: &str) -> Result<(), DocError> {
+        let missing = || DocError::Invalid(format!("the year runs no round {round:?} of {track:?}"));
+        let tracks = match tx.get(&ROOT, "tracks")? {
+            Some((Value::Object(_), id)) => id,
+            _ => return Err(missing()),
+        };
+        let entry = match tx.get(&tracks, track)? {
+            Some((Value::Object(_), id)) => id,
+            _ => return Err(missing()),
+        };
+        let rounds = match tx.get(&entry, "rounds")? {
+            Some((Value::Object(_), id)) => id,
+            _ => return Err(missing()),
+        };
+        match tx.get(&rounds, round)? {
+            Some((Value::Object(_), id)) => {
+                tx.put(&id, "cutoff", cutoff)?;
+                Ok(())
+            }
+            _ => Err(missing()),
+        }
+    }
+
     /// Records a report the server published, under the OIT item it answers.
     pub fn set_publication(
         tx: &mut Transaction<'_>,

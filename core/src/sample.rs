@@ -200,7 +200,7 @@ impl AutomergeDocuments {
             .criteria()
             .resolve_track(year.fiscal_year(), year.form(), track)
             .ok_or_else(|| DocError::Invalid(format!("the year's criteria have no track {track:?}")))?;
-        let entry = crate::tracks::entry_for(&items, meta.time_ms, &meta.user);
+        let entry = crate::tracks::entry_for(&items, year.fiscal_year(), meta.time_ms, &meta.user);
         crate::docs::edit(&mut self.directory, meta, |tx| crate::docs::directory::add_track(tx, track, &entry))
     }
 }

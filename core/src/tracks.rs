@@ -182,6 +182,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_round_is_cut_off_at_the_end_of_its_share_of_the_fiscal_year() {
+        let day = |fy: i64, i: usize, n: usize| default_cutoff(fy, i, n).map(|d| d.to_string());
+        assert_eq!(day(2566, 0, 2).as_deref(), Some("2023-03-31"), "the half year: 31 March 2566");
+        assert_eq!(day(2566, 1, 2).as_deref(), Some("2023-09-30"), "the year: 30 September 2566");
+        assert_eq!(day(2566, 0, 1).as_deref(), Some("2023-09-30"));
+        assert_eq!(day(2566, 0, 4).as_deref(), Some("2022-12-31"), "quarterly: the first quarter's end");
+    }
+
+    #[test]
     fn a_round_is_labelled_by_its_period() {
         let half = "รายงานการกำกับติดตามการดำเนินการป้องกันการทุจริตประจำปี รอบ 6 เดือน";
         assert_eq!(round_label(half, 0, 2), "รอบ ๖ เดือน");
@@ -221,8 +230,24 @@ pub fn available(year: &crate::AgencyYear) -> Vec<TrackSummary> {
 
 /// The directory's entry for a track added from the year's criteria: its title and its rounds in
 /// the criteria's order, each titled as the criteria title it.
-pub fn entry_for(items: &crate::ita::ResolvedTrack, added_at: i64, added_by: &str) -> crate::model::TrackEntry {
+/// The day a round's results are cut off unless the coordinator says otherwise: the end of the
+/// fiscal quarter that closes its share of the year (of two rounds, 31 March and 30 September).
+pub fn default_cutoff(fiscal_year: i64, position: usize, rounds: usize) -> Option<crate::calendar::Date> {
+    let quarter = (4 * (position + 1)).div_ceil(rounds.max(1)).min(4);
+    let year = crate::calendar::FiscalYear(u32::try_from(fiscal_year).ok()?);
+    Some(year.quarter_end(crate::calendar::FiscalQuarter::new(u8::try_from(quarter).ok()?)?))
+}
+
+/// The directory entry of a track the year starts running, each round cut off by default at
+/// [`default_cutoff`].
+pub fn entry_for(
+    items: &crate::ita::ResolvedTrack,
+    fiscal_year: i64,
+    added_at: i64,
+    added_by: &str,
+) -> crate::model::TrackEntry {
     let positions = crate::position::spread(items.rounds.len());
+    let rounds = items.rounds.len();
     crate::model::TrackEntry {
         pos: String::new(),
         title: items.title.clone(),
@@ -232,8 +257,10 @@ pub fn entry_for(items: &crate::ita::ResolvedTrack, added_at: i64, added_by: &st
             .rounds
             .iter()
             .zip(positions)
-            .map(|(r, pos)| {
-                (r.round.clone(), crate::model::RoundEntry { pos, title: r.round_title.clone(), cutoff: None })
+            .enumerate()
+            .map(|(i, (r, pos))| {
+                let cutoff = default_cutoff(fiscal_year, i, rounds).map(|d| d.to_string());
+                (r.round.clone(), crate::model::RoundEntry { pos, title: r.round_title.clone(), cutoff })
             })
             .collect(),
     }
@@ -352,6 +379,8 @@ mod in_documents {
         assert_eq!(annual_view.tracks.len(), 2, "every track is offered from any view");
         let half_view = crate::merged_view(&y.in_slot(&slot(Some("half"))).expect("half"), today);
         assert_eq!(cell(&half_view).and_then(|c| c.carried_from), None, "reported in its own round");
+        assert_eq!(half_view.as_of.to_string(), "2022-03-31", "the half round is seen as of its cut-off");
+        assert_eq!(annual_view.as_of, today, "the annual round's cut-off is still to come");
         assert!(!y.results["palad"].tracks[TRACK].rounds.contains_key("annual"), "starting a round writes nothing");
         assert_eq!(y.result("p1", "palad"), None, "the integrity results are untouched");
 

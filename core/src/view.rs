@@ -49,6 +49,13 @@ pub struct MergedView {
 }
 
 impl MergedView {
+    /// (a track's round) The day its results are cut off, as the directory says.
+    pub fn round_cutoff(&self) -> Option<Date> {
+        let track = self.tracks.iter().find(|t| Some(&t.id) == self.slot.track.as_ref())?;
+        let round = track.rounds.iter().find(|r| Some(&r.id) == self.slot.round.as_ref())?;
+        round.cutoff.as_deref()?.parse().ok()
+    }
+
     /// The titles of the track and round this pictures, when it is another track than the
     /// integrity measures (whose pages lay out projects, with budget and indicator).
     pub fn track_and_round(&self) -> Option<(&str, &str)> {
@@ -287,6 +294,8 @@ pub fn review_state(result: Option<&DivisionResult>, decision: Option<&ReviewDec
 
 /// Computes the central picture of an agency-year as it stands on `today`.
 pub fn merged_view(year: &AgencyYear, today: Date) -> MergedView {
+    // A track's round is seen as of its cut-off at the latest: what was due by then.
+    let today = year.round_cutoff().filter(|cutoff| *cutoff < today).unwrap_or(today);
     let fiscal_year_be = if year.directory.year != 0 { year.directory.year } else { year.plan.year };
     let fiscal_year = FiscalYear(u32::try_from(fiscal_year_be).unwrap_or(0));
     let criteria = year.criteria();

@@ -489,6 +489,13 @@ pub struct AddTrack {
     pub track: String,
 }
 
+/// `PUT /api/agencies/{agency}/years/{year}/tracks/{track}/rounds/{round}`: the day the round's
+/// results are cut off (ISO), within the fiscal year.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RoundChange {
+    pub cutoff: String,
+}
+
 /// `PUT /api/agencies/{agency}/years/{year}/plan-waiver`: why the report may be published before
 /// its plan; an empty reason withdraws it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -14,6 +14,7 @@ use prongsai_core::model::{DocKind, Role};
 use prongsai_core::profile::{ItaResult, continue_measures};
 use prongsai_core::sample::AccountRecord;
 use prongsai_core::wire::{ErrorKind, StartYear, YearInfo, YearReason, YearStarted};
+use serde::Deserialize;
 
 use crate::api::Caller;
 use crate::app::{Actor, App, AppError, Auth, now_ms};
@@ -34,7 +35,8 @@ pub fn routes<D: Database>(t: &mut RouteTable<D>) {
         .post(Scope::Admin, "/api/agencies/{agency}/years/{year}/reopen", post_closed::<D, false>)
         .put(Scope::Agency, "/api/agencies/{agency}/years/{year}/ita-result", put_ita_result::<D>)
         .get(Scope::Agency, "/api/agencies/{agency}/years/{year}/tracks", get_tracks::<D>)
-        .post(Scope::Agency, "/api/agencies/{agency}/years/{year}/tracks", post_track::<D>);
+        .post(Scope::Agency, "/api/agencies/{agency}/years/{year}/tracks", post_track::<D>)
+        .put(Scope::Agency, "/api/agencies/{agency}/years/{year}/tracks/{track}/rounds/{round}", put_round::<D>);
 }
 
 /// The earliest and latest fiscal year an agency may start.
@@ -177,7 +179,7 @@ async fn post_track<D: Database>(
         return Err(AppError::BadRequest(format!("the year's criteria offer no track {:?} to add", request.track)));
     };
     let items = offered.items.ok_or_else(|| AppError::BadRequest("the track has no items this year".into()))?;
-    let entry = prongsai_core::tracks::entry_for(&items, now_ms(), &caller.user.username);
+    let entry = prongsai_core::tracks::entry_for(&items, agency_year.fiscal_year(), now_ms(), &caller.user.username);
     let directory = rows.iter().find(|r| r.kind == DocKind::Directory).ok_or(AppError::NotFound)?;
     let id = request.track.clone();
     app.server_edit(directory, "เพิ่มแผนงาน", move |tx| {
@@ -186,6 +188,51 @@ async fn post_track<D: Database>(
     .await?;
     let detail = serde_json::json!({ "year": year, "track": request.track });
     app.audit(&agency, &Actor::of(&caller), AuditAction::TrackAdded, &format!("{year}"), detail).await?;
+    let (agency_year, _) = app.agency_year(&agency, year).await?;
+    Ok(Json(tracks_info(&agency_year)))
+}
+
+#[derive(Deserialize)]
+struct RoundPath {
+    agency: String,
+    year: i64,
+    track: String,
+    round: String,
+}
+
+/// (coordinator, admin) Sets the day a track's round is cut off: a day of the fiscal year. The
+/// round's pictures and reports are then as of that day at the latest.
+async fn put_round<D: Database>(
+    State(app): State<App<D>>,
+    Caller(caller): Caller,
+    Path(RoundPath { agency, year, track, round }): Path<RoundPath>,
+    Json(change): Json<prongsai_core::wire::RoundChange>,
+) -> Result<Json<prongsai_core::wire::TracksInfo>, AppError> {
+    if !caller.user.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)) {
+        return Err(AppError::Forbidden("only the coordinator or the admin sets a round's cut-off".into()));
+    }
+    ensure_open(&app, &agency, year).await?;
+    let (agency_year, rows) = app.agency_year(&agency, year).await?;
+    let runs = agency_year.directory.tracks.get(&track).is_some_and(|t| t.rounds.contains_key(&round));
+    if !runs {
+        return Err(AppError::NotFound);
+    }
+    let cutoff: prongsai_core::Date =
+        change.cutoff.trim().parse().map_err(|_| AppError::BadRequest(format!("{:?} is not a date", change.cutoff)))?;
+    let fiscal = prongsai_core::calendar::FiscalYear(u32::try_from(year).map_err(|_| AppError::NotFound)?);
+    if cutoff < fiscal.first_day() || cutoff > fiscal.last_day() {
+        return Err(AppError::BadRequest(format!("a cut-off of fiscal year {year} is a day of that year")));
+    }
+    let directory = rows.iter().find(|r| r.kind == DocKind::Directory).ok_or(AppError::NotFound)?;
+    let (t, r, day) = (track.clone(), round.clone(), cutoff.to_string());
+    app.server_edit(
+        directory,
+        "กำหนดวันตัดยอดข้อมูลของรอบรายงาน",
+        move |tx| prongsai_core::docs::directory::set_round_cutoff(tx, &t, &r, &day),
+    )
+    .await?;
+    let detail = serde_json::json!({ "year": year, "track": track, "round": round, "cutoff": cutoff.to_string() });
+    app.audit(&agency, &Actor::of(&caller), AuditAction::RoundCutoffSet, &format!("{year}"), detail).await?;
     let (agency_year, _) = app.agency_year(&agency, year).await?;
     Ok(Json(tracks_info(&agency_year)))
 }

@@ -875,6 +875,8 @@ async fn a_division_reports_a_tracks_next_round_offline_in_the_app_starting_from
     app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "offline", |c| c != "up_to_date").await;
     switch_track(&app, "anticorruption/annual").await;
     app.wait_for("tr[data-measure=ac1] .chip.carried[data-division=palad]", WAIT).await;
+    app.wait_text("[data-testid=round-cutoff]", WAIT, "the annual round's cut-off", |t| t.contains("๓๐ กันยายน ๒๕๖๕"))
+        .await;
     app.click(&app.wait_for("tr[data-measure=ac1] button.link", WAIT).await).await;
     app.wait_text("[data-testid=my-result] [data-testid=carried-from]", WAIT, "carried from the half year", |t| {
         t.contains("รอบ ๖ เดือน")

@@ -226,6 +226,8 @@ mod scope {
             ("PUT /api/agencies/{agency}/years/{year}/ita-result", SIGNED_IN),
             ("GET /api/agencies/{agency}/years/{year}/tracks", SIGNED_IN),
             ("POST /api/agencies/{agency}/years/{year}/tracks", SIGNED_IN),
+            // After the track is added above (routes are tried in the order the server lists them).
+            ("PUT /api/agencies/{agency}/years/{year}/tracks/{track}/rounds/{round}", SIGNED_IN),
             // An empty file is refused before any year is started.
             ("POST /api/agencies/{agency}/years/{year}/from-file", Expect { read_only: 422, ..SIGNED_IN }),
         ])
@@ -297,6 +299,8 @@ mod scope {
                 .replace("{agency}", "pakchong")
                 .replace("{year}", &YEAR.to_string())
                 .replace("{step}", &step)
+                .replace("{track}", "anticorruption")
+                .replace("{round}", "half")
                 .replace("{measure}", "m1")
                 .replace("{username}", "target")
                 .replace("{division}", "klang")
@@ -334,6 +338,9 @@ mod scope {
                 "POST /api/agencies/{agency}/years" => json_body(json!({ "year": YEAR })),
                 "PUT /api/agencies/{agency}/years/{year}/ita-result" => json_body(json!({ "score_hundredths": 9000 })),
                 "POST /api/agencies/{agency}/years/{year}/tracks" => json_body(json!({ "track": "anticorruption" })),
+                "PUT /api/agencies/{agency}/years/{year}/tracks/{track}/rounds/{round}" => {
+                    json_body(json!({ "cutoff": "2022-03-15" }))
+                }
                 _ => None,
             };
             let path = match key.as_str() {

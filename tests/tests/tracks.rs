@@ -46,6 +46,26 @@ async fn the_coordinator_adds_a_track_and_its_plan_and_rounds_reach_every_view_a
     assert_eq!(track.rounds.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["half", "annual"]);
     let again = add(kannika.clone(), TRACK).await;
     assert!(matches!(again, Err(prongsai_client::ApiError::Refused { status: 409, .. })), "{again:?}");
+    // Each round is cut off at the end of its share of the fiscal year; the coordinator moves it.
+    let cutoffs: Vec<Option<String>> = track.rounds.iter().map(|r| r.cutoff.clone()).collect();
+    assert_eq!(cutoffs, [Some("2022-03-31".to_string()), Some("2022-09-30".to_string())]);
+    let set_cutoff = |api: prongsai_client::ServerApi, round: &'static str, day: &'static str| async move {
+        let path = format!("/years/{YEAR}/tracks/{TRACK}/rounds/{round}");
+        api.agency_call("pakchong", "PUT", &path, Some(serde_json::json!({ "cutoff": day }))).await
+    };
+    let moved: TracksInfo =
+        serde_json::from_value(set_cutoff(kannika.clone(), "half", "2022-04-10").await.expect("moved")).expect("info");
+    let half = moved.tracks.iter().find(|t| t.id == TRACK).and_then(|t| t.rounds.first().cloned()).expect("half");
+    assert_eq!(half.cutoff.as_deref(), Some("2022-04-10"));
+    let status_code = |answer: Result<serde_json::Value, prongsai_client::ApiError>| match answer {
+        Err(prongsai_client::ApiError::Refused { status, .. }) => status,
+        Err(prongsai_client::ApiError::NotFound) => 404,
+        other => panic!("refused, not {other:?}"),
+    };
+    assert_eq!(status_code(set_cutoff(somchai.clone(), "half", "2022-04-10").await), 403);
+    assert_eq!(status_code(set_cutoff(kannika.clone(), "monthly", "2022-04-10").await), 404);
+    assert_eq!(status_code(set_cutoff(kannika.clone(), "half", "2023-04-10").await), 400, "not a day of 2565");
+    assert_eq!(status_code(set_cutoff(kannika.clone(), "half", "31/03/2565").await), 400);
 
     // The coordinator writes the track's plan on her device; สำนักปลัด reports on theirs.
     let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;

@@ -959,6 +959,18 @@ async fn the_coordinator_adds_a_track_on_the_web_and_reads_its_projects_round_by
         assert_eq!(budget, "๑๒,๓๔๕.๕๐", "{round}");
     }
     browser.screenshot(&artifact("web", "tracks.png")).await;
+    // The coordinator moves the annual round's cut-off to the 15th of September 2565.
+    browser
+        .wait_text("[data-testid=round-cutoff]", WAIT, "the default cut-off", |t| t.contains("๓๐ กันยายน ๒๕๖๕"))
+        .await;
+    browser
+        .execute(
+            "const s = document.querySelector('[data-testid=round-cutoff-picker] select'); s.value = '15'; \
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            serde_json::json!([]),
+        )
+        .await;
+    browser.wait_text("[data-testid=round-cutoff]", WAIT, "the moved cut-off", |t| t.contains("๑๕ กันยายน ๒๕๖๕")).await;
 
     // The dashboard shows the track chosen, and every other track with its own matrix after it.
     browser.click(&browser.wait_for("[data-testid=nav-dashboard]", WAIT).await).await;

@@ -225,6 +225,11 @@ pub fn TablePage() -> Html {
                     }
                 </div>
             </div>
+            if let Some(cutoff) = overview.round_cutoff() {
+                <p class="muted" data-testid="round-cutoff">{ format!("{} {}",
+                    lang.pick("ข้อมูลของรอบนี้ตัดยอด ณ วันที่", "This round's results are cut off on"),
+                    thai::format_date(cutoff, thai::MonthStyle::Full, thai::Digits::Thai)) }</p>
+            }
             { for returned_list }
             <MeasureTable measures={measures} overview={overview.clone()} my_division={session.division.clone()} lang={lang} on_open={open} />
         </section>

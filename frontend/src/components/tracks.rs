@@ -113,10 +113,42 @@ pub fn TracksPage() -> Html {
         }
         _ => html! {},
     };
+    // The coordinator moves the day the round shown is cut off ("today" cuts it off today).
+    let set_cutoff = {
+        let (app, failed) = (app.clone(), failed.clone());
+        let slot = app.overview.as_ref().map(|o| o.slot.clone()).unwrap_or_default();
+        Callback::from(move |day: Option<prongsai_core::Date>| {
+            let (Some(track), Some(round)) = (slot.track.clone(), slot.round.clone()) else { return };
+            let day = day.unwrap_or_else(|| prongsai_core::Date::from_unix_millis_bangkok(js_sys::Date::now() as i64));
+            let (app, failed) = (app.clone(), failed.clone());
+            spawn_local(async move {
+                let body = serde_json::json!({ "cutoff": day.to_string() });
+                let path = format!("/years/{year}/tracks/{track}/rounds/{round}");
+                match backend::agency::<TracksInfo>("PUT", &path, Some(body)).await {
+                    Ok(_) => {
+                        failed.set(None);
+                        app.dispatch(Action::DocumentsChanged);
+                    }
+                    Err(e) => failed.set(Some(format!("{} ({})", lang.error(&e.kind), e.message))),
+                }
+            });
+        })
+    };
     let table = match app.overview.as_ref().filter(|o| !o.slot.is_integrity()) {
         None => html! {},
         Some(view) => html! {
             <>
+                if let Some(cutoff) = view.round_cutoff() {
+                    <p class="muted" data-testid="round-cutoff">{ format!("{} {}",
+                        lang.pick("ข้อมูลของรอบนี้ตัดยอด ณ วันที่", "This round's results are cut off on"),
+                        thai::format_date(cutoff, thai::MonthStyle::Full, Digits::Thai)) }</p>
+                    if may_add {
+                        <div data-testid="round-cutoff-picker">
+                            <super::datepicker::BeDatePicker label={lang.pick("วันตัดยอดข้อมูลของรอบนี้", "This round's cut-off")}
+                                value={cutoff} on_change={set_cutoff.clone()} lang={lang} />
+                        </div>
+                    }
+                }
                 <button class="primary" onclick={choose(view.slot.clone(), Some(Route::Table))} data-testid="track-open-table">
                     { lang.pick("รายงานผลและแก้ไขโครงการ", "Report results and edit projects") }
                 </button>
