@@ -141,6 +141,15 @@ impl Auth {
     pub fn peer(&self) -> Peer {
         Peer::from_session(&self.session, &self.user)
     }
+
+    /// Whether the caller runs the agency's year: its coordinator or its admin (who add tracks,
+    /// set cut-offs, attach scans and record why a report goes before its plan).
+    pub fn runs_the_year(&self) -> bool {
+        self.user
+            .roles
+            .iter()
+            .any(|r| matches!(r, prongsai_core::model::Role::Coordinator | prongsai_core::model::Role::Admin))
+    }
 }
 
 /// Who is acting, as the audit log records it: a signed-in user and their session, or the

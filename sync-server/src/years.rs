@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use prongsai_core::admin::AuditAction;
 use prongsai_core::docs::MemoField;
 use prongsai_core::ita::LOCAL_FORM;
-use prongsai_core::model::{DocKind, Role};
+use prongsai_core::model::DocKind;
 use prongsai_core::profile::{ItaResult, continue_measures};
 use prongsai_core::sample::AccountRecord;
 use prongsai_core::wire::{ErrorKind, StartYear, YearInfo, YearReason, YearStarted};
@@ -49,7 +49,7 @@ pub fn current_fiscal_year() -> i64 {
 
 /// Starting years and entering ITA results is the coordinator's work (or the admin's).
 fn plans_years(caller: &Auth) -> Result<(), AppError> {
-    if caller.user.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)) {
+    if caller.runs_the_year() {
         Ok(())
     } else {
         Err(AppError::Forbidden("only the coordinator or the admin starts a year".into()))
@@ -166,7 +166,7 @@ async fn post_track<D: Database>(
     Path((agency, year)): Path<(String, i64)>,
     Json(request): Json<prongsai_core::wire::AddTrack>,
 ) -> Result<Json<prongsai_core::wire::TracksInfo>, AppError> {
-    if !caller.user.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)) {
+    if !caller.runs_the_year() {
         return Err(AppError::Forbidden("only the coordinator or the admin adds a track".into()));
     }
     ensure_open(&app, &agency, year).await?;
@@ -208,7 +208,7 @@ async fn put_round<D: Database>(
     Path(RoundPath { agency, year, track, round }): Path<RoundPath>,
     Json(change): Json<prongsai_core::wire::RoundChange>,
 ) -> Result<Json<prongsai_core::wire::TracksInfo>, AppError> {
-    if !caller.user.roles.iter().any(|r| matches!(r, Role::Coordinator | Role::Admin)) {
+    if !caller.runs_the_year() {
         return Err(AppError::Forbidden("only the coordinator or the admin sets a round's cut-off".into()));
     }
     ensure_open(&app, &agency, year).await?;
