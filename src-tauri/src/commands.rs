@@ -209,6 +209,23 @@ pub async fn overview(
     Ok(merged_view(&year, today))
 }
 
+/// The picture of every round of every track the year runs besides the integrity measures,
+/// from one reading of the device's documents (for what waits there).
+#[tauri::command]
+pub async fn track_overviews(shell: State<'_, Shell>, as_of: Option<String>) -> Result<Vec<MergedView>, CommandError> {
+    let (year, today) = shell.year_and_date(as_of.as_deref()).await?;
+    let mut views = Vec::new();
+    for track in year.tracks().into_iter().skip(1) {
+        for round in &track.rounds {
+            let slot = prongsai_core::tracks::Slot::of(Some(&track.id), Some(&round.id));
+            if let Ok(view) = year.in_slot(&slot) {
+                views.push(merged_view(&view, today));
+            }
+        }
+    }
+    Ok(views)
+}
+
 #[tauri::command]
 pub async fn measure(
     shell: State<'_, Shell>,

@@ -297,7 +297,17 @@ pub async fn published_part<D: Database>(
     year: i64,
     target: &Target,
 ) -> Result<Option<Published>, DbError> {
-    Ok(db.setting(target.published_key(agency, year)).await?.and_then(|text| serde_json::from_str(&text).ok()))
+    published_at(db, &target.published_key(agency, year)).await
+}
+
+async fn published_at<D: Database>(db: &D, key: &str) -> Result<Option<Published>, DbError> {
+    Ok(db.setting(key.to_string()).await?.and_then(|text| serde_json::from_str(&text).ok()))
+}
+
+/// The setting that names which publication another track's public name (`o40-half`) is, so
+/// the open `/public/…` route finds it without reading the agency-year.
+fn public_name_key(agency: &str, year: i64, name: &str) -> String {
+    format!("public/{agency}/{year}/{name}")
 }
 
 /// One publication at a time, so two last signatures in a row cannot interleave.
@@ -387,6 +397,9 @@ async fn publish_part<D: Database>(
     app.db
         .set_setting(target.published_key(agency, year), serde_json::to_string(&published).expect("plain data"))
         .await?;
+    if let (Some(_), Some(name)) = (&target.slot.track, &name) {
+        app.db.set_setting(public_name_key(agency, year, name), target.published_key(agency, year)).await?;
+    }
     // The year's directory records it, so the ITAS sheet fills its address in on every device.
     if let (Some(item), Some(name)) = (report.item(), name) {
         let rows = app.db.documents_of(agency.to_string(), year).await?;
@@ -441,11 +454,15 @@ async fn public<D: Database>(
         Some(item) => (item, true),
         None => (name, false),
     };
-    let (agency_year, _) = app.agency_year(&agency, year).await?;
-    for target in prongsai_core::tracks::targets(&agency_year) {
-        let Some(published) = published_part(&app.db, &agency, year, &target).await? else { continue };
+    // The integrity measures' report and plan, then whichever other track's publication carries
+    // the name: settings only, so an open route never reads an agency-year.
+    let report_key = Target::integrity(Part::Report).published_key(&agency, year);
+    let mut keys = vec![report_key.clone(), Target::integrity(Part::Plan).published_key(&agency, year)];
+    keys.extend(app.db.setting(public_name_key(&agency, year, name)).await?);
+    for key in keys {
+        let Some(published) = published_at(&app.db, &key).await? else { continue };
         let slug = published.item_slug(year);
-        let report_of_year = target == Target::integrity(Part::Report);
+        let report_of_year = key == report_key;
         let named = name == slug || (report_of_year && !scan && name == "index" && extension == "html");
         if !named {
             continue;

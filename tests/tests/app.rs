@@ -858,8 +858,30 @@ async fn a_division_reports_a_tracks_next_round_offline_in_the_app_starting_from
         vec![Edit::SetResultText {
             division: "palad".into(), measure: "ac1".into(), text: "อบรมแล้ว ๑ รุ่น".into()
         }];
-    laptop.apply(YEAR, vec![Edit::InTrack { slot: slot(Some("half")), edits: half }]).await.expect("half");
+    let submit = Edit::Submit { division: "palad".into(), measure: "ac1".into() };
+    laptop
+        .apply(YEAR, vec![Edit::InTrack { slot: slot(Some("half")), edits: [half, vec![submit]].concat() }])
+        .await
+        .expect("half");
     assert!(laptop.wait_confirmed(WAIT).await);
+    // The coordinator returns the half round's result, asking for the list of attendees.
+    let hash = prongsai_tests::eventually_seen("the coordinator sees the submission", WAIT, || async {
+        let year = coordinator.agency_year(YEAR).await.map_err(|e| e.to_string())?;
+        let half = year.in_slot(&slot(Some("half"))).map_err(|e| e.to_string())?;
+        let result = half.result("ac1", "palad").filter(|r| r.submission.is_some()).ok_or("not yet")?;
+        Ok::<_, String>(prongsai_core::hash::result_content_hash(result))
+    })
+    .await;
+    let returned = Edit::Decide {
+        measure: "ac1".into(),
+        division: "palad".into(),
+        decision: prongsai_core::model::ReviewDecisionKind::Returned,
+        comment: "ขอรายชื่อผู้เข้าอบรม".into(),
+        content_hash: hash,
+    };
+    let half_slot = coordinator.agency_year(YEAR).await.expect("year").resolve_slot(&slot(Some("half"))).expect("half");
+    coordinator.apply(YEAR, vec![Edit::InTrack { slot: half_slot, edits: vec![returned] }]).await.expect("returns");
+    assert!(coordinator.wait_confirmed(WAIT).await);
 
     let app_data = sample.device_dir("app-track-round");
     std::fs::create_dir_all(&app_data).expect("app data dir");
@@ -868,7 +890,17 @@ async fn a_division_reports_a_tracks_next_round_offline_in_the_app_starting_from
     sign_in(&app, &server, "somchai", sample.password("somchai")).await;
     app.wait_for("[data-testid=table-page]", WAIT).await;
     app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "up to date", |c| c == "up_to_date").await;
-    switch_track(&app, "anticorruption/half").await;
+    // He is told the half round's result came back; the notice opens it in its round.
+    app.click(&app.wait_for("[data-testid=nav-notifications]", WAIT).await).await;
+    let notice = "[data-testid=notification][data-kind=returned][data-track=anticorruption]";
+    let text = app.text(&app.wait_for(notice, WAIT).await).await;
+    assert!(text.contains("โครงการที่") && text.contains("รอบ ๖ เดือน"), "{text}");
+    app.click(&app.find(&format!("{notice} [data-testid=notification-open]")).await.expect("open")).await;
+    app.wait_text("[data-testid=returned-comment]", WAIT, "the coordinator's comment", |t| {
+        t.contains("ขอรายชื่อผู้เข้าอบรม")
+    })
+    .await;
+    app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
     app.wait_for("[data-testid=table-page] tr[data-measure=ac1]", WAIT).await;
 
     server.kill().await;

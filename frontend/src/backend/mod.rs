@@ -105,6 +105,30 @@ pub async fn overview(as_of: Option<&str>, slot: &Slot) -> Result<MergedView, Ba
     }
 }
 
+/// The pictures of every round of every track the year runs besides the integrity measures
+/// (`tracks`, as the integrity measures' picture lists them): in the app from one reading of the
+/// device's documents, on the web one round at a time.
+pub async fn track_overviews(
+    as_of: Option<&str>,
+    tracks: &[prongsai_core::tracks::TrackSummary],
+) -> Result<Vec<MergedView>, BackendError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Args<'a> {
+        as_of: Option<&'a str>,
+    }
+    if in_app() {
+        return tauri::call("track_overviews", &Args { as_of }).await;
+    }
+    let mut views = Vec::new();
+    for track in tracks.iter().filter(|t| !t.rounds.is_empty()) {
+        for round in &track.rounds {
+            views.push(web::overview(as_of, &Slot::of(Some(&track.id), Some(&round.id))).await?);
+        }
+    }
+    Ok(views)
+}
+
 pub async fn measure(id: &str, as_of: Option<&str>, slot: &Slot) -> Result<MeasureDetail, BackendError> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]

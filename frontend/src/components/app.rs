@@ -148,18 +148,15 @@ pub fn App() -> Html {
         let app = state.clone();
         let tracks = state.integrity.as_ref().map(|o| o.tracks.clone()).unwrap_or_default();
         use_effect_with((tracks, state.revision, state.as_of), move |(tracks, _, as_of)| {
-            let slots: Vec<Slot> =
-                tracks.iter().flat_map(|t| t.rounds.iter().map(move |r| Slot::of(Some(&t.id), Some(&r.id)))).collect();
-            let as_of = as_of.map(|d| d.to_string());
-            spawn_local(async move {
-                let mut views = Vec::new();
-                for slot in &slots {
-                    if let Ok(view) = backend::overview(as_of.as_deref(), slot).await {
-                        views.push(std::rc::Rc::new(view));
+            let (tracks, as_of) = (tracks.clone(), as_of.map(|d| d.to_string()));
+            if tracks.len() > 1 {
+                spawn_local(async move {
+                    if let Ok(views) = backend::track_overviews(as_of.as_deref(), &tracks).await {
+                        let views = views.into_iter().map(std::rc::Rc::new).collect();
+                        app.dispatch(Action::TrackViewsLoaded { views });
                     }
-                }
-                app.dispatch(Action::TrackViewsLoaded { views });
-            });
+                });
+            }
         });
     }
 
