@@ -85,6 +85,9 @@ pub struct ImportedMeasure {
     /// "1-4"
     pub schedule: String,
     pub suggestion: String,
+    /// (a track's projects) งบประมาณ in satang and ตัวชี้วัด, where the file has those columns.
+    pub budget: Option<i64>,
+    pub indicator: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -279,6 +282,8 @@ struct Columns {
     responsible: usize,
     schedule: usize,
     suggestion: Option<usize>,
+    budget: Option<usize>,
+    indicator: Option<usize>,
 }
 
 fn squash(text: &str) -> String {
@@ -292,16 +297,21 @@ fn find_columns(header: &[String]) -> Result<Columns, Vec<String>> {
             !h.is_empty() && prefixes.iter().any(|p| h.starts_with(&squash(p)))
         })
     };
-    let title = find(&["มาตรการ", "measure"]);
+    // A track's plan names its rows projects (โครงการ/กิจกรรม).
+    let title = find(&["มาตรการ", "measure"]).or_else(|| find(&["โครงการ", "project"]));
     let methods = find(&["วิธีดำเนินการ", "วิธีการ", "method"]);
     let responsible = find(&["ผู้รับผิดชอบ", "หน่วยงานที่รับผิดชอบ", "responsible"]);
     let schedule = find(&["ระยะเวลา", "ไตรมาส", "quarter", "schedule"]);
     match (title, methods, responsible, schedule) {
-        (Some(title), Some(methods), Some(responsible), Some(schedule)) => {
-            Ok(Columns {
-                title, methods, responsible, schedule, suggestion: find(&["ข้อเสนอ", "suggestion"])
-            })
-        }
+        (Some(title), Some(methods), Some(responsible), Some(schedule)) => Ok(Columns {
+            title,
+            methods,
+            responsible,
+            schedule,
+            suggestion: find(&["ข้อเสนอ", "suggestion"]),
+            budget: find(&["งบประมาณ", "budget"]),
+            indicator: find(&["ตัวชี้วัด", "indicator"]),
+        }),
         _ => Err([
             (title, PLAN_COLUMNS[1]),
             (methods, PLAN_COLUMNS[2]),
@@ -417,6 +427,17 @@ fn rows_to_plan(source: &str, table: &[Vec<String>], year: &AgencyYear) -> Resul
         let schedule = schedule.to_code();
         let methods = cell_lines(cell(columns.methods));
         let suggestion = columns.suggestion.map(|c| cell(c).to_string()).unwrap_or_default();
+        let indicator = columns.indicator.map(|c| cell(c).trim().to_string()).unwrap_or_default();
+        let budget = match columns.budget.map(|c| cell(c).trim()).filter(|b| !b.is_empty() && *b != "-") {
+            None => None,
+            Some(written) => match thai::parse_baht(written) {
+                Some(satang) => Some(satang),
+                None => {
+                    notes.push(format!("อ่านงบประมาณ \"{written}\" ไม่ได้ เว้นว่างไว้ · budget not read"));
+                    None
+                }
+            },
+        };
         for text in std::iter::once(&title).chain(&methods).chain(std::iter::once(&suggestion)) {
             for issue in thai::validate_thai_text(text) {
                 notes.push(format!(
@@ -443,6 +464,8 @@ fn rows_to_plan(source: &str, table: &[Vec<String>], year: &AgencyYear) -> Resul
                 divisions: division_ids,
                 schedule,
                 suggestion,
+                budget,
+                indicator,
             });
         }
         report.rows.push(RowReport { row: row_number, title, outcome, notes });
@@ -509,6 +532,16 @@ pub fn plan_edits(
         }
         if current_suggestion != imported.suggestion {
             edits.push(Edit::SetSuggestion { measure: id.clone(), text: imported.suggestion.clone() });
+        }
+        let (current_budget, current_indicator) = match found {
+            Some((_, m)) => (m.budget, m.indicator.as_ref().map(|t| t.as_str().to_string()).unwrap_or_default()),
+            None => (None, String::new()),
+        };
+        if imported.budget.is_some() && current_budget != imported.budget {
+            edits.push(Edit::SetBudget { measure: id.clone(), satang: imported.budget });
+        }
+        if !imported.indicator.is_empty() && current_indicator != imported.indicator {
+            edits.push(Edit::SetIndicator { measure: id.clone(), text: imported.indicator.clone() });
         }
     }
     edits

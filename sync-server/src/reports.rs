@@ -188,6 +188,8 @@ async fn export<D: Database>(
 struct ImportQuery {
     #[serde(default)]
     dry_run: bool,
+    /// Another track's plan (its projects, with budget and indicator columns).
+    track: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -218,6 +220,8 @@ async fn import_plan<D: Database>(
     if !peer.may_write(&plan) {
         return Err(AppError::Forbidden("only the plan's editors may import a plan".into()));
     }
+    let slot = crate::api::StatusQuery { date: None, track: query.track.clone(), round: None }.slot(&agency_year)?;
+    let agency_year = agency_year.in_slot(&slot).map_err(|_| AppError::NotFound)?.into_owned();
     let report = match read_plan_file(body.to_vec(), &agency_year).await? {
         Ok(report) => report,
         Err(refusal) => {
@@ -265,6 +269,9 @@ pub(crate) async fn write_plan<D: Database>(
         format!("{prefix}-{stamp:x}{counter:x}{:x}", rand::random::<u32>())
     });
     let changes = edits.len();
+    // `agency_year` seen from another track: the rows are that track's projects.
+    let slot = agency_year.slot.clone();
+    let edits = if slot.is_integrity() || edits.is_empty() { edits } else { vec![Edit::InTrack { slot, edits }] };
     let applied = !dry_run && changes > 0;
     if applied {
         app.server_edit_as(

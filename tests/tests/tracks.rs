@@ -187,6 +187,49 @@ async fn the_coordinator_adds_a_track_and_its_plan_and_rounds_reach_every_view_a
     let args = ["export", "--data", &data, "--agency", "pakchong", "--year", &year, "--format", "pdf"];
     prongsai_tests::cli(&[&args[..], &["--track", TRACK, "--round", "half", "-o", &out_path]].concat(), None).await;
     assert!(squash(&pdf_text(&std::fs::read(&out).expect("written"))).contains("อบรมแล้ว๑รุ่น"));
+
+    // The coordinator imports more projects from a file with the plan's budget and indicator
+    // columns: a new project is added, the existing one updated in place, and a budget that is
+    // not an amount is read as none and said so; the integrity measures are untouched.
+    let csv = "ลำดับ,โครงการ/กิจกรรม,วิธีดำเนินการ,ผู้รับผิดชอบ,ระยะเวลาดำเนินงาน,งบประมาณ (บาท),ตัวชี้วัด\r\n\
+               1,โครงการอบรมคุณธรรมแก่บุคลากร,อบรม,สำนักปลัด,ไตรมาสที่ ๑ - ๔,\"๑๕,๐๐๐\",ร้อยละ 80 ของบุคลากร\r\n\
+               2,โครงการเผยแพร่ประมวลจริยธรรม,จัดทำแผ่นพับ,กองคลัง,ไตรมาสที่ ๒,งบกลาง,ผู้รับทราบ ๒๐๐ คน\r\n";
+    let import = reqwest::Client::new()
+        .post(server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/import?track={TRACK}")).expect("url"))
+        .bearer_auth(&token)
+        .body(csv.as_bytes().to_vec())
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(import.status(), 200);
+    let answer: serde_json::Value = import.json().await.expect("json");
+    assert_eq!(answer["applied"], serde_json::json!(true), "{answer}");
+    assert!(answer["rows"][1]["notes"].to_string().contains("งบประมาณ"), "the word is not an amount: {answer}");
+    let status = status("half").await;
+    let projects: Vec<(String, Option<i64>, String)> = status["measures"]
+        .as_array()
+        .expect("measures")
+        .iter()
+        .map(|m| {
+            (
+                m["title"].as_str().unwrap_or_default().to_string(),
+                m["budget"].as_i64(),
+                m["indicator"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        projects,
+        [
+            ("โครงการอบรมคุณธรรมแก่บุคลากร".to_string(), Some(1_500_000), "ร้อยละ 80 ของบุคลากร".to_string()),
+            ("โครงการเผยแพร่ประมวลจริยธรรม".to_string(), None, "ผู้รับทราบ ๒๐๐ คน".to_string()),
+        ]
+    );
+    let integrity =
+        kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/status"), None).await.expect("status");
+    assert!(
+        integrity["measures"].as_array().is_some_and(|m| m.iter().all(|m| m["title"] != "โครงการเผยแพร่ประมวลจริยธรรม"))
+    );
     coordinator.shutdown().await;
     staff.shutdown().await;
 }
