@@ -812,8 +812,11 @@ async fn the_coordinator_plans_a_tracks_projects_offline_in_the_app() {
         t.contains("ผู้เข้าร่วม ๙๐ คน")
     })
     .await;
-    let text = app.text(&app.wait_for(row, WAIT).await).await;
-    assert!(text.contains("อบรมคุณธรรมจริยธรรม") && text.contains("ร้อยละ ๘๐") && text.contains("สำนักปลัด"), "{text}");
+    // Each field is its own small edit: the row shows them all once the last has been applied.
+    app.wait_text(row, WAIT, "the project with its division", |t| {
+        t.contains("อบรมคุณธรรมจริยธรรม") && t.contains("ร้อยละ ๘๐") && t.contains("สำนักปลัด")
+    })
+    .await;
     app.screenshot(&artifact("app", "track-plan-offline.png")).await;
     switch_track(&app, "").await;
     app.poll_count("[data-testid=table-page] tr[data-measure]", 8, WAIT).await;
