@@ -200,14 +200,7 @@ pub fn notifications(view: &MergedView, person: Person<'_>) -> Vec<Notification>
 fn in_track(view: &MergedView, out: Vec<Notification>) -> Vec<Notification> {
     let Some(track) = view.slot.track.as_deref() else { return out };
     let round = view.slot.round.as_deref().unwrap_or_default();
-    let title = view.track_and_round().map(|(t, r)| {
-        let rounds = view.tracks.iter().find(|x| x.id == track).map(|x| x.rounds.len()).unwrap_or(0);
-        let at = view.tracks.iter().find(|x| x.id == track).and_then(|x| x.rounds.iter().position(|y| y.id == round));
-        match crate::tracks::round_label(r, at.unwrap_or(0), rounds) {
-            label if label.is_empty() => t.to_string(),
-            label => format!("{t} · {label}"),
-        }
-    });
+    let title = view.tracks.iter().find(|t| t.id == track).map(|t| t.title_with_round(round));
     out.into_iter()
         .filter(|n| n.kind != NotificationKind::WindowClosing)
         .map(|n| Notification {

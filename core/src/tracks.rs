@@ -139,6 +139,26 @@ pub struct TrackSummary {
     pub items: Option<crate::ita::ResolvedTrack>,
 }
 
+impl TrackSummary {
+    /// A round's short label by its place among the track's rounds ([`round_label`]); empty for
+    /// a track of one round or a round it does not have.
+    pub fn round_label(&self, round: &str) -> String {
+        match self.rounds.iter().position(|r| r.id == round) {
+            Some(at) => round_label(&self.rounds[at].title, at, self.rounds.len()),
+            None => String::new(),
+        }
+    }
+
+    /// The track's title with a round's label, as switchers and notifications name a round
+    /// ("แผนปฏิบัติการป้องกันการทุจริต · รอบ ๖ เดือน").
+    pub fn title_with_round(&self, round: &str) -> String {
+        match self.round_label(round) {
+            label if label.is_empty() => self.title.clone(),
+            label => format!("{} · {label}", self.title),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RoundSummary {
     pub id: RoundId,

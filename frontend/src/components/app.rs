@@ -52,16 +52,7 @@ fn track_switcher(state: &UseReducerHandle<AppState>) -> Html {
         let choices: Vec<(String, String)> = if t.rounds.is_empty() {
             vec![(String::new(), t.title.clone())]
         } else {
-            let n = t.rounds.len();
-            t.rounds
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let label = prongsai_core::tracks::round_label(&r.title, i, n);
-                    let label = if label.is_empty() { t.title.clone() } else { format!("{} · {label}", t.title) };
-                    (format!("{}/{}", t.id, r.id), label)
-                })
-                .collect()
+            t.rounds.iter().map(|r| (format!("{}/{}", t.id, r.id), t.title_with_round(&r.id))).collect()
         };
         choices.into_iter().map(|(value, label)| {
             let selected = value == current;

@@ -113,37 +113,30 @@ struct OtherTracksProps {
     overview: Rc<MergedView>,
 }
 
-/// Every other track the year runs, each with its matrix (its latest round), loaded after the
-/// track shown is on screen; a track's title opens it on every page.
+/// Every other track the year runs, each with its matrix (its last round), from the pictures
+/// the app loads after the track shown; a track's title opens it on every page.
 #[component]
 fn OtherTracks(props: &OtherTracksProps) -> Html {
     let app = use_context::<AppContext>().expect("OtherTracks is inside the app");
     let lang = app.lang;
-    let shown = props.overview.slot.track.clone();
-    let others: Vec<prongsai_core::tracks::Slot> = props
+    // The pictures the app already holds: the integrity measures', and each other track's
+    // rounds (`AppState::track_views`), of which a card shows the last.
+    let shown = props.overview.slot.track.as_ref();
+    let views: Vec<Rc<MergedView>> = props
         .overview
         .tracks
         .iter()
-        .map(|t| prongsai_core::tracks::Slot::of(Some(&t.id), None))
-        .filter(|slot| slot.track != shown)
+        .filter(|t| Some(&t.id) != shown && !(t.rounds.is_empty() && shown.is_none()))
+        .filter_map(|t| match t.rounds.last() {
+            None => app.integrity.clone(),
+            Some(last) => app
+                .track_views
+                .iter()
+                .find(|v| v.slot.track.as_ref() == Some(&t.id) && v.slot.round.as_ref() == Some(&last.id))
+                .cloned(),
+        })
         .collect();
-    let views = use_state(Vec::<Rc<MergedView>>::new);
-    {
-        let (views, as_of) = (views.clone(), app.as_of.map(|d| d.to_string()));
-        use_effect_with((others.clone(), app.revision), move |(others, _)| {
-            let others = others.clone();
-            spawn_local(async move {
-                let mut loaded = Vec::new();
-                for slot in &others {
-                    if let Ok(view) = backend::overview(as_of.as_deref(), slot).await {
-                        loaded.push(Rc::new(view));
-                    }
-                }
-                views.set(loaded);
-            });
-        });
-    }
-    if others.is_empty() {
+    if views.is_empty() {
         return html! {};
     }
     let cards = views.iter().map(|view| {

@@ -75,9 +75,8 @@ pub fn TracksPage() -> Html {
                 } else {
                     t.rounds
                         .iter()
-                        .enumerate()
-                        .map(|(i, r)| {
-                            let label = prongsai_core::tracks::round_label(&r.title, i, t.rounds.len());
+                        .map(|r| {
+                            let label = t.round_label(&r.id);
                             (Slot::of(Some(&t.id), Some(&r.id)), if label.is_empty() { thai::to_official_digits(&r.title) } else { label })
                         })
                         .collect()
