@@ -588,6 +588,29 @@ impl Device {
         Ok(agency_year)
     }
 
+    /// The picture of a track and round this device last showed ([`Device::keep_picture`]), so a
+    /// cold start puts its table on screen while the documents are read: what the device knew
+    /// then, for the caller to replace with a fresh one. `None` when it showed none yet (or kept
+    /// one a newer release wrote differently).
+    pub async fn last_picture(
+        &self,
+        year: i64,
+        slot: &prongsai_core::tracks::Slot,
+    ) -> Result<Option<prongsai_core::view::MergedView>, DeviceError> {
+        let key = picture_key(&self.inner.session.agency_id, year, slot);
+        Ok(self.inner.storage.get(&key).await?.and_then(|json| serde_json::from_str(&json).ok()))
+    }
+
+    /// Keeps `view` (a picture of today, not of a date moved back) as the last picture of its
+    /// track and round; each slot keeps its newest.
+    pub async fn keep_picture(&self, year: i64, view: &prongsai_core::view::MergedView) -> Result<(), DeviceError> {
+        let key = picture_key(&self.inner.session.agency_id, year, &view.slot);
+        // A picture is plain data; one that would not serialize is simply not kept.
+        let Ok(json) = serde_json::to_string(view) else { return Ok(()) };
+        self.inner.storage.set(&key, &json).await?;
+        Ok(())
+    }
+
     /// Changes a document in one commit with this device's actor, once it is on this device's
     /// disk. A document this user may not write is refused here, before anything is pending.
     pub async fn edit<R, F>(&self, year: i64, key: &DocKey, message: &str, change: F) -> Result<R, DeviceError>
@@ -795,6 +818,12 @@ fn years_key(agency: &str) -> String {
 /// The fiscal year of today in Bangkok.
 fn today_fiscal_year() -> i64 {
     i64::from(prongsai_core::Date::from_unix_millis_bangkok(now_ms()).fiscal_year().0)
+}
+
+/// Where the last picture of a track and round is kept: a track's round as resolved (its last
+/// when the caller named none is another key, so it is kept under the round it showed).
+fn picture_key(agency: &str, year: i64, slot: &prongsai_core::tracks::Slot) -> String {
+    format!("picture/{agency}/{year}/{}/{}", slot.track_id(), slot.round.as_deref().unwrap_or_default())
 }
 
 fn documents_key(agency: &str, year: i64) -> String {

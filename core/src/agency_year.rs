@@ -211,7 +211,7 @@ impl AgencyYear {
                 tracks: BTreeMap::new(),
                 ..self.review.clone()
             },
-            memo: MemoDoc::default(),
+            memo: self.round_memo(track, round),
             // The track's chains stand where the integrity measures' are: its plan's, and the round's.
             approvals: {
                 let chains = self.approvals.tracks.get(track);
@@ -250,6 +250,48 @@ impl AgencyYear {
             view.results.insert(division.clone(), ResultsDoc { results, tracks: BTreeMap::new(), ..doc.clone() });
         }
         Ok(std::borrow::Cow::Owned(view))
+    }
+
+    /// The memo of a track's report round as it prints: what the coordinator wrote in the round's
+    /// memo; where she left the header, the closing or the drafter empty, the integrity measures'
+    /// memo's (the same office writes both); where she left the subject, the report's heading or
+    /// the paragraph under it empty, wording made from the track's and the round's titles.
+    fn round_memo(&self, track: &str, round: &str) -> MemoDoc {
+        let written = self.memo.tracks.get(track).and_then(|t| t.rounds.get(round)).cloned().unwrap_or_default();
+        let integrity = &self.memo;
+        let entry = self.directory.tracks.get(track);
+        let track_title = entry.map_or(track, |t| t.title.as_str());
+        let round_title = entry.and_then(|t| t.rounds.get(round)).map_or("", |r| r.title.as_str());
+        let agency = &self.directory.agency.name;
+        let year = self.fiscal_year();
+        let text_or = |text: autosurgeon::Text, fallback: String| {
+            if text.as_str().trim().is_empty() { autosurgeon::Text::from(fallback) } else { text }
+        };
+        let string_or = |text: String, fallback: &str| if text.trim().is_empty() { fallback.to_string() } else { text };
+        // The round's own title ("รายงานการกำกับติดตาม… รอบ 6 เดือน"), else the track's report.
+        let report = if round_title.is_empty() {
+            format!("รายงานผลการดำเนินงานตาม{track_title}")
+        } else {
+            round_title.to_string()
+        };
+        MemoDoc {
+            department: text_or(written.department, integrity.department.as_str().to_string()),
+            reference: string_or(written.reference, &integrity.reference),
+            subject: text_or(written.subject, format!("{report} ประจำปีงบประมาณ พ.ศ. {year}")),
+            addressee: text_or(written.addressee, integrity.addressee.as_str().to_string()),
+            report_title: text_or(written.report_title, format!("{report}\n{agency} ประจำปีงบประมาณ พ.ศ. {year}")),
+            report_intro: text_or(
+                written.report_intro,
+                format!(
+                    "{agency} ขอรายงานผลการดำเนินงานตามโครงการ/กิจกรรมใน{track_title} ประจำปีงบประมาณ พ.ศ. {year} ดังนี้"
+                ),
+            ),
+            closing: text_or(written.closing, integrity.closing.as_str().to_string()),
+            drafter_name: string_or(written.drafter_name, &integrity.drafter_name),
+            drafter_position: string_or(written.drafter_position, &integrity.drafter_position),
+            tracks: BTreeMap::new(),
+            ..written
+        }
     }
 
     /// (a view of a track's round) The day its results are cut off, when the directory names one.

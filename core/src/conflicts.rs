@@ -82,7 +82,7 @@ fn track_prefix(path: &[String], document: &DocKey) -> usize {
     use crate::model::DocKind;
     match (document.kind, path.first().map(String::as_str)) {
         (DocKind::Plan, Some("tracks")) => 2,
-        (DocKind::Results | DocKind::Review, Some("tracks")) => 4,
+        (DocKind::Results | DocKind::Review | DocKind::Memo, Some("tracks")) => 4,
         _ => 0,
     }
 }

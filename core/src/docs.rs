@@ -703,61 +703,83 @@ impl MemoField {
     }
 }
 
-/// Operations on the memo document.
+/// Operations on the memo document. Each takes the memo they edit: the integrity measures' at
+/// the root, a track's round's at `tracks/{track}/rounds/{round}` ([`memo::of`]).
 pub mod memo {
     use super::*;
 
-    pub fn set_field(tx: &mut Transaction<'_>, field: MemoField, text: &str) -> Result<(), DocError> {
-        set_text(tx, &ROOT, field.key(), text)
+    /// The memo `slot` names, created when missing: a track's memo is its report round's.
+    pub fn of(tx: &mut Transaction<'_>, slot: &Slot) -> Result<ObjId, DocError> {
+        match &slot.track {
+            None => Ok(ROOT),
+            Some(track) => {
+                let round = slot
+                    .round
+                    .as_deref()
+                    .ok_or_else(|| DocError::Invalid("a track's memo is its report round's".into()))?;
+                super::round_map(tx, track, Some(round))
+            }
+        }
     }
 
-    pub fn set_reference(tx: &mut Transaction<'_>, reference: &str) -> Result<(), DocError> {
-        tx.put(&ROOT, "reference", reference)?;
+    pub fn set_field(tx: &mut Transaction<'_>, at: &ObjId, field: MemoField, text: &str) -> Result<(), DocError> {
+        set_text(tx, at, field.key(), text)
+    }
+
+    pub fn set_reference(tx: &mut Transaction<'_>, at: &ObjId, reference: &str) -> Result<(), DocError> {
+        tx.put(at, "reference", reference)?;
         Ok(())
     }
 
-    pub fn set_date(tx: &mut Transaction<'_>, date: Option<crate::calendar::Date>) -> Result<(), DocError> {
+    pub fn set_date(tx: &mut Transaction<'_>, at: &ObjId, date: Option<crate::calendar::Date>) -> Result<(), DocError> {
         match date {
-            Some(d) => tx.put(&ROOT, "date", d.to_string())?,
-            None => tx.put(&ROOT, "date", ScalarValue::Null)?,
+            Some(d) => tx.put(at, "date", d.to_string())?,
+            None => tx.put(at, "date", ScalarValue::Null)?,
         }
         Ok(())
     }
 
-    pub fn set_drafter(tx: &mut Transaction<'_>, name: &str, position: &str) -> Result<(), DocError> {
-        tx.put(&ROOT, "drafter_name", name)?;
-        tx.put(&ROOT, "drafter_position", position)?;
+    pub fn set_drafter(tx: &mut Transaction<'_>, at: &ObjId, name: &str, position: &str) -> Result<(), DocError> {
+        tx.put(at, "drafter_name", name)?;
+        tx.put(at, "drafter_position", position)?;
         Ok(())
     }
 
     pub fn set_previous_assessment(
         tx: &mut Transaction<'_>,
+        at: &ObjId,
         year_be: i64,
         score_hundredths: i64,
     ) -> Result<(), DocError> {
         let value = PreviousAssessment { year: year_be, score_hundredths };
-        autosurgeon::reconcile_prop(tx, &ROOT, "previous_assessment", Some(&value))?;
+        autosurgeon::reconcile_prop(tx, at, "previous_assessment", Some(&value))?;
         Ok(())
     }
 
-    pub fn add_proposal(tx: &mut Transaction<'_>, id: &str, index: usize, text: &str) -> Result<(), DocError> {
-        let map = ensure_map(tx, &ROOT, "proposals")?;
+    pub fn add_proposal(
+        tx: &mut Transaction<'_>,
+        at: &ObjId,
+        id: &str,
+        index: usize,
+        text: &str,
+    ) -> Result<(), DocError> {
+        let map = ensure_map(tx, at, "proposals")?;
         insert_item(tx, &map, id, index, &Proposal { pos: String::new(), text: text.into() })
     }
 
-    pub fn set_proposal(tx: &mut Transaction<'_>, id: &str, text: &str) -> Result<(), DocError> {
-        let map = require(tx, &ROOT, "proposals", "proposals")?;
+    pub fn set_proposal(tx: &mut Transaction<'_>, at: &ObjId, id: &str, text: &str) -> Result<(), DocError> {
+        let map = require(tx, at, "proposals", "proposals")?;
         let item = require(tx, &map, id, "proposal")?;
         set_text(tx, &item, "text", text)
     }
 
-    pub fn move_proposal(tx: &mut Transaction<'_>, id: &str, index: usize) -> Result<(), DocError> {
-        let map = require(tx, &ROOT, "proposals", "proposals")?;
+    pub fn move_proposal(tx: &mut Transaction<'_>, at: &ObjId, id: &str, index: usize) -> Result<(), DocError> {
+        let map = require(tx, at, "proposals", "proposals")?;
         move_item(tx, &map, id, index)
     }
 
-    pub fn remove_proposal(tx: &mut Transaction<'_>, id: &str) -> Result<(), DocError> {
-        let map = require(tx, &ROOT, "proposals", "proposals")?;
+    pub fn remove_proposal(tx: &mut Transaction<'_>, at: &ObjId, id: &str) -> Result<(), DocError> {
+        let map = require(tx, at, "proposals", "proposals")?;
         require(tx, &map, id, "proposal")?;
         tx.delete(&map, id)?;
         Ok(())

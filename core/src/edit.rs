@@ -309,9 +309,6 @@ pub fn apply(tx: &mut Transaction<'_>, edits: &[Edit], meta: &CommitMeta) -> Res
 
 fn apply_one(tx: &mut Transaction<'_>, slot: &Slot, edit: &Edit, meta: &CommitMeta) -> Result<(), DocError> {
     use docs::{memo, plan, results, review};
-    if !slot.is_integrity() && edit.document().kind == DocKind::Memo {
-        return Err(DocError::Invalid("a track's memo is not edited through the integrity memo's fields".into()));
-    }
     match edit {
         Edit::InTrack { slot: inner, edits } => {
             if !slot.is_integrity() {
@@ -378,20 +375,40 @@ fn apply_one(tx: &mut Transaction<'_>, slot: &Slot, edit: &Edit, meta: &CommitMe
         Edit::Decide { measure, division, decision, comment, content_hash } => {
             review::decide(tx, slot, measure, division, decision.clone(), comment, content_hash, meta)
         }
-        Edit::SetMemoField { field, text } => memo::set_field(tx, *field, text),
-        Edit::SetMemoReference { reference } => memo::set_reference(tx, reference.trim()),
-        Edit::SetMemoDate { date } => memo::set_date(tx, *date),
-        Edit::SetDrafter { name, position } => memo::set_drafter(tx, name.trim(), position.trim()),
+        Edit::SetMemoField { .. }
+        | Edit::SetMemoReference { .. }
+        | Edit::SetMemoDate { .. }
+        | Edit::SetDrafter { .. }
+        | Edit::SetPreviousAssessment { .. }
+        | Edit::AddProposal { .. }
+        | Edit::SetProposal { .. }
+        | Edit::MoveProposal { .. }
+        | Edit::RemoveProposal { .. } => {
+            let at = memo::of(tx, slot)?;
+            apply_to_memo(tx, &at, edit)
+        }
+        Edit::ResolveConflict { path, index, expected, .. } => crate::conflicts::resolve(tx, path, *index, expected),
+    }
+}
+
+/// A memo edit, on the memo at `at` (the integrity measures' or a track round's).
+fn apply_to_memo(tx: &mut Transaction<'_>, at: &automerge::ObjId, edit: &Edit) -> Result<(), DocError> {
+    use docs::memo;
+    match edit {
+        Edit::SetMemoField { field, text } => memo::set_field(tx, at, *field, text),
+        Edit::SetMemoReference { reference } => memo::set_reference(tx, at, reference.trim()),
+        Edit::SetMemoDate { date } => memo::set_date(tx, at, *date),
+        Edit::SetDrafter { name, position } => memo::set_drafter(tx, at, name.trim(), position.trim()),
         Edit::SetPreviousAssessment { year, score_hundredths } => {
             if !(0..=10_000).contains(score_hundredths) {
                 return Err(DocError::Invalid("an ITA score is between 0 and 100".into()));
             }
-            memo::set_previous_assessment(tx, *year, *score_hundredths)
+            memo::set_previous_assessment(tx, at, *year, *score_hundredths)
         }
-        Edit::AddProposal { id, index, text } => memo::add_proposal(tx, id, *index, text),
-        Edit::SetProposal { id, text } => memo::set_proposal(tx, id, text),
-        Edit::MoveProposal { id, index } => memo::move_proposal(tx, id, *index),
-        Edit::RemoveProposal { id } => memo::remove_proposal(tx, id),
-        Edit::ResolveConflict { path, index, expected, .. } => crate::conflicts::resolve(tx, path, *index, expected),
+        Edit::AddProposal { id, index, text } => memo::add_proposal(tx, at, id, *index, text),
+        Edit::SetProposal { id, text } => memo::set_proposal(tx, at, id, text),
+        Edit::MoveProposal { id, index } => memo::move_proposal(tx, at, id, *index),
+        Edit::RemoveProposal { id } => memo::remove_proposal(tx, at, id),
+        _ => Err(DocError::Invalid("not an edit of the memo".into())),
     }
 }

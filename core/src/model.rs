@@ -635,27 +635,37 @@ pub struct ReviewDecision {
 /// chain and the approvals document.
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct MemoDoc {
+    #[autosurgeon(missing = "Default::default")]
     pub schema: i64,
+    #[autosurgeon(missing = "Default::default")]
     pub kind: String,
+    #[autosurgeon(missing = "Default::default")]
     pub agency: AgencyId,
+    #[autosurgeon(missing = "Default::default")]
     pub year: i64,
     /// ส่วนราชการ
+    #[autosurgeon(missing = "Default::default")]
     pub department: Text,
     /// ที่: "รบ 72101/-"
+    #[autosurgeon(missing = "Default::default")]
     pub reference: String,
     /// วันที่, ISO.
     #[autosurgeon(missing = "Default::default")]
     pub date: Option<String>,
     /// เรื่อง
+    #[autosurgeon(missing = "Default::default")]
     pub subject: Text,
     /// เรียน
+    #[autosurgeon(missing = "Default::default")]
     pub addressee: Text,
     /// เรื่องเดิม
+    #[autosurgeon(missing = "Default::default")]
     pub background: Text,
     /// Last year's ITA result, quoted in เรื่องเดิม.
     #[autosurgeon(missing = "Default::default")]
     pub previous_assessment: Option<PreviousAssessment>,
     /// ข้อเท็จจริง
+    #[autosurgeon(missing = "Default::default")]
     pub facts: Text,
     /// The heading above the report table.
     #[autosurgeon(missing = "Default::default")]
@@ -670,11 +680,27 @@ pub struct MemoDoc {
     #[autosurgeon(missing = "Default::default")]
     pub proposals_intro: Text,
     /// ข้อเสนอเพื่อพิจารณา, numbered in `pos` order.
+    #[autosurgeon(missing = "Default::default")]
     pub proposals: BTreeMap<String, Proposal>,
     /// "จึงเรียนมาเพื่อโปรดทราบและพิจารณาดำเนินการต่อไป"
+    #[autosurgeon(missing = "Default::default")]
     pub closing: Text,
+    #[autosurgeon(missing = "Default::default")]
     pub drafter_name: String,
+    #[autosurgeon(missing = "Default::default")]
     pub drafter_position: String,
+    /// The memos of the year's other tracks, one per report round: the same fields, each one
+    /// written only where the coordinator wrote it (see `AgencyYear::in_slot` for what a round's
+    /// memo takes from the integrity measures' memo).
+    #[autosurgeon(missing = "Default::default")]
+    pub tracks: BTreeMap<TrackId, TrackMemo>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct TrackMemo {
+    /// Round id → that round's report memo.
+    #[autosurgeon(missing = "Default::default")]
+    pub rounds: BTreeMap<RoundId, MemoDoc>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]

@@ -250,6 +250,23 @@ pub fn pakchong_2565_with_anticorruption(meta: &CommitMeta) -> Result<AutomergeD
         Edit::SetStatus { division: "palad".into(), measure: "ac1".into(), status: Status::InProgress },
     ];
     docs.apply(&[Edit::InTrack { slot: slot(Some("half")), edits: half }], meta)?;
+    // The half round's memo: its date, what happened and what it proposes; the office, the
+    // addressee and the drafter are the integrity memo's.
+    let memo = vec![
+        Edit::SetMemoDate { date: Some(crate::calendar::Date::new(2022, 4, 8).expect("a date")) },
+        Edit::SetMemoField {
+            field: crate::docs::MemoField::Facts,
+            text: "ครบรอบ 6 เดือนของแผนปฏิบัติการป้องกันการทุจริต ประจำปีงบประมาณ พ.ศ. 2565 แล้ว \
+                   สำนักปลัดได้รวบรวมผลการดำเนินงานตามโครงการ/กิจกรรมของแผน ดังรายงานต่อไปนี้"
+                .into(),
+        },
+        Edit::AddProposal {
+            id: "h1".into(),
+            index: 0,
+            text: "เห็นควรเผยแพร่รายงานนี้ทางเว็บไซต์ขององค์การบริหารส่วนตำบลปากช่อง".into(),
+        },
+    ];
+    docs.apply(&[Edit::InTrack { slot: slot(Some("half")), edits: memo }], meta)?;
     Ok(docs)
 }
 
@@ -382,6 +399,7 @@ impl AgencyFixture {
             closing: memo_record.closing.as_str().into(),
             drafter_name: memo_record.drafter_name.clone(),
             drafter_position: memo_record.drafter_position.clone(),
+            tracks: BTreeMap::new(),
         };
 
         let users = self

@@ -536,7 +536,7 @@ mod in_documents {
         };
         assert_eq!(plan_of("half"), plan_of("annual"));
 
-        // Memo edits and unknown tracks are refused.
+        // A memo is a round's, not the track's plan's; unknown tracks are refused.
         let memo = Edit::SetMemoReference { reference: "x".into() };
         assert!(apply(&mut docs, vec![Edit::InTrack { slot: slot(None), edits: vec![memo] }]).is_err());
         assert!(y.in_slot(&Slot::of(Some("nogift"), None)).is_err(), "not a track this year runs");
@@ -544,5 +544,107 @@ mod in_documents {
         let odd =
             Edit::InTrack { slot: Slot { round: Some("../half".into()), ..slot(None) }, edits: vec![result("x")] };
         assert!(apply(&mut docs, vec![odd]).is_err(), "a round id is checked where it is written");
+    }
+
+    #[test]
+    fn each_round_has_its_own_memo_taking_the_office_and_drafter_from_the_integrity_memo() {
+        use crate::docs::MemoField;
+        let mut docs = docs_with_track();
+        let in_round =
+            |round: &str, edits: Vec<Edit>| Edit::InTrack { slot: Slot::of(Some(TRACK), Some(round)), edits };
+        let before = year(&docs);
+        let integrity_memo = before.memo.clone();
+        let memo_of = |y: &AgencyYear, round: &str| {
+            crate::report_model::MemoView::build(&y.in_slot(&Slot::of(Some(TRACK), Some(round))).expect("a round"))
+        };
+
+        // Unwritten, a round's memo is addressed like the integrity measures' and titled by its round.
+        let half = memo_of(&before, "half").report.content;
+        assert_eq!(half.department, integrity_memo.department.as_str());
+        assert_eq!(half.addressee, integrity_memo.addressee.as_str());
+        assert_eq!(
+            (half.drafter_name.as_str(), half.reference.as_str()),
+            (integrity_memo.drafter_name.as_str(), integrity_memo.reference.as_str())
+        );
+        let half_title = &before.tracks()[1].rounds[0].title;
+        assert!(half.subject.starts_with(half_title.as_str()) && half.subject.ends_with("2565"), "{}", half.subject);
+        assert!(half.report_title.starts_with(half_title.as_str()), "{}", half.report_title);
+        assert!(half.facts.is_empty() && half.proposals.is_empty() && half.previous_score.is_none());
+
+        // The coordinator writes the half round's memo; the annual round's and the integrity
+        // measures' stay as they were.
+        apply(
+            &mut docs,
+            vec![in_round(
+                "half",
+                vec![
+                    Edit::SetMemoField {
+                        field: MemoField::Subject,
+                        text: "รายงานผลการดำเนินการป้องกันการทุจริต รอบ ๖ เดือน".into(),
+                    },
+                    Edit::SetMemoField {
+                        field: MemoField::Facts, text: "ได้ดำเนินโครงการครบตามแผน".into()
+                    },
+                    Edit::SetMemoReference { reference: "รบ 72101/99".into() },
+                    Edit::SetMemoDate { date: Some("2022-04-05".parse().expect("a date")) },
+                    Edit::AddProposal {
+                        id: "q1".into(), index: 0, text: "เห็นควรเผยแพร่รายงาน".into()
+                    },
+                    Edit::SetDrafter {
+                        name: "นายสมชาย ใจดี".into(), position: "นักวิเคราะห์นโยบายและแผน".into()
+                    },
+                ],
+            )],
+        )
+        .expect("the half round's memo");
+        let y = year(&docs);
+        let half = memo_of(&y, "half");
+        assert_eq!(half.report.content.subject, "รายงานผลการดำเนินการป้องกันการทุจริต รอบ ๖ เดือน");
+        assert_eq!(half.report.content.reference, "รบ 72101/99");
+        assert_eq!(half.report.content.proposals, ["เห็นควรเผยแพร่รายงาน"]);
+        assert_eq!(half.proposal_ids, ["q1"]);
+        assert_eq!(half.report.content.drafter_name, "นายสมชาย ใจดี");
+        assert_eq!(half.report.content.department, integrity_memo.department.as_str(), "still the office's");
+        let annual = memo_of(&y, "annual").report.content;
+        assert!(annual.facts.is_empty() && annual.proposals.is_empty());
+        assert_eq!(annual.drafter_name, integrity_memo.drafter_name, "the annual round's is its own");
+        let integrity = crate::report_model::MemoView::build(&y);
+        assert_eq!(y.memo.subject, integrity_memo.subject);
+        assert_eq!(integrity.report.content.reference, integrity_memo.reference);
+        assert_eq!(integrity.proposal_ids.len(), integrity_memo.proposals.len());
+
+        // The memo is what the round's report hashes: writing it unsigns the round, not its plan.
+        let hash = |y: &AgencyYear, part| {
+            crate::report_model::Report::build_part(
+                &y.in_slot(&Slot::of(Some(TRACK), Some("half"))).expect("half"),
+                part,
+            )
+            .content_hash
+        };
+        let before_hash = (hash(&y, crate::report_model::Part::Report), hash(&y, crate::report_model::Part::Plan));
+        apply(
+            &mut docs,
+            vec![in_round("half", vec![Edit::SetProposal { id: "q1".into(), text: "เห็นควรเผยแพร่".into() }])],
+        )
+        .expect("edits a proposal");
+        let y = year(&docs);
+        assert_ne!(hash(&y, crate::report_model::Part::Report), before_hash.0);
+        assert_eq!(hash(&y, crate::report_model::Part::Plan), before_hash.1);
+
+        // Two devices edit the half round's subject at once: the conflict is listed in the half
+        // round's view only.
+        let mut other = docs.memo.fork();
+        let subject = |text: &str| vec![in_round("half", vec![Edit::SetMemoReference { reference: text.into() }])];
+        let meta = CommitMeta::new("edit", "kannika", 5);
+        docs::edit(&mut other, &meta, |tx| crate::edit::apply(tx, &subject("รบ 1/1"), &meta)).expect("one device");
+        docs::edit(&mut docs.memo, &meta, |tx| crate::edit::apply(tx, &subject("รบ 2/2"), &meta)).expect("the other");
+        docs.memo.merge(&mut other).expect("merges");
+        let today: crate::calendar::Date = "2022-06-01".parse().expect("a date");
+        let in_half = listed_after(&docs, &Slot::of(Some(TRACK), Some("half")), today);
+        assert!(in_half.iter().any(|c| c.field == "reference"), "{in_half:?}");
+        assert!(
+            listed_after(&docs, &Slot::of(Some(TRACK), Some("annual")), today).iter().all(|c| c.field != "reference")
+        );
+        assert!(listed_after(&docs, &Slot::INTEGRITY, today).iter().all(|c| c.field != "reference"));
     }
 }

@@ -65,6 +65,9 @@ pub struct AppState {
     pub sync_peak: usize,
     /// The merged picture of the track and round shown (`slot`).
     pub overview: Option<Rc<MergedView>>,
+    /// `overview` is the picture this device kept from its last run, shown while the documents
+    /// are read (a cold start), not yet a fresh one.
+    pub picture_kept: bool,
     /// The integrity measures' picture, which notifications are computed from whatever track
     /// is shown (the same as `overview` when the integrity measures are shown).
     pub integrity: Option<Rc<MergedView>>,
@@ -96,6 +99,7 @@ impl Default for AppState {
             sync: SyncState::default(),
             sync_peak: 0,
             overview: None,
+            picture_kept: false,
             integrity: None,
             track_views: Vec::new(),
             slot: Slot::INTEGRITY,
@@ -124,6 +128,11 @@ pub enum Action {
     },
     DocumentsChanged,
     OverviewLoaded {
+        overview: Rc<MergedView>,
+    },
+    /// The picture the device kept from its last run, for a table on screen before the
+    /// documents are read; ignored once a fresh one is shown.
+    PictureKept {
         overview: Rc<MergedView>,
     },
     /// The pictures of the other tracks' rounds arrived.
@@ -212,6 +221,13 @@ impl Reducible for AppState {
                 // A picture of another track than the one now shown arrived late: not this page's.
                 if shows(&next.slot, &overview.slot) {
                     next.overview = Some(overview);
+                    next.picture_kept = false;
+                }
+            }
+            Action::PictureKept { overview } => {
+                if next.overview.is_none() && shows(&next.slot, &overview.slot) {
+                    next.overview = Some(overview);
+                    next.picture_kept = true;
                 }
             }
             Action::TrackViewsLoaded { views } => next.track_views = views,

@@ -91,6 +91,38 @@ fn staff_start_on_their_division_and_the_filter_shows_only_its_measures() {
     assert_eq!(all.visible_measures().len(), 8);
 }
 
+/// A cold start shows the picture the device kept from its last run until the fresh one is read;
+/// a kept picture arriving after the fresh one, or of another track, changes nothing.
+#[test]
+fn a_cold_start_shows_the_kept_picture_until_the_fresh_one_replaces_it() {
+    let mut docs = documents();
+    let kept = Rc::new(overview(&docs));
+    let started = [Action::Started { session: Some(somchai(&docs)), sync: sync(Connection::Offline, 0) }];
+    let state = run(AppState::default(), started.clone());
+    let state = state.reduce(Action::PictureKept { overview: kept.clone() });
+    assert!(state.picture_kept && state.overview.as_ref() == Some(&kept), "the table is on screen at once");
+    docs.apply(
+        &[Edit::SetResultText { division: "palad".into(), measure: "m1".into(), text: "ใหม่".into() }],
+        &CommitMeta::new("edit", "somchai", T0 + 1),
+    )
+    .expect("an edit since");
+    let fresh = Rc::new(overview(&docs));
+    assert_ne!(fresh, kept);
+    let state = state.reduce(Action::OverviewLoaded { overview: fresh.clone() });
+    assert!(!state.picture_kept && state.overview.as_ref() == Some(&fresh), "replaced by what the documents say");
+    let state = state.reduce(Action::PictureKept { overview: kept.clone() });
+    assert!(!state.picture_kept && state.overview.as_ref() == Some(&fresh), "a late kept picture is ignored");
+
+    // Another track opened: a kept picture of the integrity measures is not its picture.
+    let state = run(AppState::default(), started);
+    let state = state.reduce(Action::OpenSlot {
+        slot: prongsai_core::tracks::Slot::of(Some("anticorruption"), Some("half")),
+        route: None,
+    });
+    let state = state.reduce(Action::PictureKept { overview: kept });
+    assert!(state.overview.is_none() && !state.picture_kept);
+}
+
 #[test]
 fn without_a_saved_login_the_app_opens_on_the_login_page_and_a_refused_login_returns_there() {
     let docs = documents();

@@ -186,7 +186,8 @@ impl Printed {
             heading: format!("{} {}", i.code, official(&i.title)),
             elements: i.elements.iter().map(|e| format!("-{}", official(e))).collect(),
         });
-        let memo = (kind == Kind::Report && !projects).then(|| MemoHead {
+        // A report (the integrity measures' or a track round's) is carried by its memo.
+        let memo = (kind == Kind::Report).then(|| MemoHead {
             department: official(&c.department),
             reference: official(&c.reference),
             date: c.date.map(thai::format_date_official).unwrap_or_default(),
@@ -196,22 +197,7 @@ impl Printed {
             facts: paragraphs(&c.facts),
         });
         let (title, intro, table_lead) = match kind {
-            Kind::Report if projects => (
-                vec![
-                    if c.round_title.is_empty() {
-                        format!("รายงานผลการดำเนินงานตาม{}", official(&c.track_title))
-                    } else {
-                        official(&c.round_title)
-                    },
-                    format!("{} ประจำปีงบประมาณ พ.ศ. {year}", official(&c.agency_name)),
-                ],
-                vec![format!(
-                    "{} ขอรายงานผลการดำเนินงานตามโครงการ/กิจกรรมใน{} ประจำปีงบประมาณ พ.ศ. {year} ดังนี้",
-                    official(&c.agency_name),
-                    official(&c.track_title),
-                )],
-                Vec::new(),
-            ),
+            Kind::Report => (paragraphs(&c.report_title), paragraphs(&c.report_intro), paragraphs(&c.table_lead)),
             Kind::Plan if projects => (
                 vec![official(&c.track_title), format!("{} ประจำปีงบประมาณ พ.ศ. {year}", official(&c.agency_name))],
                 vec![format!(
@@ -221,7 +207,6 @@ impl Printed {
                 )],
                 Vec::new(),
             ),
-            Kind::Report => (paragraphs(&c.report_title), paragraphs(&c.report_intro), paragraphs(&c.table_lead)),
             Kind::Plan => (
                 vec![
                     "มาตรการส่งเสริมคุณธรรมและความโปร่งใสภายในหน่วยงาน".to_string(),
@@ -235,9 +220,11 @@ impl Printed {
                 Vec::new(),
             ),
         };
-        let memo_tail = kind == Kind::Report && !projects;
+        let memo_tail = kind == Kind::Report;
+        // A track round's memo may propose nothing; the integrity measures' always has the heading.
+        let proposes = !projects || !c.proposals.is_empty() || !c.proposals_intro.trim().is_empty();
         let tail = Some(MemoTail {
-            proposals_heading: if memo_tail {
+            proposals_heading: if memo_tail && proposes {
                 "ข้อเสนอเพื่อพิจารณา".to_string()
             } else {
                 String::new()

@@ -573,6 +573,37 @@ fn the_anticorruption_track_prints_its_own_plan_and_round_report() {
         ]
     );
     assert_eq!(report.columns.last().map(String::as_str), Some("ผลการดำเนินงาน"));
+    // The round's report is carried by its own memo: the office, ที่, เรียน and the drafter of
+    // the integrity memo; its own date, subject (from the round), facts and proposal.
+    let memo = report.memo.as_ref().expect("the round's memo");
+    assert_eq!(
+        [&memo.department, &memo.reference, &memo.date, &memo.subject, &memo.addressee],
+        [
+            "สำนักปลัดองค์การบริหารส่วนตำบลปากช่อง",
+            "รบ ๗๒๑๐๑/-",
+            "๘ เมษายน ๒๕๖๕",
+            "รายงานการกำกับติดตามการดำเนินการป้องกันการทุจริตประจำปี รอบ ๖ เดือน ประจำปีงบประมาณ พ.ศ. ๒๕๖๕",
+            "นายกองค์การบริหารส่วนตำบลปากช่อง",
+        ]
+    );
+    assert!(memo.background.is_empty());
+    assert_eq!(
+        memo.facts,
+        ["ครบรอบ ๖ เดือนของแผนปฏิบัติการป้องกันการทุจริต ประจำปีงบประมาณ พ.ศ. ๒๕๖๕ แล้ว \
+             สำนักปลัดได้รวบรวมผลการดำเนินงานตามโครงการ/กิจกรรมของแผน ดังรายงานต่อไปนี้"]
+    );
+    let tail = report.tail.as_ref().expect("the memo's tail");
+    assert_eq!(tail.proposals_heading, "ข้อเสนอเพื่อพิจารณา");
+    assert_eq!(tail.proposals, ["๑. เห็นควรเผยแพร่รายงานนี้ทางเว็บไซต์ขององค์การบริหารส่วนตำบลปากช่อง"]);
+    assert_eq!(tail.closing, ["จึงเรียนมาเพื่อโปรดทราบและพิจารณาดำเนินการต่อไป"]);
+    let drafter = tail.drafter.as_ref().expect("the drafter");
+    assert_eq!((drafter.name.as_str(), drafter.position.as_str()), ("(นางสาวกรรณิการ์ รวยบุญส่ง)", "นิติกรชำนาญการ"));
+    assert_eq!(
+        report.intro,
+        [
+            "องค์การบริหารส่วนตำบลปากช่อง ขอรายงานผลการดำเนินงานตามโครงการ/กิจกรรมในแผนปฏิบัติการป้องกันการทุจริต ประจำปีงบประมาณ พ.ศ. ๒๕๖๕ ดังนี้"
+        ]
+    );
     let items = year.criteria().resolve_track(year.fiscal_year(), year.form(), "anticorruption").expect("items");
     let half_item = &items.rounds.iter().find(|r| r.round == "half").expect("a half round").item.code;
     assert!(
@@ -587,6 +618,9 @@ fn the_anticorruption_track_prints_its_own_plan_and_round_report() {
     let annual = year.in_slot(&Slot::of(Some("anticorruption"), Some("annual"))).expect("the annual round");
     let annual = Printed::new(&Report::build_part(&annual, Part::Report));
     assert_eq!(annual.title[0], "รายงานผลการดำเนินการป้องกันการทุจริตประจำปี");
+    let annual_memo = annual.memo.as_ref().expect("the annual round's memo");
+    assert!(annual_memo.facts.is_empty() && annual_memo.date.is_empty(), "its own memo, not yet written");
+    assert!(annual.tail.as_ref().is_some_and(|t| t.proposals_heading.is_empty()), "it proposes nothing yet");
     assert_eq!(annual.rows[0].cells[6], report.rows[0].cells[6]);
     // The integrity report is what it was: the track leaves its content, and its hash, alone.
     assert_eq!(Report::build(&year).content_hash, Report::build(&YEAR).content_hash);
@@ -595,6 +629,10 @@ fn the_anticorruption_track_prints_its_own_plan_and_round_report() {
     let pdf = prongsai_report::pdf::render(&report, None).expect("the round's PDF");
     let text = squash(&tool("pdftotext", &["-raw", write("track-half.pdf", &pdf).to_str().expect("path"), "-"]));
     for expected in [
+        "บันทึกข้อความ",
+        "ส่วนราชการสำนักปลัดองค์การบริหารส่วนตำบลปากช่อง",
+        "เห็นควรเผยแพร่รายงานนี้ทางเว็บไซต์",
+        "(นางสาวกรรณิการ์รวยบุญส่ง)",
         "รายงานการกำกับติดตามการดำเนินการป้องกันการทุจริตประจำปีรอบ๖เดือน",
         "๒๕,๐๐๐",
         "จัดอบรมแล้ว๑รุ่นผู้เข้าอบรม๔๕คน",
@@ -605,5 +643,7 @@ fn the_anticorruption_track_prints_its_own_plan_and_round_report() {
     let docx = prongsai_report::docx::render(&plan, None).expect("the plan's DOCX");
     assert!(squash(&docx_text(&docx)).contains("ผู้เข้ารับการอบรมไม่น้อยกว่าร้อยละ๘๐"));
     let html = prongsai_report::html::render(&report, None);
-    assert!(html.contains("จัดอบรมแล้ว ๑ รุ่น ผู้เข้าอบรม ๔๕ คน"));
+    assert!(html.contains("จัดอบรมแล้ว ๑ รุ่น ผู้เข้าอบรม ๔๕ คน") && html.contains("เห็นควรเผยแพร่รายงานนี้ทาง"));
+    let docx = squash(&docx_text(&prongsai_report::docx::render(&report, None).expect("the round's DOCX")));
+    assert!(docx.contains("บันทึกข้อความ") && docx.contains("ดังรายงานต่อไปนี้"), "{docx}");
 }

@@ -206,7 +206,32 @@ pub async fn overview(
     round: Option<String>,
 ) -> Result<MergedView, CommandError> {
     let (year, today) = shell.year_in_slot(as_of.as_deref(), track.as_deref(), round.as_deref()).await?;
-    Ok(merged_view(&year, today))
+    let view = merged_view(&year, today);
+    // Today's picture is kept for the next cold start (`last_overview`), off the answer's path.
+    if as_of.is_none()
+        && let Ok((device, number)) = shell.device_and_year().await
+    {
+        let kept = view.clone();
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = device.keep_picture(number, &kept).await {
+                tracing::debug!(error = %e, "keeping the picture for the next start failed");
+            }
+        });
+    }
+    Ok(view)
+}
+
+/// The picture of a track and round this device last showed, read without the documents: what
+/// a cold start shows at once, until `overview` answers. `None` when there is none yet.
+#[tauri::command]
+pub async fn last_overview(
+    shell: State<'_, Shell>,
+    track: Option<String>,
+    round: Option<String>,
+) -> Result<Option<MergedView>, CommandError> {
+    let (device, year) = shell.device_and_year().await?;
+    let slot = prongsai_core::tracks::Slot::of(track.as_deref(), round.as_deref());
+    Ok(device.last_picture(year, &slot).await?)
 }
 
 /// The picture of every round of every track the year runs besides the integrity measures,
@@ -359,10 +384,15 @@ pub async fn sign(
     Ok(())
 }
 
-/// The memo as it will print, with its signatures and the proposals' ids for editing.
+/// The memo as it will print, with its signatures and the proposals' ids for editing: the
+/// integrity measures' report memo, or a track round's.
 #[tauri::command]
-pub async fn memo(shell: State<'_, Shell>) -> Result<MemoView, CommandError> {
-    let (year, _) = shell.year_and_date(None).await?;
+pub async fn memo(
+    shell: State<'_, Shell>,
+    track: Option<String>,
+    round: Option<String>,
+) -> Result<MemoView, CommandError> {
+    let (year, _) = shell.year_in_slot(None, track.as_deref(), round.as_deref()).await?;
     Ok(MemoView::build(&year))
 }
 

@@ -29,6 +29,7 @@ pub fn run() {
             commands::login,
             commands::sign_out,
             commands::overview,
+            commands::last_overview,
             commands::track_overviews,
             commands::measure,
             commands::history,

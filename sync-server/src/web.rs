@@ -151,13 +151,15 @@ async fn measure_history<D: Database>(
     Ok(Json(history::merge_histories(parts)))
 }
 
-/// The memo as it will print, with its signatures (and the proposals' ids, for the app's editor).
+/// The memo as it will print, with its signatures (and the proposals' ids, for the app's editor):
+/// the integrity measures' report memo, or a track round's with `?track=&round=`.
 async fn memo<D: Database>(
     State(app): State<App<D>>,
     Path((agency, year)): Path<(String, i64)>,
+    Query(query): Query<crate::api::StatusQuery>,
 ) -> Result<Json<MemoView>, AppError> {
     let (agency_year, _) = app.agency_year(&agency, year).await?;
-    Ok(Json(MemoView::build(&agency_year)))
+    Ok(Json(MemoView::build(&*query.view_of(&agency_year)?)))
 }
 
 /// Copies of the documents that hold measures (plan, results, review), with their keys.

@@ -457,9 +457,14 @@ async fn quote_in_next_memo<D: Database>(
         "ผลการประเมิน ITA ปีที่แล้ว",
         &actor.username,
         move |tx, _| {
-            prongsai_core::docs::memo::set_previous_assessment(tx, year, score)?;
+            prongsai_core::docs::memo::set_previous_assessment(tx, &prongsai_core::automerge::ROOT, year, score)?;
             if replace {
-                prongsai_core::docs::memo::set_field(tx, MemoField::Background, &text)?;
+                prongsai_core::docs::memo::set_field(
+                    tx,
+                    &prongsai_core::automerge::ROOT,
+                    MemoField::Background,
+                    &text,
+                )?;
             }
             Ok(())
         },

@@ -153,6 +153,31 @@ async fn staff_edit_online_and_offline_across_an_app_restart_and_everything_arri
     app.quit().await;
     driver.stop().await;
     server.kill().await;
+
+    // The app kept the last table it showed on the device, which a cold start shows while the
+    // documents are read: both edits are in it.
+    let device = prongsai_client::Device::open(prongsai_client::DeviceConfig::new(&app_data))
+        .await
+        .expect("opens")
+        .expect("still signed in");
+    let kept = device
+        .last_picture(YEAR, &prongsai_core::tracks::Slot::INTEGRITY)
+        .await
+        .expect("reads")
+        .expect("the app kept its picture");
+    assert_eq!(kept.measures.len(), 8);
+    let m1 = kept.measures.iter().find(|m| m.id == "m1").and_then(|m| m.cells.iter().find(|c| c.division == "palad"));
+    let text = m1.map(|c| c.text.clone()).unwrap_or_default();
+    assert!(text.contains("ออนไลน์ครั้งแรก") && text.contains("ออฟไลน์"), "{text}");
+    assert!(
+        device
+            .last_picture(YEAR, &prongsai_core::tracks::Slot::of(Some("anticorruption"), None))
+            .await
+            .expect("reads")
+            .is_none(),
+        "a picture is kept only of what was shown"
+    );
+    device.shutdown().await;
 }
 
 /// The coordinator drafts the memo in the app; a signature given before the change shows as out of
@@ -788,7 +813,6 @@ async fn the_coordinator_plans_a_tracks_projects_offline_in_the_app() {
     let headings = app.text(&app.wait_for("[data-testid=measure-table] thead", WAIT).await).await;
     assert!(headings.contains("งบประมาณ (บาท)") && headings.contains("ตัวชี้วัด"), "{headings}");
     assert!(app.find("[data-testid=table-page] tr[data-measure]").await.is_none(), "no project yet");
-    assert!(app.find("[data-testid=nav-memo]").await.is_none(), "the memo is the integrity measures'");
 
     app.click(&app.wait_for("[data-testid=add-measure]", WAIT).await).await;
     app.wait_for("[data-testid=plan-editor] [data-testid=plan-budget]", WAIT).await;
@@ -818,7 +842,41 @@ async fn the_coordinator_plans_a_tracks_projects_offline_in_the_app() {
     })
     .await;
     app.screenshot(&artifact("app", "track-plan-offline.png")).await;
+
+    // The half round's report memo, still offline: addressed as the integrity memo is until she
+    // writes it; her subject is the round's alone.
+    app.click(&app.wait_for("[data-testid=nav-memo]", WAIT).await).await;
+    app.wait_text("[data-testid=memo-page][data-track=anticorruption] h1", WAIT, "the round's memo", |t| {
+        t.contains("รอบ ๖ เดือน")
+    })
+    .await;
+    let integrity_memo = prongsai_core::AgencyYear::from_documents(
+        prongsai_core::sample::pakchong_2565()
+            .typed_documents(0)
+            .expect("sample")
+            .into_automerge(&prongsai_core::docs::CommitMeta::new("seed", "server", 1), |_| String::new())
+            .expect("documents")
+            .iter(),
+    )
+    .expect("the sample")
+    .memo;
+    app.wait_text("[data-testid=memo-preview]", WAIT, "the office, and the subject made from the round", |t| {
+        t.contains(&prongsai_core::thai::to_official_digits(integrity_memo.department.as_str()))
+            && t.contains("ป้องกันการทุจริต")
+    })
+    .await;
+    let subject = "รายงานการกำกับติดตามแผนปฏิบัติการป้องกันการทุจริต รอบ ๖ เดือน (ทดสอบ)";
+    replace_text(&app, "#memo-subject", subject, "change").await;
+    app.wait_text("[data-testid=preview-subject]", WAIT, "the preview prints her subject", |t| t.contains("(ทดสอบ)"))
+        .await;
+    app.screenshot(&artifact("app", "track-memo-offline.png")).await;
+
     switch_track(&app, "").await;
+    app.wait_text("[data-testid=preview-subject]", WAIT, "the integrity memo's subject is its own", |t| {
+        !t.contains("(ทดสอบ)") && !t.is_empty()
+    })
+    .await;
+    app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
     app.poll_count("[data-testid=table-page] tr[data-measure]", 8, WAIT).await;
     let integrity = app.text(&app.wait_for("[data-testid=table-page]", WAIT).await).await;
     assert!(!integrity.contains("อบรมคุณธรรมจริยธรรม"), "the integrity plan is untouched");
@@ -840,6 +898,9 @@ async fn the_coordinator_plans_a_tracks_projects_offline_in_the_app() {
     let round = &year.review.tracks["anticorruption"].rounds["half"];
     let written: Vec<String> = round.published.values().map(|t| t.as_str().to_string()).collect();
     assert_eq!(written, ["อบรมแล้ว ๒ รุ่น ผู้เข้าร่วม ๙๐ คน"], "the half round's result, the coordinator's");
+    let round_memo = year.memo.tracks.get("anticorruption").and_then(|t| t.rounds.get("half"));
+    assert_eq!(round_memo.map(|m| m.subject.as_str()), Some(subject), "the half round's memo has her subject");
+    assert_eq!(year.memo.subject, integrity_memo.subject, "the integrity memo is untouched");
     reader.shutdown().await;
     app.quit().await;
     driver.stop().await;

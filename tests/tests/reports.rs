@@ -259,7 +259,12 @@ async fn the_signed_report_is_published_and_an_unsigned_edit_does_not_change_it(
 async fn change_a_proposal(coordinator: &prongsai_client::Device) {
     coordinator
         .edit(YEAR, &DocKey::of(prongsai_core::model::DocKind::Memo), "แก้ข้อเสนอ", |tx, _| {
-            prongsai_core::docs::memo::set_proposal(tx, "p2", "เผยแพร่ในเว็บไซต์ให้ประชาชนได้รับทราบทันที")
+            prongsai_core::docs::memo::set_proposal(
+                tx,
+                &prongsai_core::automerge::ROOT,
+                "p2",
+                "เผยแพร่ในเว็บไซต์ให้ประชาชนได้รับทราบทันที",
+            )
         })
         .await
         .expect("edit");

@@ -636,7 +636,12 @@ mod approvals {
         let coordinator = device(&server, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
         coordinator
             .edit(YEAR, &DocKey::of(prongsai_core::model::DocKind::Memo), "แก้ข้อเสนอ", |tx, _| {
-                prongsai_core::docs::memo::set_proposal(tx, "p2", "เผยแพร่ในเว็บไซต์ให้ประชาชนได้รับทราบ")
+                prongsai_core::docs::memo::set_proposal(
+                    tx,
+                    &prongsai_core::automerge::ROOT,
+                    "p2",
+                    "เผยแพร่ในเว็บไซต์ให้ประชาชนได้รับทราบ",
+                )
             })
             .await
             .expect("edit");

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use prongsai_core::docs::MemoField;
 use prongsai_core::edit::Edit;
 use prongsai_core::tracks::Slot;
 use prongsai_core::wire::TracksInfo;
@@ -126,6 +127,16 @@ async fn the_coordinator_adds_a_track_and_its_plan_and_rounds_reach_every_view_a
         edits: vec![Edit::SetResultText { division: "klang".into(), measure: "ac1".into(), text: "x".into() }],
     }];
     assert!(staff.apply(YEAR, theirs).await.is_err(), "another division's document");
+    // The half round's memo is the coordinator's to write, like the integrity measures'.
+    let memo = |text: &str| {
+        vec![Edit::InTrack {
+            slot: year.resolve_slot(&slot(Some("half"))).expect("half"),
+            edits: vec![Edit::SetMemoField { field: MemoField::Facts, text: text.into() }],
+        }]
+    };
+    assert!(staff.apply(YEAR, memo("x")).await.is_err(), "the memo is not a division's");
+    coordinator.apply(YEAR, memo("สำนักปลัดรวบรวมผลครบรอบ 6 เดือนแล้ว")).await.expect("her memo");
+    assert!(coordinator.wait_confirmed(LONG).await);
 
     // The server's view of the track: its project and the half round's result; the annual
     // round shows the half round's words until the division reports there.
@@ -150,11 +161,32 @@ async fn the_coordinator_adds_a_track_and_its_plan_and_rounds_reach_every_view_a
     let integrity =
         kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/status"), None).await.expect("status");
     assert!(integrity["measures"].as_array().is_some_and(|m| m.len() > 1 && m.iter().all(|m| m["id"] != "ac1")));
-    let unknown = kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/status?track=nogift"), None).await;
-    assert!(matches!(
-        unknown,
-        Err(prongsai_client::ApiError::NotFound | prongsai_client::ApiError::Refused { status: 404, .. })
-    ));
+    for path in ["status", "memo"] {
+        let unknown = kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/{path}?track=nogift"), None).await;
+        assert!(matches!(
+            unknown,
+            Err(prongsai_client::ApiError::NotFound | prongsai_client::ApiError::Refused { status: 404, .. })
+        ));
+    }
+    // The server's memo of each round: the half round's with her facts, the annual's unwritten;
+    // both addressed from the integrity memo.
+    let memo_of = |round: &'static str| {
+        let api = kannika.clone();
+        async move {
+            api.agency_call("pakchong", "GET", &format!("/years/{YEAR}/memo?track={TRACK}&round={round}"), None)
+                .await
+                .expect("memo")
+        }
+    };
+    let integrity_memo =
+        kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/memo"), None).await.expect("memo");
+    let (half_memo, annual_memo) = (memo_of("half").await, memo_of("annual").await);
+    let content = |m: &serde_json::Value, field: &str| m["report"]["content"][field].clone();
+    assert_eq!(content(&half_memo, "facts"), "สำนักปลัดรวบรวมผลครบรอบ 6 เดือนแล้ว");
+    assert_eq!(content(&annual_memo, "facts"), "");
+    assert_eq!(content(&half_memo, "department"), content(&integrity_memo, "department"));
+    assert_ne!(content(&half_memo, "subject"), content(&integrity_memo, "subject"));
+    assert_ne!(content(&integrity_memo, "facts"), content(&half_memo, "facts"), "the integrity memo's own");
 
     // Every export of the track, over HTTP and from the command line.
     let token = prongsai_client::ServerApi::new(server.url())
@@ -178,6 +210,7 @@ async fn the_coordinator_adds_a_track_and_its_plan_and_rounds_reach_every_view_a
     assert_eq!(report.status(), 200);
     let text = squash(&pdf_text(&report.bytes().await.expect("pdf")));
     assert!(text.contains("รอบ๖เดือน") && text.contains("อบรมแล้ว๑รุ่น"), "{text}");
+    assert!(text.contains("บันทึกข้อความ") && text.contains("สำนักปลัดรวบรวมผลครบรอบ๖เดือนแล้ว"), "the round's memo: {text}");
     for format in ["docx", "html", "xlsx"] {
         assert_eq!(get(format!("{format}?track={TRACK}&round=half")).await.status(), 200, "{format}");
     }

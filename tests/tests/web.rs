@@ -989,6 +989,30 @@ async fn the_coordinator_adds_a_track_on_the_web_and_reads_its_projects_round_by
     assert!(href.contains("track=anticorruption") && href.contains("round=annual"), "{href}");
     let plan = browser.attribute(&browser.wait_for("[data-testid=download-plan-pdf]", WAIT).await, "href").await;
     assert!(plan.as_deref().is_some_and(|h| h.contains("track=anticorruption") && !h.contains("round=")), "{plan:?}");
+    // The annual round's memo, which she writes on her device, reads on the web under that round
+    // (read-only there).
+    let annual = coordinator
+        .agency_year(YEAR)
+        .await
+        .expect("year")
+        .resolve_slot(&Slot::of(Some("anticorruption"), Some("annual")))
+        .expect("annual");
+    let subject = Edit::SetMemoField {
+        field: prongsai_core::docs::MemoField::Subject,
+        text: "รายงานผลการดำเนินการป้องกันการทุจริตประจำปี ๒๕๖๕ (ฉบับเสนอนายก)".into(),
+    };
+    coordinator.apply(YEAR, vec![Edit::InTrack { slot: annual, edits: vec![subject] }]).await.expect("her memo");
+    assert!(coordinator.wait_confirmed(WAIT).await);
+    browser.click(&browser.wait_for("[data-testid=nav-memo]", WAIT).await).await;
+    browser
+        .wait_text(
+            "[data-testid=memo-page][data-track=anticorruption] [data-testid=preview-subject]",
+            WAIT,
+            "her subject",
+            |t| t.contains("(ฉบับเสนอนายก)"),
+        )
+        .await;
+    assert!(browser.find("[data-testid=memo-editor]").await.is_none(), "the web reads the memo");
     // Picking the integrity measures in the switcher brings their dashboard back.
     browser
         .execute(

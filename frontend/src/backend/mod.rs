@@ -105,6 +105,29 @@ pub async fn overview(as_of: Option<&str>, slot: &Slot) -> Result<MergedView, Ba
     }
 }
 
+/// A track and round as the app's commands take them.
+#[derive(Serialize)]
+struct SlotArgs<'a> {
+    track: Option<&'a str>,
+    round: Option<&'a str>,
+}
+
+impl<'a> SlotArgs<'a> {
+    fn of(slot: &'a Slot) -> SlotArgs<'a> {
+        SlotArgs { track: slot.track.as_deref(), round: slot.round.as_deref() }
+    }
+}
+
+/// In the app, the picture of `slot` the device kept from its last run (read without the
+/// documents, for a cold start); on the web, which keeps nothing, `None`.
+pub async fn last_overview(slot: &Slot) -> Result<Option<MergedView>, BackendError> {
+    if in_app() {
+        tauri::call("last_overview", &SlotArgs::of(slot)).await
+    } else {
+        Ok(None)
+    }
+}
+
 /// The pictures of every round of every track the year runs besides the integrity measures
 /// (`tracks`, as the integrity measures' picture lists them): in the app from one reading of the
 /// device's documents, on the web one round at a time.
@@ -243,8 +266,13 @@ pub fn report_download_url(format: &str, slot: &Slot) -> Option<String> {
     web::report_download_url(format, slot)
 }
 
-pub async fn memo() -> Result<MemoView, BackendError> {
-    if in_app() { tauri::call("memo", &NoArgs {}).await } else { web::memo().await }
+/// The report memo of `slot`: the integrity measures' or a track round's.
+pub async fn memo(slot: &Slot) -> Result<MemoView, BackendError> {
+    if in_app() {
+        tauri::call("memo", &SlotArgs::of(slot)).await
+    } else {
+        web::memo(slot).await
+    }
 }
 
 /// The year's whole ITAS sheet: in the app from the device's documents (offline too), on the

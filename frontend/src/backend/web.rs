@@ -237,8 +237,8 @@ pub(super) async fn sign(
     Ok(())
 }
 
-pub(super) async fn memo() -> Result<MemoView, BackendError> {
-    get(&format!("{}/memo", year_path(&signed_in()?))).await
+pub(super) async fn memo(slot: &Slot) -> Result<MemoView, BackendError> {
+    get(&format!("{}/memo{}", year_path(&signed_in()?), view_query(None, slot))).await
 }
 
 pub(super) async fn itas_sheet() -> Result<prongsai_core::itas::ItasSheet, BackendError> {

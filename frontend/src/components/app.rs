@@ -42,9 +42,9 @@ fn track_switcher(state: &UseReducerHandle<AppState>) -> Html {
             let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
             let (track, round) = value.split_once('/').map_or((value.as_str(), None), |(t, r)| (t, Some(r)));
             let slot = Slot::of(Some(track), round);
-            // The memo and the sheet are the integrity measures' alone so far: another track
-            // opens on its table.
-            let route = matches!(app.route, Route::Memo | Route::Itas | Route::Measure(_)).then_some(Route::Table);
+            // The memo page shows the memo of the round chosen; the sheet is the year's and a
+            // measure the track's: another track opens on its table from those.
+            let route = matches!(app.route, Route::Itas | Route::Measure(_)).then_some(Route::Table);
             app.dispatch(Action::OpenSlot { slot, route });
         })
     };
@@ -113,6 +113,16 @@ pub fn App() -> Html {
                 if *signed_in {
                     let as_of = as_of.map(|d| d.to_string());
                     let slot = slot.clone();
+                    // Nothing on screen yet (a cold start, or another track opened): the picture
+                    // the device kept shows while the documents are read.
+                    if app.overview.is_none() && as_of.is_none() {
+                        let (app, slot) = (app.clone(), slot.clone());
+                        spawn_local(async move {
+                            if let Ok(Some(kept)) = backend::last_overview(&slot).await {
+                                app.dispatch(Action::PictureKept { overview: std::rc::Rc::new(kept) });
+                            }
+                        });
+                    }
                     spawn_local(async move {
                         let mut wanted = vec![slot.clone()];
                         if !slot.is_integrity() {
@@ -288,10 +298,8 @@ pub fn App() -> Html {
                                 <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{
                                     if state.slot.is_integrity() { lang.pick("ตารางมาตรการ", "Measures") } else { lang.pick("ตารางโครงการ", "Projects") }
                                 }</button>
-                                // The memo is the integrity measures' (a track's round memo is not built yet).
-                                if state.slot.is_integrity() {
-                                    <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
-                                }
+                                // The report memo of the track and round shown.
+                                <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
                                 <button class={classes!("tab", on(&Route::Reports))} onclick={go(Route::Reports)} data-testid="nav-reports">{ lang.pick("รายงาน", "Reports") }</button>
                                 <button class={classes!("tab", on(&Route::Itas))} onclick={go(Route::Itas)} data-testid="nav-itas">{ "ITAS" }</button>
                                 <button class={classes!("tab", on(&Route::Tracks))} onclick={go(Route::Tracks)} data-testid="nav-tracks">{ lang.pick("แผนงาน", "Tracks") }</button>
@@ -322,6 +330,11 @@ pub fn App() -> Html {
                         }
                     </div>
                 </header>
+                if state.picture_kept {
+                    <p class="kept-picture" role="status" data-testid="kept-picture">{ lang.pick(
+                        "แสดงข้อมูลที่บันทึกไว้ครั้งล่าสุด กำลังอ่านข้อมูลปัจจุบัน…",
+                        "Showing what this device last saw; reading the current data…") }</p>
+                }
                 if let Some(text) = &state.notice {
                     <div class="notice" role="alert" data-testid="notice">
                         <span>{ text.clone() }</span>

@@ -30,9 +30,13 @@ pub fn MemoPage() -> Html {
     let memo = use_state(|| None::<Rc<MemoView>>);
     {
         let (memo, app) = (memo.clone(), app.clone());
-        use_effect_with(app.revision, move |_| {
+        // Another track or round: its memo, not the last one's, once loaded.
+        let cleared = memo.clone();
+        use_effect_with(app.slot.clone(), move |_| cleared.set(None));
+        use_effect_with((app.revision, app.slot.clone()), move |(_, slot)| {
+            let slot = slot.clone();
             spawn_local(async move {
-                match backend::memo().await {
+                match backend::memo(&slot).await {
                     Ok(loaded) => memo.set(Some(Rc::new(loaded))),
                     Err(e) => {
                         app.dispatch(Action::Notice { text: format!("{} ({})", app.lang.error(&e.kind), e.message) })
@@ -50,7 +54,7 @@ pub fn MemoPage() -> Html {
         Callback::from(move |edits: Vec<Edit>| {
             let app = app.clone();
             spawn_local(async move {
-                match backend::apply(edits).await {
+                match backend::apply_in(&app.slot, edits).await {
                     Ok(()) => app.dispatch(Action::DocumentsChanged),
                     Err(e) => {
                         app.dispatch(Action::Notice { text: format!("{} ({})", app.lang.error(&e.kind), e.message) })
@@ -61,11 +65,17 @@ pub fn MemoPage() -> Html {
     };
     let today = app.overview.as_ref().map(|o| o.as_of);
     // The item the report answers, from the year's criteria; marked while they are not confirmed.
-    let item = app.overview.as_ref().and_then(|o| o.integrity.as_ref()).and_then(|t| t.report()).cloned();
+    let item = memo.report.item().cloned();
     let item_code = item.as_ref().map(|i| format!(" ({})", i.code)).unwrap_or_default();
+    let c = &memo.report.content;
+    let heading = match (c.track_title.as_str(), c.round_title.as_str()) {
+        ("", _) => lang.pick("บันทึกข้อความรายงานผล", "The report memo").to_string(),
+        (track, "") => format!("{} {track}", lang.pick("บันทึกข้อความรายงานผล", "The report memo of")),
+        (_, round) => format!("{} {}", lang.pick("บันทึกข้อความ", "The memo of"), thai::to_official_digits(round)),
+    };
     html! {
-        <section class="memo-page" data-testid="memo-page">
-            <h1>{ format!("{}{item_code}", lang.pick("บันทึกข้อความรายงานผล", "The report memo")) }</h1>
+        <section class="memo-page" data-testid="memo-page" data-track={c.track.clone()}>
+            <h1>{ format!("{heading}{item_code}") }</h1>
             if item.as_ref().is_some_and(|i| !i.confirmed) {
                 <p class="notice" data-testid="item-unconfirmed">{ lang.pick(
                     "หัวข้อตามเกณฑ์การประเมินปีนี้ยังไม่ได้ยืนยัน ใช้หัวข้อล่าสุดที่ทราบไปก่อน ตรวจสอบกับคู่มือ ITA เมื่อประกาศ",
@@ -210,6 +220,8 @@ pub fn MemoEditor(props: &MemoEditorProps) -> Html {
             <fieldset>
                 <legend>{ lang.pick("เรื่องเดิม", "Background") }</legend>
                 { textarea(lang.pick("ข้อความ", "Text"), MemoField::Background, &c.background, 4) }
+                // Last year's ITA score is quoted in the integrity measures' memo.
+                if c.track.is_empty() {
                 <div class="previous-score">
                     <label for="memo-previous-year">{ lang.pick("ผลการประเมินปี พ.ศ.", "Assessment year (BE)") }</label>
                     <SavedText id="memo-previous-year" inputmode="numeric" value={previous_year.to_string()} on_save={set_previous_year} />
@@ -219,6 +231,7 @@ pub fn MemoEditor(props: &MemoEditorProps) -> Html {
                         on_save={set_previous_score} />
                     <span class="band" data-testid="memo-band">{ band.map(|b| format!("{} {b}", lang.pick("ระดับ", "Band"))).unwrap_or_default() }</span>
                 </div>
+                }
             </fieldset>
             <fieldset>
                 <legend>{ lang.pick("ข้อเท็จจริง", "Facts") }</legend>
@@ -315,14 +328,16 @@ pub fn MemoPreview(props: &MemoPreviewProps) -> Html {
             <h2 class="memo-title">{ "บันทึกข้อความ" }</h2>
             <p><b>{ "ส่วนราชการ " }</b>{ official(&c.department) }</p>
             <p><b>{ "ที่ " }</b>{ official(&c.reference) }<b>{ "  วันที่ " }</b>{ date }</p>
-            <p><b>{ "เรื่อง " }</b>{ official(&c.subject) }</p>
+            <p data-testid="preview-subject"><b>{ "เรื่อง " }</b>{ official(&c.subject) }</p>
             <p><b>{ "เรียน " }</b>{ official(&c.addressee) }</p>
             <h3>{ "๑. เรื่องเดิม" }</h3>
             { paragraphs(&c.background) }
             if let Some(previous) = previous { <p data-testid="preview-previous">{ previous }</p> }
             <h3>{ "๒. ข้อเท็จจริง" }</h3>
             { paragraphs(&c.facts) }
-            <p class="muted">{ format!("{} {}", lang.pick("ตารางมาตรการ", "Measures in the table:"), thai::to_thai_digits(&c.measures.len().to_string())) }</p>
+            <p class="muted">{ format!("{} {}",
+                if c.track.is_empty() { lang.pick("ตารางมาตรการ", "Measures in the table:") } else { lang.pick("ตารางโครงการ", "Projects in the table:") },
+                thai::to_thai_digits(&c.measures.len().to_string())) }</p>
             <h3>{ "๓. ข้อเสนอเพื่อพิจารณา" }</h3>
             { paragraphs(&c.proposals_intro) }
             <ol class="plain">{ for proposals }</ol>

@@ -77,7 +77,8 @@ fn sentence(n: &Notification, lang: Lang, measure: impl Fn() -> String) -> Strin
 fn destination(n: &Notification) -> Route {
     match (n.kind, &n.measure) {
         // The plan's chain is signed on the overview, the memo's beside it in the memo.
-        // A plan, and a track's round (which has no memo), are signed on the overview.
+        // A plan, and a track's round (its chain is listed with the track's), are signed on the
+        // overview.
         (NotificationKind::YourTurnToSign, _) if n.part == Part::Plan || !n.slot.is_integrity() => Route::Dashboard,
         (NotificationKind::YourTurnToSign, _) => Route::Memo,
         (NotificationKind::WindowClosing, _) => Route::Dashboard,
