@@ -701,11 +701,7 @@ impl Device {
                 caption: target.caption,
             },
         };
-        let edit = match target.slot {
-            slot if slot.is_integrity() => edit,
-            slot => Edit::InTrack { slot, edits: vec![edit] },
-        };
-        self.apply(year, vec![edit]).await?;
+        self.apply(year, Edit::in_slot(&target.slot, vec![edit])).await?;
         refresh_uploads(&self.inner).await;
         self.inner.wake.notify_one();
         Ok(prepared)

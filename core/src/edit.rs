@@ -197,6 +197,12 @@ pub struct EvidenceInput {
 }
 
 impl Edit {
+    /// `edits` as written for `slot`: as they are for the integrity measures, else inside one
+    /// [`Edit::InTrack`] (nothing for no edits).
+    pub fn in_slot(slot: &Slot, edits: Vec<Edit>) -> Vec<Edit> {
+        if slot.is_integrity() || edits.is_empty() { edits } else { vec![Edit::InTrack { slot: slot.clone(), edits }] }
+    }
+
     /// The document this edit writes.
     pub fn document(&self) -> DocKey {
         use Edit::*;

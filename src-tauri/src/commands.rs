@@ -120,6 +120,9 @@ enum Upload {
     ImportPlan {
         #[serde(default)]
         dry_run: bool,
+        /// Another track's projects (the integrity measures' plan when absent).
+        #[serde(default)]
+        track: Option<String>,
     },
     /// A new year started on the server with its plan from the file.
     StartYear { year: i64 },
@@ -170,9 +173,12 @@ pub async fn upload(
             device.refresh_years().await?;
             Ok(answer)
         }
-        Upload::ImportPlan { dry_run } => {
+        Upload::ImportPlan { dry_run, track } => {
             let (device, year) = shell.device_and_year().await?;
-            let agency_year = device.agency_year(year).await?;
+            // A track's projects are read and written in that track (its plan is every round's).
+            let whole = device.agency_year(year).await?;
+            let slot = prongsai_core::tracks::Slot::of(track.as_deref(), None);
+            let agency_year = whole.in_slot(&slot).map_err(|_| CommandError::NotFound)?.into_owned();
             let report = prongsai_report::import::read(bytes, &agency_year)
                 .map_err(|e| CommandError::Refused { kind: "import_refused", message: e.to_string() })?;
             let mut counter = 0u32;
@@ -187,7 +193,7 @@ pub async fn upload(
             let changes = edits.len();
             let applied = !dry_run && changes > 0;
             if applied {
-                device.apply(year, edits).await?;
+                device.apply(year, Edit::in_slot(&agency_year.slot, edits)).await?;
             }
             let mut answer = serde_json::to_value(&report).unwrap_or_default();
             answer["changes"] = serde_json::json!(if dry_run { 0 } else { changes });
@@ -296,8 +302,7 @@ pub async fn apply(
 ) -> Result<(), CommandError> {
     let (device, year) = shell.device_and_year().await?;
     let slot = edit_slot(&device, year, track.as_deref(), round.as_deref()).await?;
-    let edits = if slot.is_integrity() { edits } else { vec![Edit::InTrack { slot, edits }] };
-    Ok(device.apply(year, edits).await?)
+    Ok(device.apply(year, Edit::in_slot(&slot, edits)).await?)
 }
 
 /// The slot edits for `track` and `round` go to, resolved on this device (the round before it

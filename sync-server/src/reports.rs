@@ -270,8 +270,7 @@ pub(crate) async fn write_plan<D: Database>(
     });
     let changes = edits.len();
     // `agency_year` seen from another track: the rows are that track's projects.
-    let slot = agency_year.slot.clone();
-    let edits = if slot.is_integrity() || edits.is_empty() { edits } else { vec![Edit::InTrack { slot, edits }] };
+    let edits = Edit::in_slot(&agency_year.slot, edits);
     let applied = !dry_run && changes > 0;
     if applied {
         app.server_edit_as(

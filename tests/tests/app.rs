@@ -871,10 +871,36 @@ async fn the_coordinator_plans_a_tracks_projects_offline_in_the_app() {
         .await;
     app.screenshot(&artifact("app", "track-memo-offline.png")).await;
 
-    switch_track(&app, "").await;
-    app.wait_text("[data-testid=preview-subject]", WAIT, "the integrity memo's subject is its own", |t| {
-        !t.contains("(ทดสอบ)") && !t.is_empty()
+    // Still offline, she imports more projects from a file on the แผนงาน page: a new project with
+    // its budget and indicator joins the track's plan; the one she typed is updated in place.
+    let file = sample.device_dir("files").join("โครงการป้องกันการทุจริต.csv");
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("dir");
+    std::fs::write(
+        &file,
+        "ลำดับ,โครงการ/กิจกรรม,วิธีดำเนินการ,ผู้รับผิดชอบ,ระยะเวลาดำเนินงาน,งบประมาณ (บาท),ตัวชี้วัด\r\n\
+         1,โครงการอบรมคุณธรรมจริยธรรมแก่บุคลากร,อบรม,สำนักปลัด,ไตรมาสที่ ๑ - ๔,\"๑๒,๓๔๕.๕๐\",ผู้เข้าอบรมร้อยละ ๘๐\r\n\
+         2,กิจกรรมเผยแพร่ประมวลจริยธรรม,จัดทำแผ่นพับ,กองคลัง,ไตรมาสที่ ๒,\"๓,๕๐๐\",ผู้รับทราบ ๒๐๐ คน\r\n",
+    )
+    .expect("the projects file");
+    app.click(&app.wait_for("[data-testid=nav-tracks]", WAIT).await).await;
+    let input = app.wait_for("[data-testid=tracks-page] [data-testid=import-plan-file]", WAIT).await;
+    app.type_text(&input, file.to_str().expect("utf-8 path")).await;
+    app.wait_text("[data-testid=agency-done]", WAIT, "the import is done", |t| t.contains("นำเข้าแผนแล้ว")).await;
+    let table = "[data-testid=track-table][data-track=anticorruption]";
+    app.poll_count(&format!("{table} tbody tr[data-measure]"), 2, WAIT).await;
+    app.wait_text(table, WAIT, "the imported project with its budget", |t| {
+        t.contains("เผยแพร่ประมวลจริยธรรม") && t.contains("๓,๕๐๐") && t.contains("ผู้รับทราบ ๒๐๐ คน")
     })
+    .await;
+
+    switch_track(&app, "").await;
+    app.click(&app.wait_for("[data-testid=nav-memo]", WAIT).await).await;
+    app.wait_text(
+        "[data-testid=memo-page]:not([data-track=anticorruption]) [data-testid=preview-subject]",
+        WAIT,
+        "the integrity memo's subject is its own",
+        |t| !t.contains("(ทดสอบ)") && !t.is_empty(),
+    )
     .await;
     app.click(&app.wait_for("[data-testid=nav-table]", WAIT).await).await;
     app.poll_count("[data-testid=table-page] tr[data-measure]", 8, WAIT).await;
@@ -884,10 +910,15 @@ async fn the_coordinator_plans_a_tracks_projects_offline_in_the_app() {
     server.restart().await;
     app.wait_attribute("[data-testid=unconfirmed]", "data-count", WAIT, "the server confirms", |c| c == "0").await;
     let reader = device(&server, &sample.device_dir("reader"), "admin", sample.password("admin")).await;
-    let project = prongsai_tests::eventually_seen("the server has the project", WAIT, || async {
+    let project = prongsai_tests::eventually_seen("the server has both projects", WAIT, || async {
         let year = reader.agency_year(YEAR).await.map_err(|e| e.to_string())?;
         let measures = year.plan.tracks.get("anticorruption").map(|t| t.measures.clone()).unwrap_or_default();
-        measures.into_values().next().ok_or_else(|| "not yet".to_string())
+        let typed = measures.values().find(|m| m.title.as_str() == "โครงการอบรมคุณธรรมจริยธรรมแก่บุคลากร").cloned();
+        let imported = measures.values().find(|m| m.title.as_str() == "กิจกรรมเผยแพร่ประมวลจริยธรรม");
+        match (typed, imported) {
+            (Some(typed), Some(imported)) if measures.len() == 2 && imported.budget == Some(350_000) => Ok(typed),
+            _ => Err(format!("not yet: {} projects", measures.len())),
+        }
     })
     .await;
     assert_eq!(project.title.as_str(), "โครงการอบรมคุณธรรมจริยธรรมแก่บุคลากร");

@@ -121,11 +121,7 @@ impl<'a> SlotArgs<'a> {
 /// In the app, the picture of `slot` the device kept from its last run (read without the
 /// documents, for a cold start); on the web, which keeps nothing, `None`.
 pub async fn last_overview(slot: &Slot) -> Result<Option<MergedView>, BackendError> {
-    if in_app() {
-        tauri::call("last_overview", &SlotArgs::of(slot)).await
-    } else {
-        Ok(None)
-    }
+    if in_app() { tauri::call("last_overview", &SlotArgs::of(slot)).await } else { Ok(None) }
 }
 
 /// The pictures of every round of every track the year runs besides the integrity measures
@@ -268,11 +264,7 @@ pub fn report_download_url(format: &str, slot: &Slot) -> Option<String> {
 
 /// The report memo of `slot`: the integrity measures' or a track round's.
 pub async fn memo(slot: &Slot) -> Result<MemoView, BackendError> {
-    if in_app() {
-        tauri::call("memo", &SlotArgs::of(slot)).await
-    } else {
-        web::memo(slot).await
-    }
+    if in_app() { tauri::call("memo", &SlotArgs::of(slot)).await } else { web::memo(slot).await }
 }
 
 /// The year's whole ITAS sheet: in the app from the device's documents (offline too), on the
@@ -515,8 +507,9 @@ pub async fn agency<T: DeserializeOwned>(
 pub enum Upload {
     /// The agency's emblem (the admin).
     Emblem { media_type: String },
-    /// A plan file into the open year's plan: in the app, read on the device (offline too).
-    ImportPlan { dry_run: bool },
+    /// A plan file into the open year's plan, or a track's projects: in the app, read on the
+    /// device (offline too).
+    ImportPlan { dry_run: bool, track: Option<String> },
     /// A new year started with its plan from the file.
     StartYear { year: i64 },
     /// The wet-signed scan (PDF) of the year's published plan or memo.

@@ -22,7 +22,7 @@ use crate::state::Action;
 
 /// What the page says after an action.
 #[derive(Clone, Debug, PartialEq)]
-enum Outcome {
+pub(crate) enum Outcome {
     Done(String),
     Failed(String),
 }
@@ -31,16 +31,40 @@ fn failed(lang: Lang, e: &BackendError) -> Outcome {
     Outcome::Failed(format!("{} ({})", lang.admin_error(&e.kind), e.message))
 }
 
-type Call = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, BackendError>>>>;
+pub(crate) type Call = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, BackendError>>>>;
 
 /// Runs one call, shows its outcome, and reloads the page's data.
 #[derive(Clone)]
-struct Run(Rc<dyn Fn(Call)>);
+pub(crate) struct Run(Rc<dyn Fn(Call)>);
 
 impl PartialEq for Run {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
+}
+
+/// A [`Run`] that shows each call's outcome in `outcome` and calls `then` after one succeeded.
+pub(crate) fn runner(outcome: UseStateHandle<Option<Outcome>>, lang: Lang, then: Rc<dyn Fn()>) -> Run {
+    Run(Rc::new(move |call: Call| {
+        let (outcome, then) = (outcome.clone(), then.clone());
+        spawn_local(async move {
+            match call.await {
+                Ok(done) => {
+                    outcome.set(Some(done));
+                    then();
+                }
+                Err(e) => outcome.set(Some(failed(lang, &e))),
+            }
+        });
+    }))
+}
+
+/// What the page says after an action, if it did one.
+pub(crate) fn outcome_notice(outcome: &Option<Outcome>) -> Option<Html> {
+    outcome.clone().map(|o| match o {
+        Outcome::Done(text) => html! { <p class="ok" role="status" data-testid="agency-done">{ text }</p> },
+        Outcome::Failed(text) => html! { <p class="error" role="alert" data-testid="agency-error">{ text }</p> },
+    })
 }
 
 fn input_value(e: &Event) -> String {
@@ -92,31 +116,17 @@ pub fn AgencyPage() -> Html {
         });
     }
     let run = {
-        let (outcome, reload, app) = (outcome.clone(), reload.clone(), app.clone());
-        Run(Rc::new(move |call: Call| {
-            let (outcome, reload, app) = (outcome.clone(), reload.clone(), app.clone());
-            spawn_local(async move {
-                match call.await {
-                    Ok(done) => {
-                        outcome.set(Some(done));
-                        reload.set(*reload + 1);
-                    }
-                    Err(e) => outcome.set(Some(failed(app.lang, &e))),
-                }
-            });
-        }))
+        let reload = reload.clone();
+        runner(outcome.clone(), lang, Rc::new(move || reload.set(*reload + 1)))
     };
-    let notice = (*outcome).clone().map(|o| match o {
-        Outcome::Done(text) => html! { <p class="ok" role="status" data-testid="agency-done">{ text }</p> },
-        Outcome::Failed(text) => html! { <p class="error" role="alert" data-testid="agency-error">{ text }</p> },
-    });
+    let notice = outcome_notice(&outcome);
     let unreadable = (*unreadable)
         .clone()
         .map(|text| html! { <p class="error" role="alert" data-testid="agency-unreadable">{ text }</p> });
     let plans_years = app.session.as_ref().is_some_and(|s| s.has_role(&Role::Coordinator) || s.has_role(&Role::Admin));
     // The plan import works on the device's own copy of the open year: in the app, offline too.
     let import = (backend::in_app() && plans_years && app.session.as_ref().is_some_and(|s| s.year != 0))
-        .then(|| html! { <ImportPlan lang={lang} run={run.clone()} /> });
+        .then(|| html! { <ImportPlan lang={lang} run={run.clone()} track={None::<String>} /> });
     let Some(data) = (*overview).clone() else {
         return html! {
             <section class="agency-page" data-testid="agency-page">
@@ -455,26 +465,29 @@ fn StartYear(props: &StartYearProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
-struct ImportProps {
-    lang: Lang,
-    run: Run,
+pub(crate) struct ImportProps {
+    pub lang: Lang,
+    pub run: Run,
+    /// Another track's projects (the integrity measures' plan when `None`).
+    pub track: Option<String>,
 }
 
-/// A plan file into the open year's plan, read on this device (offline too).
+/// A plan file into the open year's plan, or a track's projects, read on this device (offline
+/// too).
 #[component]
-fn ImportPlan(props: &ImportProps) -> Html {
+pub(crate) fn ImportPlan(props: &ImportProps) -> Html {
     let lang = props.lang;
     let report = use_state(|| None::<serde_json::Value>);
     let on_file = {
-        let (run, report) = (props.run.clone(), report.clone());
+        let (run, report, track) = (props.run.clone(), report.clone(), props.track.clone());
         Callback::from(move |e: Event| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
             let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
             input.set_value("");
-            let report = report.clone();
+            let (report, track) = (report.clone(), track.clone());
             (run.0)(Box::pin(async move {
                 let bytes = backend::read_file(&file).await?;
-                let answer = backend::upload(&Upload::ImportPlan { dry_run: false }, bytes).await?;
+                let answer = backend::upload(&Upload::ImportPlan { dry_run: false, track }, bytes).await?;
                 let changes = answer["changes"].as_u64().unwrap_or(0);
                 report.set(Some(answer));
                 Ok(Outcome::Done(format!(
@@ -488,7 +501,11 @@ fn ImportPlan(props: &ImportProps) -> Html {
     let rows = (*report).as_ref().and_then(|r| r["rows"].as_array().cloned()).unwrap_or_default();
     html! {
         <fieldset class="import-plan" data-testid="import-plan">
-            <legend>{ lang.pick("นำเข้าแผนจากไฟล์ (XLSX/CSV) เข้าปีที่เปิดอยู่", "Import a plan file (XLSX/CSV) into the open year") }</legend>
+            <legend>{ if props.track.is_some() {
+                lang.pick("นำเข้าโครงการ/กิจกรรมของแผนงานนี้จากไฟล์ (XLSX/CSV: งบประมาณ ตัวชี้วัด)", "Import this track's projects from a file (XLSX/CSV: budget, indicator)")
+            } else {
+                lang.pick("นำเข้าแผนจากไฟล์ (XLSX/CSV) เข้าปีที่เปิดอยู่", "Import a plan file (XLSX/CSV) into the open year")
+            } }</legend>
             <input type="file" accept=".xlsx,.csv" onchange={on_file} data-testid="import-plan-file" />
             if !rows.is_empty() {
                 <ul class="import-report" data-testid="import-report">

@@ -133,10 +133,24 @@ pub fn TracksPage() -> Html {
             });
         })
     };
+    // The coordinator imports the shown track's projects from a file, on this device (the app).
+    let import_outcome = use_state(|| None::<super::agency::Outcome>);
+    let import_run = {
+        let app = app.clone();
+        super::agency::runner(
+            import_outcome.clone(),
+            lang,
+            std::rc::Rc::new(move || app.dispatch(Action::DocumentsChanged)),
+        )
+    };
     let table = match app.overview.as_ref().filter(|o| !o.slot.is_integrity()) {
         None => html! {},
         Some(view) => html! {
             <>
+                if may_add && backend::in_app() {
+                    <super::agency::ImportPlan lang={lang} run={import_run.clone()} track={view.slot.track.clone()} />
+                    { super::agency::outcome_notice(&import_outcome).unwrap_or_default() }
+                }
                 if let Some(cutoff) = view.round_cutoff() {
                     <p class="muted" data-testid="round-cutoff">{ format!("{} {}",
                         lang.pick("ข้อมูลของรอบนี้ตัดยอด ณ วันที่", "This round's results are cut off on"),
