@@ -45,6 +45,10 @@ pub struct SheetItem {
     pub source: ItemSource,
     /// A Prongsai report of this year answers the item (its plan or its report).
     pub prongsai: bool,
+    /// Which of the year's tracks answers it: the track's title for its plan, the round's
+    /// report title for a round ("" for an item no track answers).
+    #[serde(default)]
+    pub answered_by: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -102,17 +106,28 @@ fn within(host: &str, site: &str) -> bool {
 pub fn items(year: &AgencyYear, prongsai_host: Option<&str>) -> Vec<SheetItem> {
     let criteria = year.criteria();
     let Some((reference, _)) = criteria.sheet(year.fiscal_year(), year.form()) else { return Vec::new() };
-    let ours: Vec<String> = year
-        .track_items()
-        .map(|t| t.plan.iter().chain(t.report()).map(|i| i.code.clone()).collect())
-        .unwrap_or_default();
+    // Every track the year runs answers its plan item and each round's item.
+    let ours: Vec<(String, String)> = year
+        .tracks()
+        .into_iter()
+        .filter_map(|t| t.items)
+        .flat_map(|items| {
+            let plan = items.plan.clone().map(|p| (p.code, items.title.clone()));
+            let rounds = items.rounds.iter().map(|r| {
+                let title = if r.round_title.is_empty() { &items.title } else { &r.round_title };
+                (r.item.code.clone(), title.clone())
+            });
+            plan.into_iter().chain(rounds.collect::<Vec<_>>())
+        })
+        .collect();
     let agency_site = year.directory.agency.website.clone();
     let ours_at = |host: &str| prongsai_host.is_some_and(|p| within(host, p));
     let mut items = Vec::new();
     for item in &reference.items {
         let typed = year.plan.itas.get(&item.code);
         let published = year.directory.publications.get(&item.code);
-        let prongsai = ours.contains(&item.code) || published.is_some();
+        let answered_by = ours.iter().find(|(code, _)| *code == item.code).map(|(_, by)| by.clone());
+        let prongsai = answered_by.is_some() || published.is_some();
         let explanation = typed.map(|a| a.explanation.as_str().to_string()).unwrap_or_default();
         let (available, url, state, source) = match (published, typed) {
             (Some(p), _) => (Some(true), p.url.clone(), ItemState::Answered, ItemSource::Publication),
@@ -138,6 +153,7 @@ pub fn items(year: &AgencyYear, prongsai_host: Option<&str>) -> Vec<SheetItem> {
             state,
             source,
             prongsai,
+            answered_by: answered_by.unwrap_or_default(),
         });
     }
     items
@@ -223,5 +239,36 @@ mod tests {
         assert_eq!(filled.answered, 3);
         assert_eq!(filled.foreign, 1);
         assert_eq!(filled.unpublished, 2, "the plan, and the typed address of an unpublished report");
+    }
+
+    /// A track the year runs answers its plan's item and each round's: they wait for their
+    /// publications as the integrity measures' do, each named by what answers it.
+    #[test]
+    fn a_tracks_plan_and_rounds_are_ours_on_the_sheet() {
+        use crate::docs::CommitMeta;
+        let meta = CommitMeta::new("seed", "server", 1);
+        let mut docs =
+            pakchong_2565().typed_documents(0).expect("sample").into_automerge(&meta, |_| String::new()).expect("docs");
+        let before = sheet(
+            &AgencyYear::from_documents(docs.iter()).expect("reads"),
+            None,
+            "2022-03-10".parse().expect("a date"),
+        );
+        docs.add_track("anticorruption", &meta).expect("adds the track");
+        let year = AgencyYear::from_documents(docs.iter()).expect("reads");
+        let after = sheet(&year, None, "2022-03-10".parse().expect("a date"));
+        let items = year.criteria().resolve_track(2565, year.form(), "anticorruption").expect("the track's items");
+        let mut codes: Vec<String> = items.rounds.iter().map(|r| r.item.code.clone()).collect();
+        codes.extend(items.plan.iter().map(|p| p.code.clone()));
+        assert_eq!(codes.len(), 3, "a plan and two rounds");
+        for code in &codes {
+            let item = after.items.iter().find(|i| &i.code == code).expect("on the sheet");
+            assert!(item.prongsai && item.state == ItemState::Unpublished, "{code}: {item:?}");
+            assert!(!item.answered_by.is_empty(), "{code}");
+        }
+        let half = after.items.iter().find(|i| i.code == codes[0]).expect("the half round's item");
+        assert_eq!(half.answered_by, items.rounds[0].round_title);
+        assert_eq!(after.unpublished, before.unpublished + 3);
+        assert_eq!(after.missing, before.missing - 3, "no longer missing: ours to publish");
     }
 }

@@ -406,6 +406,24 @@ async fn a_tracks_plan_and_each_round_are_signed_and_published_at_their_own_addr
         })
     })
     .await;
+    // The server's sheet: the plan's and the half round's items answered by their publications,
+    // the annual round's waiting for its own, each named by what answers it.
+    let sheet = kannika.agency_call("pakchong", "GET", &format!("/years/{YEAR}/itas"), None).await.expect("the sheet");
+    let row = |code: &str| {
+        sheet["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["code"] == code))
+            .cloned()
+            .expect("on the sheet")
+    };
+    for (code, state) in
+        [(&plan_item.code, "answered"), (&half_item.code, "answered"), (&annual_item.code, "unpublished")]
+    {
+        let item = row(code);
+        assert_eq!(item["state"], state, "{item}");
+        assert_eq!(item["prongsai"], true, "{item}");
+    }
+    assert_eq!(row(&annual_item.code)["answered_by"], items.rounds[1].round_title.as_str());
     coordinator.shutdown().await;
     staff.shutdown().await;
 }

@@ -204,7 +204,11 @@ fn ItasRow(props: &RowProps) -> Html {
         <tr class={classes!("itas-item", state_name(item.state))} data-testid="itas-item" data-code={item.code.clone()}
             data-state={state_name(item.state)}>
             <td>{ item.code.clone() }</td>
-            <td>{ item.title.clone() }</td>
+            <td>{ item.title.clone() }
+                if !item.answered_by.is_empty() {
+                    <span class="muted answered-by" data-testid="itas-answered-by">{ format!(" · {}", prongsai_core::thai::to_official_digits(&item.answered_by)) }</span>
+                }
+            </td>
             <td><span class="badge">{ state_label(item.state, lang) }</span>
                 if from_publication { <br /><small>{ lang.pick("จากรายงานที่เผยแพร่", "from the published report") }</small> }</td>
             <td>{ answer }</td>
