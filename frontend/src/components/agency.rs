@@ -488,7 +488,7 @@ pub(crate) fn ImportPlan(props: &ImportProps) -> Html {
             (run.0)(Box::pin(async move {
                 let bytes = backend::read_file(&file).await?;
                 let answer = backend::upload(&Upload::ImportPlan { dry_run: false, track }, bytes).await?;
-                let changes = answer["changes"].as_u64().unwrap_or(0);
+                let changes = thai::to_thai_digits(&answer["changes"].as_u64().unwrap_or(0).to_string());
                 report.set(Some(answer));
                 Ok(Outcome::Done(format!(
                     "{} {changes} {}",

@@ -30,14 +30,19 @@ pub fn MemoPage() -> Html {
     let memo = use_state(|| None::<Rc<MemoView>>);
     {
         let (memo, app) = (memo.clone(), app.clone());
-        // Another track or round: its memo, not the last one's, once loaded.
+        // Another track or round: its memo, not the last one's, once loaded; an answer to an
+        // earlier load arriving after a later one is dropped.
         let cleared = memo.clone();
         use_effect_with(app.slot.clone(), move |_| cleared.set(None));
+        let loads = use_mut_ref(|| 0u64);
         use_effect_with((app.revision, app.slot.clone()), move |(_, slot)| {
             let slot = slot.clone();
+            *loads.borrow_mut() += 1;
+            let this = *loads.borrow();
             spawn_local(async move {
                 match backend::memo(&slot).await {
-                    Ok(loaded) => memo.set(Some(Rc::new(loaded))),
+                    Ok(loaded) if *loads.borrow() == this => memo.set(Some(Rc::new(loaded))),
+                    Ok(_) => {}
                     Err(e) => {
                         app.dispatch(Action::Notice { text: format!("{} ({})", app.lang.error(&e.kind), e.message) })
                     }
