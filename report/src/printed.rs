@@ -25,7 +25,8 @@ pub struct Printed {
     pub projects: bool,
     /// "ร่าง" marks: not every approval step has signed the current content.
     pub draft: bool,
-    /// The memo's header and body before the table (O43 only).
+    /// The memo's header and body before the table: every report's (the integrity measures' and each
+    /// track round's); a plan has none.
     pub memo: Option<MemoHead>,
     /// The report heading, one entry per line.
     pub title: Vec<String>,
@@ -82,7 +83,8 @@ pub struct Row {
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct MemoTail {
-    /// "ข้อเสนอเพื่อพิจารณา" in the memo; "" in the plan, which has no proposals.
+    /// "ข้อเสนอเพื่อพิจารณา" in the memo; "" in the plan, which has no proposals, and in a track
+    /// round's memo that proposes nothing.
     pub proposals_heading: String,
     pub proposals_intro: Vec<String>,
     /// "๑. แจ้งเวียน…"

@@ -213,11 +213,12 @@ pub async fn overview(
 ) -> Result<MergedView, CommandError> {
     let (year, today) = shell.year_in_slot(as_of.as_deref(), track.as_deref(), round.as_deref()).await?;
     let view = merged_view(&year, today);
-    // Today's picture is kept for the next cold start (`last_overview`), off the answer's path.
+    // Today's picture is kept for the next cold start (`last_overview`), off the answer's path,
+    // under the year just read (asking for the current year again would refresh the list twice).
     if as_of.is_none()
-        && let Ok((device, number)) = shell.device_and_year().await
+        && let Ok(device) = shell.signed_in().await
     {
-        let kept = view.clone();
+        let (number, kept) = (year.fiscal_year(), view.clone());
         tauri::async_runtime::spawn(async move {
             if let Err(e) = device.keep_picture(number, &kept).await {
                 tracing::debug!(error = %e, "keeping the picture for the next start failed");
