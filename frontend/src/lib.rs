@@ -6,6 +6,7 @@ pub mod components;
 pub mod form;
 pub mod format;
 pub mod i18n;
+pub mod place;
 pub mod state;
 
 /// Mounts the app into the page's body.

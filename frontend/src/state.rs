@@ -14,6 +14,7 @@ use prongsai_core::view::{Cell, MeasureRow, MergedView, ReviewState};
 use yew::Reducible;
 
 use crate::i18n::Lang;
+use crate::place::Place;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -87,6 +88,12 @@ pub struct AppState {
     pub filter: DashboardFilter,
     /// The notifications this person marked read (from the server, or the device offline).
     pub read_notifications: BTreeSet<String>,
+    /// A page asked for by its address (the one the app was opened at, or Back and Forward) that
+    /// cannot show yet: before sign-in, or while its year is opened.
+    pub wanted: Option<Place>,
+    /// Counts the address changes the browser made (Back, Forward, a link): the page shown
+    /// then replaces the address instead of adding to the history.
+    pub navigations: u64,
 }
 
 impl Default for AppState {
@@ -109,6 +116,8 @@ impl Default for AppState {
             notice: None,
             filter: DashboardFilter::default(),
             read_notifications: BTreeSet::new(),
+            wanted: None,
+            navigations: 0,
         }
     }
 }
@@ -172,6 +181,13 @@ pub enum Action {
     NotificationsRead {
         read: Vec<String>,
     },
+    /// The address changed (Back, Forward, a link typed or pasted): show its page; the person's
+    /// first page when it names none.
+    Navigate {
+        place: Option<Place>,
+    },
+    /// The page asked for cannot be shown (its year did not open): stay where we are.
+    ForgetWanted,
 }
 
 impl Reducible for AppState {
@@ -181,13 +197,18 @@ impl Reducible for AppState {
         let mut next = (*self).clone();
         match action {
             Action::Started { session, sync } => {
+                next.set_sync(sync);
+                // Someone signed in before the launch's answer arrived: theirs is the session.
+                if next.session.is_some() {
+                    return Rc::new(next);
+                }
                 next.route = match &session {
                     Some(s) => home(s),
                     None => Route::Login,
                 };
                 next.my_division_only = session.as_ref().is_some_and(staff_first);
                 next.session = session;
-                next.set_sync(sync);
+                next.open_wanted();
             }
             Action::SignedIn { session } => {
                 next.last_server = session.server.clone();
@@ -195,6 +216,7 @@ impl Reducible for AppState {
                 next.route = home(&session);
                 next.session = Some(session);
                 next.notice = None;
+                next.open_wanted();
             }
             Action::SignedOut => {
                 if let Some(session) = next.session.take() {
@@ -249,6 +271,29 @@ impl Reducible for AppState {
             Action::DismissNotice => next.notice = None,
             Action::Filter { filter } => next.filter = filter,
             Action::NotificationsRead { read } => next.read_notifications = read.into_iter().collect(),
+            Action::Navigate { place } => {
+                let Some(session) = &next.session else {
+                    // Not signed in: the page opens once someone is.
+                    next.wanted = place;
+                    return Rc::new(next);
+                };
+                let home = home(session);
+                next.navigations += 1;
+                match place {
+                    Some(place) if Some(&place) == self.place().as_ref() || Some(&place) == self.wanted.as_ref() => {
+                        return self;
+                    }
+                    Some(place) => {
+                        next.wanted = Some(place);
+                        // A page that cannot be shown here: the person's first page.
+                        if !next.open_wanted() && next.wanted.is_none() {
+                            next.route = home;
+                        }
+                    }
+                    None => next.route = home,
+                }
+            }
+            Action::ForgetWanted => next.wanted = None,
             Action::YearOpened { session, stay } => {
                 next.overview = None;
                 next.integrity = None;
@@ -260,6 +305,7 @@ impl Reducible for AppState {
                     next.route = home(&session);
                 }
                 next.session = Some(session);
+                next.open_wanted();
             }
         }
         Rc::new(next)
@@ -293,6 +339,11 @@ fn home(session: &SessionView) -> Route {
     }
 }
 
+/// Pages that are the agency's or the person's, whatever year is shown.
+fn yearless(route: &Route) -> bool {
+    matches!(route, Route::Users | Route::Account | Route::Agency)
+}
+
 /// People who work in one division start with the table filtered to it.
 fn staff_first(session: &SessionView) -> bool {
     use prongsai_core::model::Role;
@@ -300,6 +351,53 @@ fn staff_first(session: &SessionView) -> bool {
 }
 
 impl AppState {
+    /// A fresh state that opens the page at `fragment` (the address the app was opened at) once
+    /// someone is signed in.
+    pub fn at(fragment: &str) -> AppState {
+        AppState { wanted: Place::parse(fragment), ..AppState::default() }
+    }
+
+    /// The page shown, as its address names it (`None` while opening or signing in).
+    pub fn place(&self) -> Option<Place> {
+        let session = self.session.as_ref()?;
+        (!matches!(self.route, Route::Starting | Route::Login)).then(|| Place {
+            route: self.route.clone(),
+            year: (session.year != 0).then_some(session.year),
+            slot: self.slot.clone(),
+        })
+    }
+
+    /// The year a page asked for is in, when it is another the person may open: the app opens
+    /// it, and the page then.
+    pub fn wanted_year(&self) -> Option<i64> {
+        let (place, session) = (self.wanted.as_ref()?, self.session.as_ref()?);
+        let opens = !session.enroll_second_factor && !yearless(&place.route);
+        place.year.filter(|y| opens && *y != session.year && session.years.contains(y))
+    }
+
+    /// Shows the page asked for, once it can be: a page of another year waits until that year
+    /// is open; a year this person cannot open, a new agency's year pages, and everything before
+    /// the second factor the agency requires is set up are forgotten (the first page stays).
+    /// Answers whether it opened; `wanted` is still set when it waits for its year.
+    fn open_wanted(&mut self) -> bool {
+        if self.session.is_none() || self.wanted_year().is_some() {
+            return false;
+        }
+        let (Some(place), Some(session)) = (self.wanted.take(), &self.session) else { return false };
+        let yearless = yearless(&place.route);
+        let other_year = !yearless && place.year.is_some_and(|y| y != session.year);
+        if other_year || session.enroll_second_factor || (session.year == 0 && !yearless) {
+            return false;
+        }
+        if self.slot != place.slot {
+            self.slot = place.slot;
+            self.overview = None;
+            self.filter = DashboardFilter::default();
+        }
+        self.route = place.route;
+        true
+    }
+
     fn set_sync(&mut self, state: SyncState) {
         let waiting = waiting(&state);
         self.sync_peak = if waiting == 0 { 0 } else { self.sync_peak.max(waiting) };

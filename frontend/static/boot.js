@@ -1,4 +1,15 @@
 // Loads the Yew app (wasm-bindgen's generated module). Kept in a file: the content security
 // policy allows no inline scripts.
+//
+// What went wrong on the page (script errors, rejected promises, console errors) is kept in
+// window.__pageErrors (the last 50) for support to read, and for the tests: a webview's driver
+// has no console log to ask.
+const pageErrors = (window.__pageErrors = []);
+const keep = (text) => { pageErrors.push(String(text)); if (pageErrors.length > 50) pageErrors.shift(); };
+window.addEventListener('error', (e) => keep(e.message || e.type));
+window.addEventListener('unhandledrejection', (e) => keep(e.reason));
+const consoleError = console.error.bind(console);
+console.error = (...args) => { keep(args.join(' ')); consoleError(...args); };
+
 import init from './prongsai_frontend.js';
 init();

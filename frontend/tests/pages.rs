@@ -496,3 +496,48 @@ fn the_bell_counts_what_waits_for_the_person_unread_and_nothing_in_a_closed_year
     );
     assert_eq!(closed.unread_notifications(), 0, "a closed year asks nothing of anyone");
 }
+
+/// The page an address names opens once someone is signed in, and a late answer of the launch
+/// does not send them elsewhere; Back to a track's page shows that track; a page of another
+/// year waits for that year to open; a year the person cannot open shows their first page.
+#[test]
+fn an_address_opens_its_page_after_sign_in_and_back_and_forward_follow_it() {
+    use prongsai_core::tracks::Slot;
+    use prongsai_frontend::place::Place;
+    let docs = documents();
+    let session = somchai(&docs);
+    let year = session.year;
+    let wanted = format!("#/measure/m3?year={year}");
+    let state = run(AppState::at(&wanted), [Action::Started { session: None, sync: sync(Connection::Offline, 0) }]);
+    assert_eq!(state.route, Route::Login, "the link waits for the sign-in");
+    let state = state.reduce(Action::SignedIn { session: session.clone() });
+    assert_eq!(state.route, Route::Measure("m3".into()));
+    assert_eq!(state.place().and_then(|p| p.fragment()), Some(wanted));
+    let state = state.reduce(Action::Started { session: None, sync: sync(Connection::Offline, 0) });
+    assert_eq!((state.route.clone(), state.session.is_some()), (Route::Measure("m3".into()), true));
+
+    let track = format!("#/table?year={year}&track=anticorruption&round=half");
+    let state = state.reduce(Action::Navigate { place: Place::parse(&track) });
+    assert_eq!(
+        (state.route.clone(), state.slot.clone()),
+        (Route::Table, Slot::of(Some("anticorruption"), Some("half")))
+    );
+    assert_eq!(state.place().and_then(|p| p.fragment()), Some(track));
+    let state = state.reduce(Action::Navigate { place: None });
+    assert_eq!(state.route, Route::Table, "an address naming no page: staff's first page");
+
+    let mut two_years = session.clone();
+    two_years.years = vec![year - 1, year];
+    let state = run(
+        AppState::default(),
+        [Action::Started { session: Some(two_years.clone()), sync: sync(Connection::Offline, 0) }],
+    );
+    let state = state.reduce(Action::Navigate { place: Place::parse(&format!("#/memo?year={}", year - 1)) });
+    assert_eq!((state.route.clone(), state.wanted_year()), (Route::Table, Some(year - 1)), "the year opens first");
+    let last_year = SessionView { year: year - 1, ..two_years.clone() };
+    let state = state.reduce(Action::YearOpened { session: last_year, stay: true });
+    assert_eq!((state.route.clone(), state.wanted.is_none()), (Route::Memo, true));
+
+    let state = state.reduce(Action::Navigate { place: Place::parse(&format!("#/memo?year={}", year + 5)) });
+    assert_eq!((state.route.clone(), state.wanted.is_none()), (Route::Table, true), "a year not the agency's");
+}

@@ -79,8 +79,21 @@ impl Driver {
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--no-first-run", "--disable-quic", "--lang=th-TH", format!("--window-size={width},{height}"),
                 ]
-            }
+            },
+            // The page's console, read back when the session ends: a page error fails the test.
+            "goog:loggingPrefs": { "browser": "ALL" }
         })
+    }
+
+    /// Headless Chromium as a touch device of `width`×`height` CSS pixels (a tablet, a phone):
+    /// touch events, a coarse pointer and a mobile viewport.
+    pub fn chromium_touch_capabilities(width: u32, height: u32) -> Value {
+        let mut capabilities = Driver::chromium_capabilities(width, height);
+        capabilities["goog:chromeOptions"]["mobileEmulation"] = json!({
+            "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "touch": true, "mobile": true },
+            "userAgent": "Mozilla/5.0 (Linux; Android 14; Tablet) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36"
+        });
+        capabilities
     }
 
     async fn wait_ready(&self) {
@@ -369,9 +382,69 @@ impl Session {
         std::fs::write(path, bytes).expect("write the screenshot");
     }
 
-    /// Ends the session (for the app: quits it).
+    /// The browser's Back button.
+    pub async fn back(&self) {
+        self.call(reqwest::Method::POST, "/back", Some(json!({}))).await.unwrap_or_else(|e| panic!("back: {e}"));
+    }
+
+    /// The browser's Forward button.
+    pub async fn forward(&self) {
+        self.call(reqwest::Method::POST, "/forward", Some(json!({}))).await.unwrap_or_else(|e| panic!("forward: {e}"));
+    }
+
+    /// Reloads the page.
+    pub async fn refresh(&self) {
+        self.call(reqwest::Method::POST, "/refresh", Some(json!({}))).await.unwrap_or_else(|e| panic!("reload: {e}"));
+    }
+
+    /// The address the page is at.
+    pub async fn current_url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None)
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// Waits until the page's address ends in `fragment`.
+    pub async fn wait_fragment(&self, fragment: &str, timeout: Duration) {
+        self.poll(&format!("the address ends in {fragment}"), timeout, || async {
+            self.current_url().await.ends_with(fragment).then_some(())
+        })
+        .await
+    }
+
+    /// The errors the page logged: Chromium's console log since the last call (script errors,
+    /// console errors, resources that failed to load), or, where the driver keeps no log (the
+    /// app's webview), what the page itself kept since it loaded (`boot.js`). Refusals the
+    /// server answered to the API are the page's to show, not errors of the page.
+    pub async fn page_errors(&self) -> Vec<String> {
+        let Ok(entries) = self.call(reqwest::Method::POST, "/se/log", Some(json!({ "type": "browser" }))).await else {
+            let kept = self.call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({
+                    "script": "return window.__pageErrors || []", "args": []
+                })),
+            );
+            return kept.await.ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+        };
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .filter_map(|e| e["message"].as_str())
+            .filter(|m| !(m.contains("/api/") && m.contains("the server responded with a status of 4")))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Ends the session (for the app: quits it), failing the test if the page logged an error.
     pub async fn quit(self) {
+        let errors = self.page_errors().await;
         let _ = self.call(reqwest::Method::DELETE, "", None).await;
+        assert!(errors.is_empty(), "the page logged errors: {errors:#?}");
     }
 }
 

@@ -127,6 +127,15 @@ async fn staff_edit_online_and_offline_across_an_app_restart_and_everything_arri
     let area = app.wait_for("[data-testid=result-text]", WAIT).await;
     let text = app.value(&area).await;
     assert!(text.contains("ออนไลน์ครั้งแรก") && text.contains("ออฟไลน์"), "both edits are on the device: {text}");
+    // Each page has its own address in the app's webview too: Back, Forward and a reload
+    // (offline) land on the same page.
+    app.back().await;
+    app.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+    app.forward().await;
+    app.wait_for("[data-testid=measure-page][data-measure=m1]", WAIT).await;
+    app.refresh().await;
+    app.wait_for("[data-testid=measure-page][data-measure=m1] [data-testid=result-text]", WAIT).await;
+    assert!(app.current_url().await.ends_with(&format!("#/measure/m1?year={YEAR}")), "{}", app.current_url().await);
 
     // The server comes back: the app syncs and its count returns to zero.
     server.restart().await;

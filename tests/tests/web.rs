@@ -1107,3 +1107,187 @@ async fn the_mayor_signs_a_tracks_round_on_the_web_and_it_is_published_under_its
     browser.quit().await;
     driver.stop().await;
 }
+
+/// Every page has its own address. The mayor opens a measure by clicking anywhere on its row,
+/// goes Back and Forward, reloads; a link to a track's page opens that track; she signs out,
+/// pastes a link to a measure, and it opens once she signs in; a link to a year the agency does
+/// not have opens her first page. The page logs no error on the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_has_an_address_that_back_forward_reload_and_a_pasted_link_land_on() {
+    let OnTheWeb { sample, server, mut driver, browser } = OnTheWeb::start().await;
+    prongsai_tests::add_track(&server, &sample, "anticorruption").await;
+    sign_in(&browser, &server, "winai", sample.password("winai")).await;
+    browser.wait_for("[data-testid=dashboard]", WAIT).await;
+    browser.wait_fragment(&format!("#/dashboard?year={YEAR}"), WAIT).await;
+
+    // A division's cell, not the title: the whole row opens its measure.
+    browser
+        .click(&browser.wait_for("[data-testid=matrix] tr[data-measure=m3] td[data-division=palad]", WAIT).await)
+        .await;
+    browser.wait_for("[data-testid=measure-page][data-measure=m3]", WAIT).await;
+    browser.wait_fragment(&format!("#/measure/m3?year={YEAR}"), WAIT).await;
+    browser.click(&browser.wait_for("[data-testid=nav-table]", WAIT).await).await;
+    browser.click(&browser.wait_for("[data-testid=table-page] tr[data-measure=m5] td.col-schedule", WAIT).await).await;
+    browser.wait_for("[data-testid=measure-page][data-measure=m5]", WAIT).await;
+
+    // Back, Back, Forward, then a reload: each lands on its page.
+    browser.back().await;
+    browser.wait_for("[data-testid=table-page]", WAIT).await;
+    browser.wait_fragment(&format!("#/table?year={YEAR}"), WAIT).await;
+    browser.back().await;
+    browser.wait_for("[data-testid=measure-page][data-measure=m3]", WAIT).await;
+    browser.forward().await;
+    browser.wait_for("[data-testid=table-page]", WAIT).await;
+    browser.forward().await;
+    browser.wait_for("[data-testid=measure-page][data-measure=m5]", WAIT).await;
+    browser.refresh().await;
+    browser.wait_for("[data-testid=measure-page][data-measure=m5]", WAIT).await;
+    assert!(browser.current_url().await.ends_with(&format!("#/measure/m5?year={YEAR}")));
+
+    // A link to a track's round: that track's table, and the switcher says so.
+    let track_table = format!("{}#/table?year={YEAR}&track=anticorruption&round=half", server.url());
+    browser.goto(&track_table).await;
+    browser
+        .wait_text("[data-testid=table-page] [data-testid=track-heading]", WAIT, "the track's table", |t| {
+            t.contains("แผนปฏิบัติการป้องกันการทุจริต") && t.contains("๖ เดือน")
+        })
+        .await;
+    let switched = browser.wait_for("[data-testid=track-switcher]", WAIT).await;
+    assert_eq!(browser.value(&switched).await, "anticorruption/half");
+    // Choosing another track is a page of its own too: Back returns to the half round.
+    browser
+        .execute(
+            "const s = document.querySelector('[data-testid=track-switcher]'); s.value = ''; \
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            json!([]),
+        )
+        .await;
+    browser.wait_fragment(&format!("#/table?year={YEAR}"), WAIT).await;
+    browser.back().await;
+    browser.wait_fragment("round=half", WAIT).await;
+    browser
+        .wait_text("[data-testid=table-page] [data-testid=track-heading]", WAIT, "the half round again", |t| {
+            t.contains("แผนปฏิบัติการป้องกันการทุจริต") && t.contains("๖ เดือน")
+        })
+        .await;
+
+    // Signed out, a pasted link waits for the sign-in, then opens.
+    browser.click(&browser.wait_for("[data-testid=sign-out]", WAIT).await).await;
+    browser.wait_for("[data-testid=login-page]", WAIT).await;
+    assert!(!browser.current_url().await.contains("#/"), "signing out leaves no page in the address");
+    browser.goto(&format!("{}#/measure/m7?year={YEAR}", server.url())).await;
+    browser.wait_for("[data-testid=login-page]", WAIT).await;
+    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "winai").await;
+    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("winai")).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    browser.wait_for("[data-testid=measure-page][data-measure=m7]", WAIT).await;
+
+    // A year the agency does not have, or an address that names no page: her first page.
+    browser.goto(&format!("{}#/table?year={}", server.url(), YEAR + 5)).await;
+    browser.wait_for("[data-testid=dashboard]", WAIT).await;
+    browser.wait_fragment(&format!("#/dashboard?year={YEAR}"), WAIT).await;
+    browser.goto(&format!("{}#/nowhere", server.url())).await;
+    browser.wait_for("[data-testid=dashboard]", WAIT).await;
+    browser.wait_fragment(&format!("#/dashboard?year={YEAR}"), WAIT).await;
+
+    browser.quit().await;
+    driver.stop().await;
+}
+
+/// The pages a person can open, by their addresses, and what shows when each has loaded.
+fn pages() -> Vec<(String, &'static str)> {
+    [
+        ("dashboard", "[data-testid=dashboard] [data-testid=matrix]"),
+        ("table", "[data-testid=table-page] tr[data-measure]"),
+        ("measure/m3", "[data-testid=measure-page]"),
+        ("memo", "[data-testid=memo-page] [data-testid=preview-subject]"),
+        ("reports", "[data-testid=reports-page]"),
+        ("itas", "[data-testid=itas-page] [data-testid=itas-item]"),
+        ("tracks", "[data-testid=tracks-page]"),
+        ("notifications", "[data-testid=notifications-page]"),
+        ("account", "[data-testid=account-page]"),
+    ]
+    .into_iter()
+    .map(|(page, ready)| (format!("#/{page}?year={YEAR}"), ready))
+    .collect()
+}
+
+/// What on the page a finger cannot hit well or reads broken: the visible controls under 44 px
+/// high, and button labels broken across lines (a title shown as a link may wrap between words).
+const TOUCH_PROBLEMS: &str = "
+    const visible = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0
+        && getComputedStyle(e).visibility !== 'hidden'; };
+    const name = e => (e.dataset.testid || e.id || e.className || e.tagName) + ' ' + (e.innerText || e.value || '').trim().slice(0, 30);
+    const small = [...document.querySelectorAll('button, select, input:not([type=checkbox]):not([type=radio]):not([type=file]), textarea')]
+        .filter(visible).filter(e => e.getBoundingClientRect().height < 43.5)
+        .map(e => 'small: ' + name(e) + ' ' + e.getBoundingClientRect().height.toFixed(1));
+    const lines = e => { const range = document.createRange(); range.selectNodeContents(e);
+        const gap = 0.8 * parseFloat(getComputedStyle(e).fontSize);
+        const middles = [...range.getClientRects()].filter(r => r.width > 0).map(r => (r.top + r.bottom) / 2).sort((a, b) => a - b);
+        return middles.filter((m, i) => i === 0 || m - middles[i - 1] > gap).length; };
+    const broken = [...document.querySelectorAll('button:not(.link), .topbar .who')].filter(visible)
+        .filter(e => lines(e) > 1).map(e => 'broken: ' + name(e));
+    return small.concat(broken);";
+
+/// How far the page reaches past the screen's width (a phone's browser zooms out to show it
+/// all, so the visual viewport cannot tell: the layout viewport's width can).
+const SIDEWAYS: &str = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;";
+
+/// A division officer on a phone (390×844) and on a tablet (768×1024), touch screens both: on the
+/// phone the bar folds into one menu button, no label in it is broken across lines, and a tab
+/// from the menu opens its page; on a 360 px phone no page scrolls sideways; on the tablet every
+/// control is big enough for a finger. The pages log no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_division_officer_reads_every_page_on_a_phone_and_a_tablet_by_touch() {
+    let sample = Sample::create().await;
+    let web = web_dir();
+    let server = Server::start(&sample.data(), 0, &["--web-dir", web.to_str().expect("utf-8 path")]).await;
+    let mut driver = Driver::chromium().await;
+
+    let phone = Session::new(&driver, Driver::chromium_touch_capabilities(390, 844)).await;
+    sign_in(&phone, &server, "somchai", sample.password("somchai")).await;
+    phone.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+    let menu = phone.wait_for("[data-testid=nav-menu]", WAIT).await;
+    let on_phone = &phone;
+    let hidden = |css: &'static str| async move {
+        let script =
+            format!("const e = document.querySelector('{css}'); return !e || e.getBoundingClientRect().height === 0;");
+        on_phone.execute(&script, json!([])).await
+    };
+    assert_eq!(hidden("[data-testid=nav-dashboard]").await, json!(true), "the tabs fold into the menu on a phone");
+    assert_eq!(hidden("[data-testid=sign-out]").await, json!(true));
+    phone.click(&menu).await;
+    phone.wait_attribute("[data-testid=nav-menu]", "aria-expanded", WAIT, "the menu opens", |v| v == "true").await;
+    assert_eq!(hidden("[data-testid=nav-memo]").await, json!(false), "the menu shows the tabs");
+    let problems = phone.execute(TOUCH_PROBLEMS, json!([])).await;
+    assert_eq!(problems, json!([]), "the phone's menu");
+    phone.screenshot(&artifact("web", "phone-menu.png")).await;
+    phone.click(&phone.wait_for("[data-testid=nav-memo]", WAIT).await).await;
+    phone.wait_for("[data-testid=memo-page]", WAIT).await;
+    assert_eq!(hidden("[data-testid=nav-memo]").await, json!(true), "opening a page closes the menu");
+    phone.quit().await;
+
+    // On a 360 px phone nothing scrolls sideways; on a tablet every control takes a finger.
+    for (width, height, shot) in [(360, 740, "phone-table.png"), (768, 1024, "tablet-table.png")] {
+        let browser = Session::new(&driver, Driver::chromium_touch_capabilities(width, height)).await;
+        sign_in(&browser, &server, "somchai", sample.password("somchai")).await;
+        browser.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+        let mut failures = Vec::new();
+        for (address, ready) in pages() {
+            browser.goto(&format!("{}{address}", server.url())).await;
+            browser.wait_for(ready, WAIT).await;
+            let sideways = browser.execute(SIDEWAYS, json!([])).await;
+            let problems = browser.execute(TOUCH_PROBLEMS, json!([])).await;
+            failures.extend(
+                sideways.as_f64().filter(|d| *d > 0.0).map(|d| format!("{address} scrolls sideways by {d} px")),
+            );
+            failures.extend(problems.as_array().into_iter().flatten().map(|p| format!("{address}: {p}")));
+        }
+        assert!(failures.is_empty(), "at {width} px: {failures:#?}");
+        browser.goto(&format!("{}#/table?year={YEAR}", server.url())).await;
+        browser.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+        browser.screenshot(&artifact("web", shot)).await;
+        browser.quit().await;
+    }
+    driver.stop().await;
+}

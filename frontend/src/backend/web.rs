@@ -41,6 +41,9 @@ struct WebState {
     handlers: Vec<(&'static str, Handler)>,
     sync: Option<SyncState>,
     live_running: bool,
+    /// The session may do nothing but set up the second factor its agency requires: the
+    /// server refuses it `/live` until then.
+    enrolling: bool,
 }
 
 thread_local! {
@@ -120,6 +123,7 @@ async fn session_view(saved: &Saved) -> Result<SessionView, BackendError> {
         send(saved, "GET", &format!("{}/session", year_path(saved)), None).await?
     };
     view.server = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    STATE.with(|s| s.borrow_mut().enrolling = view.enroll_second_factor);
     Ok(view)
 }
 
@@ -346,8 +350,8 @@ fn start_live() {
                 gloo_timers::future::sleep(Duration::from_secs(1)).await;
                 continue;
             };
-            if signed_in.year == 0 {
-                // No year yet: nothing to follow until one is started.
+            if signed_in.year == 0 || STATE.with(|s| s.borrow().enrolling) {
+                // No year yet, or no second factor yet: nothing to follow until then.
                 gloo_timers::future::sleep(Duration::from_secs(1)).await;
                 continue;
             }

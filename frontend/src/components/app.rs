@@ -1,6 +1,8 @@
 //! The root: asks the backend what to show, listens to its events, and routes between the pages.
 
 use prongsai_core::app::SyncState;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::{Closure, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -17,6 +19,7 @@ use super::sync::SyncIndicator;
 use super::table::TablePage;
 use super::users::{AccountPage, UsersPage};
 use crate::backend;
+use crate::place::Place;
 use crate::state::{Action, AppState, Route};
 use prongsai_core::tracks::Slot;
 
@@ -66,16 +69,28 @@ fn track_switcher(state: &UseReducerHandle<AppState>) -> Html {
     }
 }
 
+/// The address's fragment (`#/table?year=2568`), empty outside a browser.
+fn address() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer(AppState::default);
+    let state = use_reducer(|| AppState::at(&address()));
+
+    // The phone's menu, open or not: any page opened (or track, or year) closes it.
+    let menu_open = use_state(|| false);
 
     // A page opens at its top, not scrolled to where the previous page was (under the sticky bar).
-    use_effect_with(state.route.clone(), |_| {
-        if let Some(window) = web_sys::window() {
-            window.scroll_to_with_x_and_y(0.0, 0.0);
-        }
-    });
+    {
+        let menu_open = menu_open.clone();
+        use_effect_with((state.route.clone(), state.slot.clone(), state.session.as_ref().map(|s| s.year)), move |_| {
+            menu_open.set(false);
+            if let Some(window) = web_sys::window() {
+                window.scroll_to_with_x_and_y(0.0, 0.0);
+            }
+        });
+    }
 
     // Once: what to show first, and the backend's events.
     {
@@ -97,6 +112,66 @@ pub fn App() -> Html {
             backend::listen(backend::CHANGED_EVENT, move |_: serde_json::Value| {
                 changed.dispatch(Action::DocumentsChanged)
             });
+            // Back, Forward, a link typed or pasted: the page its address names.
+            let navigate = state.dispatcher();
+            let on_address = Closure::<dyn Fn()>::new(move || {
+                navigate.dispatch(Action::Navigate { place: Place::parse(&address()) })
+            });
+            if let Some(window) = web_sys::window() {
+                for event in ["popstate", "hashchange"] {
+                    let _ = window.add_event_listener_with_callback(event, on_address.as_ref().unchecked_ref());
+                }
+            }
+            on_address.forget();
+        });
+    }
+
+    // The page shown is the address: a new page is a new history entry (Back returns to the
+    // one before); the first page after opening or signing in, and the page the browser moved to
+    // (an address that cannot be shown gives the first page), replace the address instead.
+    // Nothing is written while the page asked for waits for its year.
+    {
+        let written = use_mut_ref(|| None::<u64>);
+        let fragment = state.place().and_then(|p| p.fragment());
+        let navigations = state.navigations;
+        use_effect_with((fragment, state.wanted.is_some(), navigations), move |(fragment, waiting, navigations)| {
+            match fragment {
+                _ if *waiting => {}
+                None => *written.borrow_mut() = None,
+                Some(fragment) => {
+                    if address() != *fragment
+                        && let Some(window) = web_sys::window()
+                        && let Ok(history) = window.history()
+                    {
+                        let _ = if *written.borrow() == Some(*navigations) {
+                            history.push_state_with_url(&JsValue::NULL, "", Some(fragment))
+                        } else {
+                            history.replace_state_with_url(&JsValue::NULL, "", Some(fragment))
+                        };
+                    }
+                    *written.borrow_mut() = Some(*navigations);
+                }
+            }
+        });
+    }
+
+    // A page of another year was asked for: that year opens, then the page.
+    {
+        let app = state.clone();
+        use_effect_with(state.wanted_year(), move |year| {
+            if let Some(year) = *year {
+                spawn_local(async move {
+                    match backend::set_year(year).await {
+                        Ok(session) => app.dispatch(Action::YearOpened { session, stay: true }),
+                        Err(e) => {
+                            app.dispatch(Action::ForgetWanted);
+                            app.dispatch(Action::Notice {
+                                text: format!("{} ({})", app.lang.error(&e.kind), e.message),
+                            });
+                        }
+                    }
+                });
+            }
         });
     }
 
@@ -188,6 +263,13 @@ pub fn App() -> Html {
             let app = app.clone();
             spawn_local(async move {
                 let _ = backend::sign_out().await;
+                // The next person signing in starts on their own first page.
+                if let Some(window) = web_sys::window()
+                    && let Ok(history) = window.history()
+                {
+                    let bare = window.location().pathname().unwrap_or_default();
+                    let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&bare));
+                }
                 app.dispatch(Action::SignedOut);
             });
         })
@@ -199,6 +281,10 @@ pub fn App() -> Html {
     let go = |route: Route| {
         let app = state.clone();
         Callback::from(move |_| app.dispatch(Action::Open { route: route.clone() }))
+    };
+    let toggle_menu = {
+        let menu_open = menu_open.clone();
+        Callback::from(move |_| menu_open.set(!*menu_open))
     };
     let go_home = go(Route::Table);
     let signed_in = state.session.is_some();
@@ -284,50 +370,62 @@ pub fn App() -> Html {
     html! {
         <ContextProvider<AppContext> context={state.clone()}>
             <div class="app" lang={lang.code()}>
-                <header class="topbar">
+                <header class={classes!("topbar", signed_in.then_some("signed-in"), menu_open.then_some("menu-open"))}>
                     <button class="brand link" onclick={go_home}>
                         <img src="icon.png" alt="" width="28" height="28" />
                         <span>{ state.overview.as_ref().map(|o| o.agency.short_name.clone()).unwrap_or_else(|| lang.pick("โปร่งใส", "Prongsai").to_string()) }</span>
                     </button>
                     if signed_in {
-                        { year_switcher.unwrap_or_default() }
-                        { track_switcher }
-                        <nav class="tabs">
-                            if has_year {
-                                <button class={classes!("tab", on(&Route::Dashboard))} onclick={go(Route::Dashboard)} data-testid="nav-dashboard">{ lang.pick("ภาพรวม", "Overview") }</button>
-                                <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{
-                                    if state.slot.is_integrity() { lang.pick("ตารางมาตรการ", "Measures") } else { lang.pick("ตารางโครงการ", "Projects") }
-                                }</button>
-                                // The report memo of the track and round shown.
-                                <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
-                                <button class={classes!("tab", on(&Route::Reports))} onclick={go(Route::Reports)} data-testid="nav-reports">{ lang.pick("รายงาน", "Reports") }</button>
-                                <button class={classes!("tab", on(&Route::Itas))} onclick={go(Route::Itas)} data-testid="nav-itas">{ "ITAS" }</button>
-                                <button class={classes!("tab", on(&Route::Tracks))} onclick={go(Route::Tracks)} data-testid="nav-tracks">{ lang.pick("แผนงาน", "Tracks") }</button>
+                        <button class="menu-toggle small" onclick={toggle_menu} aria-expanded={(*menu_open).to_string()}
+                            aria-controls="topbar-menu" data-testid="nav-menu">
+                            { if *menu_open { lang.pick("ปิดเมนู", "Close menu") } else { lang.pick("เมนู", "Menu") } }
+                            if unread > 0 && !*menu_open {
+                                <span class="count" aria-hidden="true">{ prongsai_core::thai::to_thai_digits(&unread.to_string()) }</span>
                             }
-                            if plans {
-                                <button class={classes!("tab", on(&Route::Agency))} onclick={go(Route::Agency)} data-testid="nav-agency">{ lang.pick("หน่วยงานและปีงบประมาณ", "Agency and years") }</button>
-                            }
-                            if is_admin {
-                                <button class={classes!("tab", on(&Route::Users))} onclick={go(Route::Users)} data-testid="nav-users">{ lang.pick("ผู้ใช้", "Users") }</button>
-                            }
-                        </nav>
+                        </button>
                         <SyncIndicator state={state.sync.clone()} progress={state.sync_progress()} lang={lang} />
                     }
-                    <div class="topbar-end">
-                        if let Some(who) = who { <span class="who" data-testid="who">{ who }</span> }
-                        <button class="small" onclick={switch_lang} data-testid="lang">{ lang.pick("English", "ภาษาไทย") }</button>
-                        if has_year {
-                            <button class={classes!("small", "bell", on(&Route::Notifications), (unread > 0).then_some("unread"))}
-                                onclick={go(Route::Notifications)} data-testid="nav-notifications"
-                                aria-label={lang.pick("การแจ้งเตือน", "Notifications")}>
-                                { lang.pick("แจ้งเตือน", "Alerts") }
-                                <span class="count" data-testid="notification-count" data-count={unread.to_string()}>{ prongsai_core::thai::to_thai_digits(&unread.to_string()) }</span>
-                            </button>
+                    // On a phone, everything else is one menu under the bar.
+                    <div class="topbar-menu" id="topbar-menu">
+                        if signed_in {
+                            { year_switcher.unwrap_or_default() }
+                            { track_switcher }
+                            <nav class="tabs">
+                                if has_year {
+                                    <button class={classes!("tab", on(&Route::Dashboard))} onclick={go(Route::Dashboard)} data-testid="nav-dashboard">{ lang.pick("ภาพรวม", "Overview") }</button>
+                                    <button class={classes!("tab", on(&Route::Table))} onclick={go(Route::Table)} data-testid="nav-table">{
+                                        if state.slot.is_integrity() { lang.pick("ตารางมาตรการ", "Measures") } else { lang.pick("ตารางโครงการ", "Projects") }
+                                    }</button>
+                                    // The report memo of the track and round shown.
+                                    <button class={classes!("tab", on(&Route::Memo))} onclick={go(Route::Memo)} data-testid="nav-memo">{ lang.pick("บันทึกข้อความ", "Memo") }</button>
+                                    <button class={classes!("tab", on(&Route::Reports))} onclick={go(Route::Reports)} data-testid="nav-reports">{ lang.pick("รายงาน", "Reports") }</button>
+                                    <button class={classes!("tab", on(&Route::Itas))} onclick={go(Route::Itas)} data-testid="nav-itas">{ "ITAS" }</button>
+                                    <button class={classes!("tab", on(&Route::Tracks))} onclick={go(Route::Tracks)} data-testid="nav-tracks">{ lang.pick("แผนงาน", "Tracks") }</button>
+                                }
+                                if plans {
+                                    <button class={classes!("tab", on(&Route::Agency))} onclick={go(Route::Agency)} data-testid="nav-agency">{ lang.pick("หน่วยงานและปีงบประมาณ", "Agency and years") }</button>
+                                }
+                                if is_admin {
+                                    <button class={classes!("tab", on(&Route::Users))} onclick={go(Route::Users)} data-testid="nav-users">{ lang.pick("ผู้ใช้", "Users") }</button>
+                                }
+                            </nav>
                         }
-                        if state.session.is_some() {
-                            <button class="small" onclick={go(Route::Account)} data-testid="nav-account">{ lang.pick("บัญชีของฉัน", "My account") }</button>
-                            <button class="small" onclick={sign_out} data-testid="sign-out">{ lang.pick("ออกจากระบบ", "Sign out") }</button>
-                        }
+                        <div class="topbar-end">
+                            if let Some(who) = who { <span class="who" data-testid="who">{ who }</span> }
+                            <button class="small" onclick={switch_lang} data-testid="lang">{ lang.pick("English", "ภาษาไทย") }</button>
+                            if has_year {
+                                <button class={classes!("small", "bell", on(&Route::Notifications), (unread > 0).then_some("unread"))}
+                                    onclick={go(Route::Notifications)} data-testid="nav-notifications"
+                                    aria-label={lang.pick("การแจ้งเตือน", "Notifications")}>
+                                    { lang.pick("แจ้งเตือน", "Alerts") }
+                                    <span class="count" data-testid="notification-count" data-count={unread.to_string()}>{ prongsai_core::thai::to_thai_digits(&unread.to_string()) }</span>
+                                </button>
+                            }
+                            if state.session.is_some() {
+                                <button class="small" onclick={go(Route::Account)} data-testid="nav-account">{ lang.pick("บัญชีของฉัน", "My account") }</button>
+                                <button class="small" onclick={sign_out} data-testid="sign-out">{ lang.pick("ออกจากระบบ", "Sign out") }</button>
+                            }
+                        </div>
                     </div>
                 </header>
                 if state.picture_kept {

@@ -294,8 +294,9 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             None => html! { <td class="cell none" data-division={division.clone()}></td> },
         });
         html! {
-            <tr key={m.id.clone()} data-measure={m.id.clone()}>
-                <th scope="row"><button class="link" onclick={open}>{ format!("{}. {}", m.number, m.title) }</button></th>
+            // The whole row opens the measure; the title is its button for the keyboard.
+            <tr key={m.id.clone()} data-measure={m.id.clone()} class="opens" onclick={open}>
+                <th scope="row"><button class="link">{ format!("{}. {}", m.number, m.title) }</button></th>
                 { for tds }
             </tr>
         }
@@ -351,7 +352,7 @@ pub fn QuarterChart(props: &QuarterChartProps) -> Html {
     html! {
         <section class="quarters">
             <h2>{ lang.pick("ความคืบหน้ารายไตรมาส", "Progress by quarter") }</h2>
-            <svg class="quarter-chart" data-testid="quarter-chart" viewBox={format!("0 0 {width} {})", height + 60)} role="img"
+            <svg class="quarter-chart" data-testid="quarter-chart" viewBox={format!("0 0 {width} {}", height + 60)} role="img"
                 aria-label={lang.pick("แผนภูมิความคืบหน้ารายไตรมาส", "Progress by quarter")}>
                 { for bars }
             </svg>

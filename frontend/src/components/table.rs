@@ -64,9 +64,10 @@ pub fn MeasureTable(props: &MeasureTableProps) -> Html {
         });
         if projects {
             return html! {
-                <tr key={m.id.clone()} data-measure={m.id.clone()} tabindex="0" onkeydown={onkeydown}>
+                <tr key={m.id.clone()} data-measure={m.id.clone()} class="opens" tabindex="0" onkeydown={onkeydown} onclick={open}>
                     <td data-label={lang.pick("โครงการ/กิจกรรม", "Project")} class="col-title">
-                        <button class="link" onclick={open}>{ format!("{}. {}", m.number, m.title) }</button>
+                        // The whole row opens the project; the title is its button for the keyboard.
+                        <button class="link">{ format!("{}. {}", m.number, m.title) }</button>
                     </td>
                     <td data-label={lang.pick("วิธีดำเนินการ", "Methods")}><ol>{ for methods }</ol></td>
                     <td data-label={lang.pick("ผู้รับผิดชอบ", "Responsible")} class="col-responsible"><ol>{ for responsible }</ol></td>
@@ -83,9 +84,9 @@ pub fn MeasureTable(props: &MeasureTableProps) -> Html {
             };
         }
         html! {
-            <tr key={m.id.clone()} data-measure={m.id.clone()} tabindex="0" onkeydown={onkeydown}>
+            <tr key={m.id.clone()} data-measure={m.id.clone()} class="opens" tabindex="0" onkeydown={onkeydown} onclick={open}>
                 <td data-label={lang.pick("มาตรการ/แนวทาง", "Measure")} class="col-title">
-                    <button class="link" onclick={open}>{ format!("{}. {}", m.number, m.title) }</button>
+                    <button class="link">{ format!("{}. {}", m.number, m.title) }</button>
                 </td>
                 <td data-label={lang.pick("วิธีดำเนินการ", "Methods")}><ol>{ for methods }</ol></td>
                 <td data-label={lang.pick("ผู้รับผิดชอบ", "Responsible")} class="col-responsible"><ol>{ for responsible }</ol></td>

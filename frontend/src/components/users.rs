@@ -694,8 +694,9 @@ pub fn SecondFactorSection(props: &SecondFactorProps) -> Html {
                         // The rest of the app answers again.
                         if app.session.as_ref().is_some_and(|s| s.enroll_second_factor)
                             && let Ok(startup) = backend::startup().await
+                            && let Some(session) = startup.session
                         {
-                            app.dispatch(Action::Started { session: startup.session, sync: startup.sync });
+                            app.dispatch(Action::SignedIn { session });
                             app.dispatch(Action::Open { route: crate::state::Route::Account });
                         }
                     }
