@@ -1,6 +1,9 @@
 //! Our WebSocket dialer: it sends the token (samod's bundled dialer sends no headers), uses
-//! rustls for `wss://`, and treats 401/403 as a permanent failure, so a revoked or expired login
-//! sends the user to the sign-in page instead of retrying forever.
+//! rustls for `wss://` with the system's certificate store (the trust the app's HTTP has), and
+//! treats 401/403 as a permanent failure, so a revoked or expired login sends the user to the
+//! sign-in page instead of retrying forever.
+
+use std::sync::{Arc, OnceLock};
 
 use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt, TryStreamExt};
@@ -32,6 +35,24 @@ impl TokenDialer {
     }
 }
 
+/// The TLS settings of `wss://`: the platform's verifier, as reqwest's for the app's HTTP, so a
+/// server whose certificate comes from an authority installed on the machine (an agency's or a
+/// ministry's own) is reached for sync as for sign-in, not only ones the bundled roots know.
+fn tls() -> Result<tokio_tungstenite::Connector, String> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    let config = CONFIG.get_or_init(|| {
+        use rustls_platform_verifier::BuilderVerifierExt;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_platform_verifier())
+            .map_err(|e| format!("TLS settings: {e}"))?
+            .with_no_client_auth();
+        Ok(Arc::new(config))
+    });
+    config.clone().map(tokio_tungstenite::Connector::Rustls)
+}
+
 impl Dialer for TokenDialer {
     type Error = SignedOut;
 
@@ -49,7 +70,10 @@ impl Dialer for TokenDialer {
             request.headers_mut().insert("authorization", bearer);
             let config =
                 tungstenite::protocol::WebSocketConfig::default().max_message_size(Some(max)).max_frame_size(Some(max));
-            let (socket, _) = match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
+            let connector = tls().map_err(|e| DialError::transient(WireError(e)))?;
+            let connected =
+                tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, Some(connector));
+            let (socket, _) = match connected.await {
                 Ok(ok) => ok,
                 Err(tungstenite::Error::Http(response)) if matches!(response.status().as_u16(), 401 | 403) => {
                     return Err(DialError::PermanentFailure(SignedOut { status: response.status().as_u16() }));

@@ -61,6 +61,8 @@ pub struct Config {
     /// The address people reach this server at ("https://ita.example.go.th"): a signed report
     /// prints its verification page under it. `None`: `http://` and the listening address.
     pub public_url: Option<String>,
+    /// HTTPS on the listening socket (`--tls-cert`, `--tls-key`); plain HTTP when `None`.
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 }
 
 impl Config {
@@ -68,7 +70,7 @@ impl Config {
     pub fn public_base(&self) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_string(),
-            None => format!("http://{}", self.listen),
+            None => format!("{}://{}", if self.tls.is_some() { "https" } else { "http" }, self.listen),
         }
     }
 
@@ -97,6 +99,7 @@ impl Config {
             },
             header_timeout: Duration::from_secs(10),
             public_url: None,
+            tls: None,
         }
     }
 }

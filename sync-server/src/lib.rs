@@ -23,6 +23,7 @@ pub mod routes;
 pub mod second_factor;
 pub mod storage;
 pub mod sync;
+pub mod tls;
 pub mod verify;
 pub mod web;
 pub mod years;
@@ -94,25 +95,19 @@ pub async fn serve<D: db::Database>(
             request.extensions_mut().insert(axum::extract::ConnectInfo(remote));
             request.map(axum::body::Body::new)
         });
-        let mut stopping = stopping.clone();
+        let stopping = stopping.clone();
         let ended = all_ended.clone();
+        let tls = app.config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
         tokio::spawn(async move {
-            let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-            builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
-            let io = hyper_util::rt::TokioIo::new(tcp);
-            let hyper_service = hyper_util::service::TowerToHyperService::new(service);
-            let connection = builder.serve_connection_with_upgrades(io, hyper_service);
-            tokio::pin!(connection);
-            loop {
-                tokio::select! {
-                    result = connection.as_mut() => {
-                        if let Err(error) = result {
-                            tracing::debug!(%error, "a connection ended with an error");
-                        }
-                        break;
-                    }
-                    _ = stopping.changed() => connection.as_mut().graceful_shutdown(),
-                }
+            match tls {
+                None => serve_connection(tcp, service, header_timeout, stopping).await,
+                // The handshake has the time the headers have: a client that opens a socket and
+                // says nothing holds it no longer than one that never finishes its headers.
+                Some(acceptor) => match tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => serve_connection(stream, service, header_timeout, stopping).await,
+                    Ok(Err(error)) => tracing::debug!(%error, %remote, "a TLS handshake failed"),
+                    Err(_) => tracing::debug!(%remote, "a TLS handshake timed out"),
+                },
             }
             drop(ended);
         });
@@ -125,6 +120,43 @@ pub async fn serve<D: db::Database>(
     let _ = tokio::time::timeout(Duration::from_secs(10), connection_ended.closed()).await;
     app.repos.stop_all().await;
     Ok(())
+}
+
+/// Serves HTTP/1.1 (with upgrades to WebSocket) on one connection, plain or TLS, until it ends
+/// or the server stops (then gracefully: the request in flight finishes).
+async fn serve_connection<I, S>(
+    io: I,
+    service: S,
+    header_timeout: Duration,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
+    let io = hyper_util::rt::TokioIo::new(io);
+    let hyper_service = hyper_util::service::TowerToHyperService::new(service);
+    let connection = builder.serve_connection_with_upgrades(io, hyper_service);
+    tokio::pin!(connection);
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "a connection ended with an error");
+                }
+                break;
+            }
+            _ = stopping.changed() => connection.as_mut().graceful_shutdown(),
+        }
+    }
 }
 
 /// Stops idle agency repos, and notices user and session changes made by other processes (the

@@ -61,6 +61,13 @@ enum Command {
         /// reports print their verification page under it (default: http:// and --listen).
         #[arg(long, env = "PRONGSAI_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Serve HTTPS with this certificate chain (PEM, leaf first, e.g. certbot's
+        /// fullchain.pem): tablets install the field app only from a secure address.
+        #[arg(long, env = "PRONGSAI_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, env = "PRONGSAI_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         #[command(flatten)]
         limits: Limits,
     },
@@ -387,6 +394,8 @@ async fn main() -> anyhow::Result<()> {
             session_ttl_secs,
             web_dir,
             public_url,
+            tls_cert,
+            tls_key,
             limits,
         } => {
             let file: FileConfig = match &config {
@@ -425,14 +434,18 @@ async fn main() -> anyhow::Result<()> {
                 }
                 settings.public_url = Some(url);
             }
+            if let (Some(cert), Some(key)) = (&tls_cert, &tls_key) {
+                settings.tls = Some(prongsai_sync_server::tls::server_config(cert, key)?);
+            }
             limits.apply(&mut settings);
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
             let address = listener.local_addr()?;
             // The address actually bound (a port of 0 picks one): what reports print by default.
             settings.listen = address;
+            let scheme = if settings.tls.is_some() { "https" } else { "http" };
             let app = App::new(settings, db).await?;
-            println!("listening on http://{address}");
+            println!("listening on {scheme}://{address}");
             tracing::info!(%address, data = %data.data.display(), "serving");
             let shutdown = async {
                 let ctrl_c = tokio::signal::ctrl_c();

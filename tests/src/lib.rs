@@ -195,6 +195,80 @@ pub async fn signed_in_api(server: &Server, sample: &Sample, username: &str) -> 
     api.with_token(&login.token)
 }
 
+/// A certificate authority made for one test, and a server certificate it signed for
+/// `localhost`, `prongsai.test` and 127.0.0.1 (PEM files; OpenSSL from Debian's base system).
+pub struct TestCertificate {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TestCertificate {
+    pub fn create(dir: &Path) -> TestCertificate {
+        std::fs::create_dir_all(dir).expect("the certificate directory");
+        let at = |name: &str| dir.join(name);
+        let openssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl").args(args).output().expect("openssl runs");
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let path = |p: PathBuf| p.to_str().expect("utf-8 path").to_string();
+        let (ca, ca_key, cert, key, csr, ext) =
+            (at("ca.pem"), at("ca.key"), at("server.pem"), at("server.key"), at("server.csr"), at("server.ext"));
+        std::fs::write(
+            &ext,
+            "subjectAltName=DNS:localhost,DNS:prongsai.test,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("the extensions");
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        openssl(
+            &[&["req", "-x509"], &ec[..], &["-keyout", &path(ca_key.clone()), "-out", &path(ca.clone())]]
+                .concat()
+                .into_iter()
+                .chain(["-days", "30", "-subj", "/CN=Prongsai test CA"])
+                .collect::<Vec<_>>(),
+        );
+        openssl(
+            &[&["req"], &ec[..], &["-keyout", &path(key.clone()), "-out", &path(csr.clone())]]
+                .concat()
+                .into_iter()
+                .chain(["-subj", "/CN=prongsai.test"])
+                .collect::<Vec<_>>(),
+        );
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &path(csr),
+            "-CA",
+            &path(ca.clone()),
+            "-CAkey",
+            &path(ca_key),
+            "-CAcreateserial",
+            "-out",
+            &path(cert.clone()),
+            "-days",
+            "30",
+            "-extfile",
+            &path(ext),
+        ]);
+        TestCertificate { ca, cert, key }
+    }
+
+    /// The `serve` arguments that make the server speak HTTPS with it.
+    pub fn serve_args(&self) -> [String; 4] {
+        let path = |p: &PathBuf| p.to_str().expect("utf-8 path").to_string();
+        ["--tls-cert".into(), path(&self.cert), "--tls-key".into(), path(&self.key)]
+    }
+
+    /// An HTTP client that trusts this test's authority (and nothing else).
+    pub fn client(&self) -> reqwest::Client {
+        prongsai_client::api::install_crypto();
+        let ca = reqwest::Certificate::from_pem(&std::fs::read(&self.ca).expect("the CA")).expect("a PEM CA");
+        reqwest::Client::builder().tls_certs_only([ca]).build().expect("a client trusting the test CA")
+    }
+}
+
 /// A running server process.
 pub struct Server {
     child: Option<Child>,
@@ -230,8 +304,13 @@ impl Server {
         self
     }
 
+    /// The server's address: `http://127.0.0.1:port/`, or for HTTPS (`--tls-cert`) the name
+    /// its test certificate is for (`https://localhost:port/`).
     pub fn url(&self) -> url::Url {
-        url::Url::parse(&format!("http://{}/", self.addr)).expect("a valid URL")
+        let https = self.extra.iter().any(|a| a == "--tls-cert");
+        let base =
+            if https { format!("https://localhost:{}/", self.addr.port()) } else { format!("http://{}/", self.addr) };
+        url::Url::parse(&base).expect("a valid URL")
     }
 
     /// SIGKILL: no shutdown, no flush.
@@ -300,7 +379,7 @@ async fn spawn(data: &Path, port: u16, extra: &[String], env: &[(String, String)
         let mut lines = BufReader::new(stdout).lines();
         let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
         if let Ok(Ok(Some(line))) = first
-            && let Some(addr) = line.strip_prefix("listening on http://")
+            && let Some(addr) = line.strip_prefix("listening on http://").or(line.strip_prefix("listening on https://"))
         {
             let addr: SocketAddr = addr.trim().parse().expect("the server prints its address");
             // Keep reading stdout so the server never blocks on a full pipe.

@@ -1121,3 +1121,95 @@ mod administration {
         device(server, &sample.device_dir(username), username, sample.password(username)).await
     }
 }
+
+/// The server speaks HTTPS itself (`--tls-cert`, `--tls-key`), as a tablet's browser needs to
+/// install the field app: the page and the API answer over TLS on the certificate's name, a
+/// field device whose machine trusts the agency's certificate authority signs in and syncs over
+/// `wss://`, and what it wrote reaches the server. Plain HTTP to the HTTPS port, or a client that
+/// opens a socket and never says hello, changes nothing for anyone else; a key that does not
+/// belong to the certificate stops the server at start with a reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_serves_https_itself_and_a_field_device_syncs_over_it() {
+    use prongsai_tests::TestCertificate;
+    let sample = Sample::create().await;
+    let certificate = TestCertificate::create(&sample.dir.path().join("tls"));
+    let args = certificate.serve_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).chain(["--header-timeout-secs", "2"]).collect();
+    let server = Server::start(&sample.data(), 0, &args).await;
+    assert_eq!(server.url().scheme(), "https");
+    let https = certificate.client();
+    let health = https.get(server.url().join("healthz").expect("url")).send().await.expect("HTTPS answers");
+    assert_eq!(health.status(), 200);
+
+    // A client that trusts only the bundled roots refuses the agency's own authority.
+    prongsai_client::api::install_crypto();
+    let stranger = reqwest::Client::builder().tls_certs_only([]).build().expect("client");
+    assert!(stranger.get(server.url().join("healthz").expect("url")).send().await.is_err());
+
+    // Plain HTTP to the HTTPS port is no request, and a silent socket is cut; others carry on.
+    let plain = format!("http://127.0.0.1:{}/healthz", server.addr.port());
+    assert!(reqwest::get(&plain).await.is_err(), "plain HTTP gets no answer from the HTTPS port");
+    let silent = tokio::net::TcpStream::connect(server.addr).await.expect("a socket");
+    let cut = tokio::time::timeout(LONG, async {
+        use tokio::io::AsyncReadExt;
+        let mut silent = silent;
+        let mut byte = [0u8; 1];
+        silent.read(&mut byte).await
+    })
+    .await
+    .expect("the server cuts a client that never says hello");
+    assert!(matches!(cut, Ok(0) | Err(_)), "{cut:?}");
+
+    // A field device on a machine that trusts the authority: sign-in over HTTPS, sync over wss.
+    let dir = sample.device_dir("tls-writer");
+    let mut writer = tokio::process::Command::new(prongsai_tests::workspace_binary("prongsai-field-writer"))
+        .args([
+            dir.to_str().expect("utf-8 path"),
+            server.url().as_str(),
+            "somchai",
+            sample.password("somchai"),
+            "palad",
+            "tls",
+        ])
+        .env("SSL_CERT_FILE", &certificate.ca)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the field writer starts");
+    let login: serde_json::Value = https
+        .post(server.url().join("api/login").expect("url"))
+        .json(&serde_json::json!({ "username": "parichat", "password": sample.password("parichat"), "web": true }))
+        .send()
+        .await
+        .expect("login over HTTPS")
+        .json()
+        .await
+        .expect("a login answer");
+    let token = login["token"].as_str().expect("a token").to_string();
+    let measure = server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/measures/m4")).expect("url");
+    eventually("the device's edits reach the server over wss", LONG, || async {
+        let Ok(answer) = https.get(measure.clone()).bearer_auth(&token).send().await else { return false };
+        answer.text().await.is_ok_and(|body| body.contains("[tls.0]"))
+    })
+    .await;
+    let _ = writer.start_kill();
+    let _ = writer.wait().await;
+
+    // A key of another certificate: the server does not start, and says why.
+    let other = TestCertificate::create(&sample.dir.path().join("tls-other"));
+    let refused = std::process::Command::new(prongsai_tests::server_binary())
+        .args(["serve", "--data", sample.data().to_str().expect("utf-8 path"), "--listen", "127.0.0.1:0"])
+        .args([
+            "--tls-cert",
+            certificate.cert.to_str().expect("utf-8"),
+            "--tls-key",
+            other.key.to_str().expect("utf-8"),
+        ])
+        .output()
+        .expect("the server runs");
+    assert!(!refused.status.success());
+    let reason = String::from_utf8_lossy(&refused.stderr);
+    assert!(reason.contains("do not belong together"), "{reason}");
+    assert!(!reason.contains("PRIVATE KEY"), "the key never reaches the output: {reason}");
+}

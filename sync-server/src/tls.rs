@@ -1,0 +1,43 @@
+//! HTTPS served by the server itself (`serve --tls-cert --tls-key`): a tablet's browser runs the
+//! field app as an installable, offline web app only in a secure context, which
+//! `http://192.168.…` is not. Behind a reverse proxy that ends TLS, neither flag is given.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// The TLS settings for a certificate chain and its private key, both PEM files (the chain
+/// leaf first, as certbot's `fullchain.pem`). HTTP/1.1 only, as the server speaks.
+pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("reading the certificate {}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("the certificate {} is not PEM", cert.display()))?;
+    if chain.is_empty() {
+        bail!("{} holds no certificate", cert.display());
+    }
+    // The key's contents never reach an error message.
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| anyhow::anyhow!("reading the private key {}: {}", key.display(), brief(&e)))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("the certificate and the private key do not belong together")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+fn brief(error: &rustls::pki_types::pem::Error) -> &'static str {
+    use rustls::pki_types::pem::Error;
+    match error {
+        Error::NoItemsFound => "no private key in it",
+        Error::Io(_) => "cannot be read",
+        _ => "not a PEM private key",
+    }
+}
