@@ -195,6 +195,19 @@ pub async fn signed_in_api(server: &Server, sample: &Sample, username: &str) -> 
     api.with_token(&login.token)
 }
 
+/// The headless field device (`prongsai-field-writer`) as somchai of สำนักปลัด, its data in
+/// `dir`, appending `[prefix.i]` to measure m4 (stdout piped: one `saved i` line per edit).
+pub fn field_writer(dir: &Path, server: &Server, sample: &Sample, prefix: &str) -> Command {
+    let mut command = Command::new(workspace_binary("prongsai-field-writer"));
+    command
+        .args([dir.to_str().expect("utf-8 path"), server.url().as_str(), "somchai", sample.password("somchai")])
+        .args(["palad", prefix])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    command
+}
+
 /// A certificate authority made for one test, and a server certificate it signed for
 /// `localhost`, `prongsai.test` and 127.0.0.1 (PEM files; OpenSSL from Debian's base system).
 pub struct TestCertificate {

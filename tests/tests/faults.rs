@@ -2,16 +2,13 @@
 //! device SIGKILLed mid-edit, a network that loses, delays, duplicates and cuts frames, and a
 //! database file damaged on disk. Every wait polls a condition with a deadline.
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prongsai_client::{Device, DeviceConfig, ServerApi};
 use prongsai_core::automerge::ChangeHash;
 use prongsai_tests::proxy::{FaultyProxy, Rng};
-use prongsai_tests::{
-    Sample, Server, append_result, device, eventually, eventually_seen, result_text, workspace_binary,
-};
+use prongsai_tests::{Sample, Server, append_result, device, eventually, eventually_seen, result_text};
 use tokio::io::AsyncBufReadExt;
 
 const LONG: Duration = Duration::from_secs(90);
@@ -151,18 +148,7 @@ async fn device_sigkill_mid_edit_keeps_every_locally_saved_edit() {
     let mut saved_per_round: Vec<u64> = Vec::new();
     for round in 0..6u64 {
         let kill_after = 1 + rng.below(12);
-        let mut child = tokio::process::Command::new(workspace_binary("prongsai-field-writer"))
-            .args([
-                dir.to_str().expect("utf-8 path"),
-                server.url().as_str(),
-                "somchai",
-                sample.password("somchai"),
-                "palad",
-                &format!("r{round}"),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
+        let mut child = prongsai_tests::field_writer(&dir, &server, &sample, &format!("r{round}"))
             .spawn()
             .expect("the field device starts");
         let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();

@@ -1162,19 +1162,9 @@ async fn the_server_serves_https_itself_and_a_field_device_syncs_over_it() {
 
     // A field device on a machine that trusts the authority: sign-in over HTTPS, sync over wss.
     let dir = sample.device_dir("tls-writer");
-    let mut writer = tokio::process::Command::new(prongsai_tests::workspace_binary("prongsai-field-writer"))
-        .args([
-            dir.to_str().expect("utf-8 path"),
-            server.url().as_str(),
-            "somchai",
-            sample.password("somchai"),
-            "palad",
-            "tls",
-        ])
+    let mut writer = prongsai_tests::field_writer(&dir, &server, &sample, "tls")
         .env("SSL_CERT_FILE", &certificate.ca)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("the field writer starts");
     let login: serde_json::Value = https
