@@ -14,6 +14,11 @@ trap 'rm -rf "$stage"' EXIT
 wasm-bindgen --target web --no-typescript --out-dir "$stage" "target/wasm32-unknown-unknown/$out/prongsai_frontend.wasm"
 cp -r frontend/static/. "$stage/"
 cp icons/icon.png "$stage/icon.png"
+cp icons/icon-192.png "$stage/icon-192.png"
+# The service worker keeps every file of the shell, under a version that changes with any of them.
+version="$(cd "$stage" && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+shell="$(cd "$stage" && find . -type f ! -name sw.js ! -name index.html | sed 's|^\./||' | sort | sed 's/.*/"&"/' | paste -sd, -)"
+sed -i -e "s/__VERSION__/$version/" -e "s|__SHELL__|[\"./\",$shell]|" "$stage/sw.js"
 mkdir -p frontend/dist
 (cd "$stage" && find . -type f) | while read -r f; do
   if ! cmp -s "$stage/$f" "frontend/dist/$f"; then

@@ -13,3 +13,11 @@ console.error = (...args) => { keep(args.join(' ')); consoleError(...args); };
 
 import init from './prongsai_frontend.js';
 init();
+
+// In a browser (not the app's webview), the service worker keeps the app's files so it opens
+// without the network after one visit. Browsers allow one only on HTTPS or this machine.
+if ('serviceWorker' in navigator && (location.protocol === 'https:' || location.protocol === 'http:')) {
+  navigator.serviceWorker.register('./sw.js').catch((e) => {
+    if (window.isSecureContext) keep('service worker: ' + e);
+  });
+}

@@ -100,6 +100,7 @@ fn content_type(path: &FsPath) -> &'static str {
         Some("ttf") => "font/ttf",
         Some("woff2") => "font/woff2",
         Some("txt") => "text/plain; charset=utf-8",
+        Some("webmanifest") => "application/manifest+json",
         _ => "application/octet-stream",
     }
 }

@@ -274,6 +274,28 @@ impl TestCertificate {
         ["--tls-cert".into(), path(&self.cert), "--tls-key".into(), path(&self.key)]
     }
 
+    /// The base64 SHA-256 of the server certificate's public key, as Chromium's
+    /// `--ignore-certificate-errors-spki-list` takes it.
+    pub fn spki_sha256(&self) -> String {
+        let script = format!(
+            "openssl x509 -in '{}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
+            self.cert.display()
+        );
+        let out = std::process::Command::new("sh").args(["-c", &script]).output().expect("openssl runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("base64").trim().to_string()
+    }
+
+    /// Headless Chromium that reaches `prongsai.test` at 127.0.0.1 and trusts this certificate
+    /// as a tablet trusts a real one (a secure context: service workers run).
+    pub fn chromium_capabilities(&self, width: u32, height: u32) -> serde_json::Value {
+        let mut capabilities = webdriver::Driver::chromium_capabilities(width, height);
+        let args = capabilities["goog:chromeOptions"]["args"].as_array_mut().expect("args");
+        args.push("--host-resolver-rules=MAP prongsai.test 127.0.0.1".into());
+        args.push(format!("--ignore-certificate-errors-spki-list={}", self.spki_sha256()).into());
+        capabilities
+    }
+
     /// An HTTP client that trusts this test's authority (and nothing else).
     pub fn client(&self) -> reqwest::Client {
         prongsai_client::api::install_crypto();

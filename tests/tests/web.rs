@@ -1291,3 +1291,74 @@ async fn a_division_officer_reads_every_page_on_a_phone_and_a_tablet_by_touch() 
     }
     driver.stop().await;
 }
+
+/// Over HTTPS on a name that is not this machine's loopback (a tablet's view of the server), the
+/// page is an installable app: its manifest names it and its icons, and its service worker
+/// takes the page over. With the server down, a reload opens the app from the worker's cache
+/// (its own page, saying the server cannot be reached), not the browser's error page; with the
+/// server back, the dashboard again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_one_visit_the_web_app_opens_from_its_own_cache_with_the_server_down() {
+    use prongsai_tests::TestCertificate;
+    let sample = Sample::create().await;
+    let certificate = TestCertificate::create(&sample.dir.path().join("tls"));
+    let web = web_dir();
+    let mut args: Vec<String> = certificate.serve_args().into();
+    args.extend(["--web-dir".to_string(), web.to_str().expect("utf-8 path").to_string()]);
+    let mut server = Server::start(&sample.data(), 0, &args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let origin = format!("https://prongsai.test:{}/", server.addr.port());
+
+    // The manifest: a name, a start, and icons of the sizes a tablet asks for, all served.
+    let https = certificate.client();
+    let manifest: serde_json::Value = https
+        .get(server.url().join("manifest.webmanifest").expect("url"))
+        .send()
+        .await
+        .expect("the manifest")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!((manifest["short_name"].as_str(), manifest["display"].as_str()), (Some("โปร่งใส"), Some("standalone")));
+    for icon in manifest["icons"].as_array().expect("icons") {
+        let src = icon["src"].as_str().expect("src");
+        let png = https.get(server.url().join(src).expect("url")).send().await.expect("icon");
+        assert_eq!(png.headers()["content-type"], "image/png", "{src}");
+    }
+    let sizes: Vec<&str> =
+        manifest["icons"].as_array().into_iter().flatten().filter_map(|i| i["sizes"].as_str()).collect();
+    assert!(sizes.contains(&"192x192") && sizes.contains(&"512x512"), "{sizes:?}");
+
+    let mut driver = Driver::chromium().await;
+    let browser = Session::new(&driver, certificate.chromium_capabilities(1366, 1000)).await;
+    browser.goto(&origin).await;
+    browser.wait_for("[data-testid=login-page]", WAIT).await;
+    let linked = browser.execute("return document.querySelector('link[rel=manifest]').href", json!([])).await;
+    assert_eq!(linked.as_str(), Some(format!("{origin}manifest.webmanifest").as_str()));
+    eventually("the service worker controls the page", WAIT, || async {
+        browser.execute("return !!navigator.serviceWorker.controller", json!([])).await == json!(true)
+    })
+    .await;
+    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "winai").await;
+    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("winai")).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    browser.wait_for("[data-testid=dashboard] [data-testid=matrix]", WAIT).await;
+
+    server.kill().await;
+    browser.refresh().await;
+    browser.wait_for("[data-testid=notice]", WAIT).await;
+    assert!(browser.find(".app").await.is_some(), "the app itself, from its cache");
+    // What failed meanwhile is the server's absence (the API, the live socket), nothing of the page.
+    let offline = browser.page_errors().await;
+    assert!(
+        offline
+            .iter()
+            .all(|e| e.contains("/api/") && (e.contains("ERR_CONNECTION_REFUSED") || e.contains("WebSocket"))),
+        "{offline:#?}"
+    );
+
+    server.restart().await;
+    browser.refresh().await;
+    browser.wait_for("[data-testid=dashboard] [data-testid=matrix]", WAIT).await;
+    browser.quit().await;
+    driver.stop().await;
+}
