@@ -382,6 +382,12 @@ impl Session {
         std::fs::write(path, bytes).expect("write the screenshot");
     }
 
+    /// Sends a Chrome DevTools Protocol command through chromedriver (CPU throttling, cache
+    /// clearing, scripts for every new document); an error on drivers that have no such bridge.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value, String> {
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(json!({ "cmd": cmd, "params": params }))).await
+    }
+
     /// The browser's Back button.
     pub async fn back(&self) {
         self.call(reqwest::Method::POST, "/back", Some(json!({}))).await.unwrap_or_else(|e| panic!("back: {e}"));

@@ -31,6 +31,18 @@ async fn sign_in(app: &Session, server: &Server, username: &str, password: &str)
         app.type_text(&input, text).await;
     }
     app.click(&app.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    // Signed in once the first page has its data (the bar then shows the agency and stops
+    // moving, so the next click lands where the test aims), or on a page that has none to wait
+    // for; or the sign-in page answered (a second factor asked for, a refusal).
+    let settled = "if (document.querySelector('[data-testid=login-otp], .form-error')) return true;\
+        const page = document.querySelector('main > section[data-testid]');\
+        return !!page && page.dataset.testid !== 'login-page' && (\
+          ['agency-page', 'account-page'].includes(page.dataset.testid) ||\
+          document.querySelector('.brand span').innerText.trim() !== 'โปร่งใส');";
+    prongsai_tests::eventually("the app shows its first page", WAIT, || async {
+        app.execute(settled, json!([])).await == json!(true)
+    })
+    .await;
 }
 
 /// Replaces what a field holds, as a person selecting it all and typing does, and fires `event`

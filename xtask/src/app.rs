@@ -42,7 +42,7 @@ const WAIT: Duration = Duration::from_secs(60);
 
 /// Polls for `css` every few milliseconds (the harness's own waits poll at 100 ms, too coarse to
 /// time a start).
-async fn appear(session: &Session, css: &str) -> anyhow::Result<()> {
+pub(crate) async fn appear(session: &Session, css: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + WAIT;
     while session.find(css).await.is_none() {
         anyhow::ensure!(Instant::now() < deadline, "{css} did not appear within {WAIT:?}");

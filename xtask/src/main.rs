@@ -1,6 +1,6 @@
 //! `cargo xtask bench [--quick] [--only SECTION,...] [--clients N,...] [--out FILE] [--no-build]`: runs one workload against
 //! prongsai-server and against the reference automerge-repo sync server in Node, on this machine,
-//! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports, app, years.
+//! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports, app, web, years, tracks.
 //! A measurement, never a test: nothing here asserts a time. `PRONGSAI_BENCH_LOG=<filter>` (say
 //! `warn,samod=info`) logs what the bench's own devices do, to stderr.
 
@@ -10,6 +10,7 @@ mod load;
 mod memory;
 mod targets;
 mod tracks;
+mod web;
 mod years;
 
 use std::fmt::Write as _;
@@ -91,7 +92,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => {}
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports,app,years,tracks] [--clients 10,100,1000] [--rates 400,800] [--made-of repos|light] [--out FILE] [--no-build]"
+                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports,app,web,years,tracks] [--clients 10,100,1000] [--rates 400,800] [--made-of repos|light] [--out FILE] [--no-build]"
             );
             std::process::exit(2);
         }
@@ -660,6 +661,53 @@ async fn bench(
         }
         .await;
         finish(&mut md, &targets_table, "app", result, out)?;
+    }
+
+    if enabled(&only, "web") {
+        let result: anyhow::Result<()> = async {
+            eprintln!("web: cold start in Chromium, CPU 4× slower");
+            let (data, runs) = (scratch.path().join("web"), plan.app_runs);
+            let w = tokio::spawn(async move { web::web_start(&data, runs).await })
+                .await
+                .map_err(|e| anyhow::anyhow!("the web run stopped: {e}"))??;
+            let kib = |b: u64| b as f64 / 1024.0;
+            writeln!(
+                md,
+                "## The web app on a tablet (Debian's headless Chromium, 768×1024 touch, CPU throttled 4×, release server on loopback)\n\n\
+                 What the browser downloads, and the time from navigating to the table of measures on screen by the \
+                 page's own clock (signed in already, as staff of สำนักปลัด). A first visit has nothing cached (the \
+                 HTTP cache, compiled code and the service worker cleared); a return visit takes the app's files from \
+                 the service worker's cache. {} runs each after a first.\n\n\
+                 | file | bytes | gzip -9 |\n|---|---|---|\n\
+                 | `prongsai_frontend_bg.wasm` | {:.0} KiB | {:.0} KiB |\n\
+                 | `prongsai_frontend.js` | {:.0} KiB | {:.0} KiB |\n\n\
+                 | measure | p50 ms | p99 ms | max ms |\n|---|---|---|---|\n\
+                 | first visit → table | {:.0} | {:.0} | {:.0} |\n\
+                 | return visit (service worker) → table | {:.0} | {:.0} | {:.0} |\n",
+                w.first_visit.count,
+                kib(w.wasm_bytes),
+                kib(w.wasm_gzip),
+                kib(w.js_bytes),
+                kib(w.js_gzip),
+                w.first_visit.p50_ms,
+                w.first_visit.p99_ms,
+                w.first_visit.max_ms,
+                w.return_visit.p50_ms,
+                w.return_visit.p99_ms,
+                w.return_visit.max_ms,
+            )?;
+            writeln!(
+                targets_table,
+                "| web app to the table on a tablet, CPU 4× slower | p50 {:.0} ms (first visit {:.0} ms) | 2 s | {} |",
+                w.return_visit.p50_ms,
+                w.first_visit.p50_ms,
+                verdict(w.return_visit.p99_ms <= 2000.0 && w.first_visit.p99_ms <= 2000.0)
+            )?;
+            writeln!(targets_table, "| web bundle, compressed (no numeric goal) | {:.0} KiB | – | measured |", kib(w.wasm_gzip + w.js_gzip))?;
+            Ok(())
+        }
+        .await;
+        finish(&mut md, &targets_table, "web", result, out)?;
     }
 
     if enabled(&only, "years") {

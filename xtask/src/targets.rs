@@ -47,10 +47,16 @@ pub struct Target {
 
 impl Target {
     pub async fn start(kind: Kind, data: &Path) -> anyhow::Result<Target> {
+        Target::start_with(kind, data, &[]).await
+    }
+
+    /// `extra`: more `serve` arguments (ours only).
+    pub async fn start_with(kind: Kind, data: &Path, extra: &[&str]) -> anyhow::Result<Target> {
         let mut command = match kind {
             Kind::Prongsai => {
                 let mut c = Command::new(server_binary());
-                c.args(["serve", "--data"]).arg(data).args(["--listen", "127.0.0.1:0"]).env("RUST_LOG", "warn");
+                c.args(["serve", "--data"]).arg(data).args(["--listen", "127.0.0.1:0"]).args(extra);
+                c.env("RUST_LOG", "warn");
                 c
             }
             Kind::Reference => {

@@ -1,0 +1,136 @@
+//! The web app as a tablet meets it: what it downloads (the wasm bundle and its JS, raw and
+//! compressed), and the time from navigating to the table of measures on screen in Debian's
+//! headless Chromium with the CPU throttled 4× (a mid-range tablet), signed in already: on a
+//! first visit (nothing cached) and on a return visit (the shell from the service worker's cache).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use prongsai_tests::webdriver::{Driver, Session};
+use serde_json::json;
+
+use crate::app::appear;
+use crate::load::{Percentiles, percentiles};
+use crate::targets::{Kind, Target, admin, root};
+
+pub struct WebStart {
+    pub wasm_bytes: u64,
+    pub wasm_gzip: u64,
+    pub js_bytes: u64,
+    pub js_gzip: u64,
+    /// Navigation → the table on screen, nothing cached (HTTP cache, code cache and service
+    /// worker cleared before each run).
+    pub first_visit: Percentiles,
+    /// The same with the shell served by the service worker.
+    pub return_visit: Percentiles,
+}
+
+const TABLE_ROW: &str = "[data-testid=table-page] tr[data-measure]";
+
+/// Run in every new document before its own scripts: the page's clock when the table's first
+/// row appears.
+const WATCH_TABLE: &str = "new MutationObserver((_, observer) => {\
+    if (document.querySelector('[data-testid=table-page] tr[data-measure]')) {\
+      window.__tableAt = performance.now(); observer.disconnect(); } })\
+  .observe(document, { childList: true, subtree: true });";
+
+fn gzip_size(path: &Path) -> anyhow::Result<u64> {
+    let out = std::process::Command::new("gzip").args(["-9", "-c"]).arg(path).output().context("gzip")?;
+    anyhow::ensure!(out.status.success(), "gzip {}", path.display());
+    Ok(out.stdout.len() as u64)
+}
+
+async fn cdp(session: &Session, cmd: &str, params: serde_json::Value) -> anyhow::Result<()> {
+    session.cdp(cmd, params).await.map_err(|e| anyhow::anyhow!("{cmd}: {e}"))?;
+    Ok(())
+}
+
+/// Navigates to `url` from a blank page (a full load, not a move within the page) and answers
+/// the page's own time to the table.
+async fn load(session: &Session, url: &str) -> anyhow::Result<u32> {
+    session.goto("about:blank").await;
+    session.goto(url).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let at = session.execute("return window.__tableAt || null", json!([])).await;
+        if let Some(ms) = at.as_f64() {
+            return Ok((ms * 1000.0) as u32);
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the table did not appear; the page says: {}",
+            session.page_text().await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn web_start(data: &Path, runs: usize) -> anyhow::Result<WebStart> {
+    let dist = root().join("frontend/dist");
+    let (wasm, js) = (dist.join("prongsai_frontend_bg.wasm"), dist.join("prongsai_frontend.js"));
+    anyhow::ensure!(wasm.exists(), "{} is missing: run scripts/build-frontend.sh", wasm.display());
+    std::fs::create_dir_all(data)?;
+    let d = data.to_str().context("utf-8 path")?;
+    let accounts: Vec<serde_json::Value> = serde_json::from_str(&admin(&["sample", "--data", d], None).await?)?;
+    let password = accounts
+        .iter()
+        .find(|a| a["username"] == "somchai")
+        .and_then(|a| a["password"].as_str())
+        .context("no sample account somchai")?
+        .to_string();
+    let target = Target::start_with(Kind::Prongsai, data, &["--web-dir", dist.to_str().context("utf-8 path")?]).await?;
+    let origin = target.http_url();
+    let table = format!("{origin}#/table?year={}", prongsai_tests::YEAR);
+
+    let mut driver = Driver::chromium().await;
+    let session = Session::new(&driver, Driver::chromium_touch_capabilities(768, 1024)).await;
+    session.goto(origin.as_str()).await;
+    let on_page = &session;
+    let field = |css: &'static str| async move {
+        appear(on_page, css).await?;
+        on_page.find(css).await.with_context(|| format!("{css} on the sign-in page"))
+    };
+    session.type_text(&field("#login-username").await?, "somchai").await;
+    session.type_text(&field("#login-password").await?, &password).await;
+    session.click(&field("[data-testid=login-submit]").await?).await;
+    appear(&session, TABLE_ROW).await?;
+    cdp(&session, "Page.addScriptToEvaluateOnNewDocument", json!({ "source": WATCH_TABLE })).await?;
+    cdp(&session, "Emulation.setCPUThrottlingRate", json!({ "rate": 4 })).await?;
+
+    let (mut first, mut back) = (Vec::new(), Vec::new());
+    for run in 0..=runs {
+        // A first visit: no HTTP cache, no compiled code, no service worker (the sign-in stays).
+        cdp(&session, "Network.clearBrowserCache", json!({})).await?;
+        let origin_only = origin.as_str().trim_end_matches('/');
+        cdp(
+            &session,
+            "Storage.clearDataForOrigin",
+            json!({ "origin": origin_only, "storageTypes": "cache_storage,service_workers" }),
+        )
+        .await?;
+        let cold = load(&session, &table).await?;
+        // The service worker installs during that visit; the next load comes from its cache.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while session.execute("return !!navigator.serviceWorker.controller", json!([])).await != json!(true) {
+            anyhow::ensure!(Instant::now() < deadline, "the service worker never took the page over");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let warm = load(&session, &table).await?;
+        if run > 0 {
+            first.push(cold);
+            back.push(warm);
+        }
+    }
+    session.quit().await;
+    driver.stop().await;
+    target.stop().await;
+    Ok(WebStart {
+        wasm_bytes: std::fs::metadata(&wasm)?.len(),
+        wasm_gzip: gzip_size(&wasm)?,
+        js_bytes: std::fs::metadata(&js)?.len(),
+        js_gzip: gzip_size(&js)?,
+        first_visit: percentiles(first),
+        return_visit: percentiles(back),
+    })
+}
