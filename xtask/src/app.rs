@@ -11,7 +11,7 @@ use prongsai_tests::webdriver::{Driver, Session};
 use serde_json::json;
 
 use crate::load::{Percentiles, percentiles};
-use crate::targets::{Kind, Target, admin, root};
+use crate::targets::{Kind, Target, root, sample_staff};
 
 pub struct AppStart {
     /// The first launch of this run (the app's files not yet in the page cache, unless an earlier
@@ -55,15 +55,7 @@ pub(crate) async fn appear(session: &Session, css: &str) -> anyhow::Result<()> {
 pub async fn app_start(data: &Path, runs: usize, display: Option<String>) -> anyhow::Result<AppStart> {
     let app = binary();
     anyhow::ensure!(app.exists(), "{} is missing: run without --no-build", app.display());
-    std::fs::create_dir_all(data)?;
-    let d = data.to_str().context("utf-8 path")?;
-    let accounts: Vec<serde_json::Value> = serde_json::from_str(&admin(&["sample", "--data", d], None).await?)?;
-    let password = accounts
-        .iter()
-        .find(|a| a["username"] == "somchai")
-        .and_then(|a| a["password"].as_str())
-        .context("no sample account somchai")?
-        .to_string();
+    let password = sample_staff(data).await?;
     let target = Target::start(Kind::Prongsai, data).await?;
 
     // The app's data directory as after a first sign-in: the saved login and every document.

@@ -151,6 +151,19 @@ impl Target {
 }
 
 /// Runs a `prongsai-server` administration command to completion and returns its stdout.
+/// Creates the sample agency in `data`; answers the password of somchai (staff of สำนักปลัด).
+pub async fn sample_staff(data: &Path) -> anyhow::Result<String> {
+    std::fs::create_dir_all(data)?;
+    let d = data.to_str().context("utf-8 path")?;
+    let accounts: Vec<serde_json::Value> = serde_json::from_str(&admin(&["sample", "--data", d], None).await?)?;
+    let password = accounts
+        .iter()
+        .find(|a| a["username"] == "somchai")
+        .and_then(|a| a["password"].as_str())
+        .context("no sample account somchai")?;
+    Ok(password.to_string())
+}
+
 pub async fn admin(args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
     let mut child = Command::new(server_binary())
         .args(args)

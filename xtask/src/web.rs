@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::app::appear;
 use crate::load::{Percentiles, percentiles};
-use crate::targets::{Kind, Target, admin, root};
+use crate::targets::{Kind, Target, root, sample_staff};
 
 pub struct WebStart {
     pub wasm_bytes: u64,
@@ -70,15 +70,7 @@ pub async fn web_start(data: &Path, runs: usize) -> anyhow::Result<WebStart> {
     let dist = root().join("frontend/dist");
     let (wasm, js) = (dist.join("prongsai_frontend_bg.wasm"), dist.join("prongsai_frontend.js"));
     anyhow::ensure!(wasm.exists(), "{} is missing: run scripts/build-frontend.sh", wasm.display());
-    std::fs::create_dir_all(data)?;
-    let d = data.to_str().context("utf-8 path")?;
-    let accounts: Vec<serde_json::Value> = serde_json::from_str(&admin(&["sample", "--data", d], None).await?)?;
-    let password = accounts
-        .iter()
-        .find(|a| a["username"] == "somchai")
-        .and_then(|a| a["password"].as_str())
-        .context("no sample account somchai")?
-        .to_string();
+    let password = sample_staff(data).await?;
     let target = Target::start_with(Kind::Prongsai, data, &["--web-dir", dist.to_str().context("utf-8 path")?]).await?;
     let origin = target.http_url();
     let table = format!("{origin}#/table?year={}", prongsai_tests::YEAR);
