@@ -17,13 +17,17 @@ step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*" >&2; }
 
 step "format (our crates; the vendored copies keep upstream's formatting)"
 cargo fmt --check -p prongsai-core -p prongsai-sync-server -p prongsai-client -p prongsai-report \
-  -p prongsai-frontend -p prongsai-app -p prongsai-tests -p xtask
+  -p prongsai-frontend -p prongsai-app -p prongsai-tests -p xtask -p prongsai-browser
 
 step "frontend (Yew, wasm32, linted) into frontend/dist, before the app embeds it"
 bash scripts/build-frontend.sh
 
 step "core alone builds for the browser (wasm32, linted)"
 cargo check -p prongsai-core --target wasm32-unknown-unknown --locked
+
+step "the device's browser side in a JavaScript engine (wasm32 under Node: samod's repo runs and syncs there)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown -p prongsai-browser --locked
 
 step "build and lint the workspace once (clippy, warnings are errors), for every test stage"
 cargo build --workspace --all-targets --locked

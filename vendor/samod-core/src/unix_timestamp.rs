@@ -1,7 +1,11 @@
 use std::{
     ops::{Add, AddAssign, Sub},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
+
+// Prongsai's patch: std's clock panics on wasm32-unknown-unknown (a browser); web_time is std's
+// on every other target.
+use web_time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnixTimestamp {

@@ -249,7 +249,8 @@ async fn dispatch_document_storage_task<S: LocalStorage>(
         StorageTask::Put { .. } => observer::StorageOperation::Put,
         StorageTask::Delete { .. } => observer::StorageOperation::Delete,
     };
-    let start = std::time::Instant::now();
+    // Prongsai's patch: std's Instant panics on wasm32-unknown-unknown.
+    let start = web_time::Instant::now();
     let result = dispatch_storage_task(task.action, storage).await;
     if let Some(obs) = obs {
         obs.observe(&observer::RepoEvent::StorageOperationCompleted {

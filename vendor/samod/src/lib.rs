@@ -1007,7 +1007,8 @@ impl Inner {
             tracing::trace!("ignoring event on stopped hub");
             return;
         }
-        let hub_start = std::time::Instant::now();
+        // Prongsai's patch: std's Instant panics on wasm32-unknown-unknown.
+        let hub_start = web_time::Instant::now();
         let now = UnixTimestamp::now();
         let HubResults {
             new_tasks,

@@ -1,7 +1,10 @@
 #[cfg(test)]
 mod tests;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Prongsai's patch: std's Instant panics on wasm32-unknown-unknown; web_time's is std's elsewhere.
+use web_time::Instant;
 
 use automerge::{
     Automerge, AutomergeError,
