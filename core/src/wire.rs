@@ -8,6 +8,15 @@
 
 use crate::model::{DocKind, SignatureDecision};
 
+/// The WebSocket subprotocol of `/live`. A browser cannot give a WebSocket an `Authorization`
+/// header, and a token in the URL would reach histories, proxies' logs and the console: the page
+/// offers `[LIVE_PROTOCOL, TOKEN_PROTOCOL_PREFIX + token]` instead, and the server answers with
+/// `LIVE_PROTOCOL`.
+pub const LIVE_PROTOCOL: &str = "prongsai.live";
+/// A subprotocol starting with this carries the session's token (tokens are URL-safe base64,
+/// which a subprotocol may hold).
+pub const TOKEN_PROTOCOL_PREFIX: &str = "bearer.";
+
 /// `POST /api/login`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LoginRequest {

@@ -179,12 +179,25 @@ pub fn fuzz_one(bytes: &[u8]) {
     }
 }
 
+/// The request's token: the `Authorization` header, or a WebSocket subprotocol
+/// `bearer.<token>` (a browser's WebSocket can set no header), or `?token=` where `query` holds
+/// the routes' query (see `api::QUERY_TOKEN_ROUTES`).
 pub fn bearer_token(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<String> {
+    let subprotocol = || {
+        headers.get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|v| v.to_str().ok()).find_map(
+            |v| {
+                v.split(',')
+                    .find_map(|p| p.trim().strip_prefix(prongsai_core::wire::TOKEN_PROTOCOL_PREFIX))
+                    .map(str::to_string)
+            },
+        )
+    };
     headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(|t| t.trim().to_string())
+        .or_else(subprotocol)
         .or_else(|| query.get("token").cloned())
         .filter(|t| !t.is_empty())
 }

@@ -215,7 +215,8 @@ async fn live<D: Database>(
     for row in &rows {
         handles.push(app.handle(row).await?);
     }
-    Ok(upgrade.on_upgrade(move |socket| async move {
+    // The page's socket names the protocol beside its token; the answer must name it back.
+    Ok(upgrade.protocols([prongsai_core::wire::LIVE_PROTOCOL]).on_upgrade(move |socket| async move {
         let (guard, close) = app.register_connection(&caller);
         let reason = notify_changes(socket, handles, close, caller.session.expires_at, app.config.keepalive).await;
         tracing::info!(user = %caller.user.username, reason, "live connection closed");

@@ -1057,10 +1057,15 @@ mod timeouts {
         let open_live = |token: String| {
             let addr = server.addr;
             async move {
+                use prongsai_core::wire::{LIVE_PROTOCOL, TOKEN_PROTOCOL_PREFIX};
                 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-                let url = format!("ws://{addr}/api/agencies/pakchong/years/{YEAR}/live?token={token}");
-                let request = url.into_client_request().expect("request");
-                let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
+                // As the page opens it: the token as a subprotocol, nothing in the address.
+                let url = format!("ws://{addr}/api/agencies/pakchong/years/{YEAR}/live");
+                let mut request = url.into_client_request().expect("request");
+                let protocols = format!("{LIVE_PROTOCOL}, {TOKEN_PROTOCOL_PREFIX}{token}");
+                request.headers_mut().insert("sec-websocket-protocol", protocols.parse().expect("header"));
+                let (socket, answer) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
+                assert_eq!(answer.headers()["sec-websocket-protocol"], LIVE_PROTOCOL);
                 socket
             }
         };
@@ -1079,6 +1084,20 @@ mod timeouts {
                 }
             }
         };
+        // A token that is no session's, offered the same way: refused before the upgrade.
+        let wrong = {
+            use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+            let url = format!("ws://{}/api/agencies/pakchong/years/{YEAR}/live", server.addr);
+            let mut request = url.into_client_request().expect("request");
+            request
+                .headers_mut()
+                .insert("sec-websocket-protocol", "prongsai.live, bearer.nonsense".parse().expect("header"));
+            tokio_tungstenite::connect_async(request).await
+        };
+        assert!(
+            matches!(&wrong, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 401),
+            "{wrong:?}"
+        );
         // Revoked: the admin signs somchai out everywhere.
         let somchai = login(&server, "somchai", sample.password("somchai"), true).await;
         let socket = open_live(somchai.token).await;

@@ -105,6 +105,10 @@ async fn the_mayor_watches_the_dashboard_update_live_and_the_web_session_writes_
     browser
         .wait_attribute(cell, "data-status", WAIT, "the dashboard shows the change without a reload", |s| s == "done")
         .await;
+    // The page's live socket carried its token as a subprotocol, never in its address.
+    let log = std::fs::read_to_string(sample.data().with_extension("server.log")).expect("the server's log");
+    let live: Vec<&str> = log.lines().filter(|l| l.contains("/live")).collect();
+    assert!(!live.is_empty() && live.iter().all(|l| !l.contains("token")), "{live:#?}");
     browser
         .wait_text("[data-testid=activity]", WAIT, "the activity feed names who changed what", |t| {
             t.contains("สมชาย") && t.contains("2. การเผยแพร่ข้อมูลหน่วยงาน")

@@ -358,7 +358,9 @@ fn start_live() {
             let Some(url) = live_url(&signed_in) else { return };
             // The server greets with "ready", so the first message says the socket is up.
             let mut switched = false;
-            if let Ok(mut socket) = WebSocket::open(&url) {
+            let token = format!("{}{}", prongsai_core::wire::TOKEN_PROTOCOL_PREFIX, signed_in.token);
+            if let Ok(mut socket) = WebSocket::open_with_protocols(&url, &[prongsai_core::wire::LIVE_PROTOCOL, &token])
+            {
                 let mut opened = false;
                 loop {
                     // Every second, whether the page still looks at this socket's year (the year
@@ -398,6 +400,6 @@ fn live_url(saved: &Saved) -> Option<String> {
     let location = web_sys::window()?.location();
     let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
     let host = location.host().ok()?;
-    let token = String::from(js_sys::encode_uri_component(&saved.token));
-    Some(format!("{scheme}://{host}{}/live?token={token}", year_path(saved)))
+    // The token goes as a subprotocol, not in the address (see `wire::LIVE_PROTOCOL`).
+    Some(format!("{scheme}://{host}{}/live", year_path(saved)))
 }
