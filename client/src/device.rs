@@ -24,6 +24,7 @@ use samod::{BackoffConfig, DialerEvent, DialerHandle, DocHandle, DocumentId, Pee
 use crate::api::{ApiError, DocumentEntry, ServerApi};
 use crate::dialer::{SignedOut, TokenDialer};
 use crate::evidence::{self, PreparedFile};
+use crate::platform::{self, now_ms};
 use crate::session::{self, Session};
 use crate::storage::{LocalStorage, LocalStorageError};
 
@@ -117,7 +118,7 @@ struct Inner {
     /// Bumped whenever any open document changes, locally or from the server.
     changes: tokio::sync::watch::Sender<u64>,
     wake: Arc<tokio::sync::Notify>,
-    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    tasks: Mutex<Vec<platform::Task>>,
     /// The year opened with the year switcher in this run.
     chosen_year: Mutex<Option<i64>>,
     /// Attempts to reach the server that had to be made again after a backoff.
@@ -128,13 +129,6 @@ struct Inner {
 #[derive(Clone)]
 pub struct Device {
     inner: Arc<Inner>,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
-        .unwrap_or(0)
 }
 
 impl Device {
@@ -212,12 +206,12 @@ impl Device {
             }),
         };
         refresh_uploads(&device.inner).await;
-        let confirmer = tokio::spawn(confirm_loop(Arc::downgrade(&device.inner)));
+        let confirmer = platform::spawn(confirm_loop(Arc::downgrade(&device.inner)));
         device.push_task(confirmer);
         Ok(device)
     }
 
-    fn push_task(&self, task: tokio::task::JoinHandle<()>) {
+    fn push_task(&self, task: platform::Task) {
         if let Ok(mut tasks) = self.inner.tasks.lock() {
             tasks.push(task);
         }
@@ -258,7 +252,7 @@ impl Device {
         drop(dialer);
         set_connection(&self.inner, Connection::Connecting);
         let weak = Arc::downgrade(&self.inner);
-        let watcher = tokio::spawn(async move {
+        let watcher = platform::spawn(async move {
             // Subscribe first, then read what the dialer already knows: its first attempt runs
             // on the repo's IO task and can end (a refused token, say) before this task starts,
             // and an event sent before the subscription is never seen. Missing it left a
@@ -318,15 +312,15 @@ impl Device {
     /// Waits until the connection is up (or `timeout`); true when connected.
     pub async fn wait_connected(&self, timeout: Duration) -> bool {
         let mut state = self.sync_state();
-        tokio::time::timeout(timeout, async {
+        platform::timeout(timeout, async {
             while !self.is_connected() {
-                if tokio::time::timeout(Duration::from_millis(100), state.changed()).await.is_ok_and(|r| r.is_err()) {
+                if platform::timeout(Duration::from_millis(100), state.changed()).await.is_some_and(|r| r.is_err()) {
                     return;
                 }
             }
         })
         .await
-        .is_ok()
+        .is_some()
             && self.is_connected()
     }
 
@@ -386,7 +380,7 @@ impl Device {
         match saved {
             Some(years) => {
                 let device = self.clone();
-                self.push_task(tokio::spawn(async move {
+                self.push_task(platform::spawn(async move {
                     if let Err(e) = device.refresh_years().await {
                         tracing::debug!(error = %e, "refreshing the years failed; keeping the saved list");
                     }
@@ -418,7 +412,7 @@ impl Device {
         // each stays readable offline.
         if !new.is_empty() {
             let device = self.clone();
-            self.push_task(tokio::spawn(async move {
+            self.push_task(platform::spawn(async move {
                 for year in new {
                     if let Err(e) = device.agency_year(year).await {
                         tracing::debug!(year, error = %e, "fetching a new year's documents failed; will retry");
@@ -487,7 +481,7 @@ impl Device {
             Some(list) => {
                 self.remember(year, list.clone());
                 let device = self.clone();
-                self.push_task(tokio::spawn(async move {
+                self.push_task(platform::spawn(async move {
                     if let Err(e) = device.documents(year).await {
                         tracing::debug!(error = %e, "refreshing the document list failed; keeping the saved one");
                     }
@@ -551,7 +545,7 @@ impl Device {
         handles.insert(doc_id.to_string(), handle.clone());
         let mut changed = handle.changes();
         let weak = Arc::downgrade(&self.inner);
-        self.push_task(tokio::spawn(async move {
+        self.push_task(platform::spawn(async move {
             while changed.next().await.is_some() {
                 let Some(inner) = weak.upgrade() else { return };
                 inner.changes.send_modify(|n| *n += 1);
@@ -683,9 +677,9 @@ impl Device {
         bytes: Vec<u8>,
     ) -> Result<PreparedFile, DeviceError> {
         let (name, media) = (file_name.to_string(), media_type.to_string());
-        let prepared = tokio::task::spawn_blocking(move || evidence::prepare(&name, &media, bytes))
+        let prepared = platform::offload(move || evidence::prepare(&name, &media, bytes))
             .await
-            .map_err(|_| DeviceError::Unavailable)??;
+            .ok_or(DeviceError::Unavailable)??;
         self.writable_entry(year, &DocKey::results(&target.division)).await?;
         self.inner.storage.queue_upload(&prepared.sha256, &prepared.media_type, prepared.bytes.clone()).await?;
         let edit = Edit::AddEvidence {
@@ -774,7 +768,7 @@ impl Device {
     /// Waits until the server has confirmed every local change, or `timeout` passes.
     pub async fn wait_confirmed(&self, timeout: Duration) -> bool {
         let mut state = self.sync_state();
-        tokio::time::timeout(timeout, async {
+        platform::timeout(timeout, async {
             loop {
                 if state.borrow_and_update().unconfirmed == 0 {
                     return;
@@ -785,7 +779,7 @@ impl Device {
             }
         })
         .await
-        .is_ok()
+        .is_some()
     }
 
     /// Stops syncing and the repo (flushing what samod still has to write).
@@ -934,7 +928,7 @@ async fn confirm_loop(weak: std::sync::Weak<Inner>) {
         let wake = inner.wake.clone();
         let idle = if connected { Duration::from_millis(500) } else { Duration::from_secs(2) };
         drop(inner);
-        let _ = tokio::time::timeout(idle, wake.notified()).await;
+        let _ = platform::timeout(idle, wake.notified()).await;
     }
 }
 

@@ -6,6 +6,7 @@ pub mod api;
 pub mod device;
 pub mod dialer;
 pub mod evidence;
+pub mod platform;
 pub mod session;
 pub mod storage;
 

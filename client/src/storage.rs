@@ -316,11 +316,9 @@ impl samod::storage::Storage for LocalStorage {
             .await;
         match result {
             Ok(()) => {
-                let parsed =
-                    tokio::task::spawn_blocking(move || prongsai_core::durability::chunk_changes(&text, &data))
-                        .await
-                        .ok()
-                        .flatten();
+                let parsed = crate::platform::offload(move || prongsai_core::durability::chunk_changes(&text, &data))
+                    .await
+                    .flatten();
                 if let (Some((doc, hashes)), Ok(mut stored)) = (parsed, self.inner.stored.lock()) {
                     stored.extend(&doc, hashes);
                 }

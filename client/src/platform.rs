@@ -1,0 +1,67 @@
+//! What the device needs from the platform it runs on, in one place: tasks in the background,
+//! timers, heavy work off the async threads, and the wall clock. Natively that is tokio and
+//! std; in a browser's Worker (issue 21, `docs/notes/browser-device.md`) it becomes the browser's
+//! event loop behind these same functions, so the device's own code does not change.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// A task running in the background; [`Task::abort`] stops it at its next await.
+pub struct Task(tokio::task::JoinHandle<()>);
+
+impl Task {
+    pub fn abort(&self) {
+        self.0.abort();
+    }
+}
+
+/// Runs `task` in the background.
+pub fn spawn(task: impl Future<Output = ()> + Send + 'static) -> Task {
+    Task(tokio::spawn(task))
+}
+
+/// `future`'s output, or `None` once `limit` has passed.
+pub async fn timeout<T>(limit: Duration, future: impl Future<Output = T>) -> Option<T> {
+    tokio::time::timeout(limit, future).await.ok()
+}
+
+/// Runs CPU-heavy work (decoding a photo, parsing a stored chunk) where it holds up no other
+/// task; `None` if the work panicked.
+pub async fn offload<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+/// Milliseconds since the Unix epoch (a browser's `Date.now()` there: std's clock panics on
+/// wasm32).
+pub fn now_ms() -> i64 {
+    web_time::SystemTime::now()
+        .duration_since(web_time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_timeout_answers_what_finished_in_time_and_nothing_for_what_did_not() {
+        assert_eq!(timeout(Duration::from_secs(5), async { 7 }).await, Some(7));
+        assert_eq!(timeout(Duration::from_millis(10), std::future::pending::<()>()).await, None);
+        assert_eq!(offload(|| 6 * 7).await, Some(42));
+        let now = now_ms();
+        assert!(now > 1_600_000_000_000, "{now}");
+    }
+
+    #[tokio::test]
+    async fn an_aborted_task_stops() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = spawn(async move {
+            std::future::pending::<()>().await;
+            drop(tx);
+        });
+        task.abort();
+        // The sender is dropped when the aborted task is: the receiver sees it closed.
+        assert!(rx.await.is_err());
+    }
+}
