@@ -676,7 +676,7 @@ async fn bench(
                 "## The web app on a tablet (Debian's headless Chromium, 768×1024 touch, CPU throttled 4×, release server on loopback)\n\n\
                  What the browser downloads, and the time from navigating to the table of measures on screen by the \
                  page's own clock (signed in already, as staff of สำนักปลัด). A first visit has nothing cached (the \
-                 HTTP cache, compiled code and the service worker cleared); a return visit takes the app's files from \
+                 HTTP cache and the service worker cleared); a return visit takes the app's files from \
                  the service worker's cache. {} runs each after a first.\n\n\
                  | file | bytes | gzip -9 |\n|---|---|---|\n\
                  | `prongsai_frontend_bg.wasm` | {:.0} KiB | {:.0} KiB |\n\

@@ -19,8 +19,8 @@ pub struct WebStart {
     pub wasm_gzip: u64,
     pub js_bytes: u64,
     pub js_gzip: u64,
-    /// Navigation → the table on screen, nothing cached (HTTP cache, code cache and service
-    /// worker cleared before each run).
+    /// Navigation → the table on screen, nothing cached (the HTTP cache and the service worker
+    /// cleared before each run).
     pub first_visit: Percentiles,
     /// The same with the shell served by the service worker.
     pub return_visit: Percentiles,
@@ -92,7 +92,7 @@ pub async fn web_start(data: &Path, runs: usize) -> anyhow::Result<WebStart> {
 
     let (mut first, mut back) = (Vec::new(), Vec::new());
     for run in 0..=runs {
-        // A first visit: no HTTP cache, no compiled code, no service worker (the sign-in stays).
+        // A first visit: no HTTP cache, no service worker (the sign-in stays).
         cdp(&session, "Network.clearBrowserCache", json!({})).await?;
         let origin_only = origin.as_str().trim_end_matches('/');
         cdp(
