@@ -38,19 +38,22 @@ impl TokenDialer {
 /// The TLS settings of `wss://`: the platform's verifier, as reqwest's for the app's HTTP, so a
 /// server whose certificate comes from an authority installed on the machine (an agency's or a
 /// ministry's own) is reached for sync as for sign-in, not only ones the bundled roots know.
+/// Made once per process when it succeeds (the verifier reads the store at each handshake); a
+/// failure (no certificate store on the machine yet) is tried again at the next dial.
 fn tls() -> Result<tokio_tungstenite::Connector, String> {
-    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
-    let config = CONFIG.get_or_init(|| {
-        use rustls_platform_verifier::BuilderVerifierExt;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .and_then(|b| b.with_platform_verifier())
-            .map_err(|e| format!("TLS settings: {e}"))?
-            .with_no_client_auth();
-        Ok(Arc::new(config))
-    });
-    config.clone().map(tokio_tungstenite::Connector::Rustls)
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    if let Some(config) = CONFIG.get() {
+        return Ok(tokio_tungstenite::Connector::Rustls(config.clone()));
+    }
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_platform_verifier())
+        .map_err(|e| format!("TLS settings: {e}"))?
+        .with_no_client_auth();
+    let config = CONFIG.get_or_init(|| Arc::new(config)).clone();
+    Ok(tokio_tungstenite::Connector::Rustls(config))
 }
 
 impl Dialer for TokenDialer {
@@ -70,9 +73,12 @@ impl Dialer for TokenDialer {
             request.headers_mut().insert("authorization", bearer);
             let config =
                 tungstenite::protocol::WebSocketConfig::default().max_message_size(Some(max)).max_frame_size(Some(max));
-            let connector = tls().map_err(|e| DialError::transient(WireError(e)))?;
-            let connected =
-                tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, Some(connector));
+            // TLS settings only for wss://: a plain ws:// server (a test, a LAN) needs none.
+            let connector = match url.scheme() {
+                "wss" => Some(tls().map_err(|e| DialError::transient(WireError(e)))?),
+                _ => None,
+            };
+            let connected = tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector);
             let (socket, _) = match connected.await {
                 Ok(ok) => ok,
                 Err(tungstenite::Error::Http(response)) if matches!(response.status().as_u16(), 401 | 403) => {

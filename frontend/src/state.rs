@@ -254,6 +254,8 @@ impl Reducible for AppState {
             }
             Action::TrackViewsLoaded { views } => next.track_views = views,
             Action::OpenSlot { slot, route } => {
+                // A page chosen now wins over one still waiting for its year.
+                next.wanted = None;
                 if next.slot != slot {
                     next.slot = slot;
                     next.overview = None;
@@ -263,7 +265,10 @@ impl Reducible for AppState {
                     next.route = route;
                 }
             }
-            Action::Open { route } => next.route = route,
+            Action::Open { route } => {
+                next.wanted = None;
+                next.route = route;
+            }
             Action::ToggleMyDivision => next.my_division_only = !next.my_division_only,
             Action::SetLang { lang } => next.lang = lang,
             Action::SetAsOf { date } => next.as_of = date,
@@ -280,8 +285,14 @@ impl Reducible for AppState {
                 let home = home(session);
                 next.navigations += 1;
                 match place {
-                    Some(place) if Some(&place) == self.place().as_ref() || Some(&place) == self.wanted.as_ref() => {
-                        return self;
+                    Some(place) if Some(&place) == self.wanted.as_ref() => return self,
+                    // Back to the page shown while another waited for its year: that one is
+                    // no longer wanted.
+                    Some(place) if Some(&place) == self.place().as_ref() => {
+                        if self.wanted.is_none() {
+                            return self;
+                        }
+                        next.wanted = None;
                     }
                     Some(place) => {
                         next.wanted = Some(place);

@@ -16,7 +16,10 @@ init();
 
 // In a browser (not the app's webview), the service worker keeps the app's files so it opens
 // without the network after one visit. Browsers allow one only on HTTPS or this machine.
-if ('serviceWorker' in navigator && (location.protocol === 'https:' || location.protocol === 'http:')) {
+// The app's webview (window.__TAURI__; http://tauri.localhost on Windows and Android) carries its
+// files with it and must never keep an old build's.
+const inApp = '__TAURI__' in window || location.hostname === 'tauri.localhost';
+if (!inApp && 'serviceWorker' in navigator && (location.protocol === 'https:' || location.protocol === 'http:')) {
   navigator.serviceWorker.register('./sw.js').catch((e) => {
     if (window.isSecureContext) keep('service worker: ' + e);
   });

@@ -8,7 +8,9 @@ const SHELL = __SHELL__;
 const CACHE = 'prongsai-shell-' + VERSION;
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  // From the server itself, past any HTTP cache or proxy on the way: the new version's bytes.
+  const fresh = SHELL.map((path) => new Request(path, { cache: 'reload' }));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(fresh)).then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {

@@ -534,6 +534,11 @@ fn an_address_opens_its_page_after_sign_in_and_back_and_forward_follow_it() {
     );
     let state = state.reduce(Action::Navigate { place: Place::parse(&format!("#/memo?year={}", year - 1)) });
     assert_eq!((state.route.clone(), state.wanted_year()), (Route::Table, Some(year - 1)), "the year opens first");
+    // Back to the page shown, or a tab, while that year opens: the page asked for is dropped.
+    let back = state.clone().reduce(Action::Navigate { place: state.place() });
+    assert_eq!((back.route.clone(), back.wanted_year()), (Route::Table, None), "Back wins over the page waiting");
+    let tab = state.clone().reduce(Action::Open { route: Route::Reports });
+    assert_eq!((tab.route.clone(), tab.wanted.is_none()), (Route::Reports, true), "a tab wins too");
     let last_year = SessionView { year: year - 1, ..two_years.clone() };
     let state = state.reduce(Action::YearOpened { session: last_year, stay: true });
     assert_eq!((state.route.clone(), state.wanted.is_none()), (Route::Memo, true));

@@ -146,16 +146,17 @@ async fn serve_connection<I, S>(
     let hyper_service = hyper_util::service::TowerToHyperService::new(service);
     let connection = builder.serve_connection_with_upgrades(io, hyper_service);
     tokio::pin!(connection);
-    loop {
-        tokio::select! {
-            result = connection.as_mut() => {
-                if let Err(error) = result {
-                    tracing::debug!(%error, "a connection ended with an error");
-                }
-                break;
-            }
-            _ = stopping.changed() => connection.as_mut().graceful_shutdown(),
+    // Once told to stop (or once the stop signal is gone), the connection finishes what it is
+    // doing; asking again would only spin.
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = stopping.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
         }
+    };
+    if let Err(error) = result {
+        tracing::debug!(%error, "a connection ended with an error");
     }
 }
 

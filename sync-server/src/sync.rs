@@ -183,7 +183,11 @@ pub fn fuzz_one(bytes: &[u8]) {
 /// `bearer.<token>` (a browser's WebSocket can set no header), or `?token=` where `query` holds
 /// the routes' query (see `api::QUERY_TOKEN_ROUTES`).
 pub fn bearer_token(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<String> {
+    // Only a WebSocket handshake offers subprotocols; anywhere else the header means nothing.
+    let upgrade =
+        headers.get(axum::http::header::UPGRADE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
     let subprotocol = || {
+        upgrade.then_some(())?;
         headers.get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|v| v.to_str().ok()).find_map(
             |v| {
                 v.split(',')

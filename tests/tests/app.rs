@@ -38,7 +38,7 @@ async fn sign_in(app: &Session, server: &Server, username: &str, password: &str)
         const page = document.querySelector('main > section[data-testid]');\
         return !!page && page.dataset.testid !== 'login-page' && (\
           ['agency-page', 'account-page'].includes(page.dataset.testid) ||\
-          document.querySelector('.brand span').innerText.trim() !== 'โปร่งใส');";
+          !['โปร่งใส', 'Prongsai'].includes(document.querySelector('.brand span').innerText.trim()));";
     prongsai_tests::eventually("the app shows its first page", WAIT, || async {
         app.execute(settled, json!([])).await == json!(true)
     })
