@@ -237,6 +237,10 @@ impl Reducible for AppState {
             }
             Action::DocumentsChanged => next.revision += 1,
             Action::OverviewLoaded { overview } => {
+                // A picture of the year shown before another was opened, arriving late.
+                if !next.of_this_year(&overview) {
+                    return self;
+                }
                 if overview.slot.is_integrity() {
                     next.integrity = Some(overview.clone());
                 }
@@ -247,7 +251,7 @@ impl Reducible for AppState {
                 }
             }
             Action::PictureKept { overview } => {
-                if next.overview.is_none() && shows(&next.slot, &overview.slot) {
+                if next.overview.is_none() && shows(&next.slot, &overview.slot) && next.of_this_year(&overview) {
                     next.overview = Some(overview);
                     next.picture_kept = true;
                 }
@@ -366,6 +370,11 @@ impl AppState {
     /// someone is signed in.
     pub fn at(fragment: &str) -> AppState {
         AppState { wanted: Place::parse(fragment), ..AppState::default() }
+    }
+
+    /// Whether `view` is of the year the session shows (a late answer may be of the one before).
+    fn of_this_year(&self, view: &MergedView) -> bool {
+        self.session.as_ref().is_none_or(|s| s.year == 0 || view.year == s.year)
     }
 
     /// The page shown, as its address names it (`None` while opening or signing in).

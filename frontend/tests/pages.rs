@@ -542,6 +542,13 @@ fn an_address_opens_its_page_after_sign_in_and_back_and_forward_follow_it() {
     let last_year = SessionView { year: year - 1, ..two_years.clone() };
     let state = state.reduce(Action::YearOpened { session: last_year, stay: true });
     assert_eq!((state.route.clone(), state.wanted.is_none()), (Route::Memo, true));
+    // The picture of the year left behind, answered late, is not shown as this year's.
+    let late = Rc::new(overview(&docs));
+    assert_eq!(late.year, year);
+    let shown = state.clone().reduce(Action::OverviewLoaded { overview: late.clone() });
+    assert!(shown.overview.is_none() && shown.integrity.is_none(), "the old year's picture stays off screen");
+    let kept = state.clone().reduce(Action::PictureKept { overview: late });
+    assert!(kept.overview.is_none());
 
     let state = state.reduce(Action::Navigate { place: Place::parse(&format!("#/memo?year={}", year + 5)) });
     assert_eq!((state.route.clone(), state.wanted.is_none()), (Route::Table, true), "a year not the agency's");
