@@ -260,11 +260,7 @@ impl Reducible for AppState {
             Action::OpenSlot { slot, route } => {
                 // A page chosen now wins over one still waiting for its year.
                 next.wanted = None;
-                if next.slot != slot {
-                    next.slot = slot;
-                    next.overview = None;
-                    next.filter = DashboardFilter::default();
-                }
+                next.show_slot(slot);
                 if let Some(route) = route {
                     next.route = route;
                 }
@@ -409,13 +405,18 @@ impl AppState {
         if other_year || session.enroll_second_factor || (session.year == 0 && !yearless) {
             return false;
         }
-        if self.slot != place.slot {
-            self.slot = place.slot;
+        self.show_slot(place.slot);
+        self.route = place.route;
+        true
+    }
+
+    /// Shows another track or round: its own picture (none until read) and no filter.
+    fn show_slot(&mut self, slot: Slot) {
+        if self.slot != slot {
+            self.slot = slot;
             self.overview = None;
             self.filter = DashboardFilter::default();
         }
-        self.route = place.route;
-        true
     }
 
     fn set_sync(&mut self, state: SyncState) {
