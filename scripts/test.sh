@@ -15,6 +15,10 @@ export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
 step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*" >&2; }
 
+# What the disk holds before and after the build, for when a machine runs short (one did).
+disk() { df -h . | tail -1 | awk -v w="$1" '{print "disk " w ": " $4 " free of " $2}' >&2; }
+disk "before the build"
+
 step "format (our crates; the vendored copies keep upstream's formatting)"
 cargo fmt --check -p prongsai-core -p prongsai-sync-server -p prongsai-client -p prongsai-report \
   -p prongsai-frontend -p prongsai-app -p prongsai-tests -p xtask -p prongsai-browser
@@ -31,6 +35,7 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 
 step "build and lint the workspace once (clippy, warnings are errors), for every test stage"
 cargo build --workspace --all-targets --locked
+disk "after the build"; du -sh target >&2
 
 step "tests (under Xvfb: the app's webview needs a display)"
 # The webview tests run one at a time (.config/nextest.toml); screenshots go to tests/artifacts/.
