@@ -33,6 +33,10 @@ step "the device's browser side in a JavaScript engine (wasm32 under Node: samod
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown -p prongsai-browser --locked
 
+step "the device's IndexedDB store in a dedicated Worker of headless Chromium (the storage contract)"
+CHROMEDRIVER="$(command -v chromedriver)" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown -p prongsai-client --test indexed_storage --locked
+
 step "build and lint the workspace once (clippy, warnings are errors), for every test stage"
 cargo build --workspace --all-targets --locked
 disk "after the build"; du -sh target >&2

@@ -67,6 +67,9 @@ pub struct Durability {
     pub refused: bool,
 }
 
+/// The longest any one request may take (a durability check waits on the server within it).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A thin client of the server's HTTP API.
 #[derive(Clone, Debug)]
 pub struct ServerApi {
@@ -76,19 +79,22 @@ pub struct ServerApi {
 }
 
 /// Installs rustls's crypto provider once per process (any reqwest client needs it first).
+/// In a browser, fetch does TLS.
 pub fn install_crypto() {
     // reqwest and tungstenite use rustls with the `ring` provider (lighter to build than aws-lc).
+    #[cfg(not(target_arch = "wasm32"))]
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 impl ServerApi {
     pub fn new(base: url::Url) -> ServerApi {
         install_crypto();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("a reqwest client with a rustls provider installed builds");
+        // A browser has its own connect timeout; each request there gets the minute (`request`).
+        #[cfg(not(target_arch = "wasm32"))]
+        let builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(REQUEST_TIMEOUT);
+        #[cfg(target_arch = "wasm32")]
+        let builder = reqwest::Client::builder();
+        let http = builder.build().expect("a reqwest client with a rustls provider installed builds");
         ServerApi { base, http, token: None }
     }
 
@@ -107,6 +113,10 @@ impl ServerApi {
 
     fn request(&self, method: reqwest::Method, path: &str) -> Result<reqwest::RequestBuilder, ApiError> {
         let mut request = self.http.request(method, self.url(path)?);
+        #[cfg(target_arch = "wasm32")]
+        {
+            request = request.timeout(REQUEST_TIMEOUT);
+        }
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }

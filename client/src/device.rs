@@ -22,7 +22,7 @@ use prongsai_core::model::{DirectoryDoc, DocKey, DocKind, SCHEMA_VERSION};
 use samod::{BackoffConfig, DialerEvent, DialerHandle, DocHandle, DocumentId, PeerId, Repo};
 
 use crate::api::{ApiError, DocumentEntry, ServerApi};
-use crate::dialer::{SignedOut, TokenDialer};
+use crate::dialer::{PlatformDialer, SignedOut};
 use crate::evidence::{self, PreparedFile};
 use crate::platform::{self, now_ms};
 use crate::session::{self, Session};
@@ -168,15 +168,11 @@ impl Device {
     async fn open_session(config: DeviceConfig, session: Session) -> Result<Device, DeviceError> {
         let server = url::Url::parse(&session.server).map_err(|e| ApiError::Decode(e.to_string()))?;
         let api = ServerApi::new(server).with_token(&session.token);
-        let storage = LocalStorage::open(&config.data_dir)?;
+        let storage = LocalStorage::open(&config.data_dir).await?;
         // A new actor for every run: see `docs::actor_for_run`.
         let registered = ActorId::from_str(&session.actor_id).unwrap_or_else(|_| ActorId::random());
         let actor = prongsai_core::docs::actor_for_run(&registered, &ActorId::random());
-        let repo = Repo::build_tokio()
-            .with_storage(storage.clone())
-            .with_peer_id(PeerId::from(session.peer_id.as_str()))
-            .load()
-            .await;
+        let repo = storage.repo(PeerId::from(session.peer_id.as_str())).await;
         let unconfirmed = storage.pending().await?.values().map(Vec::len).sum();
         let (state, _) = tokio::sync::watch::channel(SyncState {
             connection: Connection::Offline,
@@ -246,7 +242,7 @@ impl Device {
         let url = self.inner.api.sync_url()?;
         let handle = Arc::new(self.inner.repo.dial(
             self.inner.config.backoff.clone(),
-            Arc::new(TokenDialer::new(url, self.inner.session.token.clone())),
+            Arc::new(PlatformDialer::new(url, self.inner.session.token.clone())),
         )?);
         *dialer = Some(handle.clone());
         drop(dialer);

@@ -6,29 +6,110 @@
 use std::future::Future;
 use std::time::Duration;
 
-/// A task running in the background; [`Task::abort`] stops it at its next await.
-pub struct Task(tokio::task::JoinHandle<()>);
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::*;
+#[cfg(target_arch = "wasm32")]
+pub use web::*;
 
-impl Task {
-    pub fn abort(&self) {
-        self.0.abort();
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use std::future::Future;
+    use std::time::Duration;
+
+    /// samod's runtime: the tokio runtime this runs on.
+    pub fn runtime() -> tokio::runtime::Handle {
+        tokio::runtime::Handle::current()
+    }
+
+    /// A task running in the background; [`Task::abort`] stops it at its next await.
+    pub struct Task(tokio::task::JoinHandle<()>);
+
+    impl Task {
+        pub fn abort(&self) {
+            self.0.abort();
+        }
+    }
+
+    /// Runs `task` in the background.
+    pub fn spawn(task: impl Future<Output = ()> + Send + 'static) -> Task {
+        Task(tokio::spawn(task))
+    }
+
+    /// Waits for `limit`.
+    pub async fn sleep(limit: Duration) {
+        tokio::time::sleep(limit).await
+    }
+
+    /// Runs CPU-heavy work (decoding a photo, parsing a stored chunk) where it holds up no other
+    /// task; `None` if the work panicked.
+    pub async fn offload<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        tokio::task::spawn_blocking(work).await.ok()
     }
 }
 
-/// Runs `task` in the background.
-pub fn spawn(task: impl Future<Output = ()> + Send + 'static) -> Task {
-    Task(tokio::spawn(task))
+/// The browser's side: one thread (the device's Worker), its event loop and its timers.
+#[cfg(target_arch = "wasm32")]
+mod web {
+    use std::future::Future;
+    use std::time::Duration;
+
+    /// A task running in the background; [`Task::abort`] stops it at its next await.
+    pub struct Task(futures::future::AbortHandle);
+
+    impl Task {
+        pub fn abort(&self) {
+            self.0.abort();
+        }
+    }
+
+    /// Runs `task` in the background, on the Worker's event loop.
+    pub fn spawn(task: impl Future<Output = ()> + 'static) -> Task {
+        let (task, handle) = futures::future::abortable(task);
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = task.await;
+        });
+        Task(handle)
+    }
+
+    /// Waits for `limit` (`setTimeout`).
+    pub async fn sleep(limit: Duration) {
+        gloo_timers::future::sleep(limit).await
+    }
+
+    /// The browser's event loop as samod's runtime: tasks are spawned on the current thread (a
+    /// Worker's, or the page's), timers are the browser's.
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct Runtime;
+
+    /// samod's runtime: this thread's event loop.
+    pub fn runtime() -> Runtime {
+        Runtime
+    }
+
+    impl samod::runtime::LocalRuntimeHandle for Runtime {
+        fn spawn(&self, task: std::pin::Pin<Box<dyn Future<Output = ()>>>) {
+            wasm_bindgen_futures::spawn_local(task)
+        }
+
+        fn sleep(&self, duration: Duration) -> std::pin::Pin<Box<dyn Future<Output = ()>>> {
+            Box::pin(gloo_timers::future::sleep(duration))
+        }
+    }
+
+    /// Runs CPU-heavy work: here, in place. The device already runs in its own Worker, off the
+    /// page's thread, so a photo being decoded delays sync, never a tap.
+    pub async fn offload<T>(work: impl FnOnce() -> T) -> Option<T> {
+        Some(work())
+    }
 }
 
 /// `future`'s output, or `None` once `limit` has passed.
 pub async fn timeout<T>(limit: Duration, future: impl Future<Output = T>) -> Option<T> {
-    tokio::time::timeout(limit, future).await.ok()
-}
-
-/// Runs CPU-heavy work (decoding a photo, parsing a stored chunk) where it holds up no other
-/// task; `None` if the work panicked.
-pub async fn offload<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    tokio::task::spawn_blocking(work).await.ok()
+    let sleep = std::pin::pin!(sleep(limit));
+    match futures::future::select(std::pin::pin!(future), sleep).await {
+        futures::future::Either::Left((value, _)) => Some(value),
+        futures::future::Either::Right(_) => None,
+    }
 }
 
 /// Milliseconds since the Unix epoch (a browser's `Date.now()` there: std's clock panics on
@@ -40,7 +121,7 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -13,6 +13,9 @@ use crate::model::{DocKind, SignatureDecision};
 /// offers `[LIVE_PROTOCOL, TOKEN_PROTOCOL_PREFIX + token]` instead, and the server answers with
 /// `LIVE_PROTOCOL`.
 pub const LIVE_PROTOCOL: &str = "prongsai.live";
+/// The WebSocket subprotocol a browser device offers on `/sync`, beside its token (the same
+/// reason as `/live`'s); the server answers with it. Clients that send a header offer none.
+pub const SYNC_PROTOCOL: &str = "prongsai.sync";
 /// A subprotocol starting with this carries the session's token (tokens are URL-safe base64,
 /// which a subprotocol may hold).
 pub const TOKEN_PROTOCOL_PREFIX: &str = "bearer.";

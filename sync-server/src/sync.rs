@@ -246,6 +246,7 @@ pub async fn websocket<D: Database>(
     }
     let limit = app.config.max_message_bytes;
     upgrade
+        .protocols([prongsai_core::wire::SYNC_PROTOCOL])
         .max_message_size(limit)
         .max_frame_size(limit)
         // tungstenite reserves 128 KiB per connection for reading by default: 1.4 GiB for 10,000

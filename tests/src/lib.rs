@@ -576,6 +576,20 @@ impl RawPeer {
         RawPeer::join(socket, peer_id).await
     }
 
+    /// Connects as a browser does (it can send no header): the token as a WebSocket subprotocol
+    /// beside `wire::SYNC_PROTOCOL`, which the server must answer with (or a browser drops the
+    /// connection).
+    pub async fn connect_as_browser(server: &Server, token: &str, peer_id: &str) -> RawPeer {
+        use prongsai_core::wire::{SYNC_PROTOCOL, TOKEN_PROTOCOL_PREFIX};
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{}/sync", server.addr).into_client_request().expect("request");
+        let offered = format!("{SYNC_PROTOCOL}, {TOKEN_PROTOCOL_PREFIX}{token}");
+        request.headers_mut().insert("sec-websocket-protocol", offered.parse().expect("header"));
+        let (socket, answer) = tokio_tungstenite::connect_async(request).await.expect("the upgrade succeeds");
+        assert_eq!(answer.headers()["sec-websocket-protocol"], SYNC_PROTOCOL, "the server picks the sync protocol");
+        RawPeer::join(socket, peer_id).await
+    }
+
     /// Connects with a tiny receive buffer, so that a peer that stops reading is felt by the
     /// server after a few kilobytes instead of megabytes.
     pub async fn connect_small_window(server: &Server, token: &str, peer_id: &str) -> RawPeer {

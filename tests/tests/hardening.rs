@@ -1048,6 +1048,29 @@ mod timeouts {
         assert!(deaf.closed_by_server(Duration::from_secs(5)).await, "a connection that never answered stays open");
     }
 
+    /// A device in a browser syncs with its token offered as a subprotocol (a browser's
+    /// WebSocket can set no header, and the address would put it in logs); a token that is no
+    /// session's, offered the same way, is refused before the upgrade.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_browser_device_syncs_with_its_token_as_a_subprotocol() {
+        let sample = Sample::create().await;
+        let server = Server::start(&sample.data(), 0, &[]).await;
+        let somchai = login(&server, "somchai", sample.password("somchai"), false).await;
+        let peer = prongsai_tests::RawPeer::connect_as_browser(&server, &somchai.token, &somchai.peer_id).await;
+        assert!(!peer.server_peer.is_empty(), "the server joined");
+
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{}/sync", server.addr).into_client_request().expect("request");
+        let offered =
+            format!("{}, {}nonsense", prongsai_core::wire::SYNC_PROTOCOL, prongsai_core::wire::TOKEN_PROTOCOL_PREFIX);
+        request.headers_mut().insert("sec-websocket-protocol", offered.parse().expect("header"));
+        let wrong = tokio_tungstenite::connect_async(request).await;
+        assert!(
+            matches!(&wrong, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 401),
+            "{wrong:?}"
+        );
+    }
+
     /// `/live` is closed when its session is revoked, and when it expires.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn live_connections_end_with_their_session() {

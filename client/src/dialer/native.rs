@@ -1,7 +1,5 @@
-//! Our WebSocket dialer: it sends the token (samod's bundled dialer sends no headers), uses
-//! rustls for `wss://` with the system's certificate store (the trust the app's HTTP has), and
-//! treats 401/403 as a permanent failure, so a revoked or expired login sends the user to the
-//! sign-in page instead of retrying forever.
+//! Natively: the token in an `Authorization` header, rustls for `wss://` with the system's
+//! certificate store (the trust the app's HTTP has), and 401/403 read off the handshake's answer.
 
 use std::sync::{Arc, OnceLock};
 
@@ -11,16 +9,7 @@ use samod::{DialError, Dialer, Transport};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-/// The server refused the token: the user must sign in again.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("the server refused the login (HTTP {status}); sign in again")]
-pub struct SignedOut {
-    pub status: u16,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct WireError(String);
+use super::{SignedOut, WireError};
 
 pub struct TokenDialer {
     url: url::Url,

@@ -1,0 +1,333 @@
+//! The device's local storage: samod's chunks, the changes the server has not confirmed, the
+//! ones it refused, small cached values (the documents list, for working offline) and evidence
+//! files waiting for upload.
+//!
+//! Where the bytes go is the platform's ([`Store`]: one SQLite file natively, IndexedDB in a
+//! browser); what the bytes mean is here, once, for every platform: when a change counts as
+//! saved on this device, which documents are here, and that a failed write stops anything from
+//! counting as saved afterwards.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use prongsai_core::automerge::ChangeHash;
+use prongsai_core::durability::StoredIndex;
+use samod::storage::StorageKey;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod sqlite;
+
+#[cfg(not(target_arch = "wasm32"))]
+type PlatformStore = sqlite::SqliteStore;
+
+#[cfg(target_arch = "wasm32")]
+mod indexed;
+
+#[cfg(target_arch = "wasm32")]
+type PlatformStore = indexed::IdbStore;
+
+/// A local storage failure: the disk is full or the file is damaged.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("local storage: {0}")]
+pub struct LocalStorageError(pub String);
+
+/// Where a platform keeps the device's data. Every write is durable when its future resolves
+/// (SQLite: committed with `synchronous=FULL`; IndexedDB: a `strict` transaction completed).
+/// Chunk keys are samod's `StorageKey`s as text (`doc/kind/hash`).
+#[allow(async_fn_in_trait)] // each platform has one store, used by its concrete type
+pub(crate) trait Store {
+    async fn load(&self, key: String) -> Result<Option<Vec<u8>>, LocalStorageError>;
+    /// The chunks with `from <= key < to`.
+    async fn load_range(&self, from: String, to: String) -> Result<Vec<(String, Vec<u8>)>, LocalStorageError>;
+    async fn put(&self, key: String, data: Vec<u8>) -> Result<(), LocalStorageError>;
+    async fn delete(&self, key: String) -> Result<(), LocalStorageError>;
+    /// Every chunk key (read once, when the device opens: which documents are here).
+    async fn keys(&self) -> Result<Vec<String>, LocalStorageError>;
+
+    /// Adds (doc, hash) pairs to the pending set, all or none.
+    async fn add_pending(&self, doc_id: String, hashes: Vec<String>) -> Result<(), LocalStorageError>;
+    async fn remove_pending(&self, doc_id: String, hashes: Vec<String>) -> Result<(), LocalStorageError>;
+    async fn pending(&self) -> Result<Vec<(String, String)>, LocalStorageError>;
+    /// Moves (doc, hash) pairs from pending to refused, all or none.
+    async fn refuse(&self, doc_id: String, hashes: Vec<String>) -> Result<(), LocalStorageError>;
+    async fn refused_count(&self) -> Result<usize, LocalStorageError>;
+
+    async fn get(&self, key: String) -> Result<Option<String>, LocalStorageError>;
+    async fn set(&self, key: String, value: String) -> Result<(), LocalStorageError>;
+
+    /// Keeps a file until it is uploaded; a file already kept stays as it is.
+    async fn queue_upload(&self, sha256: String, media_type: String, data: Vec<u8>) -> Result<(), LocalStorageError>;
+    /// Files not yet uploaded, oldest first: (sha256, media type).
+    async fn uploads_waiting(&self) -> Result<Vec<(String, String)>, LocalStorageError>;
+    async fn local_file(&self, sha256: String) -> Result<Option<Vec<u8>>, LocalStorageError>;
+    async fn mark_uploaded(&self, sha256: String) -> Result<(), LocalStorageError>;
+}
+
+#[derive(Clone)]
+pub struct LocalStorage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: PlatformStore,
+    /// The change hashes written since this storage was opened: an edit waits for its own new
+    /// changes only, so what was on disk before (read by samod when it loads a document) need
+    /// not be parsed at startup.
+    stored: Mutex<StoredIndex>,
+    /// The documents with chunks here (answered without a query: the app asks for every
+    /// document of the year when it decides what it can show offline).
+    documents: Mutex<HashSet<String>>,
+    commits: tokio::sync::watch::Sender<u64>,
+    failed: Mutex<Option<String>>,
+}
+
+impl LocalStorage {
+    /// Opens (creating) the device's database in the app's data directory.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub async fn open(dir: &std::path::Path) -> Result<LocalStorage, LocalStorageError> {
+        let dir = dir.to_path_buf();
+        let store = crate::platform::offload(move || sqlite::SqliteStore::open(&dir))
+            .await
+            .ok_or_else(|| LocalStorageError("opening the local database panicked".into()))??;
+        LocalStorage::over(store).await
+    }
+
+    /// The database file (natively).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn path(&self) -> &std::path::Path {
+        self.inner.store.path()
+    }
+
+    /// Opens (creating) the device's IndexedDB database (in a browser), named by the data
+    /// "directory": one database per device of the origin.
+    #[cfg(target_arch = "wasm32")]
+    pub async fn open(dir: &std::path::Path) -> Result<LocalStorage, LocalStorageError> {
+        LocalStorage::over(indexed::IdbStore::open(&dir.to_string_lossy()).await?).await
+    }
+
+    /// samod's repo over this storage, on the platform's runtime (tokio; the browser's event
+    /// loop).
+    pub async fn repo(&self, peer_id: samod::PeerId) -> samod::Repo {
+        let builder =
+            samod::RepoBuilder::new(crate::platform::runtime()).with_storage(self.clone()).with_peer_id(peer_id);
+        #[cfg(not(target_arch = "wasm32"))]
+        return builder.load().await;
+        #[cfg(target_arch = "wasm32")]
+        return builder.load_local().await;
+    }
+
+    async fn over(store: PlatformStore) -> Result<LocalStorage, LocalStorageError> {
+        let documents = store.keys().await?.iter().filter_map(|k| document_of(k)).map(str::to_string).collect();
+        let (commits, _) = tokio::sync::watch::channel(0);
+        Ok(LocalStorage {
+            inner: Arc::new(Inner {
+                store,
+                stored: Mutex::new(StoredIndex::default()),
+                documents: Mutex::new(documents),
+                commits,
+                failed: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The last write failure, if any; edits are not "saved" while this is set.
+    pub fn failure(&self) -> Option<String> {
+        self.inner.failed.lock().ok().and_then(|f| f.clone())
+    }
+
+    fn fail(&self, e: &LocalStorageError) {
+        tracing::error!(error = %e, "local storage write failed");
+        if let Ok(mut failed) = self.inner.failed.lock() {
+            *failed = Some(e.to_string());
+        }
+        self.inner.commits.send_modify(|n| *n += 1);
+    }
+
+    /// True when every hash was written to this device's disk since it was opened.
+    pub fn is_stored(&self, doc_id: &str, heads: &[ChangeHash]) -> bool {
+        self.inner.stored.lock().is_ok_and(|s| s.contains_all(doc_id, heads))
+    }
+
+    /// Waits until every hash is on this device's disk (or the storage fails).
+    pub async fn wait_stored(&self, doc_id: &str, heads: &[ChangeHash]) -> Result<(), LocalStorageError> {
+        let mut commits = self.inner.commits.subscribe();
+        loop {
+            commits.borrow_and_update();
+            if self.is_stored(doc_id, heads) {
+                return Ok(());
+            }
+            if let Some(failure) = self.failure() {
+                return Err(LocalStorageError(failure));
+            }
+            commits.changed().await.map_err(|_| LocalStorageError("storage closed".into()))?;
+        }
+    }
+
+    pub async fn add_pending(&self, doc_id: &str, hashes: &[ChangeHash]) -> Result<(), LocalStorageError> {
+        self.inner.store.add_pending(doc_id.to_string(), texts(hashes)).await
+    }
+
+    pub async fn remove_pending(&self, doc_id: &str, hashes: &[ChangeHash]) -> Result<(), LocalStorageError> {
+        self.inner.store.remove_pending(doc_id.to_string(), texts(hashes)).await
+    }
+
+    /// Local changes the server has not confirmed, per document.
+    pub async fn pending(&self) -> Result<HashMap<String, Vec<ChangeHash>>, LocalStorageError> {
+        let mut out: HashMap<String, Vec<ChangeHash>> = HashMap::new();
+        for (doc, hash) in self.inner.store.pending().await? {
+            if let Ok(hash) = hash.parse() {
+                out.entry(doc).or_default().push(hash);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<String>, LocalStorageError> {
+        self.inner.store.get(key.to_string()).await
+    }
+
+    pub async fn set(&self, key: &str, value: &str) -> Result<(), LocalStorageError> {
+        self.inner.store.set(key.to_string(), value.to_string()).await
+    }
+
+    /// Moves pending changes the server will never accept to the refused list.
+    pub async fn refuse(&self, doc_id: &str, hashes: &[ChangeHash]) -> Result<(), LocalStorageError> {
+        self.inner.store.refuse(doc_id.to_string(), texts(hashes)).await
+    }
+
+    pub async fn refused_count(&self) -> Result<usize, LocalStorageError> {
+        self.inner.store.refused_count().await
+    }
+
+    /// Keeps an evidence file on this device until it is uploaded.
+    pub async fn queue_upload(&self, sha256: &str, media_type: &str, data: Vec<u8>) -> Result<(), LocalStorageError> {
+        self.inner.store.queue_upload(sha256.to_string(), media_type.to_string(), data).await
+    }
+
+    /// Files waiting for upload, oldest first: (sha256, media type).
+    pub async fn uploads_waiting(&self) -> Result<Vec<(String, String)>, LocalStorageError> {
+        self.inner.store.uploads_waiting().await
+    }
+
+    /// A file kept on this device (uploaded or not).
+    pub async fn local_file(&self, sha256: &str) -> Result<Option<Vec<u8>>, LocalStorageError> {
+        self.inner.store.local_file(sha256.to_string()).await
+    }
+
+    pub async fn mark_uploaded(&self, sha256: &str) -> Result<(), LocalStorageError> {
+        self.inner.store.mark_uploaded(sha256.to_string()).await
+    }
+
+    /// True when this device has chunks of the document.
+    pub fn has_document(&self, doc_id: &str) -> bool {
+        self.inner.documents.lock().is_ok_and(|d| d.contains(doc_id))
+    }
+
+    async fn load_chunk(&self, key: StorageKey) -> Option<Vec<u8>> {
+        self.inner.store.load(key.to_string()).await.unwrap_or_else(|e| {
+            self.fail(&e);
+            None
+        })
+    }
+
+    async fn load_chunks(&self, prefix: StorageKey) -> HashMap<StorageKey, Vec<u8>> {
+        let (from, to) = key_range(&prefix.to_string());
+        let rows = self.inner.store.load_range(from, to).await.unwrap_or_else(|e| {
+            self.fail(&e);
+            Vec::new()
+        });
+        rows.into_iter().filter_map(|(k, v)| StorageKey::from_parts(k.split('/')).ok().map(|k| (k, v))).collect()
+    }
+
+    async fn put_chunk(&self, key: StorageKey, data: Vec<u8>) {
+        let text = key.to_string();
+        match self.inner.store.put(text.clone(), data.clone()).await {
+            Ok(()) => {
+                if let (Some(doc), Ok(mut documents)) = (document_of(&text), self.inner.documents.lock()) {
+                    documents.insert(doc.to_string());
+                }
+                let parsed = crate::platform::offload(move || prongsai_core::durability::chunk_changes(&text, &data))
+                    .await
+                    .flatten();
+                if let (Some((doc, hashes)), Ok(mut stored)) = (parsed, self.inner.stored.lock()) {
+                    stored.extend(&doc, hashes);
+                }
+                self.inner.commits.send_modify(|n| *n += 1);
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    async fn delete_chunk(&self, key: StorageKey) {
+        if self.failure().is_some() {
+            return; // never delete what a failed compaction was meant to replace
+        }
+        // The document stays listed: samod deletes chunks only once a compacted one replaced them.
+        if let Err(e) = self.inner.store.delete(key.to_string()).await {
+            self.fail(&e);
+        }
+    }
+}
+
+fn texts(hashes: &[ChangeHash]) -> Vec<String> {
+    hashes.iter().map(ChangeHash::to_string).collect()
+}
+
+/// The document a chunk key belongs to (`doc/incremental/…` → `doc`); none for samod's own keys.
+fn document_of(key: &str) -> Option<&str> {
+    key.split_once('/').map(|(doc, _)| doc).filter(|doc| !doc.is_empty())
+}
+
+/// The chunk keys under a prefix ("" for all), as a half-open range.
+fn key_range(prefix: &str) -> (String, String) {
+    if prefix.is_empty() {
+        (String::new(), "\u{10FFFF}".to_string())
+    } else {
+        (format!("{prefix}/"), format!("{prefix}/\u{10FFFF}"))
+    }
+}
+
+/// samod's storage trait over [`LocalStorage`]: `Storage` natively, `LocalStorage` in a browser,
+/// where IndexedDB's futures are not `Send`. The same four calls either way.
+macro_rules! samod_storage {
+    ($trait:path) => {
+        impl $trait for LocalStorage {
+            async fn load(&self, key: StorageKey) -> Option<Vec<u8>> {
+                self.load_chunk(key).await
+            }
+
+            async fn load_range(&self, prefix: StorageKey) -> HashMap<StorageKey, Vec<u8>> {
+                self.load_chunks(prefix).await
+            }
+
+            async fn put(&self, key: StorageKey, data: Vec<u8>) {
+                self.put_chunk(key, data).await
+            }
+
+            async fn delete(&self, key: StorageKey) {
+                self.delete_chunk(key).await
+            }
+        }
+    };
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+samod_storage!(samod::storage::Storage);
+#[cfg(target_arch = "wasm32")]
+samod_storage!(samod::storage::LocalStorage);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_key_names_its_document_and_a_prefix_covers_only_its_own_keys() {
+        assert_eq!(document_of("d1/incremental/abc"), Some("d1"));
+        assert_eq!(document_of("storage-adapter-id"), None);
+        let (from, to) = key_range("d1");
+        assert!(from.as_str() <= "d1/snapshot/x" && "d1/snapshot/x" < to.as_str());
+        assert!(!(from.as_str() <= "d10/snapshot/x" && "d10/snapshot/x" < to.as_str()));
+        let (from, to) = key_range("");
+        assert!(from.as_str() <= "storage-adapter-id" && "storage-adapter-id" < to.as_str());
+    }
+}
