@@ -8,6 +8,7 @@ pub mod dialer;
 pub mod evidence;
 pub mod platform;
 pub mod session;
+pub mod shell;
 pub mod storage;
 
 pub use api::{ApiError, DocumentEntry, ServerApi};

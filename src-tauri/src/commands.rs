@@ -67,7 +67,7 @@ pub async fn agency_call(
 pub async fn notifications_read(shell: State<'_, Shell>) -> Result<NotificationsRead, CommandError> {
     let device = shell.signed_in().await?;
     let username = device.session().username.clone();
-    let local = shell.read_marks(&username);
+    let local = shell.read_marks(&username).await;
     let api = device.api();
     let Ok(Ok(server)) = tokio::time::timeout(Duration::from_secs(3), api.notifications_read()).await else {
         return Ok(NotificationsRead { read: local });
@@ -85,7 +85,7 @@ pub async fn notifications_read(shell: State<'_, Shell>) -> Result<Notifications
             }
         }
     };
-    shell.save_read_marks(&username, &merged);
+    shell.save_read_marks(&username, &merged).await;
     Ok(NotificationsRead { read: merged })
 }
 
@@ -98,14 +98,14 @@ pub async fn mark_notifications_read(
 ) -> Result<NotificationsRead, CommandError> {
     let device = shell.signed_in().await?;
     let username = device.session().username.clone();
-    let mut marks = NotificationsRead { read: shell.read_marks(&username) };
+    let mut marks = NotificationsRead { read: shell.read_marks(&username).await };
     marks.mark(ids.iter().cloned());
-    shell.save_read_marks(&username, &marks.read);
+    shell.save_read_marks(&username, &marks.read).await;
     if let Ok(Ok(answer)) =
         tokio::time::timeout(Duration::from_secs(3), device.api().mark_notifications_read(&ids)).await
     {
         marks = answer;
-        shell.save_read_marks(&username, &marks.read);
+        shell.save_read_marks(&username, &marks.read).await;
     }
     Ok(marks)
 }
@@ -563,7 +563,7 @@ pub async fn export_report(
         .ok_or_else(|| CommandError::BadRequest(format!("unknown report format {format:?}")))?;
     let (year, _) = shell.year_in_slot(None, track.as_deref(), round.as_deref()).await?;
     let options = prongsai_report::Options {
-        emblem: shell.emblem(&year.directory.agency.id).await,
+        emblem: crate::shell::emblem(&shell, &year.directory.agency.id).await,
         verify_base: shell.server_url().await,
     };
     let file_name = format.file_name(&year.directory.agency.id, year.fiscal_year(), year.track_items().as_ref());

@@ -20,8 +20,8 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             // Managed before the background opening starts: that task looks the shell up.
-            tauri::Manager::manage(app, shell::Shell::new(app.handle())?);
-            tauri::Manager::state::<shell::Shell>(app).open_in_background();
+            tauri::Manager::manage(app, shell::for_app(app.handle())?);
+            shell::open_in_background(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

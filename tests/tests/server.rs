@@ -1203,3 +1203,71 @@ async fn the_server_serves_https_itself_and_a_field_device_syncs_over_it() {
     assert!(reason.contains("do not belong together"), "{reason}");
     assert!(!reason.contains("PRIVATE KEY"), "the key never reaches the output: {reason}");
 }
+
+/// What a page hears from the shell a platform holds (`prongsai_client::shell`: the app's Tauri
+/// shell, later a browser's device Worker).
+#[derive(Default)]
+struct Heard {
+    connections: std::sync::Mutex<Vec<Connection>>,
+    changed: std::sync::atomic::AtomicUsize,
+}
+
+impl prongsai_client::shell::Events for Heard {
+    fn sync_state(&self, state: &prongsai_core::app::SyncState) {
+        self.connections.lock().expect("lock").push(state.connection);
+    }
+
+    fn documents_changed(&self) {
+        self.changed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Heard {
+    fn last_connection(&self) -> Option<Connection> {
+        self.connections.lock().expect("lock").last().copied()
+    }
+}
+
+/// The shell every platform shares tells its page what the device does: signed in and synced,
+/// another year opened, signed out; and a shell started again with the server down opens the
+/// saved login from the device's own storage, with what the person marked read kept there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shell_tells_its_page_what_the_device_does_and_opens_offline_after_a_restart() {
+    use prongsai_client::shell::{CommandError, Shell};
+    use std::sync::Arc;
+    let sample = Sample::create().await;
+    let mut server = Server::start(&sample.data(), 0, &[]).await;
+    let dir = sample.device_dir("shell");
+    let heard = Arc::new(Heard::default());
+    let shell = Shell::new(prongsai_client::DeviceConfig::new(&dir), heard.clone());
+    shell.open_saved().await;
+    assert!(shell.startup().await.expect("startup").session.is_none(), "never signed in here");
+    assert!(matches!(shell.set_year(YEAR).await, Err(CommandError::NotSignedIn)));
+
+    let session = shell.login(server.url().as_str(), "somchai", sample.password("somchai"), None).await.expect("login");
+    assert_eq!(session.username, "somchai");
+    eventually("the page hears the device connected and up to date", LONG, || async {
+        heard.last_connection() == Some(Connection::UpToDate)
+    })
+    .await;
+    let before = heard.changed.load(std::sync::atomic::Ordering::SeqCst);
+    shell.set_year(YEAR).await.expect("the year opens");
+    assert!(heard.changed.load(std::sync::atomic::Ordering::SeqCst) > before, "the page is told to read again");
+    shell.save_read_marks("somchai", &["returned/m1/palad/1".to_string()]).await;
+    drop(shell);
+
+    server.kill().await;
+    let heard = Arc::new(Heard::default());
+    let shell = Shell::new(prongsai_client::DeviceConfig::new(&dir), heard.clone());
+    shell.open_saved().await;
+    let startup = shell.startup().await.expect("startup");
+    assert_eq!(startup.session.map(|s| s.username).as_deref(), Some("somchai"), "the saved login opens offline");
+    assert_eq!(shell.read_marks("somchai").await, ["returned/m1/palad/1"]);
+    eventually("the page hears the device offline", LONG, || async {
+        heard.last_connection() == Some(Connection::Offline)
+    })
+    .await;
+    shell.sign_out().await.expect("signs out");
+    assert_eq!(heard.last_connection(), Some(Connection::SignedOut));
+    assert!(shell.startup().await.expect("startup").session.is_none());
+}
