@@ -388,6 +388,21 @@ impl Session {
         self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(json!({ "cmd": cmd, "params": params }))).await
     }
 
+    /// A finger's tap at a point of the viewport (W3C actions with a touch pointer): what is
+    /// there gets it, as on a phone.
+    pub async fn tap_at(&self, x: i64, y: i64) {
+        let tap = json!({ "actions": [{
+            "type": "pointer", "id": "finger", "parameters": { "pointerType": "touch" },
+            "actions": [
+                { "type": "pointerMove", "duration": 0, "origin": "viewport", "x": x, "y": y },
+                { "type": "pointerDown", "button": 0 },
+                { "type": "pointerUp", "button": 0 },
+            ],
+        }] });
+        self.call(reqwest::Method::POST, "/actions", Some(tap)).await.unwrap_or_else(|e| panic!("tap: {e}"));
+        let _ = self.call(reqwest::Method::DELETE, "/actions", None).await;
+    }
+
     /// The browser's Back button.
     pub async fn back(&self) {
         self.call(reqwest::Method::POST, "/back", Some(json!({}))).await.unwrap_or_else(|e| panic!("back: {e}"));

@@ -1238,8 +1238,9 @@ const TOUCH_PROBLEMS: &str = "
 const SIDEWAYS: &str = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;";
 
 /// A division officer on a phone (390×844) and on a tablet (768×1024), touch screens both: on the
-/// phone the bar folds into one menu button, no label in it is broken across lines, and a tab
-/// from the menu opens its page; on a 360 px phone no page scrolls sideways; on the tablet every
+/// phone the bar folds into one menu button, no label in it is broken across lines, a tab from
+/// the menu opens its page, and the menu closes as a phone's does (its tabs, a tap beside it,
+/// Escape); on a 360 px phone no page scrolls sideways; on the tablet every
 /// control is big enough for a finger. The pages log no error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_division_officer_reads_every_page_on_a_phone_and_a_tablet_by_touch() {
@@ -1269,6 +1270,25 @@ async fn a_division_officer_reads_every_page_on_a_phone_and_a_tablet_by_touch() 
     phone.click(&phone.wait_for("[data-testid=nav-memo]", WAIT).await).await;
     phone.wait_for("[data-testid=memo-page]", WAIT).await;
     assert_eq!(hidden("[data-testid=nav-memo]").await, json!(true), "opening a page closes the menu");
+    // The tab of the page already shown closes it too, and so do a tap beside it and Escape.
+    let expanded = |open: bool, what: &'static str| {
+        phone.wait_attribute("[data-testid=nav-menu]", "aria-expanded", WAIT, what, move |v| v == open.to_string())
+    };
+    phone.click(&menu).await;
+    expanded(true, "the menu opens").await;
+    phone.click(&phone.wait_for("[data-testid=nav-memo]", WAIT).await).await;
+    expanded(false, "the tab of the page shown closes the menu").await;
+    phone.click(&menu).await;
+    expanded(true, "the menu opens").await;
+    phone.tap_at(195, 835).await;
+    expanded(false, "a tap beside the menu closes it").await;
+    phone.wait_for("[data-testid=memo-page]", WAIT).await;
+    phone.click(&menu).await;
+    expanded(true, "the menu opens").await;
+    phone.type_text(&menu, "\u{E00C}").await;
+    expanded(false, "Escape closes the menu").await;
+    let focused = phone.execute("return document.activeElement.dataset.testid;", json!([])).await;
+    assert_eq!(focused, json!("nav-menu"), "the keyboard is back on the menu's button");
     phone.quit().await;
 
     // On a 360 px phone nothing scrolls sideways; on a tablet every control takes a finger.

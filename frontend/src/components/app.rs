@@ -278,13 +278,36 @@ pub fn App() -> Html {
         let app = state.clone();
         Callback::from(move |_| app.dispatch(Action::DismissNotice))
     };
+    // A tab closes the phone's menu, the one already shown too.
     let go = |route: Route| {
         let app = state.clone();
-        Callback::from(move |_| app.dispatch(Action::Open { route: route.clone() }))
+        let menu_open = menu_open.clone();
+        Callback::from(move |_| {
+            menu_open.set(false);
+            app.dispatch(Action::Open { route: route.clone() })
+        })
     };
     let toggle_menu = {
         let menu_open = menu_open.clone();
         Callback::from(move |_| menu_open.set(!*menu_open))
+    };
+    let close_menu = {
+        let menu_open = menu_open.clone();
+        Callback::from(move |_: MouseEvent| menu_open.set(false))
+    };
+    // Escape closes the menu and gives the keyboard back to its button.
+    let menu_button = use_node_ref();
+    let menu_keys = {
+        let menu_open = menu_open.clone();
+        let menu_button = menu_button.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if *menu_open && e.key() == "Escape" {
+                menu_open.set(false);
+                if let Some(button) = menu_button.cast::<web_sys::HtmlElement>() {
+                    let _ = button.focus();
+                }
+            }
+        })
     };
     let go_home = go(Route::Table);
     let signed_in = state.session.is_some();
@@ -370,13 +393,13 @@ pub fn App() -> Html {
     html! {
         <ContextProvider<AppContext> context={state.clone()}>
             <div class="app" lang={lang.code()}>
-                <header class={classes!("topbar", signed_in.then_some("signed-in"), menu_open.then_some("menu-open"))}>
+                <header class={classes!("topbar", signed_in.then_some("signed-in"), menu_open.then_some("menu-open"))} onkeydown={menu_keys}>
                     <button class="brand link" onclick={go_home}>
                         <img src="icon.png" alt="" width="28" height="28" />
                         <span>{ state.overview.as_ref().map(|o| o.agency.short_name.clone()).unwrap_or_else(|| lang.pick("โปร่งใส", "Prongsai").to_string()) }</span>
                     </button>
                     if signed_in {
-                        <button class="menu-toggle small" onclick={toggle_menu} aria-expanded={(*menu_open).to_string()}
+                        <button class="menu-toggle small" onclick={toggle_menu} aria-expanded={(*menu_open).to_string()} ref={menu_button}
                             aria-controls="topbar-menu" data-testid="nav-menu">
                             { if *menu_open { lang.pick("ปิดเมนู", "Close menu") } else { lang.pick("เมนู", "Menu") } }
                             if unread > 0 && !*menu_open {
@@ -428,6 +451,9 @@ pub fn App() -> Html {
                         </div>
                     </div>
                 </header>
+                if *menu_open {
+                    <div class="menu-backdrop" onclick={close_menu} data-testid="menu-backdrop" aria-hidden="true"></div>
+                }
                 if state.picture_kept {
                     <p class="kept-picture" role="status" data-testid="kept-picture">{ lang.pick(
                         "แสดงข้อมูลที่บันทึกไว้ครั้งล่าสุด กำลังอ่านข้อมูลปัจจุบัน…",
