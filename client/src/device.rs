@@ -94,8 +94,8 @@ pub enum DeviceError {
     Unavailable,
     #[error(transparent)]
     Evidence(#[from] evidence::EvidenceError),
-    #[error("saving the login: {0}")]
-    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    SavedLogin(#[from] session::SavedLoginError),
 }
 
 impl From<samod::Stopped> for DeviceError {
@@ -153,22 +153,27 @@ impl Device {
         let api = ServerApi::new(server.clone());
         let login = api.login_with_code(username, password, &config.device_name, otp).await?;
         let session = Session::from_login(&server, login);
-        session::save(&config.data_dir, &session)?;
-        Device::open_session(config, session).await
+        let storage = LocalStorage::open(&config.data_dir).await?;
+        session::keep(&config.data_dir, &storage, &session).await?;
+        Device::open_session(config, session, storage).await
     }
 
     /// Opens the device from its saved login, without the network. `None` when never signed in.
     pub async fn open(config: DeviceConfig) -> Result<Option<Device>, DeviceError> {
-        match session::load(&config.data_dir)? {
-            Some(session) => Ok(Some(Device::open_session(config, session).await?)),
+        let storage = LocalStorage::open(&config.data_dir).await?;
+        match session::load_saved(&config.data_dir, &storage).await? {
+            Some(session) => Ok(Some(Device::open_session(config, session, storage).await?)),
             None => Ok(None),
         }
     }
 
-    async fn open_session(config: DeviceConfig, session: Session) -> Result<Device, DeviceError> {
+    async fn open_session(
+        config: DeviceConfig,
+        session: Session,
+        storage: LocalStorage,
+    ) -> Result<Device, DeviceError> {
         let server = url::Url::parse(&session.server).map_err(|e| ApiError::Decode(e.to_string()))?;
         let api = ServerApi::new(server).with_token(&session.token);
-        let storage = LocalStorage::open(&config.data_dir).await?;
         // A new actor for every run: see `docs::actor_for_run`.
         let registered = ActorId::from_str(&session.actor_id).unwrap_or_else(|_| ActorId::random());
         let actor = prongsai_core::docs::actor_for_run(&registered, &ActorId::random());
@@ -790,9 +795,9 @@ impl Device {
     }
 
     /// Forgets the saved login (the local data stays).
-    pub fn sign_out(&self) -> Result<(), DeviceError> {
+    pub async fn sign_out(&self) -> Result<(), DeviceError> {
         self.disconnect();
-        session::remove(&self.inner.config.data_dir)?;
+        session::forget(&self.inner.config.data_dir, &self.inner.storage).await?;
         Ok(())
     }
 }

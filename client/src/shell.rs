@@ -256,7 +256,7 @@ impl Shell {
 
     pub async fn sign_out(&self) -> Result<(), CommandError> {
         if let Some(device) = self.device.write().await.take() {
-            device.sign_out()?;
+            device.sign_out().await?;
             device.shutdown().await;
         }
         self.events.sync_state(&SyncState { connection: Connection::SignedOut, ..SyncState::default() });

@@ -17,6 +17,10 @@ wasm_bindgen_test_configure!(run_in_dedicated_worker);
 struct Database(PathBuf);
 
 impl contract::Place for Database {
+    fn dir(&self) -> &std::path::Path {
+        &self.0
+    }
+
     async fn open(&self) -> LocalStorage {
         LocalStorage::open(&self.0).await.expect("open the database")
     }
@@ -44,4 +48,9 @@ async fn evidence_waits_in_order_until_uploaded_and_still_opens_after() {
 #[wasm_bindgen_test]
 async fn an_edit_is_saved_here_and_its_document_opens_again_after_a_restart() {
     contract::an_edit_is_saved_here_and_its_document_opens_again_after_a_restart(&place("chunks")).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_saved_login_outlives_a_restart_until_signing_out() {
+    contract::the_saved_login_outlives_a_restart_until_signing_out(&place("session")).await;
 }

@@ -11,6 +11,10 @@ use prongsai_client::storage::LocalStorage;
 struct Dir(tempfile::TempDir);
 
 impl contract::Place for Dir {
+    fn dir(&self) -> &std::path::Path {
+        self.0.path()
+    }
+
     async fn open(&self) -> LocalStorage {
         LocalStorage::open(self.0.path()).await.expect("open the store")
     }
@@ -38,4 +42,9 @@ async fn evidence_waits_in_order_until_uploaded_and_still_opens_after() {
 #[tokio::test]
 async fn an_edit_is_saved_here_and_its_document_opens_again_after_a_restart() {
     contract::an_edit_is_saved_here_and_its_document_opens_again_after_a_restart(&place()).await;
+}
+
+#[tokio::test]
+async fn the_saved_login_outlives_a_restart_until_signing_out() {
+    contract::the_saved_login_outlives_a_restart_until_signing_out(&place()).await;
 }

@@ -14,6 +14,8 @@ use prongsai_core::automerge::{ChangeHash, ROOT, ReadDoc, transaction::Transacta
 /// Where one store lives on its platform.
 #[allow(async_fn_in_trait)]
 pub trait Place {
+    /// The device's data "directory" (a database's name in a browser).
+    fn dir(&self) -> &std::path::Path;
     /// Opens the store (again): what the app does when it starts.
     async fn open(&self) -> LocalStorage;
 }
@@ -129,4 +131,34 @@ pub async fn an_edit_is_saved_here_and_its_document_opens_again_after_a_restart(
     let title = found.with_document(|doc| doc.get(ROOT, "title").expect("read").map(|(v, _)| v.to_string()));
     assert_eq!(title.as_deref(), Some("\"มาตรการที่ ๑\""));
     repo.stop().await;
+}
+
+/// The login saved on this device opens again after a restart, a new login replaces it, and
+/// signing out forgets it (the device's other data stays).
+pub async fn the_saved_login_outlives_a_restart_until_signing_out(place: &impl Place) {
+    use prongsai_client::session::{self, Session};
+    let storage = place.open().await;
+    assert_eq!(session::load_saved(place.dir(), &storage).await.expect("load"), None, "never signed in here");
+    let login = |username: &str| Session {
+        server: "https://prongsai.test/".into(),
+        token: format!("token-of-{username}"),
+        peer_id: format!("peer-{username}"),
+        actor_id: "0123456789abcdef".into(),
+        username: username.into(),
+        agency_id: "pakchong".into(),
+        expires_at: 1_900_000_000_000,
+    };
+    session::keep(place.dir(), &storage, &login("somchai")).await.expect("keep");
+    session::keep(place.dir(), &storage, &login("สมหญิง")).await.expect("keep");
+    storage.set("documents:2568", "[]").await.expect("set");
+    drop(storage);
+
+    let storage = place.open().await;
+    assert_eq!(session::load_saved(place.dir(), &storage).await.expect("load"), Some(login("สมหญิง")));
+    session::forget(place.dir(), &storage).await.expect("sign out");
+    drop(storage);
+
+    let storage = place.open().await;
+    assert_eq!(session::load_saved(place.dir(), &storage).await.expect("load"), None, "signed out stays signed out");
+    assert_eq!(storage.get("documents:2568").await.expect("get").as_deref(), Some("[]"), "the device's data stays");
 }
