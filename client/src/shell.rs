@@ -11,8 +11,16 @@ use prongsai_core::AgencyYear;
 use prongsai_core::app::{Connection, SessionView, SyncState};
 use prongsai_core::calendar::Date;
 
+use prongsai_core::detail::{MeasureDetail, measure_detail};
+use prongsai_core::edit::Edit;
+use prongsai_core::history::{ActivityEntry, HistoryEntry};
+use prongsai_core::report_model::MemoView;
+use prongsai_core::tracks::{Slot, Target};
+use prongsai_core::view::{MergedView, merged_view};
+use prongsai_core::wire::{NotificationsRead, SignRequest};
+
 use crate::platform::{self, MaybeSend};
-use crate::{Device, DeviceConfig, DeviceError};
+use crate::{Device, DeviceConfig, DeviceError, EvidenceTarget};
 
 /// How the device's news reaches the page: Tauri events in the app, messages from the Worker in
 /// a browser.
@@ -276,6 +284,178 @@ impl Shell {
         }
     }
 
+    // --- What the page reads and writes: one body per call, for every platform's shell.
+
+    /// The merged picture of one track and round (the integrity measures when `track` is absent).
+    pub async fn overview(
+        &self,
+        as_of: Option<&str>,
+        track: Option<&str>,
+        round: Option<&str>,
+    ) -> Result<MergedView, CommandError> {
+        let (year, today) = self.year_in_slot(as_of, track, round).await?;
+        let view = merged_view(&year, today);
+        // Today's picture is kept for the next cold start (`last_overview`), off the answer's path,
+        // under the year just read (asking for the current year again would refresh the list twice).
+        if as_of.is_none()
+            && let Ok(device) = self.signed_in().await
+        {
+            let (number, kept) = (year.fiscal_year(), view.clone());
+            drop(platform::spawn(async move {
+                if let Err(e) = device.keep_picture(number, &kept).await {
+                    tracing::debug!(error = %e, "keeping the picture for the next start failed");
+                }
+            }));
+        }
+        Ok(view)
+    }
+
+    /// The picture of a track and round this device last showed, read without the documents: what
+    /// a cold start shows at once, until `overview` answers. `None` when there is none yet.
+    pub async fn last_overview(
+        &self,
+        track: Option<&str>,
+        round: Option<&str>,
+    ) -> Result<Option<MergedView>, CommandError> {
+        let (device, year) = self.device_and_year().await?;
+        let slot = Slot::of(track, round);
+        Ok(device.last_picture(year, &slot).await?)
+    }
+
+    /// The picture of every round of every track the year runs besides the integrity measures,
+    /// from one reading of the device's documents (for what waits there).
+    pub async fn track_overviews(&self, as_of: Option<&str>) -> Result<Vec<MergedView>, CommandError> {
+        let (year, today) = self.year_and_date(as_of).await?;
+        let mut views = Vec::new();
+        for track in year.tracks().into_iter().skip(1) {
+            for round in &track.rounds {
+                let slot = Slot::of(Some(&track.id), Some(&round.id));
+                if let Ok(view) = year.in_slot(&slot) {
+                    views.push(merged_view(&view, today));
+                }
+            }
+        }
+        Ok(views)
+    }
+
+    pub async fn measure(
+        &self,
+        id: &str,
+        as_of: Option<&str>,
+        track: Option<&str>,
+        round: Option<&str>,
+    ) -> Result<MeasureDetail, CommandError> {
+        let (year, today) = self.year_in_slot(as_of, track, round).await?;
+        measure_detail(&year, id, today).ok_or(CommandError::NotFound)
+    }
+
+    pub async fn history(
+        &self,
+        id: &str,
+        track: Option<&str>,
+        round: Option<&str>,
+    ) -> Result<Vec<HistoryEntry>, CommandError> {
+        let (device, year) = self.device_and_year().await?;
+        let slot = edit_slot(&device, year, track, round).await?;
+        Ok(device.measure_history_in(year, &slot, id).await?)
+    }
+
+    pub async fn activity(&self) -> Result<Vec<ActivityEntry>, CommandError> {
+        let (device, year) = self.device_and_year().await?;
+        Ok(device.activity(year, ACTIVITY_LIMIT).await?)
+    }
+
+    /// Applies edits in one commit. With `track`, they are that track's (its plan, or its `round`'s
+    /// results and review): the round is resolved on this device, so a division's first edit in a
+    /// round starts from what it reported in the round before, offline too.
+    pub async fn apply(&self, edits: Vec<Edit>, track: Option<&str>, round: Option<&str>) -> Result<(), CommandError> {
+        let (device, year) = self.device_and_year().await?;
+        let slot = edit_slot(&device, year, track, round).await?;
+        Ok(device.apply(year, Edit::in_slot(&slot, edits)).await?)
+    }
+
+    /// Adds an evidence file to a division's result: prepared on this device (photos turned
+    /// upright, downscaled, stripped of EXIF), kept until uploaded.
+    pub async fn add_evidence_file(&self, file: EvidenceFile, bytes: Vec<u8>) -> Result<(), CommandError> {
+        let (device, year) = self.device_and_year().await?;
+        let slot = edit_slot(&device, year, file.track.as_deref(), file.round.as_deref()).await?;
+        let target = EvidenceTarget {
+            division: file.division,
+            measure: file.measure,
+            evidence_id: file.id,
+            caption: file.caption,
+            slot,
+        };
+        device.add_evidence_file(year, target, &file.file_name, &file.media_type, bytes).await?;
+        Ok(())
+    }
+
+    /// An approver signs or returns their step of the plan or the memo; the server checks who and
+    /// in what order.
+    pub async fn sign(&self, target: Target, step: &str, request: SignRequest) -> Result<(), CommandError> {
+        let (device, year) = self.device_and_year().await?;
+        let agency = device.session().agency_id.clone();
+        device.api().sign_target(&agency, year, &target, step, &request).await.map_err(DeviceError::from)?;
+        Ok(())
+    }
+
+    /// The memo as it will print, with its signatures and the proposals' ids for editing: the
+    /// integrity measures' report memo, or a track round's.
+    pub async fn memo(&self, track: Option<&str>, round: Option<&str>) -> Result<MemoView, CommandError> {
+        let (year, _) = self.year_in_slot(None, track, round).await?;
+        Ok(MemoView::build(&year))
+    }
+
+    /// The year's whole ITAS sheet as this device's documents have it (offline too), checked
+    /// against the agency's site and the server this device signs in to.
+    pub async fn itas_sheet(&self) -> Result<prongsai_core::itas::ItasSheet, CommandError> {
+        let (year, today) = self.year_and_date(None).await?;
+        let host = self.server_url().await.and_then(|url| prongsai_core::itas::url_host(&url).ok());
+        Ok(prongsai_core::itas::sheet(&year, host.as_deref(), today))
+    }
+
+    /// The notifications this person marked read: the device's marks, merged with the server's
+    /// when it answers within a few seconds (marks made offline are sent to it then).
+    pub async fn notifications_read(&self) -> Result<NotificationsRead, CommandError> {
+        let device = self.signed_in().await?;
+        let username = device.session().username.clone();
+        let local = self.read_marks(&username).await;
+        let api = device.api();
+        let Some(Ok(server)) = platform::timeout(SERVER_WAIT, api.notifications_read()).await else {
+            return Ok(NotificationsRead { read: local });
+        };
+        let missing: Vec<String> = local.iter().filter(|id| !server.read.contains(id)).cloned().collect();
+        let merged = if missing.is_empty() {
+            server.read
+        } else {
+            match platform::timeout(SERVER_WAIT, api.mark_notifications_read(&missing)).await {
+                Some(Ok(answer)) => answer.read,
+                _ => {
+                    let mut merged = server;
+                    merged.mark(missing);
+                    merged.read
+                }
+            }
+        };
+        self.save_read_marks(&username, &merged).await;
+        Ok(NotificationsRead { read: merged })
+    }
+
+    /// Marks notifications read: kept on the device at once (offline too), sent to the server
+    /// when it answers.
+    pub async fn mark_notifications_read(&self, ids: Vec<String>) -> Result<NotificationsRead, CommandError> {
+        let device = self.signed_in().await?;
+        let username = device.session().username.clone();
+        let mut marks = NotificationsRead { read: self.read_marks(&username).await };
+        marks.mark(ids.iter().cloned());
+        self.save_read_marks(&username, &marks.read).await;
+        if let Some(Ok(answer)) = platform::timeout(SERVER_WAIT, device.api().mark_notifications_read(&ids)).await {
+            marks = answer;
+            self.save_read_marks(&username, &marks.read).await;
+        }
+        Ok(marks)
+    }
+
     /// The notifications this person marked read on this device (and, once synced, anywhere),
     /// kept in the device's own storage.
     pub async fn read_marks(&self, username: &str) -> Vec<String> {
@@ -291,6 +471,40 @@ impl Shell {
             tracing::warn!(error = %e, "could not keep the read notifications on the device");
         }
     }
+}
+
+/// How many changes the activity feed shows.
+const ACTIVITY_LIMIT: usize = 30;
+
+/// How long a call that also works offline waits for the server before answering from the
+/// device.
+const SERVER_WAIT: Duration = Duration::from_secs(3);
+
+/// An evidence file's particulars, sent beside its bytes.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct EvidenceFile {
+    pub division: String,
+    pub measure: String,
+    pub id: String,
+    pub file_name: String,
+    pub media_type: String,
+    #[serde(default)]
+    pub caption: String,
+    /// The track and round the result is in (the integrity measures when absent).
+    #[serde(default)]
+    pub track: Option<String>,
+    #[serde(default)]
+    pub round: Option<String>,
+}
+
+/// The slot edits for `track` and `round` go to, resolved on this device (the round before it
+/// named, for a division's first edit in the round); 404 for a track the year does not run.
+async fn edit_slot(device: &Device, year: i64, track: Option<&str>, round: Option<&str>) -> Result<Slot, CommandError> {
+    let slot = Slot::of(track, round);
+    if slot.is_integrity() {
+        return Ok(slot);
+    }
+    device.agency_year(year).await?.resolve_slot(&slot).map_err(|_| CommandError::NotFound)
 }
 
 fn read_marks_key(username: &str) -> String {

@@ -1,20 +1,19 @@
 //! The commands the frontend invokes. Each one asks the shell for the device and hands the work
 //! to the client or core crate.
 
-use std::time::Duration;
-
-use prongsai_client::{DeviceError, EvidenceTarget};
+use prongsai_client::DeviceError;
+use prongsai_client::shell::EvidenceFile;
 use prongsai_core::admin::{
     AgencySecurity, AuditEntry, NewUserRequest, PasswordIssued, RecoveryCodes, SecondFactorEnrollment,
     SecondFactorStatus, UserAccount, UserChange,
 };
 use prongsai_core::app::{SessionView, SyncState};
-use prongsai_core::detail::{MeasureDetail, measure_detail};
+use prongsai_core::detail::MeasureDetail;
 use prongsai_core::edit::Edit;
 use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::model::SignatureDecision;
 use prongsai_core::report_model::{MemoView, Part};
-use prongsai_core::view::{MergedView, merged_view};
+use prongsai_core::view::MergedView;
 use prongsai_core::wire::NotificationsRead;
 use tauri::State;
 
@@ -65,28 +64,7 @@ pub async fn agency_call(
 /// when it answers within a few seconds (marks made offline are sent to it then).
 #[tauri::command]
 pub async fn notifications_read(shell: State<'_, Shell>) -> Result<NotificationsRead, CommandError> {
-    let device = shell.signed_in().await?;
-    let username = device.session().username.clone();
-    let local = shell.read_marks(&username).await;
-    let api = device.api();
-    let Ok(Ok(server)) = tokio::time::timeout(Duration::from_secs(3), api.notifications_read()).await else {
-        return Ok(NotificationsRead { read: local });
-    };
-    let missing: Vec<String> = local.iter().filter(|id| !server.read.contains(id)).cloned().collect();
-    let merged = if missing.is_empty() {
-        server.read
-    } else {
-        match tokio::time::timeout(Duration::from_secs(3), api.mark_notifications_read(&missing)).await {
-            Ok(Ok(answer)) => answer.read,
-            _ => {
-                let mut merged = server;
-                merged.mark(missing);
-                merged.read
-            }
-        }
-    };
-    shell.save_read_marks(&username, &merged).await;
-    Ok(NotificationsRead { read: merged })
+    shell.notifications_read().await
 }
 
 /// Marks notifications read: kept on the device at once (offline too), sent to the server when
@@ -96,18 +74,7 @@ pub async fn mark_notifications_read(
     shell: State<'_, Shell>,
     ids: Vec<String>,
 ) -> Result<NotificationsRead, CommandError> {
-    let device = shell.signed_in().await?;
-    let username = device.session().username.clone();
-    let mut marks = NotificationsRead { read: shell.read_marks(&username).await };
-    marks.mark(ids.iter().cloned());
-    shell.save_read_marks(&username, &marks.read).await;
-    if let Ok(Ok(answer)) =
-        tokio::time::timeout(Duration::from_secs(3), device.api().mark_notifications_read(&ids)).await
-    {
-        marks = answer;
-        shell.save_read_marks(&username, &marks.read).await;
-    }
-    Ok(marks)
+    shell.mark_notifications_read(ids).await
 }
 
 /// What the frontend sends with a file's bytes, percent-encoded as JSON in `x-upload`.
@@ -211,21 +178,7 @@ pub async fn overview(
     track: Option<String>,
     round: Option<String>,
 ) -> Result<MergedView, CommandError> {
-    let (year, today) = shell.year_in_slot(as_of.as_deref(), track.as_deref(), round.as_deref()).await?;
-    let view = merged_view(&year, today);
-    // Today's picture is kept for the next cold start (`last_overview`), off the answer's path,
-    // under the year just read (asking for the current year again would refresh the list twice).
-    if as_of.is_none()
-        && let Ok(device) = shell.signed_in().await
-    {
-        let (number, kept) = (year.fiscal_year(), view.clone());
-        tauri::async_runtime::spawn(async move {
-            if let Err(e) = device.keep_picture(number, &kept).await {
-                tracing::debug!(error = %e, "keeping the picture for the next start failed");
-            }
-        });
-    }
-    Ok(view)
+    shell.overview(as_of.as_deref(), track.as_deref(), round.as_deref()).await
 }
 
 /// The picture of a track and round this device last showed, read without the documents: what
@@ -236,26 +189,14 @@ pub async fn last_overview(
     track: Option<String>,
     round: Option<String>,
 ) -> Result<Option<MergedView>, CommandError> {
-    let (device, year) = shell.device_and_year().await?;
-    let slot = prongsai_core::tracks::Slot::of(track.as_deref(), round.as_deref());
-    Ok(device.last_picture(year, &slot).await?)
+    shell.last_overview(track.as_deref(), round.as_deref()).await
 }
 
 /// The picture of every round of every track the year runs besides the integrity measures,
 /// from one reading of the device's documents (for what waits there).
 #[tauri::command]
 pub async fn track_overviews(shell: State<'_, Shell>, as_of: Option<String>) -> Result<Vec<MergedView>, CommandError> {
-    let (year, today) = shell.year_and_date(as_of.as_deref()).await?;
-    let mut views = Vec::new();
-    for track in year.tracks().into_iter().skip(1) {
-        for round in &track.rounds {
-            let slot = prongsai_core::tracks::Slot::of(Some(&track.id), Some(&round.id));
-            if let Ok(view) = year.in_slot(&slot) {
-                views.push(merged_view(&view, today));
-            }
-        }
-    }
-    Ok(views)
+    shell.track_overviews(as_of.as_deref()).await
 }
 
 #[tauri::command]
@@ -266,8 +207,7 @@ pub async fn measure(
     track: Option<String>,
     round: Option<String>,
 ) -> Result<MeasureDetail, CommandError> {
-    let (year, today) = shell.year_in_slot(as_of.as_deref(), track.as_deref(), round.as_deref()).await?;
-    measure_detail(&year, &id, today).ok_or(CommandError::NotFound)
+    shell.measure(&id, as_of.as_deref(), track.as_deref(), round.as_deref()).await
 }
 
 #[tauri::command]
@@ -277,19 +217,13 @@ pub async fn history(
     track: Option<String>,
     round: Option<String>,
 ) -> Result<Vec<HistoryEntry>, CommandError> {
-    let (device, year) = shell.device_and_year().await?;
-    let slot = edit_slot(&device, year, track.as_deref(), round.as_deref()).await?;
-    Ok(device.measure_history_in(year, &slot, &id).await?)
+    shell.history(&id, track.as_deref(), round.as_deref()).await
 }
 
 #[tauri::command]
 pub async fn activity(shell: State<'_, Shell>) -> Result<Vec<ActivityEntry>, CommandError> {
-    let (device, year) = shell.device_and_year().await?;
-    Ok(device.activity(year, ACTIVITY_LIMIT).await?)
+    shell.activity().await
 }
-
-/// How many changes the activity feed shows.
-const ACTIVITY_LIMIT: usize = 30;
 
 /// Applies edits in one commit. With `track`, they are that track's (its plan, or its `round`'s
 /// results and review): the round is resolved on this device, so a division's first edit in a
@@ -301,68 +235,24 @@ pub async fn apply(
     track: Option<String>,
     round: Option<String>,
 ) -> Result<(), CommandError> {
-    let (device, year) = shell.device_and_year().await?;
-    let slot = edit_slot(&device, year, track.as_deref(), round.as_deref()).await?;
-    Ok(device.apply(year, Edit::in_slot(&slot, edits)).await?)
+    shell.apply(edits, track.as_deref(), round.as_deref()).await
 }
 
-/// The slot edits for `track` and `round` go to, resolved on this device (the round before it
-/// named, for a division's first edit in the round); 404 for a track the year does not run.
-async fn edit_slot(
-    device: &prongsai_client::Device,
-    year: i64,
-    track: Option<&str>,
-    round: Option<&str>,
-) -> Result<prongsai_core::tracks::Slot, CommandError> {
-    let slot = prongsai_core::tracks::Slot::of(track, round);
-    if slot.is_integrity() {
-        return Ok(slot);
-    }
-    device.agency_year(year).await?.resolve_slot(&slot).map_err(|_| CommandError::NotFound)
-}
-
-/// What the frontend sends along with an evidence file's bytes, percent-encoded as JSON in the
-/// `x-evidence` header (file names are Thai; headers are ASCII).
-#[derive(serde::Deserialize)]
-struct EvidenceHeader {
-    division: String,
-    measure: String,
-    id: String,
-    file_name: String,
-    media_type: String,
-    #[serde(default)]
-    caption: String,
-    /// The track and round the result is in (the integrity measures when absent).
-    #[serde(default)]
-    track: Option<String>,
-    #[serde(default)]
-    round: Option<String>,
-}
-
-/// An evidence file, sent as the raw request body (no JSON round trip for megabytes of photo).
+/// An evidence file, sent as the raw request body (no JSON round trip for megabytes of photo);
+/// its particulars percent-encoded as JSON in the `x-evidence` header (file names are Thai).
 #[tauri::command]
 pub async fn add_evidence_file(shell: State<'_, Shell>, request: tauri::ipc::Request<'_>) -> Result<(), CommandError> {
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
         return Err(CommandError::BadRequest("send the file as raw bytes".into()));
     };
-    let header = request
+    let file = request
         .headers()
         .get("x-evidence")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| percent_encoding::percent_decode_str(v).decode_utf8().ok())
-        .and_then(|v| serde_json::from_str::<EvidenceHeader>(&v).ok())
+        .and_then(|v| serde_json::from_str::<EvidenceFile>(&v).ok())
         .ok_or_else(|| CommandError::BadRequest("the x-evidence header is missing or unreadable".into()))?;
-    let (device, year) = shell.device_and_year().await?;
-    let slot = edit_slot(&device, year, header.track.as_deref(), header.round.as_deref()).await?;
-    let target = EvidenceTarget {
-        division: header.division,
-        measure: header.measure,
-        evidence_id: header.id,
-        caption: header.caption,
-        slot,
-    };
-    device.add_evidence_file(year, target, &header.file_name, &header.media_type, bytes.clone()).await?;
-    Ok(())
+    shell.add_evidence_file(file, bytes.clone()).await
 }
 
 /// An approver signs or returns their step of the plan or the memo; the server checks who and in
@@ -379,15 +269,11 @@ pub async fn sign(
     track: Option<String>,
     round: Option<String>,
 ) -> Result<(), CommandError> {
-    let (device, year) = shell.device_and_year().await?;
-    let agency = device.session().agency_id.clone();
     let target = prongsai_core::tracks::Target {
         slot: prongsai_core::tracks::Slot::of(track.as_deref(), round.as_deref()),
         part: part.unwrap_or_default(),
     };
-    let body = prongsai_core::wire::SignRequest { decision, comment, date };
-    device.api().sign_target(&agency, year, &target, &step, &body).await.map_err(DeviceError::from)?;
-    Ok(())
+    shell.sign(target, &step, prongsai_core::wire::SignRequest { decision, comment, date }).await
 }
 
 /// The memo as it will print, with its signatures and the proposals' ids for editing: the
@@ -398,17 +284,14 @@ pub async fn memo(
     track: Option<String>,
     round: Option<String>,
 ) -> Result<MemoView, CommandError> {
-    let (year, _) = shell.year_in_slot(None, track.as_deref(), round.as_deref()).await?;
-    Ok(MemoView::build(&year))
+    shell.memo(track.as_deref(), round.as_deref()).await
 }
 
 /// The year's whole ITAS sheet as this device's documents have it (offline too), checked against
 /// the agency's site and the server this device signs in to.
 #[tauri::command]
 pub async fn itas_sheet(shell: State<'_, Shell>) -> Result<prongsai_core::itas::ItasSheet, CommandError> {
-    let (year, today) = shell.year_and_date(None).await?;
-    let host = shell.server_url().await.and_then(|url| prongsai_core::itas::url_host(&url).ok());
-    Ok(prongsai_core::itas::sheet(&year, host.as_deref(), today))
+    shell.itas_sheet().await
 }
 
 // --- User administration (the agency's admin) and one's own password: server calls, online only.

@@ -1230,7 +1230,8 @@ impl Heard {
 
 /// The shell every platform shares tells its page what the device does: signed in and synced,
 /// another year opened, signed out; and a shell started again with the server down opens the
-/// saved login from the device's own storage, with what the person marked read kept there.
+/// saved login from the device's own storage, with what the person marked read kept there, and
+/// shows and edits the year offline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shell_tells_its_page_what_the_device_does_and_opens_offline_after_a_restart() {
     use prongsai_client::shell::{CommandError, Shell};
@@ -1254,6 +1255,14 @@ async fn the_shell_tells_its_page_what_the_device_does_and_opens_offline_after_a
     shell.set_year(YEAR).await.expect("the year opens");
     assert!(heard.changed.load(std::sync::atomic::Ordering::SeqCst) > before, "the page is told to read again");
     shell.save_read_marks("somchai", &["returned/m1/palad/1".to_string()]).await;
+    let online = shell.overview(None, None, None).await.expect("the picture");
+    let device = shell.signed_in().await.expect("the device");
+    let listed = device.documents(YEAR).await.expect("documents");
+    eventually("the year's documents are on the device", LONG, || async {
+        listed.iter().all(|e| device.storage().has_document(e.document_id()))
+    })
+    .await;
+    device.shutdown().await;
     drop(shell);
 
     server.kill().await;
@@ -1267,6 +1276,20 @@ async fn the_shell_tells_its_page_what_the_device_does_and_opens_offline_after_a
         heard.last_connection() == Some(Connection::Offline)
     })
     .await;
+    // Offline, the page reads the picture and a measure, and an edit is kept for the server.
+    let view = shell.overview(None, None, None).await.expect("the picture, offline");
+    assert_eq!(view.measures.len(), online.measures.len());
+    let measure =
+        view.measures.iter().find(|m| m.responsible.iter().any(|d| d == "palad")).expect("palad's").id.clone();
+    let edit = prongsai_core::edit::Edit::SetResultText {
+        division: "palad".into(),
+        measure: measure.clone(),
+        text: "ทำแล้วระหว่างออฟไลน์".into(),
+    };
+    shell.apply(vec![edit], None, None).await.expect("an edit, offline");
+    let detail = shell.measure(&measure, None, None, None).await.expect("the measure");
+    assert!(detail.results.iter().any(|r| r.division == "palad" && r.text == "ทำแล้วระหว่างออฟไลน์"), "{detail:?}");
+    assert!(shell.sync_state().await.unconfirmed > 0, "the edit waits for the server");
     shell.sign_out().await.expect("signs out");
     assert_eq!(heard.last_connection(), Some(Connection::SignedOut));
     assert!(shell.startup().await.expect("startup").session.is_none());
