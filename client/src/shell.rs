@@ -17,6 +17,7 @@ use prongsai_core::history::{ActivityEntry, HistoryEntry};
 use prongsai_core::report_model::MemoView;
 use prongsai_core::tracks::{Slot, Target};
 use prongsai_core::view::{MergedView, merged_view};
+pub use prongsai_core::wire::EvidenceFile;
 use prongsai_core::wire::{NotificationsRead, SignRequest};
 
 use crate::platform::{self, MaybeSend};
@@ -479,23 +480,6 @@ const ACTIVITY_LIMIT: usize = 30;
 /// How long a call that also works offline waits for the server before answering from the
 /// device.
 const SERVER_WAIT: Duration = Duration::from_secs(3);
-
-/// An evidence file's particulars, sent beside its bytes.
-#[derive(Clone, Debug, serde::Deserialize)]
-pub struct EvidenceFile {
-    pub division: String,
-    pub measure: String,
-    pub id: String,
-    pub file_name: String,
-    pub media_type: String,
-    #[serde(default)]
-    pub caption: String,
-    /// The track and round the result is in (the integrity measures when absent).
-    #[serde(default)]
-    pub track: Option<String>,
-    #[serde(default)]
-    pub round: Option<String>,
-}
 
 /// The slot edits for `track` and `round` go to, resolved on this device (the round before it
 /// named, for a division's first edit in the round); 404 for a track the year does not run.

@@ -20,6 +20,24 @@ pub const SYNC_PROTOCOL: &str = "prongsai.sync";
 /// which a subprotocol may hold).
 pub const TOKEN_PROTOCOL_PREFIX: &str = "bearer.";
 
+/// An evidence file's particulars, sent by the page beside the file's bytes to the device that
+/// adds it (the app's command, a browser's device Worker).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EvidenceFile {
+    pub division: String,
+    pub measure: String,
+    pub id: String,
+    pub file_name: String,
+    pub media_type: String,
+    #[serde(default)]
+    pub caption: String,
+    /// The track and round the result is in (the integrity measures when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<String>,
+}
+
 /// `POST /api/login`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LoginRequest {

@@ -9,7 +9,7 @@ use prongsai_core::docs::MemoField;
 use prongsai_core::edit::Edit;
 use prongsai_core::model::DocKey;
 use prongsai_tests::webdriver::{Driver, Session, artifact};
-use prongsai_tests::{Sample, Server, YEAR, device, eventually, workspace_binary};
+use prongsai_tests::{Sample, Server, YEAR, device, eventually, eventually_seen, workspace_binary};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -139,6 +139,14 @@ async fn staff_edit_online_and_offline_across_an_app_restart_and_everything_arri
     let area = app.wait_for("[data-testid=result-text]", WAIT).await;
     let text = app.value(&area).await;
     assert!(text.contains("ออนไลน์ครั้งแรก") && text.contains("ออฟไลน์"), "both edits are on the device: {text}");
+    // A photo from the tablet's camera, offline: made a JPEG without its metadata, kept on the
+    // device and listed at once; it goes up when the server is back.
+    let photos = sample.device_dir("camera");
+    std::fs::create_dir_all(&photos).expect("dir");
+    let photo = photos.join("site-visit.png");
+    std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../icons/128x128.png"), &photo).expect("png");
+    app.type_text(&app.wait_for("[data-testid=evidence-camera]", WAIT).await, photo.to_str().expect("utf-8")).await;
+    app.wait_text("[data-testid=measure-page]", WAIT, "the photo is listed", |t| t.contains("site-visit.jpg")).await;
     // Each page has its own address in the app's webview too: Back, Forward and a reload
     // (offline) land on the same page.
     app.back().await;
@@ -162,13 +170,22 @@ async fn staff_edit_online_and_offline_across_an_app_restart_and_everything_arri
 
     // Another person's device sees both edits.
     let head = device(&server, &sample.device_dir("parichat"), "parichat", sample.password("parichat")).await;
-    eventually("a second device sees both edits", WAIT, || async {
-        let Ok(doc) = head.document(YEAR, &DocKey::results("palad")).await else { return false };
-        let Ok(results) = prongsai_core::docs::read::<prongsai_core::model::ResultsDoc>(&doc) else { return false };
-        let text = results.results.get("m1").map(|r| r.text.as_str().to_string()).unwrap_or_default();
-        text.contains("ออนไลน์ครั้งแรก") && text.contains("ออฟไลน์")
+    let photo = eventually_seen("a second device sees both edits and the photo", WAIT, || async {
+        let doc = head.document(YEAR, &DocKey::results("palad")).await.map_err(|e| e.to_string())?;
+        let results = prongsai_core::docs::read::<prongsai_core::model::ResultsDoc>(&doc).map_err(|e| e.to_string())?;
+        let m1 = results.results.get("m1").ok_or_else(|| "no m1".to_string())?;
+        let text = m1.text.as_str().to_string();
+        let photo = m1.evidence.values().find(|e| e.file_name.as_deref() == Some("site-visit.jpg"));
+        match photo.and_then(|p| p.sha256.clone()) {
+            Some(sha) if text.contains("ออนไลน์ครั้งแรก") && text.contains("ออฟไลน์") => {
+                Ok(sha)
+            }
+            _ => Err(format!("text {text:?}, photo {photo:?}")),
+        }
     })
     .await;
+    let bytes = head.evidence_file(&photo).await.expect("the photo is on the server");
+    assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
 
     head.shutdown().await;
     app.quit().await;

@@ -447,20 +447,7 @@ fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, BackendError> {
 }
 
 /// Where an evidence file goes and what it is.
-#[derive(Clone, Debug, Serialize)]
-pub struct EvidenceFile {
-    pub division: String,
-    pub measure: String,
-    pub id: String,
-    pub file_name: String,
-    pub media_type: String,
-    pub caption: String,
-    /// The track and round the result is in (the integrity measures when absent).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub track: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub round: Option<String>,
-}
+pub use prongsai_core::wire::EvidenceFile;
 
 /// Adds a file (a photo is downscaled and stripped of EXIF/GPS by the app) as evidence.
 pub async fn add_evidence_file(file: &EvidenceFile, bytes: js_sys::Uint8Array) -> Result<(), BackendError> {

@@ -335,6 +335,13 @@ pub fn ResultEditor(props: &ResultEditorProps) -> Html {
                 <input type="text" placeholder={lang.pick("คำอธิบาย", "Caption")} value={form.caption.clone()} oninput={on_caption} />
                 <button type="button" onclick={add_link}>{ lang.pick("เพิ่มลิงก์", "Add link") }</button>
             </div>
+            // On a tablet or phone, the camera itself (`capture`); the photo goes through the
+            // same preparation as any other.
+            <label class="file-pick camera">
+                { lang.pick("ถ่ายภาพหลักฐาน", "Take a photo") }
+                <input type="file" data-testid="evidence-camera" disabled={form.saving}
+                    accept="image/*" capture="environment" onchange={pick_file.clone()} />
+            </label>
             <label class="file-pick">
                 { lang.pick("แนบไฟล์หรือภาพถ่าย", "Attach a file or photo") }
                 <input type="file" data-testid="evidence-file" disabled={form.saving}
