@@ -91,6 +91,9 @@ pub struct AppState {
     /// A page asked for by its address (the one the app was opened at, or Back and Forward) that
     /// cannot show yet: before sign-in, or while its year is opened.
     pub wanted: Option<Place>,
+    /// Someone signed out in this window: the addresses it wrote for them (Back) are not kept
+    /// for the next person; one typed or pasted is.
+    pub signed_out_here: bool,
     /// Counts the address changes the browser made (Back, Forward, a link): the page shown
     /// then replaces the address instead of adding to the history.
     pub navigations: u64,
@@ -117,6 +120,7 @@ impl Default for AppState {
             filter: DashboardFilter::default(),
             read_notifications: BTreeSet::new(),
             wanted: None,
+            signed_out_here: false,
             navigations: 0,
         }
     }
@@ -185,6 +189,9 @@ pub enum Action {
     /// first page when it names none.
     Navigate {
         place: Option<Place>,
+        /// The address is one this window wrote (Back and Forward return to them), not one
+        /// typed or pasted.
+        written_here: bool,
     },
     /// The page asked for cannot be shown (its year did not open): stay where we are.
     ForgetWanted,
@@ -222,6 +229,10 @@ impl Reducible for AppState {
                 if let Some(session) = next.session.take() {
                     next.last_server = session.server;
                 }
+                // The pages of whoever was signed in are theirs: Back after signing out must not
+                // hand one to the next person on this tablet.
+                next.wanted = None;
+                next.signed_out_here = true;
                 next.overview = None;
                 next.integrity = None;
                 next.track_views.clear();
@@ -276,10 +287,13 @@ impl Reducible for AppState {
             Action::DismissNotice => next.notice = None,
             Action::Filter { filter } => next.filter = filter,
             Action::NotificationsRead { read } => next.read_notifications = read.into_iter().collect(),
-            Action::Navigate { place } => {
+            Action::Navigate { place, written_here } => {
                 let Some(session) = &next.session else {
-                    // Not signed in: the page opens once someone is.
-                    next.wanted = place;
+                    // Not signed in: the page opens once someone is, unless it is one the
+                    // person who just signed out saw (Back after signing out).
+                    if !(next.signed_out_here && written_here) {
+                        next.wanted = place;
+                    }
                     return Rc::new(next);
                 };
                 let home = home(session);

@@ -517,13 +517,13 @@ fn an_address_opens_its_page_after_sign_in_and_back_and_forward_follow_it() {
     assert_eq!((state.route.clone(), state.session.is_some()), (Route::Measure("m3".into()), true));
 
     let track = format!("#/table?year={year}&track=anticorruption&round=half");
-    let state = state.reduce(Action::Navigate { place: Place::parse(&track) });
+    let state = state.reduce(Action::Navigate { place: Place::parse(&track), written_here: true });
     assert_eq!(
         (state.route.clone(), state.slot.clone()),
         (Route::Table, Slot::of(Some("anticorruption"), Some("half")))
     );
     assert_eq!(state.place().and_then(|p| p.fragment()), Some(track));
-    let state = state.reduce(Action::Navigate { place: None });
+    let state = state.reduce(Action::Navigate { place: None, written_here: true });
     assert_eq!(state.route, Route::Table, "an address naming no page: staff's first page");
 
     let mut two_years = session.clone();
@@ -532,10 +532,11 @@ fn an_address_opens_its_page_after_sign_in_and_back_and_forward_follow_it() {
         AppState::default(),
         [Action::Started { session: Some(two_years.clone()), sync: sync(Connection::Offline, 0) }],
     );
-    let state = state.reduce(Action::Navigate { place: Place::parse(&format!("#/memo?year={}", year - 1)) });
+    let state = state
+        .reduce(Action::Navigate { place: Place::parse(&format!("#/memo?year={}", year - 1)), written_here: false });
     assert_eq!((state.route.clone(), state.wanted_year()), (Route::Table, Some(year - 1)), "the year opens first");
     // Back to the page shown, or a tab, while that year opens: the page asked for is dropped.
-    let back = state.clone().reduce(Action::Navigate { place: state.place() });
+    let back = state.clone().reduce(Action::Navigate { place: state.place(), written_here: true });
     assert_eq!((back.route.clone(), back.wanted_year()), (Route::Table, None), "Back wins over the page waiting");
     let tab = state.clone().reduce(Action::Open { route: Route::Reports });
     assert_eq!((tab.route.clone(), tab.wanted.is_none()), (Route::Reports, true), "a tab wins too");
@@ -550,6 +551,46 @@ fn an_address_opens_its_page_after_sign_in_and_back_and_forward_follow_it() {
     let kept = state.clone().reduce(Action::PictureKept { overview: late });
     assert!(kept.overview.is_none());
 
-    let state = state.reduce(Action::Navigate { place: Place::parse(&format!("#/memo?year={}", year + 5)) });
+    let state = state
+        .reduce(Action::Navigate { place: Place::parse(&format!("#/memo?year={}", year + 5)), written_here: false });
     assert_eq!((state.route.clone(), state.wanted.is_none()), (Route::Table, true), "a year not the agency's");
+}
+
+/// After signing out, Back does not carry the person's last page over to whoever signs in next
+/// on the same tablet: they start on their own first page. A link typed or pasted, before anyone
+/// signed in or after signing out, still opens after the sign-in.
+#[test]
+fn back_after_signing_out_does_not_hand_the_last_page_to_the_next_person() {
+    use prongsai_frontend::place::Place;
+    let docs = documents();
+    let session = somchai(&docs);
+    let year = session.year;
+    let state = run(
+        AppState::default(),
+        [
+            Action::Started { session: Some(session.clone()), sync: sync(Connection::UpToDate, 0) },
+            Action::Open { route: Route::Measure("m3".into()) },
+            Action::SignedOut,
+        ],
+    );
+    assert_eq!(state.route, Route::Login);
+    let state = state
+        .reduce(Action::Navigate { place: Place::parse(&format!("#/measure/m3?year={year}")), written_here: true });
+    assert_eq!(state.route, Route::Login);
+    let next = state.clone().reduce(Action::SignedIn { session: session.clone() });
+    assert_eq!(next.route, Route::Table, "the next person starts on their own first page");
+    // An address typed or pasted after signing out is the next person's own: it opens.
+    let state = state
+        .reduce(Action::Navigate { place: Place::parse(&format!("#/measure/m7?year={year}")), written_here: false });
+    let state = state.reduce(Action::SignedIn { session: session.clone() });
+    assert_eq!(state.route, Route::Measure("m7".into()));
+
+    let pasted = run(
+        AppState::at(&format!("#/measure/m3?year={year}")),
+        [Action::Started { session: None, sync: sync(Connection::Offline, 0) }],
+    );
+    let pasted =
+        pasted.reduce(Action::Navigate { place: Place::parse(&format!("#/memo?year={year}")), written_here: false });
+    let pasted = pasted.reduce(Action::SignedIn { session });
+    assert_eq!(pasted.route, Route::Memo, "an address given before anyone signed in still opens");
 }

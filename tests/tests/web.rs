@@ -1175,10 +1175,22 @@ async fn every_page_has_an_address_that_back_forward_reload_and_a_pasted_link_la
         })
         .await;
 
-    // Signed out, a pasted link waits for the sign-in, then opens.
+    // Signed out, Back does not hand her last pages to the next person: they start on their own.
     browser.click(&browser.wait_for("[data-testid=sign-out]", WAIT).await).await;
     browser.wait_for("[data-testid=login-page]", WAIT).await;
     assert!(!browser.current_url().await.contains("#/"), "signing out leaves no page in the address");
+    browser.back().await;
+    browser.wait_for("[data-testid=login-page]", WAIT).await;
+    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "somchai").await;
+    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("somchai")).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    browser.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+    browser.wait_fragment(&format!("#/table?year={YEAR}"), WAIT).await;
+    assert!(browser.find("[data-testid=measure-page]").await.is_none(), "not a page she left");
+
+    // Signed out, a pasted link waits for the sign-in, then opens.
+    browser.click(&browser.wait_for("[data-testid=sign-out]", WAIT).await).await;
+    browser.wait_for("[data-testid=login-page]", WAIT).await;
     browser.goto(&format!("{}#/measure/m7?year={YEAR}", server.url())).await;
     browser.wait_for("[data-testid=login-page]", WAIT).await;
     browser.type_text(&browser.wait_for("#login-username", WAIT).await, "winai").await;

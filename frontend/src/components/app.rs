@@ -74,6 +74,10 @@ fn address() -> String {
     web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
 }
 
+/// The history state of the entries this window writes: Back and Forward return to them, while an
+/// address typed or pasted has none.
+const WRITTEN_HERE: &str = "prongsai";
+
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(|| AppState::at(&address()));
@@ -115,7 +119,12 @@ pub fn App() -> Html {
             // Back, Forward, a link typed or pasted: the page its address names.
             let navigate = state.dispatcher();
             let on_address = Closure::<dyn Fn()>::new(move || {
-                navigate.dispatch(Action::Navigate { place: Place::parse(&address()) })
+                let written_here = web_sys::window()
+                    .and_then(|w| w.history().ok())
+                    .and_then(|h| h.state().ok())
+                    .and_then(|s| s.as_string())
+                    .is_some_and(|s| s == WRITTEN_HERE);
+                navigate.dispatch(Action::Navigate { place: Place::parse(&address()), written_here })
             });
             if let Some(window) = web_sys::window() {
                 for event in ["popstate", "hashchange"] {
@@ -139,14 +148,18 @@ pub fn App() -> Html {
                 _ if *waiting => {}
                 None => *written.borrow_mut() = None,
                 Some(fragment) => {
-                    if address() != *fragment
-                        && let Some(window) = web_sys::window()
+                    if let Some(window) = web_sys::window()
                         && let Ok(history) = window.history()
                     {
-                        let _ = if *written.borrow() == Some(*navigations) {
-                            history.push_state_with_url(&JsValue::NULL, "", Some(fragment))
+                        let mark = JsValue::from_str(WRITTEN_HERE);
+                        let _ = if address() == *fragment {
+                            // An address typed or pasted, now shown to the person signed in:
+                            // marked as theirs, like the ones written here.
+                            history.replace_state(&mark, "")
+                        } else if *written.borrow() == Some(*navigations) {
+                            history.push_state_with_url(&mark, "", Some(fragment))
                         } else {
-                            history.replace_state_with_url(&JsValue::NULL, "", Some(fragment))
+                            history.replace_state_with_url(&mark, "", Some(fragment))
                         };
                     }
                     *written.borrow_mut() = Some(*navigations);
