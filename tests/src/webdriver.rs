@@ -403,6 +403,30 @@ impl Session {
         let _ = self.call(reqwest::Method::DELETE, "/actions", None).await;
     }
 
+    /// Opens a new tab of the same browser (its storage shared with this one's) and switches to
+    /// it; answers the handle of the tab left, for [`Session::switch_to`].
+    pub async fn open_tab(&self) -> String {
+        let left = self.call(reqwest::Method::GET, "/window", None).await.unwrap_or_else(|e| panic!("window: {e}"));
+        let opened = self
+            .call(reqwest::Method::POST, "/window/new", Some(json!({ "type": "tab" })))
+            .await
+            .unwrap_or_else(|e| panic!("new tab: {e}"));
+        self.switch_to(opened["handle"].as_str().expect("a handle")).await;
+        left.as_str().expect("a handle").to_string()
+    }
+
+    /// Closes the tab shown and shows the tab `handle`.
+    pub async fn close_tab_for(&self, handle: &str) {
+        self.call(reqwest::Method::DELETE, "/window", None).await.unwrap_or_else(|e| panic!("close tab: {e}"));
+        self.switch_to(handle).await;
+    }
+
+    pub async fn switch_to(&self, handle: &str) {
+        self.call(reqwest::Method::POST, "/window", Some(json!({ "handle": handle })))
+            .await
+            .unwrap_or_else(|e| panic!("switch tab: {e}"));
+    }
+
     /// The browser's Back button.
     pub async fn back(&self) {
         self.call(reqwest::Method::POST, "/back", Some(json!({}))).await.unwrap_or_else(|e| panic!("back: {e}"));

@@ -757,6 +757,29 @@ async fn the_admin_closes_reopens_and_rolls_a_year_over_on_the_web() {
     assert_eq!(quoted, Some((YEAR, 8750)), "the memo quotes last year's score");
     assert_eq!(year.measures().len(), 8);
 
+    // A second tab of the same browser opens on the new year too; switched there to last year,
+    // it leaves this tab's pages on the new year (below: its table and measure are the new
+    // year's, with last year's suggestion carried).
+    let first_tab = browser.open_tab().await;
+    browser.goto(server.url().as_str()).await;
+    let switcher = browser.wait_for("[data-testid=year-switcher]", WAIT).await;
+    assert_eq!(browser.value(&switcher).await, next.to_string(), "a new tab opens on the year chosen last");
+    browser
+        .execute(
+            "const s = document.querySelector('[data-testid=year-switcher]'); s.value = arguments[0]; \
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            json!([YEAR.to_string()]),
+        )
+        .await;
+    browser
+        .wait_attribute("[data-testid=year-switcher]", "data-year", WAIT, "the other tab is on last year", |y| {
+            y == YEAR.to_string()
+        })
+        .await;
+    browser.close_tab_for(&first_tab).await;
+    let shown = browser.attribute(&browser.wait_for("[data-testid=year-switcher]", WAIT).await, "data-year").await;
+    assert_eq!(shown, Some(next.to_string()), "this tab still shows the new year");
+
     // The continued measure shows last year's suggestion as this year's input.
     browser.click(&browser.wait_for("[data-testid=nav-table]", WAIT).await).await;
     browser.click(&browser.wait_for("tr[data-measure=m1] button.link", WAIT).await).await;

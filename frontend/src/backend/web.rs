@@ -34,6 +34,17 @@ struct Saved {
 
 const STORAGE_KEY: &str = "prongsai.web.session";
 
+/// The year this tab shows, in the tab's own session storage (it survives a reload, and another
+/// tab's year switch does not move it). The saved sign-in's year is the one a new tab opens on.
+const TAB_YEAR_KEY: &str = "prongsai.web.year";
+
+#[derive(Serialize, Deserialize)]
+struct TabYear {
+    /// The sign-in the year belongs to: another sign-in's pin means nothing.
+    token: String,
+    year: i64,
+}
+
 type Handler = Box<dyn FnMut(serde_json::Value)>;
 
 #[derive(Default)]
@@ -51,7 +62,24 @@ thread_local! {
 }
 
 fn saved() -> Option<Saved> {
-    gloo_storage::LocalStorage::get(STORAGE_KEY).ok()
+    let mut saved: Saved = gloo_storage::LocalStorage::get(STORAGE_KEY).ok()?;
+    if let Ok(tab) = gloo_storage::SessionStorage::get::<TabYear>(TAB_YEAR_KEY)
+        && tab.token == saved.token
+    {
+        saved.year = tab.year;
+    }
+    Some(saved)
+}
+
+/// Keeps the sign-in (and its year, for the next tab) and pins the year to this tab.
+fn keep(saved: &Saved) -> Result<(), BackendError> {
+    gloo_storage::LocalStorage::set(STORAGE_KEY, saved).map_err(|e| BackendError::local("other", e.to_string()))?;
+    pin_year(saved);
+    Ok(())
+}
+
+fn pin_year(saved: &Saved) {
+    let _ = gloo_storage::SessionStorage::set(TAB_YEAR_KEY, TabYear { token: saved.token.clone(), year: saved.year });
 }
 
 fn emit(event: &'static str, value: serde_json::Value) {
@@ -156,7 +184,7 @@ pub(super) async fn set_year(year: i64) -> Result<SessionView, BackendError> {
         return Err(BackendError::local("not_found", format!("no year {year}")));
     }
     saved.year = year;
-    gloo_storage::LocalStorage::set(STORAGE_KEY, &saved).map_err(|e| BackendError::local("other", e.to_string()))?;
+    keep(&saved)?;
     let view = session_view(&saved).await?;
     emit(CHANGED_EVENT, serde_json::Value::Null);
     Ok(view)
@@ -166,6 +194,7 @@ pub(super) async fn startup() -> Result<Startup, BackendError> {
     let Some(saved) = saved() else {
         return Ok(Startup { session: None, sync: SyncState::default() });
     };
+    pin_year(&saved);
     match session_view(&saved).await {
         Ok(session) => {
             start_live();
@@ -188,7 +217,7 @@ pub(super) async fn login(username: &str, password: &str, otp: Option<&str>) -> 
     let login: LoginResponse = answer(request.send().await.map_err(offline)?).await?;
     let (_, year) = years_and_pick(&login.token, &login.agency_id).await?;
     let saved = Saved { token: login.token, agency_id: login.agency_id, username: login.username, year };
-    gloo_storage::LocalStorage::set(STORAGE_KEY, &saved).map_err(|e| BackendError::local("other", e.to_string()))?;
+    keep(&saved)?;
     let view = session_view(&saved).await?;
     start_live();
     Ok(view)

@@ -364,7 +364,7 @@ pub fn App() -> Html {
     };
     let year_switcher = state.session.as_ref().filter(|s| s.year != 0 && s.years.len() > 1).map(|s| {
         html! {
-            <select class="year-switcher" onchange={switch_year} aria-label={lang.pick("ปีงบประมาณ", "Fiscal year")} data-testid="year-switcher">
+            <select class="year-switcher" onchange={switch_year} aria-label={lang.pick("ปีงบประมาณ", "Fiscal year")} data-testid="year-switcher" data-year={s.year.to_string()}>
                 { for s.years.iter().rev().map(|y| html! {
                     <option value={y.to_string()} selected={*y == s.year}>
                         { format!("{} {}{}", lang.pick("ปีงบประมาณ", "FY"), prongsai_core::thai::to_thai_digits(&y.to_string()),
