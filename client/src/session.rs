@@ -13,7 +13,7 @@ use crate::storage::{LocalStorage, LocalStorageError};
 /// A saved login could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedLoginError {
-    #[error("saving the login: {0}")]
+    #[error("the saved login: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Storage(#[from] LocalStorageError),
@@ -107,8 +107,8 @@ pub fn load(dir: &Path) -> std::io::Result<Option<Session>> {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 /// Writes the session readable by its owner only (0600), replacing any earlier one atomically.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn save(dir: &Path, session: &Session) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let path = session_path(dir);
