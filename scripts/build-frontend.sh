@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Yew frontend into frontend/dist: the wasm module, wasm-bindgen's JS glue, and the
-# static files (page, styles, Sarabun). The app embeds dist when src-tauri compiles; the sync
+# static files (page, styles, Sarabun); beside it the device Worker's wasm (prongsai-browser: a
+# tablet's browser as a field device, started by device-worker.js). The app embeds dist when src-tauri compiles; the sync
 # server serves it to browsers. Files are replaced only when they changed, so an unchanged
 # frontend does not make the app recompile.
 set -euo pipefail
@@ -8,10 +9,12 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 profile="${PRONGSAI_FRONTEND_PROFILE:-release}"
 case "$profile" in dev) out=debug ;; *) out="$profile" ;; esac
-cargo build -p prongsai-frontend --lib --target wasm32-unknown-unknown --profile "$profile" --locked
+cargo build -p prongsai-frontend -p prongsai-browser --lib --target wasm32-unknown-unknown --profile "$profile" --locked
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
-wasm-bindgen --target web --no-typescript --out-dir "$stage" "target/wasm32-unknown-unknown/$out/prongsai_frontend.wasm"
+for wasm in prongsai_frontend prongsai_browser; do
+  wasm-bindgen --target web --no-typescript --out-dir "$stage" "target/wasm32-unknown-unknown/$out/$wasm.wasm"
+done
 cp -r frontend/static/. "$stage/"
 cp icons/icon.png "$stage/icon.png"
 cp icons/icon-192.png "$stage/icon-192.png"

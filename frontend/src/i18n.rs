@@ -88,6 +88,13 @@ impl Lang {
             "invalid" => {
                 self.pick("ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบแล้วลองอีกครั้ง", "The input is not valid. Check it and try again.")
             }
+            "desktop_only" => {
+                self.pick("ทำได้ในโปรแกรมโปร่งใสบนคอมพิวเตอร์", "This is done in the Prongsai app on a computer.")
+            }
+            "other_tab" => self.pick(
+                "โปร่งใสเปิดเป็นเครื่องทำงานอยู่ในแท็บอื่นของเบราว์เซอร์นี้ ปิดแท็บนั้นแล้วหน้านี้จะทำงานต่อเอง",
+                "Prongsai is open as a device in another tab of this browser: close that tab and this one carries on.",
+            ),
             "not_on_device" => self.pick(
                 "ยังไม่มีข้อมูลนี้ในเครื่อง ต้องเชื่อมต่อเซิร์ฟเวอร์อย่างน้อยหนึ่งครั้ง",
                 "This data is not on the device yet. Connect to the server once.",

@@ -1,8 +1,7 @@
 //! The commands the frontend invokes. Each one asks the shell for the device and hands the work
 //! to the client or core crate.
 
-use prongsai_client::DeviceError;
-use prongsai_client::shell::EvidenceFile;
+use prongsai_client::shell::{EvidenceFile, Upload};
 use prongsai_core::admin::{
     AgencySecurity, AuditEntry, NewUserRequest, PasswordIssued, RecoveryCodes, SecondFactorEnrollment,
     SecondFactorStatus, UserAccount, UserChange,
@@ -55,9 +54,7 @@ pub async fn agency_call(
     path: String,
     body: Option<serde_json::Value>,
 ) -> Result<serde_json::Value, CommandError> {
-    let device = shell.signed_in().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().agency_call(&agency, &method, &path, body).await.map_err(DeviceError::from)?)
+    shell.agency_call(&method, &path, body).await
 }
 
 /// The notifications this person marked read: the device's marks, merged with the server's
@@ -77,35 +74,6 @@ pub async fn mark_notifications_read(
     shell.mark_notifications_read(ids).await
 }
 
-/// What the frontend sends with a file's bytes, percent-encoded as JSON in `x-upload`.
-#[derive(serde::Deserialize)]
-#[serde(tag = "what", rename_all = "snake_case")]
-enum Upload {
-    /// The agency's emblem (the admin), to the server.
-    Emblem { media_type: String },
-    /// A plan file read on the device into the open year's plan: works offline.
-    ImportPlan {
-        #[serde(default)]
-        dry_run: bool,
-        /// Another track's projects (the integrity measures' plan when absent).
-        #[serde(default)]
-        track: Option<String>,
-    },
-    /// A new year started on the server with its plan from the file.
-    StartYear { year: i64 },
-    /// The wet-signed scan (PDF) of a year's published plan or memo, to the server.
-    Scan {
-        year: i64,
-        #[serde(default)]
-        part: Part,
-        /// Another track's plan or round (the integrity measures' when absent).
-        #[serde(default)]
-        track: Option<String>,
-        #[serde(default)]
-        round: Option<String>,
-    },
-}
-
 /// A file from the agency page: the emblem, a plan to import, or a plan to start a year from.
 #[tauri::command]
 pub async fn upload(
@@ -122,24 +90,7 @@ pub async fn upload(
         .and_then(|v| percent_encoding::percent_decode_str(v).decode_utf8().ok())
         .and_then(|v| serde_json::from_str::<Upload>(&v).ok())
         .ok_or_else(|| CommandError::BadRequest("the x-upload header is missing or unreadable".into()))?;
-    let device = shell.signed_in().await?;
-    let agency = device.session().agency_id.clone();
     match upload {
-        Upload::Emblem { media_type } => {
-            device.api().set_emblem(&agency, &media_type, bytes.clone()).await.map_err(DeviceError::from)?;
-            Ok(serde_json::Value::Null)
-        }
-        Upload::Scan { year, part, track, round } => {
-            let slot = prongsai_core::tracks::Slot::of(track.as_deref(), round.as_deref());
-            let target = prongsai_core::tracks::Target { slot, part };
-            Ok(device.api().attach_scan_to(&agency, year, &target, bytes.clone()).await.map_err(DeviceError::from)?)
-        }
-        Upload::StartYear { year } => {
-            let answer =
-                device.api().start_year_from_file(&agency, year, bytes.clone()).await.map_err(DeviceError::from)?;
-            device.refresh_years().await?;
-            Ok(answer)
-        }
         Upload::ImportPlan { dry_run, track } => {
             let (device, year) = shell.device_and_year().await?;
             // A track's projects are read and written in that track (its plan is every round's).
@@ -167,6 +118,7 @@ pub async fn upload(
             answer["applied"] = serde_json::json!(applied);
             Ok(answer)
         }
+        server => shell.upload_to_server(server, bytes.clone()).await,
     }
 }
 
@@ -298,24 +250,18 @@ pub async fn itas_sheet(shell: State<'_, Shell>) -> Result<prongsai_core::itas::
 
 #[tauri::command]
 pub async fn users(shell: State<'_, Shell>) -> Result<Vec<UserAccount>, CommandError> {
-    let (device, _) = shell.device_and_year().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().users(&agency).await.map_err(DeviceError::from)?)
+    shell.users().await
 }
 
 /// The agency's audit log, newest first (the admin's page).
 #[tauri::command]
 pub async fn audit_log(shell: State<'_, Shell>, before: Option<i64>) -> Result<Vec<AuditEntry>, CommandError> {
-    let (device, _) = shell.device_and_year().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().audit_log(&agency, before).await.map_err(DeviceError::from)?)
+    shell.audit_log(before).await
 }
 
 #[tauri::command]
 pub async fn add_user(shell: State<'_, Shell>, user: NewUserRequest) -> Result<PasswordIssued, CommandError> {
-    let (device, _) = shell.device_and_year().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().add_user(&agency, &user).await.map_err(DeviceError::from)?)
+    shell.add_user(&user).await
 }
 
 #[tauri::command]
@@ -324,23 +270,17 @@ pub async fn change_user(
     username: String,
     change: UserChange,
 ) -> Result<UserAccount, CommandError> {
-    let (device, _) = shell.device_and_year().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().change_user(&agency, &username, &change).await.map_err(DeviceError::from)?)
+    shell.change_user(&username, &change).await
 }
 
 #[tauri::command]
 pub async fn reset_password(shell: State<'_, Shell>, username: String) -> Result<PasswordIssued, CommandError> {
-    let (device, _) = shell.device_and_year().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().reset_password(&agency, &username, None).await.map_err(DeviceError::from)?)
+    shell.reset_password(&username).await
 }
 
 #[tauri::command]
 pub async fn revoke_sessions(shell: State<'_, Shell>, username: String) -> Result<usize, CommandError> {
-    let (device, _) = shell.device_and_year().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().revoke_sessions(&agency, &username).await.map_err(DeviceError::from)?)
+    shell.revoke_sessions(&username).await
 }
 
 #[tauri::command]
@@ -349,40 +289,30 @@ pub async fn bind_approver(
     step: String,
     approver: Option<String>,
 ) -> Result<(), CommandError> {
-    let (device, year) = shell.device_and_year().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().bind_approver(&agency, year, &step, approver.as_deref()).await.map_err(DeviceError::from)?)
+    shell.bind_approver(&step, approver.as_deref()).await
 }
 
 #[tauri::command]
 pub async fn change_password(shell: State<'_, Shell>, current: String, new: String) -> Result<usize, CommandError> {
-    let (device, _) = shell.device_and_year().await?;
-    Ok(device.api().change_password(&current, &new).await.map_err(DeviceError::from)?)
+    shell.change_password(&current, &new).await
 }
 
 // --- The second factor: server calls, online only.
 
 #[tauri::command]
 pub async fn second_factor(shell: State<'_, Shell>) -> Result<SecondFactorStatus, CommandError> {
-    let device = shell.signed_in().await?;
-    Ok(device.api().second_factor().await.map_err(DeviceError::from)?)
+    shell.second_factor().await
 }
 
 #[tauri::command]
 pub async fn enroll_second_factor(shell: State<'_, Shell>) -> Result<SecondFactorEnrollment, CommandError> {
-    let device = shell.signed_in().await?;
-    Ok(device.api().enroll_second_factor().await.map_err(DeviceError::from)?)
+    shell.enroll_second_factor().await
 }
 
 /// Confirms enrolment; a device whose sync was refused until then connects again.
 #[tauri::command]
 pub async fn confirm_second_factor(shell: State<'_, Shell>, code: String) -> Result<RecoveryCodes, CommandError> {
-    let device = shell.signed_in().await?;
-    let codes = device.api().confirm_second_factor(&code).await.map_err(DeviceError::from)?;
-    // Syncing starts now (or starts again with the session's full rights).
-    device.disconnect();
-    device.connect()?;
-    Ok(codes)
+    shell.confirm_second_factor(&code).await
 }
 
 #[tauri::command]
@@ -391,29 +321,22 @@ pub async fn disable_second_factor(
     password: String,
     code: String,
 ) -> Result<(), CommandError> {
-    let device = shell.signed_in().await?;
-    Ok(device.api().disable_second_factor(&password, &code).await.map_err(DeviceError::from)?)
+    shell.disable_second_factor(&password, &code).await
 }
 
 #[tauri::command]
 pub async fn security(shell: State<'_, Shell>) -> Result<AgencySecurity, CommandError> {
-    let device = shell.signed_in().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().security(&agency).await.map_err(DeviceError::from)?)
+    shell.security().await
 }
 
 #[tauri::command]
 pub async fn set_security(shell: State<'_, Shell>, settings: AgencySecurity) -> Result<AgencySecurity, CommandError> {
-    let device = shell.signed_in().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().set_security(&agency, &settings).await.map_err(DeviceError::from)?)
+    shell.set_security(&settings).await
 }
 
 #[tauri::command]
 pub async fn reset_second_factor(shell: State<'_, Shell>, username: String) -> Result<(), CommandError> {
-    let device = shell.signed_in().await?;
-    let agency = device.session().agency_id.clone();
-    Ok(device.api().reset_second_factor(&agency, &username).await.map_err(DeviceError::from)?)
+    shell.reset_second_factor(&username).await
 }
 
 #[tauri::command]

@@ -46,7 +46,7 @@ const NOT_BUILT: &str = "<!doctype html><html lang=\"th\"><head><meta charset=\"
 /// no plugins, no framing. A stored file opened by mistake cannot run in its place: evidence is
 /// served under its own sandboxing policy (see `api::file_headers`).
 pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
+    worker-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// An HTML page of the dashboard, with its policy.

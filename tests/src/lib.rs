@@ -480,6 +480,21 @@ pub async fn device(server: &Server, dir: &Path, username: &str, password: &str)
     device
 }
 
+/// A read-only web session's token for `username`, signed in through `http` (a client that
+/// trusts the server's certificate, for a server on HTTPS).
+pub async fn web_token(http: &reqwest::Client, server: &Server, username: &str, password: &str) -> String {
+    let login: serde_json::Value = http
+        .post(server.url().join("api/login").expect("url"))
+        .json(&serde_json::json!({ "username": username, "password": password, "web": true }))
+        .send()
+        .await
+        .expect("the server answers the login")
+        .json()
+        .await
+        .expect("a login answer");
+    login["token"].as_str().unwrap_or_else(|| panic!("{username} signs in: {login}")).to_string()
+}
+
 pub const YEAR: i64 = 2565;
 
 /// Appends `token` to a division's result text of a measure, in one commit saved on the device

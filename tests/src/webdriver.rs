@@ -485,6 +485,25 @@ impl Session {
             .collect()
     }
 
+    /// Adds `text` after the division's result on the measure page (WebDriver keeps the caret at
+    /// the end) and saves it.
+    pub async fn append_result_text(&self, text: &str) {
+        const WAIT: Duration = Duration::from_secs(60);
+        let area = self.wait_for("[data-testid=result-text]", WAIT).await;
+        self.type_text(&area, text).await;
+        self.wait_for("[data-testid=unsaved]", WAIT).await;
+        let save = self.wait_for("[data-testid=result-save]", WAIT).await;
+        self.click(&save).await;
+    }
+
+    /// The sync bar's count of changes the server has not confirmed yet.
+    pub async fn unconfirmed(&self) -> usize {
+        match self.find("[data-testid=unconfirmed]").await {
+            Some(element) => self.attribute(&element, "data-count").await.and_then(|c| c.parse().ok()).unwrap_or(0),
+            None => 0,
+        }
+    }
+
     /// Ends the session (for the app: quits it), failing the test if the page logged an error.
     pub async fn quit(self) {
         let errors = self.page_errors().await;

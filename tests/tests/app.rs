@@ -58,26 +58,10 @@ async fn replace_text(app: &Session, css: &str, text: &str, event: &str) {
     .await;
 }
 
-/// Types into the result text box after what is there (WebDriver keeps the caret at the end).
-async fn append_result_text(app: &Session, text: &str) {
-    let area = app.wait_for("[data-testid=result-text]", WAIT).await;
-    app.type_text(&area, text).await;
-    app.wait_for("[data-testid=unsaved]", WAIT).await;
-    let save = app.wait_for("[data-testid=result-save]", WAIT).await;
-    app.click(&save).await;
-}
-
 /// The bell's unread count, as the top bar shows it.
 async fn unread_count(app: &Session) -> usize {
     let bell = app.wait_for("[data-testid=notification-count]", WAIT).await;
     app.attribute(&bell, "data-count").await.and_then(|c| c.parse().ok()).unwrap_or(usize::MAX)
-}
-
-async fn unconfirmed(app: &Session) -> usize {
-    match app.find("[data-testid=unconfirmed]").await {
-        Some(element) => app.attribute(&element, "data-count").await.and_then(|c| c.parse().ok()).unwrap_or(0),
-        None => 0,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,7 +90,7 @@ async fn staff_edit_online_and_offline_across_an_app_restart_and_everything_arri
     let open = app.wait_for("tr[data-measure=m1] button.link", WAIT).await;
     app.click(&open).await;
     app.wait_for("[data-testid=my-result]", WAIT).await;
-    append_result_text(&app, " ออนไลน์ครั้งแรก").await;
+    app.append_result_text(" ออนไลน์ครั้งแรก").await;
     app.wait_text("[data-testid=history]", WAIT, "history shows the edit", |t| t.contains("แก้ไขผลการดำเนินงาน")).await;
     app.wait_attribute("[data-testid=unconfirmed]", "data-count", WAIT, "the server confirms the edit", |c| c == "0")
         .await;
@@ -119,9 +103,9 @@ async fn staff_edit_online_and_offline_across_an_app_restart_and_everything_arri
     server.kill().await;
     app.wait_attribute("[data-testid=sync]", "data-connection", WAIT, "the app says it is offline", |c| c == "offline")
         .await;
-    append_result_text(&app, " ออฟไลน์").await;
-    eventually("the app counts the pending change", WAIT, || async { unconfirmed(&app).await >= 1 }).await;
-    let pending_before_quit = unconfirmed(&app).await;
+    app.append_result_text(" ออฟไลน์").await;
+    eventually("the app counts the pending change", WAIT, || async { app.unconfirmed().await >= 1 }).await;
+    let pending_before_quit = app.unconfirmed().await;
 
     // Quit and start the app again, still offline: the edit and the count are still there.
     app.quit().await;
@@ -131,7 +115,7 @@ async fn staff_edit_online_and_offline_across_an_app_restart_and_everything_arri
         c == "offline"
     })
     .await;
-    assert_eq!(unconfirmed(&app).await, pending_before_quit, "the count survives the restart");
+    assert_eq!(app.unconfirmed().await, pending_before_quit, "the count survives the restart");
     // At tablet width the table turns into one card per measure.
     app.set_window_size(768, 1024).await;
     app.screenshot(&artifact("app", "5-table-tablet.png")).await;
@@ -1049,7 +1033,7 @@ async fn a_division_reports_a_tracks_next_round_offline_in_the_app_starting_from
     .await;
     let area = app.wait_for("[data-testid=result-text]", WAIT).await;
     assert_eq!(app.value(&area).await, "อบรมแล้ว ๑ รุ่น", "the half year's text to start from");
-    append_result_text(&app, " และรุ่นที่ ๒ ครบทุกกอง").await;
+    app.append_result_text(" และรุ่นที่ ๒ ครบทุกกอง").await;
     eventually("its own once saved", WAIT, || async { app.find("[data-testid=carried-from]").await.is_none() }).await;
     app.wait_text("[data-testid=history]", WAIT, "the round's history shows the edit", |t| {
         t.contains("แก้ไขผลการดำเนินงาน")

@@ -1167,16 +1167,7 @@ async fn the_server_serves_https_itself_and_a_field_device_syncs_over_it() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("the field writer starts");
-    let login: serde_json::Value = https
-        .post(server.url().join("api/login").expect("url"))
-        .json(&serde_json::json!({ "username": "parichat", "password": sample.password("parichat"), "web": true }))
-        .send()
-        .await
-        .expect("login over HTTPS")
-        .json()
-        .await
-        .expect("a login answer");
-    let token = login["token"].as_str().expect("a token").to_string();
+    let token = prongsai_tests::web_token(&https, &server, "parichat", sample.password("parichat")).await;
     let measure = server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/measures/m4")).expect("url");
     eventually("the device's edits reach the server over wss", LONG, || async {
         let Ok(answer) = https.get(measure.clone()).bearer_auth(&token).send().await else { return false };

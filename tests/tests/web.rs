@@ -48,6 +48,19 @@ async fn sign_in(browser: &Session, server: &Server, username: &str, password: &
     browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
 }
 
+/// The sample's server over HTTPS with a test certificate, serving the dashboard, and the
+/// address a browser reaches it at: a name that is not loopback (`prongsai.test`, which the
+/// certificate's Chromium maps to 127.0.0.1), so the page is a secure context as on a tablet.
+async fn serve_over_https(sample: &Sample) -> (prongsai_tests::TestCertificate, Server, String) {
+    let certificate = prongsai_tests::TestCertificate::create(&sample.dir.path().join("tls"));
+    let web = web_dir();
+    let mut args: Vec<String> = certificate.serve_args().into();
+    args.extend(["--web-dir".to_string(), web.to_str().expect("utf-8 path").to_string()]);
+    let server = Server::start(&sample.data(), 0, &args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let origin = format!("https://prongsai.test:{}/", server.addr.port());
+    (certificate, server, origin)
+}
+
 fn web_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist");
     assert!(dir.join("prongsai_frontend_bg.wasm").exists(), "build the frontend first: scripts/build-frontend.sh");
@@ -1358,14 +1371,8 @@ async fn a_division_officer_reads_every_page_on_a_phone_and_a_tablet_by_touch() 
 /// server back, the dashboard again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_one_visit_the_web_app_opens_from_its_own_cache_with_the_server_down() {
-    use prongsai_tests::TestCertificate;
     let sample = Sample::create().await;
-    let certificate = TestCertificate::create(&sample.dir.path().join("tls"));
-    let web = web_dir();
-    let mut args: Vec<String> = certificate.serve_args().into();
-    args.extend(["--web-dir".to_string(), web.to_str().expect("utf-8 path").to_string()]);
-    let mut server = Server::start(&sample.data(), 0, &args.iter().map(String::as_str).collect::<Vec<_>>()).await;
-    let origin = format!("https://prongsai.test:{}/", server.addr.port());
+    let (certificate, mut server, origin) = serve_over_https(&sample).await;
 
     // The manifest: a name, a start, and icons of the sizes a tablet asks for, all served.
     let https = certificate.client();
@@ -1418,6 +1425,166 @@ async fn after_one_visit_the_web_app_opens_from_its_own_cache_with_the_server_do
     server.restart().await;
     browser.refresh().await;
     browser.wait_for("[data-testid=dashboard] [data-testid=matrix]", WAIT).await;
+    browser.quit().await;
+    driver.stop().await;
+}
+
+/// A field officer uses a tablet's browser as a device (issue 21): signed in as a device over
+/// HTTPS on a name that is not loopback, she edits online, the server goes away, she edits two
+/// measures and takes a photo, closes the browser and opens it again (the app comes from the
+/// service worker, her data from IndexedDB), and when the server is back everything arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everything_arrives() {
+    let sample = Sample::create().await;
+    let (certificate, mut server, origin) = serve_over_https(&sample).await;
+    // The tablet's browser keeps its profile (service worker, IndexedDB) across a restart.
+    let profile = sample.device_dir("tablet-profile");
+    let tablet = || {
+        let mut capabilities = certificate.chromium_capabilities(768, 1024);
+        let touch = Driver::chromium_touch_capabilities(768, 1024);
+        capabilities["goog:chromeOptions"]["mobileEmulation"] = touch["goog:chromeOptions"]["mobileEmulation"].clone();
+        let args = capabilities["goog:chromeOptions"]["args"].as_array_mut().expect("args");
+        args.push(format!("--user-data-dir={}", profile.display()).into());
+        capabilities
+    };
+
+    let mut driver = Driver::chromium().await;
+    let browser = Session::new(&driver, tablet()).await;
+    browser.goto(&origin).await;
+    browser.wait_for("[data-testid=login-page]", WAIT).await;
+    eventually("the service worker controls the page", WAIT, || async {
+        browser.execute("return !!navigator.serviceWorker.controller", json!([])).await == json!(true)
+    })
+    .await;
+    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "somchai").await;
+    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("somchai")).await;
+    browser.click(&browser.wait_for("[data-testid=login-device]", WAIT).await).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    browser.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+    browser
+        .wait_attribute("[data-testid=sync]", "data-connection", WAIT, "the tablet is up to date", |c| {
+            c == "up_to_date"
+        })
+        .await;
+    // The session's token is the device Worker's: nothing of it in the page's storage.
+    let stored = browser.execute("return JSON.stringify(Object.assign({}, localStorage))", json!([])).await;
+    assert!(!stored.as_str().unwrap_or_default().contains("token"), "{stored}");
+    let rows = browser.find_all("[data-testid=table-page] tr[data-measure]").await;
+    let mut measures = Vec::new();
+    for row in rows.iter().take(2) {
+        measures.push(browser.attribute(row, "data-measure").await.expect("a measure id"));
+    }
+    let (first, second) = (measures[0].clone(), measures[1].clone());
+
+    // Online: an edit the server confirms.
+    browser.click(&browser.wait_for(&format!("tr[data-measure={first}] button.link"), WAIT).await).await;
+    browser.append_result_text(" ออนไลน์จากแท็บเล็ต").await;
+    browser
+        .wait_attribute("[data-testid=unconfirmed]", "data-count", WAIT, "the server confirms the edit", |c| c == "0")
+        .await;
+
+    // The server goes away: two measures edited and a photo taken, offline.
+    server.kill().await;
+    browser
+        .wait_attribute("[data-testid=sync]", "data-connection", WAIT, "the tablet says it is offline", |c| {
+            c == "offline"
+        })
+        .await;
+    browser.append_result_text(" ออฟไลน์").await;
+    let photos = sample.device_dir("camera");
+    std::fs::create_dir_all(&photos).expect("dir");
+    let photo = photos.join("site-visit.png");
+    std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../icons/128x128.png"), &photo).expect("png");
+    browser
+        .type_text(&browser.wait_for("[data-testid=evidence-camera]", WAIT).await, photo.to_str().expect("utf-8"))
+        .await;
+    browser
+        .wait_text("[data-testid=measure-page]", WAIT, "the photo is listed", |t| t.contains("site-visit.jpg"))
+        .await;
+    browser.goto(&format!("{origin}#/measure/{second}?year={YEAR}")).await;
+    browser.append_result_text(" แก้ในพื้นที่").await;
+    eventually("the tablet counts its changes", WAIT, || async { browser.unconfirmed().await >= 2 }).await;
+    let pending = browser.unconfirmed().await;
+    browser.screenshot(&artifact("web", "tablet-device-offline.png")).await;
+    // What failed meanwhile is the device's socket finding no server, nothing of the page.
+    let offline = |errors: Vec<String>| {
+        assert!(errors.iter().all(|e| e.contains("/sync") && e.contains("ERR_CONNECTION_REFUSED")), "{errors:#?}");
+    };
+    offline(browser.page_errors().await);
+
+    // The browser closes and opens again, the server still down: the app from its cache, the
+    // data and the count from the device's own storage.
+    browser.quit().await;
+    let browser = Session::new(&driver, tablet()).await;
+    browser.goto(&origin).await;
+    browser.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+    browser
+        .wait_attribute("[data-testid=sync]", "data-connection", WAIT, "still offline after the restart", |c| {
+            c == "offline"
+        })
+        .await;
+    assert_eq!(browser.unconfirmed().await, pending, "the count survives the restart");
+    browser.goto(&format!("{origin}#/measure/{first}?year={YEAR}")).await;
+    let area = browser.wait_for("[data-testid=result-text]", WAIT).await;
+    let text = browser.value(&area).await;
+    assert!(text.contains("ออนไลน์จากแท็บเล็ต") && text.contains("ออฟไลน์"), "both edits are on the tablet: {text}");
+
+    offline(browser.page_errors().await);
+
+    // The server is back: the count returns to zero.
+    server.restart().await;
+    browser
+        .wait_attribute("[data-testid=unconfirmed]", "data-count", Duration::from_secs(90), "all confirmed", |c| {
+            c == "0"
+        })
+        .await;
+    // The server has it all: the head of division reads both measures and fetches the photo.
+    let https = certificate.client();
+    let token = prongsai_tests::web_token(&https, &server, "parichat", sample.password("parichat")).await;
+    let read = |id: String| {
+        let (https, token) = (https.clone(), token.clone());
+        let url = server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/measures/{id}")).expect("url");
+        async move {
+            let detail: prongsai_core::detail::MeasureDetail = https
+                .get(url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("the server answers")
+                .json()
+                .await
+                .expect("JSON");
+            detail.results.into_iter().find(|r| r.division == "palad").expect("สำนักปลัด's result")
+        }
+    };
+    let blob = |sha: &str| server.url().join(&format!("api/blobs/{sha}")).expect("url");
+    // The photo goes up from the device's queue after the edits: wait for it, not for a time.
+    eventually("the photo reaches the server", WAIT, || async {
+        let one = read(first.clone()).await;
+        let Some(sha) = one
+            .evidence
+            .iter()
+            .find_map(|e| e.sha256.clone().filter(|_| e.file_name.as_deref() == Some("site-visit.jpg")))
+        else {
+            return false;
+        };
+        https.get(blob(&sha)).bearer_auth(&token).send().await.is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    let (one, two) = (read(first.clone()).await, read(second.clone()).await);
+    assert!(one.text.contains("ออนไลน์จากแท็บเล็ต") && one.text.contains("ออฟไลน์"), "{}", one.text);
+    assert!(two.text.contains("แก้ในพื้นที่"), "{}", two.text);
+    let photo = one.evidence.iter().find(|e| e.file_name.as_deref() == Some("site-visit.jpg")).expect("the photo");
+    let bytes = https
+        .get(blob(photo.sha256.as_deref().expect("uploaded")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("the photo")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
     browser.quit().await;
     driver.stop().await;
 }

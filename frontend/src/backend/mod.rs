@@ -1,12 +1,14 @@
 //! Every call from the frontend to its backend goes through this module. In the app the backend
-//! is the Tauri shell (`window.__TAURI__`: commands and events, [`tauri`]); in a plain browser it
-//! is the sync server's HTTP API and a WebSocket that says when documents changed ([`web`]). The
-//! page asks which one it runs on once; the pages above never know.
+//! is the Tauri shell (`window.__TAURI__`: commands and events, [`tauri`]); on a tablet used as a
+//! device it is the device Worker, which answers the same commands ([`worker`]); in a plain
+//! browser (the dashboard) it is the sync server's HTTP API and a WebSocket that says when
+//! documents changed ([`web`]). The pages above never know which.
 //!
 //! Values cross as JSON, so the types are exactly the serde types of `prongsai-core`.
 
 mod tauri;
 mod web;
+mod worker;
 
 use prongsai_core::admin::{
     AgencySecurity, AuditEntry, NewUserRequest, PasswordIssued, RecoveryCodes, SecondFactorCode, SecondFactorDisable,
@@ -48,6 +50,8 @@ impl BackendError {
 /// Events the backend pushes.
 pub const SYNC_EVENT: &str = "sync-state";
 pub const CHANGED_EVENT: &str = "documents-changed";
+/// On a tablet used as a device: another tab of this browser holds the device, so this one waits.
+pub const DEVICE_WAITING_EVENT: &str = "device-waiting";
 
 /// True inside the app (Tauri injects `window.__TAURI__`), false in a browser.
 pub fn in_app() -> bool {
@@ -55,14 +59,45 @@ pub fn in_app() -> bool {
         && web_sys::window().is_some_and(|w| js_sys::Reflect::has(&w, &JsValue::from_str("__TAURI__")).unwrap_or(false))
 }
 
+/// True when this page works on a device of its own (its documents, its changes kept until
+/// synced): the app, or a tablet's browser chosen as a device at sign-in. False on the dashboard.
+pub fn on_device() -> bool {
+    in_app() || worker::chosen()
+}
+
+/// A command of the page's device: the app's shell or the tablet's Worker (same names, same
+/// arguments).
+async fn device_call<A: Serialize, T: DeserializeOwned>(cmd: &str, args: &A) -> Result<T, BackendError> {
+    if in_app() { tauri::call(cmd, args).await } else { worker::call(cmd, args).await }
+}
+
 #[derive(Serialize)]
 struct NoArgs {}
 
 pub async fn startup() -> Result<Startup, BackendError> {
-    if in_app() { tauri::call("startup", &NoArgs {}).await } else { web::startup().await }
+    if on_device() { device_call("startup", &NoArgs {}).await } else { web::startup().await }
 }
 
-/// Signs in. In a browser the server address is the page's own and the session is read-only.
+/// Makes this browser a device of its own (`true`: "use this tablet as a device", before its
+/// sign-in) or the read-only dashboard again. Nothing to choose in the app.
+pub fn choose_device(device: bool) {
+    if !in_app() {
+        worker::choose(device);
+    }
+}
+
+/// True when this browser may be used as a device: it has Workers and IndexedDB (a secure
+/// context keeps them, and the service worker, working offline).
+pub fn may_be_device() -> bool {
+    !in_app()
+        && web_sys::window().is_some_and(|w| {
+            js_sys::Reflect::has(&w, &JsValue::from_str("Worker")).unwrap_or(false)
+                && js_sys::Reflect::has(&w, &JsValue::from_str("indexedDB")).unwrap_or(false)
+        })
+}
+
+/// Signs in. In a browser the server address is the page's own; the dashboard's session is
+/// read-only, a tablet's device session writes like the app's.
 pub async fn login(
     server: &str,
     username: &str,
@@ -78,13 +113,25 @@ pub async fn login(
     }
     if in_app() {
         tauri::call("login", &Args { server, username, password, otp }).await
+    } else if worker::chosen() {
+        let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+        worker::call("login", &Args { server: &origin, username, password, otp }).await
     } else {
         web::login(username, password, otp).await
     }
 }
 
 pub async fn sign_out() -> Result<(), BackendError> {
-    if in_app() { tauri::call("sign_out", &NoArgs {}).await } else { web::sign_out().await }
+    if in_app() {
+        tauri::call("sign_out", &NoArgs {}).await
+    } else if worker::chosen() {
+        worker::call::<_, ()>("sign_out", &NoArgs {}).await?;
+        // The next sign-in on this browser chooses again (the Worker ends, its lock with it).
+        worker::choose(false);
+        Ok(())
+    } else {
+        web::sign_out().await
+    }
 }
 
 /// The merged picture of the agency-year in one track and round (the integrity measures by
@@ -98,8 +145,8 @@ pub async fn overview(as_of: Option<&str>, slot: &Slot) -> Result<MergedView, Ba
         round: Option<&'a str>,
     }
     let (track, round) = (slot.track.as_deref(), slot.round.as_deref());
-    if in_app() {
-        tauri::call("overview", &Args { as_of, track, round }).await
+    if on_device() {
+        device_call("overview", &Args { as_of, track, round }).await
     } else {
         web::overview(as_of, slot).await
     }
@@ -121,7 +168,7 @@ impl<'a> SlotArgs<'a> {
 /// In the app, the picture of `slot` the device kept from its last run (read without the
 /// documents, for a cold start); on the web, which keeps nothing, `None`.
 pub async fn last_overview(slot: &Slot) -> Result<Option<MergedView>, BackendError> {
-    if in_app() { tauri::call("last_overview", &SlotArgs::of(slot)).await } else { Ok(None) }
+    if on_device() { device_call("last_overview", &SlotArgs::of(slot)).await } else { Ok(None) }
 }
 
 /// The pictures of every round of every track the year runs besides the integrity measures
@@ -136,8 +183,8 @@ pub async fn track_overviews(
     struct Args<'a> {
         as_of: Option<&'a str>,
     }
-    if in_app() {
-        return tauri::call("track_overviews", &Args { as_of }).await;
+    if on_device() {
+        return device_call("track_overviews", &Args { as_of }).await;
     }
     let mut views = Vec::new();
     for track in tracks.iter().filter(|t| !t.rounds.is_empty()) {
@@ -158,8 +205,8 @@ pub async fn measure(id: &str, as_of: Option<&str>, slot: &Slot) -> Result<Measu
         round: Option<&'a str>,
     }
     let (track, round) = (slot.track.as_deref(), slot.round.as_deref());
-    if in_app() {
-        tauri::call("measure", &Args { id, as_of, track, round }).await
+    if on_device() {
+        device_call("measure", &Args { id, as_of, track, round }).await
     } else {
         web::measure(id, as_of, slot).await
     }
@@ -172,8 +219,8 @@ pub async fn history(id: &str, slot: &Slot) -> Result<Vec<HistoryEntry>, Backend
         track: Option<&'a str>,
         round: Option<&'a str>,
     }
-    if in_app() {
-        tauri::call("history", &Args { id, track: slot.track.as_deref(), round: slot.round.as_deref() }).await
+    if on_device() {
+        device_call("history", &Args { id, track: slot.track.as_deref(), round: slot.round.as_deref() }).await
     } else {
         web::history(id, slot).await
     }
@@ -181,7 +228,7 @@ pub async fn history(id: &str, slot: &Slot) -> Result<Vec<HistoryEntry>, Backend
 
 /// The latest changes across the agency-year, newest first.
 pub async fn activity() -> Result<Vec<ActivityEntry>, BackendError> {
-    if in_app() { tauri::call("activity", &NoArgs {}).await } else { web::activity().await }
+    if on_device() { device_call("activity", &NoArgs {}).await } else { web::activity().await }
 }
 
 /// Applies edits to one document in one commit. A web session writes nothing: the server would
@@ -199,8 +246,8 @@ pub async fn apply_in(slot: &Slot, edits: Vec<Edit>) -> Result<(), BackendError>
         track: Option<&'a str>,
         round: Option<&'a str>,
     }
-    if in_app() {
-        tauri::call("apply", &Args { edits, track: slot.track.as_deref(), round: slot.round.as_deref() }).await
+    if on_device() {
+        device_call("apply", &Args { edits, track: slot.track.as_deref(), round: slot.round.as_deref() }).await
     } else {
         Err(BackendError::local("read_only", "the web dashboard is read-only"))
     }
@@ -225,10 +272,10 @@ pub async fn sign(
         track: Option<&'a str>,
         round: Option<&'a str>,
     }
-    if in_app() {
+    if on_device() {
         let (track, round) = (target.slot.track.as_deref(), target.slot.round.as_deref());
         let args = Args { part: target.part, step, decision: decision.clone(), comment, date, track, round };
-        tauri::call("sign", &args).await
+        device_call("sign", &args).await
     } else {
         web::sign(target, step, decision, comment, date).await
     }
@@ -264,20 +311,20 @@ pub fn report_download_url(format: &str, slot: &Slot) -> Option<String> {
 
 /// The report memo of `slot`: the integrity measures' or a track round's.
 pub async fn memo(slot: &Slot) -> Result<MemoView, BackendError> {
-    if in_app() { tauri::call("memo", &SlotArgs::of(slot)).await } else { web::memo(slot).await }
+    if on_device() { device_call("memo", &SlotArgs::of(slot)).await } else { web::memo(slot).await }
 }
 
 /// The year's whole ITAS sheet: in the app from the device's documents (offline too), on the
 /// web from the server.
 pub async fn itas_sheet() -> Result<prongsai_core::itas::ItasSheet, BackendError> {
-    if in_app() { tauri::call("itas_sheet", &NoArgs {}).await } else { web::itas_sheet().await }
+    if on_device() { device_call("itas_sheet", &NoArgs {}).await } else { web::itas_sheet().await }
 }
 
 // --- User administration (the agency's admin) and one's own password. Both backends call the
 // server's admin API: the app through its device's session, the browser with its web session.
 
 pub async fn users() -> Result<Vec<UserAccount>, BackendError> {
-    if in_app() { tauri::call("users", &NoArgs {}).await } else { web::call("GET", "/users", None).await }
+    if on_device() { device_call("users", &NoArgs {}).await } else { web::call("GET", "/users", None).await }
 }
 
 /// The agency's audit log, newest first; `before` pages back from an entry's id.
@@ -286,8 +333,8 @@ pub async fn audit_log(before: Option<i64>) -> Result<Vec<AuditEntry>, BackendEr
     struct Args {
         before: Option<i64>,
     }
-    if in_app() {
-        tauri::call("audit_log", &Args { before }).await
+    if on_device() {
+        device_call("audit_log", &Args { before }).await
     } else {
         let path = match before {
             Some(id) => format!("/audit?before={id}"),
@@ -302,8 +349,8 @@ pub async fn add_user(user: &NewUserRequest) -> Result<PasswordIssued, BackendEr
     struct Args<'a> {
         user: &'a NewUserRequest,
     }
-    if in_app() {
-        tauri::call("add_user", &Args { user }).await
+    if on_device() {
+        device_call("add_user", &Args { user }).await
     } else {
         web::call("POST", "/users", Some(to_json(user)?)).await
     }
@@ -315,8 +362,8 @@ pub async fn change_user(username: &str, change: &UserChange) -> Result<UserAcco
         username: &'a str,
         change: &'a UserChange,
     }
-    if in_app() {
-        tauri::call("change_user", &Args { username, change }).await
+    if on_device() {
+        device_call("change_user", &Args { username, change }).await
     } else {
         web::call("PATCH", &format!("/users/{}", web::component(username)), Some(to_json(change)?)).await
     }
@@ -329,8 +376,8 @@ struct UserArg<'a> {
 
 /// A new generated password for a user, who is signed out everywhere.
 pub async fn reset_password(username: &str) -> Result<PasswordIssued, BackendError> {
-    if in_app() {
-        tauri::call("reset_password", &UserArg { username }).await
+    if on_device() {
+        device_call("reset_password", &UserArg { username }).await
     } else {
         web::call("POST", &format!("/users/{}/password", web::component(username)), Some(serde_json::json!({}))).await
     }
@@ -338,8 +385,8 @@ pub async fn reset_password(username: &str) -> Result<PasswordIssued, BackendErr
 
 /// Signs a user out on every device; answers how many sessions were live.
 pub async fn revoke_sessions(username: &str) -> Result<usize, BackendError> {
-    if in_app() {
-        tauri::call("revoke_sessions", &UserArg { username }).await
+    if on_device() {
+        device_call("revoke_sessions", &UserArg { username }).await
     } else {
         let answer: prongsai_core::wire::SessionsRevoked =
             web::call("POST", &format!("/users/{}/revoke", web::component(username)), None).await?;
@@ -354,8 +401,8 @@ pub async fn bind_approver(step: &str, approver: Option<&str>) -> Result<(), Bac
         step: &'a str,
         approver: Option<&'a str>,
     }
-    if in_app() {
-        tauri::call("bind_approver", &Args { step, approver }).await
+    if on_device() {
+        device_call("bind_approver", &Args { step, approver }).await
     } else {
         let path = format!("/years/{{year}}/approvals/{}/approver", web::component(step));
         web::call("PUT", &path, Some(serde_json::json!({ "approver": approver }))).await
@@ -369,8 +416,8 @@ pub async fn change_password(current: &str, new: &str) -> Result<usize, BackendE
         current: &'a str,
         new: &'a str,
     }
-    if in_app() {
-        tauri::call("change_password", &Args { current, new }).await
+    if on_device() {
+        device_call("change_password", &Args { current, new }).await
     } else {
         web::change_password(current, new).await
     }
@@ -380,12 +427,16 @@ pub async fn change_password(current: &str, new: &str) -> Result<usize, BackendE
 // reset on the admin's page. Server calls, online only.
 
 pub async fn second_factor() -> Result<SecondFactorStatus, BackendError> {
-    if in_app() { tauri::call("second_factor", &NoArgs {}).await } else { web::me("GET", "/second-factor", None).await }
+    if on_device() {
+        device_call("second_factor", &NoArgs {}).await
+    } else {
+        web::me("GET", "/second-factor", None).await
+    }
 }
 
 pub async fn enroll_second_factor() -> Result<SecondFactorEnrollment, BackendError> {
-    if in_app() {
-        tauri::call("enroll_second_factor", &NoArgs {}).await
+    if on_device() {
+        device_call("enroll_second_factor", &NoArgs {}).await
     } else {
         web::me("POST", "/second-factor/enroll", None).await
     }
@@ -396,8 +447,8 @@ pub async fn confirm_second_factor(code: &str) -> Result<RecoveryCodes, BackendE
     struct Args<'a> {
         code: &'a str,
     }
-    if in_app() {
-        tauri::call("confirm_second_factor", &Args { code }).await
+    if on_device() {
+        device_call("confirm_second_factor", &Args { code }).await
     } else {
         let body = to_json(&SecondFactorCode { code: code.to_string() })?;
         web::me("POST", "/second-factor/confirm", Some(body)).await
@@ -410,8 +461,8 @@ pub async fn disable_second_factor(password: &str, code: &str) -> Result<(), Bac
         password: &'a str,
         code: &'a str,
     }
-    if in_app() {
-        tauri::call("disable_second_factor", &Args { password, code }).await
+    if on_device() {
+        device_call("disable_second_factor", &Args { password, code }).await
     } else {
         let body = to_json(&SecondFactorDisable { password: password.to_string(), code: code.to_string() })?;
         web::me("POST", "/second-factor/disable", Some(body)).await
@@ -419,7 +470,7 @@ pub async fn disable_second_factor(password: &str, code: &str) -> Result<(), Bac
 }
 
 pub async fn security() -> Result<AgencySecurity, BackendError> {
-    if in_app() { tauri::call("security", &NoArgs {}).await } else { web::call("GET", "/security", None).await }
+    if on_device() { device_call("security", &NoArgs {}).await } else { web::call("GET", "/security", None).await }
 }
 
 pub async fn set_security(settings: AgencySecurity) -> Result<AgencySecurity, BackendError> {
@@ -427,16 +478,16 @@ pub async fn set_security(settings: AgencySecurity) -> Result<AgencySecurity, Ba
     struct Args {
         settings: AgencySecurity,
     }
-    if in_app() {
-        tauri::call("set_security", &Args { settings }).await
+    if on_device() {
+        device_call("set_security", &Args { settings }).await
     } else {
         web::call("PUT", "/security", Some(to_json(&settings)?)).await
     }
 }
 
 pub async fn reset_second_factor(username: &str) -> Result<(), BackendError> {
-    if in_app() {
-        tauri::call("reset_second_factor", &UserArg { username }).await
+    if on_device() {
+        device_call("reset_second_factor", &UserArg { username }).await
     } else {
         web::call("POST", &format!("/users/{}/second-factor/reset", web::component(username)), None).await
     }
@@ -451,8 +502,14 @@ pub use prongsai_core::wire::EvidenceFile;
 
 /// Adds a file (a photo is downscaled and stripped of EXIF/GPS by the app) as evidence.
 pub async fn add_evidence_file(file: &EvidenceFile, bytes: js_sys::Uint8Array) -> Result<(), BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        file: &'a EvidenceFile,
+    }
     if in_app() {
         tauri::add_evidence_file(file, bytes).await
+    } else if worker::chosen() {
+        worker::call_with("add_evidence_file", &Args { file }, Some(bytes)).await
     } else {
         Err(BackendError::local("read_only", "the web dashboard is read-only"))
     }
@@ -464,7 +521,7 @@ pub async fn set_year(year: i64) -> Result<SessionView, BackendError> {
     struct Args {
         year: i64,
     }
-    if in_app() { tauri::call("set_year", &Args { year }).await } else { web::set_year(year).await }
+    if on_device() { device_call("set_year", &Args { year }).await } else { web::set_year(year).await }
 }
 
 /// A call to the agency's routes of the server (`path` below `/api/agencies/{agency}`): the
@@ -480,8 +537,8 @@ pub async fn agency<T: DeserializeOwned>(
         path: &'a str,
         body: Option<serde_json::Value>,
     }
-    if in_app() {
-        let answer: serde_json::Value = tauri::call("agency_call", &Args { method, path, body }).await?;
+    if on_device() {
+        let answer: serde_json::Value = device_call("agency_call", &Args { method, path, body }).await?;
         serde_json::from_value(answer).map_err(|e| BackendError::local("other", format!("unexpected answer: {e}")))
     } else {
         web::call(method, path, body).await
@@ -515,8 +572,14 @@ pub async fn read_file(file: &web_sys::File) -> Result<js_sys::Uint8Array, Backe
 
 /// Sends a file: the answer is the server's (or the device's) JSON.
 pub async fn upload(upload: &Upload, bytes: js_sys::Uint8Array) -> Result<serde_json::Value, BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        upload: &'a Upload,
+    }
     if in_app() {
         tauri::upload(upload, bytes).await
+    } else if worker::chosen() {
+        worker::call_with("upload", &Args { upload }, Some(bytes)).await
     } else {
         match upload {
             Upload::Emblem { media_type } => web::upload("PUT", "/emblem", media_type, bytes).await,
@@ -534,12 +597,20 @@ pub async fn upload(upload: &Upload, bytes: js_sys::Uint8Array) -> Result<serde_
 }
 
 pub async fn sync_state() -> Result<SyncState, BackendError> {
-    if in_app() { tauri::call("sync_state", &NoArgs {}).await } else { Ok(web::sync_state()) }
+    if on_device() { device_call("sync_state", &NoArgs {}).await } else { Ok(web::sync_state()) }
 }
 
 /// Calls `handler` with each event's payload for as long as the page lives.
 pub fn listen<T: DeserializeOwned + 'static>(event: &'static str, handler: impl FnMut(T) + 'static) {
-    if in_app() { tauri::listen(event, handler) } else { web::listen(event, handler) }
+    if in_app() {
+        return tauri::listen(event, handler);
+    }
+    // A browser hears both its device Worker and the dashboard's live socket: which one speaks
+    // depends on how the person signs in, which may change while the page lives.
+    let handler = std::rc::Rc::new(std::cell::RefCell::new(handler));
+    let shared = handler.clone();
+    worker::listen(event, move |value: T| (shared.borrow_mut())(value));
+    web::listen(event, move |value: T| (handler.borrow_mut())(value));
 }
 
 pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BackendError> {
@@ -562,8 +633,8 @@ pub(crate) fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Backend
 // (per person, on the server; in the app on the device too, so marking works offline).
 
 pub async fn notifications_read() -> Result<prongsai_core::wire::NotificationsRead, BackendError> {
-    if in_app() {
-        tauri::call("notifications_read", &NoArgs {}).await
+    if on_device() {
+        device_call("notifications_read", &NoArgs {}).await
     } else {
         web::me("GET", "/notifications/read", None).await
     }
@@ -574,8 +645,8 @@ pub async fn mark_notifications_read(ids: Vec<String>) -> Result<prongsai_core::
     struct Args {
         ids: Vec<String>,
     }
-    if in_app() {
-        tauri::call("mark_notifications_read", &Args { ids }).await
+    if on_device() {
+        device_call("mark_notifications_read", &Args { ids }).await
     } else {
         web::me("POST", "/notifications/read", Some(serde_json::json!({ "ids": ids }))).await
     }

@@ -217,8 +217,11 @@ pub(super) async fn login(username: &str, password: &str, otp: Option<&str>) -> 
     let login: LoginResponse = answer(request.send().await.map_err(offline)?).await?;
     let (_, year) = years_and_pick(&login.token, &login.agency_id).await?;
     let saved = Saved { token: login.token, agency_id: login.agency_id, username: login.username, year };
-    keep(&saved)?;
+    // The session is read first, and kept after: the live socket, which follows whatever sign-in
+    // is kept, must already know whether this person has to set up a second factor (the server
+    // refuses their socket until then).
     let view = session_view(&saved).await?;
+    keep(&saved)?;
     start_live();
     Ok(view)
 }

@@ -112,6 +112,11 @@ pub fn App() -> Html {
             });
             let sync = state.dispatcher();
             backend::listen(backend::SYNC_EVENT, move |s: SyncState| sync.dispatch(Action::Sync { state: s }));
+            // A tablet's device is open in another tab: this one waits for it, and says so.
+            let waiting = state.clone();
+            backend::listen(backend::DEVICE_WAITING_EVENT, move |_: serde_json::Value| {
+                waiting.dispatch(Action::Notice { text: waiting.lang.error("other_tab").to_string() })
+            });
             let changed = state.dispatcher();
             backend::listen(backend::CHANGED_EVENT, move |_: serde_json::Value| {
                 changed.dispatch(Action::DocumentsChanged)

@@ -46,8 +46,8 @@ pub fn ItasPage() -> Html {
             });
         });
     }
-    let editable =
-        backend::in_app() && app.session.as_ref().is_some_and(|s| s.can_write(&DocKey::of(DocKind::Plan)) && !s.closed);
+    let editable = backend::on_device()
+        && app.session.as_ref().is_some_and(|s| s.can_write(&DocKey::of(DocKind::Plan)) && !s.closed);
     let saved = {
         let reload = reload.clone();
         Callback::from(move |_| reload.set(*reload + 1))

@@ -21,14 +21,25 @@ pub fn LoginPage() -> Html {
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
     let in_app = backend::in_app();
+    // In a browser: the read-only dashboard, or this tablet as a device of its own (its own copy
+    // of the documents, edits kept offline until synced).
+    let as_device = use_state(|| false);
 
     let bind = |handle: &UseStateHandle<String>| {
         let handle = handle.clone();
         Callback::from(move |e: InputEvent| handle.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let onsubmit = {
-        let (server, username, password, otp, busy, error, app) =
-            (server.clone(), username.clone(), password.clone(), otp.clone(), busy.clone(), error.clone(), app.clone());
+        let (server, username, password, otp, busy, error, app, as_device) = (
+            server.clone(),
+            username.clone(),
+            password.clone(),
+            otp.clone(),
+            busy.clone(),
+            error.clone(),
+            app.clone(),
+            *as_device,
+        );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
@@ -39,6 +50,7 @@ pub fn LoginPage() -> Html {
             let (server, username, password, code) =
                 ((*server).clone(), (*username).clone(), (*password).clone(), (*otp).clone());
             let (otp, busy, error, app) = (otp.clone(), busy.clone(), error.clone(), app.clone());
+            backend::choose_device(as_device);
             spawn_local(async move {
                 match backend::login(&server, &username, &password, code.as_deref()).await {
                     Ok(session) => app.dispatch(Action::SignedIn { session }),
@@ -46,7 +58,12 @@ pub fn LoginPage() -> Html {
                         otp.set(Some(String::new()));
                         error.set(Some(app.lang.error(&e.kind).to_string()));
                     }
-                    Err(e) => error.set(Some(format!("{} ({})", app.lang.error(&e.kind), e.message))),
+                    Err(e) => {
+                        if as_device {
+                            backend::choose_device(false);
+                        }
+                        error.set(Some(format!("{} ({})", app.lang.error(&e.kind), e.message)));
+                    }
                 }
                 busy.set(false);
             });
@@ -81,6 +98,21 @@ pub fn LoginPage() -> Html {
                     <label for="login-otp">{ lang.pick("รหัสจากแอปยืนยันตัวตน (หรือรหัสสำรอง)", "Code from your authenticator app (or a recovery code)") }</label>
                     <input id="login-otp" name="otp" type="text" inputmode="numeric" autocomplete="one-time-code"
                         required=true value={code.clone()} oninput={on_otp} data-testid="login-otp" />
+                }
+                if backend::may_be_device() {
+                    <label class="login-device">
+                        <input type="checkbox" checked={*as_device} data-testid="login-device"
+                            onchange={{
+                                let as_device = as_device.clone();
+                                Callback::from(move |e: Event| as_device.set(e.target_unchecked_into::<HtmlInputElement>().checked()))
+                            }} />
+                        <span>
+                            { lang.pick("ใช้แท็บเล็ตนี้เป็นเครื่องทำงาน", "Use this tablet as a device") }
+                            <small>{ lang.pick(
+                                "เก็บข้อมูลไว้ในเบราว์เซอร์นี้ แก้ไขผลการดำเนินงานได้แม้ไม่มีอินเทอร์เน็ต แล้วส่งเมื่อเชื่อมต่อได้",
+                                "Keeps the data in this browser: edit results offline, sent when connected") }</small>
+                        </span>
+                    </label>
                 }
                 if let Some(message) = &*error {
                     <p class="form-error" role="alert" data-testid="login-error">{ message.clone() }</p>

@@ -23,6 +23,11 @@ use prongsai_core::wire::{NotificationsRead, SignRequest};
 use crate::platform::{self, MaybeSend};
 use crate::{Device, DeviceConfig, DeviceError, EvidenceTarget};
 
+mod calls;
+mod server;
+
+pub use server::Upload;
+
 /// How the device's news reaches the page: Tauri events in the app, messages from the Worker in
 /// a browser.
 pub trait Events: MaybeSend + 'static {
