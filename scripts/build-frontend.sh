@@ -13,7 +13,7 @@ cargo build -p prongsai-frontend -p prongsai-browser --lib --target wasm32-unkno
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 for wasm in prongsai_frontend prongsai_browser; do
-  wasm-bindgen --target web --no-typescript --out-dir "$stage" "target/wasm32-unknown-unknown/$out/$wasm.wasm"
+  wasm-bindgen --target web --no-typescript --remove-name-section --out-dir "$stage" "target/wasm32-unknown-unknown/$out/$wasm.wasm"
 done
 cp -r frontend/static/. "$stage/"
 cp icons/icon.png "$stage/icon.png"

@@ -406,13 +406,19 @@ impl Session {
     /// Opens a new tab of the same browser (its storage shared with this one's) and switches to
     /// it; answers the handle of the tab left, for [`Session::switch_to`].
     pub async fn open_tab(&self) -> String {
-        let left = self.call(reqwest::Method::GET, "/window", None).await.unwrap_or_else(|e| panic!("window: {e}"));
+        let left = self.current_window().await;
         let opened = self
             .call(reqwest::Method::POST, "/window/new", Some(json!({ "type": "tab" })))
             .await
             .unwrap_or_else(|e| panic!("new tab: {e}"));
         self.switch_to(opened["handle"].as_str().expect("a handle")).await;
-        left.as_str().expect("a handle").to_string()
+        left
+    }
+
+    /// The handle of the tab shown.
+    pub async fn current_window(&self) -> String {
+        let handle = self.call(reqwest::Method::GET, "/window", None).await.unwrap_or_else(|e| panic!("window: {e}"));
+        handle.as_str().expect("a handle").to_string()
     }
 
     /// Closes the tab shown and shows the tab `handle`.
@@ -483,6 +489,13 @@ impl Session {
             .filter(|m| !(m.contains("/api/") && m.contains("the server responded with a status of 4")))
             .map(str::to_string)
             .collect()
+    }
+
+    /// Every line of the page's console since the last call (Chromium only).
+    pub async fn console(&self) -> Vec<String> {
+        let entries = self.call(reqwest::Method::POST, "/se/log", Some(json!({ "type": "browser" }))).await;
+        let entries = entries.unwrap_or_default();
+        entries.as_array().into_iter().flatten().filter_map(|e| e["message"].as_str()).map(str::to_string).collect()
     }
 
     /// Adds `text` after the division's result on the measure page (WebDriver keeps the caret at

@@ -61,6 +61,37 @@ async fn serve_over_https(sample: &Sample) -> (prongsai_tests::TestCertificate, 
     (certificate, server, origin)
 }
 
+/// Headless Chromium as a touch device of `width`×`height` reaching the HTTPS server by name,
+/// with its profile (service worker, IndexedDB) kept in `profile` across a restart.
+fn touch_over_https(
+    certificate: &prongsai_tests::TestCertificate,
+    width: u32,
+    height: u32,
+    profile: &std::path::Path,
+) -> serde_json::Value {
+    let mut capabilities = certificate.chromium_capabilities(width, height);
+    let touch = Driver::chromium_touch_capabilities(width, height);
+    capabilities["goog:chromeOptions"]["mobileEmulation"] = touch["goog:chromeOptions"]["mobileEmulation"].clone();
+    let args = capabilities["goog:chromeOptions"]["args"].as_array_mut().expect("args");
+    args.push(format!("--user-data-dir={}", profile.display()).into());
+    capabilities
+}
+
+/// Signs in on the page shown with "use this tablet as a device", and waits for the device's
+/// table, up to date.
+async fn sign_in_as_device(browser: &Session, username: &str, password: &str) {
+    browser.type_text(&browser.wait_for("#login-username", WAIT).await, username).await;
+    browser.type_text(&browser.wait_for("#login-password", WAIT).await, password).await;
+    browser.click(&browser.wait_for("[data-testid=login-device]", WAIT).await).await;
+    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    browser.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+    browser
+        .wait_attribute("[data-testid=sync]", "data-connection", WAIT, "the device is up to date", |c| {
+            c == "up_to_date"
+        })
+        .await;
+}
+
 fn web_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist");
     assert!(dir.join("prongsai_frontend_bg.wasm").exists(), "build the frontend first: scripts/build-frontend.sh");
@@ -1439,14 +1470,7 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
     let (certificate, mut server, origin) = serve_over_https(&sample).await;
     // The tablet's browser keeps its profile (service worker, IndexedDB) across a restart.
     let profile = sample.device_dir("tablet-profile");
-    let tablet = || {
-        let mut capabilities = certificate.chromium_capabilities(768, 1024);
-        let touch = Driver::chromium_touch_capabilities(768, 1024);
-        capabilities["goog:chromeOptions"]["mobileEmulation"] = touch["goog:chromeOptions"]["mobileEmulation"].clone();
-        let args = capabilities["goog:chromeOptions"]["args"].as_array_mut().expect("args");
-        args.push(format!("--user-data-dir={}", profile.display()).into());
-        capabilities
-    };
+    let tablet = || touch_over_https(&certificate, 768, 1024, &profile);
 
     let mut driver = Driver::chromium().await;
     let browser = Session::new(&driver, tablet()).await;
@@ -1456,16 +1480,7 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
         browser.execute("return !!navigator.serviceWorker.controller", json!([])).await == json!(true)
     })
     .await;
-    browser.type_text(&browser.wait_for("#login-username", WAIT).await, "somchai").await;
-    browser.type_text(&browser.wait_for("#login-password", WAIT).await, sample.password("somchai")).await;
-    browser.click(&browser.wait_for("[data-testid=login-device]", WAIT).await).await;
-    browser.click(&browser.wait_for("[data-testid=login-submit]", WAIT).await).await;
-    browser.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
-    browser
-        .wait_attribute("[data-testid=sync]", "data-connection", WAIT, "the tablet is up to date", |c| {
-            c == "up_to_date"
-        })
-        .await;
+    sign_in_as_device(&browser, "somchai", sample.password("somchai")).await;
     // The session's token is the device Worker's: nothing of it in the page's storage.
     let stored = browser.execute("return JSON.stringify(Object.assign({}, localStorage))", json!([])).await;
     assert!(!stored.as_str().unwrap_or_default().contains("token"), "{stored}");
@@ -1493,8 +1508,9 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
     browser.append_result_text(" ออฟไลน์").await;
     let photos = sample.device_dir("camera");
     std::fs::create_dir_all(&photos).expect("dir");
-    let photo = photos.join("site-visit.png");
-    std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../icons/128x128.png"), &photo).expect("png");
+    // As a phone camera writes it: large, with an EXIF block holding where it was taken.
+    let photo = photos.join("site-visit.jpg");
+    std::fs::write(&photo, prongsai_client::evidence::testing::photo_with_gps(3000, 1500)).expect("jpeg");
     browser
         .type_text(&browser.wait_for("[data-testid=evidence-camera]", WAIT).await, photo.to_str().expect("utf-8"))
         .await;
@@ -1585,6 +1601,81 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
         .await
         .expect("bytes");
     assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    // Prepared on the tablet by the app's rules: downscaled, no EXIF, no position.
+    assert!(!bytes.windows(4).any(|w| w == b"Exif") && !bytes.windows(3).any(|w| w == b"GPS"), "no metadata");
+    let decoded = image::load_from_memory(&bytes).expect("a photo");
+    assert_eq!((decoded.width(), decoded.height()), (2048, 1024), "downscaled on the tablet");
+    // And the dashboard shows it: the mayor, on the web, reads the measure with both edits and
+    // the photo.
+    let mayor = Session::new(&driver, certificate.chromium_capabilities(1366, 1000)).await;
+    mayor.goto(&origin).await;
+    mayor.type_text(&mayor.wait_for("#login-username", WAIT).await, "winai").await;
+    mayor.type_text(&mayor.wait_for("#login-password", WAIT).await, sample.password("winai")).await;
+    mayor.click(&mayor.wait_for("[data-testid=login-submit]", WAIT).await).await;
+    mayor.wait_for("[data-testid=dashboard] [data-testid=matrix]", WAIT).await;
+    mayor.goto(&format!("{origin}#/measure/{first}?year={YEAR}")).await;
+    mayor
+        .wait_text("[data-testid=measure-page]", WAIT, "the dashboard shows the tablet's work", |t| {
+            t.contains("ออนไลน์จากแท็บเล็ต") && t.contains("ออฟไลน์") && t.contains("site-visit.jpg")
+        })
+        .await;
+    mayor.quit().await;
     browser.quit().await;
+    driver.stop().await;
+}
+
+/// A phone used as a device: a second tab of the same browser waits for the first (one device per
+/// browser) and says why, and carries on once the first closes; an edit made offline that the
+/// server no longer takes (its author was moved to another division meanwhile) shows as refused,
+/// not as waiting for ever, and never reaches the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_used_as_a_device_waits_for_its_other_tab_and_shows_a_refused_edit_as_refused() {
+    let sample = Sample::create().await;
+    let (certificate, mut server, origin) = serve_over_https(&sample).await;
+    let mut driver = Driver::chromium().await;
+    let profile = sample.device_dir("phone-profile");
+    let phone = Session::new(&driver, touch_over_https(&certificate, 390, 844, &profile)).await;
+    phone.goto(&origin).await;
+    sign_in_as_device(&phone, "somchai", sample.password("somchai")).await;
+    let measure =
+        phone.attribute(&phone.wait_for("tr[data-measure]", WAIT).await, "data-measure").await.expect("an id");
+
+    // A second tab: the device is the first tab's, so this one waits and says so.
+    let first_tab = phone.open_tab().await;
+    phone.goto(&origin).await;
+    phone.wait_text("[data-testid=notice]", WAIT, "the second tab says why it waits", |t| t.contains("แท็บอื่น")).await;
+    assert!(phone.find("[data-testid=table-page]").await.is_none(), "no second device on the same storage");
+    // The first tab closes: the second carries on as the device, already signed in.
+    let second_tab = phone.current_window().await;
+    phone.switch_to(&first_tab).await;
+    phone.close_tab_for(&second_tab).await;
+    phone.wait_for("[data-testid=table-page] tr[data-measure]", WAIT).await;
+
+    // Offline, an edit; meanwhile สมชาย is moved to กองคลัง (in the database, the server down).
+    server.kill().await;
+    phone
+        .wait_attribute("[data-testid=sync]", "data-connection", WAIT, "the phone says it is offline", |c| {
+            c == "offline"
+        })
+        .await;
+    phone.goto(&format!("{origin}#/measure/{measure}?year={YEAR}")).await;
+    phone.append_result_text(" ก่อนย้ายกอง").await;
+    eventually("the phone counts the change", WAIT, || async { phone.unconfirmed().await >= 1 }).await;
+    let db = rusqlite::Connection::open(sample.data().join("prongsai.sqlite3")).expect("db");
+    db.execute("UPDATE users SET division = 'klang' WHERE username = 'somchai'", []).expect("move");
+    drop(db);
+    server.restart().await;
+    phone.wait_for("[data-testid=refused]", Duration::from_secs(90)).await;
+    phone.wait_attribute("[data-testid=unconfirmed]", "data-count", WAIT, "nothing left waiting", |c| c == "0").await;
+    phone.screenshot(&artifact("web", "phone-device-refused.png")).await;
+    let https = certificate.client();
+    let token = prongsai_tests::web_token(&https, &server, "parichat", sample.password("parichat")).await;
+    let url = server.url().join(&format!("api/agencies/pakchong/years/{YEAR}/measures/{measure}")).expect("url");
+    let detail: prongsai_core::detail::MeasureDetail =
+        https.get(url).bearer_auth(&token).send().await.expect("the server answers").json().await.expect("JSON");
+    assert!(detail.results.iter().all(|r| !r.text.contains("ก่อนย้ายกอง")), "the server never took it");
+    let errors = phone.page_errors().await;
+    assert!(errors.iter().all(|e| e.contains("/sync") && e.contains("ERR_CONNECTION_REFUSED")), "{errors:#?}");
+    phone.quit().await;
     driver.stop().await;
 }
