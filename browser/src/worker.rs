@@ -4,7 +4,7 @@
 //! WebSocket, and answers the page's calls by the app's command names.
 //!
 //! Messages, page → Worker: `{id, call, args, bytes?}` (`args` a JSON text, `bytes` a file's
-//! `Uint8Array`). Worker → page, as JSON text: `{"ready": true}` once it holds this origin's
+//! `Uint8Array`). Worker → page, as JSON text (or `{text, bytes}` for an answer that is a file): `{"ready": true}` once it holds this origin's
 //! device (or `{"waiting": true}` while another tab does), `{"id", "ok"}` or `{"id", "err":
 //! {kind, message}}` per call, and `{"event", "payload"}` for the device's news. The token of the
 //! session lives in the Worker's IndexedDB, never in the page.
@@ -127,7 +127,19 @@ async fn answer(shell: &Shell, message: JsValue) {
         tracing::info!(ms = js_sys::Date::now() - started, "the first picture of the year, from this device's storage");
     }
     match answer {
-        Ok(value) => post(&json!({ "id": id, "ok": value })),
+        Ok((value, None)) => post(&json!({ "id": id, "ok": value })),
+        // A file: its bytes beside the answer's text, moved to the page rather than copied.
+        Ok((value, Some(bytes))) => {
+            let message = Object::new();
+            let text = JsValue::from_str(&json!({ "id": id, "ok": value }).to_string());
+            let bytes = Uint8Array::from(bytes.as_slice());
+            let _ = Reflect::set(&message, &JsValue::from_str("text"), &text);
+            let _ = Reflect::set(&message, &JsValue::from_str("bytes"), &bytes);
+            let moved = js_sys::Array::of1(&bytes.buffer());
+            if scope().post_message_with_transfer(&message, &moved).is_err() {
+                post(&json!({ "id": id, "err": { "kind": "other", "message": "the file could not reach the page" } }));
+            }
+        }
         Err(e) => post(&json!({ "id": id, "err": e })),
     }
 }

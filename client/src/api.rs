@@ -124,13 +124,19 @@ impl ServerApi {
     }
 
     async fn send<T: for<'de> Deserialize<'de>>(&self, request: reqwest::RequestBuilder) -> Result<T, ApiError> {
-        let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
-        let status = response.status();
-        if status == reqwest::StatusCode::NO_CONTENT {
+        let response = self.answered(request).await?;
+        if response.status() == reqwest::StatusCode::NO_CONTENT {
             return serde_json::from_str("null").map_err(|e| ApiError::Decode(e.to_string()));
         }
+        response.json().await.map_err(|e| ApiError::Decode(e.to_string()))
+    }
+
+    /// The server's answer when it is a success; its refusal as an `ApiError` otherwise.
+    async fn answered(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
+        let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+        let status = response.status();
         if status.is_success() {
-            return response.json().await.map_err(|e| ApiError::Decode(e.to_string()));
+            return Ok(response);
         }
         let retry_after = response
             .headers()
@@ -439,6 +445,38 @@ impl ServerApi {
         }
     }
 
+    /// A report of the agency-year in `format` (a `prongsai-report` format name), seen from
+    /// `slot`, as the server renders it: what the dashboard downloads, for a device that cannot
+    /// render it itself (a browser).
+    pub async fn report(
+        &self,
+        agency: &str,
+        year: i64,
+        format: &str,
+        slot: &prongsai_core::tracks::Slot,
+    ) -> Result<ReportFile, ApiError> {
+        let path = format!("api/agencies/{agency}/years/{year}/reports/{}", plain_segment(format));
+        let query: Vec<(&str, &str)> = [("track", slot.track.as_deref()), ("round", slot.round.as_deref())]
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|v| (key, v)))
+            .collect();
+        let response = self.answered(self.request(reqwest::Method::GET, &path)?.query(&query)).await?;
+        let header = |name: reqwest::header::HeaderName| {
+            response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        };
+        let media_type = header(reqwest::header::CONTENT_TYPE);
+        let disposition = header(reqwest::header::CONTENT_DISPOSITION);
+        let file_name = disposition
+            .split("filename=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .filter(|name| !name.is_empty())
+            .unwrap_or(format)
+            .to_string();
+        let bytes = response.bytes().await.map_err(|e| ApiError::Network(e.to_string()))?.to_vec();
+        Ok(ReportFile { file_name, media_type, bytes })
+    }
+
     /// Sets the agency's emblem (the agency's admin): PNG or JPEG, at most 1 MiB.
     pub async fn set_emblem(&self, agency: &str, media_type: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
         let request = self
@@ -589,4 +627,18 @@ impl ServerApi {
         url.set_scheme(scheme).map_err(|()| ApiError::Decode("cannot make a WebSocket URL".into()))?;
         Ok(url)
     }
+}
+
+/// A report file as the server sent it.
+#[derive(Clone, Debug)]
+pub struct ReportFile {
+    pub file_name: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A path segment of letters, digits, `-`, `_` and `.` only (a format name): anything else is
+/// refused by the server anyway, so it is dropped here rather than sent.
+fn plain_segment(text: &str) -> String {
+    text.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
 }

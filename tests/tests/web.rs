@@ -1470,7 +1470,13 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
     let (certificate, mut server, origin) = serve_over_https(&sample).await;
     // The tablet's browser keeps its profile (service worker, IndexedDB) across a restart.
     let profile = sample.device_dir("tablet-profile");
-    let tablet = || touch_over_https(&certificate, 768, 1024, &profile);
+    let downloads = sample.device_dir("tablet-downloads");
+    let tablet = || {
+        let mut capabilities = touch_over_https(&certificate, 768, 1024, &profile);
+        capabilities["goog:chromeOptions"]["prefs"] =
+            json!({ "download.default_directory": downloads, "download.prompt_for_download": false });
+        capabilities
+    };
 
     let mut driver = Driver::chromium().await;
     let browser = Session::new(&driver, tablet()).await;
@@ -1605,6 +1611,21 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
     assert!(!bytes.windows(4).any(|w| w == b"Exif") && !bytes.windows(3).any(|w| w == b"GPS"), "no metadata");
     let decoded = image::load_from_memory(&bytes).expect("a photo");
     assert_eq!((decoded.width(), decoded.height()), (2048, 1024), "downscaled on the tablet");
+    // A report from the tablet: the device fetches the server's file with its own session and
+    // the browser saves it (the page has no token to put in a link).
+    browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;
+    browser.click(&browser.wait_for("[data-testid=download-docx]", WAIT).await).await;
+    let saved = prongsai_tests::eventually_seen("the browser saves the report", WAIT, || async {
+        let files: Vec<_> = std::fs::read_dir(&downloads)
+            .map_err(|e| e.to_string())?
+            .filter_map(Result::ok)
+            .map(|f| f.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "docx"))
+            .collect();
+        files.first().cloned().ok_or_else(|| "no .docx yet".to_string())
+    })
+    .await;
+    assert!(std::fs::read(&saved).expect("the file").starts_with(b"PK\x03\x04"), "a DOCX: {}", saved.display());
     // And the dashboard shows it: the mayor, on the web, reads the measure with both edits and
     // the photo.
     let mayor = Session::new(&driver, certificate.chromium_capabilities(1366, 1000)).await;

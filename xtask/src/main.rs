@@ -744,6 +744,34 @@ async fn bench(
                 kib(w.wasm_gzip + w.js_gzip),
                 kib(d.worker_gzip)
             )?;
+            eprintln!("web: 1,000 edits offline on the tablet's device, then merged");
+            let merge_data = scratch.path().join("web-merge");
+            let m = tokio::spawn(async move { web::offline_merge(&merge_data, 1000).await })
+                .await
+                .map_err(|e| anyhow::anyhow!("the merge run stopped: {e}"))??;
+            writeln!(
+                md,
+                "\nThe tablet as a device merging offline work (CPU not throttled): {} edits of สำนักปลัด's results, \
+                 each its own commit and each answered once on IndexedDB, applied in the device Worker with the \
+                 server down; then the server started again on its address.\n\n\
+                 | measure | ms |\n|---|---|\n\
+                 | {} edits applied on the device, offline | {:.0} ({:.1} per edit) |\n\
+                 | server up → device connected (its reconnect backoff) | {:.0} |\n\
+                 | connected → all {} confirmed durable by the server | {:.0} |\n",
+                m.edits,
+                m.edits,
+                m.applied_ms,
+                m.applied_ms / m.edits as f64,
+                m.reconnect_ms,
+                m.edits,
+                m.confirm_ms,
+            )?;
+            writeln!(
+                targets_table,
+                "| 1,000 offline edits on the tablet's device, merged (no numeric goal) | applied {:.0} ms, confirmed {:.0} ms after connecting | – | measured |",
+                m.applied_ms,
+                m.confirm_ms
+            )?;
             Ok(())
         }
         .await;

@@ -52,10 +52,15 @@ impl Target {
 
     /// `extra`: more `serve` arguments (ours only).
     pub async fn start_with(kind: Kind, data: &Path, extra: &[&str]) -> anyhow::Result<Target> {
+        Target::start_on(kind, data, "127.0.0.1:0", extra).await
+    }
+
+    /// Ours on `listen` (`127.0.0.1:0`: any free port; a stopped target's address: its restart).
+    pub async fn start_on(kind: Kind, data: &Path, listen: &str, extra: &[&str]) -> anyhow::Result<Target> {
         let mut command = match kind {
             Kind::Prongsai => {
                 let mut c = Command::new(server_binary());
-                c.args(["serve", "--data"]).arg(data).args(["--listen", "127.0.0.1:0"]).args(extra);
+                c.args(["serve", "--data"]).arg(data).args(["--listen", listen]).args(extra);
                 c.env("RUST_LOG", "warn");
                 c
             }

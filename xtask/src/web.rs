@@ -89,6 +89,23 @@ async fn load(session: &Session, url: &str, device: bool) -> anyhow::Result<(u32
     }
 }
 
+/// Opens `origin` and signs in as สมชาย (staff of สำนักปลัด), as a device of its own or on the
+/// dashboard, until the table of measures shows.
+async fn sign_in(session: &Session, origin: &str, password: &str, device: bool) -> anyhow::Result<()> {
+    session.goto(origin).await;
+    let field = |css: &'static str| async move {
+        appear(session, css).await?;
+        session.find(css).await.with_context(|| format!("{css} on the sign-in page"))
+    };
+    session.type_text(&field("#login-username").await?, "somchai").await;
+    session.type_text(&field("#login-password").await?, password).await;
+    if device {
+        session.click(&field("[data-testid=login-device]").await?).await;
+    }
+    session.click(&field("[data-testid=login-submit]").await?).await;
+    appear(session, TABLE_ROW).await
+}
+
 /// `device`: signed in with "use this tablet as a device" (views from the device Worker), else
 /// the dashboard's read-only sign-in (views from the server).
 pub async fn web_start(data: &Path, runs: usize, device: bool) -> anyhow::Result<WebStart> {
@@ -103,19 +120,7 @@ pub async fn web_start(data: &Path, runs: usize, device: bool) -> anyhow::Result
 
     let mut driver = Driver::chromium().await;
     let session = Session::new(&driver, Driver::chromium_touch_capabilities(768, 1024)).await;
-    session.goto(origin.as_str()).await;
-    let on_page = &session;
-    let field = |css: &'static str| async move {
-        appear(on_page, css).await?;
-        on_page.find(css).await.with_context(|| format!("{css} on the sign-in page"))
-    };
-    session.type_text(&field("#login-username").await?, "somchai").await;
-    session.type_text(&field("#login-password").await?, &password).await;
-    if device {
-        session.click(&field("[data-testid=login-device]").await?).await;
-    }
-    session.click(&field("[data-testid=login-submit]").await?).await;
-    appear(&session, TABLE_ROW).await?;
+    sign_in(&session, origin.as_str(), &password, device).await?;
     cdp(&session, "Page.addScriptToEvaluateOnNewDocument", json!({ "source": WATCH_TABLE })).await?;
     cdp(&session, "Emulation.setCPUThrottlingRate", json!({ "rate": 4 })).await?;
 
@@ -157,5 +162,142 @@ pub async fn web_start(data: &Path, runs: usize, device: bool) -> anyhow::Result
         js_gzip: gzip_size(&js)?,
         first_visit: percentiles(first),
         return_visit: percentiles(back),
+    })
+}
+
+/// The tablet as a device merging a morning's offline work: 1,000 edits applied in the browser's
+/// device Worker with the server down (each one commit, each on IndexedDB before it counts), then
+/// the server back and every edit confirmed.
+pub struct OfflineMerge {
+    pub edits: usize,
+    /// All the edits applied on the device, one after another (each answered once stored).
+    pub applied_ms: f64,
+    /// The server up again → the device connected (its reconnect backoff included).
+    pub reconnect_ms: f64,
+    /// Connected → the server confirmed the last of them durable (the count back at 0).
+    pub confirm_ms: f64,
+}
+
+/// A page of the server's origin that is not the app: the device Worker is started by hand there
+/// (the app's own page would hold the device's lock) and spoken to as the app's backend does.
+const START_DEVICE: &str = "\
+  const worker = new Worker('device-worker.js', { type: 'module' });\
+  const device = window.__device = { next: 1, waiting: new Map(), events: [], state: null, error: null };\
+  worker.onmessage = (e) => {\
+    const m = JSON.parse(e.data);\
+    if ('ready' in m && !m.ready) device.error = JSON.stringify(m.error);\
+    if (m.ready) device.ready = true;\
+    if (m.id !== undefined && device.waiting.has(m.id)) { device.waiting.get(m.id)(m); device.waiting.delete(m.id); }\
+    if (m.event === 'sync-state') { device.state = m.payload; device.events.push([performance.now(), m.payload]); }\
+  };\
+  device.call = (call, args) => new Promise((answer) => {\
+    const id = device.next++; device.waiting.set(id, answer);\
+    worker.postMessage({ id, call, args: JSON.stringify(args) });\
+  });\
+  return true;";
+
+/// Applies the edits (each a JSON text of `apply`'s arguments) one after another.
+const APPLY_ALL: &str = "\
+  const [edits] = arguments; const device = window.__device;\
+  (async () => {\
+    const started = performance.now();\
+    for (const args of edits) {\
+      const answer = await device.call('apply', JSON.parse(args));\
+      if (answer.err) { device.error = JSON.stringify(answer.err); return; }\
+    }\
+    device.applied = performance.now() - started;\
+  })();\
+  return true;";
+
+async fn poll(session: &Session, what: &str, script: &str) -> anyhow::Result<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let error = session.execute("return (window.__device && window.__device.error) || null", json!([])).await;
+        anyhow::ensure!(error.is_null(), "the device Worker failed while waiting for {what}: {error}");
+        let value = session.execute(script, json!([])).await;
+        if !value.is_null() && value != json!(false) {
+            return Ok(value);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{what} never happened");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn offline_merge(data: &Path, edits: usize) -> anyhow::Result<OfflineMerge> {
+    let dist = root().join("frontend/dist");
+    let password = sample_staff(data).await?;
+    let web_dir = ["--web-dir", dist.to_str().context("utf-8 path")?];
+    let target = Target::start_with(Kind::Prongsai, data, &web_dir).await?;
+    let (origin, listen) = (target.http_url(), target.addr.to_string());
+    let mut driver = Driver::chromium().await;
+    let session = Session::new(&driver, Driver::chromium_touch_capabilities(768, 1024)).await;
+    sign_in(&session, origin.as_str(), &password, true).await?;
+    let mut measures = Vec::new();
+    for row in session.find_all(TABLE_ROW).await {
+        measures.extend(session.attribute(&row, "data-measure").await);
+    }
+    anyhow::ensure!(!measures.is_empty(), "no measure of สำนักปลัด on the table");
+
+    // Away from the app's page (its Worker ends and frees the device), to one of the origin's files.
+    session.goto(origin.join("manifest.webmanifest")?.as_str()).await;
+    session.execute(START_DEVICE, json!([])).await;
+    poll(&session, "the device Worker", "return window.__device.ready || null").await?;
+    poll(
+        &session,
+        "the device up to date",
+        "return window.__device.state && window.__device.state.connection === 'up_to_date'",
+    )
+    .await?;
+    target.stop().await;
+    poll(
+        &session,
+        "the device offline",
+        "return window.__device.state && window.__device.state.connection === 'offline'",
+    )
+    .await?;
+
+    let args: Vec<String> = (0..edits)
+        .map(|i| {
+            let measure = measures[i % measures.len()].clone();
+            let edit = prongsai_core::edit::Edit::SetResultText {
+                division: "palad".into(),
+                measure,
+                text: format!("บันทึกระหว่างออฟไลน์ ครั้งที่ {i}"),
+            };
+            json!({ "edits": [edit], "track": null, "round": null }).to_string()
+        })
+        .collect();
+    session.execute(APPLY_ALL, json!([args])).await;
+    let applied = poll(&session, "the edits applied", "return window.__device.applied || null").await?;
+    let unconfirmed = poll(&session, "the count", "return window.__device.state.unconfirmed").await?;
+    anyhow::ensure!(unconfirmed.as_u64().is_some_and(|n| n >= 1), "no change waits for the server: {unconfirmed}");
+
+    let restarted_at = session.execute("return performance.now()", json!([])).await.as_f64().unwrap_or_default();
+    let target = Target::start_on(Kind::Prongsai, data, &listen, &web_dir).await?;
+    let confirmed = poll(
+        &session,
+        "every edit confirmed",
+        "const after = window.__device.events.filter(([at]) => at >= arguments[0]); \
+         const connected = after.find(([, s]) => s.connection === 'syncing' || s.connection === 'up_to_date'); \
+         if (!connected) return null; \
+         const done = after.find(([at, s]) => at >= connected[0] && s.connection === 'up_to_date' && s.unconfirmed === 0); \
+         return done ? [connected[0], done[0]] : null;"
+            .replace("arguments[0]", &restarted_at.to_string())
+            .as_str(),
+    )
+    .await?;
+    let (connected_at, confirmed_at) =
+        (confirmed[0].as_f64().unwrap_or_default(), confirmed[1].as_f64().unwrap_or_default());
+    // The device's socket found no server while it was down: expected, not a page error.
+    let errors = session.page_errors().await;
+    anyhow::ensure!(errors.iter().all(|e| e.contains("/sync")), "the page logged errors: {errors:#?}");
+    session.quit().await;
+    driver.stop().await;
+    target.stop().await;
+    Ok(OfflineMerge {
+        edits,
+        applied_ms: applied.as_f64().unwrap_or_default(),
+        reconnect_ms: connected_at - restarted_at,
+        confirm_ms: confirmed_at - connected_at,
     })
 }

@@ -137,8 +137,30 @@ fn file(name: &str, bytes: Option<Vec<u8>>) -> Result<Vec<u8>, CommandError> {
 impl Shell {
     /// Answers the call `name` with its JSON arguments (and a file's bytes, for the calls that
     /// carry one: `add_evidence_file` with the file's particulars in `file`, `upload` with what
-    /// to do with it in `upload`).
-    pub async fn call(&self, name: &str, args: Value, bytes: Option<Vec<u8>>) -> Result<Value, CommandError> {
+    /// to do with it in `upload`). A call that answers a file (`report_file`) answers its bytes
+    /// beside the JSON.
+    pub async fn call(
+        &self,
+        name: &str,
+        args: Value,
+        bytes: Option<Vec<u8>>,
+    ) -> Result<(Value, Option<Vec<u8>>), CommandError> {
+        if name == "report_file" {
+            #[derive(Deserialize)]
+            struct Args {
+                format: String,
+                track: Option<String>,
+                round: Option<String>,
+            }
+            let a: Args = read(name, args)?;
+            let file = self.report_file(&a.format, a.track.as_deref(), a.round.as_deref()).await?;
+            let about = serde_json::json!({ "file_name": file.file_name, "media_type": file.media_type });
+            return Ok((about, Some(file.bytes)));
+        }
+        Ok((self.call_for_json(name, args, bytes).await?, None))
+    }
+
+    async fn call_for_json(&self, name: &str, args: Value, bytes: Option<Vec<u8>>) -> Result<Value, CommandError> {
         match name {
             "startup" => answer(self.startup().await?),
             "login" => {

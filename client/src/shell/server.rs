@@ -88,6 +88,20 @@ impl Shell {
         }
     }
 
+    /// A report of the open year as the server renders it (a browser cannot render one itself):
+    /// `format` a report format's name, seen from `track` and `round`.
+    pub async fn report_file(
+        &self,
+        format: &str,
+        track: Option<&str>,
+        round: Option<&str>,
+    ) -> Result<crate::api::ReportFile, CommandError> {
+        let (device, year) = self.device_and_year().await?;
+        let agency = device.session().agency_id.clone();
+        let slot = Slot::of(track, round);
+        Ok(device.api().report(&agency, year, format, &slot).await.map_err(DeviceError::from)?)
+    }
+
     pub async fn users(&self) -> Result<Vec<UserAccount>, CommandError> {
         let (device, agency) = self.agency_device().await?;
         Ok(device.api().users(&agency).await.map_err(DeviceError::from)?)

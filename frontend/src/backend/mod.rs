@@ -304,6 +304,51 @@ pub async fn export_report(format: &str, ask: bool, slot: &Slot) -> Result<Optio
         .await
 }
 
+/// On a tablet used as a device: a report of a track and round as the server renders it, fetched
+/// by the device with its session and handed to the browser to save (online only; the dashboard
+/// downloads it by its address instead, see [`report_download_url`]).
+pub async fn download_report(format: &str, slot: &Slot) -> Result<(), BackendError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        format: &'a str,
+        track: Option<&'a str>,
+        round: Option<&'a str>,
+    }
+    #[derive(Deserialize)]
+    struct About {
+        file_name: String,
+        media_type: String,
+    }
+    let args = Args { format, track: slot.track.as_deref(), round: slot.round.as_deref() };
+    let (about, bytes): (About, js_sys::Uint8Array) = worker::call_for_file("report_file", &args).await?;
+    save_file(&about.file_name, &about.media_type, &bytes)
+}
+
+/// Hands `bytes` to the browser to save as `file_name` (its download, as a link would).
+fn save_file(file_name: &str, media_type: &str, bytes: &js_sys::Uint8Array) -> Result<(), BackendError> {
+    use wasm_bindgen::JsCast;
+    let failed = |_| BackendError::local("other", "the browser cannot save the file");
+    let parts = js_sys::Array::of1(bytes);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(media_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(failed)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or_else(|| failed(JsValue::NULL))?;
+    let link: web_sys::HtmlAnchorElement =
+        document.create_element("a").map_err(failed)?.dyn_into().map_err(|_| failed(JsValue::NULL))?;
+    link.set_href(&url);
+    link.set_download(file_name);
+    link.click();
+    // The browser has taken the file; the address is let go once this turn ends.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window.set_timeout_with_callback(revoke.unchecked_ref());
+    }
+    Ok(())
+}
+
 /// In a browser: the address that downloads a report of a track and round (the browser saves it).
 pub fn report_download_url(format: &str, slot: &Slot) -> Option<String> {
     web::report_download_url(format, slot)

@@ -19,7 +19,8 @@ use super::BackendError;
 /// Worker's).
 const CHOSEN_KEY: &str = "prongsai.device";
 
-type Answer = Result<serde_json::Value, BackendError>;
+/// An answer: its JSON, and a file's bytes for a call that answers one.
+type Answer = Result<(serde_json::Value, Option<js_sys::Uint8Array>), BackendError>;
 type Handler = Box<dyn FnMut(serde_json::Value)>;
 
 /// The page's end of the Worker.
@@ -72,9 +73,17 @@ fn channel() -> Result<Rc<Channel>, BackendError> {
     let worker = web_sys::Worker::new_with_options("device-worker.js", &options)
         .map_err(|e| BackendError::local("other", format!("the device cannot start here: {e:?}")))?;
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|event: web_sys::MessageEvent| {
-        let Some(text) = event.data().as_string() else { return };
-        if let Ok(message) = serde_json::from_str::<serde_json::Value>(&text) {
-            heard(message);
+        let data = event.data();
+        // Text, or a file's answer: `{text, bytes}`.
+        let (text, bytes) = match data.as_string() {
+            Some(text) => (Some(text), None),
+            None => {
+                let field = |name: &str| js_sys::Reflect::get(&data, &JsValue::from_str(name)).ok();
+                (field("text").and_then(|t| t.as_string()), field("bytes").and_then(|b| b.dyn_into().ok()))
+            }
+        };
+        if let Some(message) = text.and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok()) {
+            heard(message, bytes);
         }
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -82,6 +91,7 @@ fn channel() -> Result<Rc<Channel>, BackendError> {
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_: web_sys::Event| {
         heard(
             serde_json::json!({ "ready": false, "error": { "kind": "other", "message": "the device did not start" } }),
+            None,
         );
     });
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -99,14 +109,14 @@ fn channel() -> Result<Rc<Channel>, BackendError> {
 }
 
 /// A message from the Worker: an answer, its news, or whether it started.
-fn heard(message: serde_json::Value) {
+fn heard(message: serde_json::Value, bytes: Option<js_sys::Uint8Array>) {
     let Some(channel) = CHANNEL.with(|c| c.borrow().clone()) else { return };
     if let Some(id) = message.get("id").and_then(|id| id.as_u64()) {
         let sender = channel.pending.borrow_mut().remove(&(id as u32));
         let answer = match message.get("err") {
             Some(err) => Err(serde_json::from_value(err.clone())
                 .unwrap_or_else(|_| BackendError::local("other", "the device failed"))),
-            None => Ok(message.get("ok").cloned().unwrap_or(serde_json::Value::Null)),
+            None => Ok((message.get("ok").cloned().unwrap_or(serde_json::Value::Null), bytes)),
         };
         if let Some(sender) = sender {
             let _ = sender.send(answer);
@@ -149,6 +159,26 @@ pub(super) async fn call_with<A: Serialize, T: DeserializeOwned>(
     args: &A,
     bytes: Option<js_sys::Uint8Array>,
 ) -> Result<T, BackendError> {
+    let (value, _) = ask(cmd, args, bytes).await?;
+    serde_json::from_value(value).map_err(|e| BackendError::local("other", format!("unexpected answer: {e}")))
+}
+
+/// Calls the device for a file: what it is, and its bytes.
+pub(super) async fn call_for_file<A: Serialize, T: DeserializeOwned>(
+    cmd: &str,
+    args: &A,
+) -> Result<(T, js_sys::Uint8Array), BackendError> {
+    let (value, bytes) = ask(cmd, args, None).await?;
+    let about =
+        serde_json::from_value(value).map_err(|e| BackendError::local("other", format!("unexpected answer: {e}")))?;
+    Ok((about, bytes.ok_or_else(|| BackendError::local("other", "the device sent no file"))?))
+}
+
+async fn ask<A: Serialize>(
+    cmd: &str,
+    args: &A,
+    bytes: Option<js_sys::Uint8Array>,
+) -> Result<(serde_json::Value, Option<js_sys::Uint8Array>), BackendError> {
     let channel = channel()?;
     if let Some(error) = channel.failed.borrow().clone() {
         return Err(error);
@@ -178,8 +208,7 @@ pub(super) async fn call_with<A: Serialize, T: DeserializeOwned>(
     if let Some(message) = unsent {
         send(&channel, &message);
     }
-    let value = answered.await.map_err(|_| BackendError::local("other", "the device stopped"))??;
-    serde_json::from_value(value).map_err(|e| BackendError::local("other", format!("unexpected answer: {e}")))
+    answered.await.map_err(|_| BackendError::local("other", "the device stopped"))?
 }
 
 pub(super) async fn call<A: Serialize, T: DeserializeOwned>(cmd: &str, args: &A) -> Result<T, BackendError> {

@@ -69,6 +69,23 @@ pub fn ReportsPage() -> Html {
                     </button>
                 </>
             }
+        } else if backend::on_device() {
+            // A tablet used as a device: the device fetches the server's file with its session
+            // (the page holds no token for an address to carry).
+            let (progress, slot) = (progress.clone(), download_slot.clone());
+            let download = Callback::from(move |_| {
+                let (progress, slot) = (progress.clone(), slot.clone());
+                progress.set(Progress::Rendering(format));
+                spawn_local(async move {
+                    match backend::download_report(format, &slot).await {
+                        Ok(()) => progress.set(Progress::Idle),
+                        Err(e) => {
+                            progress.set(Progress::Failed(format, format!("{} ({})", lang.error(&e.kind), e.message)))
+                        }
+                    }
+                });
+            });
+            html! { <button class="button" disabled={busy} onclick={download} data-testid={format!("download-{format}")}>{ lang.pick("ดาวน์โหลด", "Download") }</button> }
         } else {
             match backend::report_download_url(format, &download_slot) {
                 Some(url) => html! { <a class="button" href={url} download="" data-testid={format!("download-{format}")}>{ lang.pick("ดาวน์โหลด", "Download") }</a> },
