@@ -49,6 +49,12 @@ pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-e
     worker-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/// The policy of the scripts themselves: nothing for a module the page imports, but a Worker
+/// (the device Worker, the service worker) runs under its own script's policy: this server's
+/// scripts and wasm, requests to this server only (HTTP and WebSocket), nothing else.
+pub const WORKER_CSP: &str =
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; base-uri 'none'";
+
 /// An HTML page of the dashboard, with its policy.
 fn page(bytes: impl IntoResponse) -> Response {
     let mut response = bytes.into_response();
@@ -75,8 +81,15 @@ pub async fn static_file<D: Database>(State(app): State<App<D>>, uri: Uri) -> Re
     match tokio::fs::read(&path).await {
         Ok(bytes) if content_type(&path).starts_with("text/html") => page(bytes),
         Ok(bytes) => {
-            ([(header::CONTENT_TYPE, content_type(&path)), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")], bytes)
-                .into_response()
+            let kind = content_type(&path);
+            let mut response =
+                ([(header::CONTENT_TYPE, kind), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")], bytes).into_response();
+            if kind.starts_with("text/javascript") {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(WORKER_CSP));
+            }
+            response
         }
         Err(_) => not_found(),
     }

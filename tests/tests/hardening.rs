@@ -514,6 +514,7 @@ mod evidence {
         let page = call(&server, "GET", "/", Call::default()).await;
         let policy = page.header("content-security-policy");
         assert!(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(policy.contains("worker-src 'self'"), "Workers from this server only: {policy}");
         assert_eq!(page.header("x-content-type-options"), "nosniff");
     }
 

@@ -1562,6 +1562,11 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
         .await;
     // The server has it all: the head of division reads both measures and fetches the photo.
     let https = certificate.client();
+    // The device Worker runs under its script's own policy: this server's scripts, wasm and
+    // connections only.
+    let worker = https.get(server.url().join("device-worker.js").expect("url")).send().await.expect("the Worker");
+    let policy = worker.headers()["content-security-policy"].to_str().expect("a policy").to_string();
+    assert!(policy.starts_with("default-src 'none'") && policy.contains("connect-src 'self'"), "{policy}");
     let token = prongsai_tests::web_token(&https, &server, "parichat", sample.password("parichat")).await;
     let read = |id: String| {
         let (https, token) = (https.clone(), token.clone());

@@ -151,9 +151,15 @@ impl Shell {
         let events = self.events.clone();
         let mut sync = device.sync_state();
         let sync_task = platform::spawn(async move {
+            // The device's watch moves on every event of its connection; the page hears only
+            // what it would show differently.
+            let mut told: Option<SyncState> = None;
             loop {
                 let state = sync.borrow_and_update().clone();
-                events.sync_state(&state);
+                if told.as_ref() != Some(&state) {
+                    events.sync_state(&state);
+                    told = Some(state);
+                }
                 if sync.changed().await.is_err() {
                     return;
                 }

@@ -86,6 +86,12 @@ pub fn choose_device(device: bool) {
     }
 }
 
+/// True when this browser was last signed in as a device (a sign-in asked again, after the
+/// session expired, keeps it one).
+pub fn device_chosen() -> bool {
+    !in_app() && worker::chosen()
+}
+
 /// True when this browser may be used as a device: it has Workers and IndexedDB (a secure
 /// context keeps them, and the service worker, working offline).
 pub fn may_be_device() -> bool {

@@ -23,7 +23,7 @@ pub fn LoginPage() -> Html {
     let in_app = backend::in_app();
     // In a browser: the read-only dashboard, or this tablet as a device of its own (its own copy
     // of the documents, edits kept offline until synced).
-    let as_device = use_state(|| false);
+    let as_device = use_state(backend::device_chosen);
 
     let bind = |handle: &UseStateHandle<String>| {
         let handle = handle.clone();
