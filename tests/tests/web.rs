@@ -1527,6 +1527,14 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
     browser.append_result_text(" แก้ในพื้นที่").await;
     eventually("the tablet counts its changes", WAIT, || async { browser.unconfirmed().await >= 2 }).await;
     let pending = browser.unconfirmed().await;
+    // Signing out with changes the server has not confirmed asks first; staying keeps everything.
+    browser.click(&browser.wait_for("[data-testid=sign-out]", WAIT).await).await;
+    browser
+        .wait_text("[data-testid=sign-out-pending]", WAIT, "the tablet warns", |t| t.contains("ยังไม่ถึงเซิร์ฟเวอร์"))
+        .await;
+    browser.click(&browser.wait_for("[data-testid=sign-out-cancel]", WAIT).await).await;
+    assert!(browser.find("[data-testid=sign-out-pending]").await.is_none());
+    assert!(browser.find("[data-testid=measure-page]").await.is_some(), "still signed in, on the same page");
     browser.screenshot(&artifact("web", "tablet-device-offline.png")).await;
     // What failed meanwhile is the device's socket finding no server, nothing of the page.
     let offline = |errors: Vec<String>| {

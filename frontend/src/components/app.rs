@@ -275,9 +275,17 @@ pub fn App() -> Html {
         let app = state.clone();
         Callback::from(move |_| app.dispatch(Action::SetLang { lang: app.lang.other() }))
     };
+    // Signing out with changes the server has not confirmed asks first: they stay on this device
+    // and go up only when the same person signs in here again.
+    let confirm_sign_out = use_state(|| false);
     let sign_out = {
-        let app = state.clone();
+        let (app, confirm) = (state.clone(), confirm_sign_out.clone());
         Callback::from(move |_| {
+            if app.sync.unconfirmed > 0 && !*confirm {
+                confirm.set(true);
+                return;
+            }
+            confirm.set(false);
             let app = app.clone();
             spawn_local(async move {
                 let _ = backend::sign_out().await;
@@ -464,7 +472,7 @@ pub fn App() -> Html {
                             }
                             if state.session.is_some() {
                                 <button class="small" onclick={go(Route::Account)} data-testid="nav-account">{ lang.pick("บัญชีของฉัน", "My account") }</button>
-                                <button class="small" onclick={sign_out} data-testid="sign-out">{ lang.pick("ออกจากระบบ", "Sign out") }</button>
+                                <button class="small" onclick={sign_out.clone()} data-testid="sign-out">{ lang.pick("ออกจากระบบ", "Sign out") }</button>
                             }
                         </div>
                     </div>
@@ -481,6 +489,22 @@ pub fn App() -> Html {
                     <div class="notice" role="alert" data-testid="notice">
                         <span>{ text.clone() }</span>
                         <button class="small" onclick={dismiss} aria-label={lang.pick("ปิด", "Close")}>{ "×" }</button>
+                    </div>
+                }
+                if *confirm_sign_out {
+                    <div class="notice floating" role="alertdialog" data-testid="sign-out-pending">
+                        <span>{ if lang == crate::i18n::Lang::Th {
+                            format!("{} รายการยังไม่ถึงเซิร์ฟเวอร์ ถ้าออกจากระบบตอนนี้ รายการเหล่านี้จะเก็บไว้ในเครื่องนี้ และจะส่งเมื่อคุณเข้าสู่ระบบในเครื่องนี้อีกครั้ง",
+                                prongsai_core::thai::to_thai_digits(&state.sync.unconfirmed.to_string()))
+                        } else {
+                            format!("{} changes have not reached the server. If you sign out now they stay on this device and are sent when you sign in here again.",
+                                state.sync.unconfirmed)
+                        } }</span>
+                        <button class="small" onclick={sign_out.clone()} data-testid="sign-out-anyway">{ lang.pick("ออกจากระบบ", "Sign out") }</button>
+                        <button class="small primary" data-testid="sign-out-cancel" onclick={{
+                            let confirm = confirm_sign_out.clone();
+                            Callback::from(move |_| confirm.set(false))
+                        }}>{ lang.pick("อยู่ต่อ", "Stay signed in") }</button>
                     </div>
                 }
                 { banners.unwrap_or_default() }
