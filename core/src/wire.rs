@@ -20,6 +20,38 @@ pub const SYNC_PROTOCOL: &str = "prongsai.sync";
 /// which a subprotocol may hold).
 pub const TOKEN_PROTOCOL_PREFIX: &str = "bearer.";
 
+/// A file from the agency page and what to do with it, sent by the page beside the file's bytes
+/// to its device (the app's `upload` command, a browser's device Worker).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum Upload {
+    /// The agency's emblem (the admin), to the server.
+    Emblem { media_type: String },
+    /// A plan file read on the device into the open year's plan, or a track's projects: works
+    /// offline, in the app (reading a spreadsheet or a document needs the report crate, which
+    /// is native).
+    ImportPlan {
+        #[serde(default)]
+        dry_run: bool,
+        /// Another track's projects (the integrity measures' plan when absent).
+        #[serde(default)]
+        track: Option<String>,
+    },
+    /// A new year started on the server with its plan from the file.
+    StartYear { year: i64 },
+    /// The wet-signed scan (PDF) of a published plan or round's report of `track` (`None`: the
+    /// integrity measures'), to the server.
+    Scan {
+        year: i64,
+        #[serde(default)]
+        part: crate::report_model::Part,
+        #[serde(default)]
+        track: Option<String>,
+        #[serde(default)]
+        round: Option<String>,
+    },
+}
+
 /// An evidence file's particulars, sent by the page beside the file's bytes to the device that
 /// adds it (the app's command, a browser's device Worker).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

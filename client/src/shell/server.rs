@@ -7,41 +7,12 @@ use prongsai_core::admin::{
     AgencySecurity, AuditEntry, NewUserRequest, PasswordIssued, RecoveryCodes, SecondFactorEnrollment,
     SecondFactorStatus, UserAccount, UserChange,
 };
-use prongsai_core::report_model::Part;
 use prongsai_core::tracks::{Slot, Target};
 
 use super::{CommandError, Shell};
 use crate::{Device, DeviceError};
 
-/// A file from the agency page and what to do with it (the page sends it beside the bytes).
-#[derive(Clone, Debug, serde::Deserialize)]
-#[serde(tag = "what", rename_all = "snake_case")]
-pub enum Upload {
-    /// The agency's emblem (the admin), to the server.
-    Emblem { media_type: String },
-    /// A plan file read on the device into the open year's plan: works offline, in the app
-    /// (reading a spreadsheet or a document needs the report crate, which is native).
-    ImportPlan {
-        #[serde(default)]
-        dry_run: bool,
-        /// Another track's projects (the integrity measures' plan when absent).
-        #[serde(default)]
-        track: Option<String>,
-    },
-    /// A new year started on the server with its plan from the file.
-    StartYear { year: i64 },
-    /// The wet-signed scan (PDF) of a year's published plan or memo, to the server.
-    Scan {
-        year: i64,
-        #[serde(default)]
-        part: Part,
-        /// Another track's plan or round (the integrity measures' when absent).
-        #[serde(default)]
-        track: Option<String>,
-        #[serde(default)]
-        round: Option<String>,
-    },
-}
+pub use prongsai_core::wire::Upload;
 
 impl Shell {
     async fn agency_device(&self) -> Result<(Device, String), CommandError> {

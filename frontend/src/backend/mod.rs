@@ -597,21 +597,7 @@ pub async fn agency<T: DeserializeOwned>(
 }
 
 /// A file for the agency page, and what to do with it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "what", rename_all = "snake_case")]
-pub enum Upload {
-    /// The agency's emblem (the admin).
-    Emblem { media_type: String },
-    /// A plan file into the open year's plan, or a track's projects: in the app, read on the
-    /// device (offline too).
-    ImportPlan { dry_run: bool, track: Option<String> },
-    /// A new year started with its plan from the file.
-    StartYear { year: i64 },
-    /// The wet-signed scan (PDF) of the year's published plan or memo.
-    /// The wet-signed scan of a published plan or round's report of `track` (`None`: the
-    /// integrity measures').
-    Scan { year: i64, part: Part, track: Option<String>, round: Option<String> },
-}
+pub use prongsai_core::wire::Upload;
 
 /// The bytes of a file the person picked (`bad_file` when the browser cannot read it).
 pub async fn read_file(file: &web_sys::File) -> Result<js_sys::Uint8Array, BackendError> {
