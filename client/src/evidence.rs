@@ -99,15 +99,30 @@ pub mod testing {
 
     /// A JPEG with an EXIF block carrying a GPS position, as phones write them.
     pub fn photo_with_gps(width: u32, height: u32) -> Vec<u8> {
+        photo_with_gps_turned(width, height, 1)
+    }
+
+    /// As [`photo_with_gps`], stored as a camera held sideways stores it: the pixels as the
+    /// sensor read them and an EXIF orientation (1–8) saying how to turn them upright. The stored
+    /// image's top-left tenth is white, so a test can see where that corner ends up.
+    pub fn photo_with_gps_turned(width: u32, height: u32, orientation: u16) -> Vec<u8> {
         let image = DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
-            image::Rgb([u8::try_from(x % 256).unwrap_or(0), u8::try_from(y % 256).unwrap_or(0), 128])
+            if x < width / 10 && y < height / 10 {
+                return image::Rgb([255, 255, 255]);
+            }
+            image::Rgb([u8::try_from(x % 200).unwrap_or(0), u8::try_from(y % 200).unwrap_or(0), 64])
         }));
         let mut jpeg = Vec::new();
         image
             .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90))
             .expect("encoding a generated image works");
-        // APP1 "Exif\0\0" + a little-endian TIFF header and a marker string standing for GPS data.
+        // APP1 "Exif\0\0", a little-endian TIFF header, IFD0 with one entry (Orientation, a SHORT)
+        // and no next IFD, then a marker string standing for the GPS data.
         let mut exif = b"Exif\0\0II*\0\x08\0\0\0".to_vec();
+        exif.extend_from_slice(&1u16.to_le_bytes());
+        exif.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0]);
+        exif.extend_from_slice(&orientation.to_le_bytes());
+        exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
         exif.extend_from_slice(b"GPSLatitude 13.52N GPSLongitude 99.81E");
         let length = u16::try_from(exif.len() + 2).expect("a small segment").to_be_bytes();
         let mut with_exif = vec![0xFF, 0xD8, 0xFF, 0xE1, length[0], length[1]];
@@ -115,13 +130,23 @@ pub mod testing {
         with_exif.extend_from_slice(&jpeg[2..]);
         with_exif
     }
+
+    /// Whether the corner of `photo` at (`right`, `bottom`) is the fixture's white tenth.
+    pub fn white_corner(photo: &[u8], right: bool, bottom: bool) -> bool {
+        let Ok(image) = image::load_from_memory(photo) else { return false };
+        let image = image.to_rgb8();
+        let (w, h) = image.dimensions();
+        let x = if right { w - 1 - w / 40 } else { w / 40 };
+        let y = if bottom { h - 1 - h / 40 } else { h / 40 };
+        image.get_pixel(x, y).0.iter().all(|&c| c > 230)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use crate::evidence::testing::photo_with_gps;
+    use crate::evidence::testing::{photo_with_gps, photo_with_gps_turned, white_corner};
 
     #[test]
     fn photos_are_downscaled_and_lose_their_exif_and_gps() {
@@ -135,6 +160,25 @@ mod tests {
         assert_eq!(prepared.file_name, "ภาพอบรม.jpg");
         assert_eq!(prepared.media_type, "image/jpeg");
         assert_eq!(prepared.sha256, prongsai_core::hash::sha256_hex(&prepared.bytes));
+        assert!(white_corner(&prepared.bytes, false, false), "an upright photo keeps its top-left corner");
+    }
+
+    #[test]
+    fn a_photo_taken_with_the_camera_sideways_is_turned_upright() {
+        // Orientation 6: the sensor's rows are the picture's right-hand column (rotate 90° clockwise
+        // to view), as a phone held upright with its camera's long side across writes it.
+        let sideways = photo_with_gps_turned(3000, 1500, 6);
+        let prepared = prepare("หน้างาน.jpg", "image/jpeg", sideways).expect("prepared");
+        let decoded = image::load_from_memory(&prepared.bytes).expect("a photo");
+        assert_eq!((decoded.width(), decoded.height()), (1024, 2048), "upright, then downscaled");
+        assert!(white_corner(&prepared.bytes, true, false), "the stored top-left is now top-right");
+        assert!(!white_corner(&prepared.bytes, false, false));
+        // Upside down (3) and mirrored (2) too: the corner lands where a viewer would see it.
+        let upside_down = prepare("a.jpg", "image/jpeg", photo_with_gps_turned(400, 300, 3)).expect("prepared");
+        assert!(white_corner(&upside_down.bytes, true, true));
+        let mirrored = prepare("a.jpg", "image/jpeg", photo_with_gps_turned(400, 300, 2)).expect("prepared");
+        assert!(white_corner(&mirrored.bytes, true, false));
+        assert!(!prepared.bytes.windows(4).any(|w| w == b"Exif"), "no orientation left to apply twice");
     }
 
     #[test]

@@ -208,6 +208,61 @@ pub fn field_writer(dir: &Path, server: &Server, sample: &Sample, prefix: &str) 
     command
 }
 
+/// The headless field device reading (`prongsai-field-writer --read`): signed in as `username`
+/// at `url`, it reports what it sees of `division`'s result of `measure`. `ca` is a PEM file of
+/// roots the device trusts instead of the system's (a server with its own authority).
+pub struct FieldReader {
+    _child: Child,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+}
+
+impl FieldReader {
+    pub fn start(
+        dir: &Path,
+        url: &url::Url,
+        (username, password): (&str, &str),
+        (division, measure): (&str, &str),
+        ca: Option<&Path>,
+    ) -> FieldReader {
+        let mut command = Command::new(workspace_binary("prongsai-field-writer"));
+        command
+            .args(["--read", dir.to_str().expect("utf-8 path"), url.as_str(), username, password, division, measure])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(ca) = ca {
+            command.env("SSL_CERT_FILE", ca);
+        }
+        let mut child = command.spawn().expect("the headless device starts");
+        let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+        FieldReader { _child: child, lines }
+    }
+
+    /// The first report (text, evidence with the fetched file's hash and pixel size) that
+    /// satisfies `done`, within `timeout`.
+    pub async fn wait_until(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut last = serde_json::Value::Null;
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.next_line()).await {
+                Ok(Ok(Some(line))) => {
+                    last = serde_json::from_str(&line).expect("a JSON report");
+                    if done(&last) {
+                        return last;
+                    }
+                }
+                Ok(Ok(None)) | Ok(Err(_)) => panic!("the headless device stopped before {what}; last seen: {last}"),
+                Err(_) => panic!("timed out after {timeout:?} waiting until {what}; last seen: {last}"),
+            }
+        }
+    }
+}
+
 /// A certificate authority made for one test, and a server certificate it signed for
 /// `localhost`, `prongsai.test` and 127.0.0.1 (PEM files; OpenSSL from Debian's base system).
 pub struct TestCertificate {

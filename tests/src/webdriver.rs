@@ -507,6 +507,11 @@ impl Session {
         self.wait_for("[data-testid=unsaved]", WAIT).await;
         let save = self.wait_for("[data-testid=result-save]", WAIT).await;
         self.click(&save).await;
+        // Saved on the device: the page stops saying "not saved yet" (a refusal would leave it).
+        self.poll("the device keeps the edit", WAIT, || async {
+            self.find("[data-testid=unsaved]").await.is_none().then_some(())
+        })
+        .await;
     }
 
     /// The sync bar's count of changes the server has not confirmed yet.

@@ -1516,7 +1516,8 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
     std::fs::create_dir_all(&photos).expect("dir");
     // As a phone camera writes it: large, with an EXIF block holding where it was taken.
     let photo = photos.join("site-visit.jpg");
-    std::fs::write(&photo, prongsai_client::evidence::testing::photo_with_gps(3000, 1500)).expect("jpeg");
+    // Taken with the phone held upright: the sensor's rows stored sideways, EXIF saying so.
+    std::fs::write(&photo, prongsai_client::evidence::testing::photo_with_gps_turned(3000, 1500, 6)).expect("jpeg");
     browser
         .type_text(&browser.wait_for("[data-testid=evidence-camera]", WAIT).await, photo.to_str().expect("utf-8"))
         .await;
@@ -1568,6 +1569,8 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
             c == "0"
         })
         .await;
+    // Attempts to reach the server before it was back are all the page logged meanwhile.
+    offline(browser.page_errors().await);
     // The server has it all: the head of division reads both measures and fetches the photo.
     let https = certificate.client();
     // The device Worker runs under its script's own policy: this server's scripts, wasm and
@@ -1623,7 +1626,30 @@ async fn a_tablet_works_as_a_device_offline_across_a_browser_restart_and_everyth
     // Prepared on the tablet by the app's rules: downscaled, no EXIF, no position.
     assert!(!bytes.windows(4).any(|w| w == b"Exif") && !bytes.windows(3).any(|w| w == b"GPS"), "no metadata");
     let decoded = image::load_from_memory(&bytes).expect("a photo");
-    assert_eq!((decoded.width(), decoded.height()), (2048, 1024), "downscaled on the tablet");
+    assert_eq!((decoded.width(), decoded.height()), (1024, 2048), "turned upright and downscaled on the tablet");
+    assert!(prongsai_client::evidence::testing::white_corner(&bytes, true, false), "turned the right way");
+    // A colleague's desktop device (the client crate the app runs, headless), trusting this
+    // server's authority as a machine of the agency would: it sees both edits and opens the photo.
+    let mut desktop = prongsai_tests::FieldReader::start(
+        &sample.device_dir("desktop"),
+        &server.url(),
+        ("somchai", sample.password("somchai")),
+        ("palad", &first),
+        Some(&certificate.ca),
+    );
+    let seen = desktop
+        .wait_until("the desktop device sees the tablet's edits and photo", WAIT, |seen| {
+            let text = seen["text"].as_str().unwrap_or_default();
+            text.contains("ออนไลน์จากแท็บเล็ต")
+                && text.contains("ออฟไลน์")
+                && seen["evidence"].as_array().is_some_and(|files| {
+                    files.iter().any(|f| f["file_name"] == "site-visit.jpg" && f["fetched_sha256"] == f["sha256"])
+                })
+        })
+        .await;
+    let file = seen["evidence"].as_array().into_iter().flatten().find(|f| f["file_name"] == "site-visit.jpg");
+    assert_eq!(file.map(|f| f["pixels"].clone()), Some(json!([1024, 2048])), "{seen}");
+    drop(desktop);
     // A report from the tablet: the device fetches the server's file with its own session and
     // the browser saves it (the page has no token to put in a link).
     browser.click(&browser.wait_for("[data-testid=nav-reports]", WAIT).await).await;

@@ -73,7 +73,9 @@ pub fn MeasurePage(props: &MeasurePageProps) -> Html {
         let app = app.clone();
         Callback::from(move |_| app.dispatch(Action::Open { route: Route::Table }))
     };
-    let Some(detail) = (*detail).clone() else {
+    // Moving from one measure to another keeps this component: until the new one is read, the
+    // old one is not shown (typing into it would be lost when the new one arrives).
+    let Some(detail) = (*detail).clone().filter(|d| *d.row.id == *props.id) else {
         return html! { <p class="loading">{ lang.pick("กำลังโหลด…", "Loading…") }</p> };
     };
     let session = app.session.clone().unwrap_or_default();
