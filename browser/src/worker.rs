@@ -30,11 +30,6 @@ pub const DATABASE: &str = "prongsai-device";
 /// Worker waits for it; two devices on one database would share one actor and one queue).
 pub const LOCK: &str = "prongsai-device";
 
-thread_local! {
-    /// Whether the first picture of this run has been answered.
-    static FIRST_PICTURE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
@@ -119,13 +114,7 @@ async fn answer(shell: &Shell, message: JsValue) {
     let call = field("call").as_string().unwrap_or_default();
     let args = field("args").as_string().and_then(|text| serde_json::from_str(&text).ok()).unwrap_or(Value::Null);
     let bytes = field("bytes").dyn_into::<Uint8Array>().ok().map(|array| array.to_vec());
-    let started = js_sys::Date::now();
     let answer = shell.call(&call, args, bytes).await;
-    // The first picture after a start is the device's cold load (storage opened, the year's
-    // documents read from IndexedDB): worth a line in the log (and the benchmark reads it).
-    if call == "overview" && answer.is_ok() && !FIRST_PICTURE.with(|first| first.replace(true)) {
-        tracing::info!(ms = js_sys::Date::now() - started, "the first picture of the year, from this device's storage");
-    }
     match answer {
         Ok((value, None)) => post(&json!({ "id": id, "ok": value })),
         // A file: its bytes beside the answer's text, moved to the page rather than copied.

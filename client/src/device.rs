@@ -123,6 +123,20 @@ struct Inner {
     chosen_year: Mutex<Option<i64>>,
     /// Attempts to reach the server that had to be made again after a backoff.
     dial_retries: std::sync::atomic::AtomicU64,
+    /// The agency-year last read, with the heads of the documents it was read from: the next
+    /// read of the same documents at the same heads is that one again (every page asks for it).
+    read: Mutex<Option<ReadYear>>,
+    /// Whether this run has told its cold load (the first agency-year read from this device's
+    /// storage) in the log.
+    cold_load_told: std::sync::atomic::AtomicBool,
+}
+
+/// An agency-year as read, and exactly what it was read from.
+struct ReadYear {
+    year: i64,
+    entries: Vec<DocumentEntry>,
+    heads: Vec<Vec<ChangeHash>>,
+    agency_year: AgencyYear,
 }
 
 /// A signed-in device. Cloning shares it.
@@ -204,6 +218,8 @@ impl Device {
                 tasks: Mutex::new(Vec::new()),
                 chosen_year: Mutex::new(None),
                 dial_retries: std::sync::atomic::AtomicU64::new(0),
+                read: Mutex::new(None),
+                cold_load_told: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         refresh_uploads(&device.inner).await;
@@ -564,6 +580,7 @@ impl Device {
 
     /// Every document of the agency-year this device can read, in the typed model.
     pub async fn agency_year(&self, year: i64) -> Result<AgencyYear, DeviceError> {
+        let started = now_ms();
         let entries = self.known_documents(year).await?;
         // Documents on this device are found together (each find waits on the local database, not
         // the CPU): that is the app's cold start. Those still to come from the server are asked
@@ -574,11 +591,44 @@ impl Device {
         for entry in &remote {
             found.push(self.handle(entry.document_id()).await?);
         }
+        let from_storage = remote.is_empty();
+        let ordered: Vec<&DocumentEntry> = local.into_iter().chain(remote).collect();
+        let mut heads = Vec::with_capacity(found.len());
+        for handle in &found {
+            heads.push(handle.with_document(|doc| doc.get_heads()));
+        }
+        let same = |read: &ReadYear| {
+            read.year == year && read.heads == heads && read.entries.iter().eq(ordered.iter().copied())
+        };
+        if let Some(read) =
+            self.inner.read.lock().ok().and_then(|r| r.as_ref().filter(|r| same(r)).map(|r| r.agency_year.clone()))
+        {
+            return Ok(read);
+        }
         let mut agency_year = AgencyYear::default();
-        for (entry, handle) in local.into_iter().chain(remote).zip(found) {
+        let mut read_at = Vec::with_capacity(found.len());
+        for (entry, handle) in ordered.iter().zip(found) {
             let key = DocKey { kind: entry.kind, division: entry.division.clone() };
             // Read in place: copying a document with a long history costs more than reading it.
-            handle.with_document(|doc| agency_year.load(&key, doc))?;
+            handle.with_document(|doc| {
+                read_at.push(doc.get_heads());
+                agency_year.load(&key, doc)
+            })?;
+        }
+        if from_storage && !self.inner.cold_load_told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::info!(
+                ms = now_ms() - started,
+                documents = ordered.len(),
+                "the agency-year from this device's storage"
+            );
+        }
+        if let Ok(mut read) = self.inner.read.lock() {
+            *read = Some(ReadYear {
+                year,
+                entries: ordered.into_iter().cloned().collect(),
+                heads: read_at,
+                agency_year: agency_year.clone(),
+            });
         }
         Ok(agency_year)
     }

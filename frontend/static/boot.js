@@ -11,6 +11,21 @@ window.addEventListener('unhandledrejection', (e) => keep(e.reason));
 const consoleError = console.error.bind(console);
 console.error = (...args) => { keep(args.join(' ')); consoleError(...args); };
 
+// A browser that works as a device (chosen at sign-in: "use this tablet as a device") starts
+// its device Worker now, so the Worker's wasm loads beside the page's rather than after it. The
+// page takes the Worker over (frontend/src/backend/worker.rs) with everything it said meanwhile.
+try {
+  if (localStorage.getItem('prongsai.device') === 'true' && 'Worker' in window) {
+    const worker = new Worker('./device-worker.js', { type: 'module' });
+    const heard = [];
+    worker.onmessage = (e) => heard.push({ data: e.data });
+    worker.onerror = () => heard.push({ error: true });
+    window.__prongsaiDevice = { worker, heard };
+  }
+} catch (e) {
+  keep('device: ' + e);
+}
+
 import init from './prongsai_frontend.js';
 init();
 

@@ -54,6 +54,9 @@ pub(super) fn choose(device: bool) {
         let _ = gloo_storage::LocalStorage::set(CHOSEN_KEY, true);
     } else {
         gloo_storage::LocalStorage::delete(CHOSEN_KEY);
+        if let Some((worker, _)) = started_early() {
+            worker.terminate();
+        }
         if let Some(channel) = CHANNEL.with(|c| c.borrow_mut().take()) {
             channel.worker.terminate();
             let stopped = BackendError::local("signed_out", "the device stopped");
@@ -68,32 +71,23 @@ fn channel() -> Result<Rc<Channel>, BackendError> {
     if let Some(channel) = CHANNEL.with(|c| c.borrow().clone()) {
         return Ok(channel);
     }
-    let options = web_sys::WorkerOptions::new();
-    options.set_type(web_sys::WorkerType::Module);
-    let worker = web_sys::Worker::new_with_options("device-worker.js", &options)
-        .map_err(|e| BackendError::local("other", format!("the device cannot start here: {e:?}")))?;
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|event: web_sys::MessageEvent| {
-        let data = event.data();
-        // Text, or a file's answer: `{text, bytes}`.
-        let (text, bytes) = match data.as_string() {
-            Some(text) => (Some(text), None),
-            None => {
-                let field = |name: &str| js_sys::Reflect::get(&data, &JsValue::from_str(name)).ok();
-                (field("text").and_then(|t| t.as_string()), field("bytes").and_then(|b| b.dyn_into().ok()))
-            }
-        };
-        if let Some(message) = text.and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok()) {
-            heard(message, bytes);
+    // `boot.js` starts the Worker beside the page's own wasm when this browser is a device, so
+    // the two load at once; what it said meanwhile is heard now, in order.
+    let (worker, said) = match started_early() {
+        Some(early) => early,
+        None => {
+            let options = web_sys::WorkerOptions::new();
+            options.set_type(web_sys::WorkerType::Module);
+            let worker = web_sys::Worker::new_with_options("device-worker.js", &options)
+                .map_err(|e| BackendError::local("other", format!("the device cannot start here: {e:?}")))?;
+            (worker, js_sys::Array::new())
         }
+    };
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|event: web_sys::MessageEvent| {
+        heard_data(&event.data());
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    // The Worker's script did not load or threw before it could say so itself.
-    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_: web_sys::Event| {
-        heard(
-            serde_json::json!({ "ready": false, "error": { "kind": "other", "message": "the device did not start" } }),
-            None,
-        );
-    });
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_: web_sys::Event| did_not_start());
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let channel = Rc::new(Channel {
         worker,
@@ -105,7 +99,49 @@ fn channel() -> Result<Rc<Channel>, BackendError> {
         _on_error: on_error,
     });
     CHANNEL.with(|c| *c.borrow_mut() = Some(channel.clone()));
+    for message in said.iter() {
+        // `boot.js` keeps a failed start as `{error: true}`, anything else as the message's data.
+        if js_sys::Reflect::get(&message, &JsValue::from_str("error")).ok().and_then(|e| e.as_bool()) == Some(true) {
+            did_not_start();
+        } else {
+            heard_data(&js_sys::Reflect::get(&message, &JsValue::from_str("data")).unwrap_or(JsValue::NULL));
+        }
+    }
     Ok(channel)
+}
+
+/// The Worker `boot.js` started before this page's wasm ran, and what it said since (taken once).
+fn started_early() -> Option<(web_sys::Worker, js_sys::Array)> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str("__prongsaiDevice");
+    let early = js_sys::Reflect::get(&window, &key).ok().filter(|e| e.is_object())?;
+    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+    let field = |name: &str| js_sys::Reflect::get(&early, &JsValue::from_str(name)).ok();
+    let worker = field("worker")?.dyn_into::<web_sys::Worker>().ok()?;
+    let said = field("heard").and_then(|h| h.dyn_into::<js_sys::Array>().ok()).unwrap_or_default();
+    Some((worker, said))
+}
+
+/// A message's data from the Worker: text, or a file's answer (`{text, bytes}`).
+fn heard_data(data: &JsValue) {
+    let (text, bytes) = match data.as_string() {
+        Some(text) => (Some(text), None),
+        None => {
+            let field = |name: &str| js_sys::Reflect::get(data, &JsValue::from_str(name)).ok();
+            (field("text").and_then(|t| t.as_string()), field("bytes").and_then(|b| b.dyn_into().ok()))
+        }
+    };
+    if let Some(message) = text.and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok()) {
+        heard(message, bytes);
+    }
+}
+
+/// The Worker's script did not load or threw before it could say so itself.
+fn did_not_start() {
+    heard(
+        serde_json::json!({ "ready": false, "error": { "kind": "other", "message": "the device did not start" } }),
+        None,
+    );
 }
 
 /// A message from the Worker: an answer, its news, or whether it started.
