@@ -26,6 +26,9 @@ APT_PACKAGES=(pkg-config build-essential libssl-dev mold)
 APP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev fonts-thai-tlwg)
 # poppler-utils (pdftotext, pdffonts, pdftoppm) and LibreOffice Writer check the reports.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver poppler-utils libreoffice-writer)
+# PostgreSQL's server binaries for the tests' own throwaway clusters (testpg/): Debian's package
+# would also make and start a cluster of its own, which nothing uses, so it is told not to.
+PG_PACKAGES=(postgresql-15)
 
 # Versions that must match Cargo.lock (wasm-bindgen) or are known to work here (tauri-driver).
 WASM_BINDGEN_VERSION=0.2.130
@@ -81,6 +84,14 @@ test_tools() {
   fi
 }
 
+postgres_binaries() {
+  if [ ! -x /usr/lib/postgresql/15/bin/initdb ] && [ "$(id -u)" -eq 0 ]; then
+    mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/prongsai-no-main.conf
+  fi
+  apt_install "${PG_PACKAGES[@]}"
+}
+
 need_cargo
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(test)
@@ -89,6 +100,7 @@ for stage in "${stages[@]}"; do
     core) wasm_target ;;
     test)
       apt_install "${APT_PACKAGES[@]}" "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+      postgres_binaries
       wasm_target
       cargo_tools
       test_tools

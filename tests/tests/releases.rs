@@ -95,6 +95,12 @@ async fn the_previous_releases_data_opens_with_nothing_lost_and_the_agency_goes_
     assert!(old.len() >= 10, "the old release's agency-year: {} documents", old.len());
 
     let server = Server::start(&data, 0, &[]).await;
+    // The file is now at this release's numbered schema version (it had none).
+    let version: i64 = rusqlite::Connection::open(data.join("prongsai.sqlite3"))
+        .expect("opens")
+        .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0))
+        .expect("numbered");
+    assert_eq!(version, prongsai_sync_server::db::migrations::latest());
     let sample = Sample { dir, accounts };
     // Old passwords still sign in.
     let coordinator = sample.accounts.iter().find(|a| a.role == "coordinator").expect("a coordinator").username.clone();

@@ -9,6 +9,7 @@ use std::future::Future;
 use prongsai_core::admin::AuditEntry;
 use prongsai_core::model::{DocKind, Role};
 
+pub mod migrations;
 pub mod sqlite;
 
 /// A failure of the storage backend. The message is for logs; it never contains secrets.

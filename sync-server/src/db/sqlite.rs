@@ -58,6 +58,8 @@ impl From<rusqlite::Error> for DbError {
     }
 }
 
+/// Schema version 1 (with [`baseline_columns`]): frozen. A later change of the schema is a new
+/// numbered migration (`migrations.rs`), with its SQLite form in [`apply`].
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS chunks (
     key TEXT PRIMARY KEY,
@@ -148,8 +150,61 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 "#;
 
-/// Brings a database made by an older server up to this schema.
-fn migrate(conn: &Connection) -> Result<(), DbError> {
+/// Where the applied migrations are recorded.
+const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+);";
+
+/// The highest migration the file records; `None` for a file from before the numbers (or new).
+fn applied_version(conn: &Connection) -> Result<Option<i64>, DbError> {
+    let numbered =
+        conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")?.exists([])?;
+    if !numbered {
+        return Ok(None);
+    }
+    Ok(conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get::<_, Option<i64>>(0))?)
+}
+
+/// Brings the file to this release's schema in one transaction (every migration it lacks, or
+/// none), or refuses a file a newer release wrote, changing nothing.
+fn upgrade(conn: &mut Connection, path: &Path) -> Result<(), DbError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let pending = migrations::pending(applied_version(&tx)?, &path.display().to_string()).map_err(backend)?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    tx.execute_batch(MIGRATIONS_TABLE)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    for migration in pending {
+        apply(&tx, migration.version)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            params![migration.version, migration.name, now],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The SQLite form of one migration.
+fn apply(conn: &Connection, version: i64) -> Result<(), DbError> {
+    match version {
+        1 => {
+            conn.execute_batch(SCHEMA)?;
+            baseline_columns(conn)
+        }
+        other => Err(backend(format!("migration {other} has no SQLite form in this release"))),
+    }
+}
+
+/// The columns version 1 added to tables of earlier releases (a file from before the numbered
+/// migrations may lack them; a new file gets them here too, so both end up the same).
+fn baseline_columns(conn: &Connection) -> Result<(), DbError> {
     let has_column = |table: &str, column: &str| -> Result<bool, DbError> {
         Ok(conn.prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?.exists([table, column])?)
     };
@@ -204,11 +259,10 @@ impl Sqlite {
     pub fn open(dir: &Path) -> Result<Sqlite, DbError> {
         std::fs::create_dir_all(dir).map_err(|e| backend(format!("creating {}: {e}", dir.display())))?;
         let path = dir.join("prongsai.sqlite3");
-        let writer = open_connection(&path)
+        let mut writer = open_connection(&path)
             .map_err(|e| backend(format!("{} cannot be opened as a database: {e}", path.display())))?;
         integrity_check(&writer, &path)?;
-        writer.execute_batch(SCHEMA)?;
-        migrate(&writer)?;
+        upgrade(&mut writer, &path)?;
         let (jobs, receiver) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -227,6 +281,8 @@ impl Sqlite {
         let reader = open_read_only_connection(&path)
             .map_err(|e| backend(format!("{} cannot be opened as a database: {e}", path.display())))?;
         integrity_check(&reader, &path)?;
+        // Read as it is (an older file reads as far as it can), unless a newer release wrote it.
+        migrations::pending(applied_version(&reader)?, &path.display().to_string()).map_err(backend)?;
         let (jobs, _closed) = std::sync::mpsc::channel::<Job>();
         Ok(Sqlite { inner: Arc::new(Inner { path, jobs, readers: Mutex::new(vec![reader]), read_only: true }) })
     }
