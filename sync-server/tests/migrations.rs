@@ -110,3 +110,55 @@ fn a_file_a_newer_release_wrote_is_refused_by_name_and_left_as_it_was() {
     }
     assert_eq!((shape(dir.path()), recorded(dir.path())), before);
 }
+
+/// The same rules on PostgreSQL, in a cluster of the test's own: a new database starts at the
+/// latest version (two servers starting together take turns), a second start records nothing; a
+/// newer release's database, a database that is not Prongsai's and a server without `fsync` are
+/// refused with a reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_numbers_its_schema_the_same_way_and_refuses_what_it_must_not_touch() {
+    use prongsai_sync_server::db::postgres::Postgres;
+    let cluster = prongsai_testpg::Cluster::start().expect("a PostgreSQL cluster of the test's own");
+    let versions =
+        |db: &str| cluster.psql(db, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations");
+    let all: Vec<String> = (1..=migrations::latest()).map(|v| v.to_string()).collect();
+
+    cluster.create_database("fresh").expect("a database");
+    let url = cluster.url("fresh");
+    let (one, two) = tokio::join!(Postgres::open(&url), Postgres::open(&url));
+    one.expect("the first start");
+    two.expect("the second start, at the same moment");
+    assert_eq!(versions("fresh").expect("numbered"), all.join(","));
+    let applied_at = cluster.psql("fresh", "SELECT applied_at FROM schema_migrations WHERE version = 1").expect("row");
+    Postgres::open(&url).await.expect("starts again");
+    assert_eq!(
+        cluster.psql("fresh", "SELECT applied_at FROM schema_migrations WHERE version = 1").expect("row"),
+        applied_at
+    );
+
+    cluster
+        .psql(
+            "fresh",
+            &format!("INSERT INTO schema_migrations VALUES ({}, 'from the future', 0)", migrations::latest() + 1),
+        )
+        .expect("a newer release's record");
+    let newer = Postgres::open(&url).await.err().expect("refused").to_string();
+    assert!(newer.contains("newer release") && newer.contains("/fresh"), "{newer}");
+
+    cluster.create_database("other").expect("a database");
+    cluster.psql("other", "CREATE TABLE invoices (id int)").expect("someone else's table");
+    let other = Postgres::open(&cluster.url("other")).await.err().expect("refused").to_string();
+    assert!(other.contains("not a Prongsai database"), "{other}");
+    assert_eq!(cluster.psql("other", "SELECT to_regclass('chunks') IS NULL").expect("query"), "t", "left as it was");
+
+    cluster.psql("postgres", "ALTER SYSTEM SET fsync = off").expect("fsync off");
+    cluster.psql("postgres", "SELECT pg_reload_conf()").expect("reload");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while cluster.psql("postgres", "SHOW fsync").expect("show") != "off" {
+        assert!(std::time::Instant::now() < deadline, "the server never read its new setting");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    cluster.create_database("unsafe").expect("a database");
+    let unsafe_db = Postgres::open(&cluster.url("unsafe")).await.err().expect("refused").to_string();
+    assert!(unsafe_db.contains("fsync=off"), "{unsafe_db}");
+}

@@ -2,6 +2,7 @@
 
 use prongsai_core::model::{DocKind, Role};
 use prongsai_sync_server::Sqlite;
+use prongsai_sync_server::db::postgres::Postgres;
 use prongsai_sync_server::db::{
     AgencyRow, BlobRow, Database, DbError, DocumentRow, NewUser, SessionRow, UserUpdate, YearRow,
 };
@@ -147,6 +148,19 @@ async fn sqlite_passes_the_storage_story() {
     let path = dir.path().to_path_buf();
     let db = Sqlite::open(&path).expect("open");
     story(db, move || Sqlite::open(&path).expect("reopen")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_the_storage_story() {
+    let cluster = prongsai_testpg::Cluster::start().expect("a PostgreSQL cluster of the test's own");
+    cluster.create_database("prongsai").expect("a database");
+    let url = cluster.url("prongsai");
+    let db = Postgres::open(&url).await.expect("open");
+    story(db, move || {
+        let reopened = tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(Postgres::open(&url)));
+        reopened.expect("reopen")
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

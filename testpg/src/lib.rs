@@ -102,7 +102,7 @@ impl Cluster {
                 .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
                 .args(["-k".as_ref(), cluster.dir.as_os_str()])
                 // No POSIX shared memory segments left behind if the server is ever killed.
-                .args(["-c", "dynamic_shared_memory_type=mmap", "-c", "fsync=on"])
+                .args(["-c", "dynamic_shared_memory_type=mmap"])
                 .current_dir(&cluster.dir)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

@@ -10,6 +10,7 @@ use prongsai_core::admin::AuditEntry;
 use prongsai_core::model::{DocKind, Role};
 
 pub mod migrations;
+pub mod postgres;
 pub mod sqlite;
 
 /// A failure of the storage backend. The message is for logs; it never contains secrets.
@@ -70,6 +71,25 @@ pub struct NewUser {
     pub roles: Vec<Role>,
     pub password_hash: String,
     pub created_at: i64,
+}
+
+impl NewUser {
+    /// The user as stored, with the id the database gave it.
+    pub fn stored(self, id: i64) -> UserRow {
+        UserRow {
+            id,
+            agency_id: self.agency_id,
+            username: self.username,
+            display_name: self.display_name,
+            position: self.position,
+            division: self.division,
+            roles: self.roles,
+            password_hash: self.password_hash,
+            disabled: false,
+            created_at: self.created_at,
+            second_factor: false,
+        }
+    }
 }
 
 /// Fields an administrator may change on a user; `None` leaves a field as it is.
@@ -249,6 +269,16 @@ pub trait Database: Clone + Send + Sync + 'static {
     // --- small settings (e.g. the server's own actor id)
     fn setting(&self, key: String) -> impl Future<Output = Result<Option<String>, DbError>> + Send;
     fn set_setting(&self, key: String, value: String) -> impl Future<Output = Result<(), DbError>> + Send;
+}
+
+/// An audit action as stored: its wire name.
+pub fn audit_action_to_text(action: prongsai_core::admin::AuditAction) -> String {
+    serde_json::to_value(action).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "other".into())
+}
+
+/// An audit action as read back; a name this release does not know reads as `Other`.
+pub fn audit_action_from_text(text: String) -> prongsai_core::admin::AuditAction {
+    serde_json::from_value(serde_json::Value::String(text)).unwrap_or(prongsai_core::admin::AuditAction::Other)
 }
 
 /// Roles as stored: comma-separated names.

@@ -553,20 +553,7 @@ impl Database for Sqlite {
                     user.created_at
                 ],
             )?;
-            let id = c.last_insert_rowid();
-            Ok(UserRow {
-                id,
-                agency_id: user.agency_id,
-                username: user.username,
-                display_name: user.display_name,
-                position: user.position,
-                division: user.division,
-                roles: user.roles,
-                password_hash: user.password_hash,
-                disabled: false,
-                created_at: user.created_at,
-                second_factor: false,
-            })
+            Ok(user.stored(c.last_insert_rowid()))
         })
         .await
     }
@@ -947,10 +934,7 @@ impl Database for Sqlite {
 
     async fn audit_append(&self, agency_id: String, entry: AuditEntry) -> Result<i64, DbError> {
         self.write(move |c| {
-            let action = serde_json::to_value(entry.action)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "other".into());
+            let action = audit_action_to_text(entry.action);
             c.execute(
                 "INSERT INTO audit_log (agency_id, at, actor, session, action, target, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -990,8 +974,7 @@ impl Database for Sqlite {
                         at: r.get(1)?,
                         actor: r.get(2)?,
                         session: r.get(3)?,
-                        action: serde_json::from_value(serde_json::Value::String(action))
-                            .unwrap_or(prongsai_core::admin::AuditAction::Other),
+                        action: audit_action_from_text(action),
                         target: r.get(5)?,
                         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
                     })

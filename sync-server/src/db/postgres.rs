@@ -1,0 +1,728 @@
+//! PostgreSQL storage (`serve --database postgres://…`): the same tables as SQLite, in
+//! PostgreSQL's types, through a pool of connections (tokio-postgres and deadpool, no TLS: a
+//! database on this machine or a private network). A write returns once its transaction has
+//! committed (`synchronous_commit` on, the server refuses `fsync=off`); a write runs on a task of
+//! its own, so a caller that stops waiting never cuts a transaction short.
+
+use std::collections::HashMap;
+
+use deadpool_postgres::{Pool, Runtime};
+use prongsai_core::admin::AuditEntry;
+use prongsai_core::model::DocKind;
+use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
+
+use super::*;
+
+/// Statement parameters, owned so a write can move to its own task.
+type Params = Vec<Box<dyn ToSql + Send + Sync>>;
+
+/// The SQL of each migration on PostgreSQL, by version (`migrations.rs` numbers them).
+const BASELINE: &str = include_str!("postgres/0001_baseline.sql");
+
+/// Serialises migrations when several servers start at once (an advisory lock's key).
+const MIGRATION_LOCK: i64 = 0x7072_6f6e_6773_6169;
+
+fn backend(e: impl std::fmt::Display) -> DbError {
+    DbError::Backend(e.to_string())
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.code() {
+            // Class 23: integrity constraint violations (unique, foreign key, the audit log's triggers).
+            Some(code) if code.code().starts_with("23") => DbError::Conflict(e.to_string()),
+            _ => DbError::Backend(e.as_db_error().map_or_else(|| e.to_string(), |d| d.to_string())),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for DbError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        DbError::Backend(format!("no database connection: {e}"))
+    }
+}
+
+fn refs(params: &Params) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
+}
+
+/// A pool of connections to one PostgreSQL database.
+#[derive(Clone)]
+pub struct Postgres {
+    pool: Pool,
+    /// The URL without its password, for messages.
+    shown: String,
+}
+
+/// `url` with any password replaced, for logs and messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Postgres {
+    /// Connects, checks the server is durable (`fsync` on), and brings the schema to this
+    /// release's version (several servers starting at once take turns), or refuses a database a
+    /// newer release wrote.
+    pub async fn open(url: &str) -> Result<Postgres, DbError> {
+        let shown = redact(url);
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|e| backend(format!("{shown} is not a PostgreSQL URL: {e}")))?;
+        let manager = deadpool_postgres::Manager::from_config(
+            config,
+            NoTls,
+            deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| backend(format!("{shown}: {e}")))?;
+        let db = Postgres { pool, shown };
+        let client = db.pool.get().await.map_err(|e| backend(format!("{} cannot be reached: {e}", db.shown)))?;
+        let fsync: String = client.query_one("SHOW fsync", &[]).await?.get(0);
+        if fsync != "on" {
+            return Err(backend(format!(
+                "{} runs with fsync={fsync}: a change it confirms could be lost; Prongsai needs fsync=on",
+                db.shown
+            )));
+        }
+        drop(client);
+        db.upgrade().await?;
+        Ok(db)
+    }
+
+    async fn upgrade(&self) -> Result<(), DbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+        let numbered: bool = tx.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]).await?.get(0);
+        let applied: Option<i64> = if numbered {
+            tx.query_one("SELECT MAX(version)::BIGINT FROM schema_migrations", &[]).await?.get(0)
+        } else {
+            let tables: i64 = tx
+                .query_one("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()", &[])
+                .await?
+                .get(0);
+            if tables > 0 {
+                return Err(backend(format!(
+                    "{} has tables but no record of Prongsai's schema versions: not a Prongsai database",
+                    self.shown
+                )));
+            }
+            None
+        };
+        let pending = migrations::pending(applied, &self.shown).map_err(backend)?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .await?;
+        for migration in pending {
+            let sql = match migration.version {
+                1 => BASELINE,
+                other => return Err(backend(format!("migration {other} has no PostgreSQL form in this release"))),
+            };
+            tx.batch_execute(sql).await?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at)
+                 VALUES ($1, $2, (extract(epoch from now()) * 1000)::BIGINT)",
+                &[&migration.version, &migration.name],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One statement, on a task of its own; the number of rows it changed.
+    async fn exec(&self, sql: &'static str, params: Params) -> Result<u64, DbError> {
+        let pool = self.pool.clone();
+        spawned(async move {
+            let client = pool.get().await?;
+            let statement = client.prepare_cached(sql).await?;
+            Ok(client.execute(&statement, &refs(&params)).await?)
+        })
+        .await
+    }
+
+    /// Rows of one query.
+    async fn query(&self, sql: &str, params: Params) -> Result<Vec<tokio_postgres::Row>, DbError> {
+        let client = self.pool.get().await?;
+        let statement = client.prepare_cached(sql).await?;
+        Ok(client.query(&statement, &refs(&params)).await?)
+    }
+
+    async fn query_opt(&self, sql: &str, params: Params) -> Result<Option<tokio_postgres::Row>, DbError> {
+        Ok(self.query(sql, params).await?.into_iter().next())
+    }
+
+    /// Several statements in one transaction, on a task of its own: all or none.
+    async fn transaction<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(
+                &'a deadpool_postgres::Transaction<'a>,
+            )
+                -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, DbError>> + Send + 'a>>
+            + Send
+            + 'static,
+    {
+        let pool = self.pool.clone();
+        spawned(async move {
+            let mut client = pool.get().await?;
+            let tx = client.transaction().await?;
+            let out = f(&tx).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// Runs `work` to its end whatever happens to the caller.
+async fn spawned<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, DbError>> + Send + 'static,
+) -> Result<T, DbError> {
+    tokio::spawn(work).await.map_err(|e| backend(format!("a database task failed: {e}")))?
+}
+
+fn p<T: ToSql + Send + Sync + 'static>(value: T) -> Box<dyn ToSql + Send + Sync> {
+    Box::new(value)
+}
+
+const USER_COLUMNS: &str = "id, agency_id, username, display_name, position, division, roles, password_hash, \
+     disabled, created_at, totp_secret IS NOT NULL";
+
+fn user_from_row(r: &tokio_postgres::Row) -> UserRow {
+    UserRow {
+        id: r.get(0),
+        agency_id: r.get(1),
+        username: r.get(2),
+        display_name: r.get(3),
+        position: r.get(4),
+        division: r.get(5),
+        roles: roles_from_text(r.get::<_, &str>(6)),
+        password_hash: r.get(7),
+        disabled: r.get(8),
+        created_at: r.get(9),
+        second_factor: r.get(10),
+    }
+}
+
+const SESSION_COLUMNS: &str =
+    "token_hash, user_id, peer_id, actor_id, device, created_at, expires_at, revoked, read_only";
+
+fn session_from_row(r: &tokio_postgres::Row) -> SessionRow {
+    SessionRow {
+        token_hash: r.get(0),
+        user_id: r.get(1),
+        peer_id: r.get(2),
+        actor_id: r.get(3),
+        device: r.get(4),
+        created_at: r.get(5),
+        expires_at: r.get(6),
+        revoked: r.get(7),
+        read_only: r.get(8),
+    }
+}
+
+const DOCUMENT_COLUMNS: &str = "d.doc_id, d.agency_id, d.year, d.kind, d.division, COALESCE(y.closed, false)
+     FROM documents d LEFT JOIN years y ON y.agency_id = d.agency_id AND y.year = d.year";
+
+fn document_from_row(r: &tokio_postgres::Row) -> DocumentRow {
+    DocumentRow {
+        doc_id: r.get(0),
+        agency_id: r.get(1),
+        year: r.get(2),
+        kind: DocKind::parse(r.get::<_, &str>(3)).unwrap_or(DocKind::Directory),
+        division: r.get(4),
+        closed: r.get(5),
+    }
+}
+
+fn year_from_row(r: &tokio_postgres::Row) -> YearRow {
+    YearRow {
+        agency_id: r.get(0),
+        year: r.get(1),
+        closed: r.get(2),
+        reason: r.get(3),
+        changed_at: r.get(4),
+        changed_by: r.get(5),
+        continues: r.get(6),
+        ita_result: r.get(7),
+    }
+}
+
+fn agency_from_row(r: &tokio_postgres::Row) -> AgencyRow {
+    AgencyRow { id: r.get(0), name: r.get(1), created_at: r.get(2) }
+}
+
+const INSERT_DOCUMENT: &str =
+    "INSERT INTO documents (doc_id, agency_id, year, kind, division) VALUES ($1, $2, $3, $4, $5)";
+
+impl Database for Postgres {
+    async fn chunk_load(&self, key: String) -> Result<Option<Vec<u8>>, DbError> {
+        Ok(self.query_opt("SELECT data FROM chunks WHERE key = $1", vec![p(key)]).await?.map(|r| r.get(0)))
+    }
+
+    async fn chunk_load_prefix(&self, prefix: String) -> Result<HashMap<String, Vec<u8>>, DbError> {
+        let end = format!("{prefix}\u{10FFFF}");
+        let rows =
+            self.query("SELECT key, data FROM chunks WHERE key >= $1 AND key < $2", vec![p(prefix), p(end)]).await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn chunk_put(&self, key: String, data: Vec<u8>) -> Result<(), DbError> {
+        self.exec(
+            "INSERT INTO chunks (key, data) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data",
+            vec![p(key), p(data)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn chunk_delete(&self, key: String) -> Result<(), DbError> {
+        self.exec("DELETE FROM chunks WHERE key = $1", vec![p(key)]).await?;
+        Ok(())
+    }
+
+    async fn agency_create(&self, agency: AgencyRow) -> Result<(), DbError> {
+        self.exec(
+            "INSERT INTO agencies (id, name, created_at) VALUES ($1, $2, $3)",
+            vec![p(agency.id), p(agency.name), p(agency.created_at)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn agency(&self, id: String) -> Result<Option<AgencyRow>, DbError> {
+        Ok(self
+            .query_opt("SELECT id, name, created_at FROM agencies WHERE id = $1", vec![p(id)])
+            .await?
+            .map(|r| agency_from_row(&r)))
+    }
+
+    async fn agencies(&self) -> Result<Vec<AgencyRow>, DbError> {
+        let rows = self.query("SELECT id, name, created_at FROM agencies ORDER BY id COLLATE \"C\"", vec![]).await?;
+        Ok(rows.iter().map(agency_from_row).collect())
+    }
+
+    async fn user_create(&self, user: NewUser) -> Result<UserRow, DbError> {
+        let row = self
+            .query_opt(
+                "INSERT INTO users (agency_id, username, display_name, position, division, roles, password_hash, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                vec![
+                    p(user.agency_id.clone()),
+                    p(user.username.clone()),
+                    p(user.display_name.clone()),
+                    p(user.position.clone()),
+                    p(user.division.clone()),
+                    p(roles_to_text(&user.roles)),
+                    p(user.password_hash.clone()),
+                    p(user.created_at),
+                ],
+            )
+            .await?
+            .ok_or_else(|| backend("the new user has no id"))?;
+        Ok(user.stored(row.get(0)))
+    }
+
+    async fn user_by_username(&self, username: String) -> Result<Option<UserRow>, DbError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+        Ok(self.query_opt(&sql, vec![p(username)]).await?.map(|r| user_from_row(&r)))
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>, DbError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        Ok(self.query_opt(&sql, vec![p(id)]).await?.map(|r| user_from_row(&r)))
+    }
+
+    async fn users_of_agency(&self, agency_id: String) -> Result<Vec<UserRow>, DbError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE agency_id = $1 ORDER BY username COLLATE \"C\"");
+        Ok(self.query(&sql, vec![p(agency_id)]).await?.iter().map(user_from_row).collect())
+    }
+
+    async fn user_update(&self, id: i64, update: UserUpdate) -> Result<(), DbError> {
+        self.transaction(move |tx| {
+            Box::pin(async move {
+                if let Some(v) = update.display_name {
+                    tx.execute("UPDATE users SET display_name = $1 WHERE id = $2", &[&v, &id]).await?;
+                }
+                if let Some(v) = update.position {
+                    tx.execute("UPDATE users SET position = $1 WHERE id = $2", &[&v, &id]).await?;
+                }
+                if let Some(v) = update.division {
+                    tx.execute("UPDATE users SET division = $1 WHERE id = $2", &[&v, &id]).await?;
+                }
+                if let Some(v) = update.roles {
+                    tx.execute("UPDATE users SET roles = $1 WHERE id = $2", &[&roles_to_text(&v), &id]).await?;
+                }
+                if let Some(v) = update.disabled {
+                    tx.execute("UPDATE users SET disabled = $1 WHERE id = $2", &[&v, &id]).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn user_set_password(&self, id: i64, password_hash: String) -> Result<(), DbError> {
+        self.exec("UPDATE users SET password_hash = $1 WHERE id = $2", vec![p(password_hash), p(id)]).await?;
+        Ok(())
+    }
+
+    async fn user_totp(&self, user_id: i64) -> Result<TotpRow, DbError> {
+        let row = self
+            .query_opt(
+                "SELECT totp_secret, totp_pending, totp_last_step,
+                   (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)
+                 FROM users WHERE id = $1",
+                vec![p(user_id)],
+            )
+            .await?;
+        Ok(row
+            .map(|r| TotpRow {
+                secret: r.get(0),
+                pending: r.get(1),
+                last_step: r.get::<_, Option<i64>>(2).and_then(|s| u64::try_from(s).ok()),
+                recovery_codes_left: usize::try_from(r.get::<_, i64>(3)).unwrap_or(0),
+            })
+            .unwrap_or_default())
+    }
+
+    async fn user_totp_pending(&self, user_id: i64, secret: Option<Vec<u8>>) -> Result<(), DbError> {
+        self.exec("UPDATE users SET totp_pending = $2 WHERE id = $1", vec![p(user_id), p(secret)]).await?;
+        Ok(())
+    }
+
+    async fn user_totp_enable(
+        &self,
+        user_id: i64,
+        step: u64,
+        recovery_code_hashes: Vec<String>,
+    ) -> Result<bool, DbError> {
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        self.transaction(move |tx| {
+            Box::pin(async move {
+                let changed = tx
+                    .execute(
+                        "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $2
+                         WHERE id = $1 AND totp_pending IS NOT NULL",
+                        &[&user_id, &step],
+                    )
+                    .await?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", &[&user_id]).await?;
+                for hash in &recovery_code_hashes {
+                    tx.execute("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)", &[&user_id, hash])
+                        .await?;
+                }
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    async fn user_totp_use_step(&self, user_id: i64, step: u64) -> Result<bool, DbError> {
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        let changed = self
+            .exec(
+                "UPDATE users SET totp_last_step = $2
+                 WHERE id = $1 AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                vec![p(user_id), p(step)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn user_recovery_code_use(&self, user_id: i64, code_hash: String) -> Result<bool, DbError> {
+        let changed = self
+            .exec(
+                "UPDATE recovery_codes SET used_at = extract(epoch from now())::BIGINT
+                 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+                vec![p(user_id), p(code_hash)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn user_totp_clear(&self, user_id: i64) -> Result<(), DbError> {
+        self.transaction(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = $1",
+                    &[&user_id],
+                )
+                .await?;
+                tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", &[&user_id]).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn session_create(&self, s: SessionRow) -> Result<(), DbError> {
+        self.exec(
+            "INSERT INTO sessions (token_hash, user_id, peer_id, actor_id, device, created_at, expires_at, revoked, read_only)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            vec![
+                p(s.token_hash),
+                p(s.user_id),
+                p(s.peer_id),
+                p(s.actor_id),
+                p(s.device),
+                p(s.created_at),
+                p(s.expires_at),
+                p(s.revoked),
+                p(s.read_only),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn session_by_token_hash(&self, token_hash: String) -> Result<Option<SessionRow>, DbError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
+        Ok(self.query_opt(&sql, vec![p(token_hash)]).await?.map(|r| session_from_row(&r)))
+    }
+
+    async fn session_by_peer(&self, peer_id: String) -> Result<Option<SessionRow>, DbError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE peer_id = $1");
+        Ok(self.query_opt(&sql, vec![p(peer_id)]).await?.map(|r| session_from_row(&r)))
+    }
+
+    async fn session_by_actor(&self, actor_id: String) -> Result<Option<SessionRow>, DbError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE actor_id = $1");
+        Ok(self.query_opt(&sql, vec![p(actor_id)]).await?.map(|r| session_from_row(&r)))
+    }
+
+    async fn sessions_of_user(&self, user_id: i64) -> Result<Vec<SessionRow>, DbError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at, peer_id COLLATE \"C\""
+        );
+        Ok(self.query(&sql, vec![p(user_id)]).await?.iter().map(session_from_row).collect())
+    }
+
+    async fn session_revoke(&self, token_hash: String) -> Result<(), DbError> {
+        self.exec("UPDATE sessions SET revoked = true WHERE token_hash = $1", vec![p(token_hash)]).await?;
+        Ok(())
+    }
+
+    async fn sessions_revoke_user(&self, user_id: i64) -> Result<Vec<String>, DbError> {
+        self.transaction(move |tx| {
+            Box::pin(async move {
+                let rows = tx
+                    .query("SELECT peer_id FROM sessions WHERE user_id = $1 AND NOT revoked FOR UPDATE", &[&user_id])
+                    .await?;
+                tx.execute("UPDATE sessions SET revoked = true WHERE user_id = $1", &[&user_id]).await?;
+                Ok(rows.iter().map(|r| r.get(0)).collect())
+            })
+        })
+        .await
+    }
+
+    async fn document_register(&self, row: DocumentRow) -> Result<(), DbError> {
+        self.documents_register(vec![row]).await
+    }
+
+    async fn documents_register(&self, rows: Vec<DocumentRow>) -> Result<(), DbError> {
+        self.transaction(move |tx| {
+            Box::pin(async move {
+                for row in &rows {
+                    tx.execute(
+                        INSERT_DOCUMENT,
+                        &[&row.doc_id, &row.agency_id, &row.year, &row.kind.as_str(), &row.division],
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn document(&self, doc_id: String) -> Result<Option<DocumentRow>, DbError> {
+        let sql = format!("SELECT {DOCUMENT_COLUMNS} WHERE d.doc_id = $1");
+        Ok(self.query_opt(&sql, vec![p(doc_id)]).await?.map(|r| document_from_row(&r)))
+    }
+
+    async fn documents_of(&self, agency_id: String, year: i64) -> Result<Vec<DocumentRow>, DbError> {
+        let sql = format!(
+            "SELECT {DOCUMENT_COLUMNS} WHERE d.agency_id = $1 AND d.year = $2
+             ORDER BY d.kind COLLATE \"C\", d.division COLLATE \"C\" NULLS FIRST"
+        );
+        Ok(self.query(&sql, vec![p(agency_id), p(year)]).await?.iter().map(document_from_row).collect())
+    }
+
+    async fn years_of(&self, agency_id: String) -> Result<Vec<i64>, DbError> {
+        let rows = self
+            .query("SELECT DISTINCT year FROM documents WHERE agency_id = $1 ORDER BY year", vec![p(agency_id)])
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn year_rows(&self, agency_id: String) -> Result<Vec<YearRow>, DbError> {
+        let rows = self
+            .query(
+                "SELECT agency_id, year, closed, reason, changed_at, changed_by, continues, ita_result
+                 FROM years WHERE agency_id = $1 ORDER BY year",
+                vec![p(agency_id)],
+            )
+            .await?;
+        Ok(rows.iter().map(year_from_row).collect())
+    }
+
+    async fn year_put(&self, row: YearRow) -> Result<(), DbError> {
+        self.exec(
+            "INSERT INTO years (agency_id, year, closed, reason, changed_at, changed_by, continues, ita_result)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (agency_id, year) DO UPDATE SET closed = EXCLUDED.closed, reason = EXCLUDED.reason,
+               changed_at = EXCLUDED.changed_at, changed_by = EXCLUDED.changed_by,
+               continues = EXCLUDED.continues, ita_result = EXCLUDED.ita_result",
+            vec![
+                p(row.agency_id),
+                p(row.year),
+                p(row.closed),
+                p(row.reason),
+                p(row.changed_at),
+                p(row.changed_by),
+                p(row.continues),
+                p(row.ita_result),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn agency_profile(&self, agency_id: String) -> Result<Option<String>, DbError> {
+        Ok(self
+            .query_opt("SELECT profile FROM agencies WHERE id = $1", vec![p(agency_id)])
+            .await?
+            .and_then(|r| r.get::<_, Option<String>>(0)))
+    }
+
+    async fn agency_set_profile(&self, agency_id: String, json: String) -> Result<(), DbError> {
+        let changed =
+            self.exec("UPDATE agencies SET profile = $2 WHERE id = $1", vec![p(agency_id.clone()), p(json)]).await?;
+        if changed == 0 {
+            return Err(DbError::Backend(format!("no agency {agency_id}")));
+        }
+        Ok(())
+    }
+
+    async fn blob_put(&self, agency_id: String, sha256: String, blob: BlobRow) -> Result<(), DbError> {
+        self.exec(
+            "INSERT INTO blobs (agency_id, sha256, media_type, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            vec![p(agency_id), p(sha256), p(blob.media_type), p(blob.data)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn blob_get(&self, agency_id: String, sha256: String) -> Result<Option<BlobRow>, DbError> {
+        Ok(self
+            .query_opt(
+                "SELECT media_type, data FROM blobs WHERE agency_id = $1 AND sha256 = $2",
+                vec![p(agency_id), p(sha256)],
+            )
+            .await?
+            .map(|r| BlobRow { media_type: r.get(0), data: r.get(1) }))
+    }
+
+    async fn blob_usage(&self, agency_id: String) -> Result<u64, DbError> {
+        // octet_length of a bytea reads its header, not its content.
+        let bytes: i64 = self
+            .query_opt(
+                "SELECT COALESCE(SUM(octet_length(data)), 0)::BIGINT FROM blobs WHERE agency_id = $1",
+                vec![p(agency_id)],
+            )
+            .await?
+            .map_or(0, |r| r.get(0));
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+
+    async fn blob_exists(&self, agency_id: String, sha256: String) -> Result<bool, DbError> {
+        Ok(self
+            .query_opt("SELECT 1 FROM blobs WHERE agency_id = $1 AND sha256 = $2", vec![p(agency_id), p(sha256)])
+            .await?
+            .is_some())
+    }
+
+    async fn audit_append(&self, agency_id: String, entry: AuditEntry) -> Result<i64, DbError> {
+        let action = audit_action_to_text(entry.action);
+        let pool = self.pool.clone();
+        spawned(async move {
+            let client = pool.get().await?;
+            let row = client
+                .query_one(
+                    "INSERT INTO audit_log (agency_id, at, actor, session, action, target, detail)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    &[
+                        &agency_id,
+                        &entry.at,
+                        &entry.actor,
+                        &entry.session,
+                        &action,
+                        &entry.target,
+                        &entry.detail.to_string(),
+                    ],
+                )
+                .await?;
+            Ok(row.get(0))
+        })
+        .await
+    }
+
+    async fn audit_list(
+        &self,
+        agency_id: String,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, DbError> {
+        let rows = self
+            .query(
+                "SELECT id, at, actor, session, action, target, detail FROM audit_log
+                 WHERE agency_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+                vec![p(agency_id), p(before.unwrap_or(i64::MAX)), p(i64::try_from(limit).unwrap_or(i64::MAX))],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                id: r.get(0),
+                at: r.get(1),
+                actor: r.get(2),
+                session: r.get(3),
+                action: audit_action_from_text(r.get(4)),
+                target: r.get(5),
+                detail: serde_json::from_str(r.get::<_, &str>(6)).unwrap_or(serde_json::Value::Null),
+            })
+            .collect())
+    }
+
+    async fn setting(&self, key: String) -> Result<Option<String>, DbError> {
+        Ok(self.query_opt("SELECT value FROM settings WHERE key = $1", vec![p(key)]).await?.map(|r| r.get(0)))
+    }
+
+    async fn set_setting(&self, key: String, value: String) -> Result<(), DbError> {
+        self.exec(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            vec![p(key), p(value)],
+        )
+        .await?;
+        Ok(())
+    }
+}
