@@ -155,6 +155,17 @@ impl Postgres {
         .await
     }
 
+    /// One `INSERT … RETURNING id`, on a task of its own; the id the new row got.
+    async fn insert_returning_id(&self, sql: &'static str, params: Params) -> Result<i64, DbError> {
+        let pool = self.pool.clone();
+        spawned(async move {
+            let client = pool.get().await?;
+            let statement = client.prepare_cached(sql).await?;
+            Ok(client.query_one(&statement, &refs(&params)).await?.get(0))
+        })
+        .await
+    }
+
     /// Rows of one query.
     async fn query(&self, sql: &str, params: Params) -> Result<Vec<tokio_postgres::Row>, DbError> {
         let client = self.pool.get().await?;
@@ -318,8 +329,8 @@ impl Database for Postgres {
     }
 
     async fn user_create(&self, user: NewUser) -> Result<UserRow, DbError> {
-        let row = self
-            .query_opt(
+        let id = self
+            .insert_returning_id(
                 "INSERT INTO users (agency_id, username, display_name, position, division, roles, password_hash, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 vec![
@@ -333,9 +344,8 @@ impl Database for Postgres {
                     p(user.created_at),
                 ],
             )
-            .await?
-            .ok_or_else(|| backend("the new user has no id"))?;
-        Ok(user.stored(row.get(0)))
+            .await?;
+        Ok(user.stored(id))
     }
 
     async fn user_by_username(&self, username: String) -> Result<Option<UserRow>, DbError> {
@@ -662,27 +672,19 @@ impl Database for Postgres {
     }
 
     async fn audit_append(&self, agency_id: String, entry: AuditEntry) -> Result<i64, DbError> {
-        let action = audit_action_to_text(entry.action);
-        let pool = self.pool.clone();
-        spawned(async move {
-            let client = pool.get().await?;
-            let row = client
-                .query_one(
-                    "INSERT INTO audit_log (agency_id, at, actor, session, action, target, detail)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                    &[
-                        &agency_id,
-                        &entry.at,
-                        &entry.actor,
-                        &entry.session,
-                        &action,
-                        &entry.target,
-                        &entry.detail.to_string(),
-                    ],
-                )
-                .await?;
-            Ok(row.get(0))
-        })
+        self.insert_returning_id(
+            "INSERT INTO audit_log (agency_id, at, actor, session, action, target, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            vec![
+                p(agency_id),
+                p(entry.at),
+                p(entry.actor),
+                p(entry.session),
+                p(audit_action_to_text(entry.action)),
+                p(entry.target),
+                p(entry.detail.to_string()),
+            ],
+        )
         .await
     }
 
