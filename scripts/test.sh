@@ -21,7 +21,7 @@ disk "before the build"
 
 step "format (our crates; the vendored copies keep upstream's formatting)"
 cargo fmt --check -p prongsai-core -p prongsai-sync-server -p prongsai-client -p prongsai-report \
-  -p prongsai-frontend -p prongsai-app -p prongsai-tests -p xtask -p prongsai-browser
+  -p prongsai-frontend -p prongsai-app -p prongsai-tests -p xtask -p prongsai-browser -p prongsai-testpg
 
 step "frontend (Yew, wasm32, linted) into frontend/dist, before the app embeds it"
 bash scripts/build-frontend.sh
@@ -48,5 +48,13 @@ if cargo nextest --version >/dev/null 2>&1; then
   xvfb-run -a -s "-screen 0 1920x1080x24" cargo nextest run --workspace --locked --no-fail-fast
 else
   xvfb-run -a -s "-screen 0 1920x1080x24" cargo test --workspace --locked --no-fail-fast -- --test-threads=1
+fi
+step "the server's tests again with its data in PostgreSQL (a throwaway cluster for each sample)"
+if cargo nextest --version >/dev/null 2>&1; then
+  PRONGSAI_TEST_BACKEND=postgres xvfb-run -a -s "-screen 0 1920x1080x24" cargo nextest run -p prongsai-tests \
+    --locked --no-fail-fast -E 'binary(server) | binary(faults) | binary(operations)'
+else
+  PRONGSAI_TEST_BACKEND=postgres xvfb-run -a -s "-screen 0 1920x1080x24" cargo test -p prongsai-tests --locked \
+    --no-fail-fast --test server --test faults --test operations -- --test-threads=1
 fi
 step "all tests passed"

@@ -26,7 +26,9 @@ use crate::storage::DurableStorage;
 /// Settings of a running server.
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub data_dir: PathBuf,
+    /// The directory whose disk holds the data, for the free-disk floor; `None` when the data
+    /// lives elsewhere (PostgreSQL), where the database's operator watches the disk.
+    pub data_dir: Option<PathBuf>,
     pub listen: SocketAddr,
     /// Largest WebSocket message accepted; a bigger one closes that connection.
     pub max_message_bytes: usize,
@@ -76,7 +78,7 @@ impl Config {
 
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Config {
         Config {
-            data_dir,
+            data_dir: Some(data_dir),
             listen,
             max_message_bytes: 16 * 1024 * 1024,
             max_blob_bytes: 25 * 1024 * 1024,

@@ -37,6 +37,7 @@ use tower::ServiceExt as _;
 
 pub use app::{App, Config};
 pub use db::sqlite::Sqlite;
+pub use db::store::{Location, Store};
 
 /// The setting another process bumps after changing users or sessions in the database.
 pub const ACCESS_EPOCH_SETTING: &str = "access_epoch";

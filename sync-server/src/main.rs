@@ -11,7 +11,8 @@ use prongsai_core::admin::{NewUserRequest, UserChange};
 use prongsai_core::model::Role;
 use prongsai_sync_server::app::Actor;
 use prongsai_sync_server::db::Database;
-use prongsai_sync_server::{App, Config, Sqlite, admin, provision, reports};
+use prongsai_sync_server::db::copy::{self, Place};
+use prongsai_sync_server::{App, Config, Location, Store, admin, provision, reports};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc gives freed memory back to the system, so the server shrinks again after idle
@@ -26,11 +27,44 @@ struct Cli {
     command: Command,
 }
 
+/// Where the data is kept: a data directory (SQLite, the default) or a PostgreSQL database.
 #[derive(Args, Clone)]
 struct DataDir {
     /// The data directory (holds prongsai.sqlite3).
     #[arg(long, env = "PRONGSAI_DATA", default_value = "data")]
     data: PathBuf,
+    /// Keep the data in this PostgreSQL database instead of the data directory
+    /// (postgres://USER:PASSWORD@HOST:PORT/NAME); several servers may share it.
+    #[arg(long, env = "PRONGSAI_DATABASE")]
+    database: Option<String>,
+}
+
+impl DataDir {
+    fn location(&self) -> Location {
+        match &self.database {
+            Some(url) => Location::Postgres(url.clone()),
+            None => Location::Dir(self.data.clone()),
+        }
+    }
+
+    /// Opens the storage (creating or upgrading it as needed).
+    async fn open(&self) -> anyhow::Result<Store> {
+        let location = self.location();
+        Store::open(&location).await.with_context(|| format!("opening {}", describe(&location)))
+    }
+
+    /// Opens existing storage to read only, whether or not a server is running on it.
+    async fn open_read_only(&self) -> anyhow::Result<Store> {
+        let location = self.location();
+        Store::open_read_only(&location).await.with_context(|| format!("opening {}", describe(&location)))
+    }
+}
+
+fn describe(location: &Location) -> String {
+    match location {
+        Location::Dir(dir) => format!("the data directory {}", dir.display()),
+        Location::Postgres(_) => format!("the database {location}"),
+    }
 }
 
 #[derive(Subcommand)]
@@ -42,7 +76,7 @@ enum Command {
         /// Address to listen on; port 0 picks a free port. The chosen address is printed.
         #[arg(long, env = "PRONGSAI_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// A TOML file with `data` and `listen` (command-line flags and env win over it).
+        /// A TOML file with `data`, `database` and `listen` (command-line flags and env win over it).
         #[arg(long, env = "PRONGSAI_CONFIG")]
         config: Option<PathBuf>,
         /// Largest WebSocket message accepted (bytes); a bigger one closes its connection.
@@ -124,6 +158,40 @@ enum Command {
         /// verification page (as `serve --public-url`).
         #[arg(long, env = "PRONGSAI_PUBLIC_URL")]
         public_url: Option<String>,
+    },
+    /// Copy all the data into one SQLite file, consistently, while servers keep running.
+    Backup {
+        #[command(flatten)]
+        data: DataDir,
+        /// The backup file to write (it must not exist yet).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Restore a backup into an empty data directory (or, with --database, an empty PostgreSQL
+    /// database); the backup is checked first and a target holding data is refused.
+    Restore {
+        #[command(flatten)]
+        data: DataDir,
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Check a backup file, a data directory or a database: every stored change loads and every
+    /// registered document opens. Prints each document's heads as JSON; exits non-zero on any fault.
+    Verify {
+        /// A backup file (else the data directory or --database).
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Copy all the data from one place to another: a data directory, a backup file or a
+    /// PostgreSQL URL, into a new data directory or an empty PostgreSQL database.
+    Migrate {
+        /// A data directory, a backup file, or postgres://…
+        #[arg(long)]
+        from: String,
+        /// A new data directory, or postgres://… of an empty database.
+        #[arg(long)]
+        to: String,
     },
     /// Manage agencies.
     Agency {
@@ -353,12 +421,29 @@ fn read_password(from_stdin: bool) -> anyhow::Result<Option<String>> {
 #[derive(serde::Deserialize, Default)]
 struct FileConfig {
     data: Option<PathBuf>,
+    database: Option<String>,
     listen: Option<SocketAddr>,
 }
 
-async fn open(data: &DataDir, listen: SocketAddr) -> anyhow::Result<App<Sqlite>> {
-    let db = Sqlite::open(&data.data).with_context(|| format!("opening the data directory {}", data.data.display()))?;
-    Ok(App::new(Config::new(data.data.clone(), listen), db).await?)
+/// A server's settings for `store`: the free-disk floor watches a data directory's disk only.
+fn settings(store: &Store, listen: SocketAddr) -> Config {
+    let mut config = Config::new(PathBuf::new(), listen);
+    config.data_dir = store.local_dir().map(std::path::Path::to_path_buf);
+    config
+}
+
+async fn open(data: &DataDir, listen: SocketAddr) -> anyhow::Result<App<Store>> {
+    let db = data.open().await?;
+    Ok(App::new(settings(&db, listen), db).await?)
+}
+
+/// Copies everything from one place to another, printing what was copied as JSON.
+async fn copy_data(from: &Place, to: &Place) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let rows = copy::copy(from, to).await.with_context(|| format!("copying {} to {}", from.shown(), to.shown()))?;
+    eprintln!("copied {} to {} in {} ms", from.shown(), to.shown(), started.elapsed().as_millis());
+    println!("{}", serde_json::json!({ "from": from.shown(), "to": to.shown(), "rows": rows }));
+    Ok(())
 }
 
 fn local() -> SocketAddr {
@@ -376,13 +461,12 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Audit { data, agency, before, limit } => {
-            let db = Sqlite::open_read_only(&data.data)
-                .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+            let db = data.open_read_only().await?;
             let entries = db.audit_list(agency, before, limit).await.context("reading the audit log")?;
             println!("{}", serde_json::to_string_pretty(&entries)?);
         }
         Command::Routes => {
-            let table = prongsai_sync_server::api::route_table::<Sqlite>();
+            let table = prongsai_sync_server::api::route_table::<Store>();
             println!("{}", serde_json::to_string_pretty(table.list())?);
         }
         Command::Serve {
@@ -406,17 +490,25 @@ async fn main() -> anyhow::Result<()> {
                 None => FileConfig::default(),
             };
             let from_cli = |name: &str| std::env::args().any(|a| a.starts_with(name));
-            let data = match file.data {
-                Some(d) if !from_cli("--data") && std::env::var_os("PRONGSAI_DATA").is_none() => DataDir { data: d },
-                _ => data,
-            };
+            let mut data = data;
+            if let Some(d) = file.data
+                && !from_cli("--data")
+                && std::env::var_os("PRONGSAI_DATA").is_none()
+            {
+                data.data = d;
+            }
+            if let Some(url) = file.database
+                && !from_cli("--database")
+                && std::env::var_os("PRONGSAI_DATABASE").is_none()
+            {
+                data.database = Some(url);
+            }
             let listen = match file.listen {
                 Some(l) if !from_cli("--listen") && std::env::var_os("PRONGSAI_LISTEN").is_none() => l,
                 _ => listen,
             };
-            let db = Sqlite::open(&data.data)
-                .with_context(|| format!("opening the data directory {}", data.data.display()))?;
-            let mut settings = Config::new(data.data.clone(), listen);
+            let db = data.open().await?;
+            let mut settings = settings(&db, listen);
             if let Some(max) = max_message_bytes {
                 settings.max_message_bytes = max;
             }
@@ -446,7 +538,7 @@ async fn main() -> anyhow::Result<()> {
             let scheme = if settings.tls.is_some() { "https" } else { "http" };
             let app = App::new(settings, db).await?;
             println!("listening on {scheme}://{address}");
-            tracing::info!(%address, data = %data.data.display(), "serving");
+            tracing::info!(%address, data = %data.location(), "serving");
             let shutdown = async {
                 let ctrl_c = tokio::signal::ctrl_c();
                 let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -464,8 +556,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&accounts)?);
         }
         Command::Export { data, agency, year, format, track, round, output, emblem, public_url } => {
-            let db = Sqlite::open_read_only(&data.data)
-                .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+            let db = data.open_read_only().await?;
             let agency_year = match reports::read_agency_year(&db, &agency, year).await {
                 Err(prongsai_sync_server::app::AppError::NotFound) => {
                     bail!("agency {agency:?} has no documents for {year}")
@@ -497,6 +588,38 @@ async fn main() -> anyhow::Result<()> {
             .context("rendering the report")?;
             std::fs::write(&output, &bytes).with_context(|| format!("writing {}", output.display()))?;
             eprintln!("wrote {} ({} bytes, {} ms)", output.display(), bytes.len(), started.elapsed().as_millis());
+        }
+        Command::Backup { data, output } => {
+            copy_data(&Place::Storage(data.location()), &Place::File(output)).await?;
+        }
+        Command::Restore { data, file } => {
+            copy_data(&Place::File(file), &Place::Storage(data.location())).await?;
+        }
+        Command::Migrate { from, to } => {
+            let to = match Place::parse(&to) {
+                Place::File(path) => Place::Storage(Location::Dir(path)),
+                place => place,
+            };
+            copy_data(&Place::parse(&from), &to).await?;
+        }
+        Command::Verify { file, data } => {
+            let place = file.map_or_else(|| Place::Storage(data.location()), Place::File);
+            let report = copy::verify(&place).await.with_context(|| format!("verifying {}", place.shown()))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            for fault in &report.faults {
+                eprintln!("fault: {fault}");
+            }
+            if !report.faults.is_empty() {
+                eprintln!("{}: {} faults", place.shown(), report.faults.len());
+                std::process::exit(1);
+            }
+            eprintln!(
+                "{}: sound ({} agencies, {} documents, {} chunks)",
+                place.shown(),
+                report.agencies,
+                report.documents.len(),
+                report.chunks
+            );
         }
         Command::Agency { command } => match command {
             AgencyCommand::Create { data, id, name, fixture: None, password_stdin } => {
@@ -536,8 +659,7 @@ async fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::json!({ "id": id, "name": name }));
             }
             AgencyCommand::Emblem { data, id, file } => {
-                let db = Sqlite::open(&data.data)
-                    .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+                let db = data.open().await?;
                 if db.agency(id.clone()).await?.is_none() {
                     bail!("no agency {id:?}");
                 }
@@ -569,8 +691,7 @@ async fn main() -> anyhow::Result<()> {
         Command::User { command } => run_user_command(command).await?,
         Command::Ita { command } => match command {
             ItaCommand::List { data } => {
-                let db = Sqlite::open(&data.data)
-                    .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+                let db = data.open().await?;
                 let years = prongsai_sync_server::criteria::list(&db).await?;
                 println!("{}", serde_json::to_string_pretty(&years)?);
             }
@@ -578,8 +699,7 @@ async fn main() -> anyhow::Result<()> {
                 let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
                 let criteria = prongsai_core::ita::Criteria::parse(&text)
                     .map_err(|e| anyhow::anyhow!("{} is refused: {e}", file.display()))?;
-                let db = Sqlite::open(&data.data)
-                    .with_context(|| format!("opening the data directory {}", data.data.display()))?;
+                let db = data.open().await?;
                 let (year, form, items) = (criteria.year, criteria.form.clone(), criteria.items.len());
                 prongsai_sync_server::criteria::import(&db, criteria).await?;
                 println!("{}", serde_json::json!({ "year": year, "form": form, "items": items }));

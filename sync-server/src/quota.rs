@@ -21,8 +21,8 @@ pub async fn check_upload<D: Database>(app: &App<D>, agency: &str, sha256: &str,
         return Ok(());
     }
     let floor = app.config.min_free_disk_bytes;
-    match free_disk_bytes(&app.config.data_dir) {
-        Ok(free) if free < floor.saturating_add(size) => {
+    match app.config.data_dir.as_deref().map(free_disk_bytes) {
+        Some(Ok(free)) if free < floor.saturating_add(size) => {
             tracing::error!(free, floor, size, "refused an upload: the disk is nearly full");
             return Err(AppError::refused(
                 ErrorKind::DiskFull,
@@ -30,8 +30,8 @@ pub async fn check_upload<D: Database>(app: &App<D>, agency: &str, sha256: &str,
                  (edits still sync)",
             ));
         }
-        Ok(_) => {}
-        Err(error) => tracing::warn!(%error, "cannot read the free disk space; not checking the floor"),
+        Some(Ok(_)) | None => {}
+        Some(Err(error)) => tracing::warn!(%error, "cannot read the free disk space; not checking the floor"),
     }
     let used = app.db.blob_usage(agency.to_string()).await?;
     let quota = app.config.agency_quota_bytes;

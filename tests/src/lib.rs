@@ -31,9 +31,34 @@ pub fn server_binary() -> PathBuf {
     workspace_binary("prongsai-server")
 }
 
+/// Whether the end-to-end tests keep the server's data in PostgreSQL
+/// (`PRONGSAI_TEST_BACKEND=postgres`: each [`Sample`] gets a throwaway cluster of its own) rather
+/// than in the data directory's SQLite file.
+pub fn on_postgres() -> bool {
+    std::env::var("PRONGSAI_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The PostgreSQL database each sample data directory stands for, on that backend: commands
+/// and servers given `--data DIR` get `PRONGSAI_DATABASE` too, so tests name only the directory.
+static DATABASES: std::sync::Mutex<Vec<(PathBuf, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn database_of(data: &Path) -> Option<String> {
+    let databases = DATABASES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    databases.iter().find(|(dir, _)| dir == data).map(|(_, url)| url.clone())
+}
+
+/// The database a command's `--data DIR` stands for, if any.
+fn database_for_args(args: &[&str]) -> Option<String> {
+    let at = args.iter().position(|a| *a == "--data")?;
+    database_of(Path::new(args.get(at + 1)?))
+}
+
 /// Runs a `prongsai-server` subcommand to completion; returns stdout, panicking with stderr on failure.
 pub async fn cli(args: &[&str], stdin: Option<&str>) -> String {
     let mut command = Command::new(server_binary());
+    if let Some(url) = database_for_args(args) {
+        command.env("PRONGSAI_DATABASE", url);
+    }
     command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::piped());
     let mut child = command.spawn().expect("the server binary starts");
     if let Some(input) = stdin {
@@ -58,28 +83,98 @@ pub struct Account {
     pub division: Option<String>,
 }
 
-/// A data directory holding the sample agency, and its accounts.
+/// A data directory holding the sample agency, and its accounts. On PostgreSQL
+/// ([`on_postgres`]) the data is in a throwaway cluster of the sample's own, which the directory
+/// stands for in every command and server the test starts.
 pub struct Sample {
     pub dir: tempfile::TempDir,
     pub accounts: Vec<Account>,
+    postgres: Option<prongsai_testpg::Cluster>,
 }
 
 impl Sample {
     pub async fn create() -> Sample {
+        if on_postgres() { Sample::create_on_postgres().await } else { Sample::create_on_sqlite().await }
+    }
+
+    /// The sample in the data directory's SQLite file whatever the test backend (for a test of
+    /// that file itself).
+    pub async fn create_on_sqlite() -> Sample {
+        let dir = Sample::directory();
+        let data = dir.path().join("data");
+        let out = cli(&["sample", "--data", data.to_str().expect("utf-8 path")], None).await;
+        let accounts: Vec<Account> = serde_json::from_str(&out).expect("sample prints only the accounts as JSON");
+        Sample { dir, accounts, postgres: None }
+    }
+
+    /// The sample in a new PostgreSQL cluster of its own (stopped and removed with the sample).
+    pub async fn create_on_postgres() -> Sample {
+        let dir = Sample::directory();
+        let cluster = tokio::task::spawn_blocking(|| {
+            let cluster = prongsai_testpg::Cluster::start().expect("a PostgreSQL cluster starts");
+            cluster.create_database("prongsai").expect("a database");
+            cluster
+        })
+        .await
+        .expect("starting PostgreSQL");
+        let data = dir.path().join("data");
+        DATABASES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((data.clone(), cluster.url("prongsai")));
+        let out = cli(&["sample", "--data", data.to_str().expect("utf-8 path")], None).await;
+        let accounts: Vec<Account> = serde_json::from_str(&out).expect("sample prints only the accounts as JSON");
+        Sample { dir, accounts, postgres: Some(cluster) }
+    }
+
+    /// A sample made from data already in `dir/data` (SQLite).
+    pub fn in_directory(dir: tempfile::TempDir, accounts: Vec<Account>) -> Sample {
+        Sample { dir, accounts, postgres: None }
+    }
+
+    fn directory() -> tempfile::TempDir {
         let mut dir = tempfile::tempdir().expect("a temporary directory");
         // PRONGSAI_KEEP_TEST_DATA=1 keeps data directories and server logs for debugging.
         if std::env::var_os("PRONGSAI_KEEP_TEST_DATA").is_some() {
             dir.disable_cleanup(true);
             eprintln!("test data kept in {}", dir.path().display());
         }
-        let data = dir.path().join("data");
-        let out = cli(&["sample", "--data", data.to_str().expect("utf-8 path")], None).await;
-        let accounts: Vec<Account> = serde_json::from_str(&out).expect("sample prints only the accounts as JSON");
-        Sample { dir, accounts }
+        dir
     }
 
     pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// Where the server keeps this sample's data.
+    pub fn location(&self) -> prongsai_sync_server::Location {
+        match &self.postgres {
+            Some(cluster) => prongsai_sync_server::Location::Postgres(cluster.url("prongsai")),
+            None => prongsai_sync_server::Location::Dir(self.data()),
+        }
+    }
+
+    /// Changes the stored data behind the server's back (as an operator with SQL would), in
+    /// the backend's own SQL client.
+    pub async fn execute_sql(&self, sql: &str) {
+        match &self.postgres {
+            Some(cluster) => {
+                cluster.psql("prongsai", sql).expect("the SQL runs");
+            }
+            None => {
+                let conn = rusqlite::Connection::open(self.data().join("prongsai.sqlite3")).expect("the database");
+                conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
+                conn.execute_batch(sql).expect("the SQL runs");
+            }
+        }
+    }
+
+    /// The chunks the server has committed for a document, keyed by their storage key, read
+    /// from the backend (without changing anything) while the server runs.
+    pub async fn stored_chunks(&self, doc_id: &str) -> std::collections::HashMap<String, Vec<u8>> {
+        use prongsai_sync_server::db::Database as _;
+        let store = prongsai_sync_server::Store::open_read_only(&self.location()).await.expect("the storage opens");
+        store.chunk_load_prefix(format!("{doc_id}/")).await.expect("the chunks")
     }
 
     pub fn password(&self, username: &str) -> &str {
@@ -89,6 +184,11 @@ impl Sample {
             .find(|a| a.username == username)
             .unwrap_or_else(|| panic!("no sample account {username}"))
             .password
+    }
+
+    /// The sample's own PostgreSQL cluster, on that backend.
+    pub fn postgres(&self) -> Option<&prongsai_testpg::Cluster> {
+        self.postgres.as_ref()
     }
 
     /// A fresh directory for one device.
@@ -434,6 +534,15 @@ impl Server {
     }
 }
 
+impl Drop for Sample {
+    fn drop(&mut self) {
+        if self.postgres.is_some() {
+            let data = self.data();
+            DATABASES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|(dir, _)| *dir != data);
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(child) = self.child.as_mut() {
@@ -452,7 +561,11 @@ async fn spawn(data: &Path, port: u16, extra: &[String], env: &[(String, String)
     // Binding the same port right after a kill can briefly fail; retry for a few seconds.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let mut child = Command::new(server_binary())
+        let mut command = Command::new(server_binary());
+        if let Some(url) = database_of(data) {
+            command.env("PRONGSAI_DATABASE", url);
+        }
+        let mut child = command
             .args(["serve", "--data", data.to_str().expect("utf-8 path"), "--listen", &listen])
             .args(extra)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

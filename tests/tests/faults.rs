@@ -326,7 +326,7 @@ async fn refused_at_start(data: &std::path::Path) {
 /// starts and when a report is exported, and reported; the server does not serve it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupted_or_truncated_database_is_reported_not_served() {
-    let sample = Sample::create().await;
+    let sample = Sample::create_on_sqlite().await;
     let database = sample.data().join("prongsai.sqlite3");
     // Everything into the main file first, as in a backup copy (the WAL may still hold the sample).
     rusqlite::Connection::open(&database)

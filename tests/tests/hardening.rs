@@ -1176,7 +1176,7 @@ mod durability {
     /// failed, and it did not happen.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_refused_by_a_locked_database_does_not_happen() {
-        let sample = Sample::create().await;
+        let sample = Sample::create_on_sqlite().await;
         let server = Server::start(&sample.data(), 0, &[]).await;
         let admin = signed_in_api(&server, &sample, "admin").await;
         // Another process holds the database's write lock past the server's 10 s busy wait, and

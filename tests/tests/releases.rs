@@ -101,7 +101,7 @@ async fn the_previous_releases_data_opens_with_nothing_lost_and_the_agency_goes_
         .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0))
         .expect("numbered");
     assert_eq!(version, prongsai_sync_server::db::migrations::latest());
-    let sample = Sample { dir, accounts };
+    let sample = Sample::in_directory(dir, accounts);
     // Old passwords still sign in.
     let coordinator = sample.accounts.iter().find(|a| a.role == "coordinator").expect("a coordinator").username.clone();
     let admin = sample.accounts.iter().find(|a| a.role == "admin").expect("an admin").username.clone();

@@ -53,7 +53,7 @@ const FORMATS: [&str; 10] =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_writes_every_format_with_or_without_a_server_and_changes_nothing() {
-    let sample = Sample::create().await;
+    let sample = Sample::create_on_sqlite().await;
     let data = sample.data();
     let out = tempfile::tempdir().expect("tempdir");
     let before = fingerprint(&data);

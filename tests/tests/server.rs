@@ -133,21 +133,10 @@ mod access {
         )
     }
 
-    /// Chunks the server has committed for a document, read from its SQLite file.
-    fn stored_hashes(data: &std::path::Path, doc_id: &str) -> Vec<ChangeHash> {
-        let conn = rusqlite::Connection::open_with_flags(
-            data.join("prongsai.sqlite3"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("the server's database opens read-only");
-        let mut stmt = conn.prepare("SELECT key, data FROM chunks WHERE key >= ?1 AND key < ?2").expect("query");
-        let from = format!("{doc_id}/");
-        let to = format!("{doc_id}/\u{10FFFF}");
-        let rows = stmt
-            .query_map([from, to], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
-            .expect("rows")
-            .map(|r| r.expect("row"));
-        rows.filter_map(|(k, d)| prongsai_core::durability::chunk_changes(&k, &d)).flat_map(|(_, h)| h).collect()
+    /// The change hashes of the chunks the server has committed for a document.
+    async fn stored_hashes(sample: &Sample, doc_id: &str) -> Vec<ChangeHash> {
+        let chunks = sample.stored_chunks(doc_id).await;
+        chunks.iter().filter_map(|(k, d)| prongsai_core::durability::chunk_changes(k, d)).flat_map(|(_, h)| h).collect()
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -243,7 +232,7 @@ mod access {
                 .await
                 .expect("read");
             assert_eq!(present, *allowed, "{user}'s write to {key} visible to another peer: {present}");
-            let stored = stored_hashes(&sample.data(), doc_id).contains(hash);
+            let stored = stored_hashes(&sample, doc_id).await.contains(hash);
             assert_eq!(stored, *allowed, "{user}'s write to {key} in the server's storage: {stored}");
             let durable = fresh.api().durable(doc_id, &[*hash], Duration::ZERO).await.expect("durable check");
             assert_eq!(durable, *allowed, "{user}'s write to {key} confirmed: {durable}");
@@ -690,9 +679,7 @@ mod accounts {
         assert_eq!(malee.me().await.expect("me").username, "malee");
 
         // A token past its expiry is refused everywhere.
-        let conn = rusqlite::Connection::open(sample.data().join("prongsai.sqlite3")).expect("open");
-        conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
-        conn.execute("UPDATE sessions SET expires_at = 0 WHERE peer_id = ?1", [&login.peer_id]).expect("expire");
+        sample.execute_sql(&format!("UPDATE sessions SET expires_at = 0 WHERE peer_id = '{}'", login.peer_id)).await;
         assert!(matches!(malee.me().await, Err(ApiError::Unauthorized)));
         let mut config = prongsai_client::DeviceConfig::new(sample.device_dir("malee"));
         config.device_name = "expired".into();
@@ -854,9 +841,7 @@ mod refused {
         // Meanwhile สมชาย is moved to กองคลัง (in the database, with the server restarted so that
         // no cached decision is involved).
         server.kill().await;
-        let db = rusqlite::Connection::open(sample.data().join("prongsai.sqlite3")).expect("db");
-        db.execute("UPDATE users SET division = 'klang' WHERE username = 'somchai'", []).expect("move");
-        drop(db);
+        sample.execute_sql("UPDATE users SET division = 'klang' WHERE username = 'somchai'").await;
         server.restart().await;
 
         staff.connect().expect("back online");

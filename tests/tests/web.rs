@@ -1721,9 +1721,7 @@ async fn a_phone_used_as_a_device_waits_for_its_other_tab_and_shows_a_refused_ed
     phone.goto(&format!("{origin}#/measure/{measure}?year={YEAR}")).await;
     phone.append_result_text(" ก่อนย้ายกอง").await;
     eventually("the phone counts the change", WAIT, || async { phone.unconfirmed().await >= 1 }).await;
-    let db = rusqlite::Connection::open(sample.data().join("prongsai.sqlite3")).expect("db");
-    db.execute("UPDATE users SET division = 'klang' WHERE username = 'somchai'", []).expect("move");
-    drop(db);
+    sample.execute_sql("UPDATE users SET division = 'klang' WHERE username = 'somchai'").await;
     server.restart().await;
     phone.wait_for("[data-testid=refused]", Duration::from_secs(90)).await;
     phone.wait_attribute("[data-testid=unconfirmed]", "data-count", WAIT, "nothing left waiting", |c| c == "0").await;

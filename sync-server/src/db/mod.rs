@@ -1,4 +1,4 @@
-//! The server's storage behind one trait, so that backends (SQLite now, PostgreSQL next) are
+//! The server's storage behind one trait, so that backends (SQLite, PostgreSQL) are
 //! interchangeable and all pass the same story test (`tests/storage_story.rs`).
 //!
 //! A write that returns `Ok` is committed durably; nothing else may be treated as stored.
@@ -9,9 +9,11 @@ use std::future::Future;
 use prongsai_core::admin::AuditEntry;
 use prongsai_core::model::{DocKind, Role};
 
+pub mod copy;
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
+pub mod store;
 
 /// A failure of the storage backend. The message is for logs; it never contains secrets.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -55,14 +55,33 @@ pub struct Postgres {
     shown: String,
 }
 
-/// `url` with any password replaced, for logs and messages.
+/// `url` with any password replaced, for logs and messages (a URL, or the `key=value` form).
 pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            let hidden: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(k, v)| {
+                    let secret = k.eq_ignore_ascii_case("password");
+                    (k.into_owned(), if secret { "***".to_string() } else { v.into_owned() })
+                })
+                .collect();
+            if !hidden.is_empty() {
+                parsed.query_pairs_mut().clear().extend_pairs(hidden);
+            }
             parsed.to_string()
         }
-        _ => url.to_string(),
+        Err(_) => url
+            .split_whitespace()
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -71,20 +90,7 @@ impl Postgres {
     /// release's version (several servers starting at once take turns), or refuses a database a
     /// newer release wrote.
     pub async fn open(url: &str) -> Result<Postgres, DbError> {
-        let shown = redact(url);
-        let config: tokio_postgres::Config =
-            url.parse().map_err(|e| backend(format!("{shown} is not a PostgreSQL URL: {e}")))?;
-        let manager = deadpool_postgres::Manager::from_config(
-            config,
-            NoTls,
-            deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Fast },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(16)
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| backend(format!("{shown}: {e}")))?;
-        let db = Postgres { pool, shown };
+        let db = Postgres::connect(url, false)?;
         let client = db.pool.get().await.map_err(|e| backend(format!("{} cannot be reached: {e}", db.shown)))?;
         let fsync: String = client.query_one("SHOW fsync", &[]).await?.get(0);
         if fsync != "on" {
@@ -96,6 +102,42 @@ impl Postgres {
         drop(client);
         db.upgrade().await?;
         Ok(db)
+    }
+
+    /// Opens an existing Prongsai database to read, while servers may be using it: every
+    /// transaction is read-only (PostgreSQL refuses a write), and the schema is not upgraded.
+    pub async fn open_read_only(url: &str) -> Result<Postgres, DbError> {
+        let db = Postgres::connect(url, true)?;
+        let client = db.pool.get().await.map_err(|e| backend(format!("{} cannot be reached: {e}", db.shown)))?;
+        let numbered: bool = client.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]).await?.get(0);
+        if !numbered {
+            return Err(backend(format!("{} holds no Prongsai data (no schema versions)", db.shown)));
+        }
+        let applied: Option<i64> =
+            client.query_one("SELECT MAX(version)::BIGINT FROM schema_migrations", &[]).await?.get(0);
+        migrations::pending(applied, &db.shown).map_err(backend)?;
+        Ok(db)
+    }
+
+    /// A pool for `url` (no connection is made yet).
+    fn connect(url: &str, read_only: bool) -> Result<Postgres, DbError> {
+        let shown = redact(url);
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|e| backend(format!("{shown} is not a PostgreSQL URL: {e}")))?;
+        if read_only {
+            config.options("-c default_transaction_read_only=on");
+        }
+        let manager = deadpool_postgres::Manager::from_config(
+            config,
+            NoTls,
+            deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| backend(format!("{shown}: {e}")))?;
+        Ok(Postgres { pool, shown })
     }
 
     async fn upgrade(&self) -> Result<(), DbError> {
@@ -198,6 +240,154 @@ impl Postgres {
         })
         .await
     }
+}
+
+impl Postgres {
+    /// The documents that have stored chunks (the first part of each chunk's key).
+    pub async fn chunk_documents(&self) -> Result<Vec<String>, DbError> {
+        let rows = self
+            .query(
+                "SELECT DISTINCT split_part(key, '/', 1) COLLATE \"C\" AS doc FROM chunks WHERE strpos(key, '/') > 0 ORDER BY 1",
+                Vec::new(),
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Reads every table in one `REPEATABLE READ` transaction (a consistent snapshot while
+    /// servers write), sending the rows in batches.
+    pub(crate) async fn read_tables(&self, send: tokio::sync::mpsc::Sender<copy::Batch>) -> Result<(), DbError> {
+        use futures::StreamExt as _;
+        let mut client = self.pool.get().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let mut batcher = copy::Batcher::default();
+        for &table in copy::TABLES {
+            let statement = tx.prepare(&format!("SELECT * FROM {table}")).await?;
+            let columns: Vec<String> = statement.columns().iter().map(|c| c.name().to_string()).collect();
+            batcher.table(table, columns);
+            let rows = tx.query_raw(&statement, std::iter::empty::<i64>()).await?;
+            let mut rows = std::pin::pin!(rows);
+            while let Some(row) = rows.next().await {
+                batcher.row(values_of(&row?)?);
+                // Batches go out as they fill, so a large table never sits in memory whole.
+                for batch in batcher.ready() {
+                    send.send(batch).await.map_err(|_| copy::stopped())?;
+                }
+            }
+        }
+        batcher.end();
+        for batch in batcher.ready() {
+            send.send(batch).await.map_err(|_| copy::stopped())?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes the batches `receive` gives into this database in one transaction, committed only
+    /// once the source says it has sent everything; refused when the database holds data.
+    pub(crate) async fn write_tables(
+        &self,
+        mut receive: tokio::sync::mpsc::Receiver<copy::Batch>,
+    ) -> Result<copy::Counts, DbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        for table in copy::DATA_TABLES {
+            let held: bool = tx.query_one(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), &[]).await?.get(0);
+            if held {
+                return Err(backend(format!(
+                    "{} already holds data ({table}): a copy goes only into an empty database",
+                    self.shown
+                )));
+            }
+        }
+        tx.batch_execute("DELETE FROM settings").await?;
+        let mut counts = copy::Counts::new();
+        let mut insert: Option<(String, tokio_postgres::Statement)> = None;
+        loop {
+            match receive.recv().await {
+                None => return Err(backend("the source stopped before sending everything: nothing was written")),
+                Some(copy::Batch::End) => break,
+                Some(copy::Batch::Table { name, columns }) => {
+                    let marks = (1..=columns.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+                    let sql = format!("INSERT INTO {name} ({}) VALUES ({marks})", columns.join(", "));
+                    insert = Some((name.to_string(), tx.prepare(&sql).await?));
+                    counts.insert(name.to_string(), 0);
+                }
+                Some(copy::Batch::Rows(rows)) => {
+                    let Some((table, statement)) = &insert else {
+                        return Err(backend("rows came before their table"));
+                    };
+                    for row in &rows {
+                        let params: Vec<&(dyn ToSql + Sync)> = row.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                        tx.execute(statement, &params).await?;
+                    }
+                    *counts.entry(table.clone()).or_default() += rows.len() as u64;
+                }
+            }
+        }
+        // Ids given from now on follow the copied ones.
+        for table in ["users", "audit_log"] {
+            tx.execute(
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                ),
+                &[],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+}
+
+/// A row's values as both backends hold them.
+fn values_of(row: &tokio_postgres::Row) -> Result<Vec<copy::Value>, DbError> {
+    use tokio_postgres::types::Type;
+    let mut values = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let value = match *column.type_() {
+            Type::BOOL => row.get::<_, Option<bool>>(i).map(|b| copy::Value::Int(i64::from(b))),
+            Type::INT8 => row.get::<_, Option<i64>>(i).map(copy::Value::Int),
+            Type::INT4 => row.get::<_, Option<i32>>(i).map(|n| copy::Value::Int(i64::from(n))),
+            Type::TEXT | Type::VARCHAR => row.get::<_, Option<String>>(i).map(copy::Value::Text),
+            Type::BYTEA => row.get::<_, Option<Vec<u8>>>(i).map(copy::Value::Bytes),
+            ref other => {
+                return Err(backend(format!("column {} has a type Prongsai never writes: {other}", column.name())));
+            }
+        };
+        values.push(value.unwrap_or(copy::Value::Null));
+    }
+    Ok(values)
+}
+
+impl ToSql for copy::Value {
+    fn to_sql(
+        &self,
+        ty: &tokio_postgres::types::Type,
+        out: &mut tokio_postgres::types::private::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use tokio_postgres::types::{IsNull, Type};
+        match (self, ty) {
+            (copy::Value::Null, _) => Ok(IsNull::Yes),
+            (copy::Value::Int(n), &Type::BOOL) => (*n != 0).to_sql(ty, out),
+            (copy::Value::Int(n), &Type::INT4) => i32::try_from(*n)?.to_sql(ty, out),
+            (copy::Value::Int(n), _) => n.to_sql(ty, out),
+            (copy::Value::Text(t), _) => t.to_sql(ty, out),
+            (copy::Value::Bytes(b), _) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        use tokio_postgres::types::Type;
+        matches!(*ty, Type::BOOL | Type::INT4 | Type::INT8 | Type::TEXT | Type::VARCHAR | Type::BYTEA)
+    }
+
+    tokio_postgres::types::to_sql_checked!();
 }
 
 /// Runs `work` to its end whatever happens to the caller.

@@ -278,13 +278,38 @@ impl Sqlite {
         if !path.is_file() {
             return Err(backend(format!("{} does not exist (no data directory here?)", path.display())));
         }
-        let reader = open_read_only_connection(&path)
+        Sqlite::open_read_only_file(&path)
+    }
+
+    /// [`Sqlite::open_read_only`] of one database file (a backup), which must be Prongsai's.
+    pub fn open_read_only_file(path: &Path) -> Result<Sqlite, DbError> {
+        if !path.is_file() {
+            return Err(backend(format!("{} does not exist", path.display())));
+        }
+        let reader = open_read_only_connection(path)
             .map_err(|e| backend(format!("{} cannot be opened as a database: {e}", path.display())))?;
-        integrity_check(&reader, &path)?;
+        integrity_check(&reader, path)?;
         // Read as it is (an older file reads as far as it can), unless a newer release wrote it.
-        migrations::pending(applied_version(&reader)?, &path.display().to_string()).map_err(backend)?;
+        let applied = applied_version(&reader)?;
+        migrations::pending(applied, &path.display().to_string()).map_err(backend)?;
+        if applied.is_none() && !reader.prepare("SELECT 1 FROM sqlite_master WHERE name = 'chunks'")?.exists([])? {
+            return Err(backend(format!("{} is not a Prongsai database (it has no Prongsai tables)", path.display())));
+        }
         let (jobs, _closed) = std::sync::mpsc::channel::<Job>();
+        let path = path.to_path_buf();
         Ok(Sqlite { inner: Arc::new(Inner { path, jobs, readers: Mutex::new(vec![reader]), read_only: true }) })
+    }
+
+    /// The documents that have stored chunks (the first part of each chunk's key).
+    pub async fn chunk_documents(&self) -> Result<Vec<String>, DbError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT DISTINCT substr(key, 1, instr(key, '/') - 1) FROM chunks WHERE instr(key, '/') > 0 ORDER BY 1",
+            )?;
+            let ids = statement.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(ids)
+        })
+        .await
     }
 
     pub fn path(&self) -> &Path {
@@ -341,6 +366,126 @@ impl Sqlite {
         .await
         .map_err(|e| backend(format!("read task: {e}")))?
     }
+}
+
+/// Reads every table of the database file at `path` in one read transaction (a consistent
+/// snapshot while a server writes), handing the rows to `send` in batches.
+pub(crate) fn read_tables(
+    path: &Path,
+    mut send: impl FnMut(copy::Batch) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    let mut conn = open_read_only_connection(path)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+    let mut batcher = copy::Batcher::default();
+    for &table in copy::TABLES {
+        if !tx.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?.exists([table])? {
+            continue; // a file from an older release may lack a table: nothing to copy
+        }
+        let mut statement = tx.prepare(&format!("SELECT * FROM {table}"))?;
+        let columns: Vec<String> = statement.column_names().map(String::from).collect();
+        batcher.table(table, columns.clone());
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let mut values = Vec::with_capacity(columns.len());
+            for (i, column) in columns.iter().enumerate() {
+                values.push(match row.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => copy::Value::Null,
+                    rusqlite::types::ValueRef::Integer(n) => copy::Value::Int(n),
+                    rusqlite::types::ValueRef::Text(t) => copy::Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    rusqlite::types::ValueRef::Blob(b) => copy::Value::Bytes(b.to_vec()),
+                    rusqlite::types::ValueRef::Real(r) => {
+                        return Err(backend(format!("{table}.{column} holds a number Prongsai never writes: {r}")));
+                    }
+                });
+            }
+            batcher.row(values);
+            batcher.ready().try_for_each(&mut send)?;
+        }
+    }
+    batcher.end();
+    batcher.ready().try_for_each(&mut send)
+}
+
+impl rusqlite::ToSql for copy::Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            copy::Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            copy::Value::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+            copy::Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            copy::Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        })
+    }
+}
+
+/// Writes a new database file at `path` (which must not exist) from the batches `receive`
+/// gives, in one transaction, committed only once the source says it has sent everything. The
+/// file is built beside `path` and moved there when complete, so `path` is whole or absent.
+pub(crate) fn write_tables(
+    path: &Path,
+    mut receive: impl FnMut() -> Option<copy::Batch>,
+) -> Result<copy::Counts, DbError> {
+    if path.exists() {
+        return Err(backend(format!(
+            "{} already exists: a copy goes only into a new file or an empty data directory",
+            path.display()
+        )));
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| backend(format!("creating {}: {e}", dir.display())))?;
+    let partial = path.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    let result = write_partial(&partial, &mut receive).and_then(|counts| {
+        std::fs::rename(&partial, path).map_err(|e| backend(format!("moving the copy to {}: {e}", path.display())))?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| backend(format!("syncing {}: {e}", dir.display())))?;
+        Ok(counts)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+fn write_partial(partial: &Path, receive: &mut impl FnMut() -> Option<copy::Batch>) -> Result<copy::Counts, DbError> {
+    let mut conn = Connection::open(partial)?;
+    // One self-contained file (no WAL beside it); a server switches it to WAL when it opens it.
+    conn.pragma_update(None, "journal_mode", "DELETE")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    upgrade(&mut conn, partial)?;
+    let tx = conn.transaction()?;
+    tx.execute_batch("DELETE FROM settings")?;
+    let mut counts = copy::Counts::new();
+    let mut insert: Option<(String, String)> = None;
+    loop {
+        match receive() {
+            None => return Err(backend("the source stopped before sending everything: nothing was written")),
+            Some(copy::Batch::End) => break,
+            Some(copy::Batch::Table { name, columns }) => {
+                let marks = (1..=columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+                insert =
+                    Some((name.to_string(), format!("INSERT INTO {name} ({}) VALUES ({marks})", columns.join(", "))));
+                counts.insert(name.to_string(), 0);
+            }
+            Some(copy::Batch::Rows(rows)) => {
+                let Some((table, sql)) = &insert else {
+                    return Err(backend("rows came before their table"));
+                };
+                let mut statement = tx.prepare_cached(sql)?;
+                for row in &rows {
+                    statement.execute(rusqlite::params_from_iter(row.iter()))?;
+                }
+                *counts.entry(table.clone()).or_default() += rows.len() as u64;
+            }
+        }
+    }
+    tx.commit()?;
+    integrity_check(&conn, partial)?;
+    drop(conn);
+    std::fs::File::open(partial).and_then(|f| f.sync_all()).map_err(|e| backend(format!("syncing the copy: {e}")))?;
+    Ok(counts)
 }
 
 /// A fault for tests: `PRONGSAI_FAULT_COMMIT_DELAY_MS` holds every commit back that long, so a
