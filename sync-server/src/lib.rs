@@ -13,6 +13,7 @@ pub mod app;
 pub mod auth;
 pub mod criteria;
 pub mod db;
+pub mod leaving;
 pub mod notifications;
 pub mod policy;
 pub mod provision;

@@ -316,6 +316,29 @@ enum AgencyCommand {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Write everything of one agency to one ZIP file: its documents (Automerge files), users
+    /// (without password hashes), evidence files, audit log, profile and published reports.
+    Export {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        agency: String,
+        /// The file to write (it must not exist yet).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Remove one agency and everything of it, its audit log too, for good (export it first).
+    /// Asks for its id on stdin as confirmation, unless given with --confirm. Its users'
+    /// connections to running servers are cut.
+    Delete {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        agency: String,
+        /// The agency's id again: confirms without asking.
+        #[arg(long)]
+        confirm: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -686,6 +709,32 @@ async fn main() -> anyhow::Result<()> {
                     out.push(serde_json::json!({ "id": agency.id, "name": agency.name, "years": years }));
                 }
                 println!("{}", serde_json::to_string_pretty(&out)?);
+            }
+            AgencyCommand::Export { data, agency, output } => {
+                let db = data.open_read_only().await?;
+                let exported = prongsai_sync_server::leaving::export_agency(&db, &agency, &output)
+                    .await
+                    .with_context(|| format!("exporting {agency} to {}", output.display()))?;
+                println!("{}", serde_json::to_string_pretty(&exported)?);
+            }
+            AgencyCommand::Delete { data, agency, confirm } => {
+                let db = data.open().await?;
+                let what = prongsai_sync_server::leaving::describe(&db, &agency).await?;
+                let confirmed = match confirm {
+                    Some(id) => id,
+                    None => {
+                        eprintln!("This removes {what}, for good. Type the agency's id to confirm:");
+                        let mut line = String::new();
+                        std::io::stdin().read_line(&mut line).context("reading the confirmation")?;
+                        line.trim().to_string()
+                    }
+                };
+                if confirmed != agency {
+                    bail!("not confirmed ({confirmed:?} is not {agency:?}): nothing was removed");
+                }
+                let removed = prongsai_sync_server::leaving::delete_agency(&db, &agency).await?;
+                tracing::warn!(%agency, "removed an agency and everything of it");
+                println!("{}", serde_json::json!({ "agency": agency, "removed": removed }));
             }
         },
         Command::User { command } => run_user_command(command).await?,

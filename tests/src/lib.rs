@@ -53,13 +53,14 @@ fn database_for_args(args: &[&str]) -> Option<String> {
     database_of(Path::new(args.get(at + 1)?))
 }
 
-/// Runs a `prongsai-server` subcommand to completion; returns stdout, panicking with stderr on failure.
-pub async fn cli(args: &[&str], stdin: Option<&str>) -> String {
+/// Runs a `prongsai-server` subcommand to completion, succeeding or not: whether it did, its
+/// stdout and its stderr.
+pub async fn run_cli(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut command = Command::new(server_binary());
     if let Some(url) = database_for_args(args) {
         command.env("PRONGSAI_DATABASE", url);
     }
-    command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::piped());
+    command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::piped()).kill_on_drop(true);
     let mut child = command.spawn().expect("the server binary starts");
     if let Some(input) = stdin {
         use tokio::io::AsyncWriteExt;
@@ -71,8 +72,15 @@ pub async fn cli(args: &[&str], stdin: Option<&str>) -> String {
         .await
         .expect("the command finishes within 2 minutes")
         .expect("the command runs");
-    assert!(output.status.success(), "prongsai-server {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("stdout is UTF-8")
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    (output.status.success(), text(&output.stdout), text(&output.stderr))
+}
+
+/// Runs a `prongsai-server` subcommand to completion; returns stdout, panicking with stderr on failure.
+pub async fn cli(args: &[&str], stdin: Option<&str>) -> String {
+    let (ok, stdout, stderr) = run_cli(args, stdin).await;
+    assert!(ok, "prongsai-server {args:?} failed: {stderr}");
+    stdout
 }
 
 #[derive(Clone, Debug, serde::Deserialize)]

@@ -70,16 +70,8 @@ async fn a_database_it_cannot_use_is_refused_without_showing_its_password() {
     for args in
         [vec!["agency", "list", "--database", &url], vec!["serve", "--database", &url, "--listen", "127.0.0.1:0"]]
     {
-        let output = tokio::time::timeout(
-            LONG,
-            tokio::process::Command::new(prongsai_tests::server_binary()).args(&args).kill_on_drop(true).output(),
-        )
-        .await
-        .expect("the command gives up instead of hanging")
-        .expect("the command runs");
-        let (stdout, stderr) =
-            (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr).to_string());
-        assert!(!output.status.success(), "{args:?} succeeded on a database that is not there");
+        let (ok, stdout, stderr) = run(&args).await;
+        assert!(!ok, "{args:?} succeeded on a database that is not there");
         assert!(!stdout.contains("listening on"), "{stdout}");
         assert!(stderr.contains("127.0.0.1") && stderr.contains("cannot be reached"), "the reason: {stderr}");
         assert!(!stderr.contains("hunter2") && !stdout.contains("hunter2"), "the password was shown: {stderr}");
@@ -97,17 +89,9 @@ async fn empty_postgres() -> prongsai_testpg::Cluster {
     .expect("starting PostgreSQL")
 }
 
-/// `prongsai-server ARGS…`: its exit status, stdout and stderr (whether it succeeds or not).
+/// `prongsai-server ARGS…`: whether it succeeded, its stdout and its stderr.
 async fn run(args: &[&str]) -> (bool, String, String) {
-    let output = tokio::time::timeout(
-        LONG,
-        tokio::process::Command::new(prongsai_tests::server_binary()).args(args).kill_on_drop(true).output(),
-    )
-    .await
-    .expect("the command finishes")
-    .expect("the command runs");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
-    (output.status.success(), text(&output.stdout), text(&output.stderr))
+    prongsai_tests::run_cli(args, None).await
 }
 
 /// Each stored document's id and heads, as `verify` reports them (it must find no fault).
@@ -250,4 +234,116 @@ async fn a_backup_taken_while_serving_restores_and_a_bad_one_is_refused() {
     let (ok, _, stderr) = run(&["restore", "--data", &restored_arg, &file_arg]).await;
     assert!(!ok && stderr.contains("already exists"), "a directory with a database is refused: {stderr}");
     assert_eq!(std::fs::read(restored.join("prongsai.sqlite3")).expect("still there"), before, "and left unchanged");
+}
+
+/// Every file of a ZIP archive, by name.
+fn unzip(path: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::io::Read as _;
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).expect("the export")).expect("a ZIP file");
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).expect("an entry");
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).expect("readable");
+            (file.name().expect("a name").to_string(), bytes)
+        })
+        .collect()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// An agency that leaves: `agency export` writes everything of it into one file (its documents
+/// open with the heads the server holds, its users without password hashes, its evidence file
+/// and its audit log), and `agency delete`, once confirmed, removes all of it, leaving the other
+/// agency working and, on SQLite, not a byte of it in the data directory's files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agency_that_leaves_takes_all_of_its_data_and_leaves_none() {
+    let sample = Sample::create().await;
+    let data = sample.data();
+    let dir = data.to_str().expect("utf-8").to_string();
+    let args = ["agency", "create", "--data", &dir, "--id", "nongbua", "--name", "องค์การบริหารส่วนตำบลหนองบัว"];
+    let other: serde_json::Value = serde_json::from_str(&cli(&args, None).await).expect("json");
+    let other_password = other["admin"]["password"].as_str().expect("a password").to_string();
+    let other_admin = other["admin"]["username"].as_str().expect("a username").to_string();
+    let icon = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../icons/128x128.png");
+    cli(&["agency", "emblem", "--data", &dir, "--id", "pakchong", "--file", icon.to_str().expect("utf-8")], None).await;
+    let mut server = Server::start(&data, 0, &[]).await;
+    confirmed_edit(&server, &sample, "palad", " [ก่อนออก]").await;
+    server.kill().await;
+    let held = verified_heads(&["--data", &dir]).await;
+
+    // The export.
+    let out = tempfile::tempdir().expect("tempdir");
+    let file = out.path().join("pakchong.zip");
+    let exported =
+        cli(&["agency", "export", "--data", &dir, "--agency", "pakchong", "-o", file.to_str().expect("utf-8")], None)
+            .await;
+    let exported: serde_json::Value = serde_json::from_str(&exported).expect("json");
+    let files = unzip(&file);
+    let json = |name: &str| -> serde_json::Value { serde_json::from_slice(&files[name]).expect(name) };
+    assert_eq!(json("agency.json")["name"], "องค์การบริหารส่วนตำบลปากช่อง");
+    let mut documents: Vec<(String, Vec<String>)> = Vec::new();
+    for doc in json("documents.json").as_array().expect("documents") {
+        let bytes = &files[doc["file"].as_str().expect("a file")];
+        let loaded = prongsai_core::automerge::Automerge::load(bytes).expect("an Automerge document");
+        let mut heads: Vec<String> = loaded.get_heads().iter().map(ToString::to_string).collect();
+        heads.sort();
+        assert_eq!(serde_json::json!(heads), doc["heads"], "the file holds the heads it declares");
+        documents.push((doc["id"].as_str().expect("id").to_string(), heads));
+    }
+    documents.sort();
+    let mut held_sorted = held.clone();
+    held_sorted.sort();
+    assert_eq!(documents, held_sorted, "every document, with the heads the server holds");
+    let users = json("users.json");
+    for account in &sample.accounts {
+        assert!(users.as_array().expect("users").iter().any(|u| u["username"] == account.username.as_str()));
+    }
+    assert!(!users.to_string().contains(&other_admin), "no user of the other agency");
+    assert!(files.values().all(|bytes| !contains(bytes, "$argon2")), "no password hash is exported");
+    let emblem = std::fs::read(&icon).expect("the icon");
+    let blob = &json("blobs.json")[0];
+    assert_eq!(files[blob["file"].as_str().expect("a file")], emblem, "the evidence file, whole");
+    assert!(json("audit.json").to_string().contains("emblem"), "the audit log: {}", json("audit.json"));
+    assert_eq!(exported["documents"].as_u64(), Some(held.len() as u64), "{exported}");
+
+    // Not confirmed: nothing happens.
+    let (ok, _, stderr) =
+        run(&["agency", "delete", "--data", &dir, "--agency", "pakchong", "--confirm", "nongbua"]).await;
+    assert!(!ok && stderr.contains("not confirmed"), "{stderr}");
+    assert_eq!(verified_heads(&["--data", &dir]).await, held, "nothing was removed");
+
+    let files_of = |data: &std::path::Path| -> Vec<Vec<u8>> {
+        std::fs::read_dir(data).into_iter().flatten().flatten().filter_map(|e| std::fs::read(e.path()).ok()).collect()
+    };
+    if sample.postgres().is_none() {
+        assert!(files_of(&data).iter().any(|f| contains(f, "somchai")), "the file holds the agency's users before");
+    }
+    let removed = cli(&["agency", "delete", "--data", &dir, "--agency", "pakchong"], Some("pakchong\n")).await;
+    let removed: serde_json::Value = serde_json::from_str(&removed).expect("json");
+    for table in ["chunks", "documents", "users", "audit_log", "blobs", "agencies"] {
+        assert!(removed["removed"][table].as_u64().is_some_and(|n| n > 0), "{table}: {removed}");
+    }
+
+    let agencies = cli(&["agency", "list", "--data", &dir], None).await;
+    assert!(!agencies.contains("pakchong") && agencies.contains("nongbua"), "{agencies}");
+    let (ok, stdout, stderr) = run(&["verify", "--data", &dir]).await;
+    assert!(ok, "what stays is sound: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!((report["chunks"].as_u64(), report["agencies"].as_u64()), (Some(0), Some(1)), "{report}");
+    if sample.postgres().is_none() {
+        for bytes in files_of(&data) {
+            for trace in ["somchai", "pakchong", "ปากช่อง"] {
+                assert!(!contains(&bytes, trace), "the data directory still holds {trace:?}");
+            }
+        }
+    }
+
+    server.restart().await;
+    let api = prongsai_client::ServerApi::new(server.url());
+    api.login(&other_admin, &other_password, "test").await.expect("the other agency's admin signs in");
+    let refused = api.login("somchai", sample.password("somchai"), "test").await;
+    assert!(matches!(refused, Err(prongsai_client::ApiError::Unauthorized)), "{refused:?}");
 }

@@ -293,7 +293,7 @@ pub async fn verify(place: &Place) -> Result<Verification, DbError> {
 
 /// A document from its stored chunks (snapshots first), and a fault for each chunk that does
 /// not load and for changes it refers to that no chunk holds.
-fn load_chunks(id: &str, chunks: &std::collections::HashMap<String, Vec<u8>>) -> (Automerge, Vec<String>) {
+pub(crate) fn load_chunks(id: &str, chunks: &std::collections::HashMap<String, Vec<u8>>) -> (Automerge, Vec<String>) {
     let mut doc = Automerge::new();
     let mut faults = Vec::new();
     let mut keys: Vec<&String> = chunks.keys().collect();

@@ -9,6 +9,7 @@ use std::future::Future;
 use prongsai_core::admin::AuditEntry;
 use prongsai_core::model::{DocKind, Role};
 
+pub mod agency_scope;
 pub mod copy;
 pub mod migrations;
 pub mod postgres;

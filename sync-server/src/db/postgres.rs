@@ -254,6 +254,56 @@ impl Postgres {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    /// The sha256 of every evidence file of an agency.
+    pub async fn blob_keys(&self, agency: String) -> Result<Vec<String>, DbError> {
+        let rows = self
+            .query("SELECT sha256 FROM blobs WHERE agency_id = $1 ORDER BY sha256 COLLATE \"C\"", vec![p(agency)])
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// The agency's own settings, by key.
+    pub async fn agency_settings(&self, agency: String) -> Result<Vec<(String, String)>, DbError> {
+        let (condition, params) = agency_scope::settings_condition(&agency);
+        let sql = format!("SELECT key, value FROM settings WHERE {condition} ORDER BY key COLLATE \"C\"");
+        let rows = self.query(&sql, params.into_iter().map(p).collect()).await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Removes everything of one agency, its audit log too, in one transaction.
+    pub async fn agency_delete(&self, agency: String) -> Result<agency_scope::Removed, DbError> {
+        self.transaction(move |tx| {
+            Box::pin(async move {
+                let documents: Vec<String> = tx
+                    .query("SELECT doc_id FROM documents WHERE agency_id = $1", &[&agency])
+                    .await?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let mut removed = agency_scope::Removed::new();
+                let run = |sql: String, params: Vec<String>| async move {
+                    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                    Ok::<u64, DbError>(tx.execute(sql.as_str(), &refs).await?)
+                };
+                let mut statements = agency_scope::deletion(&agency, &documents);
+                let last = statements.pop().expect("the agency row goes last");
+                for (sql, params) in statements {
+                    let table = agency_scope::table_of(&sql);
+                    *removed.entry(table).or_default() += run(sql, params).await?;
+                }
+                // The append-only triggers are lifted for this transaction only.
+                tx.batch_execute("ALTER TABLE audit_log DISABLE TRIGGER USER").await?;
+                let audit = run(agency_scope::DELETE_AUDIT.to_string(), vec![agency.clone()]).await?;
+                removed.insert("audit_log".into(), audit);
+                tx.batch_execute("ALTER TABLE audit_log ENABLE TRIGGER USER").await?;
+                let table = agency_scope::table_of(&last.0);
+                *removed.entry(table).or_default() += run(last.0, last.1).await?;
+                Ok(removed)
+            })
+        })
+        .await
+    }
+
     /// Reads every table in one `REPEATABLE READ` transaction (a consistent snapshot while
     /// servers write), sending the rows in batches.
     pub(crate) async fn read_tables(&self, send: tokio::sync::mpsc::Sender<copy::Batch>) -> Result<(), DbError> {

@@ -300,6 +300,50 @@ impl Sqlite {
         Ok(Sqlite { inner: Arc::new(Inner { path, jobs, readers: Mutex::new(vec![reader]), read_only: true }) })
     }
 
+    /// The sha256 of every evidence file of an agency.
+    pub async fn blob_keys(&self, agency: String) -> Result<Vec<String>, DbError> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare("SELECT sha256 FROM blobs WHERE agency_id = ?1 ORDER BY sha256")?;
+            Ok(statement.query_map([agency], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// The agency's own settings, by key.
+    pub async fn agency_settings(&self, agency: String) -> Result<Vec<(String, String)>, DbError> {
+        self.read(move |conn| {
+            let (condition, params) = agency_scope::settings_condition(&agency);
+            let sql =
+                agency_scope::for_sqlite(&format!("SELECT key, value FROM settings WHERE {condition} ORDER BY key"));
+            let mut statement = conn.prepare(&sql)?;
+            let rows = statement.query_map(rusqlite::params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Removes everything of one agency, its audit log too, in one transaction. Freed pages are
+    /// overwritten (`secure_delete`), so after [`Sqlite::checkpoint`] the file keeps nothing of it.
+    pub async fn agency_delete(&self, agency: String) -> Result<agency_scope::Removed, DbError> {
+        self.write(move |c| {
+            c.pragma_update(None, "secure_delete", "ON")?;
+            let removed = delete_agency(c, &agency);
+            c.pragma_update(None, "secure_delete", "OFF")?;
+            removed
+        })
+        .await
+    }
+
+    /// Moves everything written into the database file itself and empties the write-ahead log.
+    pub fn checkpoint(&self) -> Result<(), DbError> {
+        let conn = open_connection(&self.inner.path)?;
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy != 0 {
+            return Err(backend(format!("{} is in use: its log could not be emptied", self.inner.path.display())));
+        }
+        Ok(())
+    }
+
     /// The documents that have stored chunks (the first part of each chunk's key).
     pub async fn chunk_documents(&self) -> Result<Vec<String>, DbError> {
         self.read(|conn| {
@@ -366,6 +410,36 @@ impl Sqlite {
         .await
         .map_err(|e| backend(format!("read task: {e}")))?
     }
+}
+
+fn delete_agency(c: &Connection, agency: &str) -> Result<agency_scope::Removed, DbError> {
+    let documents: Vec<String> = c
+        .prepare("SELECT doc_id FROM documents WHERE agency_id = ?1")?
+        .query_map([agency], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut removed = agency_scope::Removed::new();
+    let run = |sql: &str, params: &[String]| -> Result<u64, DbError> {
+        Ok(c.execute(&agency_scope::for_sqlite(sql), rusqlite::params_from_iter(params))? as u64)
+    };
+    let mut statements = agency_scope::deletion(agency, &documents);
+    let last = statements.pop().expect("the agency row goes last");
+    for (sql, params) in &statements {
+        *removed.entry(agency_scope::table_of(sql)).or_default() += run(sql, params)?;
+    }
+    // The append-only triggers are dropped and made again inside this transaction.
+    let triggers: Vec<(String, String)> = c
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (name, _) in &triggers {
+        c.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
+    }
+    removed.insert("audit_log".into(), run(agency_scope::DELETE_AUDIT, &[agency.to_string()])?);
+    for (_, sql) in &triggers {
+        c.execute_batch(sql)?;
+    }
+    *removed.entry(agency_scope::table_of(&last.0)).or_default() += run(&last.0, &last.1)?;
+    Ok(removed)
 }
 
 /// Reads every table of the database file at `path` in one read transaction (a consistent

@@ -75,6 +75,38 @@ impl Store {
         }
     }
 
+    /// The sha256 of every evidence file of an agency.
+    pub async fn blob_keys(&self, agency: String) -> Result<Vec<String>, DbError> {
+        match self {
+            Store::Sqlite(db) => db.blob_keys(agency).await,
+            Store::Postgres(db) => db.blob_keys(agency).await,
+        }
+    }
+
+    /// The agency's own settings (emblem, published reports, verification records, …).
+    pub async fn agency_settings(&self, agency: String) -> Result<Vec<(String, String)>, DbError> {
+        match self {
+            Store::Sqlite(db) => db.agency_settings(agency).await,
+            Store::Postgres(db) => db.agency_settings(agency).await,
+        }
+    }
+
+    /// Removes everything of one agency, its audit log too, in one transaction; on SQLite the
+    /// file then keeps nothing of it (freed pages overwritten, the log emptied).
+    pub async fn agency_delete(&self, agency: String) -> Result<agency_scope::Removed, DbError> {
+        match self {
+            Store::Sqlite(db) => {
+                let removed = db.agency_delete(agency).await?;
+                let db = db.clone();
+                tokio::task::spawn_blocking(move || db.checkpoint())
+                    .await
+                    .map_err(|e| DbError::Backend(format!("checkpoint: {e}")))??;
+                Ok(removed)
+            }
+            Store::Postgres(db) => db.agency_delete(agency).await,
+        }
+    }
+
     /// The local directory whose disk holds the data (`None` for PostgreSQL, whose disk is
     /// the database server's).
     pub fn local_dir(&self) -> Option<&Path> {
