@@ -217,7 +217,7 @@ impl<D: Database> samod::storage::Storage for DurableStorage<D> {
         }
         self.state.puts.fetch_add(1, Ordering::Relaxed);
         let heads = text.contains("/snapshot/").then(|| snapshot_heads(&data)).flatten();
-        match self.db.chunk_put(text.clone(), data).await {
+        match self.db.chunk_put(text.clone(), data, None).await {
             Ok(()) => {
                 self.note_committed(&text, heads);
                 self.state.commits.send_modify(|n| *n += 1);
@@ -232,7 +232,7 @@ impl<D: Database> samod::storage::Storage for DurableStorage<D> {
             tracing::warn!(key = %text, "keeping a chunk: no deletes after a storage failure");
             return;
         }
-        if let Err(e) = self.db.chunk_delete(text.clone()).await {
+        if let Err(e) = self.db.chunk_delete(text.clone(), None).await {
             self.fail("delete", &text, &e);
         }
     }
@@ -269,17 +269,26 @@ mod tests {
             let chunks = self.chunks.lock().map_err(|_| DbError::Stopped)?;
             Ok(chunks.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, v)| (k.clone(), v.clone())).collect())
         }
-        async fn chunk_put(&self, key: String, data: Vec<u8>) -> Result<(), DbError> {
+        async fn chunk_put(&self, key: String, data: Vec<u8>, _: Option<Lease>) -> Result<(), DbError> {
             if self.fail_puts.load(Ordering::SeqCst) {
                 return Err(DbError::Backend("disk full".into()));
             }
             self.chunks.lock().map_err(|_| DbError::Stopped)?.insert(key, data);
             Ok(())
         }
-        async fn chunk_delete(&self, key: String) -> Result<(), DbError> {
+        async fn chunk_delete(&self, key: String, _: Option<Lease>) -> Result<(), DbError> {
             self.deletes.fetch_add(1, Ordering::SeqCst);
             self.chunks.lock().map_err(|_| DbError::Stopped)?.remove(&key);
             Ok(())
+        }
+        async fn lease_acquire(&self, _: String, _: String, _: i64) -> Result<Result<Lease, String>, DbError> {
+            unused()
+        }
+        async fn lease_renew(&self, _: Lease, _: i64) -> Result<bool, DbError> {
+            unused()
+        }
+        async fn lease_release(&self, _: Lease) -> Result<(), DbError> {
+            unused()
         }
         async fn agency_create(&self, _: AgencyRow) -> Result<(), DbError> {
             unused()

@@ -9,16 +9,16 @@ use prongsai_sync_server::db::{
 
 async fn story<D: Database>(db: D, reopen: impl Fn() -> D) {
     // Chunks: put, load, load by prefix (never crossing into another document), delete.
-    db.chunk_put("docA/incremental/h1".into(), b"one".to_vec()).await.expect("put");
-    db.chunk_put("docA/snapshot/s1".into(), b"two".to_vec()).await.expect("put");
-    db.chunk_put("docAB/incremental/h2".into(), b"other doc".to_vec()).await.expect("put");
-    db.chunk_put("docA/incremental/h1".into(), b"one again".to_vec()).await.expect("a put replaces");
+    db.chunk_put("docA/incremental/h1".into(), b"one".to_vec(), None).await.expect("put");
+    db.chunk_put("docA/snapshot/s1".into(), b"two".to_vec(), None).await.expect("put");
+    db.chunk_put("docAB/incremental/h2".into(), b"other doc".to_vec(), None).await.expect("put");
+    db.chunk_put("docA/incremental/h1".into(), b"one again".to_vec(), None).await.expect("a put replaces");
     assert_eq!(db.chunk_load("docA/incremental/h1".into()).await.expect("load"), Some(b"one again".to_vec()));
     assert_eq!(db.chunk_load("missing".into()).await.expect("load"), None);
     let under_a = db.chunk_load_prefix("docA/".into()).await.expect("prefix");
     assert_eq!(under_a.len(), 2, "docAB is another document");
     assert_eq!(db.chunk_load_prefix(String::new()).await.expect("everything").len(), 3);
-    db.chunk_delete("docA/snapshot/s1".into()).await.expect("delete");
+    db.chunk_delete("docA/snapshot/s1".into(), None).await.expect("delete");
     assert_eq!(db.chunk_load_prefix("docA/".into()).await.expect("prefix").len(), 1);
 
     // Agencies and users.
@@ -170,4 +170,64 @@ async fn a_damaged_database_file_is_refused_not_served() {
         .expect("write");
     let error = Sqlite::open(dir.path()).expect_err("a damaged file does not open");
     assert!(error.to_string().contains("prongsai.sqlite3"), "{error}");
+}
+
+/// Two servers on one PostgreSQL: an agency is one node's at a time, by a lease with a fencing
+/// token, and a node whose lease another node took (it was paused, or cut off) has every write
+/// of that agency's documents refused in the write's own transaction, and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_leases_fence_off_a_node_that_lost_its_agency() {
+    use prongsai_sync_server::db::Lease;
+    let cluster = prongsai_testpg::Cluster::start().expect("a PostgreSQL cluster of the test's own");
+    cluster.create_database("prongsai").expect("a database");
+    let url = cluster.url("prongsai");
+    let (one, two) = (Postgres::open(&url).await.expect("node 1"), Postgres::open(&url).await.expect("node 2"));
+    let acquire = |db: &Postgres, node: &str, ttl: i64| {
+        let (db, node) = (db.clone(), node.to_string());
+        async move { db.lease_acquire("pakchong".into(), node, ttl).await.expect("asks") }
+    };
+
+    let first = acquire(&one, "node-1", 60_000).await.expect("nobody held it");
+    assert_eq!(acquire(&two, "node-2", 60_000).await, Err("node-1".to_string()), "held by node 1");
+    one.chunk_put("d/incremental/a".into(), b"a".to_vec(), Some(first.clone())).await.expect("the holder writes");
+    assert!(one.lease_renew(first.clone(), 60_000).await.expect("renews"));
+
+    // Node 1 restarts (the same name): it takes its agency back at once, with a new token, and
+    // what its previous run still had in flight is refused.
+    let second = acquire(&one, "node-1", 300).await.expect("its own agency again");
+    assert!(second.token > first.token, "{second:?} after {first:?}");
+    let fenced = one.chunk_put("d/incremental/b".into(), b"b".to_vec(), Some(first.clone())).await;
+    assert!(matches!(fenced, Err(DbError::Fenced(_))), "the previous run's write: {fenced:?}");
+    assert!(!one.lease_renew(first.clone(), 60_000).await.expect("asks"), "the previous run's lease is gone");
+
+    // Node 1 stops renewing (paused): once its 300 ms run out, node 2 takes the agency.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let third: Lease = loop {
+        match acquire(&two, "node-2", 60_000).await {
+            Ok(lease) => break lease,
+            Err(holder) => assert!(std::time::Instant::now() < deadline, "still held by {holder}"),
+        }
+        tokio::task::yield_now().await;
+    };
+    assert!(third.token > second.token);
+    // Node 1 wakes up and writes, deletes and renews as if nothing happened: all refused.
+    let put = one.chunk_put("d/incremental/c".into(), b"c".to_vec(), Some(second.clone())).await;
+    assert!(matches!(put, Err(DbError::Fenced(ref m)) if m.contains("pakchong")), "{put:?}");
+    let delete = one.chunk_delete("d/incremental/a".into(), Some(second.clone())).await;
+    assert!(matches!(delete, Err(DbError::Fenced(_))), "{delete:?}");
+    assert!(!one.lease_renew(second.clone(), 60_000).await.expect("asks"));
+    let stored = two.chunk_load_prefix("d/".into()).await.expect("reads");
+    assert_eq!(
+        stored.keys().map(String::as_str).collect::<Vec<_>>(),
+        vec!["d/incremental/a"],
+        "only the holder's write"
+    );
+    two.chunk_put("d/incremental/c".into(), b"c".to_vec(), Some(third.clone())).await.expect("node 2 writes");
+
+    // Node 2 stops and lets the agency go: node 1 takes it at once, the tokens still rising.
+    two.lease_release(third.clone()).await.expect("releases");
+    let fourth = acquire(&one, "node-1", 60_000).await.expect("free again");
+    assert!(fourth.token > third.token, "a token is never reused: {fourth:?} after {third:?}");
+    let late = two.chunk_put("d/incremental/d".into(), b"d".to_vec(), Some(third)).await;
+    assert!(matches!(late, Err(DbError::Fenced(_))), "{late:?}");
 }

@@ -1,5 +1,5 @@
 //! The database schema's numbered versions, the same numbers on every backend. Each backend has
-//! its own form of each migration (`sqlite.rs`, and PostgreSQL's next); the table
+//! its own form of each migration (`sqlite.rs`, `postgres/NNNN_*.sql`); the table
 //! `schema_migrations` records which were applied. A migration, once released, never changes: a
 //! later change of the schema is the next number.
 //!
@@ -15,10 +15,13 @@ pub struct Migration {
 }
 
 /// Every migration this release knows, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "baseline: chunks, agencies, users, sessions, documents, blobs, second factor, audit log, years, settings",
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "baseline: chunks, agencies, users, sessions, documents, blobs, second factor, audit log, years, settings",
+    },
+    Migration { version: 2, name: "agency leases: the server process that serves each agency, and its fencing token" },
+];
 
 /// The version this release brings a database to.
 pub fn latest() -> i64 {

@@ -25,6 +25,23 @@ pub enum DbError {
     Conflict(String),
     #[error("the storage writer has stopped")]
     Stopped,
+    /// A write of an agency's documents carried a lease another node has since taken: it was
+    /// not made.
+    #[error("refused: {0}")]
+    Fenced(String),
+}
+
+/// One server process's hold on an agency (several servers on one PostgreSQL serve each agency
+/// from one place). Every write of the agency's documents carries it, and the database refuses
+/// the write, in the write's own transaction, once another node has taken the agency: a node
+/// that was paused or cut off past its lease writes nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub agency_id: String,
+    /// The node holding it (its name: `--node-name`).
+    pub node: String,
+    /// The fencing token: larger with each new holder, never reused.
+    pub token: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,8 +181,31 @@ pub trait Database: Clone + Send + Sync + 'static {
         &self,
         prefix: String,
     ) -> impl Future<Output = Result<HashMap<String, Vec<u8>>, DbError>> + Send;
-    fn chunk_put(&self, key: String, data: Vec<u8>) -> impl Future<Output = Result<(), DbError>> + Send;
-    fn chunk_delete(&self, key: String) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// Stores a chunk; with a `fence`, only while that lease still holds its agency
+    /// ([`DbError::Fenced`] otherwise, nothing written).
+    fn chunk_put(
+        &self,
+        key: String,
+        data: Vec<u8>,
+        fence: Option<Lease>,
+    ) -> impl Future<Output = Result<(), DbError>> + Send;
+    fn chunk_delete(&self, key: String, fence: Option<Lease>) -> impl Future<Output = Result<(), DbError>> + Send;
+
+    // --- which server process serves each agency (PostgreSQL; SQLite is one process's and
+    // grants every lease with token 0)
+    /// Takes the agency for `node` for `ttl_ms` by the database's clock: granted, with a new
+    /// and larger token, when nobody holds it, its holder's time ran out, or `node` itself
+    /// held it (a restarted node); otherwise `Err(holder)`.
+    fn lease_acquire(
+        &self,
+        agency_id: String,
+        node: String,
+        ttl_ms: i64,
+    ) -> impl Future<Output = Result<Result<Lease, String>, DbError>> + Send;
+    /// Extends a lease nobody else has taken since (its token is still the agency's).
+    fn lease_renew(&self, lease: Lease, ttl_ms: i64) -> impl Future<Output = Result<bool, DbError>> + Send;
+    /// Lets the agency go at once (a node stopping), keeping its token count.
+    fn lease_release(&self, lease: Lease) -> impl Future<Output = Result<(), DbError>> + Send;
 
     // --- agencies and users
     fn agency_create(&self, agency: AgencyRow) -> impl Future<Output = Result<(), DbError>> + Send;

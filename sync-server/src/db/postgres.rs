@@ -172,6 +172,7 @@ impl Postgres {
         for migration in pending {
             let sql = match migration.version {
                 1 => BASELINE,
+                2 => include_str!("postgres/0002_agency_leases.sql"),
                 other => return Err(backend(format!("migration {other} has no PostgreSQL form in this release"))),
             };
             tx.batch_execute(sql).await?;
@@ -206,6 +207,25 @@ impl Postgres {
             Ok(client.query_one(&statement, &refs(&params)).await?.get(0))
         })
         .await
+    }
+
+    /// One fenced write (a statement answering whether `lease` still held its agency), on a
+    /// task of its own; [`DbError::Fenced`] when it did not, and then nothing was written.
+    async fn fenced(&self, sql: &'static str, params: Params, lease: &Lease) -> Result<(), DbError> {
+        let pool = self.pool.clone();
+        let held: bool = spawned(async move {
+            let client = pool.get().await?;
+            let statement = client.prepare_cached(sql).await?;
+            Ok(client.query_one(&statement, &refs(&params)).await?.get(0))
+        })
+        .await?;
+        if held {
+            return Ok(());
+        }
+        Err(DbError::Fenced(format!(
+            "agency {} is no longer served by {} (lease {} lost): the write was not made",
+            lease.agency_id, lease.node, lease.token
+        )))
     }
 
     /// Rows of one query.
@@ -533,17 +553,95 @@ impl Database for Postgres {
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    async fn chunk_put(&self, key: String, data: Vec<u8>) -> Result<(), DbError> {
-        self.exec(
-            "INSERT INTO chunks (key, data) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data",
-            vec![p(key), p(data)],
-        )
-        .await?;
+    async fn chunk_put(&self, key: String, data: Vec<u8>, fence: Option<Lease>) -> Result<(), DbError> {
+        match fence {
+            None => {
+                self.exec(
+                    "INSERT INTO chunks (key, data) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data",
+                    vec![p(key), p(data)],
+                )
+                .await?;
+            }
+            Some(lease) => {
+                // The lease row is locked (shared) until the write commits: a node taking the
+                // agency over waits for it, and then loads what it wrote.
+                const SQL: &str = concat!(
+                    "WITH held AS (SELECT 1 FROM agency_leases WHERE agency_id = $3 AND token = $4 AND expires_at > ",
+                    "(extract(epoch from clock_timestamp()) * 1000)::BIGINT FOR SHARE), ",
+                    "put AS (INSERT INTO chunks (key, data) SELECT $1, $2 FROM held ",
+                    "ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data RETURNING 1) ",
+                    "SELECT EXISTS (SELECT 1 FROM held)"
+                );
+                self.fenced(SQL, vec![p(key), p(data), p(lease.agency_id.clone()), p(lease.token)], &lease).await?;
+            }
+        }
         Ok(())
     }
 
-    async fn chunk_delete(&self, key: String) -> Result<(), DbError> {
-        self.exec("DELETE FROM chunks WHERE key = $1", vec![p(key)]).await?;
+    async fn chunk_delete(&self, key: String, fence: Option<Lease>) -> Result<(), DbError> {
+        match fence {
+            None => {
+                self.exec("DELETE FROM chunks WHERE key = $1", vec![p(key)]).await?;
+            }
+            Some(lease) => {
+                const SQL: &str = concat!(
+                    "WITH held AS (SELECT 1 FROM agency_leases WHERE agency_id = $2 AND token = $3 AND expires_at > ",
+                    "(extract(epoch from clock_timestamp()) * 1000)::BIGINT FOR SHARE), ",
+                    "gone AS (DELETE FROM chunks WHERE key = $1 AND EXISTS (SELECT 1 FROM held) RETURNING 1) ",
+                    "SELECT EXISTS (SELECT 1 FROM held)"
+                );
+                self.fenced(SQL, vec![p(key), p(lease.agency_id.clone()), p(lease.token)], &lease).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn lease_acquire(
+        &self,
+        agency_id: String,
+        node: String,
+        ttl_ms: i64,
+    ) -> Result<Result<Lease, String>, DbError> {
+        const SQL: &str = concat!(
+            "INSERT INTO agency_leases AS l (agency_id, node, token, expires_at) ",
+            "VALUES ($1, $2, 1, (extract(epoch from clock_timestamp()) * 1000)::BIGINT + $3) ",
+            "ON CONFLICT (agency_id) DO UPDATE SET node = EXCLUDED.node, token = l.token + 1, expires_at = EXCLUDED.expires_at ",
+            "WHERE l.expires_at <= (extract(epoch from clock_timestamp()) * 1000)::BIGINT OR l.node = EXCLUDED.node ",
+            "RETURNING token"
+        );
+        let pool = self.pool.clone();
+        spawned(async move {
+            let client = pool.get().await?;
+            let statement = client.prepare_cached(SQL).await?;
+            if let Some(row) = client.query_opt(&statement, &[&agency_id, &node, &ttl_ms]).await? {
+                return Ok(Ok(Lease { agency_id, node, token: row.get(0) }));
+            }
+            let holder = client
+                .query_opt("SELECT node FROM agency_leases WHERE agency_id = $1", &[&agency_id])
+                .await?
+                .map_or_else(String::new, |r| r.get(0));
+            Ok(Err(holder))
+        })
+        .await
+    }
+
+    async fn lease_renew(&self, lease: Lease, ttl_ms: i64) -> Result<bool, DbError> {
+        let changed = self
+            .exec(
+                "UPDATE agency_leases SET expires_at = (extract(epoch from clock_timestamp()) * 1000)::BIGINT + $3
+                 WHERE agency_id = $1 AND token = $2",
+                vec![p(lease.agency_id), p(lease.token), p(ttl_ms)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn lease_release(&self, lease: Lease) -> Result<(), DbError> {
+        self.exec(
+            "UPDATE agency_leases SET expires_at = 0 WHERE agency_id = $1 AND token = $2",
+            vec![p(lease.agency_id), p(lease.token)],
+        )
+        .await?;
         Ok(())
     }
 

@@ -198,6 +198,16 @@ fn apply(conn: &Connection, version: i64) -> Result<(), DbError> {
             conn.execute_batch(SCHEMA)?;
             baseline_columns(conn)
         }
+        // Kept alike on both backends (a backup is a SQLite file); SQLite is one process's, so
+        // it never holds a lease.
+        2 => Ok(conn.execute_batch(
+            "CREATE TABLE agency_leases (
+                 agency_id TEXT PRIMARY KEY,
+                 node TEXT NOT NULL,
+                 token INTEGER NOT NULL,
+                 expires_at INTEGER NOT NULL
+             );",
+        )?),
         other => Err(backend(format!("migration {other} has no SQLite form in this release"))),
     }
 }
@@ -708,7 +718,8 @@ impl Database for Sqlite {
         .await
     }
 
-    async fn chunk_put(&self, key: String, data: Vec<u8>) -> Result<(), DbError> {
+    /// The fence is not checked: a SQLite file is served by one process, whose leases all hold.
+    async fn chunk_put(&self, key: String, data: Vec<u8>, _fence: Option<Lease>) -> Result<(), DbError> {
         self.write(move |c| {
             c.prepare_cached("INSERT OR REPLACE INTO chunks (key, data) VALUES (?1, ?2)")?
                 .execute(params![key, data])?;
@@ -717,12 +728,29 @@ impl Database for Sqlite {
         .await
     }
 
-    async fn chunk_delete(&self, key: String) -> Result<(), DbError> {
+    async fn chunk_delete(&self, key: String, _fence: Option<Lease>) -> Result<(), DbError> {
         self.write(move |c| {
             c.prepare_cached("DELETE FROM chunks WHERE key = ?1")?.execute([key])?;
             Ok(())
         })
         .await
+    }
+
+    async fn lease_acquire(
+        &self,
+        agency_id: String,
+        node: String,
+        _ttl_ms: i64,
+    ) -> Result<Result<Lease, String>, DbError> {
+        Ok(Ok(Lease { agency_id, node, token: 0 }))
+    }
+
+    async fn lease_renew(&self, _lease: Lease, _ttl_ms: i64) -> Result<bool, DbError> {
+        Ok(true)
+    }
+
+    async fn lease_release(&self, _lease: Lease) -> Result<(), DbError> {
+        Ok(())
     }
 
     async fn agency_create(&self, agency: AgencyRow) -> Result<(), DbError> {

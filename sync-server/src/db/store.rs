@@ -136,8 +136,11 @@ macro_rules! delegate {
 delegate! {
     fn chunk_load(&self, key: String) -> Option<Vec<u8>>;
     fn chunk_load_prefix(&self, prefix: String) -> HashMap<String, Vec<u8>>;
-    fn chunk_put(&self, key: String, data: Vec<u8>) -> ();
-    fn chunk_delete(&self, key: String) -> ();
+    fn chunk_put(&self, key: String, data: Vec<u8>, fence: Option<Lease>) -> ();
+    fn chunk_delete(&self, key: String, fence: Option<Lease>) -> ();
+    fn lease_acquire(&self, agency_id: String, node: String, ttl_ms: i64) -> Result<Lease, String>;
+    fn lease_renew(&self, lease: Lease, ttl_ms: i64) -> bool;
+    fn lease_release(&self, lease: Lease) -> ();
     fn agency_create(&self, agency: AgencyRow) -> ();
     fn agency(&self, id: String) -> Option<AgencyRow>;
     fn agencies(&self) -> Vec<AgencyRow>;
