@@ -51,8 +51,9 @@ else
 fi
 step "the server's tests again with its data in PostgreSQL (a throwaway cluster for each sample)"
 if cargo nextest --version >/dev/null 2>&1; then
-  PRONGSAI_TEST_BACKEND=postgres xvfb-run -a -s "-screen 0 1920x1080x24" cargo nextest run -p prongsai-tests \
-    --locked --no-fail-fast -E 'binary(server) | binary(faults) | binary(operations)'
+  # --workspace, as above: the same features, so nothing is built again.
+  PRONGSAI_TEST_BACKEND=postgres xvfb-run -a -s "-screen 0 1920x1080x24" cargo nextest run --workspace \
+    --locked --no-fail-fast -E 'package(prongsai-tests) & (binary(server) | binary(faults) | binary(operations))'
 else
   PRONGSAI_TEST_BACKEND=postgres xvfb-run -a -s "-screen 0 1920x1080x24" cargo test -p prongsai-tests --locked \
     --no-fail-fast --test server --test faults --test operations -- --test-threads=1
