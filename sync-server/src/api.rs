@@ -213,7 +213,7 @@ async fn metrics<D: Database>(State(app): State<App<D>>) -> Response {
     let m = &app.metrics;
     let load = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
     // (name, kind, help, value)
-    let rows: [(&str, &str, &str, u64); 21] = [
+    let rows: [(&str, &str, &str, u64); 23] = [
         ("prongsai_connections_open", "gauge", "Open sync connections.", load(&m.connections_open)),
         ("prongsai_connections_total", "counter", "Sync connections opened.", load(&m.connections_opened)),
         ("prongsai_frames_received_total", "counter", "Sync frames received.", load(&m.frames_received)),
@@ -272,6 +272,18 @@ async fn metrics<D: Database>(State(app): State<App<D>>) -> Response {
         ),
         ("prongsai_storage_healthy", "gauge", "1 while storage confirms writes.", u64::from(app.storage.is_healthy())),
         ("prongsai_agency_repos_running", "gauge", "Agency repos in memory.", app.repos.running().await as u64),
+        (
+            "prongsai_storage_fenced_total",
+            "counter",
+            "Writes refused because another node had taken their agency (nothing written).",
+            app.storage.fenced_count(),
+        ),
+        (
+            "prongsai_agency_leases_lost_total",
+            "counter",
+            "Agencies this node stopped serving because another node took them.",
+            app.repos.leases_lost(),
+        ),
         ("prongsai_password_jobs", "gauge", "Password checks queued or running.", auth::password_jobs() as u64),
         ("prongsai_audit_writes_total", "counter", "Entries appended to audit logs.", load(&m.audit_writes)),
         ("prongsai_ephemeral_relayed_total", "counter", "Ephemeral messages passed on.", load(&m.ephemeral_relayed)),

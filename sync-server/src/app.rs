@@ -63,8 +63,26 @@ pub struct Config {
     /// The address people reach this server at ("https://ita.example.go.th"): a signed report
     /// prints its verification page under it. `None`: `http://` and the listening address.
     pub public_url: Option<String>,
+    /// This process's name among the servers sharing one PostgreSQL (`--node-name`): it holds
+    /// the leases of the agencies it serves. A restarted node with the same name takes its
+    /// agencies back at once.
+    pub node_name: String,
+    /// How long an agency's lease lasts unless renewed: the longest another node waits to take
+    /// over the agencies of a node that died or stopped answering.
+    pub lease_ttl: Duration,
+    /// Take an agency from the node serving it rather than wait for it (the operator's
+    /// commands: `sample`, `agency create`, `user add`, …): that node's writes are refused from
+    /// then on, it stops the agency's repo, and its clients reconnect once the command is done.
+    pub take_over_agencies: bool,
     /// HTTPS on the listening socket (`--tls-cert`, `--tls-key`); plain HTTP when `None`.
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+}
+
+/// The machine's name and `what` (e.g. the address served), as a node's default name.
+pub fn default_node_name(what: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = host.trim();
+    format!("{}/{what}", if host.is_empty() { "localhost" } else { host })
 }
 
 impl Config {
@@ -78,6 +96,9 @@ impl Config {
 
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Config {
         Config {
+            node_name: default_node_name(&format!("pid-{}", std::process::id())),
+            lease_ttl: Duration::from_secs(3),
+            take_over_agencies: false,
             data_dir: Some(data_dir),
             listen,
             max_message_bytes: 16 * 1024 * 1024,
@@ -229,6 +250,20 @@ impl From<samod::Stopped> for AppError {
     }
 }
 
+impl From<crate::repos::RepoError> for AppError {
+    fn from(e: crate::repos::RepoError) -> Self {
+        match e {
+            crate::repos::RepoError::Stopped => AppError::Stopped,
+            crate::repos::RepoError::Storage(e) => AppError::Db(e),
+            served @ crate::repos::RepoError::ServedElsewhere(_) => AppError::Refused {
+                kind: ErrorKind::Unavailable,
+                message: served.to_string(),
+                retry_after: Some(Duration::from_secs(1)),
+            },
+        }
+    }
+}
+
 struct LiveConnection {
     id: u64,
     peer_id: String,
@@ -304,7 +339,7 @@ impl<D: Database> App<D> {
         let storage = DurableStorage::new(db.clone());
         let access = Access::new(db.clone(), now_ms);
         let peer_id = samod::PeerId::from(format!("prongsai-server-{}", &server_actor.to_hex_string()[..12]).as_str());
-        let repos = Repos::new(storage.clone(), access.clone(), peer_id);
+        let repos = Repos::new(storage.clone(), access.clone(), peer_id, &config);
         let limiter = auth::RateLimiter::new(
             config.login_window,
             config.login_failures_per_account,

@@ -102,6 +102,15 @@ enum Command {
         /// The certificate's private key (PEM).
         #[arg(long, env = "PRONGSAI_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// This server's name among several sharing one PostgreSQL database (default: the
+        /// machine's name and the address served). Give each node its own; a node restarted
+        /// with the same name takes its agencies back at once.
+        #[arg(long, env = "PRONGSAI_NODE_NAME")]
+        node_name: Option<String>,
+        /// How long a node holds an agency without renewing (milliseconds, default 3000): the
+        /// longest the other nodes wait to take over the agencies of a node that died or hangs.
+        #[arg(long, env = "PRONGSAI_LEASE_TTL_MS")]
+        lease_ttl_ms: Option<u64>,
         #[command(flatten)]
         limits: Limits,
     },
@@ -455,9 +464,13 @@ fn settings(store: &Store, listen: SocketAddr) -> Config {
     config
 }
 
+/// The server's state for an operator's command, which takes an agency it changes from any
+/// node serving it.
 async fn open(data: &DataDir, listen: SocketAddr) -> anyhow::Result<App<Store>> {
     let db = data.open().await?;
-    Ok(App::new(settings(&db, listen), db).await?)
+    let mut config = settings(&db, listen);
+    config.take_over_agencies = true;
+    Ok(App::new(config, db).await?)
 }
 
 /// Copies everything from one place to another, printing what was copied as JSON.
@@ -503,6 +516,8 @@ async fn main() -> anyhow::Result<()> {
             public_url,
             tls_cert,
             tls_key,
+            node_name,
+            lease_ttl_ms,
             limits,
         } => {
             let file: FileConfig = match &config {
@@ -558,10 +573,15 @@ async fn main() -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             // The address actually bound (a port of 0 picks one): what reports print by default.
             settings.listen = address;
+            settings.node_name =
+                node_name.unwrap_or_else(|| prongsai_sync_server::app::default_node_name(&address.to_string()));
+            if let Some(ms) = lease_ttl_ms {
+                settings.lease_ttl = std::time::Duration::from_millis(ms.max(300));
+            }
             let scheme = if settings.tls.is_some() { "https" } else { "http" };
             let app = App::new(settings, db).await?;
             println!("listening on {scheme}://{address}");
-            tracing::info!(%address, data = %data.location(), "serving");
+            tracing::info!(%address, data = %data.location(), node = %app.config.node_name, "serving");
             let shutdown = async {
                 let ctrl_c = tokio::signal::ctrl_c();
                 let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use samod::{AcceptorHandle, PeerId, Repo};
 
-use crate::db::Database;
+use crate::db::{Database, Lease};
 use crate::policy::Access;
 use crate::storage::DurableStorage;
 
@@ -19,8 +19,33 @@ pub struct AgencyRepo {
     pub agency_id: String,
     pub repo: Repo,
     pub acceptor: AcceptorHandle,
+    /// This process's hold on the agency (several servers on one PostgreSQL).
+    pub lease: Lease,
+    /// Turns true once the lease is lost (not renewed in time, or a write refused): the repo
+    /// is stopping and the next use starts another (or finds the agency served elsewhere).
+    lost: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Stopped here (idle, or the server stopping) and its lease let go: no more renewals.
+    released: std::sync::atomic::AtomicBool,
     connections: AtomicUsize,
     last_used: Mutex<Instant>,
+}
+
+/// Why an agency's repo cannot be had here.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("the agency's repository stopped; try again")]
+    Stopped,
+    /// Another server process holds the agency's lease (named).
+    #[error("the agency is served by another server ({0}) now; try again")]
+    ServedElsewhere(String),
+    #[error("storage: {0}")]
+    Storage(#[from] crate::db::DbError),
+}
+
+impl From<samod::Stopped> for RepoError {
+    fn from(_: samod::Stopped) -> Self {
+        RepoError::Stopped
+    }
 }
 
 impl AgencyRepo {
@@ -40,6 +65,16 @@ impl AgencyRepo {
     pub fn connection_count(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
+
+    /// Whether this process has lost the agency (its repo is stopping).
+    pub fn is_lost(&self) -> bool {
+        *self.lost.borrow()
+    }
+
+    /// Resolves once the lease is lost.
+    pub async fn lost(&self) {
+        let _ = self.lost.subscribe().wait_for(|lost| *lost).await;
+    }
 }
 
 /// Keeps an agency's repo counted as in use.
@@ -56,12 +91,29 @@ pub struct Repos<D> {
     storage: DurableStorage<D>,
     access: Access<D>,
     peer_id: PeerId,
+    /// This process's name among the servers sharing a database (`--node-name`).
+    node: String,
+    /// How long a lease lasts unless renewed (renewed at a third of it).
+    lease_ttl: Duration,
+    /// Take an agency from the node serving it instead of waiting (an operator's command).
+    take_over: bool,
+    /// Agencies this process lost to another node while serving them.
+    leases_lost: Arc<std::sync::atomic::AtomicU64>,
     repos: tokio::sync::Mutex<HashMap<String, Arc<AgencyRepo>>>,
 }
 
 impl<D: Database> Repos<D> {
-    pub fn new(storage: DurableStorage<D>, access: Access<D>, peer_id: PeerId) -> Self {
-        Repos { storage, access, peer_id, repos: tokio::sync::Mutex::new(HashMap::new()) }
+    pub fn new(storage: DurableStorage<D>, access: Access<D>, peer_id: PeerId, config: &crate::app::Config) -> Self {
+        Repos {
+            storage,
+            access,
+            peer_id,
+            node: config.node_name.clone(),
+            lease_ttl: config.lease_ttl,
+            take_over: config.take_over_agencies,
+            leases_lost: Arc::default(),
+            repos: tokio::sync::Mutex::new(HashMap::new()),
+        }
     }
 
     /// The peer id every agency's repo speaks as.
@@ -69,29 +121,60 @@ impl<D: Database> Repos<D> {
         &self.peer_id
     }
 
-    /// The agency's repo, started if it is not running.
-    pub async fn get(&self, agency_id: &str) -> Result<Arc<AgencyRepo>, samod::Stopped> {
+    /// This process's name among the servers sharing a database.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Agencies this process lost to another node while serving them.
+    pub fn leases_lost(&self) -> u64 {
+        self.leases_lost.load(Ordering::Relaxed)
+    }
+
+    fn ttl_ms(&self) -> i64 {
+        i64::try_from(self.lease_ttl.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// The agency's repo, started if it is not running: first the agency's lease is taken,
+    /// unless another server process holds it ([`RepoError::ServedElsewhere`]).
+    pub async fn get(&self, agency_id: &str) -> Result<Arc<AgencyRepo>, RepoError> {
         let mut repos = self.repos.lock().await;
         if let Some(existing) = repos.get(agency_id) {
-            existing.touch();
-            return Ok(existing.clone());
+            if !existing.is_lost() {
+                existing.touch();
+                return Ok(existing.clone());
+            }
+            // Lost: its keeper is stopping it; start afresh (or find it served elsewhere).
+            repos.remove(agency_id);
         }
+        let db = self.storage.db().clone();
+        let lease =
+            match db.lease_acquire(agency_id.to_string(), self.node.clone(), self.ttl_ms(), self.take_over).await? {
+                Ok(lease) => lease,
+                Err(holder) => return Err(RepoError::ServedElsewhere(holder)),
+            };
+        let lost = Arc::new(tokio::sync::watch::channel(false).0);
+        let storage = self.storage.fenced(lease.clone(), lost.clone());
         let repo = Repo::build_tokio()
-            .with_storage(self.storage.clone())
+            .with_storage(storage)
             .with_share_policy(self.access.clone())
             .with_peer_id(self.peer_id.clone())
             .load()
             .await;
         let url = samod::Url::parse(&format!("prongsai://agency/{agency_id}")).map_err(|_| samod::Stopped)?;
         let acceptor = repo.make_acceptor(url)?;
-        tracing::info!(agency = agency_id, "started the agency's repo");
+        tracing::info!(agency = agency_id, node = %self.node, token = lease.token, "started the agency's repo");
         let entry = Arc::new(AgencyRepo {
             agency_id: agency_id.to_string(),
             repo,
             acceptor,
+            lease,
+            lost,
+            released: std::sync::atomic::AtomicBool::new(false),
             connections: AtomicUsize::new(0),
             last_used: Mutex::new(Instant::now()),
         });
+        tokio::spawn(keep_lease(db, Arc::downgrade(&entry), self.lease_ttl, self.leases_lost.clone()));
         repos.insert(agency_id.to_string(), entry.clone());
         Ok(entry)
     }
@@ -113,9 +196,19 @@ impl<D: Database> Repos<D> {
         let stopped = stopping.len();
         for entry in stopping {
             tracing::info!(agency = %entry.agency_id, "stopping the idle agency's repo");
-            entry.repo.stop().await;
+            self.stop(&entry).await;
         }
         stopped
+    }
+
+    /// Stops an agency's repo and lets its lease go, so another node may take it at once.
+    async fn stop(&self, entry: &AgencyRepo) {
+        entry.acceptor.close();
+        entry.repo.stop().await;
+        entry.released.store(true, Ordering::SeqCst);
+        if !entry.is_lost() {
+            release(self.storage.db(), entry).await;
+        }
     }
 
     pub async fn running(&self) -> usize {
@@ -125,8 +218,67 @@ impl<D: Database> Repos<D> {
     pub async fn stop_all(&self) {
         let all: Vec<Arc<AgencyRepo>> = self.repos.lock().await.drain().map(|(_, r)| r).collect();
         for entry in all {
-            entry.acceptor.close();
-            entry.repo.stop().await;
+            self.stop(&entry).await;
         }
     }
+}
+
+/// Renews an agency's lease at a third of its time to live while its repo runs. Once the lease
+/// is lost (another node took it, the database said no, or a write was refused), the repo stops:
+/// its connections close and its clients reconnect to whichever node holds the agency.
+async fn keep_lease<D: Database>(
+    db: D,
+    entry: std::sync::Weak<AgencyRepo>,
+    ttl: Duration,
+    lost_count: Arc<std::sync::atomic::AtomicU64>,
+) {
+    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+    let mut renewed = Instant::now();
+    loop {
+        let Some(repo) = entry.upgrade() else { return };
+        let mut lost = repo.lost.subscribe();
+        drop(repo);
+        tokio::select! {
+            _ = tokio::time::sleep(ttl / 3) => {}
+            _ = lost.wait_for(|lost| *lost) => {}
+        }
+        let Some(repo) = entry.upgrade() else { return };
+        if repo.is_lost() {
+            lost_count.fetch_add(1, Ordering::Relaxed);
+            return stop_lost(&repo, "a write was refused").await;
+        }
+        if repo.released.load(Ordering::SeqCst) {
+            return;
+        }
+        match db.lease_renew(repo.lease.clone(), ttl_ms).await {
+            // Stopped while renewing: let it go again.
+            Ok(true) if repo.released.load(Ordering::SeqCst) => return release(&db, &repo).await,
+            Ok(true) => renewed = Instant::now(),
+            Ok(false) => {
+                lost_count.fetch_add(1, Ordering::Relaxed);
+                return stop_lost(&repo, "another node took the agency").await;
+            }
+            Err(error) if renewed.elapsed() >= ttl => {
+                tracing::error!(%error, "the agency's lease could not be renewed in time");
+                lost_count.fetch_add(1, Ordering::Relaxed);
+                return stop_lost(&repo, "the lease ran out").await;
+            }
+            Err(error) => {
+                tracing::warn!(agency = %repo.agency_id, %error, "renewing the agency's lease failed; trying again")
+            }
+        }
+    }
+}
+
+async fn release<D: Database>(db: &D, entry: &AgencyRepo) {
+    if let Err(error) = db.lease_release(entry.lease.clone()).await {
+        tracing::warn!(agency = %entry.agency_id, %error, "could not release the agency's lease (it runs out)");
+    }
+}
+
+async fn stop_lost(repo: &AgencyRepo, why: &str) {
+    tracing::warn!(agency = %repo.agency_id, token = repo.lease.token, why, "lost the agency: stopping its repo here");
+    repo.lost.send_replace(true);
+    repo.acceptor.close();
+    repo.repo.stop().await;
 }

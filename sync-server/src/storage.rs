@@ -19,7 +19,7 @@ use prongsai_core::automerge::ChangeHash;
 use prongsai_core::durability::{StoredIndex, chunk_changes, snapshot_heads};
 use samod::storage::StorageKey;
 
-use crate::db::{Database, DbError};
+use crate::db::{Database, DbError, Lease};
 
 /// The storage was unable to commit a write; nothing is confirmed until the server restarts.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -37,6 +37,7 @@ struct State {
     snapshots: Mutex<HashMap<String, Snapshots>>,
     puts: AtomicU64,
     put_failures: AtomicU64,
+    fenced: AtomicU64,
 }
 
 #[derive(Default)]
@@ -45,11 +46,20 @@ struct Snapshots {
     read_at: Option<u64>,
 }
 
-/// The storage handed to every samod repo of this server.
+/// The storage handed to every samod repo of this server. An agency's repo gets a copy
+/// [`fenced`](DurableStorage::fenced) by its lease: its writes carry the lease, and one the
+/// database refuses (another node took the agency) marks the lease lost instead of failing the
+/// whole server's storage.
 #[derive(Clone)]
 pub struct DurableStorage<D> {
     db: D,
     state: Arc<State>,
+    fence: Option<Arc<Fence>>,
+}
+
+struct Fence {
+    lease: Lease,
+    lost: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl<D: Database> DurableStorage<D> {
@@ -57,6 +67,7 @@ impl<D: Database> DurableStorage<D> {
         let (commits, _) = tokio::sync::watch::channel(0);
         DurableStorage {
             db,
+            fence: None,
             state: Arc::new(State {
                 healthy: AtomicBool::new(true),
                 commits,
@@ -64,12 +75,38 @@ impl<D: Database> DurableStorage<D> {
                 snapshots: Mutex::new(HashMap::new()),
                 puts: AtomicU64::new(0),
                 put_failures: AtomicU64::new(0),
+                fenced: AtomicU64::new(0),
             }),
         }
     }
 
     pub fn db(&self) -> &D {
         &self.db
+    }
+
+    /// This storage for one agency's repo, its writes fenced by `lease`; `lost` is set when a
+    /// write is refused because the lease was lost.
+    pub fn fenced(&self, lease: Lease, lost: Arc<tokio::sync::watch::Sender<bool>>) -> DurableStorage<D> {
+        DurableStorage { db: self.db.clone(), state: self.state.clone(), fence: Some(Arc::new(Fence { lease, lost })) }
+    }
+
+    fn lease(&self) -> Option<Lease> {
+        self.fence.as_ref().map(|f| f.lease.clone())
+    }
+
+    /// A write the database refused because this storage's lease is lost: nothing was written,
+    /// nothing is confirmed, and the agency's repo stops (its clients go to the new holder).
+    fn fenced_off(&self, what: &str, key: &str, message: &str) {
+        tracing::warn!(%key, reason = %message, "storage {what} refused: the agency is served by another node now");
+        self.state.fenced.fetch_add(1, Ordering::Relaxed);
+        if let Some(fence) = &self.fence {
+            fence.lost.send_replace(true);
+        }
+    }
+
+    /// Writes refused because their lease was lost.
+    pub fn fenced_count(&self) -> u64 {
+        self.state.fenced.load(Ordering::Relaxed)
     }
 
     pub fn is_healthy(&self) -> bool {
@@ -217,11 +254,12 @@ impl<D: Database> samod::storage::Storage for DurableStorage<D> {
         }
         self.state.puts.fetch_add(1, Ordering::Relaxed);
         let heads = text.contains("/snapshot/").then(|| snapshot_heads(&data)).flatten();
-        match self.db.chunk_put(text.clone(), data, None).await {
+        match self.db.chunk_put(text.clone(), data, self.lease()).await {
             Ok(()) => {
                 self.note_committed(&text, heads);
                 self.state.commits.send_modify(|n| *n += 1);
             }
+            Err(DbError::Fenced(message)) => self.fenced_off("write", &text, &message),
             Err(e) => self.fail("write", &text, &e),
         }
     }
@@ -232,8 +270,10 @@ impl<D: Database> samod::storage::Storage for DurableStorage<D> {
             tracing::warn!(key = %text, "keeping a chunk: no deletes after a storage failure");
             return;
         }
-        if let Err(e) = self.db.chunk_delete(text.clone(), None).await {
-            self.fail("delete", &text, &e);
+        match self.db.chunk_delete(text.clone(), self.lease()).await {
+            Ok(()) => {}
+            Err(DbError::Fenced(message)) => self.fenced_off("delete", &text, &message),
+            Err(e) => self.fail("delete", &text, &e),
         }
     }
 }
@@ -281,7 +321,7 @@ mod tests {
             self.chunks.lock().map_err(|_| DbError::Stopped)?.remove(&key);
             Ok(())
         }
-        async fn lease_acquire(&self, _: String, _: String, _: i64) -> Result<Result<Lease, String>, DbError> {
+        async fn lease_acquire(&self, _: String, _: String, _: i64, _: bool) -> Result<Result<Lease, String>, DbError> {
             unused()
         }
         async fn lease_renew(&self, _: Lease, _: i64) -> Result<bool, DbError> {

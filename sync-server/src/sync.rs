@@ -244,6 +244,14 @@ pub async fn websocket<D: Database>(
         return (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, "30")], axum::Json(body))
             .into_response();
     }
+    // The agency's repo, here, or a refusal to try again (another server holds the agency).
+    let agency = match app.repos.get(&auth.user.agency_id).await {
+        Ok(agency) => agency,
+        Err(refusal) => {
+            tracing::info!(user = %auth.user.username, %refusal, "refused a sync connection");
+            return crate::app::AppError::from(refusal).into_response();
+        }
+    };
     let limit = app.config.max_message_bytes;
     upgrade
         .protocols([prongsai_core::wire::SYNC_PROTOCOL])
@@ -254,7 +262,7 @@ pub async fn websocket<D: Database>(
         // message written out as soon as it is sent.
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| serve_connection(app, auth, socket))
+        .on_upgrade(move |socket| serve_connection(app, auth, agency, socket))
 }
 
 /// samod's side of the outgoing queue: never blocks (samod's connection loop must keep reading,
@@ -568,11 +576,12 @@ impl<D: Database> Reader<D> {
     }
 }
 
-async fn serve_connection<D: Database>(app: App<D>, auth: Auth, socket: WebSocket) {
-    let agency = match app.repos.get(&auth.user.agency_id).await {
-        Ok(agency) => agency,
-        Err(_) => return,
-    };
+async fn serve_connection<D: Database>(
+    app: App<D>,
+    auth: Auth,
+    agency: Arc<crate::repos::AgencyRepo>,
+    socket: WebSocket,
+) {
     let count = agency.connection_guard();
     let (live, close) = app.register_connection(&auth);
     let (sink, stream) = socket.split();

@@ -184,7 +184,7 @@ async fn postgres_leases_fence_off_a_node_that_lost_its_agency() {
     let (one, two) = (Postgres::open(&url).await.expect("node 1"), Postgres::open(&url).await.expect("node 2"));
     let acquire = |db: &Postgres, node: &str, ttl: i64| {
         let (db, node) = (db.clone(), node.to_string());
-        async move { db.lease_acquire("pakchong".into(), node, ttl).await.expect("asks") }
+        async move { db.lease_acquire("pakchong".into(), node, ttl, false).await.expect("asks") }
     };
 
     let first = acquire(&one, "node-1", 60_000).await.expect("nobody held it");
@@ -230,4 +230,11 @@ async fn postgres_leases_fence_off_a_node_that_lost_its_agency() {
     assert!(fourth.token > third.token, "a token is never reused: {fourth:?} after {third:?}");
     let late = two.chunk_put("d/incremental/d".into(), b"d".to_vec(), Some(third)).await;
     assert!(matches!(late, Err(DbError::Fenced(_))), "{late:?}");
+
+    // An operator's command takes the agency from the node serving it, which is fenced off.
+    let command = two.lease_acquire("pakchong".into(), "cli".into(), 60_000, true).await.expect("asks");
+    let command = command.expect("taken over");
+    assert!(command.token > fourth.token);
+    let served = one.chunk_put("d/incremental/e".into(), b"e".to_vec(), Some(fourth)).await;
+    assert!(matches!(served, Err(DbError::Fenced(_))), "{served:?}");
 }

@@ -95,61 +95,88 @@ impl Cluster {
         // A port another process takes between choosing and binding makes the server exit: choose again.
         let mut last = None;
         for _ in 0..5 {
-            let port = free_port()?;
-            let mut command = Command::new(bin.join("postgres"));
-            command
-                .args(["-D".as_ref(), data.as_os_str()])
-                .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-                .args(["-k".as_ref(), cluster.dir.as_os_str()])
-                // No POSIX shared memory segments left behind if the server is ever killed.
-                .args(["-c", "dynamic_shared_memory_type=mmap"])
-                .current_dir(&cluster.dir)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::from(std::fs::File::create(cluster.dir.join("server.log"))?))
-                .uid(uid)
-                .gid(gid);
-            let mut child = command.spawn()?;
-            // A test killed outright drops nothing: a watchdog of the server's own ends it (an
-            // immediate shutdown) and removes its directory once the test's process is gone.
-            let watchdog = format!(
-                "while kill -0 {test} 2>/dev/null && kill -0 {server} 2>/dev/null; do sleep 1; done; \
-                 if kill -0 {server} 2>/dev/null; then kill -QUIT {server}; sleep 2; kill -KILL {server} 2>/dev/null; \
-                 rm -rf '{dir}'; fi",
-                test = std::process::id(),
-                server = child.id(),
-                dir = cluster.dir.display()
-            );
-            Command::new("sh")
-                .args(["-c", &watchdog])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?;
-            let deadline = Instant::now() + Duration::from_secs(30);
-            let ready = loop {
-                if let Some(status) = child.try_wait()? {
-                    break Err(io::Error::other(format!("postgres exited ({status}): {}", cluster.log())));
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() && cluster.accepts(port) {
-                    break Ok(());
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    break Err(io::Error::other(format!("postgres did not start in 30 s: {}", cluster.log())));
-                }
-                std::thread::sleep(Duration::from_millis(25));
-            };
-            match ready {
-                Ok(()) => {
-                    cluster.port = port;
-                    cluster.child = Some(child);
-                    return Ok(cluster);
-                }
+            match cluster.launch(free_port()?) {
+                Ok(()) => return Ok(cluster),
                 Err(e) => last = Some(e),
             }
         }
         Err(last.unwrap_or_else(|| io::Error::other("postgres did not start")))
+    }
+
+    /// Starts the server on `port` and waits until it accepts connections.
+    fn launch(&mut self, port: u16) -> io::Result<()> {
+        let (uid, gid) = unprivileged()?;
+        let data = self.data_dir();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("server.log"))?;
+        let mut command = Command::new(bin_dir().join("postgres"));
+        command
+            .args(["-D".as_ref(), data.as_os_str()])
+            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+            .args(["-k".as_ref(), self.dir.as_os_str()])
+            // No POSIX shared memory segments left behind if the server is ever killed.
+            .args(["-c", "dynamic_shared_memory_type=mmap"])
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .uid(uid)
+            .gid(gid);
+        let mut child = command.spawn()?;
+        // A test killed outright drops nothing: a watchdog of the server's own ends it (an
+        // immediate shutdown) and removes its directory once the test's process is gone.
+        let watchdog = format!(
+            "while kill -0 {test} 2>/dev/null && kill -0 {server} 2>/dev/null; do sleep 1; done; \
+             if kill -0 {server} 2>/dev/null; then kill -QUIT {server}; sleep 2; kill -KILL {server} 2>/dev/null; \
+             rm -rf '{dir}'; fi",
+            test = std::process::id(),
+            server = child.id(),
+            dir = self.dir.display()
+        );
+        Command::new("sh")
+            .args(["-c", &watchdog])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Err(io::Error::other(format!("postgres exited ({status}): {}", self.log())));
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() && self.accepts(port) {
+                self.port = port;
+                self.child = Some(child);
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err(io::Error::other(format!("postgres did not start in 30 s: {}", self.log())));
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// SIGKILLs the server (a crash: no shutdown, no checkpoint) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same data and port, after [`Cluster::kill`]: it recovers
+    /// from its write-ahead log as after a crash.
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.kill();
+        // Backends of the killed server may hold its shared memory a moment longer.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match self.launch(self.port) {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() > deadline => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
     }
 
     /// Whether the server accepts connections (not merely its port: it also answers while it is

@@ -199,6 +199,11 @@ impl Sample {
         self.postgres.as_ref()
     }
 
+    /// The same, to crash and restart it.
+    pub fn postgres_mut(&mut self) -> Option<&mut prongsai_testpg::Cluster> {
+        self.postgres.as_mut()
+    }
+
     /// A fresh directory for one device.
     pub fn device_dir(&self, name: &str) -> PathBuf {
         self.dir.path().join("devices").join(name)
@@ -509,6 +514,11 @@ impl Server {
         let base =
             if https { format!("https://localhost:{}/", self.addr.port()) } else { format!("http://{}/", self.addr) };
         url::Url::parse(&base).expect("a valid URL")
+    }
+
+    /// The server's process id (to pause it: `kill -STOP`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
     }
 
     /// SIGKILL: no shutdown, no flush.

@@ -194,13 +194,15 @@ pub trait Database: Clone + Send + Sync + 'static {
     // --- which server process serves each agency (PostgreSQL; SQLite is one process's and
     // grants every lease with token 0)
     /// Takes the agency for `node` for `ttl_ms` by the database's clock: granted, with a new
-    /// and larger token, when nobody holds it, its holder's time ran out, or `node` itself
-    /// held it (a restarted node); otherwise `Err(holder)`.
+    /// and larger token, when nobody holds it, its holder's time ran out, `node` itself held it
+    /// (a restarted node), or `take_over` (an operator's command: the holder is fenced off and
+    /// its clients reconnect); otherwise `Err(holder)`.
     fn lease_acquire(
         &self,
         agency_id: String,
         node: String,
         ttl_ms: i64,
+        take_over: bool,
     ) -> impl Future<Output = Result<Result<Lease, String>, DbError>> + Send;
     /// Extends a lease nobody else has taken since (its token is still the agency's).
     fn lease_renew(&self, lease: Lease, ttl_ms: i64) -> impl Future<Output = Result<bool, DbError>> + Send;

@@ -601,19 +601,20 @@ impl Database for Postgres {
         agency_id: String,
         node: String,
         ttl_ms: i64,
+        take_over: bool,
     ) -> Result<Result<Lease, String>, DbError> {
         const SQL: &str = concat!(
             "INSERT INTO agency_leases AS l (agency_id, node, token, expires_at) ",
             "VALUES ($1, $2, 1, (extract(epoch from clock_timestamp()) * 1000)::BIGINT + $3) ",
             "ON CONFLICT (agency_id) DO UPDATE SET node = EXCLUDED.node, token = l.token + 1, expires_at = EXCLUDED.expires_at ",
-            "WHERE l.expires_at <= (extract(epoch from clock_timestamp()) * 1000)::BIGINT OR l.node = EXCLUDED.node ",
+            "WHERE $4 OR l.expires_at <= (extract(epoch from clock_timestamp()) * 1000)::BIGINT OR l.node = EXCLUDED.node ",
             "RETURNING token"
         );
         let pool = self.pool.clone();
         spawned(async move {
             let client = pool.get().await?;
             let statement = client.prepare_cached(SQL).await?;
-            if let Some(row) = client.query_opt(&statement, &[&agency_id, &node, &ttl_ms]).await? {
+            if let Some(row) = client.query_opt(&statement, &[&agency_id, &node, &ttl_ms, &take_over]).await? {
                 return Ok(Ok(Lease { agency_id, node, token: row.get(0) }));
             }
             let holder = client

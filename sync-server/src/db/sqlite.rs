@@ -741,6 +741,7 @@ impl Database for Sqlite {
         agency_id: String,
         node: String,
         _ttl_ms: i64,
+        _take_over: bool,
     ) -> Result<Result<Lease, String>, DbError> {
         Ok(Ok(Lease { agency_id, node, token: 0 }))
     }
