@@ -27,8 +27,9 @@ APP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev li
 # poppler-utils (pdftotext, pdffonts, pdftoppm) and LibreOffice Writer check the reports.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver poppler-utils libreoffice-writer)
 # PostgreSQL's server binaries for the tests' own throwaway clusters (testpg/): Debian's package
-# would also make and start a cluster of its own, which nothing uses, so it is told not to.
-PG_PACKAGES=(postgresql-15)
+# would also make and start a cluster of its own, which nothing uses, so it is told not to. HAProxy
+# in front of several server nodes (deploy/, tests/cluster.rs), each test running its own.
+PG_PACKAGES=(postgresql-15 haproxy)
 
 # Versions that must match Cargo.lock (wasm-bindgen) or are known to work here (tauri-driver).
 WASM_BINDGEN_VERSION=0.2.130
@@ -111,6 +112,7 @@ for stage in "${stages[@]}"; do
       wasm_target
       cargo_tools
       ;;
+    cluster) postgres_binaries ;;
     *) log "unknown stage $stage"; exit 2 ;;
   esac
 done

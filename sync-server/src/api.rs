@@ -665,6 +665,9 @@ async fn durable<D: Database>(
     Query(query): Query<DurableQuery>,
 ) -> Result<Json<DurableResponse>, AppError> {
     let row = readable_document(&app, &caller, &id).await?;
+    // Only the node serving the agency knows what it has committed and refused: another node
+    // answers 503 (a load balancer retries on the next node).
+    app.repos.get(&row.agency_id).await?;
     let heads: Vec<ChangeHash> = query
         .heads
         .split(',')

@@ -472,6 +472,46 @@ impl TestCertificate {
     }
 }
 
+/// HAProxy in front of three server nodes, with the reference configuration in
+/// `deploy/haproxy.cfg`; stopped when dropped.
+pub struct Haproxy {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Haproxy {
+    pub async fn start(nodes: &[Server]) -> Haproxy {
+        assert_eq!(nodes.len(), 3, "deploy/haproxy.cfg names three nodes");
+        let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/haproxy.cfg");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("addr").port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut command = Command::new("haproxy");
+        command.args(["-db", "-f"]).arg(&config).env("PRONGSAI_LB", addr.to_string());
+        for (i, node) in nodes.iter().enumerate() {
+            command.env(format!("PRONGSAI_NODE_{}", i + 1), node.addr.to_string());
+        }
+        let child =
+            command.stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true).spawn().expect("haproxy runs");
+        let proxy = Haproxy { child, addr };
+        prongsai_client::api::install_crypto();
+        eventually("HAProxy answers", Duration::from_secs(30), || async {
+            reqwest::get(format!("http://{addr}/healthz")).await.is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        proxy
+    }
+
+    pub fn url(&self) -> url::Url {
+        url::Url::parse(&format!("http://{}/", self.addr)).expect("a URL")
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
 /// A running server process.
 pub struct Server {
     child: Option<Child>,

@@ -148,3 +148,84 @@ async fn a_database_crash_loses_nothing_the_server_confirmed() {
     assert!(during.iter().all(|h| stored_now.contains(h)), "the change made during the crash is stored");
     palad.shutdown().await;
 }
+
+/// A device of `username` signed in through `url` (a load balancer), connected.
+async fn device_at(url: &url::Url, dir: &std::path::Path, username: &str, password: &str) -> Device {
+    let config = prongsai_client::DeviceConfig::new(dir);
+    let device = Device::login(config, url.clone(), username, password).await.expect("signs in");
+    device.connect().expect("connects");
+    device
+}
+
+async fn results_doc(device: &Device, division: &str) -> String {
+    let entries = device.documents(YEAR).await.expect("documents");
+    entries
+        .iter()
+        .find(|e| e.division.as_deref() == Some(division))
+        .expect("the division's results")
+        .document_id()
+        .to_string()
+}
+
+/// Three nodes behind HAProxy (`deploy/haproxy.cfg`, no stickiness) and one PostgreSQL; two
+/// divisions write through HAProxy. The node serving the agency is SIGKILLed: HAProxy sends the
+/// devices on, another node takes the agency once the lease lapses, nothing confirmed before is
+/// lost, and both devices' later changes are confirmed and reach a fresh device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_behind_haproxy_carry_on_when_the_node_serving_the_agency_dies() {
+    let sample = Sample::create_on_postgres().await;
+    let data = sample.data();
+    let mut nodes = Vec::new();
+    for i in 1..=3 {
+        nodes.push(Server::start_with_env(&data, &["--node-name", &format!("node-{i}")], &[]).await);
+    }
+    let lb = prongsai_tests::Haproxy::start(&nodes).await;
+    let palad = device_at(&lb.url(), &sample.device_dir("palad"), "somchai", sample.password("somchai")).await;
+    let klang = device_at(&lb.url(), &sample.device_dir("klang"), "wipa", sample.password("wipa")).await;
+    for d in [&palad, &klang] {
+        d.agency_year(YEAR).await.expect("the year loads through HAProxy");
+    }
+    for i in 0..5 {
+        append_result(&palad, "palad", "m4", &format!(" [p{i}]")).await.expect("an edit");
+        append_result(&klang, "klang", "m4", &format!(" [k{i}]")).await.expect("an edit");
+    }
+    for d in [&palad, &klang] {
+        assert!(d.wait_confirmed(LONG).await, "confirmed through HAProxy");
+    }
+    let docs = [results_doc(&palad, "palad").await, results_doc(&klang, "klang").await];
+    let confirmed = [heads(&palad, &docs[0]).await, heads(&klang, &docs[1]).await];
+
+    // Exactly one node serves the agency; it dies.
+    let mut serving = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        if node.metric("prongsai_agency_repos_running").await > 0 {
+            serving.push(i);
+        }
+    }
+    assert_eq!(serving.len(), 1, "one node serves the agency: {serving:?}");
+    nodes[serving[0]].kill().await;
+
+    for i in 5..10 {
+        append_result(&palad, "palad", "m4", &format!(" [p{i}]")).await.expect("an edit");
+        append_result(&klang, "klang", "m4", &format!(" [k{i}]")).await.expect("an edit");
+    }
+    for d in [&palad, &klang] {
+        assert!(d.wait_confirmed(LONG).await, "confirmed by the node that took over");
+    }
+    for (doc, heads) in docs.iter().zip(&confirmed) {
+        let stored_now = stored(&sample, doc).await;
+        assert!(heads.iter().all(|h| stored_now.contains(h)), "a change confirmed before the kill was lost");
+    }
+    let reader = device_at(&lb.url(), &sample.device_dir("reader"), "kannika", sample.password("kannika")).await;
+    eventually("a fresh device reads every change through HAProxy", LONG, || async {
+        reader.agency_year(YEAR).await.is_ok_and(|y| {
+            let text =
+                |division: &str| y.result("m4", division).map(|r| r.text.as_str().to_string()).unwrap_or_default();
+            text("palad").contains("[p9]") && text("klang").contains("[k9]")
+        })
+    })
+    .await;
+    for d in [palad, klang, reader] {
+        d.shutdown().await;
+    }
+}
