@@ -229,3 +229,29 @@ async fn three_nodes_behind_haproxy_carry_on_when_the_node_serving_the_agency_di
         d.shutdown().await;
     }
 }
+
+/// An administrator signs a user out everywhere through node 2, while the user's device syncs
+/// through node 1 (which serves the agency): node 1 cuts that connection, and the device is
+/// sent back to sign in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_a_user_out_through_one_node_cuts_their_connection_on_another() {
+    let sample = Sample::create_on_postgres().await;
+    let data = sample.data();
+    let one = Server::start_with_env(&data, &["--node-name", "node-1"], &[]).await;
+    let palad = device(&one, &sample.device_dir("palad"), "somchai", sample.password("somchai")).await;
+    palad.agency_year(YEAR).await.expect("the year loads through node 1");
+    assert!(palad.wait_confirmed(LONG).await);
+    let two = Server::start_with_env(&data, &["--node-name", "node-2"], &[]).await;
+    assert_eq!(one.metric("prongsai_connections_open").await, 1, "node 1 holds the connection");
+    assert_eq!(two.metric("prongsai_connections_open").await, 0);
+
+    let admin = prongsai_tests::signed_in_api(&two, &sample, "admin").await;
+    let revoked = admin.revoke_sessions("pakchong", "somchai").await.expect("revoked through node 2");
+    assert!(revoked >= 1, "somchai had a live session: {revoked}");
+    eventually("node 1 cuts the connection and the device is signed out", LONG, || async {
+        palad.state().connection == prongsai_client::Connection::SignedOut
+    })
+    .await;
+    assert_eq!(one.metric("prongsai_connections_open").await, 0, "node 1 closed it");
+    palad.shutdown().await;
+}
