@@ -569,6 +569,18 @@ impl Server {
         }
     }
 
+    /// SIGTERM: the server stops as an operator stops it (finishing its writes, letting its
+    /// agencies go), and this waits until it has exited.
+    pub async fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if let Some(pid) = child.id() {
+                let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            }
+            let exited = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
+            assert!(exited.is_ok(), "the server stops within a minute of SIGTERM");
+        }
+    }
+
     /// Starts the server again on the same port and data directory.
     pub async fn restart(&mut self) {
         self.kill().await;

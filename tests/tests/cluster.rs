@@ -167,12 +167,9 @@ async fn results_doc(device: &Device, division: &str) -> String {
         .to_string()
 }
 
-/// Three nodes behind HAProxy (`deploy/haproxy.cfg`, no stickiness) and one PostgreSQL; two
-/// divisions write through HAProxy. The node serving the agency is SIGKILLed: HAProxy sends the
-/// devices on, another node takes the agency once the lease lapses, nothing confirmed before is
-/// lost, and both devices' later changes are confirmed and reach a fresh device.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_nodes_behind_haproxy_carry_on_when_the_node_serving_the_agency_dies() {
+/// The sample on PostgreSQL, three nodes behind HAProxy, and two divisions' devices (สำนักปลัด,
+/// กองคลัง) signed in through it with the year loaded.
+async fn behind_haproxy() -> (Sample, Vec<Server>, prongsai_tests::Haproxy, Device, Device) {
     let sample = Sample::create_on_postgres().await;
     let data = sample.data();
     let mut nodes = Vec::new();
@@ -185,6 +182,16 @@ async fn three_nodes_behind_haproxy_carry_on_when_the_node_serving_the_agency_di
     for d in [&palad, &klang] {
         d.agency_year(YEAR).await.expect("the year loads through HAProxy");
     }
+    (sample, nodes, lb, palad, klang)
+}
+
+/// Three nodes behind HAProxy (`deploy/haproxy.cfg`, no stickiness) and one PostgreSQL; two
+/// divisions write through HAProxy. The node serving the agency is SIGKILLed: HAProxy sends the
+/// devices on, another node takes the agency once the lease lapses, nothing confirmed before is
+/// lost, and both devices' later changes are confirmed and reach a fresh device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_behind_haproxy_carry_on_when_the_node_serving_the_agency_dies() {
+    let (sample, mut nodes, lb, palad, klang) = behind_haproxy().await;
     for i in 0..5 {
         append_result(&palad, "palad", "m4", &format!(" [p{i}]")).await.expect("an edit");
         append_result(&klang, "klang", "m4", &format!(" [k{i}]")).await.expect("an edit");
@@ -254,4 +261,45 @@ async fn signing_a_user_out_through_one_node_cuts_their_connection_on_another() 
     .await;
     assert_eq!(one.metric("prongsai_connections_open").await, 0, "node 1 closed it");
     palad.shutdown().await;
+}
+
+/// A rolling restart through HAProxy: each of three nodes in turn is stopped (SIGTERM) and
+/// started again while two divisions keep writing. The devices see nothing but reconnects:
+/// every change is confirmed, none refused, and all of them reach a fresh device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_shows_clients_nothing_but_a_reconnect() {
+    let (sample, mut nodes, lb, palad, klang) = behind_haproxy().await;
+    let mut n = 0;
+    for (i, node) in nodes.iter_mut().enumerate() {
+        for _ in 0..2 {
+            append_result(&palad, "palad", "m4", &format!(" [p{n}]")).await.expect("an edit");
+            append_result(&klang, "klang", "m4", &format!(" [k{n}]")).await.expect("an edit");
+            n += 1;
+        }
+        node.terminate().await;
+        // Written while the node is down: it reaches whichever node serves the agency next.
+        append_result(&palad, "palad", "m4", &format!(" [p{n}]")).await.expect("an edit");
+        append_result(&klang, "klang", "m4", &format!(" [k{n}]")).await.expect("an edit");
+        n += 1;
+        node.restart().await;
+        for d in [&palad, &klang] {
+            assert!(d.wait_confirmed(LONG).await, "confirmed after node {} restarted", i + 1);
+        }
+    }
+    for d in [&palad, &klang] {
+        assert_eq!(d.state().refused, 0, "no change was refused");
+    }
+    let last = n - 1;
+    let reader = device_at(&lb.url(), &sample.device_dir("reader"), "kannika", sample.password("kannika")).await;
+    eventually("a fresh device reads every change", LONG, || async {
+        reader.agency_year(YEAR).await.is_ok_and(|y| {
+            let text =
+                |division: &str| y.result("m4", division).map(|r| r.text.as_str().to_string()).unwrap_or_default();
+            (0..=last).all(|k| text("palad").contains(&format!("[p{k}]")) && text("klang").contains(&format!("[k{k}]")))
+        })
+    })
+    .await;
+    for d in [palad, klang, reader] {
+        d.shutdown().await;
+    }
 }
