@@ -26,6 +26,8 @@ pub struct AgencyRepo {
     lost: Arc<tokio::sync::watch::Sender<bool>>,
     /// Stopped here (idle, or the server stopping) and its lease let go: no more renewals.
     released: std::sync::atomic::AtomicBool,
+    /// Held while the lease is renewed or released, so no renewal follows the release.
+    lease_turn: tokio::sync::Mutex<()>,
     connections: AtomicUsize,
     last_used: Mutex<Instant>,
 }
@@ -171,6 +173,7 @@ impl<D: Database> Repos<D> {
             lease,
             lost,
             released: std::sync::atomic::AtomicBool::new(false),
+            lease_turn: tokio::sync::Mutex::new(()),
             connections: AtomicUsize::new(0),
             last_used: Mutex::new(Instant::now()),
         });
@@ -205,6 +208,7 @@ impl<D: Database> Repos<D> {
     async fn stop(&self, entry: &AgencyRepo) {
         entry.acceptor.close();
         entry.repo.stop().await;
+        let _turn = entry.lease_turn.lock().await;
         entry.released.store(true, Ordering::SeqCst);
         if !entry.is_lost() {
             release(self.storage.db(), entry).await;
@@ -247,12 +251,13 @@ async fn keep_lease<D: Database>(
             lost_count.fetch_add(1, Ordering::Relaxed);
             return stop_lost(&repo, "a write was refused").await;
         }
+        let turn = repo.lease_turn.lock().await;
         if repo.released.load(Ordering::SeqCst) {
             return;
         }
-        match db.lease_renew(repo.lease.clone(), ttl_ms).await {
-            // Stopped while renewing: let it go again.
-            Ok(true) if repo.released.load(Ordering::SeqCst) => return release(&db, &repo).await,
+        let renewal = db.lease_renew(repo.lease.clone(), ttl_ms).await;
+        drop(turn);
+        match renewal {
             Ok(true) => renewed = Instant::now(),
             Ok(false) => {
                 lost_count.fetch_add(1, Ordering::Relaxed);

@@ -4,7 +4,8 @@
 //! - [`Scope::Open`]: no sign-in (health, metrics, login, the published reports, the page).
 //! - [`Scope::Session`]: any valid session (`/api/me`, durability, blobs, `/sync`); what it reaches
 //!   is its own agency's by construction.
-//! - [`Scope::Agency`]: every `/api/agencies/{agency}/…` route. A layer authenticates the caller
+//! - [`Scope::Agency`]: every `/api/agencies/{agency}/…` route, answered only by the node serving
+//!   the agency (503 elsewhere, before anything changes). A layer authenticates the caller
 //!   and answers another agency's `{agency}` exactly like one that does not exist (404), before
 //!   any handler runs.
 //! - [`Scope::Admin`]: as `Agency`, and the caller must be the agency's admin (403).
@@ -143,6 +144,11 @@ async fn agency_scope<D: Database>(
     if agency != Some(auth.user.agency_id.as_str()) {
         // Another agency's data is answered exactly like data that does not exist.
         return AppError::NotFound.into_response();
+    }
+    // Only the node serving the agency answers for it (several nodes on one PostgreSQL): another
+    // refuses with 503 before changing anything, and a load balancer retries on the next node.
+    if let Err(refusal) = app.repos.get(&auth.user.agency_id).await {
+        return AppError::from(refusal).into_response();
     }
     request.extensions_mut().insert(Caller(auth));
     next.run(request).await
