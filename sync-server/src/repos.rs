@@ -72,11 +72,6 @@ impl AgencyRepo {
     pub fn is_lost(&self) -> bool {
         *self.lost.borrow()
     }
-
-    /// Resolves once the lease is lost.
-    pub async fn lost(&self) {
-        let _ = self.lost.subscribe().wait_for(|lost| *lost).await;
-    }
 }
 
 /// Keeps an agency's repo counted as in use.
@@ -121,11 +116,6 @@ impl<D: Database> Repos<D> {
     /// The peer id every agency's repo speaks as.
     pub fn peer_id(&self) -> &PeerId {
         &self.peer_id
-    }
-
-    /// This process's name among the servers sharing a database.
-    pub fn node(&self) -> &str {
-        &self.node
     }
 
     /// Agencies this process lost to another node while serving them.
@@ -182,7 +172,6 @@ impl<D: Database> Repos<D> {
         Ok(entry)
     }
 
-    /// Stops repos with no connections that have not been used for `idle`.
     /// Stops the repos of agencies nobody has used for `idle`; returns how many stopped.
     pub async fn stop_idle(&self, idle: Duration) -> usize {
         let stopping: Vec<Arc<AgencyRepo>> = {
