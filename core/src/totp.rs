@@ -12,22 +12,25 @@ pub const DIGITS: u32 = 6;
 /// Bytes of a new secret (160 bits, as RFC 4226 recommends).
 pub const SECRET_BYTES: usize = 20;
 
-fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
+/// HMAC (RFC 2104) under a hash with 64-byte blocks (SHA-1 here; SHA-256 signs the server
+/// nodes' requests to each other).
+pub fn hmac<H: Digest>(key: &[u8], message: &[u8]) -> sha1::digest::Output<H> {
     const BLOCK: usize = 64;
     let mut block = [0u8; BLOCK];
     if key.len() > BLOCK {
-        block[..20].copy_from_slice(&Sha1::digest(key));
+        let hashed = H::digest(key);
+        block[..hashed.len()].copy_from_slice(&hashed);
     } else {
         block[..key.len()].copy_from_slice(key);
     }
     let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha1::new().chain_update(pad(0x36)).chain_update(message).finalize();
-    Sha1::new().chain_update(pad(0x5c)).chain_update(inner).finalize().into()
+    let inner = H::new().chain_update(pad(0x36)).chain_update(message).finalize();
+    H::new().chain_update(pad(0x5c)).chain_update(inner).finalize()
 }
 
 /// The HOTP value for a counter (RFC 4226, section 5.3).
 pub fn hotp(secret: &[u8], counter: u64) -> u32 {
-    let mac = hmac_sha1(secret, &counter.to_be_bytes());
+    let mac = hmac::<Sha1>(secret, &counter.to_be_bytes());
     let offset = usize::from(mac[19] & 0x0f);
     let binary = u32::from_be_bytes([mac[offset] & 0x7f, mac[offset + 1], mac[offset + 2], mac[offset + 3]]);
     binary % 10u32.pow(DIGITS)

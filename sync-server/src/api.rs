@@ -213,7 +213,7 @@ async fn metrics<D: Database>(State(app): State<App<D>>) -> Response {
     let m = &app.metrics;
     let load = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
     // (name, kind, help, value)
-    let rows: [(&str, &str, &str, u64); 23] = [
+    let rows: [(&str, &str, &str, u64); 25] = [
         ("prongsai_connections_open", "gauge", "Open sync connections.", load(&m.connections_open)),
         ("prongsai_connections_total", "counter", "Sync connections opened.", load(&m.connections_opened)),
         ("prongsai_frames_received_total", "counter", "Sync frames received.", load(&m.frames_received)),
@@ -287,6 +287,13 @@ async fn metrics<D: Database>(State(app): State<App<D>>) -> Response {
         ("prongsai_password_jobs", "gauge", "Password checks queued or running.", auth::password_jobs() as u64),
         ("prongsai_audit_writes_total", "counter", "Entries appended to audit logs.", load(&m.audit_writes)),
         ("prongsai_ephemeral_relayed_total", "counter", "Ephemeral messages passed on.", load(&m.ephemeral_relayed)),
+        (
+            "prongsai_carried_out_total",
+            "counter",
+            "Requests and sync connections carried to the node serving their agency.",
+            load(&m.carried_out),
+        ),
+        ("prongsai_carried_in_total", "counter", "Requests another node carried here.", load(&m.carried_in)),
     ];
     let body: String = rows
         .iter()
@@ -663,11 +670,14 @@ async fn durable<D: Database>(
     Caller(caller): Caller,
     Path(id): Path<String>,
     Query(query): Query<DurableQuery>,
-) -> Result<Json<DurableResponse>, AppError> {
+    request: Request,
+) -> Result<Response, AppError> {
     let row = readable_document(&app, &caller, &id).await?;
     // Only the node serving the agency knows what it has committed and refused: another node
-    // answers 503 (a load balancer retries on the next node).
-    app.repos.get(&row.agency_id).await?;
+    // carries the question there (or answers 503, and a load balancer retries elsewhere).
+    if let Err(refusal) = app.repos.get(&row.agency_id).await {
+        return Ok(crate::link::elsewhere(&app, refusal, request).await);
+    }
     let heads: Vec<ChangeHash> = query
         .heads
         .split(',')
@@ -683,7 +693,8 @@ async fn durable<D: Database>(
     let refused = heads.iter().any(|h| refused_here.contains(h));
     let wait = if refused { Duration::ZERO } else { wait };
     let durable = app.storage.wait_durable(&row.doc_id, &heads, wait).await.map_err(|_| AppError::Unhealthy)?;
-    Ok(Json(DurableResponse { document: format!("automerge:{}", row.doc_id), durable, writable, refused }))
+    Ok(Json(DurableResponse { document: format!("automerge:{}", row.doc_id), durable, writable, refused })
+        .into_response())
 }
 
 fn valid_sha256(text: &str) -> bool {

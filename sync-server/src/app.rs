@@ -74,15 +74,23 @@ pub struct Config {
     /// commands: `sample`, `agency create`, `user add`, …): that node's writes are refused from
     /// then on, it stops the agency's repo, and its clients reconnect once the command is done.
     pub take_over_agencies: bool,
+    /// The address the other nodes reach this one at (`--advertise`): a request for an agency
+    /// this node serves that reaches another node is carried here.
+    pub advertise: String,
     /// HTTPS on the listening socket (`--tls-cert`, `--tls-key`); plain HTTP when `None`.
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 }
 
 /// The machine's name and `what` (e.g. the address served), as a node's default name.
 pub fn default_node_name(what: &str) -> String {
+    format!("{}/{what}", host_name())
+}
+
+/// The machine's name ("localhost" when it has none).
+fn host_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let host = host.trim();
-    format!("{}/{what}", if host.is_empty() { "localhost" } else { host })
+    if host.is_empty() { "localhost".to_string() } else { host.to_string() }
 }
 
 impl Config {
@@ -94,8 +102,20 @@ impl Config {
         }
     }
 
+    /// `http://` (or `https://`) and the address served; an unspecified one (0.0.0.0) is
+    /// named by the machine's name.
+    pub fn default_advertise(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        if self.listen.ip().is_unspecified() {
+            format!("{scheme}://{}:{}", host_name(), self.listen.port())
+        } else {
+            format!("{scheme}://{}", self.listen)
+        }
+    }
+
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Config {
         Config {
+            advertise: format!("http://{listen}"),
             node_name: default_node_name(&format!("pid-{}", std::process::id())),
             lease_ttl: Duration::from_secs(3),
             take_over_agencies: false,
@@ -154,6 +174,10 @@ pub struct Metrics {
     pub refused_changes: AtomicU64,
     pub ephemeral_relayed: AtomicU64,
     pub audit_writes: AtomicU64,
+    /// Requests (and sync connections) this node carried to the node serving their agency.
+    pub carried_out: AtomicU64,
+    /// Requests another node carried here.
+    pub carried_in: AtomicU64,
 }
 
 /// An authenticated request or connection.
@@ -255,7 +279,7 @@ impl From<crate::repos::RepoError> for AppError {
         match e {
             crate::repos::RepoError::Stopped => AppError::Stopped,
             crate::repos::RepoError::Storage(e) => AppError::Db(e),
-            served @ crate::repos::RepoError::ServedElsewhere(_) => AppError::Refused {
+            served @ crate::repos::RepoError::ServedElsewhere(..) => AppError::Refused {
                 kind: ErrorKind::Unavailable,
                 message: served.to_string(),
                 retry_after: Some(Duration::from_secs(1)),
@@ -291,6 +315,9 @@ pub struct Inner<D> {
     /// Per agency: held while a year or a division's documents are being created, so that two
     /// requests at once create them once (the registry's unique key covers other processes).
     year_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The node-to-node link, once the shared database's key is read (`None` on SQLite: one
+    /// node only).
+    link: tokio::sync::OnceCell<Option<crate::link::Link>>,
 }
 
 #[derive(Clone)]
@@ -361,8 +388,28 @@ impl<D: Database> App<D> {
                 refused: crate::sync::RefusedChanges::default(),
                 security: Mutex::new(HashMap::new()),
                 year_locks: Mutex::new(HashMap::new()),
+                link: tokio::sync::OnceCell::new(),
             }),
         })
+    }
+
+    /// The node-to-node link: `None` where the database has no other nodes (SQLite), or its
+    /// key cannot be read now (asked again next time).
+    pub async fn link(&self) -> Option<&crate::link::Link> {
+        let link = self
+            .link
+            .get_or_try_init(|| async {
+                let secret = self.db.cluster_secret().await?;
+                Ok::<_, DbError>(secret.map(|secret| crate::link::Link::new(secret, self.config.node_name.clone())))
+            })
+            .await;
+        match link {
+            Ok(link) => link.as_ref(),
+            Err(error) => {
+                tracing::warn!(%error, "the node-to-node key could not be read");
+                None
+            }
+        }
     }
 
     /// The session and user behind a bearer token, if it is valid now.

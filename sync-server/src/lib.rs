@@ -14,6 +14,7 @@ pub mod auth;
 pub mod criteria;
 pub mod db;
 pub mod leaving;
+pub mod link;
 pub mod notifications;
 pub mod policy;
 pub mod provision;
@@ -45,7 +46,10 @@ pub const ACCESS_EPOCH_SETTING: &str = "access_epoch";
 
 /// The router with every route.
 pub fn router<D: db::Database>(app: App<D>) -> Router {
-    api::routes::<D>(&app).layer(axum::middleware::from_fn(api::log_requests)).with_state(app)
+    api::routes::<D>(&app)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), link::accept::<D>))
+        .layer(axum::middleware::from_fn(api::log_requests))
+        .with_state(app)
 }
 
 /// Serves until `shutdown` resolves, with the server's background duties running beside it.

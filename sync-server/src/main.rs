@@ -67,6 +67,8 @@ fn describe(location: &Location) -> String {
     }
 }
 
+// Parsed once per process: the size of `Serve` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the sync WebSocket, the HTTP API and the dashboard.
@@ -111,6 +113,11 @@ enum Command {
         /// longest the other nodes wait to take over the agencies of a node that died or hangs.
         #[arg(long, env = "PRONGSAI_LEASE_TTL_MS")]
         lease_ttl_ms: Option<u64>,
+        /// The address the other nodes reach this one at (`http://10.0.0.5:8080`), to carry a
+        /// request for an agency this node serves to it (default: the address served, with the
+        /// machine's name for an unspecified one such as 0.0.0.0).
+        #[arg(long, env = "PRONGSAI_ADVERTISE")]
+        advertise: Option<String>,
         #[command(flatten)]
         limits: Limits,
     },
@@ -518,6 +525,7 @@ async fn main() -> anyhow::Result<()> {
             tls_key,
             node_name,
             lease_ttl_ms,
+            advertise,
             limits,
         } => {
             let file: FileConfig = match &config {
@@ -578,6 +586,16 @@ async fn main() -> anyhow::Result<()> {
             if let Some(ms) = lease_ttl_ms {
                 settings.lease_ttl = std::time::Duration::from_millis(ms.max(300));
             }
+            settings.advertise = match advertise {
+                Some(url) => {
+                    let parsed = url::Url::parse(&url).with_context(|| format!("--advertise {url:?}"))?;
+                    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                        bail!("--advertise must be an http or https address with a host");
+                    }
+                    url.trim_end_matches('/').to_string()
+                }
+                None => settings.default_advertise(),
+            };
             let scheme = if settings.tls.is_some() { "https" } else { "http" };
             let app = App::new(settings, db).await?;
             println!("listening on {scheme}://{address}");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use samod::{AcceptorHandle, PeerId, Repo};
 
-use crate::db::{Database, Lease};
+use crate::db::{Database, Lease, Node};
 use crate::policy::Access;
 use crate::storage::DurableStorage;
 
@@ -37,9 +37,9 @@ pub struct AgencyRepo {
 pub enum RepoError {
     #[error("the agency's repository stopped; try again")]
     Stopped,
-    /// Another server process holds the agency's lease (named).
-    #[error("the agency is served by another server ({0}) now; try again")]
-    ServedElsewhere(String),
+    /// Another server process holds the agency's lease: the agency, and that node.
+    #[error("the agency is served by another server ({}) now; try again", .1.name)]
+    ServedElsewhere(String, Node),
     #[error("storage: {0}")]
     Storage(#[from] crate::db::DbError),
 }
@@ -88,8 +88,8 @@ pub struct Repos<D> {
     storage: DurableStorage<D>,
     access: Access<D>,
     peer_id: PeerId,
-    /// This process's name among the servers sharing a database (`--node-name`).
-    node: String,
+    /// This process among the servers sharing a database (`--node-name`, `--advertise`).
+    node: Node,
     /// How long a lease lasts unless renewed (renewed at a third of it).
     lease_ttl: Duration,
     /// Take an agency from the node serving it instead of waiting (an operator's command).
@@ -105,7 +105,7 @@ impl<D: Database> Repos<D> {
             storage,
             access,
             peer_id,
-            node: config.node_name.clone(),
+            node: Node { name: config.node_name.clone(), address: config.advertise.clone() },
             lease_ttl: config.lease_ttl,
             take_over: config.take_over_agencies,
             leases_lost: Arc::default(),
@@ -143,7 +143,7 @@ impl<D: Database> Repos<D> {
         let lease =
             match db.lease_acquire(agency_id.to_string(), self.node.clone(), self.ttl_ms(), self.take_over).await? {
                 Ok(lease) => lease,
-                Err(holder) => return Err(RepoError::ServedElsewhere(holder)),
+                Err(holder) => return Err(RepoError::ServedElsewhere(agency_id.to_string(), holder)),
             };
         let lost = Arc::new(tokio::sync::watch::channel(false).0);
         let storage = self.storage.fenced(lease.clone(), lost.clone());
@@ -155,7 +155,7 @@ impl<D: Database> Repos<D> {
             .await;
         let url = samod::Url::parse(&format!("prongsai://agency/{agency_id}")).map_err(|_| samod::Stopped)?;
         let acceptor = repo.make_acceptor(url)?;
-        tracing::info!(agency = agency_id, node = %self.node, token = lease.token, "started the agency's repo");
+        tracing::info!(agency = agency_id, node = %self.node.name, token = lease.token, "started the agency's repo");
         let entry = Arc::new(AgencyRepo {
             agency_id: agency_id.to_string(),
             repo,

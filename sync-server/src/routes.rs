@@ -5,7 +5,7 @@
 //! - [`Scope::Session`]: any valid session (`/api/me`, durability, blobs, `/sync`); what it reaches
 //!   is its own agency's by construction.
 //! - [`Scope::Agency`]: every `/api/agencies/{agency}/…` route, answered only by the node serving
-//!   the agency (503 elsewhere, before anything changes). A layer authenticates the caller
+//!   the agency (another node carries the request there: `link.rs`). A layer authenticates the caller
 //!   and answers another agency's `{agency}` exactly like one that does not exist (404), before
 //!   any handler runs.
 //! - [`Scope::Admin`]: as `Agency`, and the caller must be the agency's admin (403).
@@ -146,9 +146,10 @@ async fn agency_scope<D: Database>(
         return AppError::NotFound.into_response();
     }
     // Only the node serving the agency answers for it (several nodes on one PostgreSQL): another
-    // refuses with 503 before changing anything, and a load balancer retries on the next node.
+    // carries the request there, or refuses with 503 before changing anything (and a load
+    // balancer retries on the next node).
     if let Err(refusal) = app.repos.get(&auth.user.agency_id).await {
-        return AppError::from(refusal).into_response();
+        return crate::link::elsewhere(&app, refusal, request).await;
     }
     request.extensions_mut().insert(Caller(auth));
     next.run(request).await

@@ -321,7 +321,13 @@ mod tests {
             self.chunks.lock().map_err(|_| DbError::Stopped)?.remove(&key);
             Ok(())
         }
-        async fn lease_acquire(&self, _: String, _: String, _: i64, _: bool) -> Result<Result<Lease, String>, DbError> {
+        async fn lease_acquire(&self, _: String, _: Node, _: i64, _: bool) -> Result<Result<Lease, Node>, DbError> {
+            unused()
+        }
+        async fn cluster_secret(&self) -> Result<Option<Vec<u8>>, DbError> {
+            unused()
+        }
+        async fn lease_holder(&self, _: String) -> Result<Option<Node>, DbError> {
             unused()
         }
         async fn lease_renew(&self, _: Lease, _: i64) -> Result<bool, DbError> {

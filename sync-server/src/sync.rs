@@ -29,8 +29,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{MatchedPath, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{FromRequestParts, MatchedPath, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{Sink, SinkExt, StreamExt};
 use prongsai_core::automerge::sync::Message as SyncMessage;
@@ -216,14 +216,9 @@ pub const MAX_EPHEMERAL_BYTES: usize = 16 * 1024;
 const EPHEMERAL_BURST: f64 = 20.0;
 const EPHEMERAL_PER_SECOND: f64 = 10.0;
 
-pub async fn websocket<D: Database>(
-    State(app): State<App<D>>,
-    headers: HeaderMap,
-    uri: Uri,
-    matched: Option<MatchedPath>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let auth = match crate::api::authenticate_request(&app, &headers, &uri, matched.as_ref()).await {
+pub async fn websocket<D: Database>(State(app): State<App<D>>, request: axum::extract::Request) -> Response {
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let auth = match crate::api::authenticate_request(&app, request.headers(), request.uri(), matched.as_ref()).await {
         Ok(auth) => auth,
         Err(refusal) => return refusal,
     };
@@ -244,13 +239,19 @@ pub async fn websocket<D: Database>(
         return (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, "30")], axum::Json(body))
             .into_response();
     }
-    // The agency's repo, here, or a refusal to try again (another server holds the agency).
+    // The agency's repo, here; or the connection carried to the node serving the agency (or a
+    // refusal to try again).
     let agency = match app.repos.get(&auth.user.agency_id).await {
         Ok(agency) => agency,
         Err(refusal) => {
-            tracing::info!(user = %auth.user.username, %refusal, "refused a sync connection");
-            return crate::app::AppError::from(refusal).into_response();
+            tracing::info!(user = %auth.user.username, %refusal, "this node does not serve the connection's agency");
+            return crate::link::elsewhere(&app, refusal, request).await;
         }
+    };
+    let (mut parts, _) = request.into_parts();
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &app).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
     };
     let limit = app.config.max_message_bytes;
     upgrade

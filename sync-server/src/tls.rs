@@ -41,3 +41,8 @@ fn brief(error: &rustls::pki_types::pem::Error) -> &'static str {
         _ => "not a PEM private key",
     }
 }
+
+/// Installs rustls's crypto provider (ring) once per process, before any TLS client is built.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

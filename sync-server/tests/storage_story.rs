@@ -177,18 +177,20 @@ async fn a_damaged_database_file_is_refused_not_served() {
 /// of that agency's documents refused in the write's own transaction, and changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_leases_fence_off_a_node_that_lost_its_agency() {
-    use prongsai_sync_server::db::Lease;
+    use prongsai_sync_server::db::{Lease, Node};
     let cluster = prongsai_testpg::Cluster::start().expect("a PostgreSQL cluster of the test's own");
     cluster.create_database("prongsai").expect("a database");
     let url = cluster.url("prongsai");
     let (one, two) = (Postgres::open(&url).await.expect("node 1"), Postgres::open(&url).await.expect("node 2"));
     let acquire = |db: &Postgres, node: &str, ttl: i64| {
-        let (db, node) = (db.clone(), node.to_string());
+        let node = Node { name: node.to_string(), address: format!("http://{node}.internal:8080") };
+        let db = db.clone();
         async move { db.lease_acquire("pakchong".into(), node, ttl, false).await.expect("asks") }
     };
 
     let first = acquire(&one, "node-1", 60_000).await.expect("nobody held it");
-    assert_eq!(acquire(&two, "node-2", 60_000).await, Err("node-1".to_string()), "held by node 1");
+    let holder = Node { name: "node-1".into(), address: "http://node-1.internal:8080".into() };
+    assert_eq!(acquire(&two, "node-2", 60_000).await, Err(holder), "held by node 1, reached at its address");
     one.chunk_put("d/incremental/a".into(), b"a".to_vec(), Some(first.clone())).await.expect("the holder writes");
     assert!(one.lease_renew(first.clone(), 60_000).await.expect("renews"));
 
@@ -205,7 +207,7 @@ async fn postgres_leases_fence_off_a_node_that_lost_its_agency() {
     let third: Lease = loop {
         match acquire(&two, "node-2", 60_000).await {
             Ok(lease) => break lease,
-            Err(holder) => assert!(std::time::Instant::now() < deadline, "still held by {holder}"),
+            Err(holder) => assert!(std::time::Instant::now() < deadline, "still held by {holder:?}"),
         }
         tokio::task::yield_now().await;
     };
@@ -232,9 +234,19 @@ async fn postgres_leases_fence_off_a_node_that_lost_its_agency() {
     assert!(matches!(late, Err(DbError::Fenced(_))), "{late:?}");
 
     // An operator's command takes the agency from the node serving it, which is fenced off.
-    let command = two.lease_acquire("pakchong".into(), "cli".into(), 60_000, true).await.expect("asks");
+    let command = two
+        .lease_acquire("pakchong".into(), Node { name: "cli".into(), address: String::new() }, 60_000, true)
+        .await
+        .expect("asks");
     let command = command.expect("taken over");
     assert!(command.token > fourth.token);
     let served = one.chunk_put("d/incremental/e".into(), b"e".to_vec(), Some(fourth)).await;
     assert!(matches!(served, Err(DbError::Fenced(_))), "{served:?}");
+
+    // The nodes sign their requests to each other with one key, made by whichever asked first.
+    let (a, b) = tokio::join!(one.cluster_secret(), two.cluster_secret());
+    let (a, b) = (a.expect("asks").expect("a key"), b.expect("asks").expect("a key"));
+    assert_eq!(a, b, "one key for every node");
+    assert_eq!(a.len(), 32);
+    assert_ne!(a, vec![0; 32]);
 }

@@ -76,6 +76,43 @@ pub async fn run_cli(args: &[&str], stdin: Option<&str>) -> (bool, String, Strin
     (output.status.success(), text(&output.stdout), text(&output.stderr))
 }
 
+/// A string at the root of one of the year's documents on `device`: a JavaScript string arrives
+/// as a text object (automerge 3), a Rust `put` as a scalar.
+pub async fn root_string(device: &Device, key: &prongsai_core::model::DocKey, field: &str) -> Option<String> {
+    use prongsai_core::automerge::{ROOT, ReadDoc, Value};
+    let doc = device.document(YEAR, key).await.ok()?;
+    match doc.get(ROOT, field).ok().flatten()? {
+        (Value::Scalar(s), _) => s.as_str().map(str::to_string),
+        (Value::Object(_), id) => doc.text(&id).ok(),
+    }
+}
+
+/// Runs `tests/js/interop.mjs`, a client built on the reference `@automerge/automerge-repo`
+/// packages, against `server` as `username`: it waits for `marker` in the plan, writes a marker of
+/// its own into its division's results until the server confirms it durable, then tries a
+/// forbidden write to the plan. Panics with its output if it fails.
+pub async fn run_node_client(server: &url::Url, username: &str, password: &str, agency: &str, marker: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/js/interop.mjs");
+    let modules = concat!(env!("CARGO_MANIFEST_DIR"), "/js/node_modules/@automerge/automerge-repo");
+    assert!(Path::new(modules).exists(), "run `npm install --prefix tests/js` first (the test command does)");
+    let output = tokio::time::timeout(
+        Duration::from_secs(120),
+        Command::new("node")
+            .arg(script)
+            .args([server.as_str(), username, password, agency, &YEAR.to_string(), marker])
+            .output(),
+    )
+    .await
+    .expect("the Node client finishes within 2 minutes")
+    .expect("node runs");
+    assert!(
+        output.status.success(),
+        "the Node client failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Runs a `prongsai-server` subcommand to completion; returns stdout, panicking with stderr on failure.
 pub async fn cli(args: &[&str], stdin: Option<&str>) -> String {
     let (ok, stdout, stderr) = run_cli(args, stdin).await;

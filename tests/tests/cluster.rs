@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use prongsai_client::Device;
 use prongsai_core::automerge::ChangeHash;
-use prongsai_tests::{Sample, Server, YEAR, append_result, device, eventually, eventually_seen};
+use prongsai_tests::{Sample, Server, YEAR, append_result, device, eventually, eventually_seen, root_string};
 
 const LONG: Duration = Duration::from_secs(90);
 
@@ -58,10 +58,11 @@ async fn a_node_paused_past_its_lease_writes_nothing_when_it_wakes_and_its_clien
     let doc = entry.iter().find(|e| e.division.as_deref() == Some("palad")).expect("results/palad").document_id();
     let doc = doc.to_string();
 
-    // Node 2 does not serve the agency while node 1 holds it.
+    // Node 2 does not serve the agency while node 1 holds it: it carries a connection there.
     let api = prongsai_client::ServerApi::new(two.url());
     let token = api.login("kannika", sample.password("kannika"), "test").await.expect("signs in on node 2").token;
-    assert_eq!(sync_status(&two, &token).await, 503, "node 2 refuses the agency node 1 serves");
+    assert_eq!(sync_status(&two, &token).await, 101, "node 2 carries the connection to node 1");
+    assert_eq!(two.metric("prongsai_agency_repos_running").await, 0, "and serves nothing itself");
 
     // Node 1 freezes; somchai's next change reaches its socket and waits there.
     signal(&one, "STOP");
@@ -86,7 +87,8 @@ async fn a_node_paused_past_its_lease_writes_nothing_when_it_wakes_and_its_clien
     let stored_now = stored(&sample, &doc).await;
     assert!(!while_paused.iter().any(|h| stored_now.contains(h)), "node 1 stored a change after losing the agency");
     assert_eq!(one.metric("prongsai_storage_healthy").await, 1, "losing an agency is no storage failure");
-    assert_eq!(sync_status(&one, &token).await, 503, "node 1 now refuses the agency node 2 serves");
+    assert_eq!(sync_status(&one, &token).await, 101, "node 1 now carries the agency's connections to node 2");
+    assert_eq!(one.metric("prongsai_agency_repos_running").await, 0, "and serves it no more itself");
 
     // somchai's device moves to node 2 (as a load balancer would send it) with its change.
     palad.shutdown().await;
@@ -237,34 +239,115 @@ async fn three_nodes_behind_haproxy_carry_on_when_the_node_serving_the_agency_di
     }
 }
 
-/// A user's sessions are revoked from elsewhere (the operator's command line, another process
-/// on the shared database) while the user's device syncs through node 1: node 1 cuts the
-/// connection at once and the device is sent back to sign in. Node 2, which does not serve the
-/// agency, refuses the agency's API (503) rather than half-doing a change.
+/// Node 1 serves the agency; node 2 does not, and starts no second live repo of it: whatever
+/// reaches node 2 for the agency is carried to node 1 over the node-to-node link. A client built
+/// on the reference automerge-repo packages (unmodified: one WebSocket, a token) syncs through
+/// node 2 both ways and gets its change confirmed; its forbidden write reaches no one. A request
+/// that claims to come from another node without the cluster's signature is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_a_user_elsewhere_cuts_their_connection_on_the_node_serving_them() {
+async fn a_node_carries_requests_and_sync_for_an_agency_to_the_node_serving_it() {
+    use prongsai_core::automerge::ROOT;
+    use prongsai_core::automerge::transaction::Transactable;
+    use prongsai_core::model::{DocKey, DocKind};
+    let sample = Sample::create_on_postgres().await;
+    let data = sample.data();
+    let one = Server::start_with_env(&data, &["--node-name", "node-1"], &[]).await;
+    let coordinator = device(&one, &sample.device_dir("kannika"), "kannika", sample.password("kannika")).await;
+    let marker = "สวัสดีจากโหนดหนึ่ง";
+    coordinator
+        .edit(YEAR, &DocKey::of(DocKind::Plan), "ผ่านโหนดอื่น", move |tx, _| {
+            Ok(tx.put(ROOT, "rust_marker", marker)?)
+        })
+        .await
+        .expect("the coordinator writes the plan through node 1");
+    assert!(coordinator.wait_confirmed(LONG).await);
+    let two = Server::start_with_env(&data, &["--node-name", "node-2"], &[]).await;
+
+    // The Node client signs in, lists documents, syncs and asks for durability, all at node 2.
+    prongsai_tests::run_node_client(&two.url(), "somchai", sample.password("somchai"), "pakchong", marker).await;
+    eventually("the Node client's change reaches the coordinator on node 1", LONG, || async {
+        root_string(&coordinator, &DocKey::results("palad"), "js_marker").await.as_deref() == Some("สวัสดีจาก Node")
+    })
+    .await;
+    assert_eq!(root_string(&coordinator, &DocKey::of(DocKind::Plan), "js_forbidden").await, None);
+    assert_eq!(two.metric("prongsai_agency_repos_running").await, 0, "node 2 never served the agency itself");
+    // The documents list, the sync connection and at least one durability check.
+    assert!(two.metric("prongsai_carried_out_total").await >= 3);
+    assert!(one.metric("prongsai_carried_in_total").await >= 3);
+
+    // Claiming to be a node is not enough: node 1 refuses a request whose signature is not the
+    // cluster's, even with a valid user token.
+    let token = prongsai_client::ServerApi::new(one.url())
+        .login("somchai", sample.password("somchai"), "test")
+        .await
+        .expect("signs in")
+        .token;
+    let forged = reqwest::Client::new()
+        .get(one.url().join("api/agencies/pakchong/years").expect("url"))
+        .bearer_auth(&token)
+        .header("x-prongsai-node", "node-2")
+        .header("x-prongsai-client", "203.0.113.7")
+        .header("x-prongsai-signature", format!("{}.{}", prongsai_sync_server::app::now_ms(), "00".repeat(32)))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(forged.status(), 403);
+    assert!(forged.text().await.expect("a body").contains("another node"));
+    coordinator.shutdown().await;
+}
+
+/// An admin working through node 2 (which does not serve the agency) demotes and then revokes
+/// a user whose device syncs through node 1: both are carried to node 1, so the device's next
+/// change is refused there at once, and the revocation cuts its connection at once. An
+/// operator's command from another process does the same through the shared database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_made_through_one_node_reaches_a_connection_held_by_another_at_once() {
+    use prongsai_core::admin::UserChange;
+    use prongsai_core::model::Role;
     let sample = Sample::create_on_postgres().await;
     let data = sample.data();
     let one = Server::start_with_env(&data, &["--node-name", "node-1"], &[]).await;
     let palad = device(&one, &sample.device_dir("palad"), "somchai", sample.password("somchai")).await;
     palad.agency_year(YEAR).await.expect("the year loads through node 1");
+    append_result(&palad, "palad", "m4", " [ก่อนลดสิทธิ์]").await.expect("an edit");
     assert!(palad.wait_confirmed(LONG).await);
     let two = Server::start_with_env(&data, &["--node-name", "node-2"], &[]).await;
     assert_eq!(one.metric("prongsai_connections_open").await, 1, "node 1 holds the connection");
 
     let admin = prongsai_tests::signed_in_api(&two, &sample, "admin").await;
-    let refused = admin.revoke_sessions("pakchong", "somchai").await;
-    assert!(matches!(refused, Err(prongsai_client::ApiError::Refused { status: 503, .. })), "node 2: {refused:?}");
-    assert!(palad.api().me().await.is_ok(), "and changed nothing: somchai is still signed in");
+    let demote = UserChange { roles: Some(vec![Role::Viewer]), ..UserChange::default() };
+    admin.change_user("pakchong", "somchai", &demote).await.expect("node 2 carries the change to node 1");
+    append_result(&palad, "palad", "m4", " [หลังลดสิทธิ์]").await.expect("an edit on the device");
+    eventually("node 1 refuses the demoted user's change, and the device says so", LONG, || async {
+        let state = palad.state();
+        state.refused > 0 && state.error.is_some_and(|e| e.contains("may no longer write"))
+    })
+    .await;
+    let doc = results_doc(&palad, "palad").await;
+    let after = heads(&palad, &doc).await;
+    let stored_now = stored(&sample, &doc).await;
+    assert!(!after.iter().any(|h| stored_now.contains(h)), "the demoted user's change was stored");
 
-    let dir = data.to_str().expect("utf-8");
-    prongsai_tests::cli(&["user", "revoke", "--data", dir, "--username", "somchai"], None).await;
+    let revoked = admin.revoke_sessions("pakchong", "somchai").await.expect("node 2 carries the revocation");
+    assert!(revoked >= 1, "{revoked}");
     eventually("node 1 cuts the connection and the device is signed out", LONG, || async {
         palad.state().connection == prongsai_client::Connection::SignedOut
     })
     .await;
     assert_eq!(one.metric("prongsai_connections_open").await, 0, "node 1 closed it");
+    assert_eq!(two.metric("prongsai_agency_repos_running").await, 0);
     palad.shutdown().await;
+
+    // The operator's command line, another process on the same database.
+    let klang = device(&one, &sample.device_dir("klang"), "wipa", sample.password("wipa")).await;
+    klang.agency_year(YEAR).await.expect("the year loads");
+    let dir = data.to_str().expect("utf-8");
+    prongsai_tests::cli(&["user", "revoke", "--data", dir, "--username", "wipa"], None).await;
+    eventually("the device is signed out", LONG, || async {
+        klang.state().connection == prongsai_client::Connection::SignedOut
+    })
+    .await;
+    klang.shutdown().await;
 }
 
 /// A rolling restart through HAProxy: each of three nodes in turn is stopped (SIGTERM) and

@@ -21,6 +21,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "baseline: chunks, agencies, users, sessions, documents, blobs, second factor, audit log, years, settings",
     },
     Migration { version: 2, name: "agency leases: the server process that serves each agency, and its fencing token" },
+    Migration {
+        version: 3,
+        name: "node-to-node link: the address of the node serving each agency, and the key nodes sign with",
+    },
 ];
 
 /// The version this release brings a database to.

@@ -44,6 +44,15 @@ pub struct Lease {
     pub token: i64,
 }
 
+/// A server process among those sharing one database: its name (`--node-name`) and the address
+/// the others reach it at (`--advertise`), for carrying a request to the node serving its agency.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    /// `http://host:port`; empty when the node gave none (an operator's command).
+    pub address: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgencyRow {
     pub id: String,
@@ -196,18 +205,23 @@ pub trait Database: Clone + Send + Sync + 'static {
     /// Takes the agency for `node` for `ttl_ms` by the database's clock: granted, with a new
     /// and larger token, when nobody holds it, its holder's time ran out, `node` itself held it
     /// (a restarted node), or `take_over` (an operator's command: the holder is fenced off and
-    /// its clients reconnect); otherwise `Err(holder)`.
+    /// its clients reconnect); otherwise `Err(holder)`, with the address it gave.
     fn lease_acquire(
         &self,
         agency_id: String,
-        node: String,
+        node: Node,
         ttl_ms: i64,
         take_over: bool,
-    ) -> impl Future<Output = Result<Result<Lease, String>, DbError>> + Send;
+    ) -> impl Future<Output = Result<Result<Lease, Node>, DbError>> + Send;
     /// Extends a lease nobody else has taken since (its token is still the agency's).
     fn lease_renew(&self, lease: Lease, ttl_ms: i64) -> impl Future<Output = Result<bool, DbError>> + Send;
     /// Lets the agency go at once (a node stopping), keeping its token count.
     fn lease_release(&self, lease: Lease) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// The node holding the agency's lease now, if one does (SQLite: none).
+    fn lease_holder(&self, agency_id: String) -> impl Future<Output = Result<Option<Node>, DbError>> + Send;
+    /// The key the nodes sharing this database sign their requests to each other with, made on
+    /// first use; `None` where there is only ever one node (SQLite).
+    fn cluster_secret(&self) -> impl Future<Output = Result<Option<Vec<u8>>, DbError>> + Send;
 
     // --- agencies and users
     fn agency_create(&self, agency: AgencyRow) -> impl Future<Output = Result<(), DbError>> + Send;

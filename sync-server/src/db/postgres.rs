@@ -173,6 +173,7 @@ impl Postgres {
             let sql = match migration.version {
                 1 => BASELINE,
                 2 => include_str!("postgres/0002_agency_leases.sql"),
+                3 => include_str!("postgres/0003_node_link.sql"),
                 other => return Err(backend(format!("migration {other} has no PostgreSQL form in this release"))),
             };
             tx.batch_execute(sql).await?;
@@ -599,14 +600,15 @@ impl Database for Postgres {
     async fn lease_acquire(
         &self,
         agency_id: String,
-        node: String,
+        node: Node,
         ttl_ms: i64,
         take_over: bool,
-    ) -> Result<Result<Lease, String>, DbError> {
+    ) -> Result<Result<Lease, Node>, DbError> {
         const SQL: &str = concat!(
-            "INSERT INTO agency_leases AS l (agency_id, node, token, expires_at) ",
-            "VALUES ($1, $2, 1, (extract(epoch from clock_timestamp()) * 1000)::BIGINT + $3) ",
-            "ON CONFLICT (agency_id) DO UPDATE SET node = EXCLUDED.node, token = l.token + 1, expires_at = EXCLUDED.expires_at ",
+            "INSERT INTO agency_leases AS l (agency_id, node, address, token, expires_at) ",
+            "VALUES ($1, $2, $5, 1, (extract(epoch from clock_timestamp()) * 1000)::BIGINT + $3) ",
+            "ON CONFLICT (agency_id) DO UPDATE SET node = EXCLUDED.node, address = EXCLUDED.address, ",
+            "token = l.token + 1, expires_at = EXCLUDED.expires_at ",
             "WHERE $4 OR l.expires_at <= (extract(epoch from clock_timestamp()) * 1000)::BIGINT OR l.node = EXCLUDED.node ",
             "RETURNING token"
         );
@@ -614,13 +616,14 @@ impl Database for Postgres {
         spawned(async move {
             let client = pool.get().await?;
             let statement = client.prepare_cached(SQL).await?;
-            if let Some(row) = client.query_opt(&statement, &[&agency_id, &node, &ttl_ms, &take_over]).await? {
-                return Ok(Ok(Lease { agency_id, node, token: row.get(0) }));
+            let params: [&(dyn ToSql + Sync); 5] = [&agency_id, &node.name, &ttl_ms, &take_over, &node.address];
+            if let Some(row) = client.query_opt(&statement, &params).await? {
+                return Ok(Ok(Lease { agency_id, node: node.name, token: row.get(0) }));
             }
             let holder = client
-                .query_opt("SELECT node FROM agency_leases WHERE agency_id = $1", &[&agency_id])
+                .query_opt("SELECT node, address FROM agency_leases WHERE agency_id = $1", &[&agency_id])
                 .await?
-                .map_or_else(String::new, |r| r.get(0));
+                .map_or_else(Node::default, |r| Node { name: r.get(0), address: r.get(1) });
             Ok(Err(holder))
         })
         .await
@@ -644,6 +647,36 @@ impl Database for Postgres {
         )
         .await?;
         Ok(())
+    }
+
+    async fn lease_holder(&self, agency_id: String) -> Result<Option<Node>, DbError> {
+        let pool = self.pool.clone();
+        spawned(async move {
+            let client = pool.get().await?;
+            let statement = client
+                .prepare_cached(
+                    "SELECT node, address FROM agency_leases WHERE agency_id = $1
+                     AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::BIGINT",
+                )
+                .await?;
+            let row = client.query_opt(&statement, &[&agency_id]).await?;
+            Ok(row.map(|r| Node { name: r.get(0), address: r.get(1) }))
+        })
+        .await
+    }
+
+    async fn cluster_secret(&self) -> Result<Option<Vec<u8>>, DbError> {
+        let made: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+        let pool = self.pool.clone();
+        spawned(async move {
+            let client = pool.get().await?;
+            // The first node to ask makes it; every later one reads that one.
+            client
+                .execute("INSERT INTO cluster_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", &[&made])
+                .await?;
+            Ok(Some(client.query_one("SELECT secret FROM cluster_secret WHERE id = 1", &[]).await?.get(0)))
+        })
+        .await
     }
 
     async fn agency_create(&self, agency: AgencyRow) -> Result<(), DbError> {

@@ -208,6 +208,10 @@ fn apply(conn: &Connection, version: i64) -> Result<(), DbError> {
                  expires_at INTEGER NOT NULL
              );",
         )?),
+        3 => Ok(conn.execute_batch(
+            "ALTER TABLE agency_leases ADD COLUMN address TEXT NOT NULL DEFAULT '';
+             CREATE TABLE cluster_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL);",
+        )?),
         other => Err(backend(format!("migration {other} has no SQLite form in this release"))),
     }
 }
@@ -739,11 +743,11 @@ impl Database for Sqlite {
     async fn lease_acquire(
         &self,
         agency_id: String,
-        node: String,
+        node: Node,
         _ttl_ms: i64,
         _take_over: bool,
-    ) -> Result<Result<Lease, String>, DbError> {
-        Ok(Ok(Lease { agency_id, node, token: 0 }))
+    ) -> Result<Result<Lease, Node>, DbError> {
+        Ok(Ok(Lease { agency_id, node: node.name, token: 0 }))
     }
 
     async fn lease_renew(&self, _lease: Lease, _ttl_ms: i64) -> Result<bool, DbError> {
@@ -752,6 +756,15 @@ impl Database for Sqlite {
 
     async fn lease_release(&self, _lease: Lease) -> Result<(), DbError> {
         Ok(())
+    }
+
+    async fn lease_holder(&self, _agency_id: String) -> Result<Option<Node>, DbError> {
+        Ok(None)
+    }
+
+    /// One process serves a SQLite file: no other node to sign a request to.
+    async fn cluster_secret(&self) -> Result<Option<Vec<u8>>, DbError> {
+        Ok(None)
     }
 
     async fn agency_create(&self, agency: AgencyRow) -> Result<(), DbError> {

@@ -138,9 +138,11 @@ delegate! {
     fn chunk_load_prefix(&self, prefix: String) -> HashMap<String, Vec<u8>>;
     fn chunk_put(&self, key: String, data: Vec<u8>, fence: Option<Lease>) -> ();
     fn chunk_delete(&self, key: String, fence: Option<Lease>) -> ();
-    fn lease_acquire(&self, agency_id: String, node: String, ttl_ms: i64, take_over: bool) -> Result<Lease, String>;
+    fn lease_acquire(&self, agency_id: String, node: Node, ttl_ms: i64, take_over: bool) -> Result<Lease, Node>;
     fn lease_renew(&self, lease: Lease, ttl_ms: i64) -> bool;
     fn lease_release(&self, lease: Lease) -> ();
+    fn lease_holder(&self, agency_id: String) -> Option<Node>;
+    fn cluster_secret(&self) -> Option<Vec<u8>>;
     fn agency_create(&self, agency: AgencyRow) -> ();
     fn agency(&self, id: String) -> Option<AgencyRow>;
     fn agencies(&self) -> Vec<AgencyRow>;
