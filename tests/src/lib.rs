@@ -87,6 +87,28 @@ pub async fn root_string(device: &Device, key: &prongsai_core::model::DocKey, fi
     }
 }
 
+/// Adds a user to an agency with the command line; returns the password.
+pub async fn add_user(data: &str, agency: &str, username: &str, roles: &[&str], division: Option<&str>) -> String {
+    let password = format!("รหัส-{username}-ยาวพอ");
+    let mut args = vec!["user", "add", "--data", data, "--agency", agency, "--username", username];
+    args.extend(["--display-name", "ผู้ทดสอบ", "--password-stdin"]);
+    for role in roles {
+        args.extend(["--role", role]);
+    }
+    if let Some(division) = division {
+        args.extend(["--division", division]);
+    }
+    cli(&args, Some(&password)).await;
+    password
+}
+
+/// A second agency, `nongbua`, with the sample's documents.
+pub async fn second_agency(data: &str) {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/fixtures/pakchong-2565.json");
+    cli(&["agency", "create", "--data", data, "--id", "nongbua", "--name", "อบต.หนองบัว", "--fixture", fixture], None)
+        .await;
+}
+
 /// Runs `tests/js/interop.mjs`, a client built on the reference `@automerge/automerge-repo`
 /// packages, against `server` as `username`: it waits for `marker` in the plan, writes a marker of
 /// its own into its division's results until the server confirms it durable, then tries a

@@ -390,3 +390,186 @@ async fn a_rolling_restart_shows_clients_nothing_but_a_reconnect() {
         d.shutdown().await;
     }
 }
+
+/// A small seeded generator (xorshift64*): the kill test's moments and victims, replayable with
+/// `PRONGSAI_TEST_SEED`.
+struct Moments(u64);
+
+impl Moments {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+/// Which node holds each agency's live lease now, read from PostgreSQL.
+fn holders(sample: &Sample) -> std::collections::HashMap<String, String> {
+    let out = sample
+        .postgres()
+        .expect("a cluster")
+        .psql(
+            "prongsai",
+            "SELECT agency_id || ' ' || node FROM agency_leases
+             WHERE expires_at > (extract(epoch from clock_timestamp()) * 1000)::BIGINT",
+        )
+        .expect("the leases");
+    out.lines().filter_map(|l| l.split_once(' ')).map(|(a, n)| (a.to_string(), n.to_string())).collect()
+}
+
+/// Three nodes behind HAProxy, two agencies, three devices writing all the time. A node is
+/// SIGKILLed twenty times at random moments (half the time the one serving an agency), with every
+/// commit held open 100 ms so that kills land inside transactions too. After each kill, every
+/// change the server had confirmed durable before it is in the database; every agency the dead
+/// node served is served again (the times are printed, and written to
+/// `PRONGSAI_FAILOVER_REPORT` for `cargo xtask bench`). At the end every device's changes are
+/// confirmed, none refused, and a fresh device of each agency reads every one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_kills_at_random_moments_lose_nothing_confirmed_and_every_agency_is_served_again() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sample = Sample::create_on_postgres().await;
+    let data = sample.data();
+    let dir = data.to_str().expect("utf-8");
+    prongsai_tests::second_agency(dir).await;
+    let nongbua_password = prongsai_tests::add_user(dir, "nongbua", "nb.staff", &["staff"], Some("palad")).await;
+    let env = [("PRONGSAI_FAULT_COMMIT_DELAY_MS", "100")];
+    let mut nodes = Vec::new();
+    for i in 1..=3 {
+        nodes.push(Server::start_with_env(&data, &["--node-name", &format!("node-{i}")], &env).await);
+    }
+    let lb = prongsai_tests::Haproxy::start(&nodes).await;
+    let accounts = [
+        ("pakchong", "palad", "somchai", sample.password("somchai").to_string(), "p"),
+        ("pakchong", "klang", "wipa", sample.password("wipa").to_string(), "k"),
+        ("nongbua", "palad", "nb.staff", nongbua_password.clone(), "n"),
+    ];
+    let mut writers = Vec::new();
+    for (agency, division, username, password, tag) in &accounts {
+        let device = device_at(&lb.url(), &sample.device_dir(username), username, password).await;
+        device.agency_year(YEAR).await.expect("the year loads through HAProxy");
+        let doc = results_doc(&device, division).await;
+        writers.push((*agency, *division, *tag, device, doc));
+    }
+
+    // Each device writes on, one change every 50 ms (a person typing), until told to stop.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for (_, division, tag, device, _) in &writers {
+        let (device, division, tag, stop) = (device.clone(), division.to_string(), tag.to_string(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u32;
+            while !stop.load(Ordering::SeqCst) {
+                append_result(&device, &division, "m4", &format!(" [{tag}{n}]")).await.expect("an edit");
+                n += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            n
+        }));
+    }
+
+    // A request for each agency's data through HAProxy, as its own user.
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("a client");
+    let mut tokens = std::collections::HashMap::new();
+    for (agency, _, username, password, _) in &accounts {
+        let api = prongsai_client::ServerApi::new(lb.url());
+        let token = api.login(username, password, "failover probe").await.expect("signs in").token;
+        tokens.entry(agency.to_string()).or_insert(token);
+    }
+
+    let seed = std::env::var("PRONGSAI_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_nanos() as u64 | 1
+    });
+    eprintln!("kill moments: PRONGSAI_TEST_SEED={seed}");
+    let mut moments = Moments(seed);
+    let mut confirmed: Vec<(usize, Vec<ChangeHash>)> = Vec::new();
+    let mut failovers: Vec<Duration> = Vec::new();
+    for kill in 0..20 {
+        // What the server has confirmed so far (the answer a device waits for).
+        for (i, (_, _, _, device, doc)) in writers.iter().enumerate() {
+            let now = heads(device, doc).await;
+            if matches!(device.api().durable(doc, &now, Duration::ZERO).await, Ok(true)) {
+                confirmed.push((i, now));
+            }
+        }
+        // A random moment, then a victim: half the time the node serving a random agency.
+        tokio::time::sleep(Duration::from_millis(moments.below(1000))).await;
+        let held = holders(&sample);
+        let victim = if moments.below(2) == 0 {
+            let agency = ["pakchong", "nongbua"][moments.below(2) as usize];
+            held.get(agency).and_then(|n| n.strip_prefix("node-")).and_then(|n| n.parse::<usize>().ok()).map(|n| n - 1)
+        } else {
+            None
+        }
+        .unwrap_or_else(|| moments.below(3) as usize);
+        let served: Vec<String> =
+            held.iter().filter(|(_, n)| **n == format!("node-{}", victim + 1)).map(|(a, _)| a.clone()).collect();
+        nodes[victim].kill().await;
+        let killed = std::time::Instant::now();
+
+        for (i, (_, _, _, _, doc)) in writers.iter().enumerate() {
+            let stored_now = stored(&sample, doc).await;
+            for (_, h) in confirmed.iter().filter(|(j, _)| *j == i) {
+                assert!(h.iter().all(|h| stored_now.contains(h)), "kill {kill}: a change confirmed before it was lost");
+            }
+        }
+        for agency in &served {
+            let url = lb.url().join(&format!("api/agencies/{agency}/years")).expect("url");
+            eventually(&format!("kill {kill}: {agency} is served again"), LONG, || async {
+                let answer = http.get(url.clone()).bearer_auth(&tokens[agency]).send().await;
+                answer.is_ok_and(|r| r.status().is_success())
+            })
+            .await;
+            failovers.push(killed.elapsed());
+        }
+        nodes[victim].restart().await;
+    }
+
+    stop.store(true, Ordering::SeqCst);
+    let mut written = Vec::new();
+    for task in tasks {
+        written.push(task.await.expect("the writer ran"));
+    }
+    for (_, _, _, device, _) in &writers {
+        assert!(device.wait_confirmed(LONG).await, "every change is confirmed in the end");
+        assert_eq!(device.state().refused, 0, "no change was refused");
+    }
+    // Kills landed inside write transactions: PostgreSQL saw clients vanish mid-transaction.
+    let log = sample.postgres().expect("a cluster").log();
+    assert!(log.contains("open transaction"), "no kill landed inside a transaction:\n{log}");
+
+    for (agency, username, password) in [
+        ("pakchong", "kannika", sample.password("kannika").to_string()),
+        ("nongbua", "nb.staff", nongbua_password.clone()),
+    ] {
+        let reader = device_at(&lb.url(), &sample.device_dir(&format!("reader-{agency}")), username, &password).await;
+        eventually(&format!("a fresh device of {agency} reads every change"), LONG, || async {
+            reader.agency_year(YEAR).await.is_ok_and(|y| {
+                writers.iter().zip(&written).filter(|((a, ..), _)| *a == agency).all(|((_, division, tag, ..), n)| {
+                    let text = y.result("m4", division).map(|r| r.text.as_str().to_string()).unwrap_or_default();
+                    (0..*n).all(|k| text.contains(&format!("[{tag}{k}]")))
+                })
+            })
+        })
+        .await;
+        reader.shutdown().await;
+    }
+
+    failovers.sort();
+    let at = |q: f64| failovers[((failovers.len() - 1) as f64 * q).round() as usize].as_millis();
+    eprintln!(
+        "served again after a kill (ms), {} agencies: p50 {}, p95 {}, max {}",
+        failovers.len(),
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
+    if let Ok(path) = std::env::var("PRONGSAI_FAILOVER_REPORT") {
+        let ms: Vec<u128> = failovers.iter().map(Duration::as_millis).collect();
+        std::fs::write(path, serde_json::to_string(&ms).expect("json")).expect("the report is written");
+    }
+    for (_, _, _, device, _) in writers {
+        device.shutdown().await;
+    }
+}

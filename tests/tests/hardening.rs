@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use prongsai_client::ApiError;
 use prongsai_core::wire::ErrorKind;
-use prongsai_tests::{Sample, Server, YEAR, cli, device, eventually, signed_in_api};
+use prongsai_tests::{Sample, Server, YEAR, add_user, cli, device, eventually, second_agency, signed_in_api};
 use serde_json::{Value, json};
 
 const LONG: Duration = Duration::from_secs(60);
@@ -90,28 +90,6 @@ async fn login(server: &Server, username: &str, password: &str, web: bool) -> pr
     let answer = call(server, "POST", "/api/login", Call { body: json_body(body), ..Call::default() }).await;
     assert_eq!(answer.status, 200, "login of {username}: {}", String::from_utf8_lossy(&answer.body));
     serde_json::from_slice(&answer.body).expect("a login response")
-}
-
-/// Adds a user to an agency with the command line; returns the password.
-async fn add_user(data: &str, agency: &str, username: &str, roles: &[&str], division: Option<&str>) -> String {
-    let password = format!("รหัส-{username}-ยาวพอ");
-    let mut args = vec!["user", "add", "--data", data, "--agency", agency, "--username", username];
-    args.extend(["--display-name", "ผู้ทดสอบ", "--password-stdin"]);
-    for role in roles {
-        args.extend(["--role", role]);
-    }
-    if let Some(division) = division {
-        args.extend(["--division", division]);
-    }
-    cli(&args, Some(&password)).await;
-    password
-}
-
-/// A second agency, `nongbua`, with the sample's documents.
-async fn second_agency(data: &str) {
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/fixtures/pakchong-2565.json");
-    cli(&["agency", "create", "--data", data, "--id", "nongbua", "--name", "อบต.หนองบัว", "--fixture", fixture], None)
-        .await;
 }
 
 /// The id of the palad division's results document, as a device lists it.

@@ -348,3 +348,17 @@ pub fn roles_to_text(roles: &[Role]) -> String {
 pub fn roles_from_text(text: &str) -> Vec<Role> {
     text.split(',').filter(|s| !s.is_empty()).map(Role::parse).collect()
 }
+
+/// A fault for tests: `PRONGSAI_FAULT_COMMIT_DELAY_MS` holds every commit back that long (on
+/// SQLite each batch's, on PostgreSQL each fenced chunk write's), so a test can stop the server
+/// between a write and its commit. Never set in production.
+pub(crate) fn fault_commit_delay() -> Option<std::time::Duration> {
+    static DELAY: std::sync::OnceLock<Option<std::time::Duration>> = std::sync::OnceLock::new();
+    *DELAY.get_or_init(|| {
+        std::env::var("PRONGSAI_FAULT_COMMIT_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+            .map(std::time::Duration::from_millis)
+    })
+}

@@ -215,9 +215,18 @@ impl Postgres {
     async fn fenced(&self, sql: &'static str, params: Params, lease: &Lease) -> Result<(), DbError> {
         let pool = self.pool.clone();
         let held: bool = spawned(async move {
-            let client = pool.get().await?;
+            let mut client = pool.get().await?;
             let statement = client.prepare_cached(sql).await?;
-            Ok(client.query_one(&statement, &refs(&params)).await?.get(0))
+            let Some(delay) = fault_commit_delay() else {
+                return Ok(client.query_one(&statement, &refs(&params)).await?.get(0));
+            };
+            // The same statement in a transaction held open a while (a fault test's kill lands
+            // between the write and its commit).
+            let tx = client.transaction().await?;
+            let held = tx.query_one(&statement, &refs(&params)).await?.get(0);
+            tokio::time::sleep(delay).await;
+            tx.commit().await?;
+            Ok(held)
         })
         .await?;
         if held {

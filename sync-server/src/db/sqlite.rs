@@ -576,19 +576,6 @@ fn write_partial(partial: &Path, receive: &mut impl FnMut() -> Option<copy::Batc
     Ok(counts)
 }
 
-/// A fault for tests: `PRONGSAI_FAULT_COMMIT_DELAY_MS` holds every commit back that long, so a
-/// test can stop the server between a write and its commit. Never set in production.
-fn fault_commit_delay() -> Option<std::time::Duration> {
-    static DELAY: std::sync::OnceLock<Option<std::time::Duration>> = std::sync::OnceLock::new();
-    *DELAY.get_or_init(|| {
-        std::env::var("PRONGSAI_FAULT_COMMIT_DELAY_MS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .filter(|ms| *ms > 0)
-            .map(std::time::Duration::from_millis)
-    })
-}
-
 fn writer_loop(conn: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
