@@ -328,6 +328,45 @@ pub async fn check_password_limited<D: Database>(
     Ok(verified)
 }
 
+/// A password guess let through this node's limits and, where several nodes share the
+/// database, through the limits counted there; settled by the caller.
+struct Guess<'a, D: Database> {
+    local: auth::Guess<'a>,
+    app: &'a App<D>,
+    /// The account's key and the rows the shared count holds for this guess.
+    shared: Option<(String, Vec<i64>)>,
+}
+
+impl<D: Database> Guess<'_, D> {
+    /// The password was right: the account's failures are forgotten, here and on every node.
+    fn succeeded(self) {
+        self.local.succeeded();
+        if let Some((account, ids)) = self.shared {
+            let db = self.app.db.clone();
+            tokio::spawn(async move {
+                if let Err(error) = db.login_guess_succeeded(account, ids).await {
+                    tracing::warn!(%error, "could not forget an account's failed guesses (they run out)");
+                }
+            });
+        }
+    }
+
+    /// It stays counted (so it does in the shared count, until it leaves the window).
+    fn failed(self) {
+        self.local.failed();
+    }
+}
+
+fn limited(app_metrics: &crate::app::Metrics, retry_after: Duration) -> AppError {
+    app_metrics.login_limited.fetch_add(1, Ordering::Relaxed);
+    let seconds = retry_after.as_secs().max(1);
+    AppError::Refused {
+        kind: ErrorKind::RateLimited,
+        message: format!("too many failed attempts; try again in {seconds} seconds"),
+        retry_after: Some(retry_after),
+    }
+}
+
 /// A password guess let through the limits and checked, still open: the caller settles it (a
 /// login settles it only after the second factor).
 async fn guess_password<'a, D: Database>(
@@ -336,16 +375,23 @@ async fn guess_password<'a, D: Database>(
     address: IpAddr,
     password: String,
     stored: Option<String>,
-) -> Result<(auth::Guess<'a>, bool), AppError> {
-    let guess = app.limiter.begin(account, address, Instant::now()).map_err(|limited| {
-        app.metrics.login_limited.fetch_add(1, Ordering::Relaxed);
-        let seconds = limited.retry_after.as_secs().max(1);
-        AppError::Refused {
-            kind: ErrorKind::RateLimited,
-            message: format!("too many failed attempts; try again in {seconds} seconds"),
-            retry_after: Some(limited.retry_after),
+) -> Result<(Guess<'a, D>, bool), AppError> {
+    let local =
+        app.limiter.begin(account, address, Instant::now()).map_err(|l| limited(&app.metrics, l.retry_after))?;
+    // Several nodes: the guesses every node let through count too (an attacker spreading guesses
+    // over the nodes gets no more than from one).
+    let (window, per_account, per_address) = app.limiter.limits();
+    let keys = auth::RateLimiter::keys(account, address);
+    let limits = [per_account, per_address].map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+    let shared = match app.db.login_guess_begin(keys.clone(), limits, window_ms).await? {
+        Ok(ids) => ids.map(|ids| (keys[0].clone(), ids)),
+        Err(wait_ms) => {
+            local.withdrawn();
+            return Err(limited(&app.metrics, Duration::from_millis(u64::try_from(wait_ms).unwrap_or(1000))));
         }
-    })?;
+    };
+    let guess = Guess { local, app, shared };
     app.metrics.password_checks.fetch_add(1, Ordering::Relaxed);
     let verified = auth::verify_password_async(password, stored).await.map_err(|busy| AppError::Refused {
         kind: ErrorKind::Busy,

@@ -259,29 +259,50 @@ impl Guess<'_> {
     /// The password was right: the account's failures are forgotten (not the address's).
     pub fn succeeded(mut self) {
         self.settled = true;
-        self.limiter.settle(&self.keys, None);
+        self.limiter.settle(&self.keys, Settled::Succeeded);
     }
 
     pub fn failed(mut self) {
         self.settled = true;
-        self.limiter.settle(&self.keys, Some(self.started));
+        self.limiter.settle(&self.keys, Settled::Failed(self.started));
     }
+
+    /// Refused after all (by the limits other nodes count), the password unchecked: it counts
+    /// for nothing here.
+    pub fn withdrawn(mut self) {
+        self.settled = true;
+        self.limiter.settle(&self.keys, Settled::Withdrawn);
+    }
+}
+
+/// How a guess ended.
+#[derive(Clone, Copy)]
+enum Settled {
+    Succeeded,
+    Failed(Instant),
+    Withdrawn,
 }
 
 impl Drop for Guess<'_> {
     fn drop(&mut self) {
         if !self.settled {
-            self.limiter.settle(&self.keys, Some(self.started));
+            self.limiter.settle(&self.keys, Settled::Failed(self.started));
         }
     }
 }
 
 impl RateLimiter {
+    /// The window, and the guesses allowed in it per account and per address.
+    pub fn limits(&self) -> (Duration, usize, usize) {
+        (self.window, self.per_account, self.per_address)
+    }
+
     pub fn new(window: Duration, per_account: usize, per_address: usize) -> Self {
         RateLimiter { window, per_account, per_address, state: Mutex::new(LimiterState::default()) }
     }
 
-    fn keys(account: &str, address: IpAddr) -> [String; 2] {
+    /// The keys a guess counts against: the account's and the address's.
+    pub fn keys(account: &str, address: IpAddr) -> [String; 2] {
         [format!("user:{}", account.to_lowercase()), format!("addr:{}", address_key(address))]
     }
 
@@ -311,16 +332,16 @@ impl RateLimiter {
         Ok(Guess { limiter: self, keys, started: now, settled: false })
     }
 
-    fn settle(&self, keys: &[String; 2], failed_at: Option<Instant>) {
+    fn settle(&self, keys: &[String; 2], settled: Settled) {
         let Ok(mut state) = self.state.lock() else { return };
         for (i, key) in keys.iter().enumerate() {
             let Some(attempts) = state.keys.get_mut(key) else { continue };
             attempts.in_flight = attempts.in_flight.saturating_sub(1);
-            match failed_at {
-                Some(at) => attempts.failures.push_back(at),
+            match settled {
+                Settled::Failed(at) => attempts.failures.push_back(at),
                 // Success clears the account (index 0), never the address.
-                None if i == 0 => attempts.failures.clear(),
-                None => {}
+                Settled::Succeeded if i == 0 => attempts.failures.clear(),
+                Settled::Succeeded | Settled::Withdrawn => {}
             }
             if attempts.idle() {
                 state.keys.remove(key);

@@ -330,6 +330,17 @@ mod tests {
         async fn lease_holder(&self, _: String) -> Result<Option<Node>, DbError> {
             unused()
         }
+        async fn login_guess_begin(
+            &self,
+            _: [String; 2],
+            _: [i64; 2],
+            _: i64,
+        ) -> Result<Result<Option<Vec<i64>>, i64>, DbError> {
+            unused()
+        }
+        async fn login_guess_succeeded(&self, _: String, _: Vec<i64>) -> Result<(), DbError> {
+            unused()
+        }
         async fn lease_renew(&self, _: Lease, _: i64) -> Result<bool, DbError> {
             unused()
         }

@@ -573,3 +573,55 @@ async fn twenty_kills_at_random_moments_lose_nothing_confirmed_and_every_agency_
         device.shutdown().await;
     }
 }
+
+/// Password guesses spread over the nodes count together: an account allows five failed
+/// guesses in the window whichever nodes they reach, guesses sent to both nodes at once cannot
+/// pass the limit between them, and once it is reached the right password is refused on every
+/// node. A right password before that forgets the account's failures on every node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_limit_holds_across_nodes() {
+    let sample = Sample::create_on_postgres().await;
+    let data = sample.data();
+    let nodes = [
+        Server::start_with_env(&data, &["--node-name", "node-1"], &[]).await,
+        Server::start_with_env(&data, &["--node-name", "node-2"], &[]).await,
+    ];
+    prongsai_client::api::install_crypto();
+    let http = reqwest::Client::new();
+    let login = |node: usize, username: &str, password: &str| {
+        let url = nodes[node].url().join("api/login").expect("url");
+        let body = serde_json::json!({ "username": username, "password": password, "device": "test" });
+        let http = http.clone();
+        async move { http.post(url).json(&body).send().await.expect("answers").status().as_u16() }
+    };
+    let checks = || async {
+        let mut total = 0;
+        for node in &nodes {
+            total += node.metric("prongsai_password_checks_total").await;
+        }
+        total
+    };
+
+    // Four failures on alternating nodes, then the right password: the account's slate is clean
+    // again on both nodes.
+    for i in 0..4 {
+        assert_eq!(login(i % 2, "wipa", "ผิด").await, 401);
+    }
+    assert_eq!(login(1, "wipa", sample.password("wipa")).await, 200);
+    for i in 0..4 {
+        assert_eq!(login(i % 2, "wipa", "ผิดอีก").await, 401, "the earlier failures were forgotten");
+    }
+
+    // Twenty guesses at once, half to each node: at most five are checked.
+    let before = checks().await;
+    let guesses = (0..20).map(|i| login(i % 2, "somchai", "เดา"));
+    let answers = futures::future::join_all(guesses).await;
+    assert!(answers.iter().all(|s| *s == 401 || *s == 429), "{answers:?}");
+    let checked = checks().await - before;
+    assert!(checked <= 5, "{checked} guesses were checked across the nodes; the account allows 5");
+    assert!(answers.iter().filter(|s| **s == 429).count() >= 15, "{answers:?}");
+    // The right password is refused on either node while the account is limited.
+    for node in 0..2 {
+        assert_eq!(login(node, "somchai", sample.password("somchai")).await, 429, "node {}", node + 1);
+    }
+}

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "node-to-node link: the address of the node serving each agency, and the key nodes sign with",
     },
+    Migration { version: 4, name: "password guesses, counted across every node sharing the database" },
 ];
 
 /// The version this release brings a database to.

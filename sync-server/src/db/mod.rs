@@ -219,6 +219,23 @@ pub trait Database: Clone + Send + Sync + 'static {
     fn lease_release(&self, lease: Lease) -> impl Future<Output = Result<(), DbError>> + Send;
     /// The node holding the agency's lease now, if one does (SQLite: none).
     fn lease_holder(&self, agency_id: String) -> impl Future<Output = Result<Option<Node>, DbError>> + Send;
+    /// Lets a password guess through the limits shared by every node on this database: `keys`
+    /// (an account's, an address's) may each have `limits` guesses in the last `window_ms`, the
+    /// ones still being checked included. `Ok(Some(ids))`: let through, and counted as failed
+    /// until [`Database::login_guess_succeeded`]; `Err(ms)`: refused, try again after that long;
+    /// `Ok(None)`: nothing shared to count (SQLite: one process, whose own limiter sees all).
+    fn login_guess_begin(
+        &self,
+        keys: [String; 2],
+        limits: [i64; 2],
+        window_ms: i64,
+    ) -> impl Future<Output = Result<Result<Option<Vec<i64>>, i64>, DbError>> + Send;
+    /// The password was right: the account's guesses are forgotten, and this guess's own.
+    fn login_guess_succeeded(
+        &self,
+        account_key: String,
+        ids: Vec<i64>,
+    ) -> impl Future<Output = Result<(), DbError>> + Send;
     /// The key the nodes sharing this database sign their requests to each other with, made on
     /// first use; `None` where there is only ever one node (SQLite).
     fn cluster_secret(&self) -> impl Future<Output = Result<Option<Vec<u8>>, DbError>> + Send;

@@ -174,6 +174,7 @@ impl Postgres {
                 1 => BASELINE,
                 2 => include_str!("postgres/0002_agency_leases.sql"),
                 3 => include_str!("postgres/0003_node_link.sql"),
+                4 => include_str!("postgres/0004_login_guesses.sql"),
                 other => return Err(backend(format!("migration {other} has no PostgreSQL form in this release"))),
             };
             tx.batch_execute(sql).await?;
@@ -672,6 +673,56 @@ impl Database for Postgres {
             Ok(row.map(|r| Node { name: r.get(0), address: r.get(1) }))
         })
         .await
+    }
+
+    async fn login_guess_begin(
+        &self,
+        keys: [String; 2],
+        limits: [i64; 2],
+        window_ms: i64,
+    ) -> Result<Result<Option<Vec<i64>>, i64>, DbError> {
+        const NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::BIGINT";
+        let pool = self.pool.clone();
+        spawned(async move {
+            let mut client = pool.get().await?;
+            let tx = client.transaction().await?;
+            // One guess at a time per key, on every node: counted and recorded under the locks.
+            let mut ordered = keys.clone();
+            ordered.sort();
+            for key in &ordered {
+                tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[key]).await?;
+            }
+            tx.execute(&format!("DELETE FROM login_guesses WHERE started_at <= {NOW} - $1"), &[&window_ms]).await?;
+            let counted = tx
+                .query(
+                    &format!(
+                        "SELECT key, count(*), min(started_at) + $2 - {NOW} FROM login_guesses
+                         WHERE key = ANY($1) GROUP BY key"
+                    ),
+                    &[&keys.to_vec(), &window_ms],
+                )
+                .await?;
+            for row in counted {
+                let (key, count, wait): (String, i64, i64) = (row.get(0), row.get(1), row.get(2));
+                let limit = keys.iter().position(|k| *k == key).map_or(i64::MAX, |i| limits[i]);
+                if count >= limit {
+                    return Ok(Err(wait.max(1000)));
+                }
+            }
+            let mut ids = Vec::with_capacity(2);
+            for key in &keys {
+                let sql = format!("INSERT INTO login_guesses (key, started_at) VALUES ($1, {NOW}) RETURNING id");
+                ids.push(tx.query_one(&sql, &[key]).await?.get(0));
+            }
+            tx.commit().await?;
+            Ok(Ok(Some(ids)))
+        })
+        .await
+    }
+
+    async fn login_guess_succeeded(&self, account_key: String, ids: Vec<i64>) -> Result<(), DbError> {
+        self.exec("DELETE FROM login_guesses WHERE key = $1 OR id = ANY($2)", vec![p(account_key), p(ids)]).await?;
+        Ok(())
     }
 
     async fn cluster_secret(&self) -> Result<Option<Vec<u8>>, DbError> {

@@ -212,6 +212,16 @@ fn apply(conn: &Connection, version: i64) -> Result<(), DbError> {
             "ALTER TABLE agency_leases ADD COLUMN address TEXT NOT NULL DEFAULT '';
              CREATE TABLE cluster_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL);",
         )?),
+        // Kept alike on both backends; one process counts its guesses in memory.
+        4 => Ok(conn.execute_batch(
+            "CREATE TABLE login_guesses (
+                 id INTEGER PRIMARY KEY,
+                 key TEXT NOT NULL,
+                 started_at INTEGER NOT NULL
+             );
+             CREATE INDEX login_guesses_key ON login_guesses (key, started_at);
+             CREATE INDEX login_guesses_started ON login_guesses (started_at);",
+        )?),
         other => Err(backend(format!("migration {other} has no SQLite form in this release"))),
     }
 }
@@ -747,6 +757,20 @@ impl Database for Sqlite {
 
     async fn lease_holder(&self, _agency_id: String) -> Result<Option<Node>, DbError> {
         Ok(None)
+    }
+
+    /// One process serves a SQLite file: its own limiter (in memory) sees every guess.
+    async fn login_guess_begin(
+        &self,
+        _keys: [String; 2],
+        _limits: [i64; 2],
+        _window_ms: i64,
+    ) -> Result<Result<Option<Vec<i64>>, i64>, DbError> {
+        Ok(Ok(None))
+    }
+
+    async fn login_guess_succeeded(&self, _account_key: String, _ids: Vec<i64>) -> Result<(), DbError> {
+        Ok(())
     }
 
     /// One process serves a SQLite file: no other node to sign a request to.

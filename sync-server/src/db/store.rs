@@ -142,6 +142,8 @@ delegate! {
     fn lease_renew(&self, lease: Lease, ttl_ms: i64) -> bool;
     fn lease_release(&self, lease: Lease) -> ();
     fn lease_holder(&self, agency_id: String) -> Option<Node>;
+    fn login_guess_begin(&self, keys: [String; 2], limits: [i64; 2], window_ms: i64) -> Result<Option<Vec<i64>>, i64>;
+    fn login_guess_succeeded(&self, account_key: String, ids: Vec<i64>) -> ();
     fn cluster_secret(&self) -> Option<Vec<u8>>;
     fn agency_create(&self, agency: AgencyRow) -> ();
     fn agency(&self, id: String) -> Option<AgencyRow>;
