@@ -213,7 +213,7 @@ async fn metrics<D: Database>(State(app): State<App<D>>) -> Response {
     let m = &app.metrics;
     let load = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
     // (name, kind, help, value)
-    let rows: [(&str, &str, &str, u64); 25] = [
+    let rows: [(&str, &str, &str, u64); 26] = [
         ("prongsai_connections_open", "gauge", "Open sync connections.", load(&m.connections_open)),
         ("prongsai_connections_total", "counter", "Sync connections opened.", load(&m.connections_opened)),
         ("prongsai_frames_received_total", "counter", "Sync frames received.", load(&m.frames_received)),
@@ -273,6 +273,12 @@ async fn metrics<D: Database>(State(app): State<App<D>>) -> Response {
         ("prongsai_storage_healthy", "gauge", "1 while storage confirms writes.", u64::from(app.storage.is_healthy())),
         ("prongsai_agency_repos_running", "gauge", "Agency repos in memory.", app.repos.running().await as u64),
         (
+            "prongsai_documents_loaded",
+            "gauge",
+            "Documents in memory, across the running agency repos.",
+            app.repos.documents_loaded().await as u64,
+        ),
+        (
             "prongsai_storage_fenced_total",
             "counter",
             "Writes refused because another node had taken their agency (nothing written).",
@@ -321,7 +327,7 @@ pub async fn check_password_limited<D: Database>(
 ) -> Result<bool, AppError> {
     let (guess, verified) = guess_password(app, account, address, password, stored).await?;
     if verified {
-        guess.succeeded()
+        guess.succeeded().await
     } else {
         guess.failed()
     }
@@ -338,16 +344,14 @@ struct Guess<'a, D: Database> {
 }
 
 impl<D: Database> Guess<'_, D> {
-    /// The password was right: the account's failures are forgotten, here and on every node.
-    fn succeeded(self) {
+    /// The password was right: the account's failures are forgotten, here and on every node
+    /// (before the answer goes out, so that the user's next try finds them gone).
+    async fn succeeded(self) {
         self.local.succeeded();
-        if let Some((account, ids)) = self.shared {
-            let db = self.app.db.clone();
-            tokio::spawn(async move {
-                if let Err(error) = db.login_guess_succeeded(account, ids).await {
-                    tracing::warn!(%error, "could not forget an account's failed guesses (they run out)");
-                }
-            });
+        if let Some((account, ids)) = self.shared
+            && let Err(error) = self.app.db.login_guess_succeeded(account, ids).await
+        {
+            tracing::warn!(%error, "could not forget an account's failed guesses (they run out)");
         }
     }
 
@@ -442,12 +446,12 @@ async fn login<D: Database>(
     // failed guess like a wrong password.
     if user.second_factor {
         let Some(code) = request.otp.as_deref().filter(|c| !c.trim().is_empty()) else {
-            guess.succeeded();
+            guess.succeeded().await;
             let body = ErrorBody::new(ErrorKind::SecondFactorRequired, "enter the code from your authenticator app");
             return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
         };
         match crate::second_factor::accept_code(&app, &user, code).await {
-            Ok(true) => guess.succeeded(),
+            Ok(true) => guess.succeeded().await,
             Ok(false) => {
                 guess.failed();
                 app.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
@@ -458,7 +462,7 @@ async fn login<D: Database>(
             Err(e) => return e.into_response(),
         }
     } else {
-        guess.succeeded();
+        guess.succeeded().await;
     }
     let issued = match app.issue_session(&user, request.device.as_deref().unwrap_or_default(), request.web).await {
         Ok(issued) => issued,
@@ -485,13 +489,16 @@ async fn login<D: Database>(
 }
 
 async fn logout<D: Database>(State(app): State<App<D>>, Caller(caller): Caller) -> Response {
-    // Logging out ends this session only, and closes this session's connections.
-    match app.db.session_revoke(caller.session.token_hash.clone()).await {
-        Ok(()) => {
-            app.access.invalidate();
-            app.close_connections(caller.user.id, Some(std::slice::from_ref(&caller.session.peer_id)));
-            StatusCode::NO_CONTENT.into_response()
-        }
+    // Logging out ends this session only, and closes this session's connections: here, and on
+    // any other node holding one (told through the access epoch).
+    let revoked = async {
+        app.db.session_revoke(caller.session.token_hash.clone()).await?;
+        app.access.invalidate();
+        app.close_connections(caller.user.id, Some(std::slice::from_ref(&caller.session.peer_id)));
+        crate::bump_access_epoch(&app.db).await
+    };
+    match revoked.await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => AppError::Db(e).into_response(),
     }
 }

@@ -41,6 +41,9 @@ pub struct Config {
     pub login_failures_per_address: usize,
     /// An agency's repo stops after this long without connections.
     pub repo_idle: Duration,
+    /// A document of a running agency repo that no connection or caller has touched for this
+    /// long is dropped from memory (it loads again from storage when next used).
+    pub doc_idle: Duration,
     /// The longest a durability check waits.
     pub durable_wait_max: Duration,
     /// The built frontend (`frontend/dist`), served at `/` as the web dashboard.
@@ -77,6 +80,9 @@ pub struct Config {
     /// The address the other nodes reach this one at (`--advertise`): a request for an agency
     /// this node serves that reaches another node is carried here.
     pub advertise: String,
+    /// How often the access epoch is read where changes are not announced (SQLite's other
+    /// processes, or PostgreSQL while its listening connection is down).
+    pub access_poll: Duration,
     /// HTTPS on the listening socket (`--tls-cert`, `--tls-key`); plain HTTP when `None`.
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 }
@@ -116,6 +122,7 @@ impl Config {
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Config {
         Config {
             advertise: format!("http://{listen}"),
+            access_poll: Duration::from_millis(500),
             node_name: default_node_name(&format!("pid-{}", std::process::id())),
             lease_ttl: Duration::from_secs(3),
             take_over_agencies: false,
@@ -128,6 +135,7 @@ impl Config {
             login_failures_per_account: 5,
             login_failures_per_address: 30,
             repo_idle: Duration::from_secs(10 * 60),
+            doc_idle: Duration::from_secs(2 * 60),
             durable_wait_max: Duration::from_secs(30),
             web_dir: PathBuf::from("frontend/dist"),
             trusted_proxies: Vec::new(),

@@ -87,6 +87,10 @@ enum Command {
         /// Stop an agency's repo (freeing its documents' memory) after this many idle seconds.
         #[arg(long, env = "PRONGSAI_REPO_IDLE_SECS")]
         repo_idle_secs: Option<u64>,
+        /// Drop a document of a running agency's repo from memory after this many seconds that
+        /// no connection or request has touched it (it loads again from storage when next used).
+        #[arg(long, env = "PRONGSAI_DOC_IDLE_SECS")]
+        doc_idle_secs: Option<u64>,
         /// How long a login stays valid, in seconds (default 90 days: devices work offline for weeks).
         #[arg(long, env = "PRONGSAI_SESSION_TTL_SECS")]
         session_ttl_secs: Option<u64>,
@@ -118,6 +122,10 @@ enum Command {
         /// machine's name for an unspecified one such as 0.0.0.0).
         #[arg(long, env = "PRONGSAI_ADVERTISE")]
         advertise: Option<String>,
+        /// How often to read whether users or sessions changed, where the database does not
+        /// announce it (milliseconds, default 500; PostgreSQL announces changes at once).
+        #[arg(long, env = "PRONGSAI_ACCESS_POLL_MS")]
+        access_poll_ms: Option<u64>,
         #[command(flatten)]
         limits: Limits,
     },
@@ -518,6 +526,7 @@ async fn main() -> anyhow::Result<()> {
             config,
             max_message_bytes,
             repo_idle_secs,
+            doc_idle_secs,
             session_ttl_secs,
             web_dir,
             public_url,
@@ -526,6 +535,7 @@ async fn main() -> anyhow::Result<()> {
             node_name,
             lease_ttl_ms,
             advertise,
+            access_poll_ms,
             limits,
         } => {
             let file: FileConfig = match &config {
@@ -560,6 +570,9 @@ async fn main() -> anyhow::Result<()> {
             }
             if let Some(idle) = repo_idle_secs {
                 settings.repo_idle = std::time::Duration::from_secs(idle);
+            }
+            if let Some(idle) = doc_idle_secs {
+                settings.doc_idle = std::time::Duration::from_secs(idle);
             }
             if let Some(ttl) = session_ttl_secs {
                 settings.session_ttl = std::time::Duration::from_secs(ttl);
@@ -596,6 +609,9 @@ async fn main() -> anyhow::Result<()> {
                 }
                 None => settings.default_advertise(),
             };
+            if let Some(ms) = access_poll_ms {
+                settings.access_poll = std::time::Duration::from_millis(ms.max(100));
+            }
             let scheme = if settings.tls.is_some() { "https" } else { "http" };
             let app = App::new(settings, db).await?;
             println!("listening on {scheme}://{address}");

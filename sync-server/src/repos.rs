@@ -2,7 +2,9 @@
 //!
 //! samod keeps every document it has loaded in memory until its repo stops. Giving each agency
 //! its own repo bounds memory by the agencies in use, not by every agency ever served, and keeps
-//! agencies apart: a connection is accepted only by its own agency's repo.
+//! agencies apart: a connection is accepted only by its own agency's repo. Within a running
+//! repo, a document nobody has touched for `Config::doc_idle` is dropped too (our patch to
+//! samod, `Repo::unload_idle_documents`), and loads again from storage when next used.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -96,6 +98,8 @@ pub struct Repos<D> {
     take_over: bool,
     /// Agencies this process lost to another node while serving them.
     leases_lost: Arc<std::sync::atomic::AtomicU64>,
+    /// A running repo's document untouched for this long is dropped from memory.
+    doc_idle: Duration,
     repos: tokio::sync::Mutex<HashMap<String, Arc<AgencyRepo>>>,
 }
 
@@ -109,6 +113,7 @@ impl<D: Database> Repos<D> {
             lease_ttl: config.lease_ttl,
             take_over: config.take_over_agencies,
             leases_lost: Arc::default(),
+            doc_idle: config.doc_idle,
             repos: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -172,7 +177,9 @@ impl<D: Database> Repos<D> {
         Ok(entry)
     }
 
-    /// Stops the repos of agencies nobody has used for `idle`; returns how many stopped.
+    /// Stops the repos of agencies nobody has used for `idle`; returns how many stopped. In the
+    /// repos still running, the documents idle for `Config::doc_idle` are dropped from memory
+    /// ([`Repos::unload_idle_documents`]).
     pub async fn stop_idle(&self, idle: Duration) -> usize {
         let stopping: Vec<Arc<AgencyRepo>> = {
             let mut repos = self.repos.lock().await;
@@ -183,7 +190,9 @@ impl<D: Database> Repos<D> {
                 })
                 .map(|(id, _)| id.clone())
                 .collect();
-            idle_ids.iter().filter_map(|id| repos.remove(id)).collect()
+            let stopping = idle_ids.iter().filter_map(|id| repos.remove(id)).collect();
+            unload_idle_documents(repos.values(), self.doc_idle);
+            stopping
         };
         let stopped = stopping.len();
         for entry in stopping {
@@ -208,12 +217,38 @@ impl<D: Database> Repos<D> {
         self.repos.lock().await.len()
     }
 
+    /// Drops from memory the documents of running repos that no connection has sent or received
+    /// a message about, and no request has opened, for `idle` (and that nothing here holds a
+    /// handle to); each is written first, and loads again from storage when next used. Returns
+    /// how many began to drop.
+    pub async fn unload_idle_documents(&self, idle: Duration) -> usize {
+        unload_idle_documents(self.repos.lock().await.values(), idle)
+    }
+
+    /// Documents in memory across the running repos.
+    pub async fn documents_loaded(&self) -> usize {
+        self.repos.lock().await.values().map(|r| r.repo.loaded_documents()).sum()
+    }
+
     pub async fn stop_all(&self) {
         let all: Vec<Arc<AgencyRepo>> = self.repos.lock().await.drain().map(|(_, r)| r).collect();
         for entry in all {
             self.stop(&entry).await;
         }
     }
+}
+
+fn unload_idle_documents<'a>(repos: impl Iterator<Item = &'a Arc<AgencyRepo>>, idle: Duration) -> usize {
+    repos
+        .filter(|r| !r.is_lost())
+        .map(|r| {
+            let unloading = r.repo.unload_idle_documents(idle);
+            if unloading > 0 {
+                tracing::debug!(agency = %r.agency_id, unloading, "dropping idle documents from memory");
+            }
+            unloading
+        })
+        .sum()
 }
 
 /// Renews an agency's lease at a third of its time to live while its repo runs. Once the lease

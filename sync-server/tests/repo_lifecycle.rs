@@ -43,6 +43,57 @@ async fn a_stopped_agency_repo_leaves_no_task_behind() {
     }
 }
 
+/// Runs the server's 5 s duty (`stop_idle`, with `doc_idle` zero) until the running repos hold
+/// no document: a document still loading (a request's, a write's) is dropped by a later run.
+async fn all_documents_unloaded<D: prongsai_sync_server::db::Database>(app: &App<D>, what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        assert_eq!(app.repos.stop_idle(Duration::from_secs(3600)).await, 0, "{what}: the repo is not idle");
+        if app.repos.documents_loaded().await == 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: {} documents still loaded",
+            app.repos.documents_loaded().await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// While an agency's repo runs, its documents nobody touches leave memory (our patch to samod,
+/// `Repo::unload_idle_documents`, run by `stop_idle` for `Config::doc_idle`) and load again,
+/// whole, from the server's storage when next used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_documents_leave_a_running_agency_repo_and_load_again() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = Sqlite::open(dir.path()).expect("database");
+    let mut config = Config::new(dir.path().to_path_buf(), SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.doc_idle = Duration::ZERO;
+    let app = App::new(config, db).await.expect("app");
+    provision::create_sample(&app, &pakchong_2565()).await.expect("the sample agency");
+    app.repos.stop_all().await;
+
+    let (year, _) = app.agency_year("pakchong", 2565).await.expect("the documents load");
+    assert_eq!(year.measures().len(), 8);
+    let loaded = app.repos.documents_loaded().await;
+    assert!(loaded > 0, "the agency's documents are in memory");
+    assert_eq!(app.repos.unload_idle_documents(Duration::from_secs(3600)).await, 0, "touched just now");
+
+    // The repo is not idle, so it keeps running; its documents (idle for `doc_idle`) go.
+    all_documents_unloaded(&app, "after unloading").await;
+    assert_eq!(app.repos.running().await, 1);
+
+    for round in 0..2 {
+        let (year, _) = app.agency_year("pakchong", 2565).await.expect("the documents load again");
+        assert_eq!(year.measures().len(), 8, "round {round}");
+        assert!(app.repos.documents_loaded().await > 0, "round {round}");
+        assert!(app.repos.unload_idle_documents(Duration::ZERO).await > 0, "round {round}");
+        all_documents_unloaded(&app, &format!("round {round}")).await;
+    }
+    app.repos.stop_all().await;
+}
+
 /// A dialer that never connects (a device whose server is out of reach), counting its owners.
 struct Unreachable;
 

@@ -246,6 +246,17 @@ impl DocActorInner {
         self.handle_results(result);
     }
 
+    /// Prongsai's patch: whether anyone still listens to this document's changes, ephemera
+    /// or peers (see `DocHandle::in_use_outside_repo`).
+    pub(crate) fn has_listeners(&self) -> bool {
+        self.change_listeners.iter().any(|tx| !tx.is_closed())
+            || self.ephemera_listeners.iter().any(|tx| !tx.is_closed())
+            || self
+                .peer_state_change_listeners
+                .iter()
+                .any(|tx| !tx.is_closed())
+    }
+
     pub(crate) fn is_stopped(&self) -> bool {
         self.actor.is_stopped()
     }

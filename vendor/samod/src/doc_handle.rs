@@ -32,6 +32,9 @@ pub struct DocHandle {
     inner: Arc<Mutex<DocActorInner>>,
     document_id: DocumentId,
     task_dispatcher: DocTaskDispatcher,
+    /// Prongsai's patch: counts this handle's clones, so the repo knows whether anyone but
+    /// itself holds the document (`Repo::unload_idle_documents`).
+    holders: Arc<()>,
 }
 
 #[derive(Clone)]
@@ -72,7 +75,21 @@ impl DocHandle {
             document_id: doc_id,
             inner,
             task_dispatcher,
+            // Prongsai's patch.
+            holders: Arc::new(()),
         }
+    }
+
+    /// Prongsai's patch: whether the document is in use outside the repo, which holds one
+    /// handle to each document it has loaded: another handle exists (held by a caller, or
+    /// waiting in a search's stream), or a stream of its changes, ephemera or peers is still
+    /// listened to. A document whose actor is busy right now counts as in use.
+    pub(crate) fn in_use_outside_repo(&self) -> bool {
+        Arc::strong_count(&self.holders) > 1
+            || self
+                .inner
+                .try_lock()
+                .map_or(true, |inner| inner.has_listeners())
     }
 
     #[cfg(feature = "threadpool")]

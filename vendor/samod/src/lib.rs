@@ -924,6 +924,47 @@ impl Repo {
         Ok(conn_handle)
     }
 
+    /// Prongsai's patch: drops from memory the documents idle for at least `idle`, and returns
+    /// how many it began to drop. A later [`Repo::find`] of one, or a peer's message about it,
+    /// loads it again from storage.
+    ///
+    /// A document is idle when nobody outside the repo uses it (no [`DocHandle`] to it is held
+    /// but the repo's own, and no stream of its changes, ephemera or peers is listened to),
+    /// it is loaded (not still being searched for), and no peer connection has sent or received
+    /// a message about it, nor has anyone searched for it, for `idle`. Its document actor then
+    /// stops as it does when the repo stops: it first writes everything not yet saved, and
+    /// only then is it forgotten, with its document. A search or a peer's message for it in
+    /// the meantime waits for that, and then loads it again.
+    ///
+    /// Returns 0 once the repo is stopping.
+    pub fn unload_idle_documents(&self, idle: std::time::Duration) -> usize {
+        let mut inner = self.inner.lock().unwrap();
+        if inner.stopping {
+            return 0;
+        }
+        let keep = inner
+            .actors
+            .values()
+            .filter(|actor| actor.doc.in_use_outside_repo())
+            .map(|actor| actor.doc.document_id().clone())
+            .collect();
+        let DispatchedCommand { command_id, event } = HubEvent::unload_idle_documents(idle, keep);
+        let (tx_result, mut rx_result) = oneshot::channel();
+        inner.pending_commands.insert(command_id, tx_result);
+        inner.handle_event(event);
+        inner.pending_commands.remove(&command_id);
+        match rx_result.try_recv() {
+            Ok(Some(CommandResult::UnloadIdleDocuments { unloading })) => unloading,
+            _ => 0,
+        }
+    }
+
+    /// Prongsai's patch: how many documents this repo holds in memory (their document actors,
+    /// including those still stopping).
+    pub fn loaded_documents(&self) -> usize {
+        self.inner.lock().unwrap().actors.len()
+    }
+
     /// Stop the `Samod` instance.
     ///
     /// This will wait until all storage tasks have completed before stopping all
@@ -1023,7 +1064,20 @@ impl Inner {
             connections_count,
             documents_count,
             search_state_updates,
+            terminated_actors,
         } = self.hub.handle_event(&mut self.rng, now, event);
+
+        // Prongsai's patch: a document actor the hub has forgotten (unloaded while the repo
+        // runs, see `Repo::unload_idle_documents`) is dropped here, with its document: upstream
+        // kept every actor until the repo stopped. Before the spawns, as one may load the same
+        // document again (search updates find a document's actor by its document ID).
+        for actor_id in terminated_actors {
+            self.actors.remove(&actor_id);
+            #[allow(irrefutable_let_patterns)] // The other runner exists with `threadpool`.
+            if let DocRunner::Async { task_senders, .. } = &mut self.doc_runner {
+                task_senders.remove(&actor_id);
+            }
+        }
 
         for spawn_args in spawn_actors {
             self.spawn_actor(spawn_args);
@@ -1637,6 +1691,10 @@ async fn load_hub<S: LocalStorage>(storage: S, mut loading: samod_core::SamodLoa
         });
     }
 }
+
+// Prongsai's patch: tests of `Repo::unload_idle_documents`.
+#[cfg(test)]
+mod unload_idle_tests;
 
 #[cfg(test)]
 mod tests {

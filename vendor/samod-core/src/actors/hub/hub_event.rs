@@ -208,6 +208,36 @@ impl HubEvent {
         }
     }
 
+    /// Prongsai's patch: drop the documents that have been idle for at least `idle`, so that
+    /// their memory is freed while the repo runs; a later search or a peer's message for one
+    /// loads it again from storage.
+    ///
+    /// A document is idle when it is ready, is not in `keep` (the caller's documents still in
+    /// use: handles it holds), and no peer connection has sent or received a message about it
+    /// for `idle` (nor has anyone searched for it). Its actor gets `Terminate`, as when the
+    /// hub stops: it writes what it has not saved yet and then reports `Terminated`, and only
+    /// then does the hub forget it (`HubResults::terminated_actors`). A search or a message for
+    /// it that comes in meanwhile waits, and is given to a new actor once the old one is gone,
+    /// so the new one loads everything the old one wrote.
+    ///
+    /// Completes at once with `CommandResult::UnloadIdleDocuments`.
+    pub fn unload_idle_documents(
+        idle: std::time::Duration,
+        keep: std::collections::HashSet<DocumentId>,
+    ) -> DispatchedCommand {
+        let command_id = CommandId::new();
+        DispatchedCommand {
+            command_id,
+            event: HubEvent {
+                payload: HubEventPayload::Input(HubInput::UnloadIdleDocuments {
+                    command_id,
+                    idle,
+                    keep,
+                }),
+            },
+        }
+    }
+
     pub fn stop() -> HubEvent {
         HubEvent {
             payload: HubEventPayload::Input(HubInput::Stop),
@@ -236,6 +266,8 @@ impl HubEvent {
             },
             HubEventPayload::Input(input) => match input {
                 HubInput::Stop => "stop",
+                // Prongsai's patch.
+                HubInput::UnloadIdleDocuments { .. } => "unload_idle_documents",
                 HubInput::Command { command, .. } => match command.as_ref() {
                     Command::Receive { .. } => "receive",
                     Command::ActorReady { .. } => "actor_ready",

@@ -66,4 +66,11 @@ pub(crate) enum HubInput {
         listener_id: ListenerId,
     },
     Stop,
+    /// Prongsai's patch: terminate the actors of documents idle for at least `idle` (see
+    /// `HubEvent::unload_idle_documents`).
+    UnloadIdleDocuments {
+        command_id: CommandId,
+        idle: std::time::Duration,
+        keep: std::collections::HashSet<DocumentId>,
+    },
 }

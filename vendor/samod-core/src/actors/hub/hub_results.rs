@@ -64,6 +64,12 @@ pub struct HubResults {
     /// Each entry contains the document ID and the DocSearch that should be
     /// forwarded to any search stream subscribers.
     pub search_state_updates: Vec<(DocumentId, DocSearch)>,
+
+    /// Prongsai's patch: document actors that have terminated and that the hub has forgotten:
+    /// the caller can drop everything it keeps for them. Reported before `spawn_actors` is
+    /// acted on, as a document unloaded here may be loaded again by a new actor in the same
+    /// results.
+    pub terminated_actors: Vec<DocumentActorId>,
 }
 
 impl HubResults {

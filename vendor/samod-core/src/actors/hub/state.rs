@@ -63,6 +63,19 @@ pub(crate) struct State {
     listeners: HashMap<ListenerId, ListenerState>,
 
     searches: Searches,
+
+    /// Prongsai's patch: documents whose actors `unload_idle_documents` told to terminate and
+    /// that have not reported `Terminated` yet.
+    unloading: HashMap<DocumentId, Unloading>,
+}
+
+/// Prongsai's patch: what waits for a document's actor to finish unloading.
+struct Unloading {
+    actor_id: DocumentActorId,
+    /// Peers' messages for the document (given to the next actor in order).
+    parked: Vec<(ConnectionId, DocMessage, UnixTimestamp)>,
+    /// The actor a search made while unloading was promised.
+    next_actor: Option<DocumentActorId>,
 }
 
 impl State {
@@ -83,6 +96,7 @@ impl State {
             dialers: HashMap::new(),
             listeners: HashMap::new(),
             searches: Searches::new(),
+            unloading: HashMap::new(),
         }
     }
 
@@ -249,8 +263,10 @@ impl State {
         &mut self,
         actor_id: DocumentActorId,
         document_id: DocumentId,
+        // Prongsai's patch: the actor's first activity.
+        now: UnixTimestamp,
     ) {
-        let handle = ActorInfo::new_with_id(actor_id, document_id.clone());
+        let handle = ActorInfo::new_with_id(actor_id, document_id.clone(), now);
         self.actors.insert(actor_id, handle);
         self.document_to_actor.insert(document_id, actor_id);
     }
@@ -413,6 +429,21 @@ impl State {
                             self.close_all_network_state(results);
                         }
                     }
+                    HubInput::UnloadIdleDocuments {
+                        command_id,
+                        idle,
+                        keep,
+                    } => {
+                        // Prongsai's patch.
+                        let unloading = if self.run_state == RunState::Running {
+                            self.unload_idle_documents(now, results, idle, &keep)
+                        } else {
+                            0
+                        };
+                        results
+                            .completed_commands
+                            .insert(command_id, CommandResult::UnloadIdleDocuments { unloading });
+                    }
                     HubInput::Command {
                         command_id,
                         command,
@@ -448,6 +479,8 @@ impl State {
                             message,
                         } => {
                             let sender_id = self.peer_id.clone();
+                            // Prongsai's patch: a message about the document went out.
+                            self.touch_actor(actor_id, now);
                             if let Some((conn, target_id)) =
                                 self.established_connection(connection_id)
                             {
@@ -472,6 +505,8 @@ impl State {
                             self.update_document_search_phase(actor_id, new_phase);
                         }
                         DocToHubMsgPayload::Broadcast { connections, msg } => {
+                            // Prongsai's patch: a message about the document went out.
+                            self.touch_actor(actor_id, now);
                             self.broadcast(results, actor_id, connections, msg);
                         }
                         DocToHubMsgPayload::Disconnect {
@@ -484,7 +519,14 @@ impl State {
                         }
                         DocToHubMsgPayload::Terminated => {
                             tracing::debug!(?actor_id, "document actor terminated");
-                            self.actors.remove(&actor_id);
+                            // Prongsai's patch: upstream only terminated actors when the hub
+                            // stopped; an actor unloaded while the hub runs is forgotten for
+                            // good, and a new one takes up what waited for it.
+                            if let Some(info) = self.actors.remove(&actor_id) {
+                                self.searches.forget(&actor_id);
+                                results.terminated_actors.push(actor_id);
+                                self.finish_unload(now, results, info);
+                            }
                         }
                     },
                     HubInput::ConnectionLost { connection_id } => {
@@ -619,11 +661,11 @@ impl State {
             }
             Command::ActorReady { document_id: _ } => Some(CommandResult::ActorReady),
             Command::CreateDocument { content } => {
-                self.handle_create_document(rng, out, command_id, *content);
+                self.handle_create_document(rng, now, out, command_id, *content);
                 None
             }
             Command::SearchForDoc { document_id } => {
-                self.handle_search_for_doc(out, command_id, document_id)
+                self.handle_search_for_doc(now, out, command_id, document_id)
             }
         }
     }
@@ -750,11 +792,20 @@ impl State {
             return;
         }
 
+        // Prongsai's patch: the document's actor is unloading; the message waits for the next.
+        if let Some(unloading) = self.unloading.get_mut(&doc_id) {
+            unloading.parked.push((connection_id, msg, now));
+            return;
+        }
+
         // Ensure there's a document actor for this document
         if let Some(existing_actor) = self.find_actor_for_document(&doc_id) {
+            let actor_id = existing_actor.actor_id;
+            // Prongsai's patch: a message about the document came in.
+            self.touch_actor(actor_id, now);
             // Forward the request to the document actor
             out.send_to_doc_actor(
-                existing_actor.actor_id,
+                actor_id,
                 HubToDocMsgPayload::HandleDocMessage {
                     connection_id,
                     message: msg,
@@ -762,7 +813,7 @@ impl State {
                 },
             );
         } else {
-            self.spawn_actor(out, doc_id, None, Some((connection_id, msg)));
+            self.spawn_actor(now, out, doc_id, None, Some((connection_id, msg)));
         }
     }
 
@@ -770,6 +821,8 @@ impl State {
     fn handle_create_document<R: rand::Rng>(
         &mut self,
         rng: &mut R,
+        // Prongsai's patch: for the new actor's `last_active`.
+        now: UnixTimestamp,
         out: &mut HubResults,
         command_id: CommandId,
         init_doc: Automerge,
@@ -779,7 +832,7 @@ impl State {
 
         tracing::debug!(%document_id, "creating new document");
 
-        let actor_id = self.spawn_actor(out, document_id, Some(init_doc), None);
+        let actor_id = self.spawn_actor(now, out, document_id, Some(init_doc), None);
         self.searches.add_search(actor_id, DocSearchPhase::Ready);
 
         // Queue command for completion when actor reports ready
@@ -790,18 +843,36 @@ impl State {
     #[tracing::instrument(skip(self, out), fields(document_id = %document_id))]
     fn handle_search_for_doc(
         &mut self,
+        // Prongsai's patch: a search touches the document.
+        now: UnixTimestamp,
         out: &mut HubResults,
         command_id: CommandId,
         document_id: DocumentId,
     ) -> Option<CommandResult> {
         tracing::debug!("search document command received");
 
+        // Prongsai's patch: the document's actor is unloading; the search is promised the
+        // actor that will load it again once the old one is gone (`finish_unload`).
+        if let Some(unloading) = self.unloading.get_mut(&document_id) {
+            let actor_id = *unloading.next_actor.get_or_insert_with(DocumentActorId::new);
+            return Some(CommandResult::SearchForDoc {
+                actor_id,
+                search_state: DocSearch {
+                    phase: DocSearchPhase::Loading,
+                    pending_connections: self.pending_dialer_urls(),
+                },
+            });
+        }
+
         let actor_id = if let Some(existing) = self.find_actor_for_document(&document_id) {
             tracing::trace!(actor_id=%existing.actor_id, status=?existing.search_phase, "found existing actor for document");
-            existing.actor_id
+            let actor_id = existing.actor_id;
+            // Prongsai's patch: a search touches the document.
+            self.touch_actor(actor_id, now);
+            actor_id
         } else {
             tracing::trace!("no existing actor found for document, spawning new actor");
-            self.spawn_actor(out, document_id, None, None)
+            self.spawn_actor(now, out, document_id, None, None)
         };
 
         // Return a synchronous snapshot of the current search state. Subsequent
@@ -873,6 +944,8 @@ impl State {
 
     fn spawn_actor(
         &mut self,
+        // Prongsai's patch: the new actor's first activity.
+        now: UnixTimestamp,
         out: &mut HubResults,
         document_id: DocumentId,
         initial_doc: Option<Automerge>,
@@ -880,9 +953,23 @@ impl State {
     ) -> DocumentActorId {
         // Create new actor to find/load the document
         let actor_id = DocumentActorId::new();
+        self.spawn_actor_as(now, out, actor_id, document_id, initial_doc, from_sync_msg);
+        actor_id
+    }
 
+    /// Prongsai's patch: `spawn_actor` with a given actor ID (one promised to a search while
+    /// the document was unloading).
+    fn spawn_actor_as(
+        &mut self,
+        now: UnixTimestamp,
+        out: &mut HubResults,
+        actor_id: DocumentActorId,
+        document_id: DocumentId,
+        initial_doc: Option<Automerge>,
+        from_sync_msg: Option<(ConnectionId, DocMessage)>,
+    ) {
         // Create the actor and initialize it
-        self.add_document_actor(actor_id, document_id.clone());
+        self.add_document_actor(actor_id, document_id.clone(), now);
 
         let mut initial_connections: HashMap<ConnectionId, (PeerId, Option<DocMessage>)> = self
             .established_peers()
@@ -907,8 +994,100 @@ impl State {
             initial_content: initial_doc,
             initial_connections,
         });
+    }
 
-        actor_id
+    /// Prongsai's patch: notes activity on a document (see `unload_idle_documents`).
+    fn touch_actor(&mut self, actor_id: DocumentActorId, now: UnixTimestamp) {
+        if let Some(info) = self.actors.get_mut(&actor_id) {
+            info.last_active = now;
+        }
+    }
+
+    /// Prongsai's patch: tells the actors of idle documents to terminate (see
+    /// `HubEvent::unload_idle_documents`); returns how many.
+    fn unload_idle_documents(
+        &mut self,
+        now: UnixTimestamp,
+        out: &mut HubResults,
+        idle: std::time::Duration,
+        keep: &std::collections::HashSet<DocumentId>,
+    ) -> usize {
+        let idle = idle.as_millis();
+        let idle_actors: Vec<(DocumentId, DocumentActorId)> = self
+            .document_to_actor
+            .iter()
+            .filter(|(doc_id, actor_id)| {
+                !keep.contains(*doc_id)
+                    && self.actors.get(*actor_id).is_some_and(|info| {
+                        // Only documents that are ready: one still loading or being requested
+                        // from peers has searches (ours or a peer's) waiting on it.
+                        info.search_phase == DocSearchPhase::Ready
+                            && !info.unloading
+                            // A clock stepping back counts as no time passing.
+                            && now.as_millis().saturating_sub(info.last_active.as_millis()) >= idle
+                    })
+            })
+            .map(|(doc_id, actor_id)| (doc_id.clone(), *actor_id))
+            .collect();
+        for (doc_id, actor_id) in &idle_actors {
+            tracing::debug!(%doc_id, ?actor_id, "unloading an idle document");
+            self.document_to_actor.remove(doc_id);
+            if let Some(info) = self.actors.get_mut(actor_id) {
+                info.unloading = true;
+            }
+            self.unloading.insert(
+                doc_id.clone(),
+                Unloading {
+                    actor_id: *actor_id,
+                    parked: Vec::new(),
+                    next_actor: None,
+                },
+            );
+            out.send_to_doc_actor(*actor_id, HubToDocMsgPayload::Terminate);
+        }
+        idle_actors.len()
+    }
+
+    /// Prongsai's patch: an actor has terminated. If it was unloading its document, the
+    /// connections forget the document (a new actor starts afresh with each, as the first did),
+    /// and what waited meanwhile (a search, peers' messages) goes to a new actor, which loads
+    /// the document from storage: everything the old one had is written by now.
+    fn finish_unload(&mut self, now: UnixTimestamp, out: &mut HubResults, info: ActorInfo) {
+        let doc_id = info.document_id;
+        if self.document_to_actor.get(&doc_id) == Some(&info.actor_id) {
+            self.document_to_actor.remove(&doc_id);
+        }
+        let Some(unloading) = self.unloading.remove(&doc_id) else {
+            return;
+        };
+        if unloading.actor_id != info.actor_id {
+            // Not the actor that was unloading (cannot happen: one actor per document).
+            self.unloading.insert(doc_id, unloading);
+            return;
+        }
+        for conn in self.connections.values_mut() {
+            conn.remove_document(&doc_id);
+        }
+        if self.run_state != RunState::Running
+            || (unloading.parked.is_empty() && unloading.next_actor.is_none())
+        {
+            return;
+        }
+        let actor_id = unloading.next_actor.unwrap_or_else(DocumentActorId::new);
+        tracing::debug!(%doc_id, ?actor_id, "loading an unloaded document again");
+        self.spawn_actor_as(now, out, actor_id, doc_id, None, None);
+        for (connection_id, message, received_at) in unloading.parked {
+            if self.connections.contains_key(&connection_id) {
+                out.send_to_doc_actor(
+                    actor_id,
+                    HubToDocMsgPayload::HandleDocMessage {
+                        connection_id,
+                        message,
+                        received_at,
+                    },
+                );
+            }
+        }
     }
 
     fn broadcast(

@@ -37,4 +37,9 @@ pub enum CommandResult {
     AddListener {
         listener_id: ListenerId,
     },
+    /// Prongsai's patch: result of `HubEvent::unload_idle_documents`, the number of documents
+    /// whose actors were told to terminate.
+    UnloadIdleDocuments {
+        unloading: usize,
+    },
 }

@@ -365,6 +365,14 @@ impl Connection {
             .insert(document_id.clone(), PeerDocState::empty());
     }
 
+    /// Prongsai's patch: the document's actor was unloaded; a new one starts afresh with this
+    /// connection (`add_document`).
+    pub(crate) fn remove_document(&mut self, document_id: &DocumentId) {
+        if let Some(established) = self.established_connection_mut() {
+            established.document_subscriptions.remove(document_id);
+        }
+    }
+
     pub(crate) fn update_peer_state(&mut self, document_id: &DocumentId, state: PeerDocState) {
         let ConnectionPhase::Established(established) = &mut self.phase else {
             tracing::warn!("attmpeted to update document for non-established connection");

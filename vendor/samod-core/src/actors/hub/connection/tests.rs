@@ -414,3 +414,84 @@ fn protocol_and_decode_errors_really_disconnect() {
         assert_eq!(f.hub.dialer_attempt(dialer_id), Some(1));
     }
 }
+
+/// Prongsai's patch (`HubEvent::unload_idle_documents`): only a ready document idle for the
+/// given time and not kept is unloaded; a peer's message and a search for it while its actor
+/// is still terminating wait, and go to a new actor once the old one has terminated.
+#[test]
+fn what_comes_for_an_unloading_document_waits_for_its_next_actor() {
+    use std::collections::HashSet;
+
+    use crate::{
+        DocSearchPhase,
+        actors::messages::{DocToHubMsg, DocToHubMsgPayload},
+    };
+
+    let mut f = Fixture::new(ConnDirection::Incoming, None);
+    f.handshake("remote");
+    let created = f.event(HubEvent::create_document(automerge::Automerge::new()).event);
+    let old = created.spawn_actors[0].actor_id();
+    let doc_id = created.spawn_actors[0].document_id().clone();
+    let mut unload = |f: &mut Fixture, keep: HashSet<DocumentId>| {
+        let command = HubEvent::unload_idle_documents(Duration::from_secs(60), keep);
+        let mut results = f.event(command.event);
+        let Some(CommandResult::UnloadIdleDocuments { unloading }) =
+            results.completed_commands.remove(&command.command_id)
+        else {
+            panic!("no result");
+        };
+        (unloading, results)
+    };
+    f.now += Duration::from_secs(120);
+    assert_eq!(unload(&mut f, HashSet::new()).0, 0, "still loading");
+    f.event(HubEvent::actor_message(
+        old,
+        DocToHubMsg(DocToHubMsgPayload::DocSearchChanged(DocSearchPhase::Ready)),
+    ));
+    let keep = HashSet::from([doc_id.clone()]);
+    assert_eq!(unload(&mut f, keep).0, 0, "kept by the caller");
+    // A peer's message makes the document active again.
+    let sync = WireMessage::Sync {
+        document_id: doc_id.clone(),
+        sender_id: "remote".into(),
+        target_id: "local".into(),
+        data: vec![],
+    };
+    f.receive(sync.clone());
+    assert_eq!(unload(&mut f, HashSet::new()).0, 0, "active a moment ago");
+
+    f.now += Duration::from_secs(120);
+    let (unloading, results) = unload(&mut f, HashSet::new());
+    assert_eq!(unloading, 1);
+    assert!(results.actor_messages.iter().any(|(id, msg)| *id == old
+        && matches!(msg.0, HubToDocMsgPayload::Terminate)));
+    assert_eq!(results.documents_count, 0);
+
+    // While the old actor finishes its writes, a message and a search wait for the next.
+    let results = f.receive(sync);
+    assert!(results.spawn_actors.is_empty());
+    assert!(results.actor_messages.is_empty());
+    let search = HubEvent::search_for_doc(doc_id.clone());
+    let mut results = f.event(search.event);
+    let Some(CommandResult::SearchForDoc {
+        actor_id: promised,
+        search_state,
+    }) = results.completed_commands.remove(&search.command_id)
+    else {
+        panic!("no search result");
+    };
+    assert_ne!(promised, old);
+    assert_eq!(search_state.phase(), &DocSearchPhase::Loading);
+    assert!(results.spawn_actors.is_empty());
+
+    let results = f.event(HubEvent::actor_message(
+        old,
+        DocToHubMsg(DocToHubMsgPayload::Terminated),
+    ));
+    assert_eq!(results.terminated_actors, vec![old]);
+    assert_eq!(results.spawn_actors.len(), 1);
+    assert_eq!(results.spawn_actors[0].actor_id(), promised);
+    assert!(results.actor_messages.iter().any(|(id, msg)| *id == promised
+        && matches!(msg.0, HubToDocMsgPayload::HandleDocMessage { connection_id, .. } if connection_id == f.connection)));
+    assert_eq!(results.documents_count, 1);
+}

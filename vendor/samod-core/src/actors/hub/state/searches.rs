@@ -25,6 +25,12 @@ impl Searches {
         self.phases.insert(actor, phase);
     }
 
+    /// Prongsai's patch: an actor that has terminated is forgotten (upstream kept its phase
+    /// for good, as actors only terminated with the hub).
+    pub(super) fn forget(&mut self, actor: &DocumentActorId) {
+        self.phases.remove(actor);
+    }
+
     pub(super) fn pop_state_updates(
         &mut self,
         actors: &HashMap<DocumentActorId, ActorInfo>,
@@ -39,6 +45,10 @@ impl Searches {
 
         let mut result = HashMap::new();
         for (actor_id, actor) in actors {
+            // Prongsai's patch: an actor being unloaded no longer answers for its document.
+            if actor.unloading {
+                continue;
+            }
             let last_phase = self.phases.get(actor_id);
             if last_phase != Some(&actor.search_phase) || dialers_changed {
                 result.insert(*actor_id, actor.search_phase.clone());
