@@ -167,14 +167,37 @@ async fn serve_connection<I, S>(
 }
 
 /// Stops idle agency repos, and notices user and session changes made by other processes (the
-/// admin command line) so that a revoked session loses its connection within a second.
+/// admin command line, other nodes): at once where the database announces them, otherwise by
+/// reading the access epoch every `Config::access_poll`.
 async fn background_duties<D: db::Database>(app: App<D>) {
     let mut last_epoch = app.db.setting(ACCESS_EPOCH_SETTING.into()).await.ok().flatten();
+    // Announced at once where the database can (PostgreSQL's NOTIFY from any node); polled too,
+    // for SQLite's other processes and a listening connection that is down.
+    let mut announced = app.db.access_announcements().await.ok().flatten();
     let mut ticks = 0u64;
     let mut interval = tokio::time::interval(Duration::from_millis(500));
+    let mut polled = tokio::time::Instant::now();
     loop {
-        interval.tick().await;
-        ticks += 1;
+        let ticked = tokio::select! {
+            _ = interval.tick() => true,
+            moved = async {
+                match announced.as_mut() {
+                    Some(announcements) => announcements.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            } => {
+                if !moved {
+                    announced = None;
+                }
+                false
+            }
+        };
+        if ticked && polled.elapsed() < app.config.access_poll {
+            ticks += 1;
+            duties(&app, ticks).await;
+            continue;
+        }
+        polled = tokio::time::Instant::now();
         let epoch = app.db.setting(ACCESS_EPOCH_SETTING.into()).await.ok().flatten();
         if epoch != last_epoch {
             last_epoch = epoch;
@@ -182,20 +205,29 @@ async fn background_duties<D: db::Database>(app: App<D>) {
             app.forget_security();
             app.recheck_live_sessions().await;
         }
-        // Every 5 s: cheap (a scan of the running repos' counters).
-        if ticks.is_multiple_of(10) {
-            app.repos.stop_idle(app.config.repo_idle).await;
+        if ticked {
+            ticks += 1;
+            duties(&app, ticks).await;
         }
-        // New ITA criteria (a new build, an operator's import) reach every year's directory.
-        if ticks % 20 == 1
-            && let Err(error) = criteria::refresh_directories(&app).await
-        {
-            tracing::warn!(%error, "writing the ITA criteria into directories failed; will retry");
-        }
+    }
+}
+
+/// What the server does every few ticks of half a second.
+async fn duties<D: db::Database>(app: &App<D>, ticks: u64) {
+    // Every 5 s: cheap (a scan of the running repos' counters).
+    if ticks.is_multiple_of(10) {
+        app.repos.stop_idle(app.config.repo_idle).await;
+    }
+    // New ITA criteria (a new build, an operator's import) reach every year's directory.
+    if ticks % 20 == 1
+        && let Err(error) = criteria::refresh_directories(app).await
+    {
+        tracing::warn!(%error, "writing the ITA criteria into directories failed; will retry");
     }
 }
 
 /// Tells running servers that users or sessions changed in the database.
 pub async fn bump_access_epoch<D: db::Database>(db: &D) -> Result<(), db::DbError> {
-    db.set_setting(ACCESS_EPOCH_SETTING.into(), app::now_ms().to_string()).await
+    db.set_setting(ACCESS_EPOCH_SETTING.into(), app::now_ms().to_string()).await?;
+    db.announce_access_changed().await
 }

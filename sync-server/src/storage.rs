@@ -341,6 +341,12 @@ mod tests {
         async fn login_guess_succeeded(&self, _: String, _: Vec<i64>) -> Result<(), DbError> {
             unused()
         }
+        async fn announce_access_changed(&self) -> Result<(), DbError> {
+            unused()
+        }
+        async fn access_announcements(&self) -> Result<Option<tokio::sync::watch::Receiver<u64>>, DbError> {
+            unused()
+        }
         async fn lease_renew(&self, _: Lease, _: i64) -> Result<bool, DbError> {
             unused()
         }

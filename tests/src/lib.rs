@@ -540,6 +540,11 @@ pub struct Haproxy {
 
 impl Haproxy {
     pub async fn start(nodes: &[Server]) -> Haproxy {
+        Haproxy::start_on(&nodes.iter().map(|n| n.addr).collect::<Vec<_>>()).await
+    }
+
+    /// The same in front of nodes at `nodes` (the bench's servers).
+    pub async fn start_on(nodes: &[SocketAddr]) -> Haproxy {
         assert_eq!(nodes.len(), 3, "deploy/haproxy.cfg names three nodes");
         let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/haproxy.cfg");
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("addr").port();
@@ -547,7 +552,7 @@ impl Haproxy {
         let mut command = Command::new("haproxy");
         command.args(["-db", "-f"]).arg(&config).env("PRONGSAI_LB", addr.to_string());
         for (i, node) in nodes.iter().enumerate() {
-            command.env(format!("PRONGSAI_NODE_{}", i + 1), node.addr.to_string());
+            command.env(format!("PRONGSAI_NODE_{}", i + 1), node.to_string());
         }
         let child =
             command.stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true).spawn().expect("haproxy runs");

@@ -2,6 +2,7 @@
 //! crate's token dialer), in groups that share one document each. One member of each group
 //! writes at a set rate; the others time how long each edit takes to reach them.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -71,13 +72,19 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(target: &Target, login: &Minted) -> anyhow::Result<Client> {
+        Client::connect_to(target.addr, login).await
+    }
+
+    /// The same through any address that reaches the server (a load balancer).
+    pub async fn connect_to(addr: std::net::SocketAddr, login: &Minted) -> anyhow::Result<Client> {
         let repo = Repo::build_tokio().with_peer_id(PeerId::from(login.peer_id.as_str())).load().await;
         let backoff = BackoffConfig {
             initial_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(2),
             max_retries: None,
         };
-        let dialer = repo.dial(backoff, Arc::new(TokenDialer::new(target.sync_url(), login.token.clone())))?;
+        let url = url::Url::parse(&format!("ws://{addr}/sync"))?;
+        let dialer = repo.dial(backoff, Arc::new(TokenDialer::new(url, login.token.clone())))?;
         Ok(Client { repo, dialer })
     }
 
@@ -281,7 +288,7 @@ pub struct Swarm {
 impl Swarm {
     /// Connects `logins.len()` clients; client i joins group `i % docs.len()`; the first member of
     /// each group writes.
-    pub async fn connect(target: &Target, logins: &[Minted], docs: &[DocumentId]) -> anyhow::Result<Swarm> {
+    pub async fn connect(addr: SocketAddr, logins: &[Minted], docs: &[DocumentId]) -> anyhow::Result<Swarm> {
         let recorder = Recorder::new();
         let groups = docs.len();
         // Connect and open in parallel, a few hundred at a time.
@@ -289,7 +296,7 @@ impl Swarm {
             futures::stream::iter(logins.iter().enumerate().map(|(i, login)| {
                 let doc = docs[i % groups].clone();
                 async move {
-                    let client = Client::connect(target, login).await?;
+                    let client = Client::connect_to(addr, login).await?;
                     let handle = client.open(&doc).await?;
                     Ok((i, client, handle))
                 }
@@ -321,26 +328,22 @@ impl Swarm {
         Ok(Swarm { clients, writers, observers, seen, recorder })
     }
 
-    /// Light clients (`connect_light`) or repos (`connect`).
+    /// Light clients (`connect_light`) or repos (`connect`), to the server at `addr` (or a load
+    /// balancer in front of several).
     pub async fn connect_as(
         light: bool,
-        target: &Target,
+        addr: SocketAddr,
         logins: &[Minted],
         docs: &[DocumentId],
     ) -> anyhow::Result<Swarm> {
-        if light {
-            Swarm::connect_light(target, logins, docs).await
-        } else {
-            Swarm::connect(target, logins, docs).await
-        }
+        if light { Swarm::connect_light(addr, logins, docs).await } else { Swarm::connect(addr, logins, docs).await }
     }
 
     /// The same groups of light clients (see `light_member`): one WebSocket, document and sync
     /// state each, instead of a repo each.
-    pub async fn connect_light(target: &Target, logins: &[Minted], docs: &[DocumentId]) -> anyhow::Result<Swarm> {
+    pub async fn connect_light(addr: SocketAddr, logins: &[Minted], docs: &[DocumentId]) -> anyhow::Result<Swarm> {
         let recorder = Recorder::new();
         let groups = docs.len();
-        let addr = target.addr;
         let peers: Vec<(usize, ActorId, RawPeer)> = futures::stream::iter(
             logins
                 .iter()

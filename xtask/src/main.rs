@@ -1,10 +1,12 @@
 //! `cargo xtask bench [--quick] [--only SECTION,...] [--clients N,...] [--out FILE] [--no-build]`: runs one workload against
 //! prongsai-server and against the reference automerge-repo sync server in Node, on this machine,
-//! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports, app, web, years, tracks.
+//! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports, app, web, years, tracks,
+//! cluster.
 //! A measurement, never a test: nothing here asserts a time. `PRONGSAI_BENCH_LOG=<filter>` (say
 //! `warn,samod=info`) logs what the bench's own devices do, to stderr.
 
 mod app;
+mod cluster;
 mod field;
 mod load;
 mod memory;
@@ -36,6 +38,9 @@ struct Plan {
     report_runs: usize,
     app_runs: usize,
     year_switches: usize,
+    cluster_clients: usize,
+    cluster_secs: u64,
+    cluster_kills: usize,
 }
 
 fn plan(quick: bool) -> Plan {
@@ -53,6 +58,9 @@ fn plan(quick: bool) -> Plan {
             report_runs: 3,
             app_runs: 3,
             year_switches: 10,
+            cluster_clients: 100,
+            cluster_secs: 5,
+            cluster_kills: 5,
         }
     } else {
         Plan {
@@ -71,6 +79,9 @@ fn plan(quick: bool) -> Plan {
             report_runs: 10,
             app_runs: 10,
             year_switches: 40,
+            cluster_clients: 300,
+            cluster_secs: 15,
+            cluster_kills: 20,
         }
     }
 }
@@ -92,7 +103,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => {}
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports,app,web,years,tracks] [--clients 10,100,1000] [--rates 400,800] [--made-of repos|light] [--out FILE] [--no-build]"
+                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports,app,web,years,tracks,cluster] [--clients 10,100,1000] [--rates 400,800] [--made-of repos|light] [--out FILE] [--no-build]"
             );
             std::process::exit(2);
         }
@@ -295,7 +306,7 @@ async fn bench(
                     let groups = (clients / GROUP).max(1);
                     let data = scratch.path().join(format!("latency-{clients}-{made_of}-{kind:?}"));
                     let (target, logins, docs) = prepare(kind, &data, groups, clients).await?;
-                    let swarm = Swarm::connect_as(light, &target, &logins, &docs).await?;
+                    let swarm = Swarm::connect_as(light, target.addr, &logins, &docs).await?;
                     swarm.run(WRITER_RATE, Duration::from_secs(2)).await; // warm up
                     let cpu_before = target.cpu_secs();
                     let (samples, _) = swarm.run(WRITER_RATE, Duration::from_secs(plan.latency_secs)).await;
@@ -361,7 +372,7 @@ async fn bench(
             for kind in KINDS {
                 let data = scratch.path().join(format!("throughput-{made_of}-{kind:?}"));
                 let (target, logins, docs) = prepare(kind, &data, 10, 100).await?;
-                let swarm = Swarm::connect_as(light, &target, &logins, &docs).await?;
+                let swarm = Swarm::connect_as(light, target.addr, &logins, &docs).await?;
                 swarm.run(5.0, Duration::from_secs(2)).await;
                 // `sustained`: the last step before p99 first passed 100 ms. `capacity`: the last step
                 // the server still kept up with (p99 under a second), for what it can carry at all.
@@ -873,6 +884,67 @@ async fn bench(
         }
         .await;
         finish(&mut md, &targets_table, "tracks", result, out)?;
+    }
+
+    if enabled(&only, "cluster") {
+        let result: anyhow::Result<()> = async {
+            let c = cluster::cluster(scratch.path(), plan.cluster_clients, plan.cluster_secs, plan.cluster_kills).await?;
+            let row = |setup: &str, r: &cluster::Run| {
+                format!(
+                    "| {setup} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.0}% |",
+                    r.rate,
+                    r.latency.count,
+                    r.latency.p50_ms,
+                    r.latency.p99_ms,
+                    r.latency.max_ms,
+                    r.cpu * 100.0
+                )
+            };
+            let at = |q: f64| c.failovers.get(((c.failovers.len().max(1) - 1) as f64 * q).round() as usize).copied().unwrap_or(0.0);
+            writeln!(
+                md,
+                "## Several nodes (three behind HAProxy on one PostgreSQL, against one on SQLite, on this machine)\n\n\
+                 The latency workload ({} light clients in groups of {GROUP}, one writer each at {WRITER_RATE}/s, {} s) \
+                 against one node on SQLite, then through HAProxy (`deploy/haproxy.cfg`, no stickiness) in front of \
+                 three nodes sharing a PostgreSQL 15 on the same machine: a connection that reaches a node not \
+                 serving its agency is carried to the one that does (the nodes carried {} connections and requests). \
+                 Every process shares the same cores, so this is the cost of carrying and of PostgreSQL against \
+                 SQLite, not a scaling figure. Server CPU is the nodes' summed (PostgreSQL's own is not counted).\n\n\
+                 | setup | edits/s | samples | p50 ms | p99 ms | max ms | server CPU (of one core) |\n|---|---|---|---|---|---|---|\n{}\n{}\n\n\
+                 Failover: the node serving an agency is SIGKILLed {} times (and started again after each); the time \
+                 from the kill to the agency's next answer through HAProxy (the lease runs 3 s, renewed every 1 s; \
+                 HAProxy retries a refused connection or a 503 on the next node): p50 **{:.0} ms**, p95 **{:.0} ms**, \
+                 max **{:.0} ms**.\n",
+                plan.cluster_clients,
+                plan.cluster_secs,
+                c.carried,
+                row("one node, SQLite", &c.one),
+                row("three nodes + HAProxy, PostgreSQL", &c.three),
+                c.failovers.len(),
+                at(0.5),
+                at(0.95),
+                at(1.0),
+            )?;
+            writeln!(
+                targets_table,
+                "| an agency served again within 5 s of its node's SIGKILL | p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms | ≤ 5 s | {} |",
+                at(0.5),
+                at(0.95),
+                at(1.0),
+                verdict(at(1.0) <= 5000.0)
+            )?;
+            writeln!(
+                targets_table,
+                "| p99 latency through three nodes + HAProxy against one node ({} clients) | {:.2} ms vs {:.2} ms ({:.1}×) | – | measured |",
+                plan.cluster_clients,
+                c.three.latency.p99_ms,
+                c.one.latency.p99_ms,
+                c.three.latency.p99_ms / c.one.latency.p99_ms.max(0.001)
+            )?;
+            Ok(())
+        }
+        .await;
+        finish(&mut md, &targets_table, "cluster", result, out)?;
     }
 
     writeln!(md, "## Targets\n\n{targets_table}")?;

@@ -30,6 +30,23 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
 }
 
+/// The PostgreSQL database that `admin` commands and servers use instead of their `--data`
+/// directory's SQLite file, while the cluster section runs.
+static DATABASE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// From now on, admin commands and servers keep their data in `url` (`None`: in SQLite again).
+pub fn use_database(url: Option<String>) {
+    if let Ok(mut database) = DATABASE.lock() {
+        *database = url;
+    }
+}
+
+fn with_database(command: &mut Command) {
+    if let Some(url) = DATABASE.lock().ok().and_then(|d| d.clone()) {
+        command.env("PRONGSAI_DATABASE", url);
+    }
+}
+
 /// The release server, or `PRONGSAI_BENCH_SERVER` (to try the bench on a debug build).
 pub fn server_binary() -> PathBuf {
     std::env::var_os("PRONGSAI_BENCH_SERVER")
@@ -62,6 +79,7 @@ impl Target {
                 let mut c = Command::new(server_binary());
                 c.args(["serve", "--data"]).arg(data).args(["--listen", listen]).args(extra);
                 c.env("RUST_LOG", "warn");
+                with_database(&mut c);
                 c
             }
             Kind::Reference => {
@@ -141,8 +159,10 @@ impl Target {
         url::Url::parse(&format!("http://{}/", self.addr)).expect("a URL")
     }
 
-    pub fn sync_url(&self) -> url::Url {
-        url::Url::parse(&format!("ws://{}/sync", self.addr)).expect("a URL")
+    /// SIGKILL, and wait until it has exited.
+    pub async fn kill(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
     }
 
     /// SIGTERM and wait (the reference server flushes its storage on SIGTERM), SIGKILL after 30 s.
@@ -170,7 +190,9 @@ pub async fn sample_staff(data: &Path) -> anyhow::Result<String> {
 }
 
 pub async fn admin(args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
-    let mut child = Command::new(server_binary())
+    let mut command = Command::new(server_binary());
+    with_database(&mut command);
+    let mut child = command
         .args(args)
         .env("RUST_LOG", "error")
         .stdin(Stdio::piped())

@@ -236,6 +236,16 @@ pub trait Database: Clone + Send + Sync + 'static {
         account_key: String,
         ids: Vec<i64>,
     ) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// Tells every node sharing the database that users or sessions changed (PostgreSQL:
+    /// `NOTIFY`), so they re-check their connections at once; nothing on SQLite.
+    fn announce_access_changed(&self) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// A counter that moves with each announcement of [`Database::announce_access_changed`], by
+    /// any node (PostgreSQL: `LISTEN` on a connection of its own, made again when lost, and
+    /// moved once on each (re)connection, since announcements may have been missed meanwhile);
+    /// `None` where nothing is announced (SQLite: its readers poll).
+    fn access_announcements(
+        &self,
+    ) -> impl Future<Output = Result<Option<tokio::sync::watch::Receiver<u64>>, DbError>> + Send;
     /// The key the nodes sharing this database sign their requests to each other with, made on
     /// first use; `None` where there is only ever one node (SQLite).
     fn cluster_secret(&self) -> impl Future<Output = Result<Option<Vec<u8>>, DbError>> + Send;

@@ -20,6 +20,9 @@ type Params = Vec<Box<dyn ToSql + Send + Sync>>;
 /// The SQL of each migration on PostgreSQL, by version (`migrations.rs` numbers them).
 const BASELINE: &str = include_str!("postgres/0001_baseline.sql");
 
+/// The channel users' and sessions' changes are announced on (`NOTIFY`).
+const ACCESS_CHANNEL: &str = "prongsai_access";
+
 /// Serialises migrations when several servers start at once (an advisory lock's key).
 const MIGRATION_LOCK: i64 = 0x7072_6f6e_6773_6169;
 
@@ -51,6 +54,8 @@ fn refs(params: &Params) -> Vec<&(dyn ToSql + Sync)> {
 #[derive(Clone)]
 pub struct Postgres {
     pool: Pool,
+    /// How to connect (for the connection that listens for announcements).
+    config: std::sync::Arc<tokio_postgres::Config>,
     /// The URL without its password, for messages.
     shown: String,
 }
@@ -128,7 +133,7 @@ impl Postgres {
             config.options("-c default_transaction_read_only=on");
         }
         let manager = deadpool_postgres::Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Fast },
         );
@@ -137,7 +142,7 @@ impl Postgres {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| backend(format!("{shown}: {e}")))?;
-        Ok(Postgres { pool, shown })
+        Ok(Postgres { pool, config: std::sync::Arc::new(config), shown })
     }
 
     async fn upgrade(&self) -> Result<(), DbError> {
@@ -552,6 +557,39 @@ fn agency_from_row(r: &tokio_postgres::Row) -> AgencyRow {
 const INSERT_DOCUMENT: &str =
     "INSERT INTO documents (doc_id, agency_id, year, kind, division) VALUES ($1, $2, $3, $4, $5)";
 
+/// Listens on [`ACCESS_CHANNEL`] on a connection of its own, moving `moved` once when listening
+/// starts and once per announcement, until the connection fails or nobody watches.
+async fn listen(config: &tokio_postgres::Config, moved: &tokio::sync::watch::Sender<u64>) -> Result<(), DbError> {
+    use futures::StreamExt;
+    let (client, mut connection) = config.connect(NoTls).await?;
+    let (heard, mut announcements) = tokio::sync::mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(message)) = messages.next().await {
+            if matches!(message, tokio_postgres::AsyncMessage::Notification(_)) && heard.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    let listening = client.batch_execute(&format!("LISTEN {ACCESS_CHANNEL}")).await;
+    if let Err(error) = listening {
+        driver.abort();
+        return Err(error.into());
+    }
+    moved.send_modify(|n| *n += 1);
+    loop {
+        tokio::select! {
+            heard = announcements.recv() => match heard {
+                Some(()) => moved.send_modify(|n| *n += 1),
+                None => break,
+            },
+            () = moved.closed() => break,
+        }
+    }
+    driver.abort();
+    Err(backend("the listening connection ended"))
+}
+
 impl Database for Postgres {
     async fn chunk_load(&self, key: String) -> Result<Option<Vec<u8>>, DbError> {
         Ok(self.query_opt("SELECT data FROM chunks WHERE key = $1", vec![p(key)]).await?.map(|r| r.get(0)))
@@ -723,6 +761,25 @@ impl Database for Postgres {
     async fn login_guess_succeeded(&self, account_key: String, ids: Vec<i64>) -> Result<(), DbError> {
         self.exec("DELETE FROM login_guesses WHERE key = $1 OR id = ANY($2)", vec![p(account_key), p(ids)]).await?;
         Ok(())
+    }
+
+    async fn announce_access_changed(&self) -> Result<(), DbError> {
+        self.exec("SELECT pg_notify($1, '')", vec![p(ACCESS_CHANNEL.to_string())]).await?;
+        Ok(())
+    }
+
+    async fn access_announcements(&self) -> Result<Option<tokio::sync::watch::Receiver<u64>>, DbError> {
+        let (moved, announcements) = tokio::sync::watch::channel(0u64);
+        let (config, shown) = (self.config.clone(), self.shown.clone());
+        tokio::spawn(async move {
+            while !moved.is_closed() {
+                if let Err(error) = listen(&config, &moved).await {
+                    tracing::warn!(database = %shown, %error, "listening for access changes failed; again in a second");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        });
+        Ok(Some(announcements))
     }
 
     async fn cluster_secret(&self) -> Result<Option<Vec<u8>>, DbError> {

@@ -773,6 +773,14 @@ impl Database for Sqlite {
         Ok(())
     }
 
+    async fn announce_access_changed(&self) -> Result<(), DbError> {
+        Ok(())
+    }
+
+    async fn access_announcements(&self) -> Result<Option<tokio::sync::watch::Receiver<u64>>, DbError> {
+        Ok(None)
+    }
+
     /// One process serves a SQLite file: no other node to sign a request to.
     async fn cluster_secret(&self) -> Result<Option<Vec<u8>>, DbError> {
         Ok(None)

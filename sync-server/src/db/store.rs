@@ -145,6 +145,8 @@ delegate! {
     fn login_guess_begin(&self, keys: [String; 2], limits: [i64; 2], window_ms: i64) -> Result<Option<Vec<i64>>, i64>;
     fn login_guess_succeeded(&self, account_key: String, ids: Vec<i64>) -> ();
     fn cluster_secret(&self) -> Option<Vec<u8>>;
+    fn announce_access_changed(&self) -> ();
+    fn access_announcements(&self) -> Option<tokio::sync::watch::Receiver<u64>>;
     fn agency_create(&self, agency: AgencyRow) -> ();
     fn agency(&self, id: String) -> Option<AgencyRow>;
     fn agencies(&self) -> Vec<AgencyRow>;
