@@ -206,8 +206,10 @@ pub fn bearer_token(headers: &HeaderMap, query: &HashMap<String, String>) -> Opt
         .filter(|t| !t.is_empty())
 }
 
-/// Per connection, what is read from the socket at a time.
-const READ_BUFFER_BYTES: usize = 8 * 1024;
+/// Per connection, what is read from the socket at a time. tungstenite reserves it for every
+/// connection, idle or not; a larger message reserves its own length once its header is read
+/// and arrives in reads of this size (a 1 MB first sync: 500 reads, about a millisecond).
+const READ_BUFFER_BYTES: usize = 2 * 1024;
 
 /// The largest ephemeral message relayed (presence, cursors: small by nature).
 pub const MAX_EPHEMERAL_BYTES: usize = 16 * 1024;
@@ -259,7 +261,7 @@ pub async fn websocket<D: Database>(State(app): State<App<D>>, request: axum::ex
         .max_message_size(limit)
         .max_frame_size(limit)
         // tungstenite reserves 128 KiB per connection for reading by default: 1.4 GiB for 10,000
-        // quiet devices. 8 KiB reads (a big message still grows its own buffer), and each
+        // quiet devices. 2 KiB reads (a big message still grows its own buffer), and each
         // message written out as soon as it is sent.
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
@@ -628,7 +630,9 @@ async fn serve_connection<D: Database>(
         }
         async move {
             let mut reader = reader?;
-            if epoch_changed && !reader.refresh_rights().await {
+            // The checks' futures are boxed: held inline they would make every idle connection
+            // carry the largest of them (several KiB) while it waits for its next frame.
+            if epoch_changed && !Box::pin(reader.refresh_rights()).await {
                 tracing::info!(user = %reader.peer.username, "closing a sync connection: the session is no longer valid");
                 return Some((Err(FrameError::Closed("revoked")), None));
             }
@@ -666,7 +670,7 @@ async fn serve_connection<D: Database>(
                         return Some((Err(FrameError::Text), None));
                     }
                 };
-                match reader.judge(bytes).await {
+                match Box::pin(reader.judge(bytes)).await {
                     Ok(Verdict::Pass(bytes)) => return Some((Ok(bytes), Some(reader))),
                     Ok(Verdict::Drop) => continue,
                     Err(e) => {
