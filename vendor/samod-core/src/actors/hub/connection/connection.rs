@@ -165,6 +165,8 @@ impl Connection {
                         protocol_version: "1".to_string(),
                         established_at: now,
                         document_subscriptions: HashMap::new(),
+                        // Prongsai's patch: not yet connected to any document.
+                        synced_generation: 0,
                     });
                     vec![ReceiveEvent::HandshakeComplete {
                         remote_peer_id: sender_id,
@@ -219,6 +221,8 @@ impl Connection {
                         protocol_version: selected_protocol_version,
                         established_at: now,
                         document_subscriptions: HashMap::new(),
+                        // Prongsai's patch: not yet connected to any document.
+                        synced_generation: 0,
                     });
                     vec![ReceiveEvent::HandshakeComplete {
                         remote_peer_id: sender_id,

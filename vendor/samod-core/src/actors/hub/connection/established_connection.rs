@@ -21,6 +21,9 @@ pub(crate) struct EstablishedConnection {
     pub(super) established_at: UnixTimestamp,
     /// Documents this connection is actively syncing
     pub(super) document_subscriptions: HashMap<DocumentId, PeerDocState>,
+    /// Prongsai's patch: the hub's document generation this connection was last brought up to
+    /// date with (`State::ensure_connections`); 0 for a new connection.
+    pub(crate) synced_generation: u64,
 }
 
 impl EstablishedConnection {

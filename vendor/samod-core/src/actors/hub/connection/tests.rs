@@ -495,3 +495,31 @@ fn what_comes_for_an_unloading_document_waits_for_its_next_actor() {
         && matches!(msg.0, HubToDocMsgPayload::HandleDocMessage { connection_id, .. } if connection_id == f.connection)));
     assert_eq!(results.documents_count, 1);
 }
+
+// Prongsai's patch: after every hub event upstream looked up every document for every connection
+// (O(connections × documents) per event). Now an event that adds no document and no connection
+// looks at none, and a new connection or document is wired up exactly as before.
+#[test]
+fn only_new_connections_and_new_documents_are_wired_up_after_an_event() {
+    use crate::actors::messages::HubToDocMsgPayload;
+    let new_connection = |m: &HubToDocMsgPayload| matches!(m, HubToDocMsgPayload::NewConnection { .. });
+    let mut f = Fixture::new(ConnDirection::Incoming, None);
+    for _ in 0..20 {
+        f.event(HubEvent::create_document(automerge::Automerge::new()).event);
+    }
+    // The connection, once established, is offered each of the twenty documents once.
+    let joined = f.handshake("remote");
+    assert_eq!(joined.actor_messages.iter().filter(|(_, m)| new_connection(&m.0)).count(), 20);
+    let wired = f.hub.state.pairs_examined;
+    assert_eq!(wired, 20);
+    for _ in 0..100 {
+        let results = f.event(HubEvent::tick());
+        assert!(!results.actor_messages.iter().any(|(_, m)| new_connection(&m.0)));
+    }
+    assert_eq!(f.hub.state.pairs_examined, wired, "events that add nothing look at no connection's documents");
+    // A new document is offered to the connection as its actor spawns, and nothing again.
+    let created = f.event(HubEvent::create_document(automerge::Automerge::new()).event);
+    assert!(created.spawn_actors[0].initial_connections.contains_key(&f.connection));
+    assert!(!created.actor_messages.iter().any(|(_, m)| new_connection(&m.0)));
+    assert_eq!(f.hub.state.pairs_examined, wired, "nor looked up again");
+}
