@@ -71,10 +71,6 @@ fn signed_text(node: &str, client: &str, at_ms: i64, method: &str, path: &str) -
     format!("prongsai-node-link\n{node}\n{client}\n{at_ms}\n{method}\n{path}").into_bytes()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Equal without telling, by its timing, how much of the two matched.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -110,7 +106,7 @@ impl Link {
     /// The signature header's value for a request carried now.
     pub fn sign(&self, client: IpAddr, at_ms: i64, method: &str, path: &str) -> String {
         let mac = hmac_sha256(&self.secret, &signed_text(&self.node, &client.to_string(), at_ms, method, path));
-        format!("{at_ms}.{}", hex(&mac))
+        format!("{at_ms}.{}", hex::encode(mac))
     }
 
     /// Checks the node headers of a request: who carried it and the client's address, or why
@@ -128,7 +124,7 @@ impl Link {
             return Err(format!("its signature is {} s from this node's clock", (now - at) / 1000));
         }
         let expected = hmac_sha256(&self.secret, &signed_text(&node, &client, at, method, path));
-        if !same(hex(&expected).as_bytes(), mac.as_bytes()) {
+        if !same(hex::encode(expected).as_bytes(), mac.as_bytes()) {
             return Err("its signature does not match".into());
         }
         let client = client.parse().map_err(|_| "its client address is malformed")?;
@@ -336,15 +332,15 @@ mod tests {
     #[test]
     fn hmac_matches_the_rfc_test_vectors() {
         assert_eq!(
-            hex(&hmac_sha256(&[0x0b; 20], b"Hi There")),
+            hex::encode(hmac_sha256(&[0x0b; 20], b"Hi There")),
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
         );
         assert_eq!(
-            hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         assert_eq!(
-            hex(&hmac_sha256(&[0xaa; 131], b"Test Using Larger Than Block-Size Key - Hash Key First")),
+            hex::encode(hmac_sha256(&[0xaa; 131], b"Test Using Larger Than Block-Size Key - Hash Key First")),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
         );
     }
