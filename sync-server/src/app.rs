@@ -326,6 +326,9 @@ pub struct Inner<D> {
     /// The node-to-node link, once the shared database's key is read (`None` on SQLite: one
     /// node only).
     link: tokio::sync::OnceCell<Option<crate::link::Link>>,
+    /// The version of the ITA criteria the server knows (the build's and the imported), read
+    /// again every few seconds (`criteria::refresh_directories`).
+    criteria_version: Mutex<String>,
 }
 
 #[derive(Clone)]
@@ -371,6 +374,7 @@ impl<D: Database> App<D> {
                 actor
             }
         };
+        let criteria_version = crate::criteria::current_version(&db).await?;
         let storage = DurableStorage::new(db.clone());
         let access = Access::new(db.clone(), now_ms);
         let peer_id = samod::PeerId::from(format!("prongsai-server-{}", &server_actor.to_hex_string()[..12]).as_str());
@@ -397,8 +401,33 @@ impl<D: Database> App<D> {
                 security: Mutex::new(HashMap::new()),
                 year_locks: Mutex::new(HashMap::new()),
                 link: tokio::sync::OnceCell::new(),
+                criteria_version: Mutex::new(criteria_version),
             }),
         })
+    }
+
+    /// The agency's repo, for a request or a connection about to be answered: started here
+    /// unless another node serves the agency, and its directories first brought up to the
+    /// criteria this server knows (so nothing is printed or synced under older ones).
+    pub async fn serve_agency(
+        &self,
+        agency_id: &str,
+    ) -> Result<Arc<crate::repos::AgencyRepo>, crate::repos::RepoError> {
+        let repo = self.repos.get(agency_id).await?;
+        if let Err(error) = crate::criteria::bring_up_to_date(self, &repo).await {
+            tracing::warn!(agency = agency_id, %error, "writing the ITA criteria into the agency's directories failed; will retry");
+        }
+        Ok(repo)
+    }
+
+    pub fn criteria_version(&self) -> String {
+        self.criteria_version.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    pub fn set_criteria_version(&self, version: String) {
+        if let Ok(mut current) = self.criteria_version.lock() {
+            *current = version;
+        }
     }
 
     /// The node-to-node link: `None` where the database has no other nodes (SQLite), or its

@@ -8,11 +8,10 @@ use prongsai_core::model::{DirectoryDoc, DocKind};
 
 use crate::app::{App, AppError};
 use crate::db::{Database, DbError};
+use crate::repos::AgencyRepo;
 
 /// The setting that holds the imported criteria (a JSON array of `ita::Criteria`).
 const IMPORTED: &str = "ita_criteria";
-/// The setting that holds the version of the criteria last written into the directories.
-const APPLIED: &str = "ita_criteria_applied";
 
 pub async fn imported<D: Database>(db: &D) -> Result<Vec<Criteria>, DbError> {
     Ok(db.setting(IMPORTED.into()).await?.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default())
@@ -66,39 +65,58 @@ pub fn for_year(reference: &ReferenceData, year: i64, form: &str) -> Vec<Criteri
     reference.for_agency_year(year, if form.is_empty() { LOCAL_FORM } else { form })
 }
 
-/// Writes the criteria every agency-year prints under into its directory, where they changed.
-/// Runs when the criteria the server knows differ from those it last wrote (a new build, an
-/// import): otherwise it costs one setting read.
+/// The version of every criteria the server knows (the build's and the imported).
+pub async fn current_version<D: Database>(db: &D) -> Result<String, DbError> {
+    let reference = reference(db).await?;
+    Ok(prongsai_core::ita::version_hash(&reference.all().cloned().collect::<Vec<_>>()))
+}
+
+/// Reads the criteria again (an operator may have imported some since) and brings the
+/// directories of every agency this node serves up to them. Runs every few seconds. An agency
+/// no node serves is brought up to date when a node next serves it ([`App::serve_agency`]): no
+/// node takes an agency, let alone one another node serves, only to write criteria into it.
 pub async fn refresh_directories<D: Database>(app: &App<D>) -> Result<usize, AppError> {
-    let reference = reference(&app.db).await?;
-    let version = prongsai_core::ita::version_hash(&reference.all().cloned().collect::<Vec<_>>());
-    if app.db.setting(APPLIED.into()).await?.as_deref() == Some(version.as_str()) {
+    app.set_criteria_version(current_version(&app.db).await?);
+    let mut updated = 0;
+    for repo in app.repos.serving().await {
+        updated += bring_up_to_date(app, &repo).await?;
+    }
+    Ok(updated)
+}
+
+/// Writes into the directory of each of the agency's years the criteria that year prints
+/// under, where they changed: once per version of the criteria and start of the agency's repo
+/// here (the repo remembers the version). Returns how many directories changed.
+pub async fn bring_up_to_date<D: Database>(app: &App<D>, repo: &AgencyRepo) -> Result<usize, AppError> {
+    let mut applied = repo.criteria.lock().await;
+    if *applied == app.criteria_version() {
         return Ok(0);
     }
+    let reference = reference(&app.db).await?;
+    let version = prongsai_core::ita::version_hash(&reference.all().cloned().collect::<Vec<_>>());
+    let agency = &repo.agency_id;
     let mut updated = 0;
-    for agency in app.db.agencies().await? {
-        for year in app.db.years_of(agency.id.clone()).await? {
-            let rows = app.db.documents_of(agency.id.clone(), year).await?;
-            let Some(directory) = rows.iter().find(|r| r.kind == DocKind::Directory) else { continue };
-            let handle = app.handle(directory).await?;
-            let current: DirectoryDoc =
-                handle.with_document_async(|doc| prongsai_core::docs::read::<DirectoryDoc>(doc)).await??;
-            let wanted = for_year(&reference, year, &current.criteria_form);
-            if prongsai_core::ita::version_hash(&wanted) == current.criteria_version {
-                continue;
-            }
-            app.server_edit(
-                directory,
-                "ปรับปรุงเกณฑ์การประเมิน ITA",
-                move |tx| prongsai_core::docs::directory::set_criteria(tx, &wanted),
-            )
-            .await?;
-            updated += 1;
+    for year in app.db.years_of(agency.clone()).await? {
+        let rows = app.db.documents_of(agency.clone(), year).await?;
+        let Some(directory) = rows.iter().find(|r| r.kind == DocKind::Directory) else { continue };
+        let handle = app.handle(directory).await?;
+        let current: DirectoryDoc =
+            handle.with_document_async(|doc| prongsai_core::docs::read::<DirectoryDoc>(doc)).await??;
+        let wanted = for_year(&reference, year, &current.criteria_form);
+        if prongsai_core::ita::version_hash(&wanted) == current.criteria_version {
+            continue;
         }
+        app.server_edit(
+            directory,
+            "ปรับปรุงเกณฑ์การประเมิน ITA",
+            move |tx| prongsai_core::docs::directory::set_criteria(tx, &wanted),
+        )
+        .await?;
+        updated += 1;
     }
-    app.db.set_setting(APPLIED.into(), version).await?;
     if updated > 0 {
-        tracing::info!(updated, "wrote the ITA criteria into agency-years' directories");
+        tracing::info!(agency = %agency, updated, "wrote the ITA criteria into the agency-years' directories");
     }
+    *applied = version;
     Ok(updated)
 }

@@ -48,6 +48,7 @@ pub const ACCESS_EPOCH_SETTING: &str = "access_epoch";
 pub fn router<D: db::Database>(app: App<D>) -> Router {
     api::routes::<D>(&app)
         .layer(axum::middleware::from_fn_with_state(app.clone(), link::accept::<D>))
+        .layer(axum::middleware::from_fn(api::close_after_refused_upload))
         .layer(axum::middleware::from_fn(api::log_requests))
         .with_state(app)
 }
@@ -218,8 +219,8 @@ async fn duties<D: db::Database>(app: &App<D>, ticks: u64) {
     if ticks.is_multiple_of(10) {
         app.repos.stop_idle(app.config.repo_idle).await;
     }
-    // New ITA criteria (a new build, an operator's import) reach every year's directory.
-    if ticks % 20 == 1
+    // New ITA criteria (an operator's import) reach the directories of the agencies served here.
+    if ticks % 4 == 1
         && let Err(error) = criteria::refresh_directories(app).await
     {
         tracing::warn!(%error, "writing the ITA criteria into directories failed; will retry");

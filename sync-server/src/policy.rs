@@ -246,8 +246,13 @@ impl<D: Database> samod::SharePolicy for Access<D> {
         futures::stream::unfold(
             (access, epoch, doc_id, peer_id, true),
             |(access, mut epoch, doc, peer, first)| async move {
-                if !first && epoch.changed().await.is_err() {
-                    return None;
+                if !first {
+                    if epoch.changed().await.is_err() {
+                        return None;
+                    }
+                    if let Some(delay) = fault_share_delay() {
+                        tokio::time::sleep(delay).await;
+                    }
                 }
                 epoch.borrow_and_update();
                 let decision = access.decide(&doc, &peer).await;
@@ -255,4 +260,13 @@ impl<D: Database> samod::SharePolicy for Access<D> {
             },
         )
     }
+}
+
+/// A fault for tests: `PRONGSAI_FAULT_SHARE_DELAY_MS` holds back every change of a decision
+/// samod hears through [`samod::SharePolicy`] (as a slow database would), so a test can show
+/// that the sync reader's own checks do not depend on samod hearing first. Never set in
+/// production.
+fn fault_share_delay() -> Option<std::time::Duration> {
+    static DELAY: std::sync::OnceLock<Option<std::time::Duration>> = std::sync::OnceLock::new();
+    crate::db::fault_delay("PRONGSAI_FAULT_SHARE_DELAY_MS", &DELAY)
 }

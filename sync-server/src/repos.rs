@@ -32,6 +32,9 @@ pub struct AgencyRepo {
     lease_turn: tokio::sync::Mutex<()>,
     connections: AtomicUsize,
     last_used: Mutex<Instant>,
+    /// The version of the ITA criteria this node last brought the agency's directories up to
+    /// (empty until it has: `criteria::bring_up_to_date`).
+    pub criteria: tokio::sync::Mutex<String>,
 }
 
 /// Why an agency's repo cannot be had here.
@@ -171,6 +174,7 @@ impl<D: Database> Repos<D> {
             lease_turn: tokio::sync::Mutex::new(()),
             connections: AtomicUsize::new(0),
             last_used: Mutex::new(Instant::now()),
+            criteria: tokio::sync::Mutex::new(String::new()),
         });
         tokio::spawn(keep_lease(db, Arc::downgrade(&entry), self.lease_ttl, self.leases_lost.clone()));
         repos.insert(agency_id.to_string(), entry.clone());
@@ -215,6 +219,11 @@ impl<D: Database> Repos<D> {
 
     pub async fn running(&self) -> usize {
         self.repos.lock().await.len()
+    }
+
+    /// The repos running here that still hold their agency's lease.
+    pub async fn serving(&self) -> Vec<Arc<AgencyRepo>> {
+        self.repos.lock().await.values().filter(|r| !r.is_lost()).cloned().collect()
     }
 
     /// Drops from memory the documents of running repos that no connection has sent or received

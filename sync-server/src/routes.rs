@@ -148,7 +148,7 @@ async fn agency_scope<D: Database>(
     // Only the node serving the agency answers for it (several nodes on one PostgreSQL): another
     // carries the request there, or refuses with 503 before changing anything (and a load
     // balancer retries on the next node).
-    if let Err(refusal) = app.repos.get(&auth.user.agency_id).await {
+    if let Err(refusal) = app.serve_agency(&auth.user.agency_id).await {
         return crate::link::elsewhere(&app, refusal, request).await;
     }
     request.extensions_mut().insert(Caller(auth));

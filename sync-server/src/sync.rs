@@ -243,7 +243,7 @@ pub async fn websocket<D: Database>(State(app): State<App<D>>, request: axum::ex
     }
     // The agency's repo, here; or the connection carried to the node serving the agency (or a
     // refusal to try again).
-    let agency = match app.repos.get(&auth.user.agency_id).await {
+    let agency = match app.serve_agency(&auth.user.agency_id).await {
         Ok(agency) => agency,
         Err(refusal) => {
             tracing::info!(user = %auth.user.username, %refusal, "this node does not serve the connection's agency");
@@ -423,6 +423,8 @@ struct Reader<D: Database> {
     pongs: Arc<AtomicU64>,
     /// Per document: readable (registered in the peer's agency), writable.
     access: HashMap<String, (bool, bool)>,
+    /// Moves on each access epoch (a role change, a revocation): `access` is then stale.
+    epoch: tokio::sync::watch::Receiver<u64>,
     ephemeral: Bucket,
     /// Ends the writer when this connection ends (see [`Drop`] below).
     cut: Arc<tokio::sync::Notify>,
@@ -505,16 +507,24 @@ impl<D: Database> Reader<D> {
                 if !writable {
                     app.metrics.refused_writes.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(user = %self.peer.username, document = %doc, "refused a write: the user may not write this document");
-                    return Ok(Verdict::Pass(bytes));
                 }
-                self.check_authors(&doc, envelope, bytes).await
+                // Even from a peer who may not write, the changes are taken out here: samod hears
+                // of a role change through its share policy a moment later than this reader does.
+                self.check_authors(&doc, envelope, bytes, writable).await
             }
             _ => Ok(Verdict::Pass(bytes)),
         }
     }
 
-    /// Keeps only the changes whose authors may write the document.
-    async fn check_authors(&mut self, doc: &str, envelope: Envelope, bytes: Vec<u8>) -> Result<Verdict, FrameError> {
+    /// Keeps only the changes whose authors may write the document (none the server lacks,
+    /// when the peer sending them may not write it: `peer_writes` false).
+    async fn check_authors(
+        &mut self,
+        doc: &str,
+        envelope: Envelope,
+        bytes: Vec<u8>,
+        peer_writes: bool,
+    ) -> Result<Verdict, FrameError> {
         let Some(message) = envelope.message else { return Ok(Verdict::Pass(bytes)) };
         let bad = |e: prongsai_core::incoming::IncomingError| FrameError::BadSyncMessage {
             document: doc.to_string(),
@@ -525,7 +535,7 @@ impl<D: Database> Reader<D> {
         let mut verdicts: HashMap<Vec<u8>, bool> = HashMap::new();
         for actor in prongsai_core::incoming::authors(&message).map_err(bad)? {
             let actor = actor.to_bytes().to_vec();
-            let ok = self.app.access.author_may_write(&actor, &row).await;
+            let ok = peer_writes && self.app.access.author_may_write(&actor, &row).await;
             verdicts.insert(actor, ok);
         }
         let earlier = self.app.refused_changes(doc);
@@ -606,7 +616,6 @@ async fn serve_connection<D: Database>(
     }
     let username = auth.user.username.clone();
     tracing::info!(user = %username, peer = %auth.session.peer_id, "sync connection opened");
-    let mut epoch = app.access.epoch();
     let reader = Reader {
         app: app.clone(),
         stream,
@@ -619,23 +628,14 @@ async fn serve_connection<D: Database>(
         backlog: backlog.clone(),
         pongs,
         access: HashMap::new(),
+        epoch: app.access.epoch(),
         ephemeral: Bucket { tokens: EPHEMERAL_BURST, at: Instant::now() },
         cut: cut.clone(),
         _guards: (live, count),
     };
     let checked = futures::stream::unfold(Some(reader), move |reader| {
-        let epoch_changed = epoch.has_changed().unwrap_or(false);
-        if epoch_changed {
-            epoch.borrow_and_update();
-        }
         async move {
             let mut reader = reader?;
-            // The checks' futures are boxed: held inline they would make every idle connection
-            // carry the largest of them (several KiB) while it waits for its next frame.
-            if epoch_changed && !Box::pin(reader.refresh_rights()).await {
-                tracing::info!(user = %reader.peer.username, "closing a sync connection: the session is no longer valid");
-                return Some((Err(FrameError::Closed("revoked")), None));
-            }
             loop {
                 let message = tokio::select! {
                     changed = reader.close.changed() => {
@@ -670,6 +670,17 @@ async fn serve_connection<D: Database>(
                         return Some((Err(FrameError::Text), None));
                     }
                 };
+                // Rights are read again when the frame is here, not when the wait began: a
+                // demotion that landed meanwhile applies to this very frame. (The checks' futures
+                // are boxed: held inline they would make every idle connection carry the largest
+                // of them, several KiB, while it waits for its next frame.)
+                if reader.epoch.has_changed().unwrap_or(false) {
+                    reader.epoch.borrow_and_update();
+                    if !Box::pin(reader.refresh_rights()).await {
+                        tracing::info!(user = %reader.peer.username, "closing a sync connection: the session is no longer valid");
+                        return Some((Err(FrameError::Closed("revoked")), None));
+                    }
+                }
                 match Box::pin(reader.judge(bytes)).await {
                     Ok(Verdict::Pass(bytes)) => return Some((Ok(bytes), Some(reader))),
                     Ok(Verdict::Drop) => continue,

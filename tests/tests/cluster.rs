@@ -693,3 +693,39 @@ async fn changes_to_sessions_are_announced_to_every_node() {
         d.shutdown().await;
     }
 }
+
+/// Criteria an operator imports while the cluster runs (`ita import`) reach a device syncing
+/// the agency within seconds, written by the node serving it. No node takes an agency to write
+/// criteria into it: node 2, up first and idle, serves nothing, before the import or after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_criteria_reach_devices_through_the_node_serving_the_agency_and_move_no_agency() {
+    use prongsai_core::model::{DocKey, DocKind};
+    let sample = Sample::create_on_postgres().await;
+    let data = sample.data();
+    let two = Server::start_with_env(&data, &["--node-name", "node-2"], &[]).await;
+    let one = Server::start_with_env(&data, &["--node-name", "node-1"], &[]).await;
+    let palad = device(&one, &sample.device_dir("palad"), "somchai", sample.password("somchai")).await;
+    palad.agency_year(YEAR).await.expect("the year loads through node 1");
+    assert_eq!(one.metric("prongsai_agency_repos_running").await, 1, "node 1 serves the agency");
+    assert_eq!(two.metric("prongsai_agency_repos_running").await, 0, "node 2 took nothing at its start");
+
+    let directory = DocKey { kind: DocKind::Directory, division: None };
+    let before = root_string(&palad, &directory, "criteria_version").await.expect("a criteria version");
+    let mut criteria: serde_json::Value =
+        serde_json::from_str(include_str!("../../core/data/ita/2565-local.json")).expect("the build's criteria");
+    let marker = "โครงสร้างองค์กร (ฉบับแก้ไขโดยผู้ดูแลระบบ)";
+    criteria["items"][0]["title"] = serde_json::Value::from(marker);
+    let file = sample.dir.path().join("ita-2565-corrected.json");
+    std::fs::write(&file, criteria.to_string()).expect("written");
+    let dir = data.to_str().expect("utf-8");
+    prongsai_tests::cli(&["ita", "import", "--data", dir, file.to_str().expect("utf-8")], None).await;
+
+    eventually("the device has the corrected criteria", LONG, || async {
+        root_string(&palad, &directory, "criteria").await.is_some_and(|c| c.contains(marker))
+    })
+    .await;
+    let after = root_string(&palad, &directory, "criteria_version").await.expect("a criteria version");
+    assert_ne!(before, after, "the directory says which criteria it carries");
+    assert_eq!(two.metric("prongsai_agency_repos_running").await, 0, "node 2 still serves nothing");
+    palad.shutdown().await;
+}

@@ -891,6 +891,43 @@ mod sync {
         viewer.shutdown().await;
     }
 
+    /// samod hears of a role change through its share policy a moment after the sync reader
+    /// does (here 5 s later, as under a slow database): every change a demoted user sends in that
+    /// moment is refused, not only the first one the reader judged with what it knew before.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_demoted_users_changes_are_refused_before_samod_hears_of_the_demotion() {
+        use prongsai_core::model::Role;
+        let sample = Sample::create().await;
+        let env = [("PRONGSAI_FAULT_SHARE_DELAY_MS", "5000")];
+        let server = Server::start_with_env(&sample.data(), &[], &env).await;
+        let admin = signed_in_api(&server, &sample, "admin").await;
+        // parichat heads the division: she may write its results, so the server waits for them.
+        let parichat = signed_in_api(&server, &sample, "parichat").await;
+        let viewer = device(&server, &sample.device_dir("reader"), "viewer", sample.password("viewer")).await;
+        viewer.agency_year(YEAR).await.expect("load");
+        let doc_id = palad_results(&viewer).await;
+        let base = viewer.handle(&doc_id).await.expect("handle").with_document_async(|d| d.clone()).await.expect("doc");
+        let somchai = login(&server, "somchai", sample.password("somchai"), false).await;
+        let mut peer = RawPeer::connect(&server, &somchai.token, &somchai.peer_id).await;
+        let (before, bytes) = change_by(&base, &prefix_of(&somchai), "before_demotion");
+        peer.push_changes(&doc_id, base.get_heads(), vec![bytes]).await;
+        assert!(parichat.durable(&doc_id, &[before], LONG).await.expect("answers"), "stored while he may write");
+
+        let demote = prongsai_core::admin::UserChange { roles: Some(vec![Role::Viewer]), ..Default::default() };
+        admin.change_user("pakchong", "somchai", &demote).await.expect("demoted");
+        let mut sent = Vec::new();
+        for i in 0..3 {
+            let (hash, bytes) = change_by(&base, &prefix_of(&somchai), &format!("after_demotion_{i}"));
+            peer.push_changes(&doc_id, base.get_heads(), vec![bytes]).await;
+            sent.push(hash);
+        }
+        for (i, hash) in sent.into_iter().enumerate() {
+            let stored = parichat.durable(&doc_id, &[hash], Duration::from_secs(2)).await.expect("answers");
+            assert!(!stored, "change {i} sent after the demotion was stored");
+        }
+        viewer.shutdown().await;
+    }
+
     /// A frame about a document the peer may not read never reaches samod: a request for a
     /// made-up or foreign document is answered "unavailable" at once.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

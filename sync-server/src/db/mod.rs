@@ -381,8 +381,16 @@ pub fn roles_from_text(text: &str) -> Vec<Role> {
 /// between a write and its commit. Never set in production.
 pub(crate) fn fault_commit_delay() -> Option<std::time::Duration> {
     static DELAY: std::sync::OnceLock<Option<std::time::Duration>> = std::sync::OnceLock::new();
-    *DELAY.get_or_init(|| {
-        std::env::var("PRONGSAI_FAULT_COMMIT_DELAY_MS")
+    fault_delay("PRONGSAI_FAULT_COMMIT_DELAY_MS", &DELAY)
+}
+
+/// A delay a test asks for through the environment variable `var` (in milliseconds), read once.
+pub(crate) fn fault_delay(
+    var: &str,
+    cell: &'static std::sync::OnceLock<Option<std::time::Duration>>,
+) -> Option<std::time::Duration> {
+    *cell.get_or_init(|| {
+        std::env::var(var)
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|ms| *ms > 0)
