@@ -43,7 +43,9 @@ export PRONGSAI_LB="127.0.0.1:$PORT"
 for i in 1 2 3; do
   listen="127.0.0.1:$((PORT + i))"
   export "PRONGSAI_NODE_$i=$listen"
-  "$SERVER" serve --database "$DATABASE" --listen "$listen" --node-name "node-$i" --advertise "http://$listen" \
+  # application_name: pg_stat_activity says which node holds each connection.
+  "$SERVER" serve --database "$DATABASE?application_name=node-$i" --listen "$listen" --node-name "node-$i" \
+    --advertise "http://$listen" \
     --public-url "http://$PRONGSAI_LB" --trusted-proxy 127.0.0.1 >>"$DIR/node-$i.log" 2>&1 &
   PIDS+=($!)
   echo "node-$i: http://$listen/ (pid $!, log $DIR/node-$i.log)"

@@ -25,12 +25,11 @@ fn key(agency: &str, username: &str) -> String {
 }
 
 async fn load<D: Database>(app: &App<D>, agency: &str, username: &str) -> Result<Vec<String>, AppError> {
-    Ok(app
-        .db
-        .setting(key(agency, username))
-        .await?
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default())
+    Ok(parse(app.db.setting(key(agency, username)).await?))
+}
+
+fn parse(stored: Option<String>) -> Vec<String> {
+    stored.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default()
 }
 
 async fn read<D: Database>(
@@ -40,9 +39,8 @@ async fn read<D: Database>(
     Ok(Json(NotificationsRead { read: load(&app, &caller.user.agency_id, &caller.user.username).await? }))
 }
 
-/// One person's marks change one at a time (a read, then a write of the whole list).
-static MARKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
+/// One person's marks change one request at a time, on whichever node each reaches (a read and a
+/// write of the whole list in one step of the database).
 async fn mark<D: Database>(
     State(app): State<App<D>>,
     Caller(caller): Caller,
@@ -54,10 +52,12 @@ async fn mark<D: Database>(
     if request.ids.iter().any(|id| id.is_empty() || id.chars().count() > MarkRead::MAX_ID_CHARS) {
         return Err(AppError::BadRequest(format!("an id is empty or over {} characters", MarkRead::MAX_ID_CHARS)));
     }
-    let (agency, username) = (&caller.user.agency_id, &caller.user.username);
-    let _one = MARKING.lock().await;
-    let mut marks = NotificationsRead { read: load(&app, agency, username).await? };
-    marks.mark(request.ids);
-    app.db.set_setting(key(agency, username), serde_json::to_string(&marks.read).expect("plain data")).await?;
-    Ok(Json(marks))
+    let ids = request.ids;
+    let change = move |stored: Option<String>| {
+        let mut marks = NotificationsRead { read: parse(stored) };
+        marks.mark(ids);
+        serde_json::to_string(&marks.read).expect("plain data")
+    };
+    let stored = app.db.setting_update(key(&caller.user.agency_id, &caller.user.username), Box::new(change)).await?;
+    Ok(Json(NotificationsRead { read: parse(Some(stored)) }))
 }

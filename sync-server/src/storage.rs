@@ -475,6 +475,9 @@ mod tests {
         async fn set_setting(&self, _: String, _: String) -> Result<(), DbError> {
             unused()
         }
+        async fn setting_update(&self, _: String, _: crate::db::SettingChange) -> Result<String, DbError> {
+            unused()
+        }
     }
 
     fn key(doc: &str, kind: &str, name: &str) -> StorageKey {

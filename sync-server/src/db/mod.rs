@@ -355,7 +355,18 @@ pub trait Database: Clone + Send + Sync + 'static {
     // --- small settings (e.g. the server's own actor id)
     fn setting(&self, key: String) -> impl Future<Output = Result<Option<String>, DbError>> + Send;
     fn set_setting(&self, key: String, value: String) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// Changes one setting with `change` (given its value now, returning the new one) in one
+    /// step for every process on the database: two changes at once both land. Returns the new
+    /// value.
+    fn setting_update(
+        &self,
+        key: String,
+        change: SettingChange,
+    ) -> impl Future<Output = Result<String, DbError>> + Send;
 }
+
+/// How [`Database::setting_update`] changes a setting: from its value now, if any, to the new one.
+pub type SettingChange = Box<dyn FnOnce(Option<String>) -> String + Send>;
 
 /// An audit action as stored: its wire name.
 pub fn audit_action_to_text(action: prongsai_core::admin::AuditAction) -> String {

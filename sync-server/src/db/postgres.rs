@@ -132,6 +132,11 @@ impl Postgres {
         if read_only {
             config.options("-c default_transaction_read_only=on");
         }
+        // How pg_stat_activity names this process's connections, unless the URL says
+        // (`?application_name=node-1` tells a cluster's nodes apart).
+        if config.get_application_name().is_none() {
+            config.application_name(if read_only { "prongsai-server (read-only)" } else { "prongsai-server" });
+        }
         let manager = deadpool_postgres::Manager::from_config(
             config.clone(),
             NoTls,
@@ -589,6 +594,9 @@ async fn listen(config: &tokio_postgres::Config, moved: &tokio::sync::watch::Sen
     driver.abort();
     Err(backend("the listening connection ended"))
 }
+
+const SET_SETTING: &str =
+    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value";
 
 impl Database for Postgres {
     async fn chunk_load(&self, key: String) -> Result<Option<Vec<u8>>, DbError> {
@@ -1209,11 +1217,23 @@ impl Database for Postgres {
     }
 
     async fn set_setting(&self, key: String, value: String) -> Result<(), DbError> {
-        self.exec(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            vec![p(key), p(value)],
-        )
-        .await?;
+        self.exec(SET_SETTING, vec![p(key), p(value)]).await?;
         Ok(())
+    }
+
+    /// Under an advisory lock of the key (a row lock would not cover a setting not written yet).
+    async fn setting_update(&self, key: String, change: SettingChange) -> Result<String, DbError> {
+        let pool = self.pool.clone();
+        spawned(async move {
+            let mut client = pool.get().await?;
+            let tx = client.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext('setting:' || $1))", &[&key]).await?;
+            let now = tx.query_opt("SELECT value FROM settings WHERE key = $1", &[&key]).await?.map(|r| r.get(0));
+            let value = change(now);
+            tx.execute(SET_SETTING, &[&key, &value]).await?;
+            tx.commit().await?;
+            Ok(value)
+        })
+        .await
     }
 }

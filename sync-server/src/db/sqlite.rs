@@ -1279,4 +1279,17 @@ impl Database for Sqlite {
         })
         .await
     }
+
+    /// On the one writer connection, inside its batch's transaction: no other write, of this
+    /// process or another, comes between the read and the write.
+    async fn setting_update(&self, key: String, change: SettingChange) -> Result<String, DbError> {
+        self.write(move |c| {
+            let now: Option<String> =
+                c.query_row("SELECT value FROM settings WHERE key = ?1", [&key], |r| r.get(0)).optional()?;
+            let value = change(now);
+            c.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", [&key, &value])?;
+            Ok(value)
+        })
+        .await
+    }
 }

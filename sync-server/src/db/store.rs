@@ -186,6 +186,7 @@ delegate! {
     fn audit_list(&self, agency_id: String, before: Option<i64>, limit: usize) -> Vec<AuditEntry>;
     fn setting(&self, key: String) -> Option<String>;
     fn set_setting(&self, key: String, value: String) -> ();
+    fn setting_update(&self, key: String, change: SettingChange) -> String;
 }
 
 #[cfg(test)]
