@@ -251,11 +251,13 @@ impl<D: Database> samod::SharePolicy for Access<D> {
                         return None;
                     }
                     if let Some(delay) = fault_share_delay() {
-                        tokio::time::sleep(delay).await;
+                        Box::pin(tokio::time::sleep(delay)).await;
                     }
                 }
                 epoch.borrow_and_update();
-                let decision = access.decide(&doc, &peer).await;
+                // Boxed: the stream waits between decisions for as long as the connection lasts,
+                // and held inline the lookups' futures would make every wait that large.
+                let decision = Box::pin(access.decide(&doc, &peer)).await;
                 Some((decision, (access, epoch, doc, peer, false)))
             },
         )

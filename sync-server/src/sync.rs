@@ -271,7 +271,7 @@ pub async fn websocket<D: Database>(State(app): State<App<D>>, request: axum::ex
 /// samod's side of the outgoing queue: never blocks (samod's connection loop must keep reading,
 /// or it would not see a revocation); a full backlog is an error, which ends the connection.
 struct QueueSink {
-    queue: tokio::sync::mpsc::UnboundedSender<Message>,
+    queue: futures::channel::mpsc::UnboundedSender<Message>,
     backlog: Arc<AtomicUsize>,
     limit: usize,
     /// Tells the writer to give up at once (it may be stuck writing to a peer that reads nothing).
@@ -293,7 +293,7 @@ impl Sink<Vec<u8>> for QueueSink {
             return Err(FrameError::Backlog(self.limit));
         }
         self.backlog.fetch_add(item.len(), Ordering::SeqCst);
-        self.queue.send(Message::Binary(item.into())).map_err(|_| FrameError::Closed("the connection ended"))
+        self.queue.unbounded_send(Message::Binary(item.into())).map_err(|_| FrameError::Closed("the connection ended"))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), FrameError>> {
@@ -320,7 +320,7 @@ pub struct Keepalive {
 #[allow(clippy::too_many_arguments)]
 pub async fn write_loop(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
-    mut queue: tokio::sync::mpsc::UnboundedReceiver<Message>,
+    mut queue: futures::channel::mpsc::UnboundedReceiver<Message>,
     backlog: Arc<AtomicUsize>,
     pongs: Arc<AtomicU64>,
     mut close: tokio::sync::watch::Receiver<bool>,
@@ -353,10 +353,11 @@ pub async fn write_loop(
     tokio::pin!(expiry);
     let reason = loop {
         tokio::select! {
-            next = queue.recv() => {
+            next = queue.next() => {
                 let Some(message) = next else { break "closed" };
                 let size = match &message { Message::Binary(b) => b.len(), _ => 0 };
-                match write(&mut sink, message, &cut, keepalive.write_timeout).await {
+                // Boxed: held inline, its timer and send would sit in every idle writer.
+                match Box::pin(write(&mut sink, message, &cut, keepalive.write_timeout)).await {
                     Ok(()) => { backlog.fetch_sub(size, Ordering::SeqCst); }
                     Err(reason) => break reason,
                 }
@@ -370,7 +371,7 @@ pub async fn write_loop(
                     break "the peer stopped answering pings";
                 }
                 outstanding = true;
-                if let Err(reason) = write(&mut sink, Message::Ping(Vec::new().into()), &cut, keepalive.write_timeout).await {
+                if let Err(reason) = Box::pin(write(&mut sink, Message::Ping(Vec::new().into()), &cut, keepalive.write_timeout)).await {
                     break reason;
                 }
             }
@@ -418,7 +419,7 @@ struct Reader<D: Database> {
     peer: crate::policy::Peer,
     peer_id: String,
     server_peer: String,
-    queue: tokio::sync::mpsc::UnboundedSender<Message>,
+    queue: futures::channel::mpsc::UnboundedSender<Message>,
     backlog: Arc<AtomicUsize>,
     pongs: Arc<AtomicU64>,
     /// Per document: readable (registered in the peer's agency), writable.
@@ -476,7 +477,7 @@ impl<D: Database> Reader<D> {
     /// Sends a message of the server's own to this peer (through the same queue as samod's).
     fn send_own(&self, bytes: Vec<u8>) {
         self.backlog.fetch_add(bytes.len(), Ordering::SeqCst);
-        let _ = self.queue.send(Message::Binary(bytes.into()));
+        let _ = self.queue.unbounded_send(Message::Binary(bytes.into()));
     }
 
     async fn judge(&mut self, bytes: Vec<u8>) -> Result<Verdict, FrameError> {
@@ -598,7 +599,9 @@ async fn serve_connection<D: Database>(
     let count = agency.connection_guard();
     let (live, close) = app.register_connection(&auth);
     let (sink, stream) = socket.split();
-    let (queue, outgoing) = tokio::sync::mpsc::unbounded_channel();
+    // futures' channel allocates per message: tokio's would keep a block of 32 slots (2 KiB) for
+    // every quiet connection.
+    let (queue, outgoing) = futures::channel::mpsc::unbounded();
     let backlog = Arc::new(AtomicUsize::new(0));
     let pongs = Arc::new(AtomicU64::new(0));
     let (writer_done_tx, writer_done) = tokio::sync::watch::channel(None);
