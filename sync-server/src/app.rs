@@ -80,6 +80,9 @@ pub struct Config {
     /// The address the other nodes reach this one at (`--advertise`): a request for an agency
     /// this node serves that reaches another node is carried here.
     pub advertise: String,
+    /// Authorities trusted, besides the machine's usual roots, when carrying a request to
+    /// another node over HTTPS (`--cluster-ca`).
+    pub cluster_ca: Vec<reqwest::Certificate>,
     /// How often the access epoch is read where changes are not announced (SQLite's other
     /// processes, or PostgreSQL while its listening connection is down).
     pub access_poll: Duration,
@@ -122,6 +125,7 @@ impl Config {
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Config {
         Config {
             advertise: format!("http://{listen}"),
+            cluster_ca: Vec::new(),
             access_poll: Duration::from_millis(500),
             node_name: default_node_name(&format!("pid-{}", std::process::id())),
             lease_ttl: Duration::from_secs(3),
@@ -437,7 +441,9 @@ impl<D: Database> App<D> {
             .link
             .get_or_try_init(|| async {
                 let secret = self.db.cluster_secret().await?;
-                Ok::<_, DbError>(secret.map(|secret| crate::link::Link::new(secret, self.config.node_name.clone())))
+                Ok::<_, DbError>(secret.map(|secret| {
+                    crate::link::Link::new(secret, self.config.node_name.clone(), &self.config.cluster_ca)
+                }))
             })
             .await;
         match link {

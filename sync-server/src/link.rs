@@ -77,9 +77,12 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Link {
-    pub fn new(secret: Vec<u8>, node: String) -> Link {
+    /// `roots`: authorities trusted besides the machine's usual ones, for nodes that serve
+    /// HTTPS with certificates of the cluster's own authority.
+    pub fn new(secret: Vec<u8>, node: String, roots: &[reqwest::Certificate]) -> Link {
         crate::tls::install_crypto();
         let http = reqwest::Client::builder()
+            .tls_certs_merge(roots.iter().cloned())
             .connect_timeout(CONNECT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -347,7 +350,7 @@ mod tests {
 
     #[test]
     fn a_signature_holds_only_for_what_was_signed_and_only_for_a_while() {
-        let link = Link::new(vec![7; 32], "node-1".into());
+        let link = Link::new(vec![7; 32], "node-1".into(), &[]);
         let client: IpAddr = "203.0.113.7".parse().expect("an address");
         let at = 1_800_000_000_000;
         let headers = |node: &str, client: &str, signature: &str| {
@@ -367,7 +370,7 @@ mod tests {
         assert!(link.verify(&headers("node-1", "198.51.100.1", &signature), "GET", "/sync", at).is_err());
         assert!(link.verify(&good, "GET", "/sync", at + 31_000).expect_err("refused").contains("clock"), "stale");
         // Another cluster's key signs nothing here.
-        let other = Link::new(vec![8; 32], "node-1".into());
+        let other = Link::new(vec![8; 32], "node-1".into(), &[]);
         let forged = headers("node-1", "203.0.113.7", &other.sign(client, at, "GET", "/sync"));
         assert!(link.verify(&forged, "GET", "/sync", at).expect_err("refused").contains("does not match"));
         assert!(link.verify(&headers("node-1", "203.0.113.7", "garbage"), "GET", "/sync", at).is_err());

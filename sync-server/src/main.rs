@@ -122,6 +122,11 @@ enum Command {
         /// machine's name for an unspecified one such as 0.0.0.0).
         #[arg(long, env = "PRONGSAI_ADVERTISE")]
         advertise: Option<String>,
+        /// The authority (PEM, one or more certificates) that signed the other nodes' HTTPS
+        /// certificates, trusted besides the machine's usual roots when this node carries a
+        /// request to a node that advertises an https:// address.
+        #[arg(long, env = "PRONGSAI_CLUSTER_CA")]
+        cluster_ca: Option<PathBuf>,
         /// How often to read whether users or sessions changed, where the database does not
         /// announce it (milliseconds, default 500; PostgreSQL announces changes at once).
         #[arg(long, env = "PRONGSAI_ACCESS_POLL_MS")]
@@ -535,6 +540,7 @@ async fn main() -> anyhow::Result<()> {
             node_name,
             lease_ttl_ms,
             advertise,
+            cluster_ca,
             access_poll_ms,
             limits,
         } => {
@@ -584,6 +590,15 @@ async fn main() -> anyhow::Result<()> {
                     bail!("--public-url must be an http or https address");
                 }
                 settings.public_url = Some(url);
+            }
+            if let Some(path) = &cluster_ca {
+                let pem = std::fs::read(path).with_context(|| format!("reading --cluster-ca {}", path.display()))?;
+                let roots = reqwest::Certificate::from_pem_bundle(&pem)
+                    .with_context(|| format!("--cluster-ca {} holds no usable certificate", path.display()))?;
+                if roots.is_empty() {
+                    bail!("--cluster-ca {} holds no certificate (PEM expected)", path.display());
+                }
+                settings.cluster_ca = roots;
             }
             if let (Some(cert), Some(key)) = (&tls_cert, &tls_key) {
                 settings.tls = Some(prongsai_sync_server::tls::server_config(cert, key)?);

@@ -826,3 +826,68 @@ async fn the_dashboards_live_feed_works_through_a_node_not_serving_the_agency() 
     assert_eq!(next_text().await, None, "the revocation closes the feed");
     palad.shutdown().await;
 }
+
+/// Nodes that speak HTTPS themselves (each advertises its https:// address) carry requests to
+/// each other over HTTPS, trusting the authority given with `--cluster-ca`. A node without it
+/// cannot reach the node serving the agency, and says so with 503 (try again), changing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_that_serve_https_carry_to_each_other_trusting_the_cluster_authority() {
+    let sample = Sample::create_on_postgres().await;
+    let data = sample.data();
+    let certificate = prongsai_tests::TestCertificate::create(&sample.dir.path().join("tls"));
+    let ca = certificate.ca.to_str().expect("utf-8").to_string();
+    let node = |name: &'static str, trusting: bool| {
+        let mut args: Vec<String> = certificate.serve_args().to_vec();
+        args.extend(["--node-name".to_string(), name.to_string()]);
+        if trusting {
+            args.extend(["--cluster-ca".to_string(), ca.clone()]);
+        }
+        args
+    };
+    let args = node("node-1", true);
+    let one = Server::start_with_env(&data, &args.iter().map(String::as_str).collect::<Vec<_>>(), &[]).await;
+    assert_eq!(one.url().scheme(), "https");
+    let https = certificate.client();
+    let login: serde_json::Value = https
+        .post(one.url().join("api/login").expect("url"))
+        .json(&serde_json::json!({ "username": "kannika", "password": sample.password("kannika"), "device": "test" }))
+        .send()
+        .await
+        .expect("node 1 answers")
+        .json()
+        .await
+        .expect("a login answer");
+    let token = login["token"].as_str().expect("a token").to_string();
+    let years = |server: &Server| {
+        let (https, token) = (https.clone(), token.clone());
+        let url = server.url().join("api/agencies/pakchong/years").expect("url");
+        async move { https.get(url).bearer_auth(&token).send().await.expect("an answer").status().as_u16() }
+    };
+    assert_eq!(years(&one).await, 200, "node 1 serves the agency");
+
+    let args = node("node-2", false);
+    let stranger = Server::start_with_env(&data, &args.iter().map(String::as_str).collect::<Vec<_>>(), &[]).await;
+    assert_eq!(years(&stranger).await, 503, "a node that cannot trust node 1's certificate carries nothing");
+    drop(stranger);
+    let args = node("node-3", true);
+    let three = Server::start_with_env(&data, &args.iter().map(String::as_str).collect::<Vec<_>>(), &[]).await;
+    assert_eq!(years(&three).await, 200, "node 3 carries the request to node 1 over HTTPS");
+    // A field device syncing over wss:// through node 3: its socket is carried to node 1.
+    let dir = sample.device_dir("tls-writer");
+    let mut writer = prongsai_tests::field_writer(&dir, &three, &sample, "carried")
+        .env("SSL_CERT_FILE", &certificate.ca)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the field writer starts");
+    let measure = one.url().join(&format!("api/agencies/pakchong/years/{YEAR}/measures/m4")).expect("url");
+    eventually("the device's edits reach node 1 through node 3", LONG, || async {
+        let Ok(answer) = https.get(measure.clone()).bearer_auth(&token).send().await else { return false };
+        answer.text().await.is_ok_and(|body| body.contains("[carried.0]"))
+    })
+    .await;
+    let _ = writer.start_kill();
+    let _ = writer.wait().await;
+    let log = std::fs::read_to_string(data.with_extension("server.log")).expect("the nodes' log");
+    assert!(log.contains("could not carry a request"), "node 2 said why it could not carry");
+    drop(three);
+}
