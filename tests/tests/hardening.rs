@@ -1221,8 +1221,13 @@ mod durability {
             let admin = admin.clone();
             async move { admin.add_user("pakchong", &request).await }
         });
-        // The server's BEGIN gives up after 10 s; release the lock at 12 s.
-        tokio::time::sleep(Duration::from_secs(12)).await;
+        // The server's BEGIN gives up after its 10 s busy wait (and says so in its log); the lock
+        // goes the moment it has, while a write run outside a transaction would still be waiting.
+        let log = sample.data().with_extension("server.log");
+        eventually("the server gives up beginning its transaction", LONG, || async {
+            std::fs::read_to_string(&log).is_ok_and(|text| text.contains("cannot begin a transaction"))
+        })
+        .await;
         release.notify_one();
         holder.join().expect("the lock holder ends");
         let outcome = adding.await.expect("the request ends");
