@@ -133,7 +133,19 @@ impl ServerApi {
 
     /// The server's answer when it is a success; its refusal as an `ApiError` otherwise.
     async fn answered(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
-        let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+        // A connection kept from an earlier request may be closing as this one goes out on it (the
+        // server closes one whose upload it refused unread): an idempotent request that got no
+        // answer at all is sent once more, on a fresh connection.
+        let again = request
+            .try_clone()
+            .filter(|copy| copy.try_clone().and_then(|r| r.build().ok()).is_some_and(|r| r.method().is_idempotent()));
+        let response = match (request.send().await, again) {
+            (Ok(response), _) => response,
+            (Err(error), Some(again)) if error.is_request() && !error.is_timeout() => {
+                again.send().await.map_err(|e| ApiError::Network(e.to_string()))?
+            }
+            (Err(error), _) => return Err(ApiError::Network(error.to_string())),
+        };
         let status = response.status();
         if status.is_success() {
             return Ok(response);

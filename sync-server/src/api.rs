@@ -170,24 +170,6 @@ pub async fn log_requests(request: Request, next: Next) -> Response {
     response
 }
 
-/// A refusal of a request whose body may still be on its way (a file over the limit, a sender
-/// not allowed) closes the connection: hyper cannot take another request on it with the body
-/// unread, and a client not told so would send its next request into a socket about to close.
-pub async fn close_after_refused_upload(request: Request, next: Next) -> Response {
-    const READ_WHOLE_BYTES: u64 = 64 * 1024;
-    let length = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let body_may_be_unread = match length {
-        Some(bytes) => bytes > READ_WHOLE_BYTES,
-        None => request.headers().contains_key(header::TRANSFER_ENCODING),
-    };
-    let mut response = next.run(request).await;
-    let status = response.status();
-    if body_may_be_unread && (status.is_client_error() || status.is_server_error()) {
-        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    response
-}
-
 /// `token=…` (and `password=…`) become `token=REDACTED`.
 pub fn redact_query(query: &str) -> String {
     query

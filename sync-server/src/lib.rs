@@ -48,7 +48,6 @@ pub const ACCESS_EPOCH_SETTING: &str = "access_epoch";
 pub fn router<D: db::Database>(app: App<D>) -> Router {
     api::routes::<D>(&app)
         .layer(axum::middleware::from_fn_with_state(app.clone(), link::accept::<D>))
-        .layer(axum::middleware::from_fn(api::close_after_refused_upload))
         .layer(axum::middleware::from_fn(api::log_requests))
         .with_state(app)
 }

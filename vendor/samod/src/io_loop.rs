@@ -302,7 +302,7 @@ async fn drive_connection(
         mut sink,
     }: DriveConnectionTask,
 ) {
-    let rx = conn_handle.take_rx();
+    let mut rx = conn_handle.take_rx();
     let connection_id = conn_handle.id();
     let mut stream = stream.fuse();
     let result = loop {
@@ -324,8 +324,8 @@ async fn drive_connection(
                     break ConnFinishedReason::TheyDisconnected;
                 }
             },
-            next_outbound = rx.recv().fuse() => {
-                if let Ok(next_outbound) = next_outbound {
+            next_outbound = rx.next() => {
+                if let Some(next_outbound) = next_outbound {
                     if let Err(e) = sink.send(next_outbound).await {
                         tracing::error!(err=?e, "error sending, closing connection");
                         break ConnFinishedReason::ErrorSending(e.to_string());

@@ -437,6 +437,8 @@ pub mod runtime;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
 mod unbounded;
+#[cfg(test)]
+mod test_alloc;
 pub mod websocket;
 
 /// The entry point to this library
