@@ -654,3 +654,49 @@ pub struct ReportFile {
 fn plain_segment(text: &str) -> String {
     text.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"read\":[]}";
+
+    /// Reads one request's head (GETs only: no body); false once the client closed.
+    async fn request_arrives(socket: &mut tokio::net::TcpStream) -> bool {
+        let (mut seen, mut buffer) = (Vec::new(), [0u8; 1024]);
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            }
+        }
+        true
+    }
+
+    /// A kept connection closes under the next request, unanswered (as the server's does after
+    /// it refused an upload it did not read): the GET goes again on a fresh connection, and the
+    /// caller sees only the answer.
+    #[tokio::test]
+    async fn a_get_that_meets_a_closing_kept_connection_is_sent_again() {
+        install_crypto();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let addr = listener.local_addr().expect("an address");
+        let server = tokio::spawn(async move {
+            let (mut kept, _) = listener.accept().await.expect("the first connection");
+            assert!(request_arrives(&mut kept).await);
+            kept.write_all(OK).await.expect("answered");
+            assert!(request_arrives(&mut kept).await, "the second request comes on the kept connection");
+            drop(kept);
+            let (mut fresh, _) = listener.accept().await.expect("a fresh connection");
+            assert!(request_arrives(&mut fresh).await);
+            fresh.write_all(OK).await.expect("answered");
+            fresh
+        });
+        let api = ServerApi::new(format!("http://{addr}/").parse().expect("a URL")).with_token("t");
+        assert!(api.notifications_read().await.expect("the first answer").read.is_empty());
+        assert!(api.notifications_read().await.expect("sent again, and answered").read.is_empty());
+        drop(server.await.expect("the stand-in server ran"));
+    }
+}
