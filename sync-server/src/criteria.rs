@@ -67,8 +67,11 @@ pub fn for_year(reference: &ReferenceData, year: i64, form: &str) -> Vec<Criteri
 
 /// The version of every criteria the server knows (the build's and the imported).
 pub async fn current_version<D: Database>(db: &D) -> Result<String, DbError> {
-    let reference = reference(db).await?;
-    Ok(prongsai_core::ita::version_hash(&reference.all().cloned().collect::<Vec<_>>()))
+    Ok(version_of(&reference(db).await?))
+}
+
+fn version_of(reference: &ReferenceData) -> String {
+    prongsai_core::ita::version_hash(&reference.all().cloned().collect::<Vec<_>>())
 }
 
 /// Reads the criteria again (an operator may have imported some since) and brings the
@@ -93,7 +96,7 @@ pub async fn bring_up_to_date<D: Database>(app: &App<D>, repo: &AgencyRepo) -> R
         return Ok(0);
     }
     let reference = reference(&app.db).await?;
-    let version = prongsai_core::ita::version_hash(&reference.all().cloned().collect::<Vec<_>>());
+    let version = version_of(&reference);
     let agency = &repo.agency_id;
     let mut updated = 0;
     for year in app.db.years_of(agency.clone()).await? {

@@ -38,7 +38,7 @@ struct Inner {
     /// their own. Unbounded, a burst of reads (thousands of devices reconnecting, each signing in)
     /// opened hundreds of connections at once on as many blocking threads: 24 MB of SQLite page
     /// caches for 1,000 clients, held by the allocator long after.
-    read_turns: tokio::sync::Semaphore,
+    read_turns: Arc<tokio::sync::Semaphore>,
     /// Opened with [`Sqlite::open_read_only`]: reads only, writes fail.
     read_only: bool,
 }
@@ -277,8 +277,8 @@ fn integrity_check(conn: &Connection, path: &Path) -> Result<(), DbError> {
 /// How many reads run at once, each on a connection of the pool.
 const READERS: usize = 8;
 
-fn read_turns() -> tokio::sync::Semaphore {
-    tokio::sync::Semaphore::new(READERS)
+fn read_turns() -> Arc<tokio::sync::Semaphore> {
+    Arc::new(tokio::sync::Semaphore::new(READERS))
 }
 
 fn open_connection(path: &Path) -> Result<Connection, DbError> {
@@ -444,9 +444,12 @@ impl Sqlite {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     {
-        let turn = self.inner.read_turns.acquire().await.map_err(|_| DbError::Stopped)?;
+        // The turn goes with the read, so a caller that gives up waiting does not free it while
+        // the read still runs.
+        let turn = self.inner.read_turns.clone().acquire_owned().await.map_err(|_| DbError::Stopped)?;
         let inner = self.inner.clone();
-        let read = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let pooled = inner.readers.lock().map_err(|_| DbError::Stopped)?.pop();
             let conn = match pooled {
                 Some(c) => c,
@@ -461,9 +464,8 @@ impl Sqlite {
             }
             result
         })
-        .await;
-        drop(turn);
-        read.map_err(|e| backend(format!("read task: {e}")))?
+        .await
+        .map_err(|e| backend(format!("read task: {e}")))?
     }
 }
 
