@@ -286,7 +286,10 @@ impl Reducible for AppState {
             Action::Notice { text } => next.notice = Some(text),
             Action::DismissNotice => next.notice = None,
             Action::Filter { filter } => next.filter = filter,
-            Action::NotificationsRead { read } => next.read_notifications = read.into_iter().collect(),
+            // Marks only ever grow (the server drops only the oldest, long gone), so a list fetched
+            // before a mark was stored, arriving after the mark's own answer, adds nothing and
+            // takes nothing away.
+            Action::NotificationsRead { read } => next.read_notifications.extend(read),
             Action::Navigate { place, written_here } => {
                 let Some(session) = &next.session else {
                     // Not signed in: the page opens once someone is, unless it is one the
@@ -525,5 +528,26 @@ impl AppState {
     /// `as_of` as the backend takes it.
     pub fn as_of_text(&self) -> Option<String> {
         self.as_of.map(|d| d.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(state: &Rc<AppState>, ids: &[&str]) -> Rc<AppState> {
+        state.clone().reduce(Action::NotificationsRead { read: ids.iter().map(|s| s.to_string()).collect() })
+    }
+
+    /// Opening a notice marks it (POST) and leaves the list, which fetches the marks again (GET);
+    /// the GET's answer can come back after the POST's and must not unmark what was just read.
+    #[test]
+    fn a_stale_list_of_marks_does_not_unmark_what_was_just_read() {
+        let state = Rc::new(AppState::default());
+        let after_mark = marked(&state, &["a", "b"]);
+        let after_stale_fetch = marked(&after_mark, &["a"]);
+        assert!(after_stale_fetch.read_notifications.contains("b"), "b stays read");
+        let signed_out = after_stale_fetch.reduce(Action::SignedOut);
+        assert!(signed_out.read_notifications.is_empty(), "the next person starts with no marks");
     }
 }

@@ -12,7 +12,7 @@ use prongsai_core::docs::results;
 use prongsai_core::edit::Edit;
 use prongsai_core::model::{DocKey, Status};
 use prongsai_tests::webdriver::{Driver, Session, artifact};
-use prongsai_tests::{RawPeer, Sample, Server, YEAR, device, docx_text, eventually, pdf_text, squash};
+use prongsai_tests::{RawPeer, Sample, Server, YEAR, device, docx_text, eventually, eventually_seen, pdf_text, squash};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -876,8 +876,19 @@ async fn an_approver_is_told_her_turn_has_come_and_what_she_read_stays_read() {
     browser.screenshot(&artifact("web", "notifications.png")).await;
     browser.click(&browser.find(&format!("{turn} [data-testid=notification-open]")).await.expect("open")).await;
     browser.wait_for("[data-testid=memo-preview]", WAIT).await;
-    eventually("the count drops by the one she opened", WAIT, || async { unread_count(&browser).await == before - 1 })
-        .await;
+    eventually_seen("the count drops by the one she opened", WAIT, || async {
+        let now = unread_count(&browser).await;
+        if now == before - 1 {
+            return Ok(());
+        }
+        // What the page shows instead: an error notice, and which notices are unread.
+        let notice = match browser.find("[data-testid=notice]").await {
+            Some(n) => browser.text(&n).await,
+            None => String::new(),
+        };
+        Err(format!("{now} unread, from {before}; notice {notice:?}; page {:?}", browser.current_url().await))
+    })
+    .await;
     let api = prongsai_client::ServerApi::new(server.url());
     let login = api.login("parichat", sample.password("parichat"), "test").await.expect("login");
     let api = api.with_token(&login.token);
