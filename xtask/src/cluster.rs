@@ -66,7 +66,7 @@ fn holder(pg: &prongsai_testpg::Cluster, nodes: &[Target], agency: &str) -> anyh
         .with_context(|| format!("no node holds {agency} ({node:?})"))
 }
 
-async fn metric(http: &reqwest::Client, target: &Target, name: &str) -> u64 {
+pub async fn metric(http: &reqwest::Client, target: &Target, name: &str) -> u64 {
     let Ok(answer) = http.get(format!("{}metrics", target.http_url())).send().await else { return 0 };
     let text = answer.text().await.unwrap_or_default();
     text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).and_then(|v| v.trim().parse().ok()).unwrap_or(0)

@@ -1,6 +1,6 @@
 //! `cargo xtask bench [--quick] [--only SECTION,...] [--clients N,...] [--out FILE] [--no-build]`: runs one workload against
 //! prongsai-server and against the reference automerge-repo sync server in Node, on this machine,
-//! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, field, reports, app, web, years, tracks,
+//! and writes BENCHMARKS.md. Sections: latency, throughput, idle, touched, over-time, field, reports, app, web, years, tracks,
 //! cluster.
 //! A measurement, never a test: nothing here asserts a time. `PRONGSAI_BENCH_LOG=<filter>` (say
 //! `warn,samod=info`) logs what the bench's own devices do, to stderr.
@@ -33,6 +33,9 @@ struct Plan {
     made_of: Vec<bool>,
     idle_clients: usize,
     touched_docs: usize,
+    /// Documents opened one after another in a few live agencies, and how many a second.
+    over_time_docs: usize,
+    over_time_rate: f64,
     durable_edits: usize,
     offline_batch: usize,
     report_runs: usize,
@@ -53,6 +56,8 @@ fn plan(quick: bool) -> Plan {
             made_of: vec![false, true],
             idle_clients: 1000,
             touched_docs: 1100,
+            over_time_docs: 10_000,
+            over_time_rate: 500.0,
             durable_edits: 50,
             offline_batch: 1000,
             report_runs: 3,
@@ -74,6 +79,8 @@ fn plan(quick: bool) -> Plan {
             made_of: vec![false, true],
             idle_clients: 10_000,
             touched_docs: 10_000,
+            over_time_docs: 100_000,
+            over_time_rate: 500.0,
             durable_edits: 200,
             offline_batch: 1000,
             report_runs: 10,
@@ -103,7 +110,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => {}
         _ => {
             eprintln!(
-                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,field,reports,app,web,years,tracks,cluster] [--clients 10,100,1000] [--rates 400,800] [--made-of repos|light] [--out FILE] [--no-build]"
+                "usage: cargo xtask bench [--quick] [--only latency,throughput,idle,touched,over-time,field,reports,app,web,years,tracks,cluster] [--clients 10,100,1000] [--rates 400,800] [--made-of repos|light] [--out FILE] [--no-build]"
             );
             std::process::exit(2);
         }
@@ -361,7 +368,7 @@ async fn bench(
         )?;
         writeln!(
             md,
-            "| clients made of | server | offered/s | delivered edits/s | p50 ms | p99 ms | server CPU (of one core) | load generator CPU |\n|---|---|---|---|---|---|---|---|"
+            "| clients made of | server | offered/s | delivered edits/s | p50 ms | p99 ms | server CPU (of one core) | server CPU ms per delivered edit | load generator CPU |\n|---|---|---|---|---|---|---|---|---|"
         )?;
         let top = plan.throughput_rates.last().copied().unwrap_or(0.0);
         let floor = plan.throughput_rates.first().copied().unwrap_or(0.0);
@@ -369,6 +376,8 @@ async fn bench(
         for &light in &plan.made_of {
             let made_of = if light { "light" } else { "repos" };
             let (mut best, mut carried) = (Vec::new(), Vec::new());
+            // Per server: (offered rate, server CPU ms per delivered edit) at each step it kept up with.
+            let mut cpu_per_edit: Vec<Vec<(f64, f64)>> = Vec::new();
             for kind in KINDS {
                 let data = scratch.path().join(format!("throughput-{made_of}-{kind:?}"));
                 let (target, logins, docs) = prepare(kind, &data, 10, 100).await?;
@@ -377,6 +386,7 @@ async fn bench(
                 // `sustained`: the last step before p99 first passed 100 ms. `capacity`: the last step
                 // the server still kept up with (p99 under a second), for what it can carry at all.
                 let (mut sustained, mut capacity, mut within_100ms) = (0.0f64, 0.0f64, true);
+                let mut per_edit = Vec::new();
                 for &rate in &plan.throughput_rates {
                     eprintln!("throughput: {} at {rate}/s ({made_of})", kind.label());
                     let secs = 5.0;
@@ -385,13 +395,15 @@ async fn bench(
                         (target.cpu_secs(), cpu_secs_of(own), std::time::Instant::now());
                     let (samples, edits) = swarm.run(rate / docs.len() as f64, Duration::from_secs_f64(secs)).await;
                     let elapsed = wall.elapsed().as_secs_f64();
-                    let server_cpu = (target.cpu_secs() - cpu_before) / elapsed * 100.0;
+                    let server_cpu_secs = target.cpu_secs() - cpu_before;
+                    let server_cpu = server_cpu_secs / elapsed * 100.0;
                     let load_cpu = (cpu_secs_of(own) - own_before) / elapsed * 100.0;
                     let p = percentiles(samples);
                     let delivered = edits as f64 / secs;
+                    let ms_per_edit = server_cpu_secs * 1000.0 / (edits as f64).max(1.0);
                     writeln!(
                         md,
-                        "| {made_of} | {} | {rate:.0} | {delivered:.0} | {:.2} | {:.2} | {server_cpu:.0}% | {load_cpu:.0}% |",
+                        "| {made_of} | {} | {rate:.0} | {delivered:.0} | {:.2} | {:.2} | {server_cpu:.0}% | {ms_per_edit:.2} | {load_cpu:.0}% |",
                         kind.label(),
                         p.p50_ms,
                         p.p99_ms
@@ -400,6 +412,7 @@ async fn bench(
                         break;
                     }
                     capacity = delivered;
+                    per_edit.push((rate, ms_per_edit));
                     within_100ms &= p.p99_ms <= 100.0;
                     if within_100ms {
                         sustained = delivered;
@@ -409,6 +422,7 @@ async fn bench(
                 target.stop().await;
                 best.push(sustained);
                 carried.push(capacity);
+                cpu_per_edit.push(per_edit);
             }
             // A server that misses the mark at the lowest step sustains less than that step: count it
             // as the lowest step, which flatters it.
@@ -448,6 +462,25 @@ async fn bench(
                 carried[1],
                 carried[0] / carried[1].max(1.0)
             )?;
+            // The worst ratio over the offered rates both servers kept up with.
+            let worst = cpu_per_edit[0]
+                .iter()
+                .filter_map(|(rate, ours)| {
+                    let js = cpu_per_edit[1].iter().find(|(r, _)| r == rate)?.1;
+                    (js > 0.0).then_some((*rate, *ours, js, ours / js))
+                })
+                .max_by(|a, b| a.3.total_cmp(&b.3));
+            match worst {
+                Some((rate, ours, js, ratio)) => writeln!(
+                    targets_table,
+                    "| server CPU per delivered edit ({made_of}) ≤ 1/5 of JS, at the same offered rates | worst {ratio:.2}× (at {rate:.0}/s: {ours:.2} ms vs {js:.2} ms) | ≤ 0.20× | {} |",
+                    verdict(ratio <= 0.2)
+                )?,
+                None => writeln!(
+                    targets_table,
+                    "| server CPU per delivered edit ({made_of}) ≤ 1/5 of JS, at the same offered rates | no rate both kept up with | ≤ 0.20× | **missed** |"
+                )?,
+            }
         }
         writeln!(
             md,
@@ -539,6 +572,59 @@ async fn bench(
     }
     .await;
         finish(&mut md, &targets_table, "touched", result, out)?;
+    }
+
+    if enabled(&only, "over-time") {
+        let result: anyhow::Result<()> = async {
+        const AGENCIES: usize = 4;
+        const IDLE_SECS: u64 = 10;
+        eprintln!("over-time: {} documents in {AGENCIES} agencies", plan.over_time_docs);
+        let r = memory::documents_over_time(
+            &scratch.path().join("over-time"),
+            plan.over_time_docs,
+            AGENCIES,
+            plan.over_time_rate,
+            IDLE_SECS,
+        )
+        .await?;
+        writeln!(
+            md,
+            "## Documents opened over time (one node, a few live agencies)\n\n\
+             {} agencies, each with copies of the sample agency-year's documents other than its directory \
+             (plan, memo, review, approvals, a results document per division) in further years, {} documents in \
+             all, written before the server starts. Four peers of each agency open its documents one after \
+             another ({} a second offered in all) and move on, while one more connection of each agency says \
+             nothing throughout, so every agency stays live. The server runs with `--doc-idle-secs {}` (the \
+             default is 120): a document nobody touched for that long leaves memory. Only ours: the reference \
+             server keeps every document it loaded.\n\n\
+             | documents | took s | opened/s | RSS before MiB | RSS peak MiB | RSS at the end MiB | in memory at most | in memory at the end |\n\
+             |---|---|---|---|---|---|---|---|\n\
+             | {} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {} | {} |\n",
+            r.agencies,
+            r.documents,
+            r.offered_per_sec,
+            r.idle_secs,
+            r.documents,
+            r.secs,
+            r.documents as f64 / r.secs,
+            mib(r.rss_before_kib),
+            mib(r.rss_peak_kib),
+            mib(r.rss_end_kib),
+            r.loaded_peak,
+            r.loaded_end,
+        )?;
+        writeln!(
+            targets_table,
+            "| {} documents opened over time in live agencies ≤ 1 GiB | peak {:.0} MiB (at most {} in memory at once) | ≤ 1024 MiB | {} |",
+            r.documents,
+            mib(r.rss_peak_kib),
+            r.loaded_peak,
+            verdict(mib(r.rss_peak_kib) <= 1024.0)
+        )?;
+        Ok(())
+    }
+    .await;
+        finish(&mut md, &targets_table, "over-time", result, out)?;
     }
 
     if enabled(&only, "field") {
