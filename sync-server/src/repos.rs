@@ -159,6 +159,10 @@ impl<D: Database> Repos<D> {
             .with_storage(storage)
             .with_share_policy(self.access.clone())
             .with_peer_id(self.peer_id.clone())
+            // The server announces nothing (`Access`): a device's connection joins a document
+            // only once the device speaks about it, so documents × connections costs nothing for
+            // the documents a device never opened (vendored samod, PATCHED.md).
+            .with_peers_on_demand()
             .load()
             .await;
         let url = samod::Url::parse(&format!("prongsai://agency/{agency_id}")).map_err(|_| samod::Stopped)?;

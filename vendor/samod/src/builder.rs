@@ -43,6 +43,8 @@ pub struct RepoBuilder<S, R, A> {
     pub(crate) peer_id: Option<PeerId>,
     pub(crate) concurrency: ConcurrencyConfig,
     pub(crate) observer: Option<Arc<dyn RepoObserver>>,
+    /// Prongsai's patch: see [`RepoBuilder::with_peers_on_demand`].
+    pub(crate) peers_on_demand: bool,
 }
 
 impl<S, R, A> RepoBuilder<S, R, A> {
@@ -54,6 +56,7 @@ impl<S, R, A> RepoBuilder<S, R, A> {
             share_policy: self.share_policy,
             concurrency: self.concurrency,
             observer: self.observer,
+            peers_on_demand: self.peers_on_demand,
         }
     }
 
@@ -65,6 +68,7 @@ impl<S, R, A> RepoBuilder<S, R, A> {
             share_policy: self.share_policy,
             concurrency: self.concurrency,
             observer: self.observer,
+            peers_on_demand: self.peers_on_demand,
         }
     }
 
@@ -83,6 +87,7 @@ impl<S, R, A> RepoBuilder<S, R, A> {
             share_policy,
             concurrency: self.concurrency,
             observer: self.observer,
+            peers_on_demand: self.peers_on_demand,
         }
     }
 
@@ -92,6 +97,17 @@ impl<S, R, A> RepoBuilder<S, R, A> {
     /// documentation
     pub fn with_concurrency(mut self, concurrency: ConcurrencyConfig) -> Self {
         self.concurrency = concurrency;
+        self
+    }
+
+    /// Prongsai's patch: a connection joins a document only once its peer speaks about the
+    /// document, instead of every connection joining every loaded document (with a sync state
+    /// and a share-policy subscription each). For a repo whose share policy never announces
+    /// documents (a server): it then sends each peer the documents that peer asked about, as
+    /// before, without the cost of the others. A document this repo lacks is asked of no other
+    /// peer.
+    pub fn with_peers_on_demand(mut self) -> Self {
+        self.peers_on_demand = true;
         self
     }
 
@@ -111,6 +127,7 @@ impl<R> RepoBuilder<InMemoryStorage, R, ShareConfig> {
             share_policy: ShareConfig::default(),
             concurrency: ConcurrencyConfig::AsyncRuntime,
             observer: None,
+            peers_on_demand: false,
         }
     }
 }

@@ -248,3 +248,62 @@ fn peers_sync_an_unloaded_document_both_ways() {
         }
     });
 }
+
+/// Prongsai's patch: `RepoBuilder::with_peers_on_demand` (samod-core's change 11). A server that
+/// announces nothing joins each peer only to the documents the peer speaks about, and syncs those
+/// as before.
+#[test]
+fn a_server_with_peers_on_demand_joins_each_peer_only_to_what_it_asked_for() {
+    let mut pool = LocalPool::new();
+    let spawner = pool.spawner();
+    pool.run_until(async {
+        let server = Repo::build_localpool(spawner.clone())
+            .with_share_policy(crate::ShareConfig::read_write().with_announce(false))
+            .with_peers_on_demand()
+            .load_local()
+            .await;
+        for _ in 0..10 {
+            server.create(automerge::Automerge::new()).await.unwrap();
+        }
+        let acceptor = server
+            .make_acceptor(url::Url::parse("channel://server").unwrap())
+            .unwrap();
+        let a = repo(&spawner, InMemoryStorage::new()).await;
+        let b = repo(&spawner, InMemoryStorage::new()).await;
+        let mut dialers = Vec::new();
+        for client in [&a, &b] {
+            let dialer = client
+                .dial(
+                    BackoffConfig::default(),
+                    Arc::new(ChannelDialer::new(acceptor.clone())),
+                )
+                .unwrap();
+            dialer.established().await.expect("connected");
+            dialers.push(dialer);
+        }
+        let on_a = a.create(automerge::Automerge::new()).await.unwrap();
+        set(&on_a, "k", 1);
+        let id = on_a.document_id().clone();
+        on_a.they_have_our_changes(dialers[0].connection_id().unwrap())
+            .await;
+        let on_b = find(&b, &id).await;
+        until("b has a's change", || get(&on_b, "k") == Some(1)).await;
+        let on_server = find(&server, &id).await;
+        set(&on_server, "s", 2);
+        until("both peers have the server's change", || {
+            get(&on_a, "s") == Some(2) && get(&on_b, "s") == Some(2)
+        })
+        .await;
+        assert_eq!(server.loaded_documents(), 11);
+        let (connections, _) = server.connected_peers();
+        assert_eq!(connections.len(), 2);
+        for connection in &connections {
+            let docs: Vec<&DocumentId> = connection.docs.keys().collect();
+            assert_eq!(docs, vec![&id], "each peer joined only the document it spoke about");
+        }
+        drop(dialers);
+        for repo in [a, b, server] {
+            repo.stop().await;
+        }
+    });
+}

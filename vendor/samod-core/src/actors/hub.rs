@@ -49,6 +49,17 @@ impl Hub {
         SamodLoader::new(peer_id)
     }
 
+    /// Prongsai's patch: whether a connection joins a document's actor only once its peer speaks
+    /// about the document (a sync, request or ephemeral message) rather than every connection
+    /// joining every loaded document. For a repo that never announces documents to its peers (a
+    /// server whose share policy says `announce: false`), which then sends a peer only the
+    /// documents it asked about: the same messages, without a per-document state for each
+    /// connection that never asked. Set it before any connection is made. A document this repo
+    /// lacks is then asked of no other peer.
+    pub fn set_peers_on_demand(&mut self, on: bool) {
+        self.state.peers_on_demand = on;
+    }
+
     /// Processes an event and returns any resulting IO tasks or command completions.
     ///
     /// This is the main interface for interacting with samod-core. Events can be

@@ -75,6 +75,9 @@ pub(crate) struct State {
     /// established connection itself. Moving it (on anything that drops subscriptions some
     /// other way) makes every connection look again.
     docs_generation: u64,
+    /// Prongsai's patch: a connection joins a document's actor only once its peer speaks about
+    /// the document (`set_peers_on_demand`), instead of every connection joining every actor.
+    pub(crate) peers_on_demand: bool,
 
     /// Prongsai's patch, for its test: (connection, document) pairs `ensure_connections` looked at.
     #[cfg(test)]
@@ -110,6 +113,7 @@ impl State {
             searches: Searches::new(),
             unloading: HashMap::new(),
             docs_generation: 1,
+            peers_on_demand: false,
             #[cfg(test)]
             pairs_examined: 0,
         }
@@ -324,6 +328,11 @@ impl State {
     }
 
     pub(crate) fn ensure_connections(&mut self) -> Vec<(DocumentActorId, ConnectionId, PeerId)> {
+        // Prongsai's patch: with peers on demand a connection joins a document in
+        // `handle_doc_message`, when its peer first speaks about it.
+        if self.peers_on_demand {
+            return Vec::new();
+        }
         let mut to_connect = Vec::new();
         let generation = self.docs_generation;
         for (conn_id, conn) in &mut self.connections {
@@ -833,6 +842,7 @@ impl State {
             let actor_id = existing_actor.actor_id;
             // Prongsai's patch: a message about the document came in.
             self.touch_actor(actor_id, now);
+            self.join_on_demand(out, connection_id, &doc_id, actor_id);
             // Forward the request to the document actor
             out.send_to_doc_actor(
                 actor_id,
@@ -1001,11 +1011,24 @@ impl State {
         // Create the actor and initialize it
         self.add_document_actor(actor_id, document_id.clone(), now);
 
-        let mut initial_connections: HashMap<ConnectionId, (PeerId, Option<DocMessage>)> = self
-            .established_peers()
-            .iter()
-            .map(|(c, p)| (*c, (p.clone(), None)))
-            .collect();
+        // Prongsai's patch: with peers on demand, only the connection whose message made the
+        // actor (if any) starts with it.
+        let mut initial_connections: HashMap<ConnectionId, (PeerId, Option<DocMessage>)> =
+            if self.peers_on_demand {
+                from_sync_msg
+                    .as_ref()
+                    .and_then(|(c, _)| {
+                        let peer = self.connections.get(c)?.remote_peer_id()?.clone();
+                        Some((*c, (peer, None)))
+                    })
+                    .into_iter()
+                    .collect()
+            } else {
+                self.established_peers()
+                    .iter()
+                    .map(|(c, p)| (*c, (p.clone(), None)))
+                    .collect()
+            };
 
         for conn in initial_connections.keys() {
             self.add_document_to_connection(conn, document_id.clone());
@@ -1024,6 +1047,38 @@ impl State {
             initial_content: initial_doc,
             initial_connections,
         });
+    }
+
+    /// Prongsai's patch: with peers on demand, joins `connection_id` to the document's actor the
+    /// first time its peer speaks about the document (before the actor gets the message).
+    fn join_on_demand(
+        &mut self,
+        out: &mut HubResults,
+        connection_id: ConnectionId,
+        doc_id: &DocumentId,
+        actor_id: DocumentActorId,
+    ) {
+        if !self.peers_on_demand {
+            return;
+        }
+        let Some(conn) = self.connections.get_mut(&connection_id) else {
+            return;
+        };
+        let Some(established) = conn.established_connection_mut() else {
+            return;
+        };
+        if established.document_subscriptions().contains_key(doc_id) {
+            return;
+        }
+        let peer_id = established.remote_peer_id().clone();
+        conn.add_document(doc_id.clone());
+        out.send_to_doc_actor(
+            actor_id,
+            HubToDocMsgPayload::NewConnection {
+                connection_id,
+                peer_id,
+            },
+        );
     }
 
     /// Prongsai's patch: notes activity on a document (see `unload_idle_documents`).
@@ -1105,9 +1160,10 @@ impl State {
         }
         let actor_id = unloading.next_actor.unwrap_or_else(DocumentActorId::new);
         tracing::debug!(%doc_id, ?actor_id, "loading an unloaded document again");
-        self.spawn_actor_as(now, out, actor_id, doc_id, None, None);
+        self.spawn_actor_as(now, out, actor_id, doc_id.clone(), None, None);
         for (connection_id, message, received_at) in unloading.parked {
             if self.connections.contains_key(&connection_id) {
+                self.join_on_demand(out, connection_id, &doc_id, actor_id);
                 out.send_to_doc_actor(
                     actor_id,
                     HubToDocMsgPayload::HandleDocMessage {

@@ -523,3 +523,57 @@ fn only_new_connections_and_new_documents_are_wired_up_after_an_event() {
     assert!(!created.actor_messages.iter().any(|(_, m)| new_connection(&m.0)));
     assert_eq!(f.hub.state.pairs_examined, wired, "nor looked up again");
 }
+
+// Prongsai's patch: with peers on demand (a server that never announces), a connection joins a
+// document's actor only when its peer first speaks about the document, and before the actor gets
+// that message; upstream joined every connection to every loaded document.
+#[test]
+fn with_peers_on_demand_a_connection_joins_only_the_documents_its_peer_speaks_about() {
+    use crate::DocumentActorId;
+    let joins = |results: &HubResults| -> Vec<DocumentActorId> {
+        results
+            .actor_messages
+            .iter()
+            .filter(|(_, m)| matches!(m.0, HubToDocMsgPayload::NewConnection { .. }))
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    let mut f = Fixture::new(ConnDirection::Incoming, None);
+    f.hub.set_peers_on_demand(true);
+    let docs: Vec<(DocumentActorId, DocumentId)> = (0..20)
+        .map(|_| {
+            let created = f.event(HubEvent::create_document(automerge::Automerge::new()).event);
+            (created.spawn_actors[0].actor_id(), created.spawn_actors[0].document_id().clone())
+        })
+        .collect();
+    let joined = f.handshake("remote");
+    assert!(joins(&joined).is_empty(), "connecting joins no document");
+    let created = f.event(HubEvent::create_document(automerge::Automerge::new()).event);
+    assert!(created.spawn_actors[0].initial_connections.is_empty(), "nor does a new document");
+
+    let (actor, doc) = &docs[3];
+    let sync = |doc: &DocumentId| WireMessage::Sync {
+        document_id: doc.clone(),
+        sender_id: "remote".into(),
+        target_id: "local".into(),
+        data: vec![],
+    };
+    let results = f.receive(sync(doc));
+    let to_actor: Vec<&HubToDocMsgPayload> =
+        results.actor_messages.iter().filter(|(id, _)| id == actor).map(|(_, m)| &m.0).collect();
+    assert!(
+        matches!(to_actor.as_slice(), [
+            HubToDocMsgPayload::NewConnection { connection_id, .. },
+            HubToDocMsgPayload::HandleDocMessage { .. },
+        ] if *connection_id == f.connection),
+        "joined, then the message: {to_actor:?}"
+    );
+    assert_eq!(joins(&results), vec![*actor], "no other document hears of the connection");
+    assert!(joins(&f.receive(sync(doc))).is_empty(), "joined once");
+
+    // A document not loaded yet starts with just the connection that asked for it.
+    let unknown = DocumentId::new(&mut f.rng);
+    let results = f.receive(sync(&unknown));
+    assert_eq!(results.spawn_actors.len(), 1);
+    assert_eq!(results.spawn_actors[0].initial_connections.keys().collect::<Vec<_>>(), vec![&f.connection]);
+}
