@@ -86,8 +86,9 @@ pub struct Config {
     /// How often the access epoch is read where changes are not announced (SQLite's other
     /// processes, or PostgreSQL while its listening connection is down).
     pub access_poll: Duration,
-    /// HTTPS on the listening socket (`--tls-cert`, `--tls-key`); plain HTTP when `None`.
-    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    /// HTTPS on the listening socket (`--tls-cert`, `--tls-key`, read again on SIGHUP); plain
+    /// HTTP when `None`.
+    pub tls: Option<std::sync::Arc<crate::tls::Tls>>,
 }
 
 /// The machine's name and `what` (e.g. the address served), as a node's default name.

@@ -103,7 +103,8 @@ pub async fn serve<D: db::Database>(
         });
         let stopping = stopping.clone();
         let ended = all_ended.clone();
-        let tls = app.config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+        // The certificate in use now (a SIGHUP may have read a renewed one).
+        let tls = app.config.tls.as_ref().map(|tls| tokio_rustls::TlsAcceptor::from(tls.current()));
         tokio::spawn(async move {
             match tls {
                 None => serve_connection(tcp, service, header_timeout, stopping).await,

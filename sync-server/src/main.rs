@@ -601,7 +601,7 @@ async fn main() -> anyhow::Result<()> {
                 settings.cluster_ca = roots;
             }
             if let (Some(cert), Some(key)) = (&tls_cert, &tls_key) {
-                settings.tls = Some(prongsai_sync_server::tls::server_config(cert, key)?);
+                settings.tls = Some(std::sync::Arc::new(prongsai_sync_server::tls::Tls::load(cert, key)?));
             }
             limits.apply(&mut settings);
             let listener =
@@ -631,6 +631,24 @@ async fn main() -> anyhow::Result<()> {
             let app = App::new(settings, db).await?;
             println!("listening on {scheme}://{address}");
             tracing::info!(%address, data = %data.location(), node = %app.config.node_name, "serving");
+            // SIGHUP reads the certificate and key again (a renewed certificate, without a restart
+            // that would drop every device's connection); it never stops the server.
+            let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                .context("installing a SIGHUP handler")?;
+            let tls = app.config.tls.clone();
+            tokio::spawn(async move {
+                while hangup.recv().await.is_some() {
+                    match tls.as_ref().map(|tls| tls.reload()) {
+                        None => tracing::info!("SIGHUP: no TLS certificate to read again (plain HTTP)"),
+                        Some(Ok(())) => {
+                            tracing::info!("SIGHUP: read the TLS certificate and key again; new connections get them")
+                        }
+                        Some(Err(error)) => {
+                            tracing::warn!(error = %format!("{error:#}"), "SIGHUP: kept the TLS certificate in use")
+                        }
+                    }
+                }
+            });
             let shutdown = async {
                 let ctrl_c = tokio::signal::ctrl_c();
                 let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

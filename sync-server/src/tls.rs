@@ -2,8 +2,8 @@
 //! field app as an installable, offline web app only in a secure context, which
 //! `http://192.168.…` is not. Behind a reverse proxy that ends TLS, neither flag is given.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use anyhow::{Context, bail};
 use rustls::pki_types::pem::PemObject;
@@ -31,6 +31,45 @@ pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::Serv
         .context("the certificate and the private key do not belong together")?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The certificate served and the files it came from. A certificate is renewed every few months
+/// (certbot's every 60 days): `reload` reads the files again (the server does on SIGHUP), and
+/// connections accepted afterwards get the new one while open ones carry on.
+pub struct Tls {
+    cert: PathBuf,
+    key: PathBuf,
+    current: RwLock<Arc<rustls::ServerConfig>>,
+}
+
+/// The files only: nothing of the key reaches a log.
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls").field("cert", &self.cert).field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+impl Tls {
+    /// Reads the chain and key (see [`server_config`]).
+    pub fn load(cert: &Path, key: &Path) -> anyhow::Result<Tls> {
+        let current = RwLock::new(server_config(cert, key)?);
+        Ok(Tls { cert: cert.to_path_buf(), key: key.to_path_buf(), current })
+    }
+
+    /// The settings a connection accepted now is served with.
+    pub fn current(&self) -> Arc<rustls::ServerConfig> {
+        self.current.read().map(|c| c.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Reads the files again; on any error the certificate in use stays, and the error says why.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        let fresh = server_config(&self.cert, &self.key)?;
+        match self.current.write() {
+            Ok(mut current) => *current = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
+    }
 }
 
 fn brief(error: &rustls::pki_types::pem::Error) -> &'static str {

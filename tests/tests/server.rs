@@ -1180,6 +1180,65 @@ async fn the_server_serves_https_itself_and_a_field_device_syncs_over_it() {
     assert!(!reason.contains("PRIVATE KEY"), "the key never reaches the output: {reason}");
 }
 
+/// A renewed certificate is served without a restart: the operator replaces the files and sends
+/// SIGHUP, and connections made afterwards get the new certificate. Files that do not make a
+/// certificate leave the one in use (the server says why, never showing the key); SIGHUP never
+/// stops the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_certificate_is_served_after_sighup_without_a_restart() {
+    use prongsai_tests::TestCertificate;
+    let sample = Sample::create().await;
+    let dir = sample.dir.path();
+    let (old, renewed) = (TestCertificate::create(&dir.join("tls-old")), TestCertificate::create(&dir.join("tls-new")));
+    let live = dir.join("live");
+    std::fs::create_dir_all(&live).expect("the live directory");
+    let (cert, key) = (live.join("fullchain.pem"), live.join("privkey.pem"));
+    let install = |from: &TestCertificate| {
+        std::fs::copy(&from.cert, &cert).expect("the chain");
+        std::fs::copy(&from.key, &key).expect("the key");
+    };
+    install(&old);
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    let server = Server::start(&sample.data(), 0, &["--tls-cert", &path(&cert), "--tls-key", &path(&key)]).await;
+    let health = server.url().join("healthz").expect("url");
+    let answers = |certificate: &TestCertificate| {
+        // A new client each time: a new connection, so the certificate served now.
+        let client = certificate.client();
+        let health = health.clone();
+        async move { client.get(health).send().await.is_ok_and(|a| a.status() == 200) }
+    };
+    assert!(answers(&old).await, "served with the first certificate");
+    assert!(!answers(&renewed).await);
+    let hangup = || {
+        let pid = server.pid().expect("the server runs").to_string();
+        let sent = std::process::Command::new("kill").args(["-HUP", &pid]).status().expect("kill runs");
+        assert!(sent.success());
+    };
+    let log = sample.data().with_extension("server.log");
+    let logged = |what: &'static str| {
+        let log = log.clone();
+        move || {
+            let log = log.clone();
+            async move { std::fs::read_to_string(&log).is_ok_and(|text| text.contains(what)) }
+        }
+    };
+
+    // A key that is not one: refused, the certificate in use stays.
+    std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
+        .expect("a broken key");
+    hangup();
+    eventually("the server refuses the broken files", LONG, logged("kept the TLS certificate in use")).await;
+    assert!(answers(&old).await, "still served with the first certificate");
+    assert!(!std::fs::read_to_string(&log).expect("the log").contains("bm90IGEga2V5"), "the key never reaches the log");
+
+    // The renewed certificate, once the operator says so.
+    install(&renewed);
+    hangup();
+    eventually("new connections get the renewed certificate", LONG, || answers(&renewed)).await;
+    assert!(!answers(&old).await, "the first certificate is no longer served");
+    assert!(server.pid().is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists()), "still running");
+}
+
 /// What a page hears from the shell a platform holds (`prongsai_client::shell`: the app's Tauri
 /// shell, later a browser's device Worker).
 #[derive(Default)]
