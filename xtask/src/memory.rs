@@ -20,7 +20,14 @@ pub struct IdleResult {
 }
 
 /// Opens `count` idle clients against a fresh server and reads its RSS once all are connected.
-pub async fn idle_clients(kind: Kind, data: &std::path::Path, count: usize) -> anyhow::Result<IdleResult> {
+/// `read_first` (ours only): each client first reads the agency-year's directory, the largest of
+/// its documents (about 51 KB), as a device does when it connects, then stays quiet.
+pub async fn idle_clients(
+    kind: Kind,
+    data: &std::path::Path,
+    count: usize,
+    read_first: bool,
+) -> anyhow::Result<IdleResult> {
     std::fs::create_dir_all(data)?;
     let logins: Vec<Minted> = match kind {
         Kind::Prongsai => {
@@ -44,11 +51,31 @@ pub async fn idle_clients(kind: Kind, data: &std::path::Path, count: usize) -> a
     let rss_before_kib = target.rss_kib();
     let started = Instant::now();
     let addr = target.addr;
-    let peers: Vec<RawPeer> =
-        futures::stream::iter(logins.iter().map(|l| RawPeer::connect_to(addr, &l.token, &l.peer_id)))
-            .buffer_unordered(64)
-            .collect()
-            .await;
+    let directory = match (read_first, logins.first()) {
+        (true, Some(login)) => {
+            prongsai_client::api::install_crypto();
+            let api = prongsai_client::ServerApi::new(target.http_url()).with_token(&login.token);
+            let entries = api.documents("pakchong", prongsai_tests::YEAR).await?;
+            let entry = entries
+                .iter()
+                .find(|e| e.kind == prongsai_core::model::DocKind::Directory)
+                .context("the sample year has a directory")?;
+            Some(entry.document_id().to_string())
+        }
+        _ => None,
+    };
+    let directory = &directory;
+    let peers: Vec<anyhow::Result<RawPeer>> = futures::stream::iter(logins.iter().map(|l| async move {
+        let mut peer = RawPeer::connect_to(addr, &l.token, &l.peer_id).await;
+        if let Some(id) = directory {
+            open_once(&mut peer, id).await?;
+        }
+        anyhow::Ok(peer)
+    }))
+    .buffer_unordered(64)
+    .collect()
+    .await;
+    let peers = peers.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
     let connect_secs = started.elapsed().as_secs_f64();
     // Let the server settle (buffers freed, tasks parked) before reading its memory.
     tokio::time::sleep(Duration::from_secs(2)).await;
