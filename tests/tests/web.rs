@@ -881,7 +881,7 @@ async fn an_approver_is_told_her_turn_has_come_and_what_she_read_stays_read() {
         if now == before - 1 {
             return Ok(());
         }
-        // What the page shows instead: an error notice, and which notices are unread.
+        // What the page shows instead: the count, any error notice, and the page's address.
         let notice = match browser.find("[data-testid=notice]").await {
             Some(n) => browser.text(&n).await,
             None => String::new(),
