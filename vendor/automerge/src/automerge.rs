@@ -17,6 +17,7 @@ pub(crate) use crate::read::ReadDoc;
 
 use crate::change_graph::ChangeGraph;
 use crate::change_queue::ChangeQueue;
+use crate::save_cache::SaveCache;
 use crate::cursor::{CursorPosition, MoveCursor, OpCursor};
 use crate::exid::ExId;
 use crate::iter::{DiffIter, DocIter, Keys, ListRange, MapRange, Spans, Values};
@@ -260,6 +261,8 @@ pub struct Automerge {
     actor: Actor,
     /// The current author.
     author: Option<Author<'static>>,
+    /// Prongsai's patch: the last whole-document save a sync message carried (`save_cache.rs`).
+    pub(crate) sync_save: SaveCache,
 }
 
 impl Automerge {
@@ -273,6 +276,7 @@ impl Automerge {
             deps: Default::default(),
             actor: Actor::Unused(ActorId::random()),
             author: None,
+            sync_save: SaveCache::default(),
         }
     }
 
@@ -313,6 +317,7 @@ impl Automerge {
             deps: Default::default(),
             actor: Actor::Unused(ActorId::random()),
             author: None,
+            sync_save: SaveCache::default(),
         }
     }
 
@@ -328,6 +333,7 @@ impl Automerge {
             deps,
             actor: Actor::Unused(ActorId::random()),
             author: None,
+            sync_save: SaveCache::default(),
         };
         doc.remove_unused_actors(false);
         doc
@@ -1286,6 +1292,7 @@ impl Automerge {
 
     pub(crate) fn update_history(&mut self, change: &Change) {
         self.update_deps(change);
+        self.sync_save.clear();
 
         let actor_index = self
             .ops

@@ -163,6 +163,18 @@ impl MessageVersion {
     }
 }
 
+impl Automerge {
+    /// Prongsai's patch (PATCHED.md, change 2): the whole document for a sync message, saved once
+    /// per set of heads however many peers it is sent to. With orphans queued the save also
+    /// carries them, and the heads do not name those: then it is saved each time, as before.
+    fn save_for_sync(&self, heads: &[ChangeHash]) -> Vec<u8> {
+        if !self.queue.is_empty() {
+            return self.save();
+        }
+        self.sync_save.get_or_save(heads, || self.save())
+    }
+}
+
 impl SyncDoc for Automerge {
     fn generate_sync_message(&self, sync_state: &mut State) -> Option<Message> {
         let our_heads = self.get_heads();
@@ -212,7 +224,7 @@ impl SyncDoc for Automerge {
         } else if let Some((their_have, their_need)) = sync_state.their() {
             if sync_state.send_doc() {
                 let hashes = self.change_graph.get_hashes(&[]);
-                MessageBuilder::new_v2(self.save(), hashes)
+                MessageBuilder::new_v2(self.save_for_sync(&our_heads), hashes)
             } else {
                 let all_hashes = self
                     .get_hashes_to_send(their_have, their_need)
@@ -225,7 +237,7 @@ impl SyncDoc for Automerge {
                 if hashes.len() > self.change_graph.len() / 3 && sync_state.supports_v2_messages() {
                     // sending more than a 1/3 of the document?  send everything
                     let all_hashes = self.change_graph.get_hashes(&[]);
-                    MessageBuilder::new_v2(self.save(), all_hashes)
+                    MessageBuilder::new_v2(self.save_for_sync(&our_heads), all_hashes)
                 } else {
                     let changes = self.get_changes_by_hashes(hashes.iter().copied()).ok()?;
                     MessageBuilder::new(changes, sync_state)
@@ -308,11 +320,15 @@ impl SyncDoc for Automerge {
 
 impl Automerge {
     fn make_bloom_filter(&self, last_sync: Vec<ChangeHash>) -> Have {
-        let hashes = self.change_graph.get_hashes(&last_sync);
-        Have {
-            last_sync,
-            bloom: BloomFilter::from_hashes(hashes.iter()),
-        }
+        let filter = || BloomFilter::from_hashes(self.change_graph.get_hashes(&last_sync).iter());
+        // Prongsai's patch (PATCHED.md, change 2): the filter of every change, made once per
+        // set of heads however many new peers it goes to.
+        let bloom = if last_sync.is_empty() {
+            self.sync_save.get_or_filter(&self.get_heads(), filter)
+        } else {
+            filter()
+        };
+        Have { last_sync, bloom }
     }
 
     fn get_hashes_to_send(
@@ -1378,6 +1394,52 @@ mod tests {
             }
             iterations += 1;
         }
+    }
+
+    /// Prongsai's patch (PATCHED.md, change 2): every new peer of an unchanged document gets the
+    /// same saved bytes and the same filter of every change, each computed once; a change to the
+    /// document is never served stale.
+    #[test]
+    fn new_peers_of_an_unchanged_document_share_one_save() {
+        use std::sync::atomic::Ordering;
+        let mut server = crate::AutoCommit::new();
+        for i in 0..200 {
+            server.put(crate::ROOT, format!("key {i}"), i as i64).unwrap();
+        }
+        let saves = |server: &mut crate::AutoCommit| {
+            let cache = &server.document().sync_save;
+            (cache.saves.load(Ordering::Relaxed), cache.filters.load(Ordering::Relaxed))
+        };
+
+        for _ in 0..3 {
+            let mut device = crate::AutoCommit::new();
+            sync(&mut server, &mut device, &mut State::new(), &mut State::new());
+            assert_eq!(device.get_heads(), server.get_heads());
+            assert_eq!(
+                device.get(crate::ROOT, "key 199").unwrap().unwrap().0,
+                crate::Value::from(199_i64)
+            );
+        }
+        assert_eq!(saves(&mut server), (1, 1), "three new peers, one save, one filter");
+
+        server.put(crate::ROOT, "key 199", "changed").unwrap();
+        let mut late = crate::AutoCommit::new();
+        sync(&mut server, &mut late, &mut State::new(), &mut State::new());
+        assert_eq!(late.get_heads(), server.get_heads());
+        assert_eq!(
+            late.get(crate::ROOT, "key 199").unwrap().unwrap().0,
+            crate::Value::from("changed")
+        );
+        assert_eq!(saves(&mut server), (2, 2), "a changed document is saved again");
+
+        // A change that arrives from a peer (not a local commit) also retires the saved bytes.
+        let mut editor = server.fork();
+        editor.put(crate::ROOT, "from a peer", true).unwrap();
+        sync(&mut editor, &mut server, &mut State::new(), &mut State::new());
+        let mut last = crate::AutoCommit::new();
+        sync(&mut server, &mut last, &mut State::new(), &mut State::new());
+        assert_eq!(last.get_heads(), server.get_heads());
+        assert!(last.get(crate::ROOT, "from a peer").unwrap().is_some());
     }
 
     #[test]
