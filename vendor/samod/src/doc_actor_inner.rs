@@ -30,7 +30,12 @@ pub(crate) struct DocActorInner {
     peer_state_change_listeners: Vec<mpsc::UnboundedSender<HashMap<ConnectionId, PeerDocState>>>,
     actor: DocumentActor,
     /// The set of peers who are connected to this document as of the last [`DocAtorResult`]
-    last_observed_peers: HashSet<PeerId>,
+    pub(crate) last_observed_peers: HashSet<PeerId>,
+    /// Prongsai's patch: the actor's `peers_generation` when `last_observed_peers` was taken.
+    observed_generation: Option<u64>,
+    /// How many times the set of peers was rebuilt (read by the tests).
+    #[cfg(test)]
+    pub(crate) peer_sets_built: usize,
     observer: Option<Arc<dyn RepoObserver>>,
 }
 
@@ -53,6 +58,9 @@ impl DocActorInner {
             peer_state_change_listeners: Vec::new(),
             actor,
             last_observed_peers: HashSet::new(),
+            observed_generation: None,
+            #[cfg(test)]
+            peer_sets_built: 0,
             observer,
         }
     }
@@ -120,7 +128,7 @@ impl DocActorInner {
                 peers: new_peers,
             });
         }
-        let peer_count = self.actor.peers().len();
+        let peer_count = self.actor.peer_count();
         let stats = self.actor.document().stats();
         log_sync_message_stats(
             &self.document_id,
@@ -275,12 +283,25 @@ impl DocActorInner {
     }
 
     /// Returns the set of peers for this document if it is different to self.last_observed_peers
+    ///
+    /// Prongsai's patch: the set is rebuilt only when a connection joined or left since it was
+    /// last taken (upstream copied every peer's state and id after every batch: with thousands
+    /// of devices on one document, most of the work of each new device's first sync).
     pub(crate) fn connected_peers_changed(&mut self, stopped: bool) -> Option<HashSet<PeerId>> {
-        let peers = self.actor.peers();
+        let generation = (!stopped).then(|| self.actor.peers_generation());
+        if generation.is_some() && generation == self.observed_generation {
+            return None;
+        }
+        self.observed_generation = generation;
+        #[cfg(test)]
+        {
+            self.peer_sets_built += 1;
+        }
         let peers = if stopped {
             HashSet::new()
         } else {
-            peers
+            self.actor
+                .peers()
                 .keys()
                 .filter_map(|id| self.actor.conn_peer_id(*id))
                 .collect()

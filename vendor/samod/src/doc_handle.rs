@@ -29,7 +29,7 @@ use crate::{
 /// peers using [`DocHandle::ephemera`].
 #[derive(Clone)]
 pub struct DocHandle {
-    inner: Arc<Mutex<DocActorInner>>,
+    pub(crate) inner: Arc<Mutex<DocActorInner>>,
     document_id: DocumentId,
     task_dispatcher: DocTaskDispatcher,
     /// Prongsai's patch: counts this handle's clones, so the repo knows whether anyone but

@@ -307,3 +307,70 @@ fn a_server_with_peers_on_demand_joins_each_peer_only_to_what_it_asked_for() {
         }
     });
 }
+
+/// Prongsai's patch (change 12): a document's actor looks at its set of peers (for the repo's
+/// "who has this document" lifecycle) only when a connection joined or left, not after every
+/// batch of messages; joins and leaves are still seen.
+#[test]
+fn a_document_rebuilds_its_set_of_peers_only_when_a_peer_joins_or_leaves() {
+    let mut pool = LocalPool::new();
+    let spawner = pool.spawner();
+    pool.run_until(async {
+        let server = Repo::build_localpool(spawner.clone())
+            .with_share_policy(crate::ShareConfig::read_write().with_announce(false))
+            .with_peers_on_demand()
+            .load_local()
+            .await;
+        let acceptor = server
+            .make_acceptor(url::Url::parse("channel://server").unwrap())
+            .unwrap();
+        let mut clients = Vec::new();
+        let mut dialers = Vec::new();
+        for _ in 0..3 {
+            let client = repo(&spawner, InMemoryStorage::new()).await;
+            let dialer = client
+                .dial(
+                    BackoffConfig::default(),
+                    Arc::new(ChannelDialer::new(acceptor.clone())),
+                )
+                .unwrap();
+            dialer.established().await.expect("connected");
+            clients.push(client);
+            dialers.push(dialer);
+        }
+        let writer = clients[0].create(automerge::Automerge::new()).await.unwrap();
+        set(&writer, "n", 0);
+        let id = writer.document_id().clone();
+        writer
+            .they_have_our_changes(dialers[0].connection_id().unwrap())
+            .await;
+        let readers = [find(&clients[1], &id).await, find(&clients[2], &id).await];
+        let on_server = find(&server, &id).await;
+        until("all three peers joined the server's document", || {
+            on_server.inner.lock().unwrap().last_observed_peers.len() == 3
+        })
+        .await;
+        let built_before = on_server.inner.lock().unwrap().peer_sets_built;
+        // Forty edits, each carried to both readers before the next: forty and more batches.
+        for n in 1..=40 {
+            set(&writer, "n", n);
+            until("both readers have the edit", || {
+                readers.iter().all(|r| get(r, "n") == Some(n))
+            })
+            .await;
+        }
+        let built = on_server.inner.lock().unwrap().peer_sets_built - built_before;
+        assert_eq!(built, 0, "the set of peers was rebuilt {built} times while nobody joined or left");
+        // A peer that leaves is still seen leaving.
+        drop(dialers.pop());
+        clients.pop().unwrap().stop().await;
+        until("the server saw the third peer leave", || {
+            on_server.inner.lock().unwrap().last_observed_peers.len() == 2
+        })
+        .await;
+        drop(dialers);
+        for repo in clients.into_iter().chain([server]) {
+            repo.stop().await;
+        }
+    });
+}

@@ -47,6 +47,8 @@ pub struct DocumentActor {
     load_state: Load,
     /// Sync states for each connected peer
     peer_connections: HashMap<ConnectionId, PeerDocConnection>,
+    /// Prongsai's patch: counts every connection joining or leaving (see `peers_generation`).
+    peers_generation: u64,
     on_disk_state: OnDiskState,
     /// Ongoing policy check tasks
     check_policy_tasks: HashMap<IoTaskId, ConnectionId>,
@@ -115,6 +117,7 @@ impl DocumentActor {
             check_policy_tasks: HashMap::new(),
             on_disk_state: OnDiskState::new(),
             peer_connections: HashMap::new(),
+            peers_generation: 0,
             run_state: RunState::Running,
             phase,
             last_status_update: None,
@@ -551,6 +554,19 @@ impl DocumentActor {
             .collect()
     }
 
+    /// Prongsai's patch: how many connections this document has, without copying their states
+    /// (`peers()` copies every one: with thousands of devices on one document, after every
+    /// batch).
+    pub fn peer_count(&self) -> usize {
+        self.peer_connections.len()
+    }
+
+    /// Prongsai's patch: changes whenever a connection joins or leaves this document, so a
+    /// caller that watches the set of peers looks at it only when it may have changed.
+    pub fn peers_generation(&self) -> u64 {
+        self.peers_generation
+    }
+
     pub fn conn_peer_id(&self, conn_id: ConnectionId) -> Option<PeerId> {
         self.peer_connections
             .get(&conn_id)
@@ -822,6 +838,7 @@ impl DocumentActor {
         );
         self.peer_connections
             .insert(conn_id, PeerDocConnection::new(peer_id, conn_id));
+        self.peers_generation += 1;
         if let Phase::Requesting(request) = &mut self.phase
             && let Some(conn) = self.peer_connections.get(&conn_id)
         {
@@ -831,6 +848,7 @@ impl DocumentActor {
 
     fn remove_connection(&mut self, conn_id: ConnectionId) {
         self.peer_connections.remove(&conn_id);
+        self.peers_generation += 1;
         self.check_policy_tasks.retain(|_, id| *id != conn_id);
         if let Phase::Requesting(request) = &mut self.phase {
             request.remove_connection(conn_id);
