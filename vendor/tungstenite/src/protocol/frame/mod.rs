@@ -99,9 +99,6 @@ where
     }
 }
 
-/// Prongsai's patch: the most of the out buffer's capacity kept between writes.
-const OUT_BUFFER_KEPT: usize = 4096;
-
 /// A codec for WebSocket frames.
 #[derive(Debug)]
 pub(super) struct FrameCodec {
@@ -191,6 +188,10 @@ impl FrameCodec {
                     // Reserve full message length only once, even for multiple
                     // loops or if WouldBlock errors cause multiple fn calls.
                     self.in_buffer.reserve(len);
+                } else if self.in_buffer.capacity() == 0 {
+                    // Prongsai's patch: the buffer was let go while the connection was quiet
+                    // (`read_in`); take one read's worth again, not just a header's.
+                    self.in_buffer.reserve(self.in_buf_max_read);
                 } else {
                     self.in_buffer.reserve(FrameHeader::MAX_SIZE);
                 }
@@ -252,6 +253,13 @@ impl FrameCodec {
         self.in_buffer.resize(self.in_buffer.capacity().min(len + self.in_buf_max_read), 0);
         let size = stream.read(&mut self.in_buffer[len..]);
         self.in_buffer.truncate(len + size.as_ref().copied().unwrap_or(0));
+        // Prongsai's patch: nothing buffered and nothing to read for now (a quiet connection
+        // waiting for its peer): hold no buffer while waiting. A server with thousands of quiet
+        // devices otherwise keeps a read's worth (`read_buffer_size`) for each.
+        let would_block = matches!(&size, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        if would_block && len == 0 && self.header.is_none() {
+            self.in_buffer = BytesMut::new();
+        }
         size
     }
 
@@ -301,10 +309,11 @@ impl FrameCodec {
             }
             self.out_buffer.drain(0..len);
         }
-        // Prongsai's patch: once written, a buffer grown for a large frame is let go; upstream
-        // kept it, so a quiet connection held the largest frame it ever sent (a device's first
-        // sync of a 50 KB document: 50 KB for as long as the device stays connected).
-        if self.out_buffer.capacity() > OUT_BUFFER_KEPT.max(self.out_buffer_write_len) {
+        // Prongsai's patch: once written, a buffer larger than the configured write buffer
+        // (`write_buffer_size`, 0 when every frame is written at once) is let go; upstream kept
+        // it, so a quiet connection held the largest frame it ever sent (a device's first sync
+        // of a 50 KB document: 50 KB for as long as the device stays connected).
+        if self.out_buffer.capacity() > self.out_buffer_write_len {
             self.out_buffer = Vec::new();
         }
 
@@ -343,6 +352,56 @@ mod tests {
             assert_eq!(incoming.read(None).unwrap().unwrap().into_payload(), &[1u8; 10][..]);
         }
         assert!(incoming.codec.in_buffer.capacity() <= 8192, "{}", incoming.codec.in_buffer.capacity());
+    }
+
+    /// A stream that hands out what it holds in reads of at most `chunk` bytes, then reports
+    /// that nothing more has arrived yet (as a non-blocking socket does).
+    struct Trickle {
+        data: std::collections::VecDeque<u8>,
+        chunk: usize,
+    }
+
+    impl std::io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.data.is_empty() {
+                return Err(std::io::ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(self.chunk).min(self.data.len());
+            for (slot, byte) in buf.iter_mut().zip(self.data.drain(..n)) {
+                *slot = byte;
+            }
+            Ok(n)
+        }
+    }
+
+    // Prongsai's patch: a quiet connection (everything sent, nothing half-read, waiting for its
+    // peer) holds neither buffer; a frame split across reads is still put together.
+    #[test]
+    fn a_quiet_connection_holds_no_buffers() {
+        use crate::protocol::frame::coding::{Data, OpCode};
+        let mut sock = FrameSocket::new(Vec::new());
+        sock.send(Frame::message(vec![1u8; 300], OpCode::Data(Data::Binary), true)).unwrap();
+        assert_eq!(sock.codec.out_buffer.capacity(), 0);
+        sock.send(Frame::message(vec![2u8; 5000], OpCode::Data(Data::Binary), true)).unwrap();
+        assert_eq!(sock.codec.out_buffer.capacity(), 0);
+        let (written, _) = sock.into_inner();
+
+        let trickle = Trickle { data: written[..200].iter().copied().collect(), chunk: 64 };
+        let mut incoming = FrameSocket { stream: trickle, codec: super::FrameCodec::new(2048) };
+        // Part of the first frame only: what came is kept.
+        assert!(matches!(incoming.read(None), Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock));
+        assert!(incoming.codec.in_buffer.capacity() > 0);
+        incoming.stream.data.extend(&written[200..]);
+        assert_eq!(incoming.read(None).unwrap().unwrap().into_payload(), &[1u8; 300][..]);
+        assert_eq!(incoming.read(None).unwrap().unwrap().into_payload(), &[2u8; 5000][..]);
+        // All read, nothing more yet: the buffer goes.
+        assert!(matches!(incoming.read(None), Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock));
+        assert_eq!(incoming.codec.in_buffer.capacity(), 0);
+        // And comes back when the peer speaks again.
+        let mut again = FrameSocket::new(Vec::new());
+        again.send(Frame::message(vec![3u8; 10], OpCode::Data(Data::Binary), true)).unwrap();
+        incoming.stream.data.extend(again.into_inner().0);
+        assert_eq!(incoming.read(None).unwrap().unwrap().into_payload(), &[3u8; 10][..]);
     }
 
     #[test]
