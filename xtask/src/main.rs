@@ -498,11 +498,12 @@ async fn bench(
         writeln!(
             md,
             "## Memory with idle authenticated clients\n\nEach client is a WebSocket that completed the join \
-             handshake (with a login minted by `prongsai-server user session --count`) and then stays quiet.\n"
+             handshake (with a login minted by `prongsai-server user session --count`) and then stays quiet. \
+             Server CPU: its user and system time while the clients connected (and read), per client.\n"
         )?;
         writeln!(
             md,
-            "| server | clients | RSS before MiB | RSS with clients MiB | per client KiB | connect s |\n|---|---|---|---|---|---|"
+            "| server | clients | RSS before MiB | RSS with clients MiB | per client KiB | connect s | server CPU ms per client |\n|---|---|---|---|---|---|---|"
         )?;
         let mut rss = Vec::new();
         // Both servers quiet from the start; then ours as devices connect: each client reads the
@@ -514,13 +515,14 @@ async fn bench(
             let r = memory::idle_clients(kind, &dir, plan.idle_clients, read_first).await?;
             writeln!(
                 md,
-                "| {}{what} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+                "| {}{what} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |",
                 kind.label(),
                 r.clients,
                 mib(r.rss_before_kib),
                 mib(r.rss_after_kib),
                 r.rss_after_kib.saturating_sub(r.rss_before_kib) as f64 / r.clients as f64,
-                r.connect_secs
+                r.connect_secs,
+                r.connect_cpu_secs * 1000.0 / r.clients as f64
             )?;
             rss.push((r.rss_before_kib, r.rss_after_kib));
         }

@@ -17,6 +17,8 @@ pub struct IdleResult {
     pub rss_before_kib: u64,
     pub rss_after_kib: u64,
     pub connect_secs: f64,
+    /// The server's CPU time (user and system) while the clients connected (and read).
+    pub connect_cpu_secs: f64,
 }
 
 /// Opens `count` idle clients against a fresh server and reads its RSS once all are connected.
@@ -49,6 +51,7 @@ pub async fn idle_clients(
     let target = Target::start(kind, data).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before_kib = target.rss_kib();
+    let cpu_before = target.cpu_secs();
     let started = Instant::now();
     let addr = target.addr;
     let directory = match (read_first, logins.first()) {
@@ -64,25 +67,31 @@ pub async fn idle_clients(
         }
         _ => None,
     };
-    let directory = &directory;
-    let peers: Vec<anyhow::Result<RawPeer>> = futures::stream::iter(logins.iter().map(|l| async move {
-        let mut peer = RawPeer::connect_to(addr, &l.token, &l.peer_id).await;
-        if let Some(id) = directory {
-            open_once(&mut peer, id).await?;
-        }
-        anyhow::Ok(peer)
+    // Each client its own task: reading the directory decodes a whole document, and one task
+    // polling them all would hold the load generator to one core.
+    let peers: Vec<anyhow::Result<RawPeer>> = futures::stream::iter(logins.iter().map(|l| {
+        let (token, peer_id, directory) = (l.token.clone(), l.peer_id.clone(), directory.clone());
+        tokio::spawn(async move {
+            let mut peer = RawPeer::connect_to(addr, &token, &peer_id).await;
+            if let Some(id) = directory {
+                open_once(&mut peer, &id).await?;
+            }
+            anyhow::Ok(peer)
+        })
     }))
     .buffer_unordered(64)
+    .map(|joined| joined.map_err(anyhow::Error::from).and_then(|r| r))
     .collect()
     .await;
     let peers = peers.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
     let connect_secs = started.elapsed().as_secs_f64();
+    let connect_cpu_secs = target.cpu_secs() - cpu_before;
     // Let the server settle (buffers freed, tasks parked) before reading its memory.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_after_kib = target.rss_kib();
     drop(peers);
     target.stop().await;
-    Ok(IdleResult { clients: count, rss_before_kib, rss_after_kib, connect_secs })
+    Ok(IdleResult { clients: count, rss_before_kib, rss_after_kib, connect_secs, connect_cpu_secs })
 }
 
 pub struct TouchedResult {
