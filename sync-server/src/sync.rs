@@ -315,79 +315,94 @@ pub struct Keepalive {
     pub write_timeout: Duration,
 }
 
+/// What a connection's writer shares with its reader, and how it is kept alive.
+pub struct Writer {
+    pub backlog: Arc<AtomicUsize>,
+    pub pongs: Arc<AtomicU64>,
+    pub close: crate::app::CloseSignal,
+    pub cut: Arc<tokio::sync::Notify>,
+    pub expires_at: i64,
+    pub keepalive: Keepalive,
+    /// Told why the writer stopped (the reader logs it).
+    pub done: futures::channel::oneshot::Sender<&'static str>,
+}
+
 /// Writes queued messages to the socket, pings, and closes on revocation, expiry, a peer that
-/// stops reading, or one that stops answering pings. Returns why it stopped.
-#[allow(clippy::too_many_arguments)]
-pub async fn write_loop(
+/// stops reading, or one that stops answering pings; then tells the reader why. (`writer` is
+/// used in place, not taken apart: each local taken out of it would be held beside it by every
+/// quiet connection's writer; and it is an `async` block, not an `async fn`, whose arguments
+/// would be held twice, rust-lang/rust#62958.)
+#[allow(clippy::manual_async_fn)]
+pub fn write_loop(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
     mut queue: futures::channel::mpsc::UnboundedReceiver<Message>,
-    backlog: Arc<AtomicUsize>,
-    pongs: Arc<AtomicU64>,
-    mut close: tokio::sync::watch::Receiver<bool>,
-    cut: Arc<tokio::sync::Notify>,
-    expires_at: i64,
-    keepalive: Keepalive,
-) -> &'static str {
-    // One write, given up when the connection is cut meanwhile (a write to a peer that reads
-    // nothing may never finish).
-    async fn write(
-        sink: &mut futures::stream::SplitSink<WebSocket, Message>,
-        message: Message,
-        cut: &tokio::sync::Notify,
-        timeout: Duration,
-    ) -> Result<(), &'static str> {
-        tokio::select! {
-            written = tokio::time::timeout(timeout, sink.send(message)) => match written {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(_)) => Err("the connection failed"),
-                Err(_) => Err("the peer stopped reading"),
-            },
-            () = cut.notified() => Err("the peer stopped reading: too much waited for it"),
+    writer: Writer,
+) -> impl std::future::Future<Output = ()> + Send {
+    async move {
+        // One write, given up when the connection is cut meanwhile (a write to a peer that reads
+        // nothing may never finish).
+        async fn write(
+            sink: &mut futures::stream::SplitSink<WebSocket, Message>,
+            message: Message,
+            cut: &tokio::sync::Notify,
+            timeout: Duration,
+        ) -> Result<(), &'static str> {
+            tokio::select! {
+                written = tokio::time::timeout(timeout, sink.send(message)) => match written {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(_)) => Err("the connection failed"),
+                    Err(_) => Err("the peer stopped reading"),
+                },
+                () = cut.notified() => Err("the peer stopped reading: too much waited for it"),
+            }
         }
-    }
-    let mut ping = tokio::time::interval(keepalive.ping_interval);
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ping.tick().await;
-    let (mut missed, mut outstanding, mut seen) = (0u32, false, pongs.load(Ordering::SeqCst));
-    let expiry = tokio::time::sleep(Duration::from_millis(u64::try_from(expires_at - now_ms()).unwrap_or(0)));
-    tokio::pin!(expiry);
-    let reason = loop {
-        tokio::select! {
-            next = queue.next() => {
-                let Some(message) = next else { break "closed" };
-                let size = match &message { Message::Binary(b) => b.len(), _ => 0 };
-                // Boxed: held inline, its timer and send would sit in every idle writer.
-                match Box::pin(write(&mut sink, message, &cut, keepalive.write_timeout)).await {
-                    Ok(()) => { backlog.fetch_sub(size, Ordering::SeqCst); }
-                    Err(reason) => break reason,
+        // One timer for both the next ping and the session's expiry, whichever comes first (each
+        // timer is memory every quiet connection holds).
+        let expires = tokio::time::Instant::now()
+            + Duration::from_millis(u64::try_from(writer.expires_at - now_ms()).unwrap_or(0));
+        let mut next_ping = tokio::time::Instant::now() + writer.keepalive.ping_interval;
+        let timer = tokio::time::sleep_until(next_ping.min(expires));
+        tokio::pin!(timer);
+        let (mut missed, mut outstanding, mut seen) = (0u32, false, writer.pongs.load(Ordering::SeqCst));
+        let reason = loop {
+            tokio::select! {
+                next = queue.next() => {
+                    let Some(message) = next else { break "closed" };
+                    let size = match &message { Message::Binary(b) => b.len(), _ => 0 };
+                    // Boxed: held inline, its timer and send would sit in every idle writer.
+                    match Box::pin(write(&mut sink, message, &writer.cut, writer.keepalive.write_timeout)).await {
+                        Ok(()) => { writer.backlog.fetch_sub(size, Ordering::SeqCst); }
+                        Err(reason) => break reason,
+                    }
                 }
+                () = writer.cut.notified() => break "the connection ended",
+                () = &mut timer => {
+                    let at = tokio::time::Instant::now();
+                    if at >= expires {
+                        break "the session expired";
+                    }
+                    next_ping = at + writer.keepalive.ping_interval;
+                    timer.as_mut().reset(next_ping.min(expires));
+                    let now = writer.pongs.load(Ordering::SeqCst);
+                    if outstanding && now == seen { missed += 1 } else { missed = 0 }
+                    seen = now;
+                    if missed >= writer.keepalive.missed_pongs {
+                        break "the peer stopped answering pings";
+                    }
+                    outstanding = true;
+                    if let Err(reason) = Box::pin(write(&mut sink, Message::Ping(Vec::new().into()), &writer.cut, writer.keepalive.write_timeout)).await {
+                        break reason;
+                    }
+                }
+                () = writer.close.closed() => break "revoked",
             }
-            () = cut.notified() => break "the connection ended",
-            _ = ping.tick() => {
-                let now = pongs.load(Ordering::SeqCst);
-                if outstanding && now == seen { missed += 1 } else { missed = 0 }
-                seen = now;
-                if missed >= keepalive.missed_pongs {
-                    break "the peer stopped answering pings";
-                }
-                outstanding = true;
-                if let Err(reason) = Box::pin(write(&mut sink, Message::Ping(Vec::new().into()), &cut, keepalive.write_timeout)).await {
-                    break reason;
-                }
-            }
-            changed = close.changed() => {
-                if changed.is_err() || *close.borrow() {
-                    break "revoked";
-                }
-            }
-            () = &mut expiry => break "the session expired",
+        };
+        if reason != "the peer stopped reading: too much waited for it" {
+            let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(None))).await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
         }
-    };
-    if reason != "the peer stopped reading: too much waited for it" {
-        let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(None))).await;
-        let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+        let _ = writer.done.send(reason);
     }
-    reason
 }
 
 /// A token bucket for one connection's ephemeral messages.
@@ -414,11 +429,11 @@ impl Bucket {
 struct Reader<D: Database> {
     app: App<D>,
     stream: futures::stream::SplitStream<WebSocket>,
-    close: tokio::sync::watch::Receiver<bool>,
-    writer_done: tokio::sync::watch::Receiver<Option<&'static str>>,
+    close: crate::app::CloseSignal,
+    /// Why the writer stopped, once it has.
+    writer_done: futures::channel::oneshot::Receiver<&'static str>,
     peer: crate::policy::Peer,
     peer_id: String,
-    server_peer: String,
     queue: futures::channel::mpsc::UnboundedSender<Message>,
     backlog: Arc<AtomicUsize>,
     pongs: Arc<AtomicU64>,
@@ -490,7 +505,8 @@ impl<D: Database> Reader<D> {
             // Never reaches samod: no document actor for a made-up or foreign id.
             app.metrics.unreadable_frames.fetch_add(1, Ordering::Relaxed);
             if matches!(envelope.kind.as_str(), "request" | "sync") {
-                self.send_own(unavailable_message(&self.server_peer, &self.peer_id, &doc));
+                let server_peer = self.app.repos.peer_id().to_string();
+                self.send_own(unavailable_message(&server_peer, &self.peer_id, &doc));
             }
             return Ok(Verdict::Drop);
         }
@@ -604,19 +620,23 @@ async fn serve_connection<D: Database>(
     let (queue, outgoing) = futures::channel::mpsc::unbounded();
     let backlog = Arc::new(AtomicUsize::new(0));
     let pongs = Arc::new(AtomicU64::new(0));
-    let (writer_done_tx, writer_done) = tokio::sync::watch::channel(None);
+    let (writer_done_tx, writer_done) = futures::channel::oneshot::channel();
     let cut = Arc::new(tokio::sync::Notify::new());
-    {
-        let (backlog, pongs, close, cut) = (backlog.clone(), pongs.clone(), close.clone(), cut.clone());
-        let keepalive = app.config.keepalive;
-        let username = auth.user.username.clone();
-        let expires_at = auth.session.expires_at;
-        tokio::spawn(async move {
-            let reason = write_loop(sink, outgoing, backlog, pongs, close, cut, expires_at, keepalive).await;
-            tracing::info!(user = %username, reason, "sync connection closed by the server's writer");
-            let _ = writer_done_tx.send(Some(reason));
-        });
-    }
+    // The writer's future is spawned as it is: wrapped in another, its arguments would be held
+    // twice by every quiet connection.
+    tokio::spawn(write_loop(
+        sink,
+        outgoing,
+        Writer {
+            backlog: backlog.clone(),
+            pongs: pongs.clone(),
+            close: close.clone(),
+            cut: cut.clone(),
+            expires_at: auth.session.expires_at,
+            keepalive: app.config.keepalive,
+            done: writer_done_tx,
+        },
+    ));
     let username = auth.user.username.clone();
     tracing::info!(user = %username, peer = %auth.session.peer_id, "sync connection opened");
     let reader = Reader {
@@ -626,7 +646,6 @@ async fn serve_connection<D: Database>(
         writer_done,
         peer: auth.peer(),
         peer_id: auth.session.peer_id.clone(),
-        server_peer: app.repos.peer_id().to_string(),
         queue: queue.clone(),
         backlog: backlog.clone(),
         pongs,
@@ -636,20 +655,20 @@ async fn serve_connection<D: Database>(
         cut: cut.clone(),
         _guards: (live, count),
     };
-    let checked = futures::stream::unfold(Some(reader), move |reader| {
+    // The reader is boxed: the stream keeps its state beside the future that runs on it, and
+    // both would reserve room for the whole reader in every quiet connection.
+    let checked = futures::stream::unfold(Some(Box::new(reader)), move |reader| {
         async move {
             let mut reader = reader?;
             loop {
                 let message = tokio::select! {
-                    changed = reader.close.changed() => {
-                        if changed.is_err() || *reader.close.borrow() {
-                            tracing::info!(user = %reader.peer.username, "closing a sync connection: session revoked or storage failed");
-                            return Some((Err(FrameError::Closed("revoked")), None));
-                        }
-                        continue;
+                    () = reader.close.closed() => {
+                        tracing::info!(user = %reader.peer.username, "closing a sync connection: session revoked or storage failed");
+                        return Some((Err(FrameError::Closed("revoked")), None));
                     }
-                    _ = reader.writer_done.changed() => {
-                        let reason = reader.writer_done.borrow().unwrap_or("closed");
+                    reason = &mut reader.writer_done => {
+                        let reason = reason.unwrap_or("closed");
+                        tracing::info!(user = %reader.peer.username, reason, "sync connection closed by the server's writer");
                         return Some((Err(FrameError::Closed(reason)), None));
                     }
                     message = reader.stream.next() => message,

@@ -240,7 +240,7 @@ async fn live<D: Database>(
 async fn notify_changes(
     mut socket: WebSocket,
     handles: Vec<samod::DocHandle>,
-    mut close: tokio::sync::watch::Receiver<bool>,
+    close: crate::app::CloseSignal,
     expires_at: i64,
     keepalive: crate::sync::Keepalive,
 ) -> &'static str {
@@ -285,11 +285,7 @@ async fn notify_changes(
                     break "the page stopped reading";
                 }
             }
-            changed = close.changed() => {
-                if changed.is_err() || *close.borrow() {
-                    break "revoked";
-                }
-            }
+            () = close.closed() => break "revoked",
             () = &mut expiry => break "the session expired",
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break "the page went away",
