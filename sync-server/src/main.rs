@@ -506,8 +506,38 @@ fn local() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
+fn main() -> anyhow::Result<()> {
+    allocator_settings();
+    run()
+}
+
+/// How long mimalloc waits before it gives freed memory back to the system, unless the
+/// environment says (`MIMALLOC_PURGE_DELAY`, milliseconds).
+const PURGE_DELAY_MS: &str = "100";
+
+/// mimalloc reads its settings from the environment as the process starts, before `main`, so
+/// the server sets its own by starting itself again with them (the same process id; only for
+/// `serve`). Its default purge delay, a second, is counted from the last allocator activity: a
+/// server whose thousands of devices went quiet kept what their connecting had freed (about
+/// 0.7 KiB per connection measured with 10,000) until they next spoke.
+fn allocator_settings() {
+    use std::os::unix::process::CommandExt;
+    if std::env::args_os().nth(1).is_none_or(|command| command != "serve")
+        || std::env::var_os("MIMALLOC_PURGE_DELAY").is_some()
+    {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else { return };
+    let error = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env("MIMALLOC_PURGE_DELAY", PURGE_DELAY_MS)
+        .exec();
+    // Only returns if the exec failed: serve with mimalloc's defaults.
+    eprintln!("prongsai-server: could not apply the allocator's settings ({error}); serving with its defaults");
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,samod=warn,samod_core=warn")),

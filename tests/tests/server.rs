@@ -1180,6 +1180,22 @@ async fn the_server_serves_https_itself_and_a_field_device_syncs_over_it() {
     assert!(!reason.contains("PRIVATE KEY"), "the key never reaches the output: {reason}");
 }
 
+/// The server gives memory its devices' connecting freed back to the system soon, not only
+/// once they speak again: it runs with mimalloc's purge delay at 100 ms (set for itself, in the
+/// same process) unless its environment sets one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_with_its_allocator_settings() {
+    let sample = Sample::create().await;
+    let server = Server::start(&sample.data(), 0, &[]).await;
+    let pid = server.pid().expect("the server runs");
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("the server's environment");
+    let settings: Vec<&[u8]> = environ.split(|b| *b == 0).filter(|v| v.starts_with(b"MIMALLOC_")).collect();
+    assert_eq!(settings, vec![&b"MIMALLOC_PURGE_DELAY=100"[..]]);
+    prongsai_client::api::install_crypto();
+    let health = reqwest::get(server.url().join("healthz").expect("url")).await.expect("the server answers");
+    assert_eq!(health.status(), 200);
+}
+
 /// A renewed certificate is served without a restart: the operator replaces the files and sends
 /// SIGHUP, and connections made afterwards get the new certificate. Files that do not make a
 /// certificate leave the one in use (the server says why, never showing the key); SIGHUP never
