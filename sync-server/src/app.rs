@@ -515,17 +515,19 @@ impl<D: Database> App<D> {
         Ok(Some(Auth { session, user }))
     }
 
-    /// Registers a live connection; the returned receiver turns true when it must close.
+    /// Registers a live connection; the returned signal says when it must close. A connection
+    /// the registry cannot hold (its lock poisoned) could never be revoked: it closes at once.
     pub fn register_connection(&self, auth: &Auth) -> (LiveGuard<D>, CloseSignal) {
         let close = CloseSignal::default();
         let closed = close.clone();
         let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut live) = self.live.lock() {
-            live.entry(auth.user.id).or_default().push(LiveConnection {
+        match self.live.lock() {
+            Ok(mut live) => live.entry(auth.user.id).or_default().push(LiveConnection {
                 id,
                 peer_id: auth.session.peer_id.clone(),
                 close,
-            });
+            }),
+            Err(_) => close.close(),
         }
         self.metrics.connections_opened.fetch_add(1, Ordering::Relaxed);
         self.metrics.connections_open.fetch_add(1, Ordering::Relaxed);

@@ -516,20 +516,24 @@ fn main() -> anyhow::Result<()> {
 const PURGE_DELAY_MS: &str = "100";
 
 /// mimalloc reads its settings from the environment as the process starts, before `main`, so
-/// the server sets its own by starting itself again with them (the same process id; only for
-/// `serve`). Its default purge delay, a second, is counted from the last allocator activity: a
+/// the server sets its own by starting itself again with them (the same process id and
+/// arguments; only for `serve`; `mi_option_set` would need `unsafe`, which our crates forbid). Its default purge delay, a second, is counted from the last allocator activity: a
 /// server whose thousands of devices went quiet kept what their connecting had freed (about
 /// 0.7 KiB per connection measured with 10,000) until they next spoke.
 fn allocator_settings() {
     use std::os::unix::process::CommandExt;
+    // `MIMALLOC_RESET_DELAY` is the option's older name: an operator's setting under either wins.
     if std::env::args_os().nth(1).is_none_or(|command| command != "serve")
         || std::env::var_os("MIMALLOC_PURGE_DELAY").is_some()
+        || std::env::var_os("MIMALLOC_RESET_DELAY").is_some()
     {
         return;
     }
     let Ok(exe) = std::env::current_exe() else { return };
+    let mut args = std::env::args_os();
     let error = std::process::Command::new(exe)
-        .args(std::env::args_os().skip(1))
+        .arg0(args.next().unwrap_or_else(|| "prongsai-server".into()))
+        .args(args)
         .env("MIMALLOC_PURGE_DELAY", PURGE_DELAY_MS)
         .exec();
     // Only returns if the exec failed: serve with mimalloc's defaults.

@@ -323,12 +323,14 @@ pub struct Writer {
     pub cut: Arc<tokio::sync::Notify>,
     pub expires_at: i64,
     pub keepalive: Keepalive,
-    /// Told why the writer stopped (the reader logs it).
+    /// For the log line saying why the writer stopped.
+    pub username: String,
+    /// Told why the writer stopped.
     pub done: futures::channel::oneshot::Sender<&'static str>,
 }
 
 /// Writes queued messages to the socket, pings, and closes on revocation, expiry, a peer that
-/// stops reading, or one that stops answering pings; then tells the reader why. (`writer` is
+/// stops reading, or one that stops answering pings; then logs and tells the reader why. (`writer` is
 /// used in place, not taken apart: each local taken out of it would be held beside it by every
 /// quiet connection's writer; and it is an `async` block, not an `async fn`, whose arguments
 /// would be held twice, rust-lang/rust#62958.)
@@ -358,8 +360,10 @@ pub fn write_loop(
         }
         // One timer for both the next ping and the session's expiry, whichever comes first (each
         // timer is memory every quiet connection holds).
-        let expires = tokio::time::Instant::now()
-            + Duration::from_millis(u64::try_from(writer.expires_at - now_ms()).unwrap_or(0));
+        let started = tokio::time::Instant::now();
+        let left = Duration::from_millis(u64::try_from(writer.expires_at - now_ms()).unwrap_or(0));
+        // An expiry too far off to represent is as good as never (a year from now).
+        let expires = started.checked_add(left).unwrap_or_else(|| started + Duration::from_secs(365 * 24 * 3600));
         let mut next_ping = tokio::time::Instant::now() + writer.keepalive.ping_interval;
         let timer = tokio::time::sleep_until(next_ping.min(expires));
         tokio::pin!(timer);
@@ -401,6 +405,7 @@ pub fn write_loop(
             let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(None))).await;
             let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
         }
+        tracing::info!(user = %writer.username, reason, "sync connection closed by the server's writer");
         let _ = writer.done.send(reason);
     }
 }
@@ -634,6 +639,7 @@ async fn serve_connection<D: Database>(
             cut: cut.clone(),
             expires_at: auth.session.expires_at,
             keepalive: app.config.keepalive,
+            username: auth.user.username.clone(),
             done: writer_done_tx,
         },
     ));
@@ -667,9 +673,7 @@ async fn serve_connection<D: Database>(
                         return Some((Err(FrameError::Closed("revoked")), None));
                     }
                     reason = &mut reader.writer_done => {
-                        let reason = reason.unwrap_or("closed");
-                        tracing::info!(user = %reader.peer.username, reason, "sync connection closed by the server's writer");
-                        return Some((Err(FrameError::Closed(reason)), None));
+                        return Some((Err(FrameError::Closed(reason.unwrap_or("closed"))), None));
                     }
                     message = reader.stream.next() => message,
                 };

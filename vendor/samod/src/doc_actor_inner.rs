@@ -300,11 +300,7 @@ impl DocActorInner {
         let peers = if stopped {
             HashSet::new()
         } else {
-            self.actor
-                .peers()
-                .keys()
-                .filter_map(|id| self.actor.conn_peer_id(*id))
-                .collect()
+            self.actor.peer_ids().cloned().collect()
         };
         if peers != self.last_observed_peers {
             self.last_observed_peers = peers.clone();

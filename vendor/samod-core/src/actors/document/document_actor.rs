@@ -561,6 +561,11 @@ impl DocumentActor {
         self.peer_connections.len()
     }
 
+    /// Prongsai's patch: the peer of each connection, without copying the connections' states.
+    pub fn peer_ids(&self) -> impl Iterator<Item = &PeerId> {
+        self.peer_connections.values().map(|pc| &pc.peer_id)
+    }
+
     /// Prongsai's patch: changes whenever a connection joins or leaves this document, so a
     /// caller that watches the set of peers looks at it only when it may have changed.
     pub fn peers_generation(&self) -> u64 {
