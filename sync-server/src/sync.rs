@@ -364,7 +364,7 @@ pub fn write_loop(
         let left = Duration::from_millis(u64::try_from(writer.expires_at - now_ms()).unwrap_or(0));
         // An expiry too far off to represent is as good as never (a year from now).
         let expires = started.checked_add(left).unwrap_or_else(|| started + Duration::from_secs(365 * 24 * 3600));
-        let mut next_ping = tokio::time::Instant::now() + writer.keepalive.ping_interval;
+        let mut next_ping = started + writer.keepalive.ping_interval;
         let timer = tokio::time::sleep_until(next_ping.min(expires));
         tokio::pin!(timer);
         let (mut missed, mut outstanding, mut seen) = (0u32, false, writer.pongs.load(Ordering::SeqCst));
