@@ -129,6 +129,8 @@ struct Inner {
     /// Whether this run has told its cold load (the first agency-year read from this device's
     /// storage) in the log.
     cold_load_told: std::sync::atomic::AtomicBool,
+    /// When this device opened its session (its storage already open).
+    opened_ms: i64,
 }
 
 /// An agency-year as read, and exactly what it was read from.
@@ -186,6 +188,8 @@ impl Device {
         session: Session,
         storage: LocalStorage,
     ) -> Result<Device, DeviceError> {
+        let opened_ms = now_ms();
+        let read_ahead = platform::spawn(read_ahead(storage.clone(), session.agency_id.clone()));
         let server = url::Url::parse(&session.server).map_err(|e| ApiError::Decode(e.to_string()))?;
         let api = ServerApi::new(server).with_token(&session.token);
         // A new actor for every run: see `docs::actor_for_run`.
@@ -220,8 +224,10 @@ impl Device {
                 dial_retries: std::sync::atomic::AtomicU64::new(0),
                 read: Mutex::new(None),
                 cold_load_told: std::sync::atomic::AtomicBool::new(false),
+                opened_ms,
             }),
         };
+        device.push_task(read_ahead);
         refresh_uploads(&device.inner).await;
         let confirmer = platform::spawn(confirm_loop(Arc::downgrade(&device.inner)));
         device.push_task(confirmer);
@@ -618,6 +624,7 @@ impl Device {
         if from_storage && !self.inner.cold_load_told.swap(true, std::sync::atomic::Ordering::Relaxed) {
             tracing::info!(
                 ms = now_ms() - started,
+                since_open_ms = now_ms() - self.inner.opened_ms,
                 documents = ordered.len(),
                 "the agency-year from this device's storage"
             );
@@ -850,6 +857,21 @@ impl Device {
         session::forget(&self.inner.config.data_dir, &self.inner.storage).await?;
         Ok(())
     }
+}
+
+/// Reads ahead the documents of the year a device shows first (the year `current_year` picks
+/// from the saved list of years), from what this device saved: no network, nothing changed.
+async fn read_ahead(storage: LocalStorage, agency: String) {
+    let saved = |key: String| {
+        let storage = storage.clone();
+        async move { storage.get(&key).await.ok().flatten() }
+    };
+    let years: Option<Vec<i64>> = saved(years_key(&agency)).await.and_then(|j| serde_json::from_str(&j).ok());
+    let Some(year) = years.and_then(|y| prongsai_core::app::pick_year(&y, today_fiscal_year())) else { return };
+    let entries: Option<Vec<DocumentEntry>> =
+        saved(documents_key(&agency, year)).await.and_then(|j| serde_json::from_str(&j).ok());
+    let Some(entries) = entries else { return };
+    storage.read_ahead(entries.iter().map(|e| e.document_id().to_string()).collect()).await;
 }
 
 fn years_key(agency: &str) -> String {

@@ -48,3 +48,8 @@ async fn an_edit_is_saved_here_and_its_document_opens_again_after_a_restart() {
 async fn the_saved_login_outlives_a_restart_until_signing_out() {
     contract::the_saved_login_outlives_a_restart_until_signing_out(&place()).await;
 }
+
+#[tokio::test]
+async fn documents_read_ahead_open_as_they_are_on_the_disk() {
+    contract::documents_read_ahead_open_as_they_are_on_the_disk(&place()).await;
+}

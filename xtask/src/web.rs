@@ -27,6 +27,9 @@ pub struct WebStart {
     pub cold_load: Option<Percentiles>,
     /// The same, CPU not throttled (return visits of their own).
     pub cold_load_full_speed: Option<Percentiles>,
+    /// In those runs, the time from the device opening its session (its storage open) to the
+    /// same moment: what the read-ahead of the year's documents overlaps with the app's start.
+    pub since_open_full_speed: Option<Percentiles>,
     pub wasm_bytes: u64,
     pub wasm_gzip: u64,
     pub js_bytes: u64,
@@ -58,9 +61,17 @@ async fn cdp(session: &Session, cmd: &str, params: serde_json::Value) -> anyhow:
     Ok(())
 }
 
+/// The device's cold load by its own clock: the agency-year's read, and the time since the
+/// device opened.
+#[derive(Clone, Copy)]
+struct ColdLoad {
+    read: u32,
+    since_open: u32,
+}
+
 /// Navigates to `url` from a blank page (a full load, not a move within the page) and answers
 /// the page's own time to the table, and on a device its cold load of the agency-year.
-async fn load(session: &Session, url: &str, device: bool) -> anyhow::Result<(u32, Option<u32>)> {
+async fn load(session: &Session, url: &str, device: bool) -> anyhow::Result<(u32, Option<ColdLoad>)> {
     session.goto("about:blank").await;
     session.console().await;
     session.goto(url).await;
@@ -82,10 +93,17 @@ async fn load(session: &Session, url: &str, device: bool) -> anyhow::Result<(u32
     }
     loop {
         let lines = session.console().await;
-        let line = lines.iter().find(|l| l.contains("the agency-year from this device's storage"));
-        if let Some(ms) = line.and_then(|l| l.split("ms=").nth(1)).and_then(|v| v.split(['"', ' ', '\\']).next()) {
-            let ms: f64 = ms.parse().with_context(|| format!("the Worker's line: {line:?}"))?;
-            return Ok((table, Some((ms * 1000.0) as u32)));
+        if let Some(line) = lines.iter().find(|l| l.contains("the agency-year from this device's storage")) {
+            let field = |name: &str| -> anyhow::Result<u32> {
+                let value = line
+                    .split(&format!(" {name}="))
+                    .nth(1)
+                    .and_then(|v| v.split(['"', ' ', '\\']).next())
+                    .with_context(|| format!("{name} in the Worker's line: {line}"))?;
+                let ms: f64 = value.parse().with_context(|| format!("{name} in the Worker's line: {line}"))?;
+                Ok((ms * 1000.0) as u32)
+            };
+            return Ok((table, Some(ColdLoad { read: field("ms")?, since_open: field("since_open_ms")? })));
         }
         anyhow::ensure!(Instant::now() < deadline, "the device never told its cold load");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -149,15 +167,18 @@ pub async fn web_start(data: &Path, runs: usize, device: bool) -> anyhow::Result
         if run > 0 {
             first.push(cold);
             back.push(warm);
-            cold_loads.extend(cold_load.into_iter().chain(warm_load));
+            cold_loads.extend(cold_load.into_iter().chain(warm_load).map(|c| c.read));
         }
     }
     // The cold load at full speed: return visits, nothing else measured.
-    let mut full_speed = Vec::new();
+    let (mut full_speed, mut since_open) = (Vec::new(), Vec::new());
     if device {
         cdp(&session, "Emulation.setCPUThrottlingRate", json!({ "rate": 1 })).await?;
         for _ in 0..runs {
-            full_speed.extend(load(&session, &table, device).await?.1);
+            if let Some(cold) = load(&session, &table, device).await?.1 {
+                full_speed.push(cold.read);
+                since_open.push(cold.since_open);
+            }
         }
     }
     session.quit().await;
@@ -168,6 +189,7 @@ pub async fn web_start(data: &Path, runs: usize, device: bool) -> anyhow::Result
         worker_gzip: gzip_size(&worker)?,
         cold_load: device.then(|| percentiles(cold_loads)),
         cold_load_full_speed: device.then(|| percentiles(full_speed)),
+        since_open_full_speed: device.then(|| percentiles(since_open)),
         wasm_bytes: std::fs::metadata(&wasm)?.len(),
         wasm_gzip: gzip_size(&wasm)?,
         js_bytes: std::fs::metadata(&js)?.len(),

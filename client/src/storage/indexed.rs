@@ -192,15 +192,28 @@ impl Store for IdbStore {
     }
 
     async fn load_range(&self, from: String, to: String) -> Result<Vec<(String, Vec<u8>)>, LocalStorageError> {
-        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(&from.into(), &to.into(), false, true)
-            .map_err(|e| error(CHUNKS, e))?;
+        self.load_ranges(vec![(from, to)]).await
+    }
+
+    async fn load_ranges(&self, ranges: Vec<(String, String)>) -> Result<Vec<(String, Vec<u8>)>, LocalStorageError> {
+        // Every request is made before any is awaited: one transaction, answered together.
         let tx = self.read(&[CHUNKS])?;
         let chunks = Self::store(&tx, CHUNKS)?;
-        let keys = chunks.get_all_keys_with_key(&range).map_err(|e| error(CHUNKS, e))?;
-        let values = chunks.get_all_with_key(&range).map_err(|e| error(CHUNKS, e))?;
-        let keys: Array = request(CHUNKS, &keys).await?.unchecked_into();
-        let values: Array = request(CHUNKS, &values).await?.unchecked_into();
-        Ok(keys.iter().zip(values.iter()).filter_map(|(k, v)| Some((k.as_string()?, bytes(&v)?))).collect())
+        let mut requests = Vec::with_capacity(ranges.len());
+        for (from, to) in ranges {
+            let range = IdbKeyRange::bound_with_lower_open_and_upper_open(&from.into(), &to.into(), false, true)
+                .map_err(|e| error(CHUNKS, e))?;
+            let keys = chunks.get_all_keys_with_key(&range).map_err(|e| error(CHUNKS, e))?;
+            let values = chunks.get_all_with_key(&range).map_err(|e| error(CHUNKS, e))?;
+            requests.push((keys, values));
+        }
+        let mut rows = Vec::new();
+        for (keys, values) in requests {
+            let keys: Array = request(CHUNKS, &keys).await?.unchecked_into();
+            let values: Array = request(CHUNKS, &values).await?.unchecked_into();
+            rows.extend(keys.iter().zip(values.iter()).filter_map(|(k, v)| Some((k.as_string()?, bytes(&v)?))));
+        }
+        Ok(rows)
     }
 
     async fn put(&self, key: String, data: Vec<u8>) -> Result<(), LocalStorageError> {

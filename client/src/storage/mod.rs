@@ -39,6 +39,8 @@ pub(crate) trait Store {
     async fn load(&self, key: String) -> Result<Option<Vec<u8>>, LocalStorageError>;
     /// The chunks with `from <= key < to`.
     async fn load_range(&self, from: String, to: String) -> Result<Vec<(String, Vec<u8>)>, LocalStorageError>;
+    /// The chunks of every half-open range, read together (one IndexedDB transaction).
+    async fn load_ranges(&self, ranges: Vec<(String, String)>) -> Result<Vec<(String, Vec<u8>)>, LocalStorageError>;
     async fn put(&self, key: String, data: Vec<u8>) -> Result<(), LocalStorageError>;
     async fn delete(&self, key: String) -> Result<(), LocalStorageError>;
     /// Every chunk key (read once, when the device opens: which documents are here).
@@ -79,6 +81,27 @@ struct Inner {
     documents: Mutex<HashSet<String>>,
     commits: tokio::sync::watch::Sender<u64>,
     failed: Mutex<Option<String>>,
+    ahead: Mutex<ReadAhead>,
+    /// Bumped when a read-ahead ends.
+    ahead_done: tokio::sync::watch::Sender<u64>,
+}
+
+/// Chunks read before samod asks for them ([`LocalStorage::read_ahead`]).
+#[derive(Default)]
+struct ReadAhead {
+    /// Documents being read: samod's loads of them wait for the read.
+    pending: HashSet<String>,
+    /// Documents written while being read: what was read of them may be out of date.
+    stale: HashSet<String>,
+    /// What was read, per document, until samod asks for it.
+    ready: HashMap<String, Ahead>,
+}
+
+struct Ahead {
+    chunks: Vec<(String, Vec<u8>)>,
+    /// The prefixes already answered: a second load of the same prefix (samod loading the
+    /// document again after unloading it) reads the storage itself.
+    served: HashSet<String>,
 }
 
 impl LocalStorage {
@@ -126,6 +149,8 @@ impl LocalStorage {
                 documents: Mutex::new(documents),
                 commits,
                 failed: Mutex::new(None),
+                ahead: Mutex::new(ReadAhead::default()),
+                ahead_done: tokio::sync::watch::channel(0).0,
             }),
         })
     }
@@ -230,17 +255,100 @@ impl LocalStorage {
         })
     }
 
+    /// Reads every chunk of `docs` (those on this device) in one request and keeps them until
+    /// samod loads the documents: a device opening reads the year it is about to show while the
+    /// app starts. In a browser this matters: IndexedDB answers each request in a task of its
+    /// own, and samod asks twice per document (22 requests for the sample agency-year).
+    /// Whatever of a previous read-ahead samod never asked for is dropped; a failed read leaves
+    /// samod to read the documents itself.
+    pub async fn read_ahead(&self, docs: Vec<String>) {
+        let docs: Vec<String> = docs.into_iter().filter(|d| self.has_document(d)).collect();
+        {
+            let Ok(mut ahead) = self.inner.ahead.lock() else { return };
+            if !ahead.pending.is_empty() {
+                return; // one read-ahead at a time
+            }
+            ahead.ready.clear();
+            ahead.pending = docs.iter().cloned().collect();
+        }
+        let read = self.inner.store.load_ranges(docs.iter().map(|d| key_range(d)).collect()).await;
+        let mut by_doc: HashMap<String, Vec<(String, Vec<u8>)>> = HashMap::new();
+        match read {
+            Ok(rows) => {
+                by_doc = docs.into_iter().map(|d| (d, Vec::new())).collect();
+                for (key, data) in rows {
+                    if let Some(chunks) = document_of(&key).and_then(|d| by_doc.get_mut(d)) {
+                        chunks.push((key, data));
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "reading ahead failed; samod reads the documents itself"),
+        }
+        if let Ok(mut ahead) = self.inner.ahead.lock() {
+            let stale = std::mem::take(&mut ahead.stale);
+            for (doc, chunks) in by_doc.into_iter().filter(|(d, _)| !stale.contains(d)) {
+                ahead.ready.insert(doc, Ahead { chunks, served: HashSet::new() });
+            }
+            ahead.pending.clear();
+        }
+        self.inner.ahead_done.send_modify(|n| *n += 1);
+    }
+
+    /// The read-ahead chunks under `prefix`, once its document's read is done; `None` when
+    /// samod must read the storage itself.
+    async fn read_from_ahead(&self, prefix: &str) -> Option<Vec<(String, Vec<u8>)>> {
+        let doc = prefix.split('/').next().filter(|d| !d.is_empty())?;
+        let mut done = self.inner.ahead_done.subscribe();
+        loop {
+            {
+                let mut ahead = self.inner.ahead.lock().ok()?;
+                if !ahead.pending.contains(doc) {
+                    let entry = ahead.ready.get_mut(doc)?;
+                    if !entry.served.insert(prefix.to_string()) {
+                        ahead.ready.remove(doc);
+                        return None;
+                    }
+                    let within = format!("{prefix}/");
+                    let (taken, kept) =
+                        std::mem::take(&mut entry.chunks).into_iter().partition(|(k, _)| k.starts_with(&within));
+                    entry.chunks = kept;
+                    return Some(taken);
+                }
+            }
+            done.changed().await.ok()?;
+        }
+    }
+
+    /// A write to `doc`'s chunks: what was read ahead of it is out of date.
+    fn touched(&self, doc: &str) {
+        if let Ok(mut ahead) = self.inner.ahead.lock() {
+            ahead.ready.remove(doc);
+            if ahead.pending.contains(doc) {
+                ahead.stale.insert(doc.to_string());
+            }
+        }
+    }
+
     async fn load_chunks(&self, prefix: StorageKey) -> HashMap<StorageKey, Vec<u8>> {
-        let (from, to) = key_range(&prefix.to_string());
-        let rows = self.inner.store.load_range(from, to).await.unwrap_or_else(|e| {
-            self.fail(&e);
-            Vec::new()
-        });
+        let prefix = prefix.to_string();
+        let rows = match self.read_from_ahead(&prefix).await {
+            Some(rows) => rows,
+            None => {
+                let (from, to) = key_range(&prefix);
+                self.inner.store.load_range(from, to).await.unwrap_or_else(|e| {
+                    self.fail(&e);
+                    Vec::new()
+                })
+            }
+        };
         rows.into_iter().filter_map(|(k, v)| StorageKey::from_parts(k.split('/')).ok().map(|k| (k, v))).collect()
     }
 
     async fn put_chunk(&self, key: StorageKey, data: Vec<u8>) {
         let text = key.to_string();
+        if let Some(doc) = document_of(&text) {
+            self.touched(doc);
+        }
         match self.inner.store.put(text.clone(), data.clone()).await {
             Ok(()) => {
                 if let (Some(doc), Ok(mut documents)) = (document_of(&text), self.inner.documents.lock()) {
@@ -262,8 +370,12 @@ impl LocalStorage {
         if self.failure().is_some() {
             return; // never delete what a failed compaction was meant to replace
         }
+        let text = key.to_string();
+        if let Some(doc) = document_of(&text) {
+            self.touched(doc);
+        }
         // The document stays listed: samod deletes chunks only once a compacted one replaced them.
-        if let Err(e) = self.inner.store.delete(key.to_string()).await {
+        if let Err(e) = self.inner.store.delete(text).await {
             self.fail(&e);
         }
     }

@@ -89,10 +89,19 @@ impl Store for SqliteStore {
     }
 
     async fn load_range(&self, from: String, to: String) -> Result<Vec<(String, Vec<u8>)>, LocalStorageError> {
+        self.load_ranges(vec![(from, to)]).await
+    }
+
+    async fn load_ranges(&self, ranges: Vec<(String, String)>) -> Result<Vec<(String, Vec<u8>)>, LocalStorageError> {
         self.blocking(move |c| {
             let mut stmt = c.prepare_cached("SELECT key, data FROM chunks WHERE key >= ?1 AND key < ?2")?;
-            let rows = stmt.query_map([from, to], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            let mut rows = Vec::new();
+            for (from, to) in ranges {
+                for row in stmt.query_map([from, to], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))? {
+                    rows.push(row?);
+                }
+            }
+            Ok(rows)
         })
         .await
     }

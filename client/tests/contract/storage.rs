@@ -162,3 +162,72 @@ pub async fn the_saved_login_outlives_a_restart_until_signing_out(place: &impl P
     assert_eq!(session::load_saved(place.dir(), &storage).await.expect("load"), None, "signed out stays signed out");
     assert_eq!(storage.get("documents:2568").await.expect("get").as_deref(), Some("[]"), "the device's data stays");
 }
+
+/// The title of a document samod opens from this store alone (the app offline).
+async fn title_opened(storage: &LocalStorage, doc_id: &str) -> Option<String> {
+    let repo = storage.repo(samod::PeerId::from("contract")).await;
+    let found = repo.find(doc_id.parse().expect("id")).await.expect("find");
+    let title = found.map(|handle| {
+        handle
+            .with_document(|doc| doc.get(ROOT, "title").expect("read").map(|(v, _)| v.to_string()).unwrap_or_default())
+    });
+    repo.stop().await;
+    title
+}
+
+/// The documents a device reads ahead when it opens (the year it is about to show, in one
+/// request) open as they are on the disk: a change written after they were read is never hidden
+/// behind the earlier read, and a document opened a second time (samod unloads idle ones) still
+/// opens whole.
+pub async fn documents_read_ahead_open_as_they_are_on_the_disk(place: &impl Place) {
+    #[cfg(target_arch = "wasm32")]
+    use samod::storage::LocalStorage as _;
+    #[cfg(not(target_arch = "wasm32"))]
+    use samod::storage::Storage as _;
+
+    let storage = place.open().await;
+    let repo = storage.repo(samod::PeerId::from("contract")).await;
+    let mut later = None;
+    let mut ids = Vec::new();
+    for title in ["แผน", "ผลการดำเนินงาน"] {
+        let handle = repo.create(prongsai_core::automerge::Automerge::new()).await.expect("create");
+        let heads = handle.with_document(|doc| {
+            let mut tx = doc.transaction();
+            tx.put(ROOT, "title", title).expect("put");
+            tx.commit();
+            if later.is_none() {
+                // A change made elsewhere and written to the disk later, after the read-ahead.
+                let mut other = doc.fork();
+                let mut tx = other.transaction();
+                tx.put(ROOT, "title", "แผน ฉบับแก้ไข").expect("put");
+                tx.commit();
+                let change = other.get_last_local_change().expect("the change");
+                later = Some((change.hash(), change.raw_bytes().to_vec()));
+            }
+            doc.get_heads()
+        });
+        let doc_id = handle.document_id().to_string();
+        storage.wait_stored(&doc_id, &heads).await.expect("written");
+        ids.push(doc_id);
+    }
+    repo.stop().await;
+    drop(storage);
+
+    let storage = place.open().await;
+    let (plan, results) = (ids[0].clone(), ids[1].clone());
+    storage.read_ahead(vec![plan.clone(), results.clone(), "2NotOnThisDevice".to_string()]).await;
+    let (hash, bytes) = later.expect("a later change");
+    let key = samod::storage::StorageKey::from_parts([plan.as_str(), "incremental", &hash.to_string()]).expect("key");
+    storage.put(key, bytes).await;
+    assert_eq!(
+        title_opened(&storage, &plan).await.as_deref(),
+        Some("\"แผน ฉบับแก้ไข\""),
+        "the change written after the read-ahead is part of the document"
+    );
+    assert_eq!(title_opened(&storage, &results).await.as_deref(), Some("\"ผลการดำเนินงาน\""));
+    assert_eq!(
+        title_opened(&storage, &results).await.as_deref(),
+        Some("\"ผลการดำเนินงาน\""),
+        "opened a second time, the document still opens from the disk"
+    );
+}
