@@ -15,7 +15,7 @@ DIR="$(realpath -m "${PRONGSAI_CLUSTER_DIR:-cluster-data}")"
 PORT="${PRONGSAI_CLUSTER_PORT:-8080}"
 PG_PORT=$((PORT + 4))
 PG_BIN=/usr/lib/postgresql/15/bin
-PRONGSAI_FRONTEND_PROFILE=release bash scripts/build-frontend.sh
+bash scripts/build-frontend.sh
 cargo build --locked --release -p prongsai-sync-server
 SERVER="$PWD/target/release/prongsai-server"
 

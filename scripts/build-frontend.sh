@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-profile="${PRONGSAI_FRONTEND_PROFILE:-release}"
+profile="${PRONGSAI_FRONTEND_PROFILE:-web}"
 case "$profile" in dev) out=debug ;; *) out="$profile" ;; esac
 cargo build -p prongsai-frontend -p prongsai-browser --lib --target wasm32-unknown-unknown --profile "$profile" --locked
 stage="$(mktemp -d)"

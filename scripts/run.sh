@@ -11,7 +11,7 @@ source scripts/env.sh
 DATA="${PRONGSAI_DATA:-data}"
 LISTEN="${PRONGSAI_LISTEN:-127.0.0.1:8080}"
 APP_USER="${PRONGSAI_APP_USER:-somchai}"
-PRONGSAI_FRONTEND_PROFILE=release bash scripts/build-frontend.sh
+bash scripts/build-frontend.sh
 cargo build --locked --release -p prongsai-sync-server -p prongsai-app
 SERVER=target/release/prongsai-server
 APP=target/release/prongsai-app
