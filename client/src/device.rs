@@ -594,6 +594,8 @@ impl Device {
         let (local, remote): (Vec<&DocumentEntry>, Vec<&DocumentEntry>) =
             entries.iter().partition(|e| self.inner.storage.has_document(e.document_id()));
         let mut found = futures::future::try_join_all(local.iter().map(|e| self.handle(e.document_id()))).await?;
+        // What the device read ahead when it opened has served its purpose.
+        self.inner.storage.end_read_ahead();
         for entry in &remote {
             found.push(self.handle(entry.document_id()).await?);
         }

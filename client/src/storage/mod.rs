@@ -259,7 +259,8 @@ impl LocalStorage {
     /// samod loads the documents: a device opening reads the year it is about to show while the
     /// app starts. In a browser this matters: IndexedDB answers each request in a task of its
     /// own, and samod asks twice per document (22 requests for the sample agency-year).
-    /// Whatever of a previous read-ahead samod never asked for is dropped; a failed read leaves
+    /// What was read is kept until the app has read its year ([`LocalStorage::end_read_ahead`]),
+    /// a load asks for the same prefix again, or a document is written; a failed read leaves
     /// samod to read the documents itself.
     pub async fn read_ahead(&self, docs: Vec<String>) {
         let docs: Vec<String> = docs.into_iter().filter(|d| self.has_document(d)).collect();
@@ -308,14 +309,20 @@ impl LocalStorage {
                         ahead.ready.remove(doc);
                         return None;
                     }
+                    // Copies, so that loads of overlapping prefixes each get all they cover.
                     let within = format!("{prefix}/");
-                    let (taken, kept) =
-                        std::mem::take(&mut entry.chunks).into_iter().partition(|(k, _)| k.starts_with(&within));
-                    entry.chunks = kept;
-                    return Some(taken);
+                    let rows = entry.chunks.iter().filter(|(key, _)| key.starts_with(&within)).cloned().collect();
+                    return Some(rows);
                 }
             }
             done.changed().await.ok()?;
+        }
+    }
+
+    /// Drops what was read ahead and not yet asked for (the app has read its year).
+    pub fn end_read_ahead(&self) {
+        if let Ok(mut ahead) = self.inner.ahead.lock() {
+            ahead.ready.clear();
         }
     }
 

@@ -216,6 +216,13 @@ pub async fn documents_read_ahead_open_as_they_are_on_the_disk(place: &impl Plac
     let storage = place.open().await;
     let (plan, results) = (ids[0].clone(), ids[1].clone());
     storage.read_ahead(vec![plan.clone(), results.clone(), "2NotOnThisDevice".to_string()]).await;
+    let whole_prefix = samod::storage::StorageKey::from_parts([results.as_str()]).expect("prefix");
+    let changes_prefix = samod::storage::StorageKey::from_parts([results.as_str(), "incremental"]).expect("prefix");
+    let changes = storage.load_range(changes_prefix).await;
+    let whole = storage.load_range(whole_prefix.clone()).await;
+    assert!(!changes.is_empty(), "the document's changes are on the disk");
+    assert!(changes.keys().all(|k| whole.contains_key(k)), "a wider load after a narrower one still covers it");
+    assert_eq!(storage.load_range(whole_prefix).await, whole, "what was read ahead is what is on the disk");
     let (hash, bytes) = later.expect("a later change");
     let key = samod::storage::StorageKey::from_parts([plan.as_str(), "incremental", &hash.to_string()]).expect("key");
     storage.put(key, bytes).await;
