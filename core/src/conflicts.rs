@@ -43,7 +43,7 @@ fn walk(doc: &impl ReadDoc, obj: &ObjId, path: &mut Vec<String>, document: &DocK
     let Ok(obj_type) = doc.object_type(obj) else { return };
     // One pass over the values shown, each saying whether others compete with it: only those
     // (rare) are read again in full. Asking every key for all its values cost a seek per key,
-    // a quarter of a tablet's cold load of the agency-year.
+    // a quarter of the time a tablet spent reading the agency-year's model.
     let shown: Vec<(Prop, bool, Option<ObjId>)> = match obj_type {
         ObjType::Map | ObjType::Table => doc
             .map_range(obj, ..)
