@@ -93,6 +93,22 @@ impl std::fmt::Display for DocKey {
     }
 }
 
+/// A `Hydrate` impl's `hydrate_found` for a type read with the default `hydrate`: from the value
+/// its struct or map already read, without seeking its key again (our autosurgeon patch,
+/// vendor/autosurgeon/PATCHED.md; the default re-reads, which is right but slower).
+macro_rules! hydrate_found_from_value {
+    () => {
+        fn hydrate_found<D: autosurgeon::ReadDoc>(
+            doc: &D,
+            _obj: &automerge::ObjId,
+            _prop: autosurgeon::Prop<'_>,
+            found: autosurgeon::hydrate::Found<'_>,
+        ) -> Result<Self, HydrateError> {
+            autosurgeon::hydrate::hydrate_value(doc, found)
+        }
+    };
+}
+
 /// Implements `Hydrate` and `Reconcile` for an enum stored as one string, with an `Other` variant
 /// that keeps values written by a newer app instead of failing to read the document.
 macro_rules! string_enum {
@@ -122,6 +138,8 @@ macro_rules! string_enum {
         }
 
         impl Hydrate for $name {
+            hydrate_found_from_value!();
+
             fn hydrate_string(s: &str) -> Result<Self, HydrateError> {
                 Ok($name::parse(s))
             }
@@ -239,6 +257,8 @@ string_enum!(
 
 /// Implements `Hydrate`/`Reconcile` for [`Schedule`] as its one-scalar code ("1-4").
 impl Hydrate for Schedule {
+    hydrate_found_from_value!();
+
     fn hydrate_string(s: &str) -> Result<Self, HydrateError> {
         // A code this build cannot read is kept as written (flagged) rather than failing the plan.
         Ok(Schedule::read(s))
