@@ -199,3 +199,42 @@ fn a_field_with_its_own_reader_still_reads_its_key_itself() {
     );
     assert_eq!(counting.gets.get(), 1, "only the field with its own reader seeks its key");
 }
+
+#[derive(Debug, Hydrate)]
+struct Tally {
+    count: autosurgeon::Counter,
+    counts: BTreeMap<String, autosurgeon::Counter>,
+    list: Vec<autosurgeon::Counter>,
+}
+
+#[test]
+fn counters_read_in_one_pass_count_their_increments() {
+    let mut doc = AutoCommit::new();
+    doc.put(am::ROOT, "count", am::ScalarValue::counter(1)).unwrap();
+    let counts = doc.put_object(am::ROOT, "counts", am::ObjType::Map).unwrap();
+    doc.put(&counts, "a", am::ScalarValue::counter(10)).unwrap();
+    let list = doc.put_object(am::ROOT, "list", am::ObjType::List).unwrap();
+    doc.insert(&list, 0, am::ScalarValue::counter(100)).unwrap();
+    let mut other = doc.fork();
+    doc.increment(am::ROOT, "count", 2).unwrap();
+    other.increment(am::ROOT, "count", 3).unwrap();
+    doc.increment(&counts, "a", 5).unwrap();
+    doc.increment(&list, 0, 7).unwrap();
+    doc.merge(&mut other).unwrap();
+    let counting = Counting { doc: &doc, gets: Cell::new(0) };
+    let tally: Tally = hydrate(&counting).unwrap();
+    assert_eq!(counting.gets.get(), 0);
+    let value = |obj: &ObjId, prop: am::Prop| match am::ReadDoc::get(&doc, obj, prop).unwrap() {
+        Some((am::Value::Scalar(s), _)) => match s.as_ref() {
+            am::ScalarValue::Counter(c) => i64::from(c),
+            other => panic!("not a counter: {other:?}"),
+        },
+        other => panic!("not a scalar: {other:?}"),
+    };
+    assert_eq!(value(&am::ROOT, "count".into()), 6, "both devices' increments");
+    assert_eq!(tally.count.value(), 6);
+    assert_eq!(tally.counts["a"].value(), value(&counts, "a".into()));
+    assert_eq!(tally.counts["a"].value(), 15);
+    let list: Vec<i64> = tally.list.iter().map(autosurgeon::Counter::value).collect();
+    assert_eq!(list, vec![107]);
+}
