@@ -17,6 +17,7 @@ pub(crate) use crate::read::ReadDoc;
 
 use crate::change_graph::ChangeGraph;
 use crate::change_queue::ChangeQueue;
+use crate::recent_changes::RecentChanges;
 use crate::save_cache::SaveCache;
 use crate::cursor::{CursorPosition, MoveCursor, OpCursor};
 use crate::exid::ExId;
@@ -263,6 +264,8 @@ pub struct Automerge {
     author: Option<Author<'static>>,
     /// Prongsai's patch: the last whole-document save a sync message carried (`save_cache.rs`).
     pub(crate) sync_save: SaveCache,
+    /// Prongsai's patch: the last changes applied or made, as encoded (`recent_changes.rs`).
+    pub(crate) recent: RecentChanges,
 }
 
 impl Automerge {
@@ -277,6 +280,7 @@ impl Automerge {
             actor: Actor::Unused(ActorId::random()),
             author: None,
             sync_save: SaveCache::default(),
+            recent: RecentChanges::default(),
         }
     }
 
@@ -318,6 +322,7 @@ impl Automerge {
             actor: Actor::Unused(ActorId::random()),
             author: None,
             sync_save: SaveCache::default(),
+            recent: RecentChanges::default(),
         }
     }
 
@@ -334,6 +339,7 @@ impl Automerge {
             actor: Actor::Unused(ActorId::random()),
             author: None,
             sync_save: SaveCache::default(),
+            recent: RecentChanges::default(),
         };
         doc.remove_unused_actors(false);
         doc
@@ -744,6 +750,11 @@ impl Automerge {
     where
         I: IntoIterator<Item = ChangeHash>,
     {
+        // Prongsai's patch: the kept changes, when every one asked for is kept.
+        let hashes: Vec<ChangeHash> = hashes.into_iter().collect();
+        if let Some(kept) = self.recent.all(&hashes) {
+            return Ok(kept);
+        }
         ChangeCollector::for_hashes(&self.ops, &self.change_graph, hashes)
     }
 
@@ -1293,6 +1304,7 @@ impl Automerge {
     pub(crate) fn update_history(&mut self, change: &Change) {
         self.update_deps(change);
         self.sync_save.clear();
+        self.recent.keep(change);
 
         let actor_index = self
             .ops
@@ -1517,6 +1529,13 @@ impl Automerge {
     }
 
     pub fn get_changes(&self, have_deps: &[ChangeHash]) -> Vec<Change> {
+        // Prongsai's patch: the kept changes, when every one asked for is kept (in the order the
+        // collector gives them: by their place in the change graph).
+        if !have_deps.is_empty() {
+            if let Some(kept) = self.recent.all(&self.change_graph.get_hashes(have_deps)) {
+                return kept;
+            }
+        }
         ChangeCollector::exclude_hashes(&self.ops, &self.change_graph, have_deps)
     }
 
@@ -2270,6 +2289,10 @@ impl ReadDoc for Automerge {
     }
 
     fn get_change_by_hash(&self, hash: &ChangeHash) -> Option<Change> {
+        // Prongsai's patch: a kept change as it was encoded.
+        if let Some(kept) = self.recent.get(hash) {
+            return Some(kept);
+        }
         ChangeCollector::for_hashes(&self.ops, &self.change_graph, [*hash])
             .ok()?
             .pop()

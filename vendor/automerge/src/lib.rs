@@ -286,6 +286,7 @@ pub mod marks;
 pub mod op_set2;
 pub mod patches;
 mod read;
+mod recent_changes;
 mod save_cache;
 mod sequence_tree;
 mod storage;
