@@ -11,7 +11,9 @@ use super::SpawnArgs;
 use super::io::{DocumentIoResult, DocumentIoTask};
 use crate::actors::document::load::{Load, LoadComplete};
 use crate::actors::document::on_disk_state::OnDiskState;
-use crate::actors::document::peer_doc_connection::{PeerDocConnection, SharePolicyState};
+use crate::actors::document::peer_doc_connection::{
+    GenerationRound, PeerDocConnection, SharePolicyState,
+};
 use crate::actors::document::phase::loading::Loading;
 use crate::actors::document::phase::ready::Ready;
 use crate::actors::document::phase::request::{Request, RequestOutcome};
@@ -781,12 +783,17 @@ impl DocumentActor {
             out.pending_sync_messages += loading.pending_msg_count();
             return;
         }
+        // Prongsai's patch: peers in the same sync state share one generation
+        // (`PeerDocConnection::generate_shared`).
+        let mut round = GenerationRound::default();
         for (conn_id, peer_conn) in &mut self.peer_connections {
             if only.as_ref().is_some_and(|from| !from.contains(conn_id)) && !peer_conn.due(now) {
                 continue;
             }
             let generated = match &mut self.phase {
-                Phase::Ready(ready) => ready.generate_sync_messages(now, &mut self.doc, peer_conn),
+                Phase::Ready(ready) => {
+                    ready.generate_sync_messages(now, &mut self.doc, peer_conn, &mut round)
+                }
                 Phase::Requesting(request) => request.generate_messages(now, &self.doc, peer_conn),
                 Phase::Loading(_) => unreachable!(),
             };

@@ -7,7 +7,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use automerge::{
-    Automerge, AutomergeError,
+    Automerge, AutomergeError, ChangeHash,
     sync::{self, SyncDoc},
 };
 
@@ -34,6 +34,32 @@ pub(crate) struct PeerDocConnection {
     awaiting_reply_since: Option<UnixTimestamp>,
     /// Prongsai's patch: whether a message for this peer was held back (see `holds_back`).
     pub(super) held_back: bool,
+}
+
+/// Prongsai's patch: what one round of generating sync messages for a document's peers has
+/// produced so far, by the sync state it started from (`PeerDocConnection::generate_shared`).
+/// Valid for one document at one set of heads only: a round ends before the document changes.
+#[derive(Default)]
+pub(crate) struct GenerationRound {
+    done: Vec<Generated>,
+}
+
+impl GenerationRound {
+    /// The distinct starting states kept: watchers in step share one; a peer catching up, or
+    /// the writer, has its own.
+    const KEPT: usize = 4;
+}
+
+struct Generated {
+    before: sync::State,
+    after: sync::State,
+    messages: Vec<Sent>,
+}
+
+struct Sent {
+    data: Vec<u8>,
+    heads: Vec<ChangeHash>,
+    carries_changes: bool,
 }
 
 /// Prongsai's patch: how long a peer's answer is waited for before the next changes go anyway.
@@ -153,17 +179,71 @@ impl PeerDocConnection {
                 // immediately generate the real-heads follow-up in this batch.
                 self.sync_state.last_sent_heads.clone_from(&msg.heads);
             }
-            self.state.last_sent = Some(now);
-            self.state.last_sent_heads = Some(msg.heads.clone());
-            self.state.shared_heads = Some(self.sync_state.shared_heads.clone());
-            self.dirty = true;
-            if !msg.changes.is_empty() {
-                self.awaiting_reply_since = Some(now);
-            }
+            self.record_sent(now, &msg.heads, !msg.changes.is_empty());
             messages.push((msg, duration));
             if !follow_up {
                 break;
             }
+        }
+        messages
+    }
+
+    /// What sending a message with `heads` (carrying changes or not) does to this peer's
+    /// bookkeeping, beside its sync state.
+    fn record_sent(&mut self, now: UnixTimestamp, heads: &[ChangeHash], carries_changes: bool) {
+        self.state.last_sent = Some(now);
+        self.state.last_sent_heads = Some(heads.to_vec());
+        self.state.shared_heads = Some(self.sync_state.shared_heads.clone());
+        self.dirty = true;
+        if carries_changes {
+            self.awaiting_reply_since = Some(now);
+        }
+    }
+
+    /// Prongsai's patch: `generate_sync_messages`, encoded, for one of several peers of the
+    /// document generated for in one round. What automerge generates depends only on the
+    /// document and the peer's sync state, and the peers watching a document are usually in the
+    /// same state (each has had and acknowledged the same changes): a peer whose state equals
+    /// one already generated for in this round gets those messages and that new state, without
+    /// automerge building, and encoding, the same message again.
+    pub(super) fn generate_shared(
+        &mut self,
+        now: UnixTimestamp,
+        doc: &Automerge,
+        round: &mut GenerationRound,
+    ) -> Vec<(Vec<u8>, Duration)> {
+        let start = Instant::now();
+        if let Some(done) = round.done.iter().find(|d| d.before == self.sync_state) {
+            self.sync_state.clone_from(&done.after);
+            let mut messages = Vec::with_capacity(done.messages.len());
+            for sent in &done.messages {
+                self.record_sent(now, &sent.heads, sent.carries_changes);
+                messages.push((sent.data.clone(), start.elapsed()));
+            }
+            return messages;
+        }
+        let before = (round.done.len() < GenerationRound::KEPT).then(|| self.sync_state.clone());
+        let generated = self.generate_sync_messages(now, doc);
+        let mut messages = Vec::with_capacity(generated.len());
+        let mut sent = Vec::with_capacity(generated.len());
+        for (msg, duration) in generated {
+            let (heads, carries_changes) = (msg.heads.clone(), !msg.changes.is_empty());
+            let data = msg.encode();
+            if before.is_some() {
+                sent.push(Sent {
+                    data: data.clone(),
+                    heads,
+                    carries_changes,
+                });
+            }
+            messages.push((data, duration));
+        }
+        if let Some(before) = before {
+            round.done.push(Generated {
+                before,
+                after: self.sync_state.clone(),
+                messages: sent,
+            });
         }
         messages
     }

@@ -190,3 +190,122 @@ fn losing_read_access_clears_what_is_held_back() {
     assert!(!conn.held_back);
     assert!(!conn.holds_back(now + Duration::from_millis(10)));
 }
+
+/// A watcher: a connection on the server's side and the remote document and sync state behind it.
+struct Watcher {
+    conn: PeerDocConnection,
+    remote: Automerge,
+    state: sync::State,
+}
+
+impl Watcher {
+    fn new() -> Self {
+        let mut conn = connection();
+        conn.set_share_config(ShareConfig::read_write());
+        Watcher { conn, remote: Automerge::new(), state: sync::State::new() }
+    }
+
+    /// Delivers the server's messages and, when the watcher answers, the answer to the server.
+    fn deliver(&mut self, now: UnixTimestamp, doc: &mut Automerge, messages: Vec<(Vec<u8>, Duration)>) -> bool {
+        for (data, _) in messages {
+            let msg = sync::Message::decode(&data).unwrap();
+            self.remote.receive_sync_message(&mut self.state, msg).unwrap();
+        }
+        match self.remote.generate_sync_message(&mut self.state) {
+            Some(answer) => {
+                self.conn.receive_sync_message(now, doc, answer).unwrap();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn edit(doc: &mut Automerge, n: u64) {
+    use automerge::transaction::Transactable;
+    let mut tx = doc.transaction();
+    tx.put(automerge::ROOT, format!("slot_{}", n % 4), n).unwrap();
+    tx.commit();
+}
+
+// Prongsai's patch (shared generation): watchers in the same sync state get, from one
+// generation, exactly the messages and the state automerge would have given each of them, and
+// every one of them converges, edit after edit.
+#[test]
+fn watchers_in_step_share_one_generation_and_all_converge() {
+    let now = UnixTimestamp::now();
+    let mut doc = document();
+    let mut watchers: Vec<Watcher> = (0..5).map(|_| Watcher::new()).collect();
+    for n in 0..6 {
+        edit(&mut doc, n);
+        // Until nobody answers: each round generates for every watcher at the document's heads.
+        for _ in 0..10 {
+            let mut round = GenerationRound::default();
+            let mut answered = false;
+            for w in &mut watchers {
+                // What automerge gives this watcher on its own, from a copy of its state.
+                let mut alone = PeerDocConnection::new("alone".into(), ConnectionId::new());
+                alone.set_share_config(ShareConfig::read_write());
+                alone.sync_state = w.conn.sync_state.clone();
+                let expected: Vec<Vec<u8>> =
+                    alone.generate_sync_messages(now, &doc).into_iter().map(|(m, _)| m.encode()).collect();
+                let messages = w.conn.generate_shared(now, &doc, &mut round);
+                let got: Vec<Vec<u8>> = messages.iter().map(|(d, _)| d.clone()).collect();
+                assert_eq!(got, expected, "edit {n}: the messages automerge would have generated");
+                assert_eq!(w.conn.sync_state, alone.sync_state, "edit {n}: the state it would have left");
+                if !expected.is_empty() {
+                    assert_eq!(w.conn.state().last_sent_heads, alone.state().last_sent_heads);
+                }
+                answered |= w.deliver(now, &mut doc, messages);
+            }
+            // The watchers were, and stayed, in step: one generation served all five.
+            assert_eq!(round.done.len(), 1, "edit {n}: one generation for watchers in step");
+            if !answered {
+                break;
+            }
+        }
+        for w in &watchers {
+            assert_eq!(w.remote.get_heads(), doc.get_heads(), "edit {n}: every watcher has it");
+        }
+    }
+}
+
+// Prongsai's patch (shared generation): a watcher in a state of its own (it is behind, having
+// missed a round) gets its own generation, and catches up.
+#[test]
+fn a_watcher_behind_the_others_gets_its_own_messages() {
+    let now = UnixTimestamp::now();
+    let mut doc = document();
+    let mut watchers: Vec<Watcher> = (0..3).map(|_| Watcher::new()).collect();
+    edit(&mut doc, 0);
+    // The last watcher misses the first exchange.
+    for _ in 0..10 {
+        let mut round = GenerationRound::default();
+        let mut answered = false;
+        for w in &mut watchers[..2] {
+            let messages = w.conn.generate_shared(now, &doc, &mut round);
+            answered |= w.deliver(now, &mut doc, messages);
+        }
+        if !answered {
+            break;
+        }
+    }
+    edit(&mut doc, 1);
+    let mut round = GenerationRound::default();
+    let sent: Vec<Vec<(Vec<u8>, Duration)>> =
+        watchers.iter_mut().map(|w| w.conn.generate_shared(now, &doc, &mut round)).collect();
+    assert_eq!(sent[0][0].0, sent[1][0].0, "the two in step get the same message");
+    assert_ne!(sent[2][0].0, sent[0][0].0, "the one behind gets its own");
+    assert_eq!(round.done.len(), 2);
+    for (w, messages) in watchers.iter_mut().zip(sent) {
+        w.deliver(now, &mut doc, messages);
+        for _ in 0..10 {
+            let mut round = GenerationRound::default();
+            let messages = w.conn.generate_shared(now, &doc, &mut round);
+            if !w.deliver(now, &mut doc, messages) {
+                break;
+            }
+        }
+        assert_eq!(w.remote.get_heads(), doc.get_heads());
+    }
+}

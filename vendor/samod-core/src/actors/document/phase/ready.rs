@@ -4,7 +4,10 @@ use automerge::{Automerge, sync};
 
 use crate::{
     UnixTimestamp,
-    actors::{document::peer_doc_connection::PeerDocConnection, messages::SyncMessage},
+    actors::{
+        document::peer_doc_connection::{GenerationRound, PeerDocConnection},
+        messages::SyncMessage,
+    },
 };
 
 #[derive(Debug)]
@@ -51,6 +54,7 @@ impl Ready {
         now: UnixTimestamp,
         doc: &mut Automerge,
         conn: &mut PeerDocConnection,
+        round: &mut GenerationRound,
     ) -> Vec<(SyncMessage, Duration)> {
         if !conn.can_send() {
             // Prongsai's patch: a peer that may not receive has nothing held back either.
@@ -62,9 +66,9 @@ impl Ready {
         if conn.held_back {
             return Vec::new();
         }
-        conn.generate_sync_messages(now, doc)
+        conn.generate_shared(now, doc, round)
             .into_iter()
-            .map(|(msg, duration)| (SyncMessage::Sync { data: msg.encode() }, duration))
+            .map(|(data, duration)| (SyncMessage::Sync { data }, duration))
             .collect()
     }
 }
