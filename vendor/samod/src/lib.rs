@@ -1617,19 +1617,16 @@ impl TaskSetup {
         storage: S,
         share_policy: A,
     ) {
-        runtime.spawn(
-            io_loop::io_loop(
-                self.peer_id.clone(),
-                self.inner.clone(),
-                storage,
-                share_policy,
-                self.rx_storage,
-                self.dialers.clone(),
-                self.observer.clone(),
-            )
-            .boxed(),
+        let io = io_loop::io_loop(
+            self.peer_id.clone(),
+            self.inner.clone(),
+            storage,
+            share_policy,
+            self.rx_storage,
+            self.dialers.clone(),
+            self.observer.clone(),
         );
-        runtime.spawn({
+        let actor_loop = {
             let peer_id = self.peer_id.clone();
             let inner = self.inner.clone();
             async move {
@@ -1640,17 +1637,34 @@ impl TaskSetup {
                 }
             }
             .instrument(tracing::info_span!("actor_loop", local_peer_id=%peer_id))
-            .boxed()
-        });
-        {
+        };
+        let tick = {
             let tx_io = self.tx_io.clone();
             let runtime_for_tick = runtime.clone();
             let sleep = move |d| runtime_for_tick.sleep(d);
-            runtime.spawn(connector_tick_loop(tx_io, sleep).boxed());
-        }
-        if let Some(rx_actor) = self.rx_actor {
-            runtime.spawn(async_actor_runner(rx_actor).boxed());
-        }
+            connector_tick_loop(tx_io, sleep)
+        };
+        let rx_actor = self.rx_actor;
+        let actors = async move {
+            if let Some(rx_actor) = rx_actor {
+                async_actor_runner(rx_actor).await;
+            }
+        };
+        // Prongsai's patch (PATCHED.md, "One task per repo"): the repo's four loops run as one
+        // task. Upstream spawned each as a task of its own, and every message went through three
+        // of them (the IO loop reads it and the hub hands it to the document actors' task; that
+        // task's results go to the actor loop's, whose hub output goes back to the IO loop's
+        // connections): on a multi-threaded runtime each hand-over was a wake of another task,
+        // often on another thread (a futex wake and a context switch). Joined, a hand-over is
+        // the task waking itself, polled again on the same thread. The cost: a repo's IO loop
+        // and its document actors no longer run at the same time on two threads; separate
+        // repos still run in parallel.
+        runtime.spawn(
+            async move {
+                futures::join!(io, actor_loop, tick, actors);
+            }
+            .boxed(),
+        );
     }
 }
 

@@ -1,4 +1,5 @@
-//! Prongsai's patch: tests of `Repo::unload_idle_documents` (see ../PATCHED.md).
+//! Prongsai's patch: tests of `Repo::unload_idle_documents`, and of a repo running as one task
+//! (see ../PATCHED.md).
 
 use std::collections::HashMap;
 use std::sync::{
@@ -371,6 +372,86 @@ fn a_document_rebuilds_its_set_of_peers_only_when_a_peer_joins_or_leaves() {
         drop(dialers);
         for repo in clients.into_iter().chain([server]) {
             repo.stop().await;
+        }
+    });
+}
+
+/// A runtime that counts the tasks spawned on it.
+#[cfg(feature = "tokio")]
+#[derive(Clone)]
+struct Counting {
+    runtime: tokio::runtime::Handle,
+    spawned: Arc<AtomicUsize>,
+}
+
+#[cfg(feature = "tokio")]
+impl crate::runtime::RuntimeHandle for Counting {
+    fn spawn(&self, f: std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>) {
+        self.spawned.fetch_add(1, Ordering::SeqCst);
+        self.runtime.spawn(f);
+    }
+
+    fn sleep(
+        &self,
+        duration: Duration,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+// Prongsai's patch (one task per repo): a server repo's loops run as one task, however many
+// peers connect and documents load, and peers still sync through it both ways.
+#[cfg(feature = "tokio")]
+#[test]
+fn a_repo_runs_as_one_task_and_peers_sync_through_it() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let spawned = Arc::new(AtomicUsize::new(0));
+        let counting = Counting {
+            runtime: tokio::runtime::Handle::current(),
+            spawned: spawned.clone(),
+        };
+        let server = Repo::builder(counting)
+            .with_storage(InMemoryStorage::new())
+            .load()
+            .await;
+        assert_eq!(spawned.load(Ordering::SeqCst), 1, "the repo started as one task");
+        let acceptor = server
+            .make_acceptor(url::Url::parse("channel://server").unwrap())
+            .unwrap();
+        let a = Repo::build_tokio().load().await;
+        let b = Repo::build_tokio().load().await;
+        let mut dialers = Vec::new();
+        for client in [&a, &b] {
+            let dialer = client
+                .dial(
+                    BackoffConfig::default(),
+                    Arc::new(ChannelDialer::new(acceptor.clone())),
+                )
+                .unwrap();
+            dialer.established().await.expect("connected");
+            dialers.push(dialer);
+        }
+        let on_a = a.create(automerge::Automerge::new()).await.unwrap();
+        set(&on_a, "k", 1);
+        let id = on_a.document_id().clone();
+        let on_b = find(&b, &id).await;
+        until("b has a's change", || get(&on_b, "k") == Some(1)).await;
+        set(&on_b, "k", 2);
+        until("a has b's change", || get(&on_a, "k") == Some(2)).await;
+        let on_server = find(&server, &id).await;
+        until("the server has b's change", || get(&on_server, "k") == Some(2)).await;
+        assert_eq!(
+            spawned.load(Ordering::SeqCst),
+            1,
+            "no task for a connection or a document"
+        );
+        for r in [&a, &b, &server] {
+            r.stop().await;
         }
     });
 }
