@@ -268,14 +268,68 @@ pub async fn websocket<D: Database>(State(app): State<App<D>>, request: axum::ex
         .on_upgrade(move |socket| serve_connection(app, auth, agency, socket))
 }
 
+/// The socket's sending half, shared by samod's side of the connection (which writes a message at
+/// once when nothing is waiting, see [`QueueSink`]) and the connection's writer task (everything
+/// else). Locked for one poll at a time, never across an await.
+pub type SharedSink = Arc<std::sync::Mutex<futures::stream::SplitSink<WebSocket, Message>>>;
+
+/// What a connection's writer is given.
+pub enum Out {
+    /// A message to write.
+    Frame(Message),
+    /// A message of this many bytes samod's side began writing and the socket could not take
+    /// whole: finish writing it.
+    Flush(usize),
+}
+
 /// samod's side of the outgoing queue: never blocks (samod's connection loop must keep reading,
 /// or it would not see a revocation); a full backlog is an error, which ends the connection.
+///
+/// When nothing waits to be written it writes the message itself, at once, without waking the
+/// writer task: with a writer and nine watchers on a document, each change went out as ten
+/// hand-overs to ten writer tasks, each a wake, often of another thread. Only what the socket
+/// cannot take at once goes through the writer, which finishes it and keeps the order.
 struct QueueSink {
-    queue: futures::channel::mpsc::UnboundedSender<Message>,
+    queue: futures::channel::mpsc::UnboundedSender<Out>,
+    sink: SharedSink,
     backlog: Arc<AtomicUsize>,
     limit: usize,
     /// Tells the writer to give up at once (it may be stuck writing to a peer that reads nothing).
     cut: Arc<tokio::sync::Notify>,
+}
+
+/// What writing a message at once came to.
+enum AtOnce {
+    /// The socket took all of it.
+    Written,
+    /// It began; the rest is for the writer to flush.
+    Begun,
+    /// The socket (or the writer, holding it) is busy: queue the message.
+    Busy(Message),
+    /// The connection failed.
+    Failed,
+}
+
+impl QueueSink {
+    fn write_at_once(&self, message: Message) -> AtOnce {
+        let Ok(mut sink) = self.sink.try_lock() else { return AtOnce::Busy(message) };
+        // A waker that does nothing: whatever the socket cannot take now goes to the writer,
+        // which polls with its own.
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        match sink.poll_ready_unpin(&mut cx) {
+            Poll::Pending => return AtOnce::Busy(message),
+            Poll::Ready(Err(_)) => return AtOnce::Failed,
+            Poll::Ready(Ok(())) => {}
+        }
+        if sink.start_send_unpin(message).is_err() {
+            return AtOnce::Failed;
+        }
+        match sink.poll_flush_unpin(&mut cx) {
+            Poll::Ready(Ok(())) => AtOnce::Written,
+            Poll::Ready(Err(_)) => AtOnce::Failed,
+            Poll::Pending => AtOnce::Begun,
+        }
+    }
 }
 
 impl Sink<Vec<u8>> for QueueSink {
@@ -286,14 +340,34 @@ impl Sink<Vec<u8>> for QueueSink {
     }
 
     fn start_send(self: Pin<&mut Self>, item: Vec<u8>) -> Result<(), FrameError> {
+        let size = item.len();
         let waiting = self.backlog.load(Ordering::SeqCst);
         // One message of any size may wait; more only up to the limit.
-        if waiting > 0 && waiting + item.len() > self.limit {
+        if waiting > 0 && waiting + size > self.limit {
             self.cut.notify_one();
             return Err(FrameError::Backlog(self.limit));
         }
-        self.backlog.fetch_add(item.len(), Ordering::SeqCst);
-        self.queue.unbounded_send(Message::Binary(item.into())).map_err(|_| FrameError::Closed("the connection ended"))
+        let closed = |_| FrameError::Closed("the connection ended");
+        let mut message = Message::Binary(item.into());
+        // Nothing queued or being written (the writer counts everything it writes in the
+        // backlog until written): this message may go first, and no write of the writer's is
+        // waiting on the socket, whose waker a poll here would replace.
+        if waiting == 0 {
+            match self.write_at_once(message) {
+                AtOnce::Written => return Ok(()),
+                AtOnce::Begun => {
+                    self.backlog.fetch_add(size, Ordering::SeqCst);
+                    return self.queue.unbounded_send(Out::Flush(size)).map_err(closed);
+                }
+                AtOnce::Failed => {
+                    self.cut.notify_one();
+                    return Err(FrameError::Closed("the connection failed"));
+                }
+                AtOnce::Busy(m) => message = m,
+            }
+        }
+        self.backlog.fetch_add(size, Ordering::SeqCst);
+        self.queue.unbounded_send(Out::Frame(message)).map_err(closed)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), FrameError>> {
@@ -303,6 +377,31 @@ impl Sink<Vec<u8>> for QueueSink {
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), FrameError>> {
         Poll::Ready(Ok(()))
     }
+}
+
+/// Writes `out` to the shared sink (a message, or the rest of one begun elsewhere), locking it for
+/// one poll at a time.
+fn send_shared(sink: &SharedSink, out: Out) -> impl std::future::Future<Output = Result<(), axum::Error>> + '_ {
+    let mut message = match out {
+        Out::Frame(m) => Some(m),
+        Out::Flush(_) => None,
+    };
+    futures::future::poll_fn(move |cx| {
+        let mut sink = sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if message.is_some() {
+            match sink.poll_ready_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => {}
+            }
+            if let Some(m) = message.take()
+                && let Err(e) = sink.start_send_unpin(m)
+            {
+                return Poll::Ready(Err(e));
+            }
+        }
+        sink.poll_flush_unpin(cx)
+    })
 }
 
 /// How a connection is kept alive and cut.
@@ -336,21 +435,21 @@ pub struct Writer {
 /// would be held twice, rust-lang/rust#62958.)
 #[allow(clippy::manual_async_fn)]
 pub fn write_loop(
-    mut sink: futures::stream::SplitSink<WebSocket, Message>,
-    mut queue: futures::channel::mpsc::UnboundedReceiver<Message>,
+    sink: SharedSink,
+    mut queue: futures::channel::mpsc::UnboundedReceiver<Out>,
     writer: Writer,
 ) -> impl std::future::Future<Output = ()> + Send {
     async move {
         // One write, given up when the connection is cut meanwhile (a write to a peer that reads
         // nothing may never finish).
         async fn write(
-            sink: &mut futures::stream::SplitSink<WebSocket, Message>,
-            message: Message,
+            sink: &SharedSink,
+            out: Out,
             cut: &tokio::sync::Notify,
             timeout: Duration,
         ) -> Result<(), &'static str> {
             tokio::select! {
-                written = tokio::time::timeout(timeout, sink.send(message)) => match written {
+                written = tokio::time::timeout(timeout, send_shared(sink, out)) => match written {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(_)) => Err("the connection failed"),
                     Err(_) => Err("the peer stopped reading"),
@@ -371,10 +470,10 @@ pub fn write_loop(
         let reason = loop {
             tokio::select! {
                 next = queue.next() => {
-                    let Some(message) = next else { break "closed" };
-                    let size = match &message { Message::Binary(b) => b.len(), _ => 0 };
+                    let Some(out) = next else { break "closed" };
+                    let size = match &out { Out::Frame(Message::Binary(b)) => b.len(), Out::Frame(_) => 0, Out::Flush(size) => *size };
                     // Boxed: held inline, its timer and send would sit in every idle writer.
-                    match Box::pin(write(&mut sink, message, &writer.cut, writer.keepalive.write_timeout)).await {
+                    match Box::pin(write(&sink, out, &writer.cut, writer.keepalive.write_timeout)).await {
                         Ok(()) => { writer.backlog.fetch_sub(size, Ordering::SeqCst); }
                         Err(reason) => break reason,
                     }
@@ -394,16 +493,24 @@ pub fn write_loop(
                         break "the peer stopped answering pings";
                     }
                     outstanding = true;
-                    if let Err(reason) = Box::pin(write(&mut sink, Message::Ping(Vec::new().into()), &writer.cut, writer.keepalive.write_timeout)).await {
+                    // Counted while it is written, so that samod's side does not write beside it
+                    // (`QueueSink`: only the writer may poll the socket while it writes).
+                    writer.backlog.fetch_add(1, Ordering::SeqCst);
+                    if let Err(reason) = Box::pin(write(&sink, Out::Frame(Message::Ping(Vec::new().into())), &writer.cut, writer.keepalive.write_timeout)).await {
                         break reason;
                     }
+                    writer.backlog.fetch_sub(1, Ordering::SeqCst);
                 }
                 () = writer.close.closed() => break "revoked",
             }
         };
         if reason != "the peer stopped reading: too much waited for it" {
-            let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(None))).await;
-            let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), send_shared(&sink, Out::Frame(Message::Close(None))))
+                .await;
+            let closing = futures::future::poll_fn(|cx| {
+                sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner).poll_close_unpin(cx)
+            });
+            let _ = tokio::time::timeout(Duration::from_secs(1), closing).await;
         }
         tracing::info!(user = %writer.username, reason, "sync connection closed by the server's writer");
         let _ = writer.done.send(reason);
@@ -439,7 +546,7 @@ struct Reader<D: Database> {
     writer_done: futures::channel::oneshot::Receiver<&'static str>,
     peer: crate::policy::Peer,
     peer_id: String,
-    queue: futures::channel::mpsc::UnboundedSender<Message>,
+    queue: futures::channel::mpsc::UnboundedSender<Out>,
     backlog: Arc<AtomicUsize>,
     pongs: Arc<AtomicU64>,
     /// Per document: readable (registered in the peer's agency), writable.
@@ -497,7 +604,7 @@ impl<D: Database> Reader<D> {
     /// Sends a message of the server's own to this peer (through the same queue as samod's).
     fn send_own(&self, bytes: Vec<u8>) {
         self.backlog.fetch_add(bytes.len(), Ordering::SeqCst);
-        let _ = self.queue.unbounded_send(Message::Binary(bytes.into()));
+        let _ = self.queue.unbounded_send(Out::Frame(Message::Binary(bytes.into())));
     }
 
     async fn judge(&mut self, bytes: Vec<u8>) -> Result<Verdict, FrameError> {
@@ -620,6 +727,7 @@ async fn serve_connection<D: Database>(
     let count = agency.connection_guard();
     let (live, close) = app.register_connection(&auth);
     let (sink, stream) = socket.split();
+    let sink: SharedSink = Arc::new(std::sync::Mutex::new(sink));
     // futures' channel allocates per message: tokio's would keep a block of 32 slots (2 KiB) for
     // every quiet connection.
     let (queue, outgoing) = futures::channel::mpsc::unbounded();
@@ -630,7 +738,7 @@ async fn serve_connection<D: Database>(
     // The writer's future is spawned as it is: wrapped in another, its arguments would be held
     // twice by every quiet connection.
     tokio::spawn(write_loop(
-        sink,
+        sink.clone(),
         outgoing,
         Writer {
             backlog: backlog.clone(),
@@ -719,7 +827,7 @@ async fn serve_connection<D: Database>(
             }
         }
     });
-    let sink = QueueSink { queue, backlog, limit: app.config.max_backlog_bytes, cut };
+    let sink = QueueSink { queue, sink, backlog, limit: app.config.max_backlog_bytes, cut };
     let transport = Transport::new(Box::pin(checked), Box::pin(sink))
         .with_expected_peer_id(PeerId::from(auth.session.peer_id.as_str()));
     if agency.acceptor.accept(transport).is_err() {
