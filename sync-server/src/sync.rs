@@ -313,6 +313,11 @@ enum AtOnce {
 impl QueueSink {
     fn write_at_once(&self, message: Message) -> AtOnce {
         let Ok(mut sink) = self.sink.try_lock() else { return AtOnce::Busy(message) };
+        // Looked at again under the lock: a ping the writer began between the caller's look and
+        // the lock has counted itself, and its waker must not be replaced by ours.
+        if self.backlog.load(Ordering::SeqCst) != 0 {
+            return AtOnce::Busy(message);
+        }
         // A waker that does nothing: whatever the socket cannot take now goes to the writer,
         // which polls with its own.
         let mut cx = Context::from_waker(futures::task::noop_waker_ref());
