@@ -439,6 +439,9 @@ fn a_repo_runs_as_one_task_and_peers_sync_through_it() {
         let on_a = a.create(automerge::Automerge::new()).await.unwrap();
         set(&on_a, "k", 1);
         let id = on_a.document_id().clone();
+        // The server has the document before b asks for it.
+        on_a.they_have_our_changes(dialers[0].connection_id().unwrap())
+            .await;
         let on_b = find(&b, &id).await;
         until("b has a's change", || get(&on_b, "k") == Some(1)).await;
         set(&on_b, "k", 2);
